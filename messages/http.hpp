@@ -1,0 +1,47 @@
+// HTTP requests and responses as plain values, so the REST server knows no
+// actors and handler actors know no sockets.
+#pragma once
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kws {
+
+/// A parsed HTTP request.
+struct http_request {
+  /// "GET" or "HEAD" (other methods are answered by the server itself).
+  std::string method;
+  /// The decoded path without the query, e.g. "/api/v1/events".
+  std::string path;
+  /// Decoded query parameters in their order of appearance; names may
+  /// repeat, which the parameter parser rejects.
+  std::vector<std::string> query_names;
+  std::vector<std::string> query_values;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, http_request& x) {
+  return f(caf::meta::type_name("kws.http_request"), x.method, x.path,
+           x.query_names, x.query_values);
+}
+
+/// A response for the server to write.
+struct http_response {
+  uint16_t status = 200;
+  std::string content_type = "application/json";
+  /// Extra headers, e.g. X-Total-Count.
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, http_response& x) {
+  return f(caf::meta::type_name("kws.http_response"), x.status,
+           x.content_type, x.headers, x.body);
+}
+
+} // namespace kws

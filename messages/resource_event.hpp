@@ -1,0 +1,66 @@
+// One observed change of one Kubernetes object, as stored and served.
+#pragma once
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace kws {
+
+/// What happened to the object (ADDED, MODIFIED, DELETED on the wire).
+enum class verb : uint8_t { create, update, remove };
+
+/// Returns "create", "update" or "delete" (the contract's spelling).
+inline std::string to_string(verb x) {
+  switch (x) {
+    case verb::create: return "create";
+    case verb::update: return "update";
+    case verb::remove: return "delete";
+  }
+  return "unknown";
+}
+
+/// One change record. Built once at ingest from the watch event; `record`
+/// already holds the response-ready JSON of the REST contract's event record
+/// (every contract field except `id`, which storage assigns and splices in
+/// as the first member). The other members are the keys storage indexes by.
+struct resource_event {
+  /// When the change happened, nanoseconds since the Unix epoch (UTC).
+  int64_t timestamp_ns = 0;
+  verb action = verb::create;
+  /// `metadata.namespace`; "" for cluster-scoped objects.
+  std::string ns;
+  /// Plural resource name, e.g. "pods".
+  std::string resource;
+  /// API group of the resource ("" for core).
+  std::string group;
+  std::string name;
+  std::string uid;
+  std::string resource_version;
+  /// Field manager of the newest managedFields entry.
+  std::string user;
+  /// True for deletes inferred by a relist (the object vanished unseen).
+  bool final_state_unknown = false;
+  /// The contract's record as a JSON object, without `id`.
+  std::string record;
+  /// For Kubernetes Event objects: the object it is about, resolved by the
+  /// correlator to namespace, plural resource and name. Empty otherwise.
+  std::string link_ns;
+  std::string link_resource;
+  std::string link_name;
+  /// For Kubernetes Event objects: `involvedObject.uid` and `.kind`.
+  std::string involved_uid;
+  std::string involved_kind;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resource_event& x) {
+  return f(caf::meta::type_name("kws.resource_event"), x.timestamp_ns,
+           x.action, x.ns, x.resource, x.group, x.name, x.uid,
+           x.resource_version, x.user, x.final_state_unknown, x.record,
+           x.link_ns, x.link_resource, x.link_name, x.involved_uid,
+           x.involved_kind);
+}
+
+} // namespace kws

@@ -1,0 +1,42 @@
+// Health and readiness reports.
+#pragma once
+
+#include "messages/resource_type.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kws {
+
+/// The state of one watcher as discovery reports it.
+struct watcher_status {
+  resource_type type;
+  /// True once the first list completed (client-go's HasSynced).
+  bool synced = false;
+  /// The last error, "" while healthy.
+  std::string last_error;
+  /// How often the watch was restarted.
+  uint64_t restarts = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, watcher_status& x) {
+  return f(caf::meta::type_name("kws.watcher_status"), x.type, x.synced,
+           x.last_error, x.restarts);
+}
+
+/// Readiness of the ingest side: ready once every watcher synced.
+struct readiness {
+  bool ready = false;
+  std::vector<watcher_status> watchers;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, readiness& x) {
+  return f(caf::meta::type_name("kws.readiness"), x.ready, x.watchers);
+}
+
+} // namespace kws
