@@ -2,6 +2,8 @@
 #pragma once
 
 #include <caf/error.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
 
 #include <cstdint>
 #include <string>
