@@ -2,10 +2,12 @@
 // actors and handler actors know no sockets.
 #pragma once
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,3 +47,20 @@ typename Inspector::result_type inspect(Inspector& f, http_response& x) {
 }
 
 } // namespace kws
+
+namespace kws {
+
+/// Writes the response of one HTTP request. The REST server implements it;
+/// handler actors call `deliver` exactly once, from any thread.
+class responder {
+public:
+  virtual ~responder() = default;
+  virtual void deliver(http_response res) = 0;
+};
+
+using responder_ptr = std::shared_ptr<responder>;
+
+} // namespace kws
+
+// A responder is a local callback object, never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kws::responder_ptr)

@@ -64,3 +64,26 @@ typename Inspector::result_type inspect(Inspector& f, resource_event& x) {
 }
 
 } // namespace kws
+
+#include <vector>
+
+namespace kws {
+
+/// What a watcher hands to storage in one go: the records of one read of its
+/// stream and the resourceVersion up to which they are complete, so records
+/// and checkpoint become durable together.
+struct ingest_batch {
+  /// `resource_type::group_resource()` of the watcher.
+  std::string group_resource;
+  std::vector<resource_event> events;
+  /// The checkpoint to persist with the records; "" leaves it unchanged.
+  std::string resource_version;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ingest_batch& x) {
+  return f(caf::meta::type_name("kws.ingest_batch"), x.group_resource,
+           x.events, x.resource_version);
+}
+
+} // namespace kws

@@ -1,0 +1,117 @@
+// The protocol of k8s-watch-server: every typed actor interface in one place.
+// Read this file first; each handler says who sends it and what the reply
+// means.
+#pragma once
+
+#include "messages/type_ids.hpp"
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kws {
+
+/// Where a WATCHER sends its records: STORAGE, or the CORRELATOR for Events.
+using ingest_sink_actor = caf::typed_actor<
+  // From WATCHERs: appends records; replies once they and the checkpoint are
+  // durable. The reply is the back-pressure: a watcher sends its next batch
+  // only after it.
+  caf::replies_to<ingest_batch>::with<atom::ok>>;
+
+/// The STORAGE actor interface. Batches records into RocksDB; spawned
+/// detached by the SUPERVISOR because RocksDB writes block.
+using storage_actor = caf::typed_actor<
+  // From the SUPERVISOR on shutdown and from tests: writes what is buffered;
+  // replies with the number of records written.
+  caf::replies_to<atom::flush>::with<uint64_t>,
+  // From WATCHERs before a relist diff: the live objects of a resource type
+  // (by `group_resource`).
+  caf::replies_to<atom::live, std::string>::with<std::vector<live_object>>,
+  // From WATCHERs on start: the persisted resourceVersion to resume from.
+  caf::replies_to<atom::checkpoint, std::string>::with<watch_checkpoint>,
+  // From the HTTP handler: writes a consistent backup into the directory;
+  // replies with the directory.
+  caf::replies_to<atom::backup, std::string>::with<std::string>,
+  // INTERNAL: the flush timer of batch generation N fired.
+  caf::reacts_to<atom::internal, atom::flush, uint64_t>,
+  // INTERNAL: time to drop expired partitions.
+  caf::reacts_to<atom::internal, atom::retention>>
+  ::extend_with<ingest_sink_actor>;
+
+/// The INDEX actor interface. Answers queries from RocksDB snapshots.
+using index_actor = caf::typed_actor<
+  // From the HTTP handler: one page of `GET /api/v1/events`.
+  caf::replies_to<event_query>::with<event_page>,
+  // From the HTTP handler: the history of one object by name.
+  caf::replies_to<history_query>::with<object_history>>;
+
+/// The CORRELATOR actor interface. Links Kubernetes Events to the objects
+/// they are about, then hands them to STORAGE.
+/// As an ingest sink it receives the Event WATCHER's records, sets each
+/// record's link target and delegates to STORAGE, whose `ok` is the reply.
+using correlator_actor = caf::typed_actor<
+  // From DISCOVERY whenever its view changes: every known resource type, to
+  // map an involvedObject's apiVersion and kind to a plural resource name.
+  caf::reacts_to<std::vector<resource_type>>>
+  ::extend_with<ingest_sink_actor>;
+
+/// The WATCHER actor interface: a reflector over one resource type. Its
+/// Kubernetes client runs on Asio threads and reports back through the
+/// INTERNAL handlers.
+using watcher_actor = caf::typed_actor<
+  // INTERNAL: the client finished a (paged) list; replace semantics.
+  caf::reacts_to<atom::internal, list_result>,
+  // INTERNAL: the client read these events from the watch stream.
+  caf::reacts_to<atom::internal, std::vector<watch_event>>,
+  // INTERNAL: the client hit an error and will retry after its backoff.
+  caf::reacts_to<atom::internal, atom::failed, caf::error>>;
+
+/// The DISCOVERY actor interface. Decides the watched set, spawns one
+/// WATCHER per type and owns readiness.
+using discovery_actor = caf::typed_actor<
+  // From the HTTP handler: readiness and per-watcher status.
+  caf::replies_to<atom::status>::with<readiness>,
+  // From the HTTP handler: resolves a resourceType parameter (plural, kind,
+  // singular, short name or plural.group) to one resource type.
+  caf::replies_to<atom::resolve, std::string>::with<resource_type>,
+  // From WATCHERs: their status changed (synced, failing, recovered).
+  caf::reacts_to<watcher_status>,
+  // INTERNAL: a discovery run finished with these resource types.
+  caf::reacts_to<atom::internal, std::vector<resource_type>>,
+  // INTERNAL: a discovery run failed; retried after a backoff.
+  caf::reacts_to<atom::internal, atom::failed, caf::error>,
+  // INTERNAL: time to run discovery again (generation N).
+  caf::reacts_to<atom::internal, atom::tick, uint64_t>>;
+
+/// The HTTP HANDLER actor interface. Turns a request into a response by
+/// asking INDEX and DISCOVERY; never touches sockets.
+using http_handler_actor = caf::typed_actor<
+  // From the REST server's adapter: one request and where to answer it.
+  caf::reacts_to<http_request, responder_ptr>>;
+
+/// The SUPERVISOR actor interface. Starts the actors in order and restarts
+/// failed ones.
+using supervisor_actor = caf::typed_actor<
+  // From main(): readiness of the whole service.
+  caf::replies_to<atom::status>::with<readiness>,
+  // From main() on SIGTERM: flush storage and stop; replies when done.
+  caf::replies_to<atom::stop>::with<atom::ok>>;
+
+} // namespace kws
+
+// clang-format off
+CAF_BEGIN_TYPE_ID_BLOCK(kws_actors, caf::id_block::kws_messages::end)
+  CAF_ADD_TYPE_ID(kws_actors, (kws::ingest_sink_actor))
+  CAF_ADD_TYPE_ID(kws_actors, (kws::storage_actor))
+  CAF_ADD_TYPE_ID(kws_actors, (kws::index_actor))
+  CAF_ADD_TYPE_ID(kws_actors, (kws::correlator_actor))
+  CAF_ADD_TYPE_ID(kws_actors, (kws::watcher_actor))
+  CAF_ADD_TYPE_ID(kws_actors, (kws::discovery_actor))
+  CAF_ADD_TYPE_ID(kws_actors, (kws::http_handler_actor))
+  CAF_ADD_TYPE_ID(kws_actors, (kws::supervisor_actor))
+CAF_END_TYPE_ID_BLOCK(kws_actors)
+// clang-format on

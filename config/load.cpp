@@ -1,0 +1,279 @@
+#include "config/load.hpp"
+
+#include "messages/errors.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace kws::config {
+
+namespace {
+
+caf::error config_error(const std::string& key, const std::string& what) {
+  return caf::make_error(ec::config_error, key + ": " + what);
+}
+
+/// Parses a whole decimal number in [lo, hi]; rejects signs, spaces, junk.
+caf::expected<int64_t> parse_int(const std::string& key,
+                                 const std::string& text, int64_t lo,
+                                 int64_t hi) {
+  int64_t value = 0;
+  auto first = text.data();
+  auto last = text.data() + text.size();
+  auto [ptr, err] = std::from_chars(first, last, value);
+  if (text.empty() || err != std::errc{} || ptr != last)
+    return config_error(key, "expected an integer, got '" + text + "'");
+  if (value < lo || value > hi)
+    return config_error(key, "must be between " + std::to_string(lo)
+                               + " and " + std::to_string(hi) + ", got "
+                               + text);
+  return value;
+}
+
+caf::expected<int64_t> int_value(const std::string& key, const YAML::Node& n,
+                                 int64_t lo, int64_t hi) {
+  if (!n.IsScalar())
+    return config_error(key, "expected an integer");
+  return parse_int(key, n.Scalar(), lo, hi);
+}
+
+caf::expected<bool> bool_value(const std::string& key, const YAML::Node& n) {
+  bool result = false;
+  if (!n.IsScalar() || !YAML::convert<bool>::decode(n, result))
+    return config_error(key, "expected true or false");
+  return result;
+}
+
+caf::expected<std::string> string_value(const std::string& key,
+                                        const YAML::Node& n,
+                                        bool allow_empty) {
+  if (n.IsNull() && allow_empty)
+    return std::string{};
+  if (!n.IsScalar())
+    return config_error(key, "expected a string");
+  if (!allow_empty && n.Scalar().empty())
+    return config_error(key, "must not be empty");
+  return n.Scalar();
+}
+
+caf::expected<resource_type> parse_resource(const std::string& prefix,
+                                            const YAML::Node& n) {
+  if (!n.IsMap())
+    return config_error(prefix, "expected a mapping with group, version, "
+                                "kind, plural and namespaced");
+  static const std::set<std::string> known{"group", "version", "kind",
+                                           "plural", "namespaced"};
+  for (const auto& kv : n) {
+    auto key = kv.first.as<std::string>();
+    if (!known.contains(key))
+      return config_error(prefix + "." + key, "unknown key");
+  }
+  resource_type result;
+  auto field = [&](const char* name, bool allow_empty,
+                   std::string& out) -> caf::error {
+    auto node = n[name];
+    if (!node) {
+      if (allow_empty)
+        return {};
+      return config_error(prefix + "." + name, "missing");
+    }
+    auto value = string_value(prefix + "." + name, node, allow_empty);
+    if (!value)
+      return value.error();
+    out = std::move(*value);
+    return {};
+  };
+  if (auto err = field("group", true, result.group))
+    return err;
+  if (auto err = field("version", false, result.version))
+    return err;
+  if (auto err = field("kind", false, result.kind))
+    return err;
+  if (auto err = field("plural", false, result.plural))
+    return err;
+  for (char c : result.plural)
+    if (!(std::islower(static_cast<unsigned char>(c))
+          || std::isdigit(static_cast<unsigned char>(c)) || c == '-'))
+      return config_error(prefix + ".plural",
+                          "must be a lowercase resource name, got '"
+                            + result.plural + "'");
+  if (auto node = n["namespaced"]) {
+    auto value = bool_value(prefix + ".namespaced", node);
+    if (!value)
+      return value.error();
+    result.namespaced = *value;
+  }
+  return result;
+}
+
+caf::error apply_yaml(settings& s, const YAML::Node& root) {
+  if (root.IsNull())
+    return {};
+  if (!root.IsMap())
+    return config_error("(top level)", "expected a mapping of settings");
+  for (const auto& kv : root) {
+    auto key = kv.first.as<std::string>();
+    const auto& v = kv.second;
+    if (key == "discoverCRDs") {
+      auto x = bool_value(key, v);
+      if (!x)
+        return x.error();
+      s.discover_crds = *x;
+    } else if (key == "watchAll") {
+      auto x = bool_value(key, v);
+      if (!x)
+        return x.error();
+      s.watch_all = *x;
+    } else if (key == "digestSecretValues") {
+      auto x = bool_value(key, v);
+      if (!x)
+        return x.error();
+      s.digest_secret_values = *x;
+    } else if (key == "storagePath") {
+      auto x = string_value(key, v, false);
+      if (!x)
+        return x.error();
+      s.storage_path = *x;
+    } else if (key == "retentionDays") {
+      auto x = int_value(key, v, 1, 3650);
+      if (!x)
+        return x.error();
+      s.retention_days = static_cast<uint32_t>(*x);
+    } else if (key == "serverPort") {
+      auto x = int_value(key, v, 1, 65535);
+      if (!x)
+        return x.error();
+      s.server_port = static_cast<uint16_t>(*x);
+    } else if (key == "maxQueryLimit") {
+      auto x = int_value(key, v, 1, 100000);
+      if (!x)
+        return x.error();
+      s.max_query_limit = static_cast<uint32_t>(*x);
+    } else if (key == "batchSize") {
+      auto x = int_value(key, v, 1, 100000);
+      if (!x)
+        return x.error();
+      s.batch_size = static_cast<uint32_t>(*x);
+    } else if (key == "flushIntervalMs") {
+      auto x = int_value(key, v, 1, 60000);
+      if (!x)
+        return x.error();
+      s.flush_interval_ms = static_cast<uint32_t>(*x);
+    } else if (key == "resources") {
+      if (v.IsNull())
+        continue;
+      if (!v.IsSequence())
+        return config_error(key, "expected a list of resource types");
+      std::vector<resource_type> resources;
+      std::set<std::string> seen;
+      for (size_t i = 0; i < v.size(); ++i) {
+        auto prefix = "resources[" + std::to_string(i) + "]";
+        auto rt = parse_resource(prefix, v[i]);
+        if (!rt)
+          return rt.error();
+        if (!seen.insert(rt->group_resource()).second)
+          return config_error(prefix, "duplicate resource "
+                                        + rt->group_resource());
+        resources.push_back(std::move(*rt));
+      }
+      if (!resources.empty())
+        s.resources = std::move(resources);
+    } else {
+      return config_error(key, "unknown key");
+    }
+  }
+  return {};
+}
+
+caf::error apply_env(settings& s, const env_lookup& env) {
+  // BADGER_PATH is the seed manifests' name; STORAGE_PATH wins when both
+  // are set.
+  for (const char* name : {"BADGER_PATH", "STORAGE_PATH"}) {
+    if (auto value = env(name)) {
+      if (value->empty())
+        return config_error(name, "must not be empty");
+      s.storage_path = *value;
+    }
+  }
+  if (auto value = env("SERVER_PORT")) {
+    auto port = parse_int("SERVER_PORT", *value, 1, 65535);
+    if (!port)
+      return port.error();
+    s.server_port = static_cast<uint16_t>(*port);
+  }
+  return {};
+}
+
+} // namespace
+
+env_lookup process_env() {
+  return [](const char* name) -> std::optional<std::string> {
+    if (const char* value = std::getenv(name))
+      return std::string{value};
+    return std::nullopt;
+  };
+}
+
+caf::expected<settings> parse_yaml(const std::string& text) {
+  settings result;
+  result.resources = default_resources();
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return caf::make_error(ec::config_error,
+                           "invalid YAML at line " + std::to_string(e.mark.line + 1)
+                             + ", column " + std::to_string(e.mark.column + 1)
+                             + ": " + e.msg);
+  }
+  try {
+    if (auto err = apply_yaml(result, root))
+      return err;
+  } catch (const YAML::Exception& e) {
+    return caf::make_error(ec::config_error, std::string{"invalid YAML: "}
+                                               + e.what());
+  }
+  return result;
+}
+
+caf::expected<settings> load(const std::string& path, const env_lookup& env) {
+  auto file = path;
+  bool named = !file.empty();
+  if (file.empty()) {
+    if (auto value = env("CONFIG_PATH"); value && !value->empty())
+      file = *value;
+    else
+      file = default_config_path;
+  }
+  settings result;
+  result.resources = default_resources();
+  std::ifstream in{file};
+  if (!in) {
+    // An explicitly named file that is missing is a mistake worth stopping
+    // for; the default location may legitimately be empty.
+    if (named)
+      return caf::make_error(ec::config_error,
+                             "--config: cannot read " + file);
+    result.source = "defaults (no file at " + file + ")";
+  } else {
+    std::stringstream buf;
+    buf << in.rdbuf();
+    auto parsed = parse_yaml(buf.str());
+    if (!parsed)
+      return caf::make_error(ec::config_error,
+                             file + ": " + error_detail(parsed.error()));
+    result = std::move(*parsed);
+    result.source = file;
+  }
+  if (auto err = apply_env(result, env))
+    return err;
+  return result;
+}
+
+} // namespace kws::config

@@ -1,0 +1,42 @@
+// The validated configuration of k8s-watch-server.
+#pragma once
+
+#include "messages/resource_type.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kws::config {
+
+/// Everything the service is configured with, after defaults, the YAML file
+/// and environment overrides were applied and validated.
+struct settings {
+  /// Watch every CRD, including ones created after start.
+  bool discover_crds = true;
+  /// Watch every listable and watchable type discovery finds.
+  bool watch_all = false;
+  /// RocksDB directory.
+  std::string storage_path = "/data/watch-events";
+  /// Days a record is kept; whole expired days are dropped.
+  uint32_t retention_days = 14;
+  /// HTTP port of the REST API.
+  uint16_t server_port = 8080;
+  /// Default and maximum `limit` of a query.
+  uint32_t max_query_limit = 1000;
+  /// Replace Secret values by digests before storing.
+  bool digest_secret_values = true;
+  /// A storage batch is written when it holds this many records...
+  uint32_t batch_size = 1000;
+  /// ...or when its oldest record waited this long.
+  uint32_t flush_interval_ms = 200;
+  /// Resource types to watch (the 17 defaults when the file names none).
+  std::vector<resource_type> resources;
+  /// Where the settings came from, for the startup log.
+  std::string source;
+};
+
+/// The 17 resource types watched when the configuration names none.
+std::vector<resource_type> default_resources();
+
+} // namespace kws::config

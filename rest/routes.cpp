@@ -1,0 +1,34 @@
+#include "rest/routes.hpp"
+
+#include "rest/url.hpp"
+
+namespace kws::rest {
+
+route_match match_route(std::string_view path) {
+  route_match result;
+  if (path == "/health" || path == "/healthz")
+    result.which = route::health;
+  else if (path == "/livez")
+    result.which = route::livez;
+  else if (path == "/readyz")
+    result.which = route::readyz;
+  else if (path == "/metrics")
+    result.which = route::metrics;
+  if (result.which != route::unknown)
+    return result;
+  auto segs = path_segments(path);
+  if (segs.size() < 3 || segs[0] != "api" || segs[1] != "v1"
+      || segs[2] != "events")
+    return result;
+  if (segs.size() == 3) {
+    result.which = route::events;
+  } else if (segs.size() == 6) {
+    result.which = route::object_history;
+    result.ns = segs[3] == "_cluster" ? std::string{} : std::string{segs[3]};
+    result.resource_type = std::string{segs[4]};
+    result.name = std::string{segs[5]};
+  }
+  return result;
+}
+
+} // namespace kws::rest

@@ -1,0 +1,35 @@
+// The endpoint table of the REST API as data.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace kws::rest {
+
+/// Which endpoint a path names.
+enum class route {
+  /// No such endpoint (404).
+  unknown,
+  health,
+  livez,
+  readyz,
+  metrics,
+  /// GET /api/v1/events
+  events,
+  /// GET /api/v1/events/{namespace}/{resourceType}/{name}
+  object_history,
+};
+
+/// A matched route with its path parameters (object_history only).
+struct route_match {
+  route which = route::unknown;
+  std::string ns;
+  std::string resource_type;
+  std::string name;
+};
+
+/// Matches a decoded path. `_cluster` as namespace means cluster-scoped and
+/// is returned as "".
+route_match match_route(std::string_view path);
+
+} // namespace kws::rest

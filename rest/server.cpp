@@ -1,0 +1,347 @@
+#include "rest/server.hpp"
+
+#include "messages/errors.hpp"
+#include "messages/logging.hpp"
+#include "rest/url.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace kws::rest {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+std::string error_body(std::string_view message, std::string_view parameter) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  w.StartObject();
+  w.Key("error");
+  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  if (!parameter.empty()) {
+    w.Key("parameter");
+    w.String(parameter.data(),
+             static_cast<rapidjson::SizeType>(parameter.size()));
+  }
+  w.EndObject();
+  return buf.GetString();
+}
+
+http_response error_response(uint16_t status, std::string_view message,
+                             std::string_view parameter) {
+  http_response result;
+  result.status = status;
+  result.body = error_body(message, parameter);
+  return result;
+}
+
+namespace {
+
+using parser_type = http::request_parser<http::string_body>;
+
+/// One connection: read a request, hand it to the handler, write the answer,
+/// repeat while the client keeps the connection alive. All I/O runs on the
+/// connection's strand.
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket&& socket, const server_options& opts,
+          const request_handler& handler, std::atomic<size_t>& num_open)
+    : stream_{std::move(socket)},
+      timer_{stream_.get_executor()},
+      opts_{opts},
+      handler_{handler},
+      num_open_{num_open} {
+    ++num_open_;
+  }
+
+  ~session() {
+    --num_open_;
+  }
+
+  void run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&session::do_read,
+                                            shared_from_this()));
+  }
+
+  /// Answers without reading, e.g. when over the connection limit.
+  void reject(http_response res) {
+    keep_alive_ = false;
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this(), res = std::move(res)]() mutable {
+                    self->do_write(std::move(res));
+                  });
+  }
+
+  /// Called from any thread once per request.
+  void deliver(http_response res, uint64_t request_id) {
+    net::post(stream_.get_executor(),
+              [self = shared_from_this(), res = std::move(res),
+               request_id]() mutable {
+                if (request_id != self->request_id_ || !self->waiting_)
+                  return; // answered already (timeout) or stale
+                self->waiting_ = false;
+                self->timer_.cancel();
+                self->do_write(std::move(res));
+              });
+  }
+
+private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(opts_.max_header_bytes));
+    parser_->body_limit(opts_.max_body_bytes);
+    stream_.expires_after(opts_.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&session::on_read,
+                                               shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout
+        || ec == net::error::operation_aborted
+        || ec == net::error::connection_reset || ec == net::error::eof)
+      return do_close();
+    keep_alive_ = false;
+    if (ec == http::error::header_limit)
+      return do_write(error_response(431, "request head too large"));
+    if (ec == http::error::body_limit)
+      return do_write(error_response(413, "request body too large"));
+    if (ec)
+      return do_write(error_response(400, "malformed HTTP request: "
+                                            + ec.message()));
+    stream_.expires_never();
+    const auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    head_only_ = req.method() == http::verb::head;
+    if (req.method() != http::verb::get && !head_only_) {
+      auto res = error_response(405, "method "
+                                       + std::string{req.method_string()}
+                                       + " is not allowed");
+      res.headers["Allow"] = "GET, HEAD";
+      return do_write(std::move(res));
+    }
+    http_request out;
+    out.method = head_only_ ? "HEAD" : "GET";
+    if (auto err = parse_target(req.target(), out)) {
+      auto param = error_detail(err);
+      auto& ctx = err.context();
+      auto name = ctx.size() > 1 && ctx.match_element<std::string>(0)
+                    ? ctx.get_as<std::string>(0)
+                    : std::string{};
+      auto msg = ctx.size() > 1 && ctx.match_element<std::string>(1)
+                   ? ctx.get_as<std::string>(1)
+                   : param;
+      return do_write(error_response(400, msg, name));
+    }
+    waiting_ = true;
+    ++request_id_;
+    timer_.expires_after(opts_.handler_timeout);
+    timer_.async_wait([self = shared_from_this(),
+                       id = request_id_](beast::error_code ec) {
+      if (ec || id != self->request_id_ || !self->waiting_)
+        return;
+      self->waiting_ = false;
+      self->do_write(error_response(504, "the request timed out"));
+    });
+    handler_(std::move(out), std::make_shared<session_responder>(
+                               shared_from_this(), request_id_));
+  }
+
+  void do_write(http_response res) {
+    http::response<http::string_body> msg;
+    msg.version(11);
+    msg.result(res.status);
+    msg.set(http::field::server, "k8s-watch-server");
+    msg.set(http::field::content_type, res.content_type);
+    for (auto& [k, v] : res.headers)
+      msg.set(k, v);
+    msg.keep_alive(keep_alive_);
+    msg.body() = std::move(res.body);
+    msg.prepare_payload();
+    if (head_only_)
+      msg.body().clear(); // Content-Length keeps the GET size
+    auto sp = std::make_shared<http::response<http::string_body>>(
+      std::move(msg));
+    stream_.expires_after(opts_.read_timeout);
+    if (head_only_) {
+      auto sr = std::make_shared<http::response_serializer<http::string_body>>(
+        *sp);
+      http::async_write_header(
+        stream_, *sr,
+        [self = shared_from_this(), sp, sr](beast::error_code ec, size_t) {
+          self->on_write(ec);
+        });
+      return;
+    }
+    http::async_write(stream_, *sp,
+                      [self = shared_from_this(), sp](beast::error_code ec,
+                                                      size_t) {
+                        self->on_write(ec);
+                      });
+  }
+
+  void on_write(beast::error_code ec) {
+    if (ec || !keep_alive_)
+      return do_close();
+    do_read();
+  }
+
+  void do_close() {
+    beast::error_code ec;
+    timer_.cancel();
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  /// Hands the answer back onto the session's strand.
+  class session_responder : public responder {
+  public:
+    session_responder(std::shared_ptr<session> s, uint64_t id)
+      : session_{std::move(s)}, id_{id} {
+    }
+    void deliver(http_response res) override {
+      if (auto s = std::exchange(session_, nullptr))
+        s->deliver(std::move(res), id_);
+    }
+
+  private:
+    std::shared_ptr<session> session_;
+    uint64_t id_;
+  };
+
+  beast::tcp_stream stream_;
+  net::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  std::optional<parser_type> parser_;
+  const server_options& opts_;
+  const request_handler& handler_;
+  std::atomic<size_t>& num_open_;
+  bool keep_alive_ = true;
+  bool head_only_ = false;
+  bool waiting_ = false;
+  uint64_t request_id_ = 0;
+};
+
+} // namespace
+
+struct server::impl {
+  impl(server_options o, request_handler h)
+    : opts{std::move(o)},
+      handler{std::move(h)},
+      ioc{std::max(1, opts.threads)},
+      acceptor{net::make_strand(ioc)} {
+  }
+
+  void do_accept() {
+    acceptor.async_accept(net::make_strand(ioc),
+                          [this](beast::error_code ec, tcp::socket socket) {
+                            on_accept(ec, std::move(socket));
+                          });
+  }
+
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor.is_open())
+      return;
+    if (ec) {
+      KWS_WARN("http server failed to accept a connection: {}", ec.message());
+    } else {
+      auto s = std::make_shared<session>(std::move(socket), opts, handler,
+                                         num_open);
+      if (num_open > opts.max_connections)
+        s->reject(error_response(503, "too many connections"));
+      else
+        s->run();
+    }
+    do_accept();
+  }
+
+  // Sessions refer to these three, so they outlive the io_context.
+  server_options opts;
+  request_handler handler;
+  std::atomic<size_t> num_open{0};
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  uint16_t bound_port = 0;
+};
+
+server::server(std::unique_ptr<impl> ptr) : impl_{std::move(ptr)} {
+  // nop
+}
+
+server::~server() {
+  stop();
+}
+
+caf::expected<std::unique_ptr<server>>
+server::start(server_options opts, request_handler handler) {
+  auto ptr = std::make_unique<impl>(std::move(opts), std::move(handler));
+  beast::error_code ec;
+  auto addr = net::ip::make_address(ptr->opts.address, ec);
+  if (ec)
+    return caf::make_error(ec::config_error, "invalid listen address "
+                                               + ptr->opts.address);
+  tcp::endpoint ep{addr, ptr->opts.port};
+  auto fail = [&](const char* what) {
+    return caf::make_error(ec::transport_error,
+                           std::string{"cannot "} + what + " "
+                             + ptr->opts.address + ":"
+                             + std::to_string(ptr->opts.port) + ": "
+                             + ec.message());
+  };
+  ptr->acceptor.open(ep.protocol(), ec);
+  if (ec)
+    return fail("open");
+  ptr->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (ec)
+    return fail("configure");
+  ptr->acceptor.bind(ep, ec);
+  if (ec)
+    return fail("bind");
+  ptr->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    return fail("listen on");
+  ptr->bound_port = ptr->acceptor.local_endpoint().port();
+  ptr->do_accept();
+  for (int i = 0; i < std::max(1, ptr->opts.threads); ++i)
+    ptr->threads.emplace_back([p = ptr.get()] { p->ioc.run(); });
+  return std::unique_ptr<server>{new server(std::move(ptr))};
+}
+
+uint16_t server::port() const {
+  return impl_->bound_port;
+}
+
+void server::stop() {
+  if (!impl_ || impl_->threads.empty())
+    return;
+  net::post(impl_->acceptor.get_executor(), [p = impl_.get()] {
+    beast::error_code ec;
+    p->acceptor.close(ec);
+  });
+  // Sessions waiting for a handler hold no pending I/O; stopping the context
+  // drops them with their sockets.
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable())
+      t.join();
+  impl_->threads.clear();
+}
+
+} // namespace kws::rest

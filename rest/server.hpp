@@ -1,0 +1,73 @@
+// The HTTP server of the REST API: a Beast listener accepting connections and
+// one session per connection. It knows no actors: each parsed request goes to
+// a handler function together with a responder that writes the answer.
+#pragma once
+
+#include "messages/http.hpp"
+
+#include <caf/expected.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace kws::rest {
+
+/// Limits and addresses of the server.
+struct server_options {
+  std::string address = "0.0.0.0";
+  /// 0 picks a free port; `server::port()` tells which.
+  uint16_t port = 8080;
+  /// Larger request heads are answered with 431.
+  size_t max_header_bytes = 16 * 1024;
+  /// Larger request bodies are answered with 413.
+  size_t max_body_bytes = 16 * 1024;
+  /// A request head must arrive within this time, else the connection closes.
+  std::chrono::milliseconds read_timeout{30'000};
+  /// A handler must answer within this time, else the client gets 504.
+  std::chrono::milliseconds handler_timeout{30'000};
+  /// Connections beyond this are answered with 503 and closed.
+  size_t max_connections = 512;
+  /// Threads running the server's io_context.
+  int threads = 1;
+};
+
+/// Receives every well-formed GET or HEAD request. Must not block; must make
+/// sure `deliver` is called once, from any thread.
+using request_handler = std::function<void(http_request, responder_ptr)>;
+
+/// A running HTTP server. Stops and joins its threads on destruction.
+class server {
+public:
+  /// Binds, listens and starts serving; fails when the address is taken.
+  static caf::expected<std::unique_ptr<server>>
+  start(server_options opts, request_handler handler);
+
+  ~server();
+
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// The bound port (useful with port 0).
+  uint16_t port() const;
+
+  /// Stops accepting, closes all connections, joins the threads.
+  void stop();
+
+  struct impl;
+
+private:
+  explicit server(std::unique_ptr<impl> ptr);
+  std::unique_ptr<impl> impl_;
+};
+
+/// The contract's JSON error body: {"error": ..., "parameter": ...}.
+std::string error_body(std::string_view message, std::string_view parameter);
+
+/// A response with status `status` and the contract's JSON error body.
+http_response error_response(uint16_t status, std::string_view message,
+                             std::string_view parameter = {});
+
+} // namespace kws::rest

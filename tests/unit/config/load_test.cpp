@@ -1,0 +1,222 @@
+#include "config/load.hpp"
+
+#include "messages/errors.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <unistd.h>
+
+namespace kws::config {
+namespace {
+
+struct load_test : ::testing::Test {
+  std::map<std::string, std::string> vars;
+  std::filesystem::path dir;
+
+  void SetUp() override {
+    auto info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir = std::filesystem::temp_directory_path()
+          / ("kws-config-" + std::string{info->name()} + "-"
+             + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+  }
+
+  void TearDown() override {
+    std::filesystem::remove_all(dir);
+  }
+
+  env_lookup env() {
+    return [this](const char* name) -> std::optional<std::string> {
+      auto i = vars.find(name);
+      if (i == vars.end())
+        return std::nullopt;
+      return i->second;
+    };
+  }
+
+  std::string write(const std::string& text) {
+    auto path = dir / "resources.yaml";
+    std::ofstream{path} << text;
+    return path.string();
+  }
+
+  /// The error text of loading `text`; fails the test when it loads.
+  std::string error_of(const std::string& text) {
+    auto result = load(write(text), env());
+    if (result) {
+      ADD_FAILURE() << "expected an error for:\n" << text;
+      return {};
+    }
+    EXPECT_EQ(result.error(), ec::config_error);
+    return render(result.error());
+  }
+};
+
+TEST_F(load_test, missing_default_file_means_defaults) {
+  vars["CONFIG_PATH"] = (dir / "absent.yaml").string();
+  auto s = load("", env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_TRUE(s->discover_crds);
+  EXPECT_FALSE(s->watch_all);
+  EXPECT_EQ(s->storage_path, "/data/watch-events");
+  EXPECT_EQ(s->retention_days, 14u);
+  EXPECT_EQ(s->server_port, 8080);
+  EXPECT_EQ(s->max_query_limit, 1000u);
+  EXPECT_EQ(s->resources.size(), 17u);
+  EXPECT_NE(s->source.find("defaults"), std::string::npos);
+}
+
+TEST_F(load_test, the_seventeen_defaults_are_the_contracts) {
+  std::vector<std::string> names;
+  for (auto& r : default_resources())
+    names.push_back(r.group_resource());
+  std::vector<std::string> expected{
+    "pods", "nodes", "namespaces", "services", "configmaps", "secrets",
+    "persistentvolumes", "persistentvolumeclaims", "events",
+    "deployments.apps", "replicasets.apps", "statefulsets.apps",
+    "daemonsets.apps", "jobs.batch", "cronjobs.batch",
+    "ingresses.networking.k8s.io", "networkpolicies.networking.k8s.io"};
+  EXPECT_EQ(names, expected);
+  for (auto& r : default_resources())
+    EXPECT_EQ(r.namespaced, r.plural != "nodes" && r.plural != "namespaces"
+                              && r.plural != "persistentvolumes")
+      << r.plural;
+}
+
+TEST_F(load_test, explicit_missing_file_is_an_error) {
+  auto s = load((dir / "absent.yaml").string(), env());
+  ASSERT_FALSE(s);
+  EXPECT_NE(render(s.error()).find("absent.yaml"), std::string::npos);
+}
+
+TEST_F(load_test, file_values_override_defaults) {
+  auto s = load(write(R"(
+discoverCRDs: false
+watchAll: true
+storagePath: /var/lib/kws
+retentionDays: 7
+serverPort: 9090
+maxQueryLimit: 500
+resources:
+  - {group: "", version: v1, kind: Pod, plural: pods, namespaced: true}
+  - group: example.com
+    version: v1alpha1
+    kind: Widget
+    plural: widgets
+    namespaced: false
+)"),
+                env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_FALSE(s->discover_crds);
+  EXPECT_TRUE(s->watch_all);
+  EXPECT_EQ(s->storage_path, "/var/lib/kws");
+  EXPECT_EQ(s->retention_days, 7u);
+  EXPECT_EQ(s->server_port, 9090);
+  EXPECT_EQ(s->max_query_limit, 500u);
+  ASSERT_EQ(s->resources.size(), 2u);
+  EXPECT_EQ(s->resources[1].group, "example.com");
+  EXPECT_EQ(s->resources[1].kind, "Widget");
+  EXPECT_FALSE(s->resources[1].namespaced);
+  EXPECT_EQ(s->resources[1].collection_path(),
+            "/apis/example.com/v1alpha1/widgets");
+}
+
+TEST_F(load_test, environment_overrides_the_file) {
+  vars["STORAGE_PATH"] = "/env/storage";
+  vars["SERVER_PORT"] = "7070";
+  auto s = load(write("storagePath: /file\nserverPort: 9000\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->storage_path, "/env/storage");
+  EXPECT_EQ(s->server_port, 7070);
+}
+
+TEST_F(load_test, badger_path_is_an_alias_and_storage_path_wins) {
+  vars["BADGER_PATH"] = "/badger";
+  auto s = load(write("{}"), env());
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->storage_path, "/badger");
+  vars["STORAGE_PATH"] = "/storage";
+  s = load(write("{}"), env());
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->storage_path, "/storage");
+}
+
+TEST_F(load_test, config_path_environment_names_the_file) {
+  auto path = write("retentionDays: 3\n");
+  vars["CONFIG_PATH"] = path;
+  auto s = load("", env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->retention_days, 3u);
+  EXPECT_EQ(s->source, path);
+}
+
+TEST_F(load_test, empty_resources_keep_the_defaults) {
+  auto s = load(write("resources: []\n"), env());
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->resources.size(), 17u);
+}
+
+TEST_F(load_test, invalid_values_name_their_key) {
+  EXPECT_NE(error_of("retentionDays: -3\n").find("retentionDays"),
+            std::string::npos);
+  EXPECT_NE(error_of("retentionDays: 0\n").find("retentionDays"),
+            std::string::npos);
+  EXPECT_NE(error_of("retentionDays: soon\n").find("retentionDays"),
+            std::string::npos);
+  EXPECT_NE(error_of("serverPort: 70000\n").find("serverPort"),
+            std::string::npos);
+  EXPECT_NE(error_of("serverPort: 0\n").find("serverPort"), std::string::npos);
+  EXPECT_NE(error_of("maxQueryLimit: 0\n").find("maxQueryLimit"),
+            std::string::npos);
+  EXPECT_NE(error_of("discoverCRDs: maybe\n").find("discoverCRDs"),
+            std::string::npos);
+  EXPECT_NE(error_of("storagePath: \"\"\n").find("storagePath"),
+            std::string::npos);
+  EXPECT_NE(error_of("retentionDay: 3\n").find("retentionDay: unknown key"),
+            std::string::npos);
+  EXPECT_NE(error_of("resources: pods\n").find("resources"),
+            std::string::npos);
+}
+
+TEST_F(load_test, invalid_resources_name_their_index_and_field) {
+  auto err = error_of("resources:\n  - {version: v1, kind: Pod}\n");
+  EXPECT_NE(err.find("resources[0].plural: missing"), std::string::npos)
+    << err;
+  err = error_of("resources:\n  - {version: v1, kind: Pod, plural: pods}\n"
+                 "  - {version: v1, kind: Pod, plural: Pods}\n");
+  EXPECT_NE(err.find("resources[1].plural"), std::string::npos) << err;
+  err = error_of("resources:\n  - {version: v1, kind: Pod, plural: pods}\n"
+                 "  - {version: v1, kind: Pod, plural: pods}\n");
+  EXPECT_NE(err.find("resources[1]: duplicate"), std::string::npos) << err;
+  err = error_of("resources:\n  - {version: v1, kind: Pod, plural: pods, "
+                 "scope: x}\n");
+  EXPECT_NE(err.find("resources[0].scope: unknown key"), std::string::npos)
+    << err;
+  err = error_of("resources:\n  - {version: v1, kind: Pod, plural: pods, "
+                 "namespaced: sometimes}\n");
+  EXPECT_NE(err.find("resources[0].namespaced"), std::string::npos) << err;
+}
+
+TEST_F(load_test, broken_yaml_names_file_and_position) {
+  auto err = error_of("retentionDays: [1, 2\nserverPort: 1\n");
+  EXPECT_NE(err.find("resources.yaml"), std::string::npos) << err;
+  EXPECT_NE(err.find("line"), std::string::npos) << err;
+}
+
+TEST_F(load_test, invalid_environment_values_name_the_variable) {
+  vars["SERVER_PORT"] = "http";
+  auto s = load(write("{}"), env());
+  ASSERT_FALSE(s);
+  EXPECT_NE(render(s.error()).find("SERVER_PORT"), std::string::npos);
+  vars["SERVER_PORT"] = "8080";
+  vars["STORAGE_PATH"] = "";
+  s = load(write("{}"), env());
+  ASSERT_FALSE(s);
+  EXPECT_NE(render(s.error()).find("STORAGE_PATH"), std::string::npos);
+}
+
+} // namespace
+} // namespace kws::config

@@ -1,0 +1,223 @@
+// The HTTP server over real loopback sockets, with a plain handler function.
+#include "rest/server.hpp"
+
+#include "messages/errors.hpp"
+#include "rest/routes.hpp"
+#include "rest/url.hpp"
+#include "tests/support/http_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace kws::rest {
+namespace {
+
+using test::http_call;
+using test::http_get;
+
+struct server_test : ::testing::Test {
+  std::unique_ptr<server> srv;
+  std::vector<http_request> seen;
+  std::mutex mtx;
+
+  void start(server_options opts = {}) {
+    opts.address = "127.0.0.1";
+    opts.port = 0;
+    auto s = server::start(opts, [this](http_request req, responder_ptr rp) {
+      http_response res;
+      {
+        std::lock_guard guard{mtx};
+        seen.push_back(req);
+      }
+      if (req.path == "/slow")
+        return; // never answered: the server's handler timeout must fire
+      res.body = R"({"path":")" + req.path + "\"}";
+      rp->deliver(std::move(res));
+    });
+    ASSERT_TRUE(s) << render(s.error());
+    srv = std::move(*s);
+  }
+
+  /// Sends raw bytes and returns everything the server answers until close.
+  std::string raw(const std::string& bytes) {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket sock{ioc};
+    sock.connect({boost::asio::ip::make_address("127.0.0.1"), srv->port()});
+    boost::asio::write(sock, boost::asio::buffer(bytes));
+    std::string out;
+    boost::system::error_code ec;
+    std::array<char, 4096> buf;
+    for (;;) {
+      auto n = sock.read_some(boost::asio::buffer(buf), ec);
+      if (ec)
+        break;
+      out.append(buf.data(), n);
+    }
+    return out;
+  }
+};
+
+TEST_F(server_test, hands_decoded_requests_to_the_handler) {
+  start();
+  auto res = http_get(srv->port(),
+                      "/api/v1/events?namespace=kube%2Dsystem&resourceName=a+b"
+                      "&limit=5");
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.headers["Content-Type"], "application/json");
+  EXPECT_EQ(res.body, R"({"path":"/api/v1/events"})");
+  std::lock_guard guard{mtx};
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].method, "GET");
+  EXPECT_EQ(seen[0].query_names,
+            (std::vector<std::string>{"namespace", "resourceName", "limit"}));
+  EXPECT_EQ(seen[0].query_values,
+            (std::vector<std::string>{"kube-system", "a b", "5"}));
+}
+
+TEST_F(server_test, keeps_connections_alive_across_requests) {
+  start();
+  auto out = raw("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(out.find(R"({"path":"/a"})"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"({"path":"/b"})"), std::string::npos) << out;
+}
+
+TEST_F(server_test, head_answers_headers_without_body) {
+  start();
+  auto res = http_call(srv->port(), "HEAD", "/x");
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.headers["Content-Length"], "13");
+  EXPECT_TRUE(res.body.empty());
+}
+
+TEST_F(server_test, other_methods_are_405_with_allow) {
+  start();
+  for (auto method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    auto res = http_call(srv->port(), method, "/health");
+    EXPECT_EQ(res.status, 405) << method;
+    EXPECT_EQ(res.headers["Allow"], "GET, HEAD");
+    EXPECT_EQ(res.headers["Content-Type"], "application/json");
+    EXPECT_EQ(res.body, std::string{R"({"error":"method )"} + method
+                          + R"( is not allowed"})");
+  }
+  std::lock_guard guard{mtx};
+  EXPECT_TRUE(seen.empty());
+}
+
+TEST_F(server_test, oversized_heads_are_431) {
+  start();
+  auto res = http_call(srv->port(), "GET", "/health",
+                       {{"X-Filler", std::string(17 * 1024, 'a')}});
+  EXPECT_EQ(res.status, 431);
+  EXPECT_EQ(res.body, R"({"error":"request head too large"})");
+  auto long_target = "/api/v1/events?resourceName=" + std::string(20000, 'b');
+  EXPECT_EQ(http_get(srv->port(), long_target).status, 431);
+}
+
+TEST_F(server_test, malformed_escapes_are_400_naming_the_parameter) {
+  start();
+  auto res = http_get(srv->port(), "/api/v1/events?namespace=%zz");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(res.body, R"({"error":"the value has a malformed percent )"
+                      R"(escape","parameter":"namespace"})");
+  res = http_get(srv->port(), "/api/v1/events?user=%00");
+  EXPECT_EQ(res.status, 400);
+  res = http_get(srv->port(), "/api/%2");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_NE(res.body.find(R"("parameter":"path")"), std::string::npos)
+    << res.body;
+}
+
+TEST_F(server_test, garbage_is_400_and_the_server_keeps_serving) {
+  start();
+  auto out = raw("NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_NE(out.find("400"), std::string::npos) << out;
+  EXPECT_EQ(http_get(srv->port(), "/ok").status, 200);
+}
+
+TEST_F(server_test, unanswered_requests_time_out_with_504) {
+  server_options opts;
+  opts.handler_timeout = std::chrono::milliseconds{50};
+  start(opts);
+  auto res = http_get(srv->port(), "/slow");
+  EXPECT_EQ(res.status, 504);
+  EXPECT_EQ(res.body, R"({"error":"the request timed out"})");
+}
+
+TEST_F(server_test, connections_beyond_the_limit_get_503) {
+  server_options opts;
+  opts.max_connections = 1;
+  start(opts);
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket idle{ioc};
+  idle.connect({boost::asio::ip::make_address("127.0.0.1"), srv->port()});
+  // The idle connection holds the only slot until it closes; a second client
+  // is turned away instead of queueing without bound.
+  int status = 0;
+  for (int i = 0; i < 100 && status != 503; ++i)
+    status = http_get(srv->port(), "/x").status;
+  EXPECT_EQ(status, 503);
+  idle.close();
+  for (int i = 0; i < 1000 && status != 200; ++i)
+    status = http_get(srv->port(), "/x").status;
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(server_test, a_taken_port_is_a_clear_error) {
+  start();
+  server_options opts;
+  opts.address = "127.0.0.1";
+  opts.port = srv->port();
+  auto second = server::start(opts, [](http_request, responder_ptr) {});
+  ASSERT_FALSE(second);
+  EXPECT_NE(render(second.error()).find(std::to_string(srv->port())),
+            std::string::npos);
+}
+
+TEST(routes_test, matches_the_contract_paths) {
+  EXPECT_EQ(match_route("/health").which, route::health);
+  EXPECT_EQ(match_route("/readyz").which, route::readyz);
+  EXPECT_EQ(match_route("/livez").which, route::livez);
+  EXPECT_EQ(match_route("/metrics").which, route::metrics);
+  EXPECT_EQ(match_route("/api/v1/events").which, route::events);
+  EXPECT_EQ(match_route("/api/v1/events/").which, route::events);
+  auto m = match_route("/api/v1/events/default/pods/web-1");
+  EXPECT_EQ(m.which, route::object_history);
+  EXPECT_EQ(m.ns, "default");
+  EXPECT_EQ(m.resource_type, "pods");
+  EXPECT_EQ(m.name, "web-1");
+  m = match_route("/api/v1/events/_cluster/nodes/node-1");
+  EXPECT_EQ(m.which, route::object_history);
+  EXPECT_EQ(m.ns, "");
+  EXPECT_EQ(match_route("/api/v1/events/a/b").which, route::unknown);
+  EXPECT_EQ(match_route("/api/v1/events/a/b/c/d").which, route::unknown);
+  EXPECT_EQ(match_route("/api/v2/events").which, route::unknown);
+  EXPECT_EQ(match_route("/").which, route::unknown);
+}
+
+TEST(url_test, decodes_percent_escapes_and_plus) {
+  EXPECT_EQ(*percent_decode("a%20b+c", true), "a b c");
+  EXPECT_EQ(*percent_decode("a+b", false), "a+b");
+  EXPECT_EQ(*percent_decode("%E2%9C%93", false), "\xE2\x9C\x93");
+  EXPECT_FALSE(percent_decode("%", false));
+  EXPECT_FALSE(percent_decode("%4", false));
+  EXPECT_FALSE(percent_decode("%g0", false));
+  EXPECT_FALSE(percent_decode("%00", false));
+}
+
+TEST(url_test, splits_targets_keeping_parameter_order) {
+  http_request req;
+  ASSERT_FALSE(parse_target("/p?b=2&a=1&&flag&b=3", req));
+  EXPECT_EQ(req.path, "/p");
+  EXPECT_EQ(req.query_names,
+            (std::vector<std::string>{"b", "a", "flag", "b"}));
+  EXPECT_EQ(req.query_values, (std::vector<std::string>{"2", "1", "", "3"}));
+}
+
+} // namespace
+} // namespace kws::rest
