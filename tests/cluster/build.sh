@@ -4,6 +4,7 @@
 # Prints the bin directory on stdout. Reuses an existing build when present.
 #
 #   KWS_CLUSTER_CACHE  cache root (default: $HOME/.cache/kws-cluster)
+#   KWS_FORCE_BUILD=1  rebuild the harness even if its sources did not change
 #   KWS_BUILD_PARALLEL go build -p value (default: 2)
 set -euo pipefail
 
@@ -14,7 +15,9 @@ P="${KWS_BUILD_PARALLEL:-2}"
 
 K8S_VERSION="$(awk '$1=="k8s.io/kubernetes" && $2 ~ /^v1\./ {print $2; exit}' "$HERE/go.mod")"
 CACHE_ROOT="${KWS_CLUSTER_CACHE:-$HOME/.cache/kws-cluster}"
-KEY="$(cat "$HERE/go.sum" "$HERE/go.mod" "$HERE/build.sh" | sha256sum | cut -c1-16)"
+# Bump RECIPE when the build flags below change, so old caches are not reused.
+RECIPE=1
+KEY="$( (cat "$HERE/go.sum"; echo "recipe=$RECIPE k8s=$K8S_VERSION") | sha256sum | cut -c1-16)"
 OUT="$CACHE_ROOT/$KEY"
 BIN="$OUT/bin"
 mkdir -p "$OUT"
@@ -54,7 +57,7 @@ fi
 
 # Harness: rebuilt when its sources change (cheap with a warm GOCACHE).
 SRC_KEY="$(cd "$HERE" && find cmd internal -name '*.go' -print0 2>/dev/null | sort -z | xargs -0 cat | sha256sum | cut -c1-16)"
-if [[ ! -x "$BIN/kws-cluster" || "$(cat "$BIN/.kws-cluster.src" 2>/dev/null)" != "$SRC_KEY" ]]; then
+if [[ "${KWS_FORCE_BUILD:-0}" == 1 || ! -x "$BIN/kws-cluster" || "$(cat "$BIN/.kws-cluster.src" 2>/dev/null)" != "$SRC_KEY" ]]; then
   log "building kws-cluster harness"
   mkdir -p "$BIN"
   (cd "$HERE" && go build -p "$P" -trimpath -ldflags "-s -w" -o "$BIN/kws-cluster.tmp.$$" ./cmd/kws-cluster)
