@@ -1,0 +1,367 @@
+#include "kube/wire.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace kws::kube {
+
+namespace {
+
+constexpr auto parse_flags = rapidjson::kParseFullPrecisionFlag;
+
+/// Shortens peer data quoted in error messages.
+std::string excerpt(std::string_view x, size_t max = 200) {
+  if (x.size() <= max)
+    return std::string{x};
+  return std::string{x.substr(0, max)} + "...";
+}
+
+std::string parse_error_text(const rapidjson::Document& doc) {
+  return fmt::format("{} at offset {}",
+                     rapidjson::GetParseError_En(doc.GetParseError()),
+                     doc.GetErrorOffset());
+}
+
+std::string_view string_member(const rapidjson::Value& obj, const char* name) {
+  if (!obj.IsObject())
+    return {};
+  auto i = obj.FindMember(name);
+  if (i == obj.MemberEnd() || !i->value.IsString())
+    return {};
+  return {i->value.GetString(), i->value.GetStringLength()};
+}
+
+/// SAX handler that captures `metadata.{namespace,name,uid,resourceVersion}`
+/// and stops the parse once the metadata object closes.
+struct meta_handler
+  : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, meta_handler> {
+  object_meta* out = nullptr;
+  int depth = 0;
+  bool in_meta = false;
+  bool in_annotations = false;
+  bool pending_meta = false;
+  bool pending_annotations = false;
+  bool want_initial_end = false;
+  bool done = false;
+  std::string* target = nullptr;
+
+  void clear_pending() {
+    target = nullptr;
+    pending_meta = false;
+    pending_annotations = false;
+    want_initial_end = false;
+  }
+
+  bool Default() {
+    clear_pending();
+    return true;
+  }
+
+  bool String(const char* str, rapidjson::SizeType len, bool) {
+    if (target != nullptr)
+      target->assign(str, len);
+    else if (want_initial_end)
+      out->initial_events_end = std::string_view{str, len} == "true";
+    clear_pending();
+    return true;
+  }
+
+  bool Key(const char* str, rapidjson::SizeType len, bool) {
+    clear_pending();
+    std::string_view key{str, len};
+    if (depth == 1 && key == "metadata") {
+      pending_meta = true;
+    } else if (in_meta && depth == 2) {
+      if (key == "namespace")
+        target = &out->namespace_;
+      else if (key == "name")
+        target = &out->name;
+      else if (key == "uid")
+        target = &out->uid;
+      else if (key == "resourceVersion")
+        target = &out->resource_version;
+      else if (key == "annotations")
+        pending_annotations = true;
+    } else if (in_annotations && depth == 3
+               && key == "k8s.io/initial-events-end") {
+      want_initial_end = true;
+    }
+    return true;
+  }
+
+  bool StartObject() {
+    ++depth;
+    if (pending_meta && depth == 2)
+      in_meta = true;
+    else if (pending_annotations && depth == 3)
+      in_annotations = true;
+    clear_pending();
+    return true;
+  }
+
+  bool EndObject(rapidjson::SizeType) {
+    if (in_annotations && depth == 3) {
+      in_annotations = false;
+    } else if (in_meta && depth == 2) {
+      in_meta = false;
+      done = true;
+      return false; // everything needed is read: stop early
+    }
+    --depth;
+    clear_pending();
+    return true;
+  }
+
+  bool StartArray() {
+    ++depth;
+    clear_pending();
+    return true;
+  }
+
+  bool EndArray(rapidjson::SizeType) {
+    --depth;
+    clear_pending();
+    return true;
+  }
+};
+
+/// Writes `item` as a complete object: adds `apiVersion`/`kind` when
+/// missing or empty, keeps every other member in its order.
+void write_item(const rapidjson::Value& item, std::string_view api_version,
+                std::string_view kind,
+                rapidjson::Writer<rapidjson::StringBuffer>& w) {
+  auto has_api_version = !string_member(item, "apiVersion").empty();
+  auto has_kind = !string_member(item, "kind").empty();
+  if ((has_api_version && has_kind) || !item.IsObject()) {
+    item.Accept(w);
+    return;
+  }
+  w.StartObject();
+  if (!has_api_version) {
+    w.Key("apiVersion");
+    w.String(api_version.data(),
+             static_cast<rapidjson::SizeType>(api_version.size()));
+  }
+  if (!has_kind) {
+    w.Key("kind");
+    w.String(kind.data(), static_cast<rapidjson::SizeType>(kind.size()));
+  }
+  for (const auto& m : item.GetObject()) {
+    std::string_view name{m.name.GetString(), m.name.GetStringLength()};
+    if ((!has_api_version && name == "apiVersion")
+        || (!has_kind && name == "kind"))
+      continue;
+    m.name.Accept(w);
+    m.value.Accept(w);
+  }
+  w.EndObject();
+}
+
+} // namespace
+
+caf::expected<object_meta> parse_object_meta(std::string_view json) {
+  object_meta result;
+  meta_handler handler;
+  handler.out = &result;
+  rapidjson::MemoryStream stream{json.data(), json.size()};
+  rapidjson::Reader reader;
+  auto ok = reader.Parse(stream, handler);
+  if (handler.done)
+    return result;
+  if (ok.IsError())
+    return caf::make_error(
+      ec::parse_error,
+      fmt::format("cannot parse object metadata: {} at offset {}",
+                  rapidjson::GetParseError_En(ok.Code()), ok.Offset()));
+  // A valid object without metadata (or an empty one).
+  return result;
+}
+
+bool api_status::is_expired() const {
+  return code == 410 && (reason == "Expired" || reason == "Gone");
+}
+
+bool api_status::is_too_large_resource_version() const {
+  return code == 504
+         && std::find(cause_reasons.begin(), cause_reasons.end(),
+                      "ResourceVersionTooLarge")
+              != cause_reasons.end();
+}
+
+api_status parse_status(std::string_view body, int http_status) {
+  api_status result;
+  result.code = http_status;
+  rapidjson::Document doc;
+  doc.Parse<parse_flags>(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()
+      || string_member(doc, "kind") != "Status") {
+    result.message = excerpt(body);
+    return result;
+  }
+  if (auto i = doc.FindMember("code");
+      i != doc.MemberEnd() && i->value.IsInt())
+    result.code = i->value.GetInt();
+  result.reason = string_member(doc, "reason");
+  result.message = string_member(doc, "message");
+  if (auto d = doc.FindMember("details");
+      d != doc.MemberEnd() && d->value.IsObject()) {
+    if (auto r = d->value.FindMember("retryAfterSeconds");
+        r != d->value.MemberEnd() && r->value.IsInt())
+      result.retry_after_seconds = r->value.GetInt();
+    if (auto c = d->value.FindMember("causes");
+        c != d->value.MemberEnd() && c->value.IsArray())
+      for (const auto& cause : c->value.GetArray())
+        if (auto reason = string_member(cause, "reason"); !reason.empty())
+          result.cause_reasons.emplace_back(reason);
+  }
+  return result;
+}
+
+caf::expected<list_page> parse_list_page(std::string_view body,
+                                         std::string_view item_kind) {
+  rapidjson::Document doc;
+  doc.Parse<parse_flags>(body.data(), body.size());
+  if (doc.HasParseError())
+    return caf::make_error(ec::parse_error,
+                           fmt::format("cannot parse list response: {}",
+                                       parse_error_text(doc)));
+  if (!doc.IsObject())
+    return caf::make_error(ec::parse_error,
+                           "list response is not a JSON object");
+  auto list_kind = string_member(doc, "kind");
+  if (list_kind == "Status")
+    return caf::make_error(ec::unexpected_status,
+                           fmt::format("list answered with a Status: {}",
+                                       parse_status(body).message));
+  list_page result;
+  auto api_version = string_member(doc, "apiVersion");
+  std::string kind{item_kind};
+  if (kind.empty() && list_kind.size() > 4
+      && list_kind.substr(list_kind.size() - 4) == "List")
+    kind = list_kind.substr(0, list_kind.size() - 4);
+  if (auto m = doc.FindMember("metadata");
+      m != doc.MemberEnd() && m->value.IsObject()) {
+    result.resource_version = string_member(m->value, "resourceVersion");
+    result.continue_token = string_member(m->value, "continue");
+  }
+  auto items = doc.FindMember("items");
+  if (items == doc.MemberEnd() || items->value.IsNull())
+    return result; // Go encodes an empty slice of some lists as null
+  if (!items->value.IsArray())
+    return caf::make_error(ec::parse_error,
+                           "list response has a non-array 'items'");
+  result.items.reserve(items->value.Size());
+  rapidjson::StringBuffer buf;
+  for (const auto& item : items->value.GetArray()) {
+    if (!item.IsObject())
+      return caf::make_error(ec::parse_error,
+                             "list response has a non-object item");
+    buf.Clear();
+    rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+    write_item(item, api_version, kind, w);
+    result.items.emplace_back(buf.GetString(), buf.GetSize());
+  }
+  return result;
+}
+
+caf::expected<watch_line> parse_watch_line(std::string_view line) {
+  rapidjson::Document doc;
+  doc.Parse<parse_flags>(line.data(), line.size());
+  if (doc.HasParseError())
+    return caf::make_error(ec::parse_error,
+                           fmt::format("cannot parse watch line: {}: {}",
+                                       parse_error_text(doc), excerpt(line)));
+  if (!doc.IsObject())
+    return caf::make_error(ec::parse_error,
+                           fmt::format("watch line is not a JSON object: {}",
+                                       excerpt(line)));
+  auto type = string_member(doc, "type");
+  auto obj = doc.FindMember("object");
+  if (obj == doc.MemberEnd() || !obj->value.IsObject())
+    return caf::make_error(ec::parse_error,
+                           fmt::format("watch line without an object: {}",
+                                       excerpt(line)));
+  watch_line result;
+  if (type == "ERROR") {
+    result.is_error = true;
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+    obj->value.Accept(w);
+    result.status = parse_status({buf.GetString(), buf.GetSize()});
+    if (result.status.message.empty() && result.status.code == 0)
+      result.status.message = excerpt(line);
+    return result;
+  }
+  if (type == "ADDED")
+    result.event.type = watch_event_type::added;
+  else if (type == "MODIFIED")
+    result.event.type = watch_event_type::modified;
+  else if (type == "DELETED")
+    result.event.type = watch_event_type::deleted;
+  else if (type == "BOOKMARK")
+    result.event.type = watch_event_type::bookmark;
+  else
+    return caf::make_error(ec::parse_error,
+                           fmt::format("unknown watch event type '{}'",
+                                       excerpt(type, 40)));
+  // Go's encoder writes {"type":"X","object":{...}}: slice the object out
+  // to keep its bytes; anything else is re-serialized.
+  auto prefix = fmt::format(R"({{"type":"{}","object":)", type);
+  if (doc.MemberCount() == 2 && line.substr(0, prefix.size()) == prefix
+      && line.back() == '}') {
+    auto text = line.substr(prefix.size(), line.size() - prefix.size() - 1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\n'))
+      text.remove_suffix(1);
+    result.event.object.assign(text);
+  } else {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+    obj->value.Accept(w);
+    result.event.object.assign(buf.GetString(), buf.GetSize());
+  }
+  const auto& object = obj->value;
+  if (auto m = object.FindMember("metadata");
+      m != object.MemberEnd() && m->value.IsObject()) {
+    result.event.resource_version = string_member(m->value, "resourceVersion");
+    if (auto a = m->value.FindMember("annotations");
+        a != m->value.MemberEnd() && a->value.IsObject())
+      result.initial_events_end
+        = string_member(a->value, "k8s.io/initial-events-end") == "true";
+  }
+  if (result.event.resource_version.empty())
+    return caf::make_error(
+      ec::parse_error,
+      fmt::format("{} event without metadata.resourceVersion: {}", type,
+                  excerpt(line)));
+  return result;
+}
+
+std::string url_encode(std::string_view x) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string result;
+  result.reserve(x.size());
+  for (auto ch : x) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
+        || c == '~') {
+      result += ch;
+    } else {
+      result += '%';
+      result += hex[c >> 4];
+      result += hex[c & 0xF];
+    }
+  }
+  return result;
+}
+
+} // namespace kws::kube
