@@ -1,0 +1,330 @@
+#include "storage/record_builder.hpp"
+
+#include "messages/errors.hpp"
+#include "storage/time_format.hpp"
+
+#include <caf/error.hpp>
+#include <openssl/evp.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <limits>
+#include <optional>
+
+namespace kws::storage {
+
+namespace {
+
+using rapidjson::Value;
+
+// Deeper documents are refused before parsing: RapidJSON's writer recurses
+// once per level, and no Kubernetes object (CRD schemas included) comes
+// close to this depth.
+constexpr size_t max_depth = 512;
+
+constexpr std::string_view last_applied
+  = "kubectl.kubernetes.io/last-applied-configuration";
+
+bool too_deep(std::string_view json) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth)
+        return true;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+const Value* member(const Value& obj, const char* name) {
+  if (!obj.IsObject())
+    return nullptr;
+  auto it = obj.FindMember(name);
+  return it == obj.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string string_member(const Value& obj, const char* name) {
+  auto* v = member(obj, name);
+  return v != nullptr && v->IsString()
+           ? std::string{v->GetString(), v->GetStringLength()}
+           : std::string{};
+}
+
+std::optional<int64_t> int_member(const Value& obj, const char* name) {
+  auto* v = member(obj, name);
+  if (v == nullptr || !v->IsInt64())
+    return std::nullopt;
+  return v->GetInt64();
+}
+
+std::string newest_manager(const Value& metadata) {
+  auto* fields = member(metadata, "managedFields");
+  if (fields == nullptr || !fields->IsArray())
+    return std::string{default_user};
+  std::string best;
+  int64_t best_time = std::numeric_limits<int64_t>::min();
+  bool found = false;
+  for (const auto& entry : fields->GetArray()) {
+    auto manager = string_member(entry, "manager");
+    if (manager.empty())
+      continue;
+    int64_t t = std::numeric_limits<int64_t>::min();
+    if (auto text = string_member(entry, "time"); !text.empty())
+      if (auto parsed = parse_rfc3339(text))
+        t = *parsed;
+    // `>=`: entries with equal (second-granular) times are resolved in
+    // favour of the later one in the list.
+    if (!found || t >= best_time) {
+      best = std::move(manager);
+      best_time = t;
+      found = true;
+    }
+  }
+  return found ? best : std::string{default_user};
+}
+
+void digest_values(Value& obj, rapidjson::Document::AllocatorType& alloc) {
+  if (!obj.IsObject())
+    return;
+  for (auto& m : obj.GetObject()) {
+    if (!m.value.IsString())
+      continue;
+    auto digest = sha256_digest(
+      std::string_view{m.value.GetString(), m.value.GetStringLength()});
+    m.value.SetString(digest.data(),
+                      static_cast<rapidjson::SizeType>(digest.size()), alloc);
+  }
+}
+
+void digest_secret(rapidjson::Document& doc) {
+  auto& alloc = doc.GetAllocator();
+  for (const char* key : {"data", "stringData"}) {
+    auto it = doc.FindMember(key);
+    if (it != doc.MemberEnd())
+      digest_values(it->value, alloc);
+  }
+  // `kubectl apply` keeps the whole applied manifest, values included, in
+  // this annotation; storing it verbatim would defeat the digests.
+  auto meta = doc.FindMember("metadata");
+  if (meta == doc.MemberEnd() || !meta->value.IsObject())
+    return;
+  auto ann = meta->value.FindMember("annotations");
+  if (ann == meta->value.MemberEnd() || !ann->value.IsObject())
+    return;
+  auto applied = ann->value.FindMember(last_applied.data());
+  if (applied != ann->value.MemberEnd() && applied->value.IsString()) {
+    auto digest = sha256_digest(std::string_view{
+      applied->value.GetString(), applied->value.GetStringLength()});
+    applied->value.SetString(digest.data(),
+                             static_cast<rapidjson::SizeType>(digest.size()),
+                             alloc);
+  }
+}
+
+std::string capitalized(verb v) {
+  switch (v) {
+    case verb::create: return "Create";
+    case verb::update: return "Update";
+    case verb::remove: return "Delete";
+  }
+  return "Unknown";
+}
+
+using writer_t = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void put(writer_t& w, const char* key, std::string_view value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+/// The Event fields that the contract lifts to the top of the record.
+struct event_fields {
+  std::string message;
+  bool has_message = false;
+  std::string reason;
+  std::string type;
+  int64_t count = 1;
+  std::string kind;
+  std::string ns;
+  std::string name;
+  std::string uid;
+  std::string api_version;
+};
+
+event_fields read_event(const resource_type& rt, const Value& doc) {
+  event_fields x;
+  // events.k8s.io/v1 renamed message → note, involvedObject → regarding and
+  // count → deprecatedCount / series.count.
+  const bool modern = rt.group == "events.k8s.io";
+  const char* message_key = modern ? "note" : "message";
+  if (auto* m = member(doc, message_key); m != nullptr && m->IsString()) {
+    x.message.assign(m->GetString(), m->GetStringLength());
+    x.has_message = true;
+  }
+  x.reason = string_member(doc, "reason");
+  x.type = string_member(doc, "type");
+  std::optional<int64_t> count;
+  if (!modern)
+    count = int_member(doc, "count");
+  if (!count || *count <= 0)
+    if (auto* series = member(doc, "series"))
+      count = int_member(*series, "count");
+  if (!count || *count <= 0)
+    count = int_member(doc, "deprecatedCount");
+  if (count && *count > 0)
+    x.count = *count;
+  if (auto* target = member(doc, modern ? "regarding" : "involvedObject")) {
+    x.kind = string_member(*target, "kind");
+    x.ns = string_member(*target, "namespace");
+    x.name = string_member(*target, "name");
+    x.uid = string_member(*target, "uid");
+    x.api_version = string_member(*target, "apiVersion");
+  }
+  return x;
+}
+
+} // namespace
+
+bool is_event_type(const resource_type& rt) {
+  return rt.plural == "events"
+         && (rt.group.empty() || rt.group == "events.k8s.io");
+}
+
+std::string sha256_digest(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::string result = "sha256:";
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr)
+      != 1) {
+    // Only an OpenSSL without SHA-256 gets here; a fixed marker still never
+    // leaks the value.
+    return result + "unavailable";
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < len; ++i) {
+    result.push_back(digits[md[i] >> 4]);
+    result.push_back(digits[md[i] & 0xf]);
+  }
+  return result;
+}
+
+caf::expected<resource_event>
+build_record(const resource_type& rt, verb v, std::string_view object_json,
+             int64_t now_ns, const record_options& opts) {
+  if (too_deep(object_json))
+    return caf::make_error(ec::parse_error,
+                           "object JSON nests deeper than 512 levels");
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag
+            | rapidjson::kParseIterativeFlag>(object_json.data(),
+                                              object_json.size());
+  if (doc.HasParseError())
+    return caf::make_error(
+      ec::parse_error,
+      std::string{"object JSON: "}
+        + rapidjson::GetParseError_En(doc.GetParseError()) + " at offset "
+        + std::to_string(doc.GetErrorOffset()));
+  if (!doc.IsObject())
+    return caf::make_error(ec::parse_error, "object JSON is not an object");
+  auto meta_it = doc.FindMember("metadata");
+  if (meta_it == doc.MemberEnd() || !meta_it->value.IsObject())
+    return caf::make_error(ec::parse_error, "object has no metadata");
+  auto& metadata = meta_it->value;
+  resource_event ev;
+  ev.action = v;
+  ev.name = string_member(metadata, "name");
+  if (ev.name.empty())
+    return caf::make_error(ec::parse_error, "object has no metadata.name");
+  ev.ns = string_member(metadata, "namespace");
+  ev.resource = rt.plural;
+  ev.group = rt.group;
+  ev.uid = string_member(metadata, "uid");
+  ev.resource_version = string_member(metadata, "resourceVersion");
+  ev.user = newest_manager(metadata);
+  ev.final_state_unknown = opts.final_state_unknown;
+  ev.timestamp_ns = now_ns;
+  if (opts.from_initial_list && v == verb::create) {
+    auto created = string_member(metadata, "creationTimestamp");
+    if (auto parsed = parse_rfc3339(created))
+      ev.timestamp_ns = *parsed;
+  }
+  auto api_version = string_member(doc, "apiVersion");
+  if (api_version.empty())
+    api_version = rt.api_version();
+  auto kind = string_member(doc, "kind");
+  if (kind.empty())
+    kind = rt.kind;
+  const bool event_object = is_event_type(rt);
+  event_fields evf;
+  if (event_object) {
+    evf = read_event(rt, doc);
+    ev.involved_uid = evf.uid;
+    ev.involved_kind = evf.kind;
+  }
+  metadata.EraseMember("managedFields");
+  if (opts.digest_secrets && rt.group.empty() && rt.plural == "secrets")
+    digest_secret(doc);
+  auto message = evf.has_message
+                   ? evf.message
+                   : capitalized(v) + " " + rt.plural + " " + ev.name;
+  rapidjson::StringBuffer buf;
+  writer_t w{buf};
+  w.StartObject();
+  put(w, "timestamp", format_rfc3339(ev.timestamp_ns));
+  put(w, "verb", to_string(v));
+  put(w, "user", ev.user);
+  put(w, "namespace", ev.ns);
+  put(w, "resourceType", rt.plural);
+  put(w, "resourceName", ev.name);
+  w.Key("responseStatus");
+  w.Int(v == verb::create ? 201 : 200);
+  put(w, "message", message);
+  put(w, "stage", "ResponseComplete");
+  put(w, "requestURI", rt.object_path(ev.ns, ev.name));
+  put(w, "uid", ev.uid);
+  put(w, "apiVersion", api_version);
+  put(w, "kind", kind);
+  put(w, "resourceVersion", ev.resource_version);
+  if (opts.final_state_unknown) {
+    w.Key("finalStateUnknown");
+    w.Bool(true);
+  }
+  if (event_object) {
+    put(w, "reason", evf.reason);
+    put(w, "type", evf.type);
+    w.Key("count");
+    w.Int64(evf.count);
+    w.Key("involvedObject");
+    w.StartObject();
+    put(w, "kind", evf.kind);
+    put(w, "namespace", evf.ns);
+    put(w, "name", evf.name);
+    put(w, "uid", evf.uid);
+    put(w, "apiVersion", evf.api_version);
+    w.EndObject();
+  }
+  // Last, so the small fields lead when a person reads a record.
+  w.Key("objectChanges");
+  if (!doc.Accept(w))
+    return caf::make_error(ec::parse_error, "object JSON cannot be written");
+  w.EndObject();
+  ev.record.assign(buf.GetString(), buf.GetSize());
+  return ev;
+}
+
+} // namespace kws::storage

@@ -1,0 +1,53 @@
+// The one transformation from a watch event (or list item) to the REST
+// contract's event record. The ingest path and the tests both use it, so the
+// record a client sees is defined here and nowhere else.
+#pragma once
+
+#include "messages/resource_event.hpp"
+#include "messages/resource_type.hpp"
+
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kws::storage {
+
+/// The `user` of records whose object names no field manager.
+inline constexpr std::string_view default_user = "system:k8s-watcher";
+
+/// How one record is built.
+struct record_options {
+  /// True for a create found by the watcher's first list: the record's
+  /// timestamp is then the object's `metadata.creationTimestamp` (falling
+  /// back to `now_ns` when it is missing or malformed).
+  bool from_initial_list = false;
+  /// True for a delete inferred by a relist; adds `"finalStateUnknown":true`.
+  bool final_state_unknown = false;
+  /// Replace each Secret `data`/`stringData` value (and a kubectl
+  /// last-applied annotation, which repeats them) by `sha256:<hex>`.
+  bool digest_secrets = true;
+};
+
+/// Builds the event record of one change of one object.
+/// @param rt the resource type the object was watched as.
+/// @param v what happened (ADDED → create, MODIFIED → update, DELETED → delete).
+/// @param object_json the object as the apiserver sent it.
+/// @param now_ns when the watch delivered it (nanoseconds since the epoch).
+/// @returns the event with `record` holding the contract's JSON object
+///          (every field except `id`) and the index fields filled in
+///          (`link_*` stay empty for the correlator), or `ec::parse_error`
+///          when the object is not valid JSON or lacks `metadata.name`.
+caf::expected<resource_event>
+build_record(const resource_type& rt, verb v, std::string_view object_json,
+             int64_t now_ns, const record_options& opts = {});
+
+/// True for the resource types holding Kubernetes Event objects
+/// (core `events` and `events.k8s.io` `events`).
+bool is_event_type(const resource_type& rt);
+
+/// Returns `sha256:` followed by the 64 lowercase hex digits of the digest.
+std::string sha256_digest(std::string_view data);
+
+} // namespace kws::storage

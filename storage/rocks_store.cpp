@@ -1,0 +1,555 @@
+// Opening, writing, retention and backup of the history store. Queries live
+// in store_query.cpp; both share `rocks_store::impl` (store_impl.hpp).
+#include "storage/rocks_store.hpp"
+
+#include "messages/errors.hpp"
+#include "messages/logging.hpp"
+#include "storage/key_codec.hpp"
+#include "storage/store_impl.hpp"
+#include "storage/time_format.hpp"
+
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <unordered_map>
+
+namespace kws::storage {
+
+std::string live_key(std::string_view ns, std::string_view name) {
+  if (ns.empty())
+    return std::string{name};
+  std::string result;
+  result.reserve(ns.size() + name.size() + 1);
+  result.append(ns);
+  result += '/';
+  result.append(name);
+  return result;
+}
+
+std::string group_resource(std::string_view resource, std::string_view group) {
+  std::string result{resource};
+  if (!group.empty()) {
+    result += '.';
+    result.append(group);
+  }
+  return result;
+}
+
+caf::error to_error(const rocksdb::Status& st, std::string_view context) {
+  auto code = st.IsNotFound() ? ec::not_found : ec::storage_failure;
+  return caf::make_error(code, std::string{context} + ": " + st.ToString());
+}
+
+// -- meta column family ------------------------------------------------------
+
+std::string meta_sequence_key() {
+  return "n";
+}
+
+std::string meta_checkpoint_key(std::string_view gr) {
+  std::string key = "c";
+  key.append(gr);
+  return key;
+}
+
+std::string meta_live_prefix(std::string_view gr) {
+  std::string key = "l";
+  key.append(gr);
+  key.push_back('\0');
+  return key;
+}
+
+std::string meta_bounds_key(std::string_view partition) {
+  std::string key = "b";
+  key.append(partition);
+  return key;
+}
+
+namespace {
+
+std::string encode_live(std::string_view uid, std::string_view rv) {
+  std::string out;
+  out.reserve(uid.size() + rv.size() + 1);
+  out.append(uid);
+  out.push_back('\0');
+  out.append(rv);
+  return out;
+}
+
+std::pair<std::string_view, std::string_view>
+decode_live(std::string_view value) {
+  auto sep = value.find('\0');
+  if (sep == std::string_view::npos)
+    return {value, {}};
+  return {value.substr(0, sep), value.substr(sep + 1)};
+}
+
+std::string encode_bounds(int64_t min_ts, int64_t max_ts) {
+  std::string out;
+  append_ts(out, min_ts);
+  append_ts(out, max_ts);
+  return out;
+}
+
+int64_t system_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+rocksdb::CompressionType best_compression() {
+  auto supported = rocksdb::GetSupportedCompressions();
+  for (auto want : {rocksdb::kZSTD, rocksdb::kLZ4Compression,
+                    rocksdb::kSnappyCompression})
+    if (std::find(supported.begin(), supported.end(), want) != supported.end())
+      return want;
+  return rocksdb::kNoCompression;
+}
+
+} // namespace
+
+// -- impl --------------------------------------------------------------------
+
+rocks_store::impl::~impl() {
+  // Handles must go before the database closes.
+  {
+    std::unique_lock guard{mtx};
+    parts.clear();
+  }
+  meta_cf.reset();
+  default_cf.reset();
+  other_cfs.clear();
+  if (db) {
+    if (auto st = db->Close(); !st.ok())
+      KWS_WARN("rocks_store cannot close {} cleanly: {}", opts.path,
+               st.ToString());
+  }
+}
+
+rocks_store::impl::cf_ptr rocks_store::impl::wrap(rocksdb::ColumnFamilyHandle* h) {
+  auto* raw_db = db.get();
+  return cf_ptr{h, [raw_db](rocksdb::ColumnFamilyHandle* x) {
+                  if (auto st = raw_db->DestroyColumnFamilyHandle(x); !st.ok())
+                    KWS_WARN("rocks_store cannot release a column family: {}",
+                             st.ToString());
+                }};
+}
+
+read_view rocks_store::impl::view() const {
+  read_view v;
+  v.db = db.get();
+  // Snapshot first, partition list second: the list may then name a newer
+  // partition or wider bounds than the snapshot holds, which only costs an
+  // empty scan, but never misses data the snapshot has.
+  v.snapshot = db->GetSnapshot();
+  std::shared_lock guard{mtx};
+  v.parts.reserve(parts.size());
+  for (const auto& [day, p] : parts)
+    v.parts.push_back(p);
+  v.meta_cf = meta_cf;
+  return v;
+}
+
+read_view::~read_view() {
+  parts.clear();
+  if (snapshot != nullptr)
+    db->ReleaseSnapshot(snapshot);
+}
+
+caf::expected<partition_ref> rocks_store::impl::partition_for(int64_t day) {
+  {
+    std::shared_lock guard{mtx};
+    if (auto it = parts.find(day); it != parts.end())
+      return it->second;
+  }
+  auto name = partition_name(day);
+  rocksdb::ColumnFamilyHandle* h = nullptr;
+  if (auto st = db->CreateColumnFamily(cf_opts, name, &h); !st.ok())
+    return to_error(st, "cannot create partition " + name);
+  partition_ref p{name, day, wrap(h), max_time_ns, min_time_ns};
+  std::unique_lock guard{mtx};
+  parts.emplace(day, p);
+  return p;
+}
+
+// -- rocks_store ---------------------------------------------------------------
+
+rocks_store::rocks_store(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {
+}
+
+rocks_store::rocks_store(rocks_store&&) noexcept = default;
+
+rocks_store& rocks_store::operator=(rocks_store&&) noexcept = default;
+
+rocks_store::~rocks_store() = default;
+
+caf::expected<rocks_store> rocks_store::open(store_options opts) {
+  if (opts.path.empty())
+    return caf::make_error(ec::invalid_argument, "storage path is empty");
+  if (!opts.clock)
+    opts.clock = system_clock_ns;
+  // RocksDB creates only the last path component.
+  std::error_code fs_err;
+  std::filesystem::create_directories(opts.path, fs_err);
+  if (fs_err)
+    return caf::make_error(ec::storage_failure, "cannot create " + opts.path
+                                                  + ": " + fs_err.message());
+  auto s = std::make_unique<impl>();
+  s->opts = std::move(opts);
+  s->cache = rocksdb::NewLRUCache(s->opts.block_cache_bytes);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = s->cache;
+  table.block_size = 16 * 1024;
+  // Whole-key Bloom filters serve the point reads of records by `r` key;
+  // index and filter blocks live in the cache so memory stays bounded.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  s->cf_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  s->cf_opts.compression = best_compression();
+  s->cf_opts.bottommost_compression = s->cf_opts.compression;
+  s->cf_opts.write_buffer_size = 32 << 20;
+  rocksdb::DBOptions db_opts;
+  db_opts.create_if_missing = true;
+  db_opts.create_missing_column_families = true;
+  // Flushing all column families together keeps records, indexes and meta
+  // of one batch in the same generation of files, which checkpoints rely on.
+  db_opts.atomic_flush = true;
+  db_opts.db_write_buffer_size = s->opts.write_buffer_bytes;
+  db_opts.max_background_jobs = 2;
+  db_opts.keep_log_file_num = 4;
+  db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  std::vector<std::string> names;
+  if (auto st = rocksdb::DB::ListColumnFamilies(db_opts, s->opts.path, &names);
+      !st.ok())
+    names.clear(); // A new database: nothing to list yet.
+  for (auto required : {rocksdb::kDefaultColumnFamilyName, std::string{"meta"}})
+    if (std::find(names.begin(), names.end(), required) == names.end())
+      names.push_back(required);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& name : names)
+    descs.emplace_back(name, s->cf_opts);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  if (auto st = rocksdb::DB::Open(db_opts, s->opts.path, descs, &handles, &raw);
+      !st.ok())
+    return to_error(st, "cannot open store at " + s->opts.path);
+  s->db.reset(raw);
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto h = s->wrap(handles[i]);
+    if (names[i] == rocksdb::kDefaultColumnFamilyName)
+      s->default_cf = std::move(h);
+    else if (names[i] == "meta")
+      s->meta_cf = std::move(h);
+    else if (auto day = partition_day(names[i]))
+      s->parts.emplace(*day, partition_ref{names[i], *day, std::move(h),
+                                           min_time_ns, max_time_ns});
+    else
+      s->other_cfs.push_back(std::move(h)); // Opened because RocksDB must.
+  }
+  rocksdb::ReadOptions ro;
+  std::string value;
+  auto st = s->db->Get(ro, s->meta_cf.get(), meta_sequence_key(), &value);
+  if (st.ok() && value.size() == 8)
+    s->next_seq = read_u64(value);
+  else if (st.ok() || !st.IsNotFound())
+    return st.ok() ? caf::make_error(ec::storage_failure,
+                                     "malformed sequence number in meta")
+                   : to_error(st, "cannot read the sequence number");
+  for (auto& [day, p] : s->parts) {
+    st = s->db->Get(ro, s->meta_cf.get(), meta_bounds_key(p.name), &value);
+    if (st.ok() && value.size() == 16) {
+      p.min_ts = read_ts(value);
+      p.max_ts = read_ts(std::string_view{value}.substr(8));
+    } else if (!st.ok() && !st.IsNotFound()) {
+      return to_error(st, "cannot read bounds of " + p.name);
+    }
+    // Missing bounds (a partition created right before a crash) keep the
+    // full range: such a partition is scanned, never wrongly skipped.
+  }
+  return rocks_store{std::move(s)};
+}
+
+caf::expected<write_result>
+rocks_store::write(const std::vector<resource_event>& events,
+                   const checkpoint_map& checkpoints) {
+  auto& s = *impl_;
+  std::lock_guard writer{s.write_mtx};
+  write_result result;
+  if (events.empty() && checkpoints.empty())
+    return result;
+  auto part = s.partition_for(day_index(s.opts.clock()));
+  if (!part)
+    return part.error();
+  auto* cf = part->cf.get();
+  auto* meta = s.meta_cf.get();
+  rocksdb::WriteBatch wb;
+  // Later events of the same object in this batch must see the live state
+  // left by earlier ones, which the database does not have yet.
+  std::unordered_map<std::string, std::optional<std::string>> overlay;
+  uint64_t seq = s.next_seq;
+  int64_t min_ts = max_time_ns;
+  int64_t max_ts = min_time_ns;
+  rocksdb::ReadOptions ro;
+  auto put = [&](rocksdb::ColumnFamilyHandle* h, const std::string& k,
+                 const std::string& v) -> caf::error {
+    if (auto st = wb.Put(h, k, v); !st.ok())
+      return to_error(st, "cannot add to the write batch");
+    return {};
+  };
+  for (size_t i = 0; i < events.size(); ++i) {
+    const auto& ev = events[i];
+    auto lk = meta_live_prefix(group_resource(ev.resource, ev.group))
+              + live_key(ev.ns, ev.name);
+    if (ev.action != verb::remove && !ev.uid.empty()
+        && !ev.resource_version.empty()) {
+      std::optional<std::string> current;
+      if (auto it = overlay.find(lk); it != overlay.end()) {
+        current = it->second;
+      } else {
+        std::string value;
+        auto st = s.db->Get(ro, meta, lk, &value);
+        if (st.ok())
+          current = std::move(value);
+        else if (!st.IsNotFound())
+          return to_error(st, "cannot read live state of " + ev.name);
+      }
+      if (current) {
+        auto [uid, rv] = decode_live(*current);
+        if (uid == ev.uid && rv == ev.resource_version) {
+          ++result.dropped;
+          continue;
+        }
+      }
+    }
+    auto id = format_id(seq);
+    auto json = splice_id(ev.record, id);
+    if (!json)
+      return caf::make_error(ec::invalid_argument,
+                             "event " + std::to_string(i) + " ("
+                               + ev.resource + " " + ev.name
+                               + "): " + error_detail(json.error()));
+    auto summary = summarize(ev);
+    auto keys = index_keys(summary, position{ev.timestamp_ns, seq});
+    if (auto err = put(cf, keys.front(), encode_record_value(summary, *json)))
+      return err;
+    auto encoded = encode_summary(summary);
+    for (size_t k = 1; k < keys.size(); ++k)
+      if (auto err = put(cf, keys[k], encoded))
+        return err;
+    if (ev.action == verb::remove) {
+      if (auto st = wb.Delete(meta, lk); !st.ok())
+        return to_error(st, "cannot add to the write batch");
+      overlay[lk] = std::nullopt;
+    } else {
+      auto value = encode_live(ev.uid, ev.resource_version);
+      if (auto err = put(meta, lk, value))
+        return err;
+      overlay[lk] = std::move(value);
+    }
+    min_ts = std::min(min_ts, ev.timestamp_ns);
+    max_ts = std::max(max_ts, ev.timestamp_ns);
+    result.ids.push_back(std::move(id));
+    ++seq;
+    ++result.written;
+  }
+  for (const auto& [gr, rv] : checkpoints)
+    if (auto err = put(meta, meta_checkpoint_key(gr), rv))
+      return err;
+  if (result.written > 0) {
+    std::string next;
+    append_u64(next, seq);
+    if (auto err = put(meta, meta_sequence_key(), next))
+      return err;
+    // Widen the bounds readers prune by before the records become visible.
+    std::unique_lock guard{s.mtx};
+    auto& p = s.parts.at(part->day);
+    p.min_ts = std::min(p.min_ts, min_ts);
+    p.max_ts = std::max(p.max_ts, max_ts);
+    if (auto err = put(meta, meta_bounds_key(p.name),
+                       encode_bounds(p.min_ts, p.max_ts)))
+      return err;
+  }
+  if (wb.Count() == 0)
+    return result;
+  rocksdb::WriteOptions wo;
+  wo.sync = s.opts.sync;
+  if (auto st = s.db->Write(wo, &wb); !st.ok())
+    return to_error(st, "cannot write a batch of " + std::to_string(
+                          result.written) + " records to " + s.opts.path);
+  s.next_seq = seq;
+  return result;
+}
+
+caf::expected<watch_checkpoint>
+rocks_store::checkpoint(std::string_view gr) const {
+  watch_checkpoint result;
+  auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->meta_cf.get(),
+                           meta_checkpoint_key(gr), &result.resource_version);
+  if (!st.ok() && !st.IsNotFound())
+    return to_error(st, "cannot read the checkpoint of " + std::string{gr});
+  if (st.IsNotFound())
+    result.resource_version.clear();
+  return result;
+}
+
+caf::expected<std::vector<live_object>>
+rocks_store::live_objects(std::string_view gr) const {
+  auto prefix = meta_live_prefix(gr);
+  auto upper = prefix;
+  upper.back() = '\1'; // The prefix ends in '\0'; this is its successor.
+  rocksdb::Slice upper_slice{upper};
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it{
+    impl_->db->NewIterator(ro, impl_->meta_cf.get())};
+  std::vector<live_object> result;
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    auto [uid, rv] = decode_live(it->value().ToStringView());
+    result.push_back(live_object{std::string{key.substr(prefix.size())},
+                                 std::string{uid}, std::string{rv}});
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "cannot list live objects of "
+                                    + std::string{gr});
+  return result;
+}
+
+caf::expected<size_t> rocks_store::drop_expired(int64_t now_ns,
+                                                uint32_t retention_days) {
+  if (retention_days == 0)
+    return caf::make_error(ec::invalid_argument, "retentionDays",
+                           "retention must be at least one day");
+  auto& s = *impl_;
+  std::lock_guard writer{s.write_mtx};
+  // Day d ends at (d + 1) days; it is expired once that end lies at least
+  // `retention_days` before now.
+  const int64_t last_expired = day_index(now_ns)
+                               - static_cast<int64_t>(retention_days) - 1;
+  std::vector<partition_ref> expired;
+  {
+    std::unique_lock guard{s.mtx};
+    for (auto it = s.parts.begin();
+         it != s.parts.end() && it->first <= last_expired;) {
+      expired.push_back(it->second);
+      it = s.parts.erase(it);
+    }
+  }
+  caf::error first_error;
+  size_t dropped = 0;
+  rocksdb::WriteBatch wb;
+  for (auto& p : expired) {
+    // Readers holding the handle keep reading their snapshot; the files go
+    // away when the last of them releases it.
+    if (auto st = s.db->DropColumnFamily(p.cf.get()); !st.ok()) {
+      KWS_ERROR("GC error: cannot drop partition {}: {}", p.name,
+                st.ToString());
+      if (!first_error)
+        first_error = to_error(st, "cannot drop partition " + p.name);
+      std::unique_lock guard{s.mtx};
+      s.parts.emplace(p.day, p);
+      continue;
+    }
+    ++dropped;
+    if (auto st = wb.Delete(s.meta_cf.get(), meta_bounds_key(p.name));
+        !st.ok())
+      return to_error(st, "cannot add to the write batch");
+  }
+  expired.clear();
+  if (wb.Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = s.opts.sync;
+    if (auto st = s.db->Write(wo, &wb); !st.ok())
+      return to_error(st, "cannot remove bounds of dropped partitions");
+  }
+  if (first_error)
+    return first_error;
+  return dropped;
+}
+
+caf::error rocks_store::backup(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  if (auto st = rocksdb::Checkpoint::Create(impl_->db.get(), &raw); !st.ok())
+    return to_error(st, "cannot start a backup");
+  std::unique_ptr<rocksdb::Checkpoint> cp{raw};
+  // log_size_for_flush = 0: always flush first, so the copy holds SST files
+  // (hard links) and only a short WAL tail.
+  if (auto st = cp->CreateCheckpoint(dir, 0); !st.ok())
+    return to_error(st, "cannot back up to " + dir);
+  return {};
+}
+
+caf::error rocks_store::restore(const std::string& backup_dir,
+                                const std::string& target_dir) {
+  namespace fs = std::filesystem;
+  std::error_code err;
+  if (!fs::exists(fs::path{backup_dir} / "CURRENT", err))
+    return caf::make_error(ec::not_found, "no backup in " + backup_dir);
+  if (fs::exists(target_dir, err) && !fs::is_empty(target_dir, err))
+    return caf::make_error(ec::invalid_argument,
+                           "restore target " + target_dir + " is not empty");
+  fs::create_directories(target_dir, err);
+  if (err)
+    return caf::make_error(ec::storage_failure,
+                           "cannot create " + target_dir + ": "
+                             + err.message());
+  for (const auto& entry : fs::directory_iterator{backup_dir, err}) {
+    if (!entry.is_regular_file())
+      continue;
+    fs::copy_file(entry.path(), fs::path{target_dir} / entry.path().filename(),
+                  err);
+    if (err)
+      return caf::make_error(ec::storage_failure,
+                             "cannot copy " + entry.path().string() + ": "
+                               + err.message());
+  }
+  if (err)
+    return caf::make_error(ec::storage_failure,
+                           "cannot read " + backup_dir + ": " + err.message());
+  // Opening replays the WAL tail and proves the copy is usable.
+  store_options opts;
+  opts.path = target_dir;
+  auto restored = open(std::move(opts));
+  if (!restored)
+    return restored.error();
+  return {};
+}
+
+caf::error rocks_store::flush() {
+  auto& s = *impl_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::vector<partition_ref> keep; // Hold the handles while flushing.
+  {
+    std::shared_lock guard{s.mtx};
+    for (const auto& [day, p] : s.parts) {
+      keep.push_back(p);
+      handles.push_back(p.cf.get());
+    }
+  }
+  handles.push_back(s.meta_cf.get());
+  if (auto st = s.db->Flush(rocksdb::FlushOptions{}, handles); !st.ok())
+    return to_error(st, "cannot flush " + s.opts.path);
+  return {};
+}
+
+std::vector<std::string> rocks_store::partitions() const {
+  std::shared_lock guard{impl_->mtx};
+  std::vector<std::string> result;
+  for (const auto& [day, p] : impl_->parts)
+    result.push_back(p.name);
+  return result;
+}
+
+uint64_t rocks_store::next_sequence() const {
+  return impl_->next_seq;
+}
+
+} // namespace kws::storage

@@ -1,0 +1,143 @@
+// The RocksDB history store: time-partitioned records with their indexes,
+// retention by dropping partitions, watch checkpoints and live-object state,
+// queries over snapshots, and online backup. No actor code: the storage
+// actor owns one instance and decides when to write.
+#pragma once
+
+#include "messages/query.hpp"
+#include "messages/resource_event.hpp"
+#include "messages/watch.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kws::storage {
+
+/// How the store opens its database.
+struct store_options {
+  /// Directory of the database; created when missing.
+  std::string path;
+  /// Fsync the write-ahead log on every write. Off still survives a killed
+  /// process (the log is in the page cache), only not a power loss.
+  bool sync = true;
+  /// Shared block cache for all column families.
+  size_t block_cache_bytes = size_t{128} << 20;
+  /// Memtable budget across all column families.
+  size_t write_buffer_bytes = size_t{64} << 20;
+  /// Ingest time in nanoseconds since the epoch; chooses the partition a
+  /// write goes to. Defaults to the system clock; tests set a fixed day.
+  std::function<int64_t()> clock;
+};
+
+/// Last persisted resourceVersion per resource type (`group_resource()`),
+/// written in the same batch as the records they cover.
+using checkpoint_map = std::map<std::string, std::string>;
+
+/// Outcome of one `write`.
+struct write_result {
+  /// Records stored.
+  size_t written = 0;
+  /// Creates and updates dropped because the store already holds that
+  /// uid at that resourceVersion (a repeat after a reconnect or relist).
+  size_t dropped = 0;
+  /// Ids of the stored records, in input order (dropped events have none).
+  std::vector<std::string> ids;
+};
+
+/// What `verify` found.
+struct consistency_report {
+  size_t records = 0;
+  size_t index_entries = 0;
+  /// One sentence per inconsistency; empty when the store is consistent.
+  std::vector<std::string> problems;
+};
+
+/// The history store. Move-only; owns the database and its handles.
+///
+/// Thread safety: `write`, `drop_expired` and `flush` may run concurrently
+/// with each other (they serialize) and with any number of readers
+/// (`query`, `history`, `checkpoint`, `live_objects`, `backup`, `verify`).
+/// No call may outlive the store.
+class rocks_store {
+public:
+  /// Opens (or creates) the store at `opts.path`.
+  static caf::expected<rocks_store> open(store_options opts);
+
+  /// Copies the backup in `backup_dir` into `target_dir`, which must not
+  /// exist or be empty, and checks that the copy opens.
+  static caf::error restore(const std::string& backup_dir,
+                            const std::string& target_dir);
+
+  rocks_store(rocks_store&&) noexcept;
+  rocks_store& operator=(rocks_store&&) noexcept;
+  rocks_store(const rocks_store&) = delete;
+  rocks_store& operator=(const rocks_store&) = delete;
+  ~rocks_store();
+
+  /// Stores `events` and `checkpoints` in one atomic WriteBatch in the
+  /// partition of the current day, assigning each record the next id and
+  /// updating the live-object state. Creates and updates that repeat the
+  /// stored uid and resourceVersion of their object are dropped.
+  caf::expected<write_result>
+  write(const std::vector<resource_event>& events,
+        const checkpoint_map& checkpoints = {});
+
+  /// The last resourceVersion stored for a resource type ("" when none).
+  caf::expected<watch_checkpoint> checkpoint(std::string_view group_resource) const;
+
+  /// Every live object of a resource type with its latest uid and
+  /// resourceVersion, ordered by key.
+  caf::expected<std::vector<live_object>>
+  live_objects(std::string_view group_resource) const;
+
+  /// Drops every partition whose whole day lies more than `retention_days`
+  /// before `now_ns`. @returns the number of partitions dropped.
+  caf::expected<size_t> drop_expired(int64_t now_ns, uint32_t retention_days);
+
+  /// One page of records matching `q`, ordered by timestamp then id.
+  caf::expected<event_page> query(const event_query& q) const;
+
+  /// The records of one object and of the Events about it.
+  caf::expected<object_history> history(const history_query& q) const;
+
+  /// Writes a consistent, openable copy of the store to `dir` (which must
+  /// not exist) while writes continue.
+  caf::error backup(const std::string& dir) const;
+
+  /// Flushes all memtables to SST files.
+  caf::error flush();
+
+  /// Checks that every record has all its index entries and every index
+  /// entry has its record. Reads everything: a tool for tests and repair.
+  caf::expected<consistency_report> verify() const;
+
+  /// Names of the partitions, oldest first.
+  std::vector<std::string> partitions() const;
+
+  /// The sequence number the next stored record gets.
+  uint64_t next_sequence() const;
+
+  struct impl;
+
+private:
+  explicit rocks_store(std::unique_ptr<impl> ptr);
+
+  std::unique_ptr<impl> impl_;
+};
+
+/// Key of an object in the live-object state: "<namespace>/<name>", or
+/// "<name>" for cluster-scoped objects.
+std::string live_key(std::string_view ns, std::string_view name);
+
+/// "<plural>" for the core group, "<plural>.<group>" otherwise.
+std::string group_resource(std::string_view resource, std::string_view group);
+
+} // namespace kws::storage

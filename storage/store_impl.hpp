@@ -1,0 +1,104 @@
+// Internals shared by rocks_store.cpp and store_query.cpp. Not part of the
+// public API: only the store's own translation units include it.
+#pragma once
+
+#include "storage/rocks_store.hpp"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+namespace kws::storage {
+
+/// One day partition as readers see it.
+struct partition_ref {
+  std::string name;
+  /// Days since the epoch (UTC) of the ingest day.
+  int64_t day = 0;
+  /// Shared so a reader keeps a dropped partition readable until it is done.
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> cf;
+  /// Smallest and largest record timestamp in the partition (min > max when
+  /// empty). Records are partitioned by ingest day, but a create from the
+  /// first list carries the object's creation time, so these bounds, not
+  /// the day, decide which partitions a time range must scan.
+  int64_t min_ts = 0;
+  int64_t max_ts = 0;
+};
+
+/// A consistent read: one snapshot plus the partitions at that moment.
+struct read_view {
+  rocksdb::DB* db = nullptr;
+  const rocksdb::Snapshot* snapshot = nullptr;
+  std::vector<partition_ref> parts;
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> meta_cf;
+
+  read_view() = default;
+  read_view(const read_view&) = delete;
+  read_view& operator=(const read_view&) = delete;
+  read_view(read_view&& other) noexcept
+    : db(other.db),
+      snapshot(std::exchange(other.snapshot, nullptr)),
+      parts(std::move(other.parts)),
+      meta_cf(std::move(other.meta_cf)) {
+  }
+  ~read_view();
+
+  /// Read options pinned to the snapshot.
+  rocksdb::ReadOptions options() const {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
+    return ro;
+  }
+};
+
+struct rocks_store::impl {
+  using cf_ptr = std::shared_ptr<rocksdb::ColumnFamilyHandle>;
+
+  store_options opts;
+  std::shared_ptr<rocksdb::Cache> cache;
+  rocksdb::ColumnFamilyOptions cf_opts;
+  std::unique_ptr<rocksdb::DB> db;
+  cf_ptr default_cf;
+  cf_ptr meta_cf;
+  /// Column families of unknown names; RocksDB requires opening them.
+  std::vector<cf_ptr> other_cfs;
+  /// Guards `parts` (and the bounds in it).
+  mutable std::shared_mutex mtx;
+  /// Partitions by day, oldest first.
+  std::map<int64_t, partition_ref> parts;
+  /// Serializes writers (write, drop_expired).
+  std::mutex write_mtx;
+  /// Sequence number of the next record; ids are never reused.
+  std::atomic<uint64_t> next_seq = 1;
+
+  impl() = default;
+  ~impl();
+
+  /// Wraps a handle so it is destroyed through the database.
+  cf_ptr wrap(rocksdb::ColumnFamilyHandle* h);
+
+  /// The partition for `day`, created when missing. @pre holds `write_mtx`.
+  caf::expected<partition_ref> partition_for(int64_t day);
+
+  /// Takes a snapshot and the current partition list.
+  read_view view() const;
+};
+
+/// Turns a failed status into `ec::not_found` or `ec::storage_failure`.
+caf::error to_error(const rocksdb::Status& st, std::string_view context);
+
+/// Keys of the `meta` column family.
+std::string meta_sequence_key();
+std::string meta_checkpoint_key(std::string_view group_resource);
+std::string meta_live_prefix(std::string_view group_resource);
+std::string meta_bounds_key(std::string_view partition);
+
+} // namespace kws::storage
