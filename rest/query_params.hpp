@@ -1,0 +1,59 @@
+// Validation of the REST API's query parameters into the index's query
+// types. Pure functions: no actors, no sockets; the caller supplies the
+// resource-type resolver (discovery's) so parsing stays testable.
+//
+// Rules (api-contract.md):
+// * `start`/`end`: RFC 3339, fraction and numeric offsets allowed, converted
+//   to UTC; inclusive; `start` after `end` is an error naming `start`.
+// * `limit`: default and maximum `max_limit`; larger values are capped;
+//   0, negative or non-numeric values are errors.
+// * `verb`: create | update | delete; `order`: asc | desc.
+// * `resourceType`: whatever the resolver accepts (plural, kind, singular,
+//   short name, plural.group). The group narrows the query only when the
+//   client named one (`deployments.apps`); otherwise any group matches.
+// * `namespace`, `resourceName`, `user`, `uid`, `continue` are exact strings;
+//   an empty value means the parameter is absent.
+// * A known parameter given twice is an error naming it. Unknown parameters
+//   are ignored, as most HTTP APIs do, so clients may send extra ones.
+// Every error is `ec::invalid_argument` with context (parameter, sentence).
+#pragma once
+
+#include "messages/http.hpp"
+#include "messages/query.hpp"
+#include "messages/resource_type.hpp"
+
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+namespace kws::rest {
+
+/// Resolves a client's resourceType text to a resource type; discovery's
+/// resolver in production. Errors `not_found` and `invalid_argument` mean
+/// an unknown type (400); any other error is passed on unchanged.
+using resolver_fn
+  = std::function<caf::expected<resource_type>(std::string_view)>;
+
+/// Parses the query of `GET /api/v1/events`.
+/// @param max_limit the configured `maxQueryLimit` (default and cap).
+caf::expected<event_query> parse_event_query(const http_request& req,
+                                             uint32_t max_limit,
+                                             const resolver_fn& resolve);
+
+/// Parses `GET /api/v1/events/{namespace}/{resourceType}/{name}`: the path
+/// parts (namespace "" for `_cluster`) and the `start`, `end` and `limit`
+/// parameters. Other parameters are ignored.
+caf::expected<history_query>
+parse_history_query(const http_request& req, std::string_view ns,
+                    std::string_view resource_type, std::string_view name,
+                    uint32_t max_limit, const resolver_fn& resolve);
+
+/// Parses an RFC 3339 time to nanoseconds since the epoch (UTC). A space in
+/// place of '+' in the offset is accepted: a literal '+' in a query string
+/// decodes to one. Fails with `ec::invalid_argument` naming `parameter`.
+caf::expected<int64_t> parse_time(std::string_view parameter,
+                                  std::string_view text);
+
+} // namespace kws::rest

@@ -1,0 +1,129 @@
+#include "rest/render.hpp"
+
+#include "messages/errors.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace kws::rest {
+
+namespace {
+
+/// Appends `records` (each already a JSON object) as a JSON array. The
+/// stored bytes go out unchanged: no parse, no re-serialization.
+void append_array(std::string& out, const std::vector<std::string>& records) {
+  out += '[';
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    out += records[i];
+  }
+  out += ']';
+}
+
+size_t total_size(const std::vector<std::string>& records) {
+  size_t n = 2 + records.size();
+  for (const auto& r : records)
+    n += r.size();
+  return n;
+}
+
+/// A JSON string literal (quoted, escaped).
+std::string json_string(std::string_view s) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  return std::string{buf.GetString(), buf.GetSize()};
+}
+
+} // namespace
+
+http_response render_page(const event_page& page) {
+  http_response res;
+  res.status = 200;
+  res.body.reserve(total_size(page.records));
+  append_array(res.body, page.records);
+  res.headers["X-Total-Count"] = std::to_string(page.records.size());
+  res.headers["X-Has-More"] = page.has_more ? "true" : "false";
+  if (page.has_more)
+    res.headers["X-Continue"] = page.continue_token;
+  return res;
+}
+
+http_response render_history(const history_query& q, const object_history& h) {
+  if (!h.found) {
+    http_response res;
+    res.status = 404;
+    res.body = render_error_body(
+      "no history for " + q.resource + " "
+      + (q.ns.empty() ? q.name : q.ns + "/" + q.name));
+    return res;
+  }
+  http_response res;
+  res.status = 200;
+  auto& out = res.body;
+  out.reserve(128 + total_size(h.watch_events)
+              + total_size(h.related_events));
+  out += "{\"namespace\":";
+  out += json_string(q.ns);
+  out += ",\"resourceType\":";
+  out += json_string(q.resource);
+  out += ",\"resourceName\":";
+  out += json_string(q.name);
+  out += ",\"watchEvents\":";
+  append_array(out, h.watch_events);
+  out += ",\"relatedEvents\":";
+  append_array(out, h.related_events);
+  out += '}';
+  return res;
+}
+
+std::string render_error_body(std::string_view message,
+                              std::string_view parameter) {
+  std::string out = "{\"error\":";
+  out += json_string(message);
+  if (!parameter.empty()) {
+    out += ",\"parameter\":";
+    out += json_string(parameter);
+  }
+  out += '}';
+  return out;
+}
+
+http_response render_error(const caf::error& err) {
+  http_response res;
+  res.status = 500;
+  std::string message;
+  std::string parameter;
+  if (err.category() == caf::atom("kws")) {
+    const auto code = static_cast<ec>(err.code());
+    if (code == ec::invalid_argument)
+      res.status = 400;
+    else if (code == ec::not_found)
+      res.status = 404;
+    std::vector<std::string> texts;
+    const auto& ctx = err.context();
+    for (size_t i = 0; i < ctx.size(); ++i)
+      if (ctx.match_element<std::string>(i))
+        texts.push_back(ctx.get_as<std::string>(i));
+    if (res.status == 500) {
+      // Server-side failures keep their code name for operators.
+      message = render(err);
+    } else if (texts.size() >= 2) {
+      parameter = texts[0];
+      message = texts[1];
+    } else if (texts.size() == 1) {
+      message = texts[0];
+    }
+  } else {
+    message = render(err);
+  }
+  if (message.empty())
+    message = res.status == 400 ? "bad request"
+                                : res.status == 404 ? "not found"
+                                                    : "internal error";
+  res.body = render_error_body(message, parameter);
+  return res;
+}
+
+} // namespace kws::rest

@@ -1,0 +1,35 @@
+// JSON responses of the query endpoints: event pages, object histories and
+// errors, in the exact shape of api-contract.md. Pure functions.
+#pragma once
+
+#include "messages/http.hpp"
+#include "messages/query.hpp"
+
+#include <caf/error.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace kws::rest {
+
+/// `GET /api/v1/events`: status 200, the records as a JSON array in page
+/// order, and the headers `X-Total-Count` (records in this response),
+/// `X-Has-More` (`true`/`false`) and, when more follow, `X-Continue`.
+http_response render_page(const event_page& page);
+
+/// `GET /api/v1/events/{ns}/{type}/{name}`: status 200 and
+/// `{"namespace","resourceType","resourceName","watchEvents","relatedEvents"}`
+/// with the query's (resolved) names; a 404 error when `!h.found`.
+http_response render_history(const history_query& q, const object_history& h);
+
+/// An error as `{"error": "<sentence>", "parameter": "<name>"}`. Status:
+/// `invalid_argument` → 400, `not_found` → 404, anything else → 500. A
+/// `kws` error whose context holds two strings names the parameter at fault
+/// first and the sentence second; with one string, that is the sentence.
+http_response render_error(const caf::error& err);
+
+/// The contract's error body; `parameter` is left out when empty.
+std::string render_error_body(std::string_view message,
+                              std::string_view parameter = {});
+
+} // namespace kws::rest
