@@ -244,9 +244,15 @@ caf::expected<exec_credential> run_exec_plugin(const exec_config& exec,
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_addclose(&actions, out[0]);
   posix_spawn_file_actions_addclose(&actions, out[1]);
+  // Its own process group, so a timeout kills the plugin's children too.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = 0;
-  auto rc = posix_spawnp(&pid, exec.command.c_str(), &actions, nullptr,
+  auto rc = posix_spawnp(&pid, exec.command.c_str(), &actions, &attr,
                          argv.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   if (rc != 0) {
@@ -281,7 +287,7 @@ caf::expected<exec_credential> run_exec_plugin(const exec_config& exec,
   }
   close(out[0]);
   if (timed_out)
-    kill(pid, SIGKILL);
+    kill(-pid, SIGKILL);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -1,0 +1,244 @@
+#include "kube/wire.hpp"
+
+#include "kube/client.hpp"
+#include "kube/reflector.hpp"
+#include "test_data.hpp"
+
+#include <rapidjson/document.h>
+
+#include <gtest/gtest.h>
+
+using namespace kws::kube;
+using kws::ec;
+using kws::watch_event_type;
+
+namespace {
+
+rapidjson::Document parse(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  EXPECT_FALSE(doc.HasParseError()) << text.substr(0, 200);
+  return doc;
+}
+
+} // namespace
+
+TEST(list_page, items_of_a_recorded_page_get_api_version_and_kind) {
+  auto page = parse_list_page(test::fixture("list_namespaces_page1.json"));
+  ASSERT_TRUE(page) << kws::render(page.error());
+  EXPECT_EQ(page->resource_version, "576");
+  EXPECT_FALSE(page->continue_token.empty());
+  ASSERT_EQ(page->items.size(), 3u);
+  for (const auto& item : page->items) {
+    auto doc = parse(item);
+    EXPECT_STREQ(doc["apiVersion"].GetString(), "v1");
+    EXPECT_STREQ(doc["kind"].GetString(), "Namespace");
+    EXPECT_TRUE(doc["metadata"]["name"].IsString());
+    // apiVersion and kind come first, like the apiserver's own objects.
+    EXPECT_EQ(item.rfind(R"({"apiVersion":"v1","kind":"Namespace","metadata":)",
+                         0),
+              0u)
+      << item.substr(0, 80);
+  }
+}
+
+TEST(list_page, explicit_item_kind_wins_and_existing_fields_are_kept) {
+  auto body = R"({"kind":"CronTabList","apiVersion":"stable.example.com/v1",
+    "metadata":{"resourceVersion":"9"},
+    "items":[{"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"a"}},
+             {"metadata":{"name":"b"},"spec":{"n":12345678901234567,"f":0.1}}]})";
+  auto page = parse_list_page(body, "CronTab");
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0],
+            R"({"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"a"}})");
+  EXPECT_EQ(page->items[1],
+            R"({"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"b"},"spec":{"n":12345678901234567,"f":0.1}})");
+  EXPECT_TRUE(page->continue_token.empty());
+}
+
+TEST(list_page, empty_and_null_items) {
+  auto empty = parse_list_page(R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5"},"items":[]})");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->items.empty());
+  EXPECT_EQ(empty->resource_version, "5");
+  auto null = parse_list_page(R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"6"},"items":null})");
+  ASSERT_TRUE(null);
+  EXPECT_TRUE(null->items.empty());
+}
+
+TEST(list_page, malformed_bodies_are_errors) {
+  EXPECT_EQ(parse_list_page("{").error(), ec::parse_error);
+  EXPECT_EQ(parse_list_page("[]").error(), ec::parse_error);
+  EXPECT_EQ(parse_list_page(R"({"kind":"PodList","items":{}})").error(),
+            ec::parse_error);
+  EXPECT_EQ(parse_list_page(R"({"kind":"PodList","items":[1]})").error(),
+            ec::parse_error);
+  EXPECT_EQ(parse_list_page(R"({"kind":"Status","code":500})").error(),
+            ec::unexpected_status);
+}
+
+TEST(watch_line, recorded_events_keep_their_exact_object_bytes) {
+  auto text = test::fixture("watch_configmaps.jsonl");
+  auto first = text.substr(0, text.find('\n'));
+  auto line = parse_watch_line(first);
+  ASSERT_TRUE(line);
+  EXPECT_FALSE(line->is_error);
+  EXPECT_EQ(line->event.type, watch_event_type::added);
+  auto prefix = std::string{R"({"type":"ADDED","object":)"};
+  EXPECT_EQ(line->event.object,
+            first.substr(prefix.size(), first.size() - prefix.size() - 1));
+  auto doc = parse(line->event.object);
+  EXPECT_STREQ(doc["metadata"]["name"].GetString(), "unicode");
+  EXPECT_EQ(line->event.resource_version,
+            doc["metadata"]["resourceVersion"].GetString());
+  EXPECT_NE(std::string{doc["data"]["greeting"].GetString()}.find("世界 🚀"),
+            std::string::npos);
+}
+
+TEST(watch_line, every_type) {
+  auto check = [](const char* text, watch_event_type type, const char* rv) {
+    auto line = parse_watch_line(text);
+    ASSERT_TRUE(line) << text;
+    EXPECT_EQ(line->event.type, type);
+    EXPECT_EQ(line->event.resource_version, rv);
+  };
+  check(R"({"type":"ADDED","object":{"metadata":{"resourceVersion":"1"}}})",
+        watch_event_type::added, "1");
+  check(R"({"type":"MODIFIED","object":{"metadata":{"resourceVersion":"2"}}})",
+        watch_event_type::modified, "2");
+  check(R"({"type":"DELETED","object":{"metadata":{"resourceVersion":"3"}}})",
+        watch_event_type::deleted, "3");
+  check(R"({"type":"BOOKMARK","object":{"kind":"Job","apiVersion":"batch/v1","metadata":{"resourceVersion":"4","creationTimestamp":null},"spec":{"template":{"metadata":{},"spec":{"containers":null}}},"status":{}}})",
+        watch_event_type::bookmark, "4");
+}
+
+TEST(watch_line, reordered_members_are_reserialized) {
+  auto line = parse_watch_line(
+    R"({ "object" : {"metadata":{"resourceVersion":"8"}} , "type":"ADDED"})");
+  ASSERT_TRUE(line);
+  EXPECT_EQ(line->event.object, R"({"metadata":{"resourceVersion":"8"}})");
+}
+
+TEST(watch_line, initial_events_end_bookmark) {
+  auto line = parse_watch_line(
+    R"({"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"48213377","annotations":{"k8s.io/initial-events-end":"true"}}}})");
+  ASSERT_TRUE(line);
+  EXPECT_TRUE(line->initial_events_end);
+  EXPECT_EQ(line->event.resource_version, "48213377");
+}
+
+TEST(watch_line, error_410_expired_and_legacy_gone) {
+  auto expired = parse_watch_line(
+    R"js({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 48100000 (48150211)","reason":"Expired","code":410}})js");
+  ASSERT_TRUE(expired);
+  EXPECT_TRUE(expired->is_error);
+  EXPECT_TRUE(expired->status.is_expired());
+  EXPECT_EQ(expired->status.code, 410);
+  EXPECT_EQ(expired->event.resource_version, ""); // never taken from a Status
+  auto gone = parse_watch_line(
+    R"({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"The resourceVersion for the provided watch is too old.","reason":"Gone","code":410}})");
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(gone->status.is_expired());
+  auto internal = parse_watch_line(
+    R"({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"boom","reason":"InternalError","code":500}})");
+  ASSERT_TRUE(internal);
+  EXPECT_FALSE(internal->status.is_expired());
+  EXPECT_EQ(internal->status.code, 500);
+}
+
+TEST(watch_line, malformed_lines_are_parse_errors) {
+  for (const char* bad :
+       {"", "{", "[]", "null", R"({"type":"ADDED"})",
+        R"({"type":"ADDED","object":"x"})",
+        R"({"type":"SYNC","object":{"metadata":{"resourceVersion":"1"}}})",
+        R"({"type":"ADDED","object":{"metadata":{}}})",
+        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"1\"}}"}) {
+    auto line = parse_watch_line(bad);
+    ASSERT_FALSE(line) << bad;
+    EXPECT_EQ(line.error(), ec::parse_error) << bad;
+  }
+}
+
+TEST(status, too_large_resource_version_and_retry_after) {
+  auto s = parse_status(
+    R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Timeout: Too large resource version: 48300000, current: 48213377","reason":"Timeout","details":{"causes":[{"reason":"ResourceVersionTooLarge","message":"Too large resource version"}],"retryAfterSeconds":1},"code":504})",
+    504);
+  EXPECT_TRUE(s.is_too_large_resource_version());
+  EXPECT_EQ(s.retry_after_seconds, 1);
+  EXPECT_FALSE(s.is_expired());
+}
+
+TEST(status, plain_text_bodies) {
+  auto s = parse_status("Too many requests, please try again later.\n", 429);
+  EXPECT_EQ(s.code, 429);
+  EXPECT_EQ(s.message, "Too many requests, please try again later.\n");
+}
+
+TEST(status, status_error_maps_codes_and_names_the_request) {
+  response r;
+  r.status = 403;
+  r.body = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods is forbidden: User \"x\" cannot list resource \"pods\"","reason":"Forbidden","code":403})";
+  auto err = status_error(r, "GET", "10.0.0.1:6443", "/api/v1/pods");
+  EXPECT_EQ(err, ec::unauthorized);
+  auto text = kws::render(err);
+  EXPECT_NE(text.find("GET 10.0.0.1:6443/api/v1/pods: HTTP 403 Forbidden"),
+            std::string::npos)
+    << text;
+  EXPECT_NE(text.find("cannot list"), std::string::npos);
+  r.status = 429;
+  r.retry_after = std::chrono::seconds{3};
+  r.body = "Too many requests";
+  err = status_error(r, "GET", "h:1", "/x");
+  EXPECT_EQ(err, ec::too_many_requests);
+  EXPECT_NE(kws::render(err).find("Retry-After 3s"), std::string::npos);
+  r.retry_after.reset();
+  r.status = 410;
+  EXPECT_EQ(status_error(r, "GET", "h:1", "/x"), ec::gone);
+  r.status = 404;
+  EXPECT_EQ(status_error(r, "GET", "h:1", "/x"), ec::not_found);
+  r.status = 503;
+  EXPECT_EQ(status_error(r, "GET", "h:1", "/x"), ec::unexpected_status);
+}
+
+TEST(object_meta, reads_metadata_and_stops_early) {
+  auto meta = parse_object_meta(
+    R"({"kind":"Pod","metadata":{"name":"a","namespace":"ns","uid":"u1","resourceVersion":"17","labels":{"name":"wrong"},"ownerReferences":[{"name":"wrong","uid":"wrong"}]},"spec":{"name":"wrong"} THIS IS NOT JSON)");
+  ASSERT_TRUE(meta) << kws::render(meta.error());
+  EXPECT_EQ(meta->name, "a");
+  EXPECT_EQ(meta->namespace_, "ns");
+  EXPECT_EQ(meta->uid, "u1");
+  EXPECT_EQ(meta->resource_version, "17");
+  EXPECT_EQ(meta->key(), "ns/a");
+}
+
+TEST(object_meta, cluster_scoped_nested_names_and_errors) {
+  auto meta = parse_object_meta(
+    R"({"spec":{"metadata":{"name":"nested"}},"metadata":{"name":"node-1","uid":"u","resourceVersion":"3"}})");
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(meta->key(), "node-1");
+  EXPECT_FALSE(parse_object_meta("{\"metadata\":{\"name\":"));
+  auto none = parse_object_meta(R"({"kind":"X"})");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->name.empty());
+}
+
+TEST(url_encode, continue_tokens_and_selectors) {
+  EXPECT_EQ(url_encode("eyJ2Ijo=="), "eyJ2Ijo%3D%3D");
+  EXPECT_EQ(url_encode("a=b,c!=d"), "a%3Db%2Cc%21%3Dd");
+  EXPECT_EQ(url_encode("AZaz09-_.~"), "AZaz09-_.~");
+}
+
+TEST(reflector_queries, list_and_watch_parameters) {
+  EXPECT_EQ(reflector::list_query("0", 500, ""), "limit=500&resourceVersion=0");
+  EXPECT_EQ(reflector::list_query("", 500, ""), "limit=500");
+  EXPECT_EQ(reflector::list_query("123", 0, ""), "resourceVersion=123");
+  // Continue pages drop resourceVersion; the token is encoded.
+  EXPECT_EQ(reflector::list_query("0", 500, "eyJ=="),
+            "limit=500&continue=eyJ%3D%3D");
+  EXPECT_EQ(reflector::watch_query("48213377", true, std::chrono::seconds{437}),
+            "watch=1&resourceVersion=48213377&allowWatchBookmarks=true&"
+            "timeoutSeconds=437");
+  EXPECT_EQ(reflector::watch_query("5", false, std::chrono::seconds{300}),
+            "watch=1&resourceVersion=5&timeoutSeconds=300");
+}
