@@ -68,7 +68,9 @@ using watcher_actor = caf::typed_actor<
   // INTERNAL: the client read these events from the watch stream.
   caf::reacts_to<atom::internal, std::vector<watch_event>>,
   // INTERNAL: the client hit an error and will retry after its backoff.
-  caf::reacts_to<atom::internal, atom::failed, caf::error>>;
+  caf::reacts_to<atom::internal, atom::failed, caf::error>,
+  // INTERNAL: send a batch again after its sink failed it.
+  caf::reacts_to<atom::internal, ingest_batch>>;
 
 /// The DISCOVERY actor interface. Decides the watched set, spawns one
 /// WATCHER per type and owns readiness.
@@ -81,11 +83,17 @@ using discovery_actor = caf::typed_actor<
   // From WATCHERs: their status changed (synced, failing, recovered).
   caf::reacts_to<watcher_status>,
   // INTERNAL: a discovery run finished with these resource types.
-  caf::reacts_to<atom::internal, std::vector<resource_type>>,
+  caf::reacts_to<atom::internal, std::vector<api_resource>>,
+  // INTERNAL: the CRD reflector listed every CustomResourceDefinition.
+  caf::reacts_to<atom::internal, list_result>,
+  // INTERNAL: the CRD reflector saw CustomResourceDefinitions change.
+  caf::reacts_to<atom::internal, std::vector<watch_event>>,
   // INTERNAL: a discovery run failed; retried after a backoff.
   caf::reacts_to<atom::internal, atom::failed, caf::error>,
   // INTERNAL: time to run discovery again (generation N).
-  caf::reacts_to<atom::internal, atom::tick, uint64_t>>;
+  caf::reacts_to<atom::internal, atom::tick, uint64_t>,
+  // INTERNAL: time to restart the watcher of a resource type.
+  caf::reacts_to<atom::internal, atom::start, std::string>>;
 
 /// The HTTP HANDLER actor interface. Turns a request into a response by
 /// asking INDEX and DISCOVERY; never touches sockets.
@@ -98,6 +106,8 @@ using http_handler_actor = caf::typed_actor<
 using supervisor_actor = caf::typed_actor<
   // From main(): readiness of the whole service.
   caf::replies_to<atom::status>::with<readiness>,
+  // From main() once, after start: the handler the REST server feeds.
+  caf::replies_to<atom::get>::with<http_handler_actor>,
   // From main() on SIGTERM: flush storage and stop; replies when done.
   caf::replies_to<atom::stop>::with<atom::ok>>;
 

@@ -57,3 +57,29 @@ typename Inspector::result_type inspect(Inspector& f, resource_type& x) {
 }
 
 } // namespace kws
+
+#include <vector>
+
+namespace kws {
+
+/// A resource type as discovery serves it, with the names a client may use
+/// for it.
+struct api_resource {
+  resource_type type;
+  /// Lowercase singular name, e.g. "deployment".
+  std::string singular;
+  /// Short names, e.g. {"deploy"}.
+  std::vector<std::string> short_names;
+  /// API verbs, e.g. {"get", "list", "watch"}.
+  std::vector<std::string> verbs;
+  /// True for the preferred version of its group.
+  bool preferred = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_resource& x) {
+  return f(caf::meta::type_name("kws.api_resource"), x.type, x.singular,
+           x.short_names, x.verbs, x.preferred);
+}
+
+} // namespace kws

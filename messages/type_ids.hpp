@@ -21,6 +21,8 @@
 CAF_BEGIN_TYPE_ID_BLOCK(kws_messages, caf::first_custom_type_id)
   KWS_ADD_TYPE_ID((kws::resource_type))
   KWS_ADD_TYPE_ID((std::vector<kws::resource_type>))
+  KWS_ADD_TYPE_ID((kws::api_resource))
+  KWS_ADD_TYPE_ID((std::vector<kws::api_resource>))
   KWS_ADD_TYPE_ID((kws::resource_event))
   KWS_ADD_TYPE_ID((std::vector<kws::resource_event>))
   KWS_ADD_TYPE_ID((kws::ingest_batch))

@@ -1,0 +1,303 @@
+// DISCOVERY runs API discovery at start, every `refresh_interval`, and after
+// a failure with backoff. With `discover_crds` it also runs a reflector over
+// CustomResourceDefinitions: an Established CRD joins the watched set, a
+// deleted one leaves it (its history stays in storage). After each change it
+// reconciles: watchers for new types are spawned (monitored), watchers of
+// vanished types are stopped. A watcher that goes down unasked is restarted
+// after a backoff; the others keep running. Readiness is "discovery ran and
+// every watcher finished its first list".
+#include "actors/discovery.hpp"
+
+#include "actors/watcher.hpp"
+#include "kube/discovery.hpp"
+#include "kube/reflector.hpp"
+#include "kube/resolver.hpp"
+#include "messages/logging.hpp"
+#include "messages/metrics.hpp"
+
+#include <caf/stateful_actor.hpp>
+
+#include <algorithm>
+#include <type_traits>
+
+namespace kws {
+
+static_assert(!std::is_aggregate_v<discovery_state>);
+
+namespace {
+
+const resource_type crd_type{"apiextensions.k8s.io", "v1",
+                             "CustomResourceDefinition",
+                             "customresourcedefinitions", false};
+
+} // namespace
+
+std::chrono::milliseconds discovery_state::backoff(uint32_t n) const {
+  auto result = config.initial_backoff;
+  for (uint32_t i = 1; i < n && result < config.max_backoff; ++i)
+    result *= 2;
+  return std::min(result, config.max_backoff);
+}
+
+void discovery_state::run_discovery() {
+  caf::weak_actor_ptr weak = self->ctrl();
+  kube::discover_api_resources(
+    client, [weak](caf::expected<std::vector<kube::api_resource_info>> res) {
+      auto strong = weak.lock();
+      if (!strong)
+        return;
+      auto hdl = caf::actor_cast<discovery_actor>(strong);
+      if (!res) {
+        caf::anon_send(hdl, atom::internal_v, atom::failed_v, res.error());
+        return;
+      }
+      std::vector<api_resource> out;
+      for (auto& info : *res)
+        out.push_back(api_resource{info.type, info.singular,
+                                   info.short_names, info.verbs,
+                                   info.preferred});
+      caf::anon_send(hdl, atom::internal_v, std::move(out));
+    });
+}
+
+void discovery_state::spawn_watcher(const resource_type& rt) {
+  watcher_config wcfg;
+  wcfg.type = rt;
+  wcfg.digest_secret_values = config.digest_secret_values;
+  wcfg.seed = std::hash<std::string>{}(rt.group_resource());
+  // Events go through the correlator, everything else straight to storage.
+  ingest_sink_actor sink = rt.plural == "events"
+                             ? caf::actor_cast<ingest_sink_actor>(correlator)
+                             : caf::actor_cast<ingest_sink_actor>(storage);
+  auto hdl = self->spawn<caf::monitored>(
+    watcher, std::move(wcfg), client, sink, storage,
+    caf::actor_cast<discovery_actor>(self));
+  auto& e = watchers[rt.group_resource()];
+  e.type = rt;
+  e.handle = hdl;
+  e.status.type = rt;
+  e.status.synced = false;
+}
+
+void discovery_state::reconcile() {
+  auto wanted = select_watched(config.resources, discovered, crds,
+                               config.watch_all, config.discover_crds);
+  std::map<std::string, resource_type> want;
+  for (auto& rt : wanted)
+    want.emplace(rt.group_resource(), rt);
+  for (auto i = watchers.begin(); i != watchers.end();) {
+    if (want.contains(i->first)) {
+      ++i;
+      continue;
+    }
+    KWS_INFO("Stopped watching {}/{} ({})", i->second.type.group,
+             i->second.type.version, i->second.type.kind);
+    if (i->second.handle) {
+      self->demonitor(i->second.handle.address());
+      self->send_exit(i->second.handle, caf::exit_reason::user_shutdown);
+    }
+    i = watchers.erase(i);
+  }
+  for (auto& [key, rt] : want)
+    if (!watchers.contains(key))
+      spawn_watcher(rt);
+  static auto& num_watchers = metrics::get_gauge(
+    "kws_watchers", "Resource types being watched.");
+  num_watchers.set(static_cast<int64_t>(watchers.size()));
+  // The correlator maps Event targets through every known kind; clients'
+  // resourceType parameters go through the resolver.
+  std::vector<resource_type> known;
+  std::vector<kube::api_resource_info> infos;
+  for (auto& r : discovered) {
+    if (r.preferred)
+      known.push_back(r.type);
+    kube::api_resource_info info;
+    info.type = r.type;
+    info.singular = r.singular;
+    info.short_names = r.short_names;
+    info.verbs = r.verbs;
+    info.preferred = r.preferred;
+    infos.push_back(std::move(info));
+  }
+  for (auto& [name, rt] : crds) {
+    known.push_back(rt);
+    kube::api_resource_info info;
+    info.type = rt;
+    info.preferred = true;
+    infos.push_back(std::move(info));
+  }
+  resolver = std::make_shared<kube::resource_resolver>(std::move(infos));
+  self->send(correlator, std::move(known));
+}
+
+void discovery_state::apply_crd(const std::string& json, bool deleted) {
+  auto crd = parse_crd(json);
+  if (!crd) {
+    KWS_WARN("discovery skipped a malformed CustomResourceDefinition: {}",
+             crd.error());
+    return;
+  }
+  if (deleted || !crd->type)
+    crds.erase(crd->name);
+  else
+    crds[crd->name] = *crd->type;
+}
+
+readiness discovery_state::current_readiness() const {
+  readiness result;
+  result.ready = discovered_once;
+  for (auto& [key, e] : watchers) {
+    result.watchers.push_back(e.status);
+    if (!e.status.synced)
+      result.ready = false;
+  }
+  return result;
+}
+
+discovery_actor::behavior_type
+discovery(discovery_actor::stateful_pointer<discovery_state> self,
+          discovery_config cfg, std::shared_ptr<kube::client> client,
+          storage_actor storage, correlator_actor correlator) {
+  auto& st = self->state;
+  st.config = std::move(cfg);
+  st.client = std::move(client);
+  st.storage = std::move(storage);
+  st.correlator = std::move(correlator);
+  self->attach_functor([self] {
+    if (self->state.crd_reflector)
+      self->state.crd_reflector->stop();
+  });
+  self->set_down_handler([self](const caf::down_msg& msg) {
+    auto& st = self->state;
+    for (auto& [key, e] : st.watchers) {
+      if (e.handle.address() != msg.source)
+        continue;
+      ++e.crashes;
+      e.handle = nullptr;
+      e.status.synced = false;
+      e.status.last_error = "watcher stopped: " + render(msg.reason);
+      ++e.status.restarts;
+      auto delay = st.backoff(e.crashes);
+      KWS_WARN("discovery restarts the watcher of {} in {} ms: {}", key,
+               delay.count(), msg.reason);
+      self->delayed_send(self, delay, atom::internal_v, atom::start_v, key);
+      return;
+    }
+  });
+  st.run_discovery();
+  if (st.config.discover_crds) {
+    caf::weak_actor_ptr weak = self->ctrl();
+    auto to_self = [weak](auto... xs) {
+      if (auto strong = weak.lock())
+        caf::anon_send(caf::actor_cast<discovery_actor>(strong),
+                       atom::internal_v, std::move(xs)...);
+    };
+    kube::reflector_callbacks cb;
+    cb.on_list = [to_self](list_result x) { to_self(std::move(x)); };
+    cb.on_events = [to_self](std::vector<watch_event> xs) {
+      to_self(std::move(xs));
+    };
+    cb.on_error = [](caf::error err) {
+      KWS_WARN("discovery cannot watch CustomResourceDefinitions: {}", err);
+    };
+    st.crd_reflector = kube::reflector::make(st.client, crd_type,
+                                             kube::reflector_options{},
+                                             std::move(cb));
+    st.crd_reflector->start("");
+  }
+  return {
+    // Readiness and per-watcher status.
+    [self](atom::status) { return self->state.current_readiness(); },
+    // Resolves a resourceType parameter.
+    [self](atom::resolve,
+           const std::string& name) -> caf::result<resource_type> {
+      auto& st = self->state;
+      if (!st.resolver)
+        return caf::make_error(ec::unavailable, "resourceType",
+                               "resource types are not discovered yet");
+      auto result = st.resolver->resolve(name);
+      if (!result)
+        return caf::make_error(ec::invalid_argument, "resourceType",
+                               "unknown resource type '" + name
+                                 + "': use a plural (pods), kind (Pod), "
+                                   "short name (po) or plural.group "
+                                   "(deployments.apps)");
+      return std::move(*result);
+    },
+    // A watcher's status changed.
+    [self](watcher_status& status) {
+      auto& st = self->state;
+      auto i = st.watchers.find(status.type.group_resource());
+      if (i == st.watchers.end())
+        return;
+      if (status.synced && !i->second.status.synced)
+        i->second.crashes = 0;
+      auto restarts = i->second.status.restarts;
+      i->second.status = std::move(status);
+      i->second.status.restarts = std::max(restarts,
+                                           i->second.status.restarts);
+      auto r = st.current_readiness();
+      if (r.ready && !st.synced_logged) {
+        st.synced_logged = true;
+        KWS_INFO("Cache synced successfully");
+      }
+    },
+    // INTERNAL: a discovery run finished.
+    [self](atom::internal, std::vector<api_resource>& found) {
+      auto& st = self->state;
+      st.failed_runs = 0;
+      st.discovered = std::move(found);
+      if (!st.discovered_once)
+        KWS_INFO("discovery found {} watchable resource types",
+                 st.discovered.size());
+      st.discovered_once = true;
+      st.reconcile();
+      self->delayed_send(self, st.config.refresh_interval, atom::internal_v,
+                         atom::tick_v, ++st.tick_generation);
+    },
+    // INTERNAL: a discovery run failed.
+    [self](atom::internal, atom::failed, caf::error& err) {
+      auto& st = self->state;
+      auto delay = st.backoff(++st.failed_runs);
+      KWS_WARN("discovery failed, retrying in {} ms: {}", delay.count(), err);
+      self->delayed_send(self, delay, atom::internal_v, atom::tick_v,
+                         ++st.tick_generation);
+    },
+    // INTERNAL: the CRD reflector listed every CRD.
+    [self](atom::internal, list_result& list) {
+      auto& st = self->state;
+      st.crds.clear();
+      for (auto& item : list.items)
+        st.apply_crd(item, false);
+      if (st.discovered_once)
+        st.reconcile();
+      if (st.crd_reflector)
+        st.crd_reflector->ack();
+    },
+    // INTERNAL: CRDs changed.
+    [self](atom::internal, std::vector<watch_event>& events) {
+      auto& st = self->state;
+      for (auto& ev : events)
+        if (ev.type != watch_event_type::bookmark)
+          st.apply_crd(ev.object, ev.type == watch_event_type::deleted);
+      if (st.discovered_once)
+        st.reconcile();
+      if (st.crd_reflector)
+        st.crd_reflector->ack();
+    },
+    // INTERNAL: time to run discovery again.
+    [self](atom::internal, atom::tick, uint64_t gen) {
+      if (gen == self->state.tick_generation)
+        self->state.run_discovery();
+    },
+    // INTERNAL: time to restart a watcher.
+    [self](atom::internal, atom::start, const std::string& key) {
+      auto& st = self->state;
+      auto i = st.watchers.find(key);
+      if (i != st.watchers.end() && !i->second.handle)
+        st.spawn_watcher(i->second.type);
+    },
+  };
+}
+
+} // namespace kws

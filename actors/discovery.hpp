@@ -1,0 +1,95 @@
+// DISCOVERY: decides the watched set, runs one WATCHER per type, owns
+// readiness and the resourceType resolver.
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "actors/watch_set.hpp"
+
+#include <chrono>
+#include <map>
+#include <memory>
+
+namespace kws::kube {
+class client;
+class reflector;
+class resource_resolver;
+} // namespace kws::kube
+
+namespace kws {
+
+/// Configuration of DISCOVERY.
+struct discovery_config {
+  /// Types named by the configuration.
+  std::vector<resource_type> resources;
+  bool watch_all = false;
+  bool discover_crds = true;
+  bool digest_secret_values = true;
+  /// How often discovery runs again to notice new API groups.
+  std::chrono::milliseconds refresh_interval{std::chrono::minutes{5}};
+  /// First and largest wait before retrying a failed discovery or restarting
+  /// a crashed watcher.
+  std::chrono::milliseconds initial_backoff{800};
+  std::chrono::milliseconds max_backoff{30'000};
+};
+
+/// State of DISCOVERY.
+struct discovery_state {
+  explicit discovery_state(discovery_actor::pointer self) : self{self} {
+  }
+
+  /// One running (or restarting) watcher.
+  struct entry {
+    resource_type type;
+    watcher_actor handle;
+    watcher_status status;
+    /// Consecutive crashes, for the restart backoff.
+    uint32_t crashes = 0;
+  };
+
+  /// Starts a discovery run; its result arrives as an INTERNAL message.
+  void run_discovery();
+
+  /// Starts and stops watchers until they match the wanted set.
+  void reconcile();
+
+  /// Spawns the watcher of one type.
+  void spawn_watcher(const resource_type& rt);
+
+  /// Applies a CRD list or CRD events.
+  void apply_crd(const std::string& json, bool deleted);
+
+  /// Readiness: discovery ran and every watcher synced.
+  readiness current_readiness() const;
+
+  /// Wait before retry number `n` (1-based).
+  std::chrono::milliseconds backoff(uint32_t n) const;
+
+  discovery_actor::pointer self;
+  discovery_config config;
+  std::shared_ptr<kube::client> client;
+  storage_actor storage;
+  correlator_actor correlator;
+  std::shared_ptr<kube::reflector> crd_reflector;
+  /// Everything the apiserver serves, from the last discovery run.
+  std::vector<api_resource> discovered;
+  /// Resolves clients' resourceType names; rebuilt on every change.
+  std::shared_ptr<const kube::resource_resolver> resolver;
+  /// Established CRDs by name.
+  std::map<std::string, resource_type> crds;
+  /// Running watchers by group_resource.
+  std::map<std::string, entry> watchers;
+  bool discovered_once = false;
+  bool synced_logged = false;
+  uint32_t failed_runs = 0;
+  uint64_t tick_generation = 0;
+
+  static inline const char* name = "discovery";
+};
+
+/// Implements the DISCOVERY interface.
+discovery_actor::behavior_type
+discovery(discovery_actor::stateful_pointer<discovery_state> self,
+          discovery_config cfg, std::shared_ptr<kube::client> client,
+          storage_actor storage, correlator_actor correlator);
+
+} // namespace kws

@@ -1,0 +1,195 @@
+// The HTTP HANDLER has no phases: every request is answered independently.
+// Query endpoints first resolve `resourceType` through DISCOVERY (it owns the
+// resolver), then parse the remaining parameters, then ask INDEX.
+#include "actors/http_handler.hpp"
+
+#include "messages/logging.hpp"
+#include "messages/metrics.hpp"
+#include "rest/query_params.hpp"
+#include "rest/render.hpp"
+#include "rest/routes.hpp"
+#include "rest/server.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <type_traits>
+
+namespace kws {
+
+static_assert(!std::is_aggregate_v<http_handler_state>);
+
+namespace {
+
+using self_ptr = http_handler_actor::stateful_pointer<http_handler_state>;
+
+/// The value of query parameter `name`, or "" when absent.
+std::string query_value(const http_request& req, std::string_view name) {
+  for (size_t i = 0; i < req.query_names.size(); ++i)
+    if (req.query_names[i] == name)
+      return req.query_values[i];
+  return {};
+}
+
+http_response json_response(uint16_t status, std::string body) {
+  http_response result;
+  result.status = status;
+  result.body = std::move(body);
+  return result;
+}
+
+/// Records the latency of one answered query.
+void observe(std::string_view route,
+             std::chrono::steady_clock::time_point started) {
+  auto& h = metrics::get_histogram(
+    "kws_query_duration_seconds", "Latency of answered REST queries.",
+    route == "events" ? "route=\"events\"" : "route=\"history\"");
+  h.observe(std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                          - started)
+              .count());
+}
+
+/// Resolves the raw `resourceType` (if any) through DISCOVERY, then calls
+/// `then` with a resolver the pure parameter parsers can use.
+template <class F>
+void with_resolved_type(self_ptr self, const std::string& raw,
+                        responder_ptr rp, F then) {
+  if (raw.empty()) {
+    then(rest::resolver_fn{[](std::string_view) -> caf::expected<resource_type> {
+      return caf::make_error(ec::invalid_argument, "resourceType",
+                             "no resourceType given");
+    }});
+    return;
+  }
+  self->request(self->state.discovery, self->state.config.timeout,
+                atom::resolve_v, raw)
+    .then(
+      [then, raw](const resource_type& rt) {
+        then(rest::resolver_fn{
+          [rt](std::string_view) -> caf::expected<resource_type> {
+            return rt;
+          }});
+      },
+      [then, raw](const caf::error& err) {
+        then(rest::resolver_fn{
+          [err](std::string_view) -> caf::expected<resource_type> {
+            return err;
+          }});
+      });
+  (void) rp;
+}
+
+void answer_events(self_ptr self, http_request req, responder_ptr rp) {
+  auto started = std::chrono::steady_clock::now();
+  auto raw = query_value(req, "resourceType");
+  with_resolved_type(self, raw, rp, [self, req, rp, started](
+                                      rest::resolver_fn resolve) {
+    auto query = rest::parse_event_query(req, self->state.config.max_query_limit,
+                                         resolve);
+    if (!query)
+      return rp->deliver(rest::render_error(query.error()));
+    self->request(self->state.index, self->state.config.timeout, *query)
+      .then(
+        [rp, started](const event_page& page) {
+          observe("events", started);
+          rp->deliver(rest::render_page(page));
+        },
+        [rp](const caf::error& err) {
+          KWS_WARN("http-handler failed to query events: {}", err);
+          rp->deliver(rest::render_error(err));
+        });
+  });
+}
+
+void answer_history(self_ptr self, http_request req, rest::route_match m,
+                    responder_ptr rp) {
+  auto started = std::chrono::steady_clock::now();
+  with_resolved_type(self, m.resource_type, rp, [self, req, m, rp, started](
+                                                  rest::resolver_fn resolve) {
+    auto query = rest::parse_history_query(req, m.ns, m.resource_type, m.name,
+                                           self->state.config.max_query_limit,
+                                           resolve);
+    if (!query)
+      return rp->deliver(rest::render_error(query.error()));
+    self->request(self->state.index, self->state.config.timeout, *query)
+      .then(
+        [rp, q = *query, started](const object_history& history) {
+          observe("history", started);
+          if (!history.found)
+            return rp->deliver(rest::error_response(
+              404, "no history for " + q.resource + " "
+                     + (q.ns.empty() ? q.name : q.ns + "/" + q.name)));
+          rp->deliver(rest::render_history(q, history));
+        },
+        [rp](const caf::error& err) {
+          KWS_WARN("http-handler failed to query history: {}", err);
+          rp->deliver(rest::render_error(err));
+        });
+  });
+}
+
+void answer_readyz(self_ptr self, responder_ptr rp) {
+  self->request(self->state.discovery, self->state.config.timeout,
+                atom::status_v)
+    .then(
+      [rp](const readiness& r) {
+        std::string body = r.ready ? R"({"status":"ready"})"
+                                   : R"({"status":"not ready","pending":[)";
+        if (!r.ready) {
+          bool first = true;
+          for (auto& w : r.watchers) {
+            if (w.synced)
+              continue;
+            body += first ? "\"" : ",\"";
+            body += w.type.group_resource();
+            body += "\"";
+            first = false;
+          }
+          body += "]}";
+        }
+        rp->deliver(json_response(r.ready ? 200 : 503, std::move(body)));
+      },
+      [rp](const caf::error& err) {
+        rp->deliver(rest::error_response(503, "not ready: " + render(err)));
+      });
+}
+
+} // namespace
+
+http_handler_actor::behavior_type
+http_handler(self_ptr self, http_handler_config cfg, index_actor index,
+             discovery_actor discovery) {
+  self->state.config = cfg;
+  self->state.index = std::move(index);
+  self->state.discovery = std::move(discovery);
+  return {
+    // From the REST server's adapter: one request and where to answer it.
+    [self](http_request& req, responder_ptr& rp) {
+      auto m = rest::match_route(req.path);
+      switch (m.which) {
+        case rest::route::health:
+          return rp->deliver(json_response(200, R"({"status":"ok"})"));
+        case rest::route::livez:
+          return rp->deliver(json_response(200, R"({"status":"live"})"));
+        case rest::route::readyz:
+          return answer_readyz(self, std::move(rp));
+        case rest::route::metrics: {
+          http_response res;
+          res.content_type = "text/plain; version=0.0.4";
+          res.body = metrics::render_prometheus();
+          return rp->deliver(std::move(res));
+        }
+        case rest::route::events:
+          return answer_events(self, std::move(req), std::move(rp));
+        case rest::route::object_history:
+          return answer_history(self, std::move(req), std::move(m),
+                                std::move(rp));
+        case rest::route::unknown:
+          break;
+      }
+      rp->deliver(rest::error_response(404, "no such endpoint: " + req.path));
+    },
+  };
+}
+
+} // namespace kws

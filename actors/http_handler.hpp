@@ -1,0 +1,39 @@
+// The HTTP HANDLER: answers REST requests by asking INDEX and DISCOVERY.
+#pragma once
+
+#include "actors/interfaces.hpp"
+
+#include <chrono>
+#include <cstdint>
+
+namespace kws {
+
+/// Configuration of the HTTP HANDLER.
+struct http_handler_config {
+  /// Default and maximum `limit` of a query.
+  uint32_t max_query_limit = 1000;
+  /// How long INDEX and DISCOVERY may take to answer.
+  std::chrono::milliseconds timeout{10'000};
+};
+
+/// State of the HTTP HANDLER: the peers it asks.
+struct http_handler_state {
+  explicit http_handler_state(http_handler_actor::pointer self) : self{self} {
+  }
+
+  http_handler_actor::pointer self;
+  http_handler_config config;
+  index_actor index;
+  discovery_actor discovery;
+
+  static inline const char* name = "http-handler";
+};
+
+/// Implements the HTTP HANDLER interface. Handles requests concurrently: each
+/// waits for its own replies, nothing blocks.
+http_handler_actor::behavior_type
+http_handler(http_handler_actor::stateful_pointer<http_handler_state> self,
+             http_handler_config cfg, index_actor index,
+             discovery_actor discovery);
+
+} // namespace kws

@@ -1,0 +1,195 @@
+// STORAGE collects records until the batch is full or its timer fires, then
+// writes them in one WriteBatch together with the watchers' checkpoints and
+// answers every producer of that batch. The timer carries the batch
+// generation, so a timer for a batch that was already written is ignored.
+// A failed write answers its producers with the error; they keep their
+// records and send them again.
+#include "actors/storage.hpp"
+
+#include "messages/logging.hpp"
+#include "messages/metrics.hpp"
+#include "storage/rocks_store.hpp"
+
+#include <caf/stateful_actor.hpp>
+
+#include <type_traits>
+
+namespace kws {
+
+static_assert(!std::is_aggregate_v<storage_state>);
+static_assert(!std::is_aggregate_v<index_state>);
+
+namespace {
+
+int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+uint64_t storage_state::flush() {
+  ++generation;
+  if (pending.empty() && pending_checkpoints.empty()) {
+    for (auto& rp : waiting)
+      rp.deliver(atom::ok_v);
+    waiting.clear();
+    return 0;
+  }
+  static auto& num_batches = metrics::get_counter(
+    "kws_storage_batches_total", "Batches written to RocksDB.");
+  static auto& num_errors = metrics::get_counter(
+    "kws_storage_errors_total", "Failed RocksDB batch writes.");
+  static auto& num_dropped = metrics::get_counter(
+    "kws_storage_duplicates_dropped_total",
+    "Records dropped because their object's resourceVersion was stored.");
+  static auto& batch_latency = metrics::get_histogram(
+    "kws_storage_batch_duration_seconds", "Time to write one batch.");
+  static auto& batch_records = metrics::get_counter(
+    "kws_storage_records_total", "Records written to RocksDB.");
+  auto started = std::chrono::steady_clock::now();
+  auto result = store->write(pending, pending_checkpoints);
+  batch_latency.observe(std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - started)
+                          .count());
+  auto promises = std::move(waiting);
+  waiting.clear();
+  if (!result) {
+    num_errors.inc();
+    KWS_ERROR("Error storing event: {} records lost their write: {}",
+              pending.size(), result.error());
+    pending.clear();
+    pending_checkpoints.clear();
+    for (auto& rp : promises)
+      rp.deliver(result.error());
+    return 0;
+  }
+  num_batches.inc();
+  batch_records.inc(result->written);
+  num_dropped.inc(result->dropped);
+  std::map<std::string_view, uint64_t> per_resource;
+  for (auto& ev : pending)
+    ++per_resource[ev.resource];
+  for (auto& [resource, n] : per_resource)
+    metrics::get_counter("kws_events_ingested_total",
+                         "Records ingested per resource type.",
+                         "resource=\"" + std::string{resource} + "\"")
+      .inc(n);
+  pending.clear();
+  pending_checkpoints.clear();
+  for (auto& rp : promises)
+    rp.deliver(atom::ok_v);
+  return result->written;
+}
+
+void storage_state::run_retention() {
+  static auto& num_runs = metrics::get_counter(
+    "kws_retention_runs_total", "Retention runs.");
+  static auto& num_failures = metrics::get_counter(
+    "kws_retention_errors_total", "Failed retention runs.");
+  static auto& num_dropped = metrics::get_counter(
+    "kws_retention_partitions_dropped_total", "Expired partitions dropped.");
+  num_runs.inc();
+  auto dropped = store->drop_expired(config.now(), config.retention_days);
+  if (!dropped) {
+    num_failures.inc();
+    KWS_ERROR("GC error: {}", dropped.error());
+  } else if (*dropped > 0) {
+    num_dropped.inc(*dropped);
+    KWS_INFO("storage dropped {} expired partitions", *dropped);
+  }
+  self->delayed_send(self, config.retention_interval, atom::internal_v,
+                     atom::retention_v);
+}
+
+storage_actor::behavior_type
+storage_writer(storage_actor::stateful_pointer<storage_state> self,
+        storage_config cfg, std::shared_ptr<storage::rocks_store> store) {
+  if (!cfg.now)
+    cfg.now = wall_clock_ns;
+  self->state.config = std::move(cfg);
+  self->state.store = std::move(store);
+  self->state.run_retention();
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    // Flush what producers are still waiting for before going away.
+    self->state.flush();
+    self->quit(msg.reason);
+  });
+  return {
+    // Appends records; replies once they are durable.
+    [self](ingest_batch& batch) -> caf::result<atom::ok> {
+      auto& st = self->state;
+      bool was_empty = st.pending.empty() && st.waiting.empty();
+      for (auto& ev : batch.events)
+        st.pending.push_back(std::move(ev));
+      if (!batch.resource_version.empty())
+        st.pending_checkpoints[batch.group_resource]
+          = std::move(batch.resource_version);
+      auto rp = self->make_response_promise<atom::ok>();
+      st.waiting.push_back(rp);
+      if (st.pending.size() >= st.config.batch_size)
+        st.flush();
+      else if (was_empty)
+        self->delayed_send(self, st.config.flush_interval, atom::internal_v,
+                           atom::flush_v, st.generation);
+      return rp;
+    },
+    // Writes what is buffered.
+    [self](atom::flush) -> uint64_t { return self->state.flush(); },
+    // The live objects of a resource type.
+    [self](atom::live,
+           const std::string& gr) -> caf::result<std::vector<live_object>> {
+      auto result = self->state.store->live_objects(gr);
+      if (!result)
+        return result.error();
+      return std::move(*result);
+    },
+    // The persisted resourceVersion of a resource type.
+    [self](atom::checkpoint,
+           const std::string& gr) -> caf::result<watch_checkpoint> {
+      auto result = self->state.store->checkpoint(gr);
+      if (!result)
+        return result.error();
+      return std::move(*result);
+    },
+    // A consistent backup.
+    [self](atom::backup, const std::string& dir) -> caf::result<std::string> {
+      if (auto err = self->state.store->backup(dir))
+        return err;
+      KWS_INFO("storage wrote a backup to {}", dir);
+      return dir;
+    },
+    // INTERNAL: the flush timer of a batch generation fired.
+    [self](atom::internal, atom::flush, uint64_t gen) {
+      if (gen == self->state.generation)
+        self->state.flush();
+    },
+    // INTERNAL: time to drop expired partitions.
+    [self](atom::internal, atom::retention) { self->state.run_retention(); },
+  };
+}
+
+index_actor::behavior_type
+index(index_actor::stateful_pointer<index_state> self,
+      std::shared_ptr<storage::rocks_store> store) {
+  self->state.store = std::move(store);
+  return {
+    // One page of `GET /api/v1/events`.
+    [self](const event_query& q) -> caf::result<event_page> {
+      auto result = self->state.store->query(q);
+      if (!result)
+        return result.error();
+      return std::move(*result);
+    },
+    // The history of one object.
+    [self](const history_query& q) -> caf::result<object_history> {
+      auto result = self->state.store->history(q);
+      if (!result)
+        return result.error();
+      return std::move(*result);
+    },
+  };
+}
+
+} // namespace kws

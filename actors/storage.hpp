@@ -1,0 +1,86 @@
+// The STORAGE actor: batches records into RocksDB and runs retention.
+#pragma once
+
+#include "actors/interfaces.hpp"
+
+#include <caf/typed_response_promise.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace kws::storage {
+class rocks_store;
+}
+
+namespace kws {
+
+/// Configuration of STORAGE.
+struct storage_config {
+  /// A batch is written once it holds this many records...
+  size_t batch_size = 1000;
+  /// ...or once its first record waited this long.
+  std::chrono::milliseconds flush_interval{200};
+  /// Days a record is kept.
+  uint32_t retention_days = 14;
+  /// How often expired partitions are looked for.
+  std::chrono::milliseconds retention_interval{std::chrono::hours{1}};
+  /// Wall clock in nanoseconds since the epoch (injectable for tests).
+  std::function<int64_t()> now;
+};
+
+/// State of STORAGE: the open store and the batch being collected.
+struct storage_state {
+  explicit storage_state(storage_actor::pointer self) : self{self} {
+  }
+
+  /// Writes the buffered batch in one WriteBatch and answers its producers.
+  /// Returns the number of records written.
+  uint64_t flush();
+
+  /// Drops expired partitions and re-arms the retention timer.
+  void run_retention();
+
+  storage_actor::pointer self;
+  storage_config config;
+  std::shared_ptr<storage::rocks_store> store;
+  /// Records waiting for the next write, in arrival order.
+  std::vector<resource_event> pending;
+  /// Checkpoints to persist with them, by group_resource.
+  std::map<std::string, std::string> pending_checkpoints;
+  /// Producers waiting for their batch to become durable.
+  std::vector<caf::typed_response_promise<atom::ok>> waiting;
+  /// Invalidates flush timers of batches already written.
+  uint64_t generation = 0;
+
+  static inline const char* name = "storage";
+};
+
+/// Implements the STORAGE interface. Blocks on RocksDB: the supervisor spawns
+/// it detached.
+storage_actor::behavior_type
+storage_writer(storage_actor::stateful_pointer<storage_state> self,
+               storage_config cfg,
+               std::shared_ptr<storage::rocks_store> store);
+
+/// State of INDEX.
+struct index_state {
+  explicit index_state(index_actor::pointer self) : self{self} {
+  }
+
+  index_actor::pointer self;
+  std::shared_ptr<storage::rocks_store> store;
+
+  static inline const char* name = "index";
+};
+
+/// Implements the INDEX interface over the same store (RocksDB reads are
+/// thread-safe). Blocks on reads: the supervisor spawns it detached.
+index_actor::behavior_type
+index(index_actor::stateful_pointer<index_state> self,
+      std::shared_ptr<storage::rocks_store> store);
+
+} // namespace kws

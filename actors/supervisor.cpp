@@ -1,0 +1,81 @@
+// The SUPERVISOR spawns storage → index → correlator → discovery → HTTP
+// handler, monitors them and answers main(). Watchers are restarted by
+// DISCOVERY; a core actor that stops unasked stops the supervisor, and main()
+// exits non-zero so that the pod restarts with a fresh store handle. On
+// `stop` it flushes storage and replies once the last batch is durable.
+#include "actors/supervisor.hpp"
+
+#include "actors/correlator.hpp"
+#include "messages/logging.hpp"
+
+#include <caf/stateful_actor.hpp>
+
+#include <type_traits>
+
+namespace kws {
+
+static_assert(!std::is_aggregate_v<supervisor_state>);
+
+supervisor_actor::behavior_type
+supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
+           supervisor_config cfg, std::shared_ptr<storage::rocks_store> store,
+           std::shared_ptr<kube::client> client) {
+  auto& st = self->state;
+  st.config = std::move(cfg);
+  st.store = std::move(store);
+  st.client = std::move(client);
+  st.storage = self->spawn<caf::monitored + caf::detached>(
+    storage_writer, st.config.storage, st.store);
+  st.index = self->spawn<caf::monitored + caf::detached>(kws::index, st.store);
+  st.correlator = self->spawn<caf::monitored>(kws::correlator, st.storage);
+  st.discovery = self->spawn<caf::monitored>(kws::discovery,
+                                             st.config.discovery, st.client,
+                                             st.storage, st.correlator);
+  st.http = self->spawn<caf::monitored>(http_handler, st.config.http, st.index,
+                                        st.discovery);
+  self->set_down_handler([self](const caf::down_msg& msg) {
+    KWS_ERROR("supervisor lost a core actor, stopping: {}", msg.reason);
+    self->quit(msg.reason ? msg.reason
+                          : caf::make_error(ec::unavailable,
+                                            "a core actor stopped"));
+  });
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    auto& st = self->state;
+    for (auto hdl : {caf::actor_cast<caf::actor>(st.discovery),
+                     caf::actor_cast<caf::actor>(st.http),
+                     caf::actor_cast<caf::actor>(st.correlator),
+                     caf::actor_cast<caf::actor>(st.index),
+                     caf::actor_cast<caf::actor>(st.storage)})
+      if (hdl)
+        self->send_exit(hdl, msg.reason);
+    self->quit(msg.reason);
+  });
+  return {
+    // Readiness of the whole service.
+    [self](atom::status) -> caf::result<readiness> {
+      return self->delegate(self->state.discovery, atom::status_v);
+    },
+    // The handler the REST server feeds.
+    [self](atom::get) { return self->state.http; },
+    // Flush storage and stop the watchers; replies when durable.
+    [self](atom::stop) -> caf::result<atom::ok> {
+      auto& st = self->state;
+      self->demonitor(st.discovery.address());
+      self->send_exit(st.discovery, caf::exit_reason::user_shutdown);
+      auto rp = self->make_response_promise<atom::ok>();
+      self->request(st.storage, std::chrono::seconds{10}, atom::flush_v)
+        .then(
+          [rp](uint64_t n) mutable {
+            KWS_INFO("supervisor flushed {} records before shutdown", n);
+            rp.deliver(atom::ok_v);
+          },
+          [rp](const caf::error& err) mutable {
+            KWS_ERROR("Error storing event: final flush failed: {}", err);
+            rp.deliver(err);
+          });
+      return rp;
+    },
+  };
+}
+
+} // namespace kws

@@ -1,0 +1,49 @@
+// The SUPERVISOR: starts the long-lived actors in order and owns shutdown.
+#pragma once
+
+#include "actors/discovery.hpp"
+#include "actors/http_handler.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/storage.hpp"
+
+#include <memory>
+
+namespace kws::storage {
+class rocks_store;
+}
+
+namespace kws {
+
+/// Configuration of the SUPERVISOR: its children's configurations.
+struct supervisor_config {
+  storage_config storage;
+  discovery_config discovery;
+  http_handler_config http;
+};
+
+/// State of the SUPERVISOR: handles of its children.
+struct supervisor_state {
+  explicit supervisor_state(supervisor_actor::pointer self) : self{self} {
+  }
+
+  supervisor_actor::pointer self;
+  supervisor_config config;
+  std::shared_ptr<kube::client> client;
+  std::shared_ptr<storage::rocks_store> store;
+  storage_actor storage;
+  index_actor index;
+  correlator_actor correlator;
+  discovery_actor discovery;
+  http_handler_actor http;
+
+  static inline const char* name = "supervisor";
+};
+
+/// Implements the SUPERVISOR interface. Storage and index are spawned
+/// detached (they block on RocksDB); the rest run on the scheduler.
+supervisor_actor::behavior_type
+supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
+           supervisor_config cfg, std::shared_ptr<storage::rocks_store> store,
+           std::shared_ptr<kube::client> client);
+
+} // namespace kws

@@ -1,0 +1,153 @@
+// k8s-watch-server: load the configuration, open the store, connect to the
+// cluster, start the actors, serve HTTP, and shut down cleanly on a signal.
+#include "actors/register.hpp"
+#include "actors/supervisor.hpp"
+#include "app/options.hpp"
+#include "config/load.hpp"
+#include "kube/client.hpp"
+#include "kube/kubeconfig.hpp"
+#include "messages/logging.hpp"
+#include "rest/server.hpp"
+#include "storage/rocks_store.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+using namespace kws;
+
+int fail(const std::string& what) {
+  KWS_ERROR("{}", what);
+  return 1;
+}
+
+/// Blocks SIGTERM and SIGINT in every thread; main() waits for them.
+sigset_t block_shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int serve(const app::options& opts) {
+  auto signals = block_shutdown_signals();
+  auto settings = config::load(opts.config_path, config::process_env());
+  if (!settings)
+    return fail("invalid configuration: " + error_detail(settings.error()));
+  KWS_INFO("k8s-watch-server {} using configuration from {}", KWS_VERSION,
+           settings->source);
+  auto cluster = kube::load_default(opts.kubeconfig);
+  if (!cluster)
+    return fail("cannot configure the Kubernetes client: "
+                + render(cluster.error()));
+  auto client = kube::client::make(std::move(*cluster));
+  if (!client)
+    return fail("cannot create the Kubernetes client: "
+                + render(client.error()));
+  storage::store_options store_opts;
+  store_opts.path = settings->storage_path;
+  auto store = storage::rocks_store::open(store_opts);
+  if (!store)
+    return fail("cannot open the store at " + settings->storage_path + ": "
+                + render(store.error()));
+  auto shared_store = std::make_shared<storage::rocks_store>(
+    std::move(*store));
+  supervisor_config scfg;
+  scfg.storage.batch_size = settings->batch_size;
+  scfg.storage.flush_interval
+    = std::chrono::milliseconds{settings->flush_interval_ms};
+  scfg.storage.retention_days = settings->retention_days;
+  scfg.discovery.resources = settings->resources;
+  scfg.discovery.watch_all = settings->watch_all;
+  scfg.discovery.discover_crds = settings->discover_crds;
+  scfg.discovery.digest_secret_values = settings->digest_secret_values;
+  scfg.http.max_query_limit = settings->max_query_limit;
+  int exit_code = 0;
+  {
+    caf::actor_system_config cfg;
+    add_actor_types(cfg);
+    caf::actor_system sys{cfg};
+    auto sup = sys.spawn(supervisor, scfg, shared_store, *client);
+    caf::scoped_actor self{sys};
+    http_handler_actor http;
+    self->request(sup, std::chrono::seconds{10}, atom::get_v)
+      .receive([&](http_handler_actor& hdl) { http = std::move(hdl); },
+               [&](caf::error& err) {
+                 exit_code = fail("cannot start the actors: " + render(err));
+               });
+    if (exit_code != 0)
+      return exit_code;
+    rest::server_options sopts;
+    sopts.port = settings->server_port;
+    auto srv = rest::server::start(sopts, [http](http_request req,
+                                                 responder_ptr rp) {
+      caf::anon_send(http, std::move(req), std::move(rp));
+    });
+    if (!srv) {
+      caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+      return fail("cannot serve HTTP: " + render(srv.error()));
+    }
+    KWS_INFO("Starting HTTP server on port {}", (*srv)->port());
+    // Wake up on a signal, or when the supervisor stops on its own.
+    std::atomic<bool> sup_down{false};
+    sup->attach_functor([&sup_down] {
+      sup_down = true;
+      ::kill(::getpid(), SIGTERM);
+    });
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sup_down) {
+      exit_code = 1;
+      KWS_ERROR("the supervisor stopped, shutting down");
+    } else {
+      KWS_INFO("received signal {}, shutting down", sig);
+      (*srv)->stop();
+      self->request(sup, std::chrono::seconds{4}, atom::stop_v)
+        .receive([](atom::ok) {},
+                 [&](caf::error& err) {
+                   KWS_ERROR("shutdown flush failed: {}", err);
+                   exit_code = 1;
+                 });
+    }
+    (*srv)->stop();
+    caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+    self->wait_for(sup);
+    client->get()->stop();
+  }
+  return exit_code;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  auto opts = kws::app::parse_options(argc, argv);
+  if (!opts) {
+    std::cerr << "k8s-watch-server: " << kws::error_detail(opts.error())
+              << "\n" << kws::app::usage;
+    return 2;
+  }
+  switch (opts->command) {
+    case kws::app::command::help:
+      std::cout << kws::app::usage;
+      return 0;
+    case kws::app::command::version:
+      std::cout << "k8s-watch-server " << KWS_VERSION << "\n";
+      return 0;
+    case kws::app::command::probe:
+      return kws::app::run_probe(argc, argv);
+    case kws::app::command::serve:
+      break;
+  }
+  if (opts->verbose)
+    spdlog::set_level(spdlog::level::debug);
+  return serve(*opts);
+}

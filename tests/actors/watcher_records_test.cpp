@@ -1,0 +1,109 @@
+// The watcher's pure record building: watch events and relist diffs.
+#include "actors/watcher.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <algorithm>
+
+namespace kws {
+namespace {
+
+const resource_type pods{"", "v1", "Pod", "pods", true};
+
+std::string pod(const std::string& name, const std::string& uid,
+                const std::string& rv) {
+  return R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name
+         + R"(","namespace":"ns","uid":")" + uid + R"(","resourceVersion":")"
+         + rv + R"(","creationTimestamp":"2026-01-02T03:04:05Z"}})";
+}
+
+rapidjson::Document parse(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse(json.c_str());
+  EXPECT_FALSE(doc.HasParseError()) << json;
+  return doc;
+}
+
+TEST(watcher_records_test, maps_watch_event_types_to_verbs) {
+  std::vector<watch_event> evs{
+    {watch_event_type::added, pod("a", "u1", "1"), "1"},
+    {watch_event_type::modified, pod("a", "u1", "2"), "2"},
+    {watch_event_type::bookmark, R"({"metadata":{"resourceVersion":"3"}})",
+     "3"},
+    {watch_event_type::deleted, pod("a", "u1", "4"), "4"}};
+  size_t malformed = 0;
+  auto batch = records_from_events(pods, evs, true, 42, malformed);
+  EXPECT_EQ(malformed, 0u);
+  EXPECT_EQ(batch.group_resource, "pods");
+  EXPECT_EQ(batch.resource_version, "4");
+  ASSERT_EQ(batch.events.size(), 3u);
+  EXPECT_EQ(batch.events[0].action, verb::create);
+  EXPECT_EQ(batch.events[1].action, verb::update);
+  EXPECT_EQ(batch.events[2].action, verb::remove);
+  EXPECT_EQ(batch.events[2].resource_version, "4");
+}
+
+TEST(watcher_records_test, a_bookmark_alone_moves_the_checkpoint) {
+  size_t malformed = 0;
+  auto batch = records_from_events(
+    pods, {{watch_event_type::bookmark, "{}", "99"}}, true, 1, malformed);
+  EXPECT_TRUE(batch.events.empty());
+  EXPECT_EQ(batch.resource_version, "99");
+}
+
+TEST(watcher_records_test, malformed_objects_are_counted_and_skipped) {
+  size_t malformed = 0;
+  auto batch = records_from_events(
+    pods,
+    {{watch_event_type::added, "{not json", "5"},
+     {watch_event_type::added, pod("b", "u2", "6"), "6"}},
+    true, 1, malformed);
+  EXPECT_EQ(malformed, 1u);
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].name, "b");
+  EXPECT_EQ(batch.resource_version, "6");
+}
+
+TEST(watcher_records_test, relist_records_creates_updates_and_unseen_deletes) {
+  std::vector<live_object> known{{"ns/keep", "u-keep", "10"},
+                                 {"ns/change", "u-change", "11"},
+                                 {"ns/gone", "u-gone", "12"},
+                                 {"ns/replaced", "u-old", "13"}};
+  list_result list{{pod("keep", "u-keep", "10"), pod("change", "u-change", "20"),
+                    pod("new", "u-new", "21"), pod("replaced", "u-new2", "22")},
+                   "30"};
+  size_t malformed = 0;
+  auto batch = records_from_list(pods, list, known, true,
+                                 1'800'000'000'000'000'000, malformed);
+  EXPECT_EQ(malformed, 0u);
+  EXPECT_EQ(batch.resource_version, "30");
+  std::vector<std::string> seen;
+  for (auto& ev : batch.events)
+    seen.push_back(to_string(ev.action) + " " + ev.name + " " + ev.uid);
+  auto pos = [&](const std::string& x) {
+    return std::find(seen.begin(), seen.end(), x) - seen.begin();
+  };
+  auto sorted = seen;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, (std::vector<std::string>{
+                      "create new u-new", "create replaced u-new2",
+                      "delete gone u-gone", "delete replaced u-old",
+                      "update change u-change"}));
+  // The old life of a replaced name ends before the new one begins.
+  EXPECT_LT(pos("delete replaced u-old"), pos("create replaced u-new2"));
+  for (auto& ev : batch.events) {
+    auto doc = parse(ev.record);
+    if (ev.action == verb::remove) {
+      EXPECT_TRUE(ev.final_state_unknown);
+      ASSERT_TRUE(doc.HasMember("finalStateUnknown")) << ev.record;
+      EXPECT_TRUE(doc["finalStateUnknown"].GetBool());
+    } else if (ev.action == verb::create) {
+      // A create found by a list carries the object's creationTimestamp.
+      EXPECT_STREQ(doc["timestamp"].GetString(), "2026-01-02T03:04:05Z");
+    }
+  }
+}
+
+} // namespace
+} // namespace kws
