@@ -71,17 +71,18 @@ type Options struct {
 }
 
 type gen struct {
-	o    Options
-	rng  *rand.Rand
-	cs   kubernetes.Interface
-	dyn  dynamic.Interface
-	ext  apiextclient.Interface
-	seq  int
-	live map[string]map[kind][]string // namespace -> kind -> names
-	ns   []string                     // active namespaces
-	nsN  int
-	ops  map[string]int
-	errs map[string]int
+	o     Options
+	rng   *rand.Rand
+	cs    kubernetes.Interface
+	dyn   dynamic.Interface
+	ext   apiextclient.Interface
+	seq   int
+	live  map[string]map[kind][]string // namespace -> kind -> names
+	nsOps map[string]int               // operations done in each namespace
+	ns    []string                     // active namespaces
+	nsN   int
+	ops   map[string]int
+	errs  map[string]int
 }
 
 // Main parses flags and runs the generator.
@@ -116,7 +117,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	cfg.QPS, cfg.Burst = 200, 400
 	cfg.UserAgent = "kws-churn"
 	g := &gen{o: o, rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
-		live: map[string]map[kind][]string{}, ops: map[string]int{}, errs: map[string]int{}}
+		live: map[string]map[kind][]string{}, nsOps: map[string]int{}, ops: map[string]int{}, errs: map[string]int{}}
 	var err error
 	if g.cs, err = kubernetes.NewForConfig(cfg); err != nil {
 		return err
@@ -278,6 +279,7 @@ func (g *gen) step(ctx context.Context) {
 		return
 	}
 	ns, _ := g.pick(g.ns)
+	g.nsOps[ns]++
 	ops := g.available(ns)
 	total := 0
 	for _, o := range ops {
@@ -337,7 +339,10 @@ func (g *gen) available(ns string) []op {
 		ops = append(ops, op{"widget.patch", 8, g.patchWidget}, op{"widget.status", 3, g.widgetStatus},
 			op{"widget.delete", 3, g.deleteSimple(kWidget)})
 	}
-	ops = append(ops, op{"namespace.delete", 1, g.deleteNamespace})
+	// Namespaces live for a while before they may be deleted (and later recreated).
+	if g.nsOps[ns] > 100 {
+		ops = append(ops, op{"namespace.delete", 1, g.deleteNamespace})
+	}
 	return ops
 }
 
@@ -549,6 +554,7 @@ func (g *gen) deleteNamespace(ctx context.Context, ns string) error {
 		}
 	}
 	delete(g.live, ns)
+	delete(g.nsOps, ns)
 	return g.cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
 }
 

@@ -22,6 +22,7 @@ type Options struct {
 	WatchCacheSizes        string
 	EventTTL               string
 	AuditLevel             string
+	AuditCreateLevel       string
 	AuditLogMaxSizeMB      int
 	LogVerbosity           int
 	ServiceAccountTokenTTL time.Duration
@@ -98,6 +99,12 @@ func FromEnv(o *Options) error {
 	case "Metadata", "Request", "RequestResponse":
 	default:
 		errs = append(errs, fmt.Errorf("KWS_AUDIT_LEVEL=%q: want Metadata, Request or RequestResponse", o.AuditLevel))
+	}
+	o.AuditCreateLevel = env("KWS_AUDIT_CREATE_LEVEL", o.AuditLevel)
+	switch o.AuditCreateLevel {
+	case "Metadata", "Request", "RequestResponse":
+	default:
+		errs = append(errs, fmt.Errorf("KWS_AUDIT_CREATE_LEVEL=%q: want Metadata, Request or RequestResponse", o.AuditCreateLevel))
 	}
 	o.AuditLogMaxSizeMB, err = envInt("KWS_AUDIT_LOG_MAXSIZE_MB", 0)
 	must(err)

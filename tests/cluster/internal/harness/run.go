@@ -199,6 +199,7 @@ func (h *Harness) start(ctx context.Context) error {
 			"watch_cache_sizes":        o.WatchCacheSizes,
 			"event_ttl":                o.EventTTL,
 			"audit_level":              o.AuditLevel,
+			"audit_create_level":       o.AuditCreateLevel,
 			"nodes":                    strconv.Itoa(o.Nodes),
 		},
 	}
@@ -359,9 +360,11 @@ rules:
   - level: None
     verbs: ["get", "list", "watch"]
   - level: %s
-    verbs: ["create", "update", "patch", "delete", "deletecollection"]
+    verbs: ["create"]
+  - level: %s
+    verbs: ["update", "patch", "delete", "deletecollection"]
   - level: None
-`, h.o.AuditLevel)
+`, h.o.AuditCreateLevel, h.o.AuditLevel)
 	return os.WriteFile(h.state.AuditPolicy, []byte(policy), 0o644)
 }
 
