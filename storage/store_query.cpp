@@ -10,6 +10,7 @@
 
 #include <rocksdb/iterator.h>
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <unordered_set>
@@ -35,7 +36,8 @@ struct scan_spec {
 /// One partition's iterator. The bounds must outlive the iterator, hence
 /// members in this order and a stable address (held by unique_ptr).
 struct source {
-  partition_ref part;
+  /// Points into the read_view, which outlives every scan.
+  const partition_ref* part = nullptr;
   std::string lower;
   std::string upper;
   rocksdb::Slice lower_slice;
@@ -98,7 +100,7 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
     if (part.min_ts > hi.ts || part.max_ts < lo.ts)
       continue;
     auto src = std::make_unique<source>();
-    src->part = part;
+    src->part = &part;
     src->lower = spec.prefix + encode_position(lo);
     // `hi` is inclusive; appending a byte makes the bound exclusive just
     // past it.
@@ -120,7 +122,7 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
     for (auto& src : sources)
       if (!src->it->status().ok())
         return to_error(src->it->status(),
-                        "cannot read partition " + src->part.name);
+                        "cannot read partition " + src->part->name);
     return {};
   };
   for (;;) {
@@ -135,7 +137,7 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
     if (best == nullptr)
       break;
     if (best->pos.seq <= spec.max_seq
-        && !fn(best->part, best->pos, best->it->value().ToStringView()))
+        && !fn(*best->part, best->pos, best->it->value().ToStringView()))
       return check();
     if (spec.descending)
       best->it->Prev();
@@ -146,19 +148,63 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
   return check();
 }
 
-/// Reads the record JSON of `pos` from `part`.
-caf::expected<std::string> fetch_record(const read_view& view,
-                                        const partition_ref& part,
-                                        position pos) {
-  auto key = index_prefix(index_kind::time, {}) + encode_position(pos);
-  rocksdb::PinnableSlice value;
-  auto st = view.db->Get(view.options(), part.cf.get(), key, &value);
-  if (!st.ok())
-    return to_error(st, "index entry without record in " + part.name);
-  auto decoded = decode_record_value(value.ToStringView());
-  if (!decoded)
-    return decoded.error();
-  return std::string{decoded->second};
+/// A matching index entry whose record is still to be read.
+struct hit {
+  const partition_ref* part;
+  position pos;
+};
+
+/// Reads the records of `hits` into `out` (same order), one MultiGet per
+/// partition: the keys are sorted, so RocksDB walks each file once instead
+/// of seeking per record.
+caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
+                         std::vector<std::string>& out) {
+  std::vector<std::optional<std::string>> records(hits.size());
+  std::vector<size_t> todo;
+  std::vector<std::string> keys;
+  std::vector<rocksdb::Slice> slices;
+  for (size_t first = 0; first < hits.size(); ++first) {
+    if (records[first])
+      continue;
+    const auto* part = hits[first].part;
+    todo.clear();
+    keys.clear();
+    for (size_t i = first; i < hits.size(); ++i)
+      if (hits[i].part == part)
+        todo.push_back(i);
+    // Index order within one partition is position order, i.e. key order.
+    std::sort(todo.begin(), todo.end(), [&](size_t a, size_t b) {
+      return hits[a].pos < hits[b].pos;
+    });
+    for (auto i : todo)
+      keys.push_back(index_prefix(index_kind::time, {})
+                     + encode_position(hits[i].pos));
+    slices.assign(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    view.db->MultiGet(view.options(), part->cf.get(), keys.size(),
+                      slices.data(), values.data(), statuses.data(), true);
+    for (size_t k = 0; k < todo.size(); ++k) {
+      if (!statuses[k].ok()) {
+        if (!statuses[k].IsNotFound())
+          return to_error(statuses[k], "cannot read partition " + part->name);
+        // Indexes and records share one WriteBatch, so this means damage;
+        // answer with what is readable and leave a trace.
+        KWS_WARN("rocks_store skips a dangling index entry in {}",
+                 part->name);
+        records[todo[k]] = std::string{};
+        continue;
+      }
+      auto decoded = decode_record_value(values[k].ToStringView());
+      if (!decoded)
+        return decoded.error();
+      records[todo[k]] = std::string{decoded->second};
+    }
+  }
+  for (auto& r : records)
+    if (r && !r->empty())
+      out.push_back(std::move(*r));
+  return {};
 }
 
 /// The sequence number of the newest record the snapshot holds.
@@ -188,6 +234,8 @@ caf::error collect(const read_view& view, const scan_spec& spec,
                           && spec.prefix[0]
                                == static_cast<char>(index_kind::time);
   caf::error failure;
+  std::vector<hit> hits;
+  size_t found = 0;
   auto err = scan(view, spec, [&](const partition_ref& part, position pos,
                                   std::string_view value) {
     record_summary summary;
@@ -210,29 +258,23 @@ caf::error collect(const read_view& view, const scan_spec& spec,
     }
     if (pos.ts < spec.start_ns || pos.ts > spec.end_ns || !keep(summary))
       return true;
-    if (out.size() >= limit) {
+    if (found >= limit) {
       has_more = true;
       return false;
     }
-    if (time_index) {
+    ++found;
+    if (time_index)
       out.emplace_back(json);
-    } else {
-      auto record = fetch_record(view, part, pos);
-      if (!record) {
-        // Indexes and records share one WriteBatch, so this means damage;
-        // answer with what is readable and leave a trace.
-        KWS_WARN("rocks_store skips a dangling index entry: {}",
-                 record.error());
-        return true;
-      }
-      out.push_back(std::move(*record));
-    }
+    else
+      hits.push_back(hit{&part, pos});
     last = pos;
     return true;
   });
   if (err)
     return err;
-  return failure;
+  if (failure)
+    return failure;
+  return fetch_records(view, hits, out);
 }
 
 } // namespace
