@@ -1,6 +1,6 @@
 # Shared helpers for up, down, churn and the checks. Source it; do not execute.
 KWS_CLUSTER_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-KWS_DIR="${KWS_CLUSTER_DIR:-/tmp/kws-cluster}"
+KWS_DIR="$(realpath -m "${KWS_CLUSTER_DIR:-/tmp/kws-cluster}")"
 KWS_STATE="$KWS_DIR/state.json"
 export PATH="/usr/local/go/bin:$PATH"
 
@@ -26,7 +26,8 @@ kws_is_ours() {
     *) return 1 ;;
   esac
   cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmd" == *"$KWS_DIR"* ]]
+  # The harness has "--dir <dir>", the components have paths below <dir>/.
+  [[ "$cmd" == *" $KWS_DIR "* || "$cmd" == *"$KWS_DIR/"* ]]
 }
 
 # kws_our_pids: every live component process of this state dir.
