@@ -167,6 +167,15 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
     if (self->state.crd_reflector)
       self->state.crd_reflector->stop();
   });
+  // Watchers are monitored, not linked (one failing must not stop the
+  // others), so they are stopped explicitly.
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    for (auto& [key, e] : self->state.watchers)
+      if (e.handle)
+        self->send_exit(e.handle, msg.reason);
+    self->state.watchers.clear();
+    self->quit(msg.reason);
+  });
   self->set_down_handler([self](const caf::down_msg& msg) {
     auto& st = self->state;
     for (auto& [key, e] : st.watchers) {

@@ -52,8 +52,7 @@ void observe(std::string_view route,
 /// Resolves the raw `resourceType` (if any) through DISCOVERY, then calls
 /// `then` with a resolver the pure parameter parsers can use.
 template <class F>
-void with_resolved_type(self_ptr self, const std::string& raw,
-                        responder_ptr rp, F then) {
+void with_resolved_type(self_ptr self, const std::string& raw, F then) {
   if (raw.empty()) {
     then(rest::resolver_fn{[](std::string_view) -> caf::expected<resource_type> {
       return caf::make_error(ec::invalid_argument, "resourceType",
@@ -76,13 +75,12 @@ void with_resolved_type(self_ptr self, const std::string& raw,
             return err;
           }});
       });
-  (void) rp;
 }
 
 void answer_events(self_ptr self, http_request req, responder_ptr rp) {
   auto started = std::chrono::steady_clock::now();
   auto raw = query_value(req, "resourceType");
-  with_resolved_type(self, raw, rp, [self, req, rp, started](
+  with_resolved_type(self, raw, [self, req, rp, started](
                                       rest::resolver_fn resolve) {
     auto query = rest::parse_event_query(req, self->state.config.max_query_limit,
                                          resolve);
@@ -104,7 +102,7 @@ void answer_events(self_ptr self, http_request req, responder_ptr rp) {
 void answer_history(self_ptr self, http_request req, rest::route_match m,
                     responder_ptr rp) {
   auto started = std::chrono::steady_clock::now();
-  with_resolved_type(self, m.resource_type, rp, [self, req, m, rp, started](
+  with_resolved_type(self, m.resource_type, [self, req, m, rp, started](
                                                   rest::resolver_fn resolve) {
     auto query = rest::parse_history_query(req, m.ns, m.resource_type, m.name,
                                            self->state.config.max_query_limit,
@@ -115,10 +113,6 @@ void answer_history(self_ptr self, http_request req, rest::route_match m,
       .then(
         [rp, q = *query, started](const object_history& history) {
           observe("history", started);
-          if (!history.found)
-            return rp->deliver(rest::error_response(
-              404, "no history for " + q.resource + " "
-                     + (q.ns.empty() ? q.name : q.ns + "/" + q.name)));
           rp->deliver(rest::render_history(q, history));
         },
         [rp](const caf::error& err) {

@@ -242,6 +242,12 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self,
         st.current = watcher_state::phase::running;
         KWS_INFO("Started watching {}/{} ({})", st.config.type.group,
                  st.config.type.version, st.config.type.kind);
+        // Resuming from a checkpoint, the store already holds the state up
+        // to it: synced without a list. A 410 later relists all the same.
+        if (!cp.resource_version.empty()) {
+          st.status.synced = true;
+          st.report();
+        }
         st.reflector->start(cp.resource_version);
       },
       [self](const caf::error& err) {

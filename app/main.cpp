@@ -136,15 +136,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   switch (opts->command) {
-    case kws::app::command::help:
+    case kws::app::mode::help:
       std::cout << kws::app::usage;
       return 0;
-    case kws::app::command::version:
+    case kws::app::mode::version:
       std::cout << "k8s-watch-server " << KWS_VERSION << "\n";
       return 0;
-    case kws::app::command::probe:
+    case kws::app::mode::probe:
       return kws::app::run_probe(argc, argv);
-    case kws::app::command::serve:
+    case kws::app::mode::serve:
       break;
   }
   if (opts->verbose)

@@ -9,7 +9,7 @@ namespace kws::app {
 caf::expected<options> parse_options(int argc, char** argv) {
   options result;
   if (argc > 1 && std::string_view{argv[1]} == "probe") {
-    result.command = command::probe;
+    result.command = mode::probe;
     return result;
   }
   for (int i = 1; i < argc; ++i) {
@@ -27,9 +27,9 @@ caf::expected<options> parse_options(int argc, char** argv) {
     };
     auto flag = arg.substr(0, arg.find('='));
     if (flag == "--help" || flag == "-h") {
-      result.command = command::help;
+      result.command = mode::help;
     } else if (flag == "--version") {
-      result.command = command::version;
+      result.command = mode::version;
     } else if (flag == "--verbose" || flag == "-v") {
       result.verbose = true;
     } else if (flag == "--config") {

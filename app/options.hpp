@@ -7,10 +7,10 @@
 
 namespace kws::app {
 
-enum class command { serve, help, version, probe };
+enum class mode { serve, help, version, probe };
 
 struct options {
-  command command = command::serve;
+  mode command = mode::serve;
   std::string config_path;
   std::string kubeconfig;
   bool verbose = false;

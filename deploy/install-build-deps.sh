@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config git curl ca-certificates python3
+  jq iproute2 util-linux procps
   libcaf-dev librocksdb-dev libzstd-dev
   libboost1.81-dev libssl-dev
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev

@@ -2,6 +2,7 @@
 
 #include "messages/errors.hpp"
 #include "messages/logging.hpp"
+#include "rest/render.hpp"
 #include "rest/url.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -12,8 +13,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <atomic>
 #include <optional>
@@ -27,26 +26,11 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
-std::string error_body(std::string_view message, std::string_view parameter) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
-  w.StartObject();
-  w.Key("error");
-  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-  if (!parameter.empty()) {
-    w.Key("parameter");
-    w.String(parameter.data(),
-             static_cast<rapidjson::SizeType>(parameter.size()));
-  }
-  w.EndObject();
-  return buf.GetString();
-}
-
 http_response error_response(uint16_t status, std::string_view message,
                              std::string_view parameter) {
   http_response result;
   result.status = status;
-  result.body = error_body(message, parameter);
+  result.body = render_error_body(message, parameter);
   return result;
 }
 

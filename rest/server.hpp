@@ -63,9 +63,6 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// The contract's JSON error body: {"error": ..., "parameter": ...}.
-std::string error_body(std::string_view message, std::string_view parameter);
-
 /// A response with status `status` and the contract's JSON error body.
 http_response error_response(uint16_t status, std::string_view message,
                              std::string_view parameter = {});

@@ -1,0 +1,417 @@
+// k8s-watch-server against the real control plane: objects written with
+// kubectl must show up in the REST API once each, with correct fields;
+// Events link to their objects; CRDs created at runtime are watched; a restart
+// resumes without duplicates or gaps.
+#include "tests/support/cluster.hpp"
+#include "tests/support/http_client.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+namespace kws::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto patience = 60s;
+
+struct service : ::testing::Test {
+  static inline cluster_state cluster;
+  static inline std::filesystem::path dir;
+  static inline uint16_t port = 0;
+  static inline std::unique_ptr<server_process> server;
+  static inline std::string ns;
+
+  static std::map<std::string, std::string> server_env() {
+    return {{"KUBECONFIG", cluster.kubeconfig},
+            {"STORAGE_PATH", (dir / "store").string()},
+            {"SERVER_PORT", std::to_string(port)},
+            {"CONFIG_PATH", (dir / "resources.yaml").string()}};
+  }
+
+  static void start_server() {
+    server = std::make_unique<server_process>(server_env(),
+                                              (dir / "server.log").string());
+    auto ready = eventually(
+      [] { return http_get(port, "/readyz").status == 200; }, 120s);
+    ASSERT_TRUE(ready) << "server never became ready; log in "
+                       << (dir / "server.log");
+  }
+
+  static void SetUpTestSuite() {
+    cluster = load_cluster_state();
+    dir = std::filesystem::temp_directory_path()
+          / ("kws-e2e-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream{dir / "resources.yaml"} << "discoverCRDs: true\n"
+                                             "flushIntervalMs: 50\n";
+    port = free_port();
+    ns = "e2e-" + std::to_string(::getpid());
+    ASSERT_EQ(kubectl(cluster, "create namespace " + ns), 0);
+    start_server();
+  }
+
+  static void TearDownTestSuite() {
+    if (server)
+      server->terminate(10s);
+    server.reset();
+    kubectl(cluster, "delete namespace " + ns + " --wait=false");
+    kubectl(cluster, "delete crd gizmos.e2e.example.com --wait=false");
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(server && server->running()) << "the server is not running";
+  }
+
+  /// GETs `target` as JSON; `expected_status` 0 accepts any status.
+  static rapidjson::Document get_json(const std::string& target,
+                                      int expected_status = 200) {
+    auto res = http_get(port, target);
+    if (expected_status != 0) {
+      EXPECT_EQ(res.status, expected_status) << target << ": " << res.body;
+    }
+    rapidjson::Document doc;
+    doc.Parse(res.body.c_str());
+    EXPECT_FALSE(doc.HasParseError()) << res.body;
+    return doc;
+  }
+
+  /// "verb" of every record of one object, by time.
+  static std::vector<std::string> verbs_of(const std::string& resource,
+                                           const std::string& name,
+                                           const std::string& in_ns = ns) {
+    auto doc = get_json("/api/v1/events?namespace=" + in_ns + "&resourceType="
+                        + resource + "&resourceName=" + name);
+    std::vector<std::string> out;
+    if (!doc.IsArray())
+      return out;
+    for (auto& rec : doc.GetArray())
+      out.emplace_back(rec["verb"].GetString());
+    return out;
+  }
+
+  static bool has_verbs(const std::string& resource, const std::string& name,
+                        const std::vector<std::string>& expected) {
+    return verbs_of(resource, name) == expected;
+  }
+
+  static void apply(const std::string& yaml) {
+    std::string out;
+    ASSERT_EQ(kubectl(cluster, "apply -n " + ns + " -f -", &out, yaml), 0)
+      << out;
+  }
+};
+
+TEST_F(service, health_readiness_and_metrics_answer) {
+  EXPECT_EQ(http_get(port, "/health").status, 200);
+  EXPECT_EQ(http_get(port, "/livez").status, 200);
+  EXPECT_EQ(http_get(port, "/readyz").status, 200);
+  auto metrics = http_get(port, "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("kws_watchers"), std::string::npos);
+  EXPECT_EQ(http_get(port, "/nope").status, 404);
+}
+
+TEST_F(service, a_configmap_lifecycle_is_recorded_once_with_contract_fields) {
+  std::string out;
+  ASSERT_EQ(kubectl(cluster, "create configmap life -n " + ns
+                               + " --from-literal=a=1", &out), 0) << out;
+  ASSERT_EQ(kubectl(cluster, "patch configmap life -n " + ns
+                               + " --type merge -p '{\"data\":{\"a\":\"2\"}}'",
+                    &out), 0) << out;
+  ASSERT_EQ(kubectl(cluster, "delete configmap life -n " + ns, &out), 0)
+    << out;
+  ASSERT_TRUE(eventually(
+    [] { return has_verbs("configmaps", "life", {"create", "update", "delete"}); },
+    patience))
+    << "got: " << ::testing::PrintToString(verbs_of("configmaps", "life"));
+  auto doc = get_json("/api/v1/events?namespace=" + ns
+                      + "&resourceType=configmaps&resourceName=life");
+  ASSERT_TRUE(doc.IsArray());
+  ASSERT_EQ(doc.Size(), 3u);
+  std::vector<int> statuses;
+  for (auto& rec : doc.GetArray()) {
+    for (auto field : {"timestamp", "verb", "user", "namespace", "resourceType",
+                       "resourceName", "message", "stage", "requestURI", "id",
+                       "uid", "apiVersion", "kind", "resourceVersion"})
+      EXPECT_TRUE(rec.HasMember(field) && rec[field].IsString()) << field;
+    EXPECT_TRUE(rec["objectChanges"].IsObject());
+    EXPECT_FALSE(rec["objectChanges"]["metadata"].HasMember("managedFields"));
+    EXPECT_STREQ(rec["namespace"].GetString(), ns.c_str());
+    EXPECT_STREQ(rec["resourceType"].GetString(), "configmaps");
+    EXPECT_STREQ(rec["stage"].GetString(), "ResponseComplete");
+    EXPECT_EQ(std::string{rec["requestURI"].GetString()},
+              "/api/v1/namespaces/" + ns + "/configmaps/life");
+    EXPECT_NE(std::string{rec["user"].GetString()}, "");
+    statuses.push_back(rec["responseStatus"].GetInt());
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{201, 200, 200}));
+  EXPECT_STREQ(doc[1]["objectChanges"]["data"]["a"].GetString(), "2");
+  EXPECT_STREQ(doc[0]["message"].GetString(), "Create configmaps life");
+}
+
+TEST_F(service, every_default_type_is_watched) {
+  apply(R"(
+apiVersion: v1
+kind: Secret
+metadata: {name: s1}
+stringData: {password: hunter2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: svc1}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: pvc1}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: job1}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: cron1}
+spec:
+  schedule: "0 0 1 1 *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: c, image: busybox}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: ing1}
+spec:
+  defaultBackend:
+    service: {name: svc1, port: {number: 80}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: np1}
+spec:
+  podSelector: {}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: sts1}
+spec:
+  serviceName: svc1
+  replicas: 0
+  selector: {matchLabels: {app: sts1}}
+  template:
+    metadata: {labels: {app: sts1}}
+    spec:
+      containers: [{name: c, image: busybox}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds1}
+spec:
+  selector: {matchLabels: {app: ds1}}
+  template:
+    metadata: {labels: {app: ds1}}
+    spec:
+      containers: [{name: c, image: busybox}]
+)");
+  for (auto [resource, name] :
+       std::vector<std::pair<std::string, std::string>>{
+         {"secrets", "s1"},
+         {"services", "svc1"},
+         {"persistentvolumeclaims", "pvc1"},
+         {"jobs", "job1"},
+         {"cronjobs", "cron1"},
+         {"ingresses", "ing1"},
+         {"networkpolicies", "np1"},
+         {"statefulsets", "sts1"},
+         {"daemonsets", "ds1"}})
+    EXPECT_TRUE(eventually(
+      [&] {
+        auto v = verbs_of(resource, name);
+        return !v.empty() && v.front() == "create";
+      },
+      patience))
+      << resource << "/" << name;
+  // Secret values are never stored, only their digests.
+  auto doc = get_json("/api/v1/events?namespace=" + ns
+                      + "&resourceType=secrets&resourceName=s1");
+  ASSERT_TRUE(doc.IsArray() && doc.Size() > 0);
+  std::string data = doc[0]["objectChanges"]["data"]["password"].GetString();
+  EXPECT_EQ(data.rfind("sha256:", 0), 0u) << data;
+  // Cluster-scoped objects: the namespace itself.
+  EXPECT_TRUE(eventually(
+    [] {
+      auto d = get_json("/api/v1/events/_cluster/namespaces/" + ns, 0);
+      return d.IsObject() && d.HasMember("watchEvents")
+             && d["watchEvents"].Size() > 0;
+    },
+    patience));
+}
+
+TEST_F(service, controller_events_appear_in_related_events) {
+  apply(R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, image: nginx}]
+)");
+  auto reasons_of = [](const std::string& resource, const std::string& name) {
+    std::vector<std::string> out;
+    auto res = http_get(port, "/api/v1/events/" + ns + "/" + resource + "/"
+                                + name);
+    if (res.status != 200)
+      return out;
+    rapidjson::Document doc;
+    doc.Parse(res.body.c_str());
+    for (auto& rec : doc["relatedEvents"].GetArray())
+      if (rec.HasMember("reason"))
+        out.emplace_back(rec["reason"].GetString());
+    return out;
+  };
+  auto has_reason = [&](const std::string& resource, const std::string& name,
+                        const std::string& reason) {
+    auto rs = reasons_of(resource, name);
+    return std::find(rs.begin(), rs.end(), reason) != rs.end();
+  };
+  EXPECT_TRUE(eventually(
+    [&] { return has_reason("deployments", "web", "ScalingReplicaSet"); },
+    patience))
+    << ::testing::PrintToString(reasons_of("deployments", "web"));
+  // The ReplicaSet's SuccessfulCreate, found through the kind form of the
+  // resource type.
+  auto rs_name = [] {
+    auto doc = get_json("/api/v1/events?namespace=" + ns
+                        + "&resourceType=ReplicaSet&verb=create");
+    return doc.IsArray() && doc.Size() > 0
+             ? std::string{doc[0]["resourceName"].GetString()}
+             : std::string{};
+  };
+  std::string rs;
+  ASSERT_TRUE(eventually([&] { return !(rs = rs_name()).empty(); }, patience));
+  EXPECT_TRUE(eventually(
+    [&] { return has_reason("replicasets", rs, "SuccessfulCreate"); },
+    patience));
+}
+
+TEST_F(service, a_crd_created_after_start_is_watched) {
+  std::string out;
+  ASSERT_EQ(kubectl(cluster, "apply -f -", &out, R"(
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gizmos.e2e.example.com}
+spec:
+  group: e2e.example.com
+  scope: Namespaced
+  names: {plural: gizmos, singular: gizmo, kind: Gizmo}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+)"),
+            0)
+    << out;
+  ASSERT_EQ(kubectl(cluster, "wait --for=condition=Established --timeout=60s "
+                             "crd/gizmos.e2e.example.com",
+                    &out),
+            0)
+    << out;
+  // Retry: the apiserver serves the new type a moment after Established.
+  ASSERT_TRUE(eventually(
+    [&] {
+      return kubectl(cluster, "apply -n " + ns + " -f -", &out,
+                     "apiVersion: e2e.example.com/v1\nkind: Gizmo\n"
+                     "metadata: {name: g1}\nspec: {size: 3}\n")
+             == 0;
+    },
+    patience))
+    << out;
+  EXPECT_TRUE(eventually([] { return has_verbs("gizmos", "g1", {"create"}); },
+                         patience))
+    << ::testing::PrintToString(verbs_of("gizmos", "g1"));
+  auto doc = get_json("/api/v1/events/" + ns + "/gizmos.e2e.example.com/g1");
+  ASSERT_TRUE(doc.IsObject());
+  EXPECT_EQ(doc["watchEvents"].Size(), 1u);
+}
+
+TEST_F(service, bad_queries_are_400_naming_the_parameter) {
+  auto res = http_get(port, "/api/v1/events?start=yesterday");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_NE(res.body.find(R"("parameter":"start")"), std::string::npos)
+    << res.body;
+  res = http_get(port, "/api/v1/events?resourceType=nosuchthings");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_NE(res.body.find(R"("parameter":"resourceType")"), std::string::npos)
+    << res.body;
+  EXPECT_EQ(http_get(port, "/api/v1/events/" + ns + "/pods/never-existed")
+              .status,
+            404);
+}
+
+// Runs last (gtest keeps declaration order): it restarts the shared server.
+TEST_F(service, a_restart_resumes_without_duplicates_or_gaps) {
+  std::string out;
+  ASSERT_EQ(kubectl(cluster, "create configmap keep -n " + ns
+                               + " --from-literal=v=1", &out), 0) << out;
+  ASSERT_EQ(kubectl(cluster, "create configmap doomed -n " + ns, &out), 0)
+    << out;
+  ASSERT_TRUE(eventually(
+    [] {
+      return has_verbs("configmaps", "keep", {"create"})
+             && has_verbs("configmaps", "doomed", {"create"});
+    },
+    patience));
+  // SIGTERM: a clean exit within 5 s.
+  EXPECT_EQ(server->terminate(5s), 0);
+  ASSERT_EQ(kubectl(cluster, "patch configmap keep -n " + ns
+                               + " --type merge -p '{\"data\":{\"v\":\"2\"}}'",
+                    &out), 0) << out;
+  ASSERT_EQ(kubectl(cluster, "delete configmap doomed -n " + ns, &out), 0)
+    << out;
+  start_server();
+  EXPECT_TRUE(eventually(
+    [] {
+      return has_verbs("configmaps", "keep", {"create", "update"})
+             && has_verbs("configmaps", "doomed", {"create", "delete"});
+    },
+    patience))
+    << ::testing::PrintToString(verbs_of("configmaps", "keep")) << " "
+    << ::testing::PrintToString(verbs_of("configmaps", "doomed"));
+  // Nothing that existed before the restart is recorded again.
+  auto doc = get_json("/api/v1/events?namespace=" + ns
+                      + "&resourceType=configmaps&verb=create");
+  std::map<std::string, int> creates;
+  for (auto& rec : doc.GetArray())
+    ++creates[rec["resourceName"].GetString()];
+  for (auto& [name, n] : creates)
+    EXPECT_EQ(n, 1) << name;
+}
+
+} // namespace
+} // namespace kws::test

@@ -1,0 +1,166 @@
+#include "tests/support/cluster.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <array>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <netinet/in.h>
+#include <sstream>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace kws::test {
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path};
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+std::string str(const rapidjson::Value& v, const char* key) {
+  if (!v.IsObject() || !v.HasMember(key) || !v[key].IsString())
+    return {};
+  return v[key].GetString();
+}
+
+} // namespace
+
+cluster_state load_cluster_state() {
+  cluster_state result;
+  const char* path = std::getenv("KWS_CLUSTER_STATE");
+  if (!path || !*path) {
+    ADD_FAILURE() << "KWS_CLUSTER_STATE is not set: run tests/cluster/up "
+                     "first (tests/run does)";
+    return result;
+  }
+  rapidjson::Document doc;
+  auto text = read_file(path);
+  doc.Parse(text.c_str());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    ADD_FAILURE() << "cannot parse " << path;
+    return result;
+  }
+  result.api_url = str(doc, "api_url");
+  result.kubeconfig = str(doc, "kubeconfig");
+  result.kubectl = str(doc, "bin_dir") + "/kubectl";
+  result.audit_log = str(doc, "audit_log");
+  if (doc.HasMember("service_account")) {
+    result.sa_token_dir = str(doc["service_account"], "token_dir");
+    result.reader_kubeconfig = str(doc["service_account"], "kubeconfig");
+  }
+  EXPECT_FALSE(result.api_url.empty()) << "no api_url in " << path;
+  return result;
+}
+
+int kubectl(const cluster_state& c, const std::string& args, std::string* out,
+            const std::string& stdin_text) {
+  char tmpl[] = "/tmp/kws-kubectl-XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  if (fd < 0)
+    return -1;
+  ::write(fd, stdin_text.data(), stdin_text.size());
+  ::close(fd);
+  auto cmd = c.kubectl + " --kubeconfig " + c.kubeconfig + " " + args + " <"
+             + tmpl + " 2>&1";
+  std::string output;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) {
+    ::unlink(tmpl);
+    return -1;
+  }
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
+    output.append(buf.data(), n);
+  int status = ::pclose(p);
+  ::unlink(tmpl);
+  if (out)
+    *out = output;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool eventually(const std::function<bool()>& pred,
+                std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (pred())
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+}
+
+server_process::server_process(std::map<std::string, std::string> env,
+                               std::string log_path) {
+  const char* binary = std::getenv("KWS_SERVER_BINARY");
+  if (!binary || !*binary) {
+    ADD_FAILURE() << "KWS_SERVER_BINARY is not set";
+    return;
+  }
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    for (auto& [k, v] : env)
+      ::setenv(k.c_str(), v.c_str(), 1);
+    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execl(binary, binary, static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+}
+
+server_process::~server_process() {
+  kill();
+}
+
+int server_process::terminate(std::chrono::milliseconds limit) {
+  if (pid_ <= 0)
+    return -1;
+  ::kill(pid_, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  kill();
+  return -1;
+}
+
+void server_process::kill() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+} // namespace kws::test
