@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build pkg-config git curl ca-certificates python3
+  g++ cmake ninja-build pkg-config git curl ca-certificates python3 python3-venv
   jq iproute2 util-linux procps
   libcaf-dev librocksdb-dev libzstd-dev
   libboost1.81-dev libssl-dev

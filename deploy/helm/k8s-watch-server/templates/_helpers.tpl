@@ -1,0 +1,65 @@
+{{/* Chart name, truncated to the 63 characters of a DNS label. */}}
+{{- define "kws.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name: a release called k8s-watch-server (or containing the chart name)
+yields k8s-watch-server, the names of the plain manifests in deploy/.
+*/}}
+{{- define "kws.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "kws.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels; `app` keeps `kubectl get pods -l app=k8s-watch-server` working. */}}
+{{- define "kws.selectorLabels" -}}
+app: {{ include "kws.fullname" . }}
+app.kubernetes.io/name: {{ include "kws.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "kws.labels" -}}
+helm.sh/chart: {{ include "kws.chart" . }}
+{{ include "kws.selectorLabels" . }}
+app.kubernetes.io/component: server
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "kws.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "kws.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "kws.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* Fails the render for settings the server cannot run with. */}}
+{{- define "kws.validate" -}}
+{{- if ne (int .Values.replicaCount) 1 }}
+{{- fail (printf "replicaCount must be 1 (got %v): RocksDB allows a single writer and each replica would keep its own full history; see deploy/README.md, Scaling" .Values.replicaCount) }}
+{{- end }}
+{{- if hasKey .Values.config "storagePath" }}
+{{- fail "config.storagePath is set from persistence.mountPath; remove it from config" }}
+{{- end }}
+{{- if hasKey .Values.config "serverPort" }}
+{{- fail "config.serverPort is set from containerPort; remove it from config" }}
+{{- end }}
+{{- end }}
