@@ -7,6 +7,7 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <algorithm>
 #include <type_traits>
 
 namespace kws {
@@ -31,8 +32,11 @@ correlator(correlator_actor::stateful_pointer<correlator_state> self,
       static auto& num_unlinked = metrics::get_counter(
         "kws_events_unlinked_total",
         "Kubernetes Events whose object kind is unknown.");
+      auto num_events = std::count_if(
+        batch.events.begin(), batch.events.end(),
+        [](const resource_event& ev) { return !ev.involved_kind.empty(); });
       num_linked.inc(linked);
-      num_unlinked.inc(batch.events.size() - linked);
+      num_unlinked.inc(static_cast<uint64_t>(num_events) - linked);
       return self->delegate(self->state.storage, std::move(batch));
     },
   };

@@ -51,12 +51,7 @@ void discovery_state::run_discovery() {
         caf::anon_send(hdl, atom::internal_v, atom::failed_v, res.error());
         return;
       }
-      std::vector<api_resource> out;
-      for (auto& info : *res)
-        out.push_back(api_resource{info.type, info.singular,
-                                   info.short_names, info.verbs,
-                                   info.preferred});
-      caf::anon_send(hdl, atom::internal_v, std::move(out));
+      caf::anon_send(hdl, atom::internal_v, std::move(*res));
     });
 }
 
@@ -107,22 +102,15 @@ void discovery_state::reconcile() {
   // The correlator maps Event targets through every known kind; clients'
   // resourceType parameters go through the resolver.
   std::vector<resource_type> known;
-  std::vector<kube::api_resource_info> infos;
-  for (auto& r : discovered) {
+  auto infos = discovered;
+  for (auto& r : discovered)
     if (r.preferred)
       known.push_back(r.type);
-    kube::api_resource_info info;
-    info.type = r.type;
-    info.singular = r.singular;
-    info.short_names = r.short_names;
-    info.verbs = r.verbs;
-    info.preferred = r.preferred;
-    infos.push_back(std::move(info));
-  }
   for (auto& [name, rt] : crds) {
     known.push_back(rt);
-    kube::api_resource_info info;
+    api_resource info;
     info.type = rt;
+    info.verbs = {"list", "watch"};
     info.preferred = true;
     infos.push_back(std::move(info));
   }

@@ -1,6 +1,6 @@
 #include "actors/event_links.hpp"
 
-#include <rapidjson/document.h>
+#include "messages/json_fields.hpp"
 
 namespace kws {
 
@@ -13,10 +13,7 @@ std::string group_of(const std::string& api_version) {
 }
 
 std::string member(const rapidjson::Value& obj, const char* name) {
-  auto i = obj.FindMember(name);
-  if (i == obj.MemberEnd() || !i->value.IsString())
-    return {};
-  return {i->value.GetString(), i->value.GetStringLength()};
+  return std::string{json::string_member(obj, name)};
 }
 
 } // namespace

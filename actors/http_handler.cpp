@@ -148,14 +148,39 @@ void answer_readyz(self_ptr self, responder_ptr rp) {
       });
 }
 
+/// POST /admin/backup?dest=DIR: a consistent online backup by STORAGE.
+void answer_backup(self_ptr self, const http_request& req, responder_ptr rp) {
+  if (req.method != "POST") {
+    auto res = rest::error_response(405, "use POST for /admin/backup");
+    res.headers["Allow"] = "POST";
+    return rp->deliver(std::move(res));
+  }
+  auto dest = query_value(req, "dest");
+  if (dest.empty() || dest.front() != '/')
+    return rp->deliver(rest::error_response(
+      400, "dest must be an absolute directory path", "dest"));
+  self->request(self->state.storage, self->state.config.backup_timeout,
+                atom::backup_v, dest)
+    .then(
+      [rp](const std::string& path) {
+        rp->deliver(json_response(200, "{\"path\":" + rest::json_string(path)
+                                         + "}"));
+      },
+      [rp](const caf::error& err) {
+        KWS_ERROR("http-handler: backup failed: {}", err);
+        rp->deliver(rest::render_error(err));
+      });
+}
+
 } // namespace
 
 http_handler_actor::behavior_type
 http_handler(self_ptr self, http_handler_config cfg, index_actor index,
-             discovery_actor discovery) {
+             discovery_actor discovery, storage_actor storage) {
   self->state.config = cfg;
   self->state.index = std::move(index);
   self->state.discovery = std::move(discovery);
+  self->state.storage = std::move(storage);
   return {
     // From the REST server's adapter: one request and where to answer it.
     [self](http_request& req, responder_ptr& rp) {
@@ -178,6 +203,8 @@ http_handler(self_ptr self, http_handler_config cfg, index_actor index,
         case rest::route::object_history:
           return answer_history(self, std::move(req), std::move(m),
                                 std::move(rp));
+        case rest::route::admin_backup:
+          return answer_backup(self, req, std::move(rp));
         case rest::route::unknown:
           break;
       }

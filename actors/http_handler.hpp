@@ -14,6 +14,8 @@ struct http_handler_config {
   uint32_t max_query_limit = 1000;
   /// How long INDEX and DISCOVERY may take to answer.
   std::chrono::milliseconds timeout{10'000};
+  /// How long STORAGE may take to write a backup.
+  std::chrono::milliseconds backup_timeout{std::chrono::minutes{10}};
 };
 
 /// State of the HTTP HANDLER: the peers it asks.
@@ -25,15 +27,17 @@ struct http_handler_state {
   http_handler_config config;
   index_actor index;
   discovery_actor discovery;
+  storage_actor storage;
 
   static inline const char* name = "http-handler";
 };
 
 /// Implements the HTTP HANDLER interface. Handles requests concurrently: each
-/// waits for its own replies, nothing blocks.
+/// waits for its own replies, nothing blocks. `storage` serves the admin
+/// backup endpoint.
 http_handler_actor::behavior_type
 http_handler(http_handler_actor::stateful_pointer<http_handler_state> self,
              http_handler_config cfg, index_actor index,
-             discovery_actor discovery);
+             discovery_actor discovery, storage_actor storage);
 
 } // namespace kws

@@ -32,7 +32,7 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
                                              st.config.discovery, st.client,
                                              st.storage, st.correlator);
   st.http = self->spawn<caf::monitored>(http_handler, st.config.http, st.index,
-                                        st.discovery);
+                                        st.discovery, st.storage);
   self->set_down_handler([self](const caf::down_msg& msg) {
     KWS_ERROR("supervisor lost a core actor, stopping: {}", msg.reason);
     self->quit(msg.reason ? msg.reason

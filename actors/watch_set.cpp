@@ -1,6 +1,7 @@
 #include "actors/watch_set.hpp"
 
 #include "messages/errors.hpp"
+#include "messages/json_fields.hpp"
 
 #include <rapidjson/document.h>
 
@@ -11,27 +12,10 @@ namespace kws {
 namespace {
 
 std::string str(const rapidjson::Value& obj, const char* key) {
-  if (!obj.IsObject())
-    return {};
-  auto i = obj.FindMember(key);
-  if (i == obj.MemberEnd() || !i->value.IsString())
-    return {};
-  return {i->value.GetString(), i->value.GetStringLength()};
+  return std::string{json::string_member(obj, key)};
 }
 
-const rapidjson::Value* child(const rapidjson::Value& obj, const char* key) {
-  if (!obj.IsObject())
-    return nullptr;
-  auto i = obj.FindMember(key);
-  return i == obj.MemberEnd() ? nullptr : &i->value;
-}
-
-bool watchable(const api_resource& r) {
-  auto has = [&](const char* verb) {
-    return std::find(r.verbs.begin(), r.verbs.end(), verb) != r.verbs.end();
-  };
-  return r.preferred && has("list") && has("watch");
-}
+using json::member;
 
 } // namespace
 
@@ -42,16 +26,16 @@ caf::expected<crd_info> parse_crd(std::string_view json) {
     return caf::make_error(ec::parse_error,
                            "CustomResourceDefinition is not a JSON object");
   crd_info result;
-  if (auto meta = child(doc, "metadata"))
+  if (auto meta = member(doc, "metadata"))
     result.name = str(*meta, "name");
-  auto spec = child(doc, "spec");
-  auto status = child(doc, "status");
+  auto spec = member(doc, "spec");
+  auto status = member(doc, "status");
   if (result.name.empty() || !spec)
     return caf::make_error(ec::parse_error,
                            "CustomResourceDefinition lacks metadata.name or "
                            "spec");
   bool established = false;
-  if (auto conds = status ? child(*status, "conditions") : nullptr;
+  if (auto conds = status ? member(*status, "conditions") : nullptr;
       conds && conds->IsArray())
     for (const auto& c : conds->GetArray())
       if (str(c, "type") == "Established" && str(c, "status") == "True")
@@ -60,19 +44,19 @@ caf::expected<crd_info> parse_crd(std::string_view json) {
     return result;
   resource_type rt;
   rt.group = str(*spec, "group");
-  if (auto names = child(*spec, "names")) {
+  if (auto names = member(*spec, "names")) {
     rt.plural = str(*names, "plural");
     rt.kind = str(*names, "kind");
   }
   rt.namespaced = str(*spec, "scope") != "Cluster";
   // Watch the storage version: every object converts to it without loss.
-  if (auto versions = child(*spec, "versions");
+  if (auto versions = member(*spec, "versions");
       versions && versions->IsArray()) {
     for (const auto& v : versions->GetArray()) {
-      auto served = child(v, "served");
+      auto served = member(v, "served");
       if (!served || !served->IsBool() || !served->GetBool())
         continue;
-      auto storage = child(v, "storage");
+      auto storage = member(v, "storage");
       if (rt.version.empty()
           || (storage && storage->IsBool() && storage->GetBool()))
         rt.version = str(v, "name");
@@ -93,7 +77,7 @@ select_watched(const std::vector<resource_type>& configured,
   std::map<std::string, resource_type> result;
   if (watch_all) {
     for (const auto& r : discovered)
-      if (watchable(r))
+      if (r.preferred && r.watchable())
         result.emplace(r.type.group_resource(), r.type);
   } else {
     for (const auto& c : configured) {

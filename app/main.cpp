@@ -144,6 +144,10 @@ int main(int argc, char** argv) {
       return 0;
     case kws::app::mode::probe:
       return kws::app::run_probe(argc, argv);
+    case kws::app::mode::backup:
+      return kws::app::run_backup(*opts);
+    case kws::app::mode::restore:
+      return kws::app::run_restore(*opts);
     case kws::app::mode::serve:
       break;
   }

@@ -2,17 +2,26 @@
 
 #include "messages/errors.hpp"
 
+#include <charconv>
 #include <string_view>
 
 namespace kws::app {
 
 caf::expected<options> parse_options(int argc, char** argv) {
   options result;
-  if (argc > 1 && std::string_view{argv[1]} == "probe") {
-    result.command = mode::probe;
-    return result;
+  int first = 1;
+  if (argc > 1) {
+    std::string_view sub{argv[1]};
+    if (sub == "probe") {
+      result.command = mode::probe;
+      return result; // the probe parses its own flags
+    }
+    if (sub == "backup" || sub == "restore") {
+      result.command = sub == "backup" ? mode::backup : mode::restore;
+      first = 2;
+    }
   }
-  for (int i = 1; i < argc; ++i) {
+  for (int i = first; i < argc; ++i) {
     std::string_view arg{argv[i]};
     auto value = [&](std::string& out) -> caf::error {
       if (auto eq = arg.find('='); eq != std::string_view::npos) {
@@ -38,11 +47,35 @@ caf::expected<options> parse_options(int argc, char** argv) {
     } else if (flag == "--kubeconfig") {
       if (auto err = value(result.kubeconfig))
         return err;
+    } else if (flag == "--dest") {
+      if (auto err = value(result.dest))
+        return err;
+    } else if (flag == "--from") {
+      if (auto err = value(result.from))
+        return err;
+    } else if (flag == "--port") {
+      std::string text;
+      if (auto err = value(text))
+        return err;
+      int port = 0;
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(),
+                                       port);
+      if (ec != std::errc{} || ptr != text.data() + text.size() || port < 1
+          || port > 65535)
+        return caf::make_error(ec::invalid_argument,
+                               "--port must be between 1 and 65535");
+      result.port = static_cast<uint16_t>(port);
     } else {
       return caf::make_error(ec::invalid_argument,
                              "unknown option " + std::string{arg});
     }
   }
+  if (result.command == mode::backup && result.dest.empty())
+    return caf::make_error(ec::invalid_argument, "backup needs --dest DIR");
+  if (result.command == mode::restore
+      && (result.dest.empty() || result.from.empty()))
+    return caf::make_error(ec::invalid_argument,
+                           "restore needs --from DIR and --dest DIR");
   return result;
 }
 

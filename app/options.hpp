@@ -3,22 +3,31 @@
 
 #include <caf/expected.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace kws::app {
 
-enum class mode { serve, help, version, probe };
+enum class mode { serve, help, version, probe, backup, restore };
 
 struct options {
   mode command = mode::serve;
   std::string config_path;
   std::string kubeconfig;
   bool verbose = false;
+  /// backup: directory to write; restore: directory to create.
+  std::string dest;
+  /// restore: the backup to copy from.
+  std::string from;
+  /// backup: port of the running server (default $SERVER_PORT or 8080).
+  uint16_t port = 0;
 };
 
 inline constexpr const char* usage = R"(usage: k8s-watch-server [options]
        k8s-watch-server probe [--kubeconfig PATH] [--context NAME]
                               [--watch RESOURCE] [--seconds N]
+       k8s-watch-server backup --dest DIR [--port N]
+       k8s-watch-server restore --from DIR --dest DIR
 
 Watches every resource type of a Kubernetes cluster, stores each change for
 retentionDays and answers history queries over HTTP.
@@ -33,6 +42,11 @@ options:
   --help              this text
   --version           the version
 
+backup asks the server running on 127.0.0.1 for a consistent online backup
+of its store into DIR (a new directory on the same file system is cheapest).
+restore copies a backup into a new, empty store directory for a server that
+is not running; point STORAGE_PATH at it.
+
 environment: CONFIG_PATH, STORAGE_PATH (alias BADGER_PATH), SERVER_PORT,
 KUBECONFIG, KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT
 )";
@@ -42,5 +56,11 @@ caf::expected<options> parse_options(int argc, char** argv);
 
 /// `k8s-watch-server probe ...`: prints discovery and streams one watch.
 int run_probe(int argc, char** argv);
+
+/// `k8s-watch-server backup`: asks the running server for a backup.
+int run_backup(const options& opts);
+
+/// `k8s-watch-server restore`: copies a backup into a new store directory.
+int run_restore(const options& opts);
 
 } // namespace kws::app

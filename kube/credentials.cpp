@@ -1,5 +1,9 @@
 #include "kube/credentials.hpp"
 
+#include "messages/json_fields.hpp"
+
+#include "messages/time_format.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -22,14 +26,7 @@ namespace kws::kube {
 
 namespace {
 
-std::string_view string_member(const rapidjson::Value& obj, const char* name) {
-  if (!obj.IsObject())
-    return {};
-  auto i = obj.FindMember(name);
-  if (i == obj.MemberEnd() || !i->value.IsString())
-    return {};
-  return {i->value.GetString(), i->value.GetStringLength()};
-}
+using json::string_member;
 
 caf::error exec_error(const exec_config& exec, const std::string& what) {
   return caf::make_error(ec::unauthorized,
@@ -40,72 +37,12 @@ caf::error exec_error(const exec_config& exec, const std::string& what) {
 
 caf::expected<std::chrono::system_clock::time_point>
 parse_rfc3339(std::string_view x) {
-  auto fail = [&] {
-    return caf::make_error(ec::parse_error,
-                           fmt::format("invalid RFC 3339 timestamp '{}'", x));
-  };
-  // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
-  if (x.size() < 20 || x[4] != '-' || x[7] != '-'
-      || (x[10] != 'T' && x[10] != 't' && x[10] != ' ') || x[13] != ':'
-      || x[16] != ':')
-    return fail();
-  auto num = [&](size_t pos, size_t len, int& out) {
-    out = 0;
-    for (size_t i = pos; i < pos + len; ++i) {
-      if (x[i] < '0' || x[i] > '9')
-        return false;
-      out = out * 10 + (x[i] - '0');
-    }
-    return true;
-  };
-  int year, month, day, hour, minute, second;
-  if (!num(0, 4, year) || !num(5, 2, month) || !num(8, 2, day)
-      || !num(11, 2, hour) || !num(14, 2, minute) || !num(17, 2, second))
-    return fail();
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23
-      || minute > 59 || second > 60)
-    return fail();
-  size_t pos = 19;
-  std::chrono::nanoseconds frac{0};
-  if (pos < x.size() && x[pos] == '.') {
-    ++pos;
-    int64_t scale = 100'000'000;
-    auto start = pos;
-    while (pos < x.size() && x[pos] >= '0' && x[pos] <= '9') {
-      frac += std::chrono::nanoseconds{(x[pos] - '0') * scale};
-      scale /= 10;
-      ++pos;
-    }
-    if (pos == start)
-      return fail();
-  }
-  if (pos >= x.size())
-    return fail();
-  int offset_minutes = 0;
-  if (x[pos] == 'Z' || x[pos] == 'z') {
-    ++pos;
-  } else if (x[pos] == '+' || x[pos] == '-') {
-    int oh, om;
-    if (x.size() - pos != 6 || x[pos + 3] != ':' || !num(pos + 1, 2, oh)
-        || !num(pos + 4, 2, om))
-      return fail();
-    offset_minutes = (oh * 60 + om) * (x[pos] == '-' ? -1 : 1);
-    pos += 6;
-  } else {
-    return fail();
-  }
-  if (pos != x.size())
-    return fail();
-  std::chrono::year_month_day ymd{std::chrono::year{year},
-                                  std::chrono::month{static_cast<unsigned>(month)},
-                                  std::chrono::day{static_cast<unsigned>(day)}};
-  if (!ymd.ok())
-    return fail();
-  auto tp = std::chrono::sys_days{ymd} + std::chrono::hours{hour}
-            + std::chrono::minutes{minute} + std::chrono::seconds{second}
-            - std::chrono::minutes{offset_minutes};
-  return std::chrono::time_point_cast<std::chrono::system_clock::duration>(
-    tp + frac);
+  auto ns = kws::parse_rfc3339(x);
+  if (!ns)
+    return ns.error();
+  return std::chrono::system_clock::time_point{
+    std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::nanoseconds{*ns})};
 }
 
 caf::expected<exec_credential>

@@ -1,5 +1,7 @@
 #include "kube/discovery.hpp"
 
+#include "messages/json_fields.hpp"
+
 #include "kube/client.hpp"
 #include "messages/logging.hpp"
 
@@ -16,14 +18,7 @@ namespace kws::kube {
 
 namespace {
 
-std::string_view string_member(const rapidjson::Value& obj, const char* name) {
-  if (!obj.IsObject())
-    return {};
-  auto i = obj.FindMember(name);
-  if (i == obj.MemberEnd() || !i->value.IsString())
-    return {};
-  return {i->value.GetString(), i->value.GetStringLength()};
-}
+using json::string_member;
 
 std::vector<std::string> string_array(const rapidjson::Value& obj,
                                       const char* name) {
@@ -63,10 +58,6 @@ std::pair<std::string, std::string> split_group_version(std::string_view gv) {
 }
 
 } // namespace
-
-bool api_resource_info::has_verb(std::string_view verb) const {
-  return std::find(verbs.begin(), verbs.end(), verb) != verbs.end();
-}
 
 bool is_aggregated_discovery(std::string_view content_type) {
   return content_type.find("as=APIGroupDiscoveryList") != std::string_view::npos;

@@ -19,26 +19,9 @@ namespace kws::kube {
 class client;
 
 /// One resource of one group-version as discovery describes it.
-struct api_resource_info {
-  resource_type type;
-  /// Singular name, e.g. "deployment" ("" when the server omits it).
-  std::string singular;
-  std::vector<std::string> short_names;
-  std::vector<std::string> verbs;
-  std::vector<std::string> categories;
-  /// True when `type.version` is the preferred version of its group.
-  bool preferred = false;
-  /// True when aggregated discovery marked the group-version "Stale" (an
-  /// aggregated apiserver could not be reached).
-  bool stale = false;
-
-  bool has_verb(std::string_view verb) const;
-
-  /// True when the resource supports both list and watch.
-  bool watchable() const {
-    return has_verb("list") && has_verb("watch");
-  }
-};
+/// What discovery reports of one resource (a message type, so DISCOVERY can
+/// receive it).
+using api_resource_info = kws::api_resource;
 
 /// The Accept header for aggregated discovery: v2, then v2beta1, then plain
 /// JSON (legacy documents), with parameters in the order g, v, as.

@@ -517,8 +517,11 @@ caf::expected<cluster_config> load_in_cluster(const std::string& sa_dir) {
 caf::expected<cluster_config> load_default(const std::string& kubeconfig_path) {
   if (!kubeconfig_path.empty() || !getenv_string("KUBECONFIG").empty())
     return load_kubeconfig(kubeconfig_path);
-  if (!getenv_string("KUBERNETES_SERVICE_HOST").empty())
-    return load_in_cluster();
+  if (!getenv_string("KUBERNETES_SERVICE_HOST").empty()) {
+    // The override lets tests and unusual mounts supply the token directory.
+    auto dir = getenv_string("KWS_SERVICE_ACCOUNT_DIR");
+    return load_in_cluster(dir.empty() ? default_service_account_dir : dir);
+  }
   return load_kubeconfig("");
 }
 

@@ -90,7 +90,8 @@ load_in_cluster(const std::string& sa_dir = default_service_account_dir);
 
 /// Picks the configuration like a Kubernetes tool does: the explicit
 /// kubeconfig path, else `$KUBECONFIG`, else in-cluster when
-/// `KUBERNETES_SERVICE_HOST` is set, else `~/.kube/config`.
+/// `KUBERNETES_SERVICE_HOST` is set (token directory `$KWS_SERVICE_ACCOUNT_DIR`
+/// or the default), else `~/.kube/config`.
 caf::expected<cluster_config> load_default(const std::string& kubeconfig_path);
 
 /// Reads a whole file; errors name the file and `what` it is for.

@@ -1,5 +1,7 @@
 #include "kube/wire.hpp"
 
+#include "messages/json_fields.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
@@ -31,14 +33,7 @@ std::string parse_error_text(const rapidjson::Document& doc) {
                      doc.GetErrorOffset());
 }
 
-std::string_view string_member(const rapidjson::Value& obj, const char* name) {
-  if (!obj.IsObject())
-    return {};
-  auto i = obj.FindMember(name);
-  if (i == obj.MemberEnd() || !i->value.IsString())
-    return {};
-  return {i->value.GetString(), i->value.GetStringLength()};
-}
+using json::string_member;
 
 /// SAX handler that captures `metadata.{namespace,name,uid,resourceVersion}`
 /// and stops the parse once the metadata object closes.

@@ -15,7 +15,8 @@ namespace kws {
 
 /// A parsed HTTP request.
 struct http_request {
-  /// "GET" or "HEAD" (other methods are answered by the server itself).
+  /// "GET" or "HEAD"; "POST" only for admin paths from loopback (the server
+  /// answers every other method itself).
   std::string method;
   /// The decoded path without the query, e.g. "/api/v1/events".
   std::string path;
@@ -23,12 +24,14 @@ struct http_request {
   /// repeat, which the parameter parser rejects.
   std::vector<std::string> query_names;
   std::vector<std::string> query_values;
+  /// True when the client connected from a loopback address.
+  bool from_loopback = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_request& x) {
   return f(caf::meta::type_name("kws.http_request"), x.method, x.path,
-           x.query_names, x.query_values);
+           x.query_names, x.query_values, x.from_loopback);
 }
 
 /// A response for the server to write.

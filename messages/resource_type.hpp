@@ -4,6 +4,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace kws {
 
@@ -63,23 +64,37 @@ typename Inspector::result_type inspect(Inspector& f, resource_type& x) {
 namespace kws {
 
 /// A resource type as discovery serves it, with the names a client may use
-/// for it.
+/// for it and what it supports.
 struct api_resource {
   resource_type type;
-  /// Lowercase singular name, e.g. "deployment".
+  /// Singular name, e.g. "deployment" ("" when the server omits it).
   std::string singular;
-  /// Short names, e.g. {"deploy"}.
   std::vector<std::string> short_names;
-  /// API verbs, e.g. {"get", "list", "watch"}.
   std::vector<std::string> verbs;
-  /// True for the preferred version of its group.
+  std::vector<std::string> categories;
+  /// True when `type.version` is the preferred version of its group.
   bool preferred = false;
+  /// True when aggregated discovery marked the group-version "Stale" (an
+  /// aggregated apiserver could not be reached).
+  bool stale = false;
+
+  bool has_verb(std::string_view verb) const {
+    for (const auto& v : verbs)
+      if (v == verb)
+        return true;
+    return false;
+  }
+
+  /// True when the resource supports both list and watch.
+  bool watchable() const {
+    return has_verb("list") && has_verb("watch");
+  }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, api_resource& x) {
   return f(caf::meta::type_name("kws.api_resource"), x.type, x.singular,
-           x.short_names, x.verbs, x.preferred);
+           x.short_names, x.verbs, x.categories, x.preferred, x.stale);
 }
 
 } // namespace kws

@@ -1,11 +1,11 @@
 #include "rest/query_params.hpp"
 
 #include "messages/errors.hpp"
+#include "messages/time_format.hpp"
 
 #include <caf/error.hpp>
 
 #include <algorithm>
-#include <array>
 #include <optional>
 #include <string>
 #include <utility>
@@ -17,34 +17,6 @@ namespace {
 caf::error bad(std::string_view parameter, std::string sentence) {
   return caf::make_error(ec::invalid_argument, std::string{parameter},
                          std::move(sentence));
-}
-
-bool digits(std::string_view text, size_t pos, size_t count, int64_t& out) {
-  if (pos + count > text.size())
-    return false;
-  out = 0;
-  for (size_t i = pos; i < pos + count; ++i) {
-    if (text[i] < '0' || text[i] > '9')
-      return false;
-    out = out * 10 + (text[i] - '0');
-  }
-  return true;
-}
-
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-int64_t days_in_month(int64_t y, int64_t m) {
-  static constexpr std::array<int64_t, 12> days{31, 28, 31, 30, 31, 30,
-                                                31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : days[static_cast<size_t>(m - 1)];
 }
 
 /// The parsed query: the value of each known parameter at most once.
@@ -149,64 +121,12 @@ std::string named_group(std::string_view text, const resource_type& rt) {
 
 caf::expected<int64_t> parse_time(std::string_view parameter,
                                   std::string_view text) {
-  auto fail = [&] {
+  auto result = parse_rfc3339(text);
+  if (!result)
     return bad(parameter, std::string{parameter} + " must be an RFC 3339 "
                             "time such as 2026-11-26T10:00:00Z, not \""
                             + std::string{text} + "\"");
-  };
-  int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (text.size() < 20 || !digits(text, 0, 4, y) || text[4] != '-'
-      || !digits(text, 5, 2, mo) || text[7] != '-' || !digits(text, 8, 2, d)
-      || (text[10] != 'T' && text[10] != 't' && text[10] != ' ')
-      || !digits(text, 11, 2, h) || text[13] != ':' || !digits(text, 14, 2, mi)
-      || text[16] != ':' || !digits(text, 17, 2, s))
-    return fail();
-  // Second 60 (a leap second) folds into the next second, as in Go.
-  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23
-      || mi > 59 || s > 60)
-    return fail();
-  size_t pos = 19;
-  int64_t frac = 0;
-  if (text[pos] == '.') {
-    ++pos;
-    size_t n = 0;
-    int64_t scale = 100'000'000;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (n++ < 9) {
-        frac += (text[pos] - '0') * scale;
-        scale /= 10;
-      }
-      ++pos;
-    }
-    if (n == 0)
-      return fail();
-  }
-  if (pos >= text.size())
-    return fail();
-  int64_t offset = 0;
-  const char zone = text[pos];
-  if (zone == 'Z' || zone == 'z') {
-    ++pos;
-  } else if (zone == '+' || zone == '-' || zone == ' ') {
-    int64_t oh = 0, om = 0;
-    if (!digits(text, pos + 1, 2, oh) || pos + 3 >= text.size()
-        || text[pos + 3] != ':' || !digits(text, pos + 4, 2, om) || oh > 23
-        || om > 59)
-      return fail();
-    offset = (oh * 3600 + om * 60) * (zone == '-' ? -1 : 1);
-    pos += 6;
-  } else {
-    return fail();
-  }
-  if (pos != text.size())
-    return fail();
-  // The range of int64 nanoseconds.
-  if (y < 1678 || y > 2261)
-    return bad(parameter, std::string{parameter}
-                            + " must lie between the years 1678 and 2261");
-  const int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60
-                       + s - offset;
-  return secs * 1'000'000'000 + frac;
+  return result;
 }
 
 caf::expected<event_query> parse_event_query(const http_request& req,

@@ -2,6 +2,8 @@
 
 #include "messages/errors.hpp"
 
+#include <caf/sec.hpp>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -28,15 +30,14 @@ size_t total_size(const std::vector<std::string>& records) {
   return n;
 }
 
-/// A JSON string literal (quoted, escaped).
+} // namespace
+
 std::string json_string(std::string_view s) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w{buf};
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
   return std::string{buf.GetString(), buf.GetSize()};
 }
-
-} // namespace
 
 http_response render_page(const event_page& page) {
   http_response res;
@@ -101,12 +102,14 @@ http_response render_error(const caf::error& err) {
       res.status = 400;
     else if (code == ec::not_found)
       res.status = 404;
+    else if (code == ec::unavailable)
+      res.status = 503;
     std::vector<std::string> texts;
     const auto& ctx = err.context();
     for (size_t i = 0; i < ctx.size(); ++i)
       if (ctx.match_element<std::string>(i))
         texts.push_back(ctx.get_as<std::string>(i));
-    if (res.status == 500) {
+    if (res.status >= 500) {
       // Server-side failures keep their code name for operators.
       message = render(err);
     } else if (texts.size() >= 2) {
@@ -116,6 +119,9 @@ http_response render_error(const caf::error& err) {
       message = texts[0];
     }
   } else {
+    // A peer actor did not answer in time: the client may retry.
+    if (err == caf::sec::request_timeout)
+      res.status = 504;
     message = render(err);
   }
   if (message.empty())

@@ -23,10 +23,14 @@ http_response render_page(const event_page& page);
 http_response render_history(const history_query& q, const object_history& h);
 
 /// An error as `{"error": "<sentence>", "parameter": "<name>"}`. Status:
-/// `invalid_argument` → 400, `not_found` → 404, anything else → 500. A
+/// `invalid_argument` → 400, `not_found` → 404, `unavailable` → 503, a
+/// request timeout → 504, anything else → 500. A
 /// `kws` error whose context holds two strings names the parameter at fault
 /// first and the sentence second; with one string, that is the sentence.
 http_response render_error(const caf::error& err);
+
+/// A JSON string literal: `s` quoted and escaped.
+std::string json_string(std::string_view s);
 
 /// The contract's error body; `parameter` is left out when empty.
 std::string render_error_body(std::string_view message,

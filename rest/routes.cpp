@@ -14,6 +14,8 @@ route_match match_route(std::string_view path) {
     result.which = route::readyz;
   else if (path == "/metrics")
     result.which = route::metrics;
+  else if (path == "/admin/backup")
+    result.which = route::admin_backup;
   if (result.which != route::unknown)
     return result;
   auto segs = path_segments(path);

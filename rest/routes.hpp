@@ -18,6 +18,8 @@ enum class route {
   events,
   /// GET /api/v1/events/{namespace}/{resourceType}/{name}
   object_history,
+  /// POST /admin/backup?dest=DIR (loopback only)
+  admin_backup,
 };
 
 /// A matched route with its path parameters (object_history only).

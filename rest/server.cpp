@@ -113,25 +113,32 @@ private:
     const auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
     head_only_ = req.method() == http::verb::head;
-    if (req.method() != http::verb::get && !head_only_) {
-      auto res = error_response(405, "method "
-                                       + std::string{req.method_string()}
-                                       + " is not allowed");
-      res.headers["Allow"] = "GET, HEAD";
-      return do_write(std::move(res));
-    }
     http_request out;
-    out.method = head_only_ ? "HEAD" : "GET";
+    out.method = std::string{req.method_string()};
+    beast::error_code ep_ec;
+    auto remote = stream_.socket().remote_endpoint(ep_ec);
+    out.from_loopback = !ep_ec && remote.address().is_loopback();
     if (auto err = parse_target(req.target(), out)) {
-      auto param = error_detail(err);
       auto& ctx = err.context();
       auto name = ctx.size() > 1 && ctx.match_element<std::string>(0)
                     ? ctx.get_as<std::string>(0)
                     : std::string{};
       auto msg = ctx.size() > 1 && ctx.match_element<std::string>(1)
                    ? ctx.get_as<std::string>(1)
-                   : param;
+                   : error_detail(err);
       return do_write(error_response(400, msg, name));
+    }
+    bool admin = out.path.starts_with(opts_.admin_prefix);
+    if (admin && req.method() == http::verb::post && !out.from_loopback)
+      return do_write(error_response(403, "admin endpoints answer only "
+                                          "loopback clients"));
+    if (req.method() != http::verb::get && !head_only_
+        && !(admin && req.method() == http::verb::post)) {
+      auto res = error_response(405, "method "
+                                       + std::string{req.method_string()}
+                                       + " is not allowed");
+      res.headers["Allow"] = admin ? "GET, HEAD, POST" : "GET, HEAD";
+      return do_write(std::move(res));
     }
     waiting_ = true;
     ++request_id_;

@@ -32,10 +32,14 @@ struct server_options {
   size_t max_connections = 512;
   /// Threads running the server's io_context.
   int threads = 1;
+  /// Paths under this prefix also accept POST, from loopback clients only
+  /// (operator commands such as a backup, run inside the pod).
+  std::string admin_prefix = "/admin/";
 };
 
-/// Receives every well-formed GET or HEAD request. Must not block; must make
-/// sure `deliver` is called once, from any thread.
+/// Receives every well-formed GET or HEAD request, and POSTs to admin paths
+/// from loopback. Must not block; must make sure `deliver` is called once,
+/// from any thread.
 using request_handler = std::function<void(http_request, responder_ptr)>;
 
 /// A running HTTP server. Stops and joins its threads on destruction.

@@ -1,7 +1,7 @@
 #include "storage/record_builder.hpp"
 
 #include "messages/errors.hpp"
-#include "storage/time_format.hpp"
+#include "messages/time_format.hpp"
 
 #include <caf/error.hpp>
 #include <openssl/evp.h>

@@ -6,7 +6,7 @@
 #include "messages/logging.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/store_impl.hpp"
-#include "storage/time_format.hpp"
+#include "messages/time_format.hpp"
 
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>

@@ -17,6 +17,7 @@ struct storage_log {
   std::vector<ingest_batch> batches;
   std::vector<live_object> live;
   watch_checkpoint checkpoint;
+  std::vector<std::string> backups;
   /// When set, ingest batches are answered with this error.
   caf::error fail_with;
 };
@@ -44,8 +45,8 @@ mock_storage(storage_actor::stateful_pointer<mock_storage_state> self,
     [self](atom::checkpoint, const std::string&) {
       return self->state.log->checkpoint;
     },
-    [](atom::backup, const std::string& dir) -> caf::result<std::string> {
-      ADD_FAILURE() << "unexpected backup";
+    [self](atom::backup, const std::string& dir) -> std::string {
+      self->state.log->backups.push_back(dir);
       return dir;
     },
     [](atom::internal, atom::flush, uint64_t) {

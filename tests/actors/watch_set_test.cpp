@@ -55,13 +55,14 @@ TEST(watch_set_test, selects_configured_types_the_apiserver_serves) {
     {"", "v1", "Pod", "pods", true},
     {"extensions", "v1beta1", "Ingress", "ingresses", true}};
   std::vector<api_resource> discovered{
-    {{"", "v1", "Pod", "pods", true}, "pod", {"po"},
-     {"list", "watch"}, true},
-    {{"", "v1", "Binding", "bindings", true}, "binding", {}, {"create"}, true},
+    {{"", "v1", "Pod", "pods", true}, "pod", {"po"}, {"list", "watch"}, {},
+     true},
+    {{"", "v1", "Binding", "bindings", true}, "binding", {}, {"create"}, {},
+     true},
     {{"apps", "v1", "Deployment", "deployments", true}, "deployment",
-     {"deploy"}, {"list", "watch"}, true},
+     {"deploy"}, {"list", "watch"}, {}, true},
     {{"apps", "v1beta1", "Deployment", "deployments", true}, "deployment",
-     {"deploy"}, {"list", "watch"}, false}};
+     {"deploy"}, {"list", "watch"}, {}, false}};
   std::map<std::string, resource_type> crds{
     {"widgets.example.com", {"example.com", "v1", "Widget", "widgets", true}}};
   auto names = [](const std::vector<resource_type>& xs) {

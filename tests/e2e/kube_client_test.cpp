@@ -469,19 +469,23 @@ class kube_e2e : public ::testing::Test {
     return name.empty() ? base : base + "/" + name;
   }
 
-  /// Creates a namespaced CRD `widgets.<random group>` and waits until it is
-  /// Established. Returns its resource type.
+  /// Creates a namespaced CRD `widgets<sfx>.e2e<sfx>.kws.test` (kind
+  /// `Widget<sfx>`, short name `wdg<sfx>`) and waits until it is Established.
+  /// Every name is unique, so other CRDs in the shared cluster cannot make
+  /// an unqualified name ambiguous. Returns its resource type.
   kws::resource_type create_crd() {
-    auto group = "e2e" + random_suffix() + ".kws.test";
-    crd_name = "widgets." + group;
+    crd_suffix = random_suffix();
+    auto group = "e2e" + crd_suffix + ".kws.test";
+    crd_name = "widgets" + crd_suffix + "." + group;
     auto body = fmt::format(R"({{
       "apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
-      "metadata":{{"name":"{}"}},
-      "spec":{{"group":"{}","scope":"Namespaced",
-        "names":{{"plural":"widgets","singular":"widget","kind":"Widget","shortNames":["wdg"]}},
+      "metadata":{{"name":"{name}"}},
+      "spec":{{"group":"{group}","scope":"Namespaced",
+        "names":{{"plural":"widgets{sfx}","singular":"widget{sfx}","kind":"Widget{sfx}","shortNames":["wdg{sfx}"]}},
         "versions":[{{"name":"v1","served":true,"storage":true,
           "schema":{{"openAPIV3Schema":{{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}}}]}}}})",
-                            crd_name, group);
+                            fmt::arg("name", crd_name), fmt::arg("group", group),
+                            fmt::arg("sfx", crd_suffix));
     auto created = call(*admin, "POST",
                         "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
                         body);
@@ -494,8 +498,10 @@ class kube_e2e : public ::testing::Test {
                       != std::string::npos;
     });
     EXPECT_TRUE(established) << crd_name << " never became Established";
-    return {group, "v1", "Widget", "widgets", true};
+    return {group, "v1", "Widget" + crd_suffix, "widgets" + crd_suffix, true};
   }
+
+  std::string crd_suffix;
 
   cluster_state state;
   std::shared_ptr<client> admin;
@@ -687,7 +693,8 @@ TEST_F(kube_e2e, discovery_finds_core_apps_and_a_new_crd) {
   })) << widget.group_resource() << " never showed up in discovery";
   resource_resolver resolver{later_infos};
   for (const auto& name : std::vector<std::string>{
-         "widgets", "widget", "Widget", "wdg", "widgets." + widget.group}) {
+         widget.plural, "widget" + crd_suffix, widget.kind, "wdg" + crd_suffix,
+         widget.plural + "." + widget.group}) {
     auto t = resolver.resolve(name);
     ASSERT_TRUE(t) << name << ": " << kws::render(t.error());
     EXPECT_EQ(*t, widget) << name;
@@ -839,10 +846,11 @@ TEST_F(kube_e2e, large_objects_in_lists_and_watches) {
 
 TEST_F(kube_e2e, forced_410_relists_without_losing_a_change) {
   auto widget = create_crd();
-  auto path = fmt::format("/apis/{}/v1/namespaces/{}/widgets", widget.group, ns);
+  auto path = fmt::format("/apis/{}/v1/namespaces/{}/{}", widget.group, ns,
+                          widget.plural);
   auto widget_body = [&](const std::string& name, int n) {
-    return fmt::format(R"({{"apiVersion":"{}/v1","kind":"Widget","metadata":{{"name":"{}"}},"spec":{{"n":{}}}}})",
-                       widget.group, name, n);
+    return fmt::format(R"({{"apiVersion":"{}/v1","kind":"{}","metadata":{{"name":"{}"}},"spec":{{"n":{}}}}})",
+                       widget.group, widget.kind, name, n);
   };
   // The CRD resource is created and served (retry briefly: discovery and
   // the new REST endpoint can lag Established).
@@ -869,7 +877,7 @@ TEST_F(kube_e2e, forced_410_relists_without_losing_a_change) {
     ASSERT_TRUE(meta);
     EXPECT_EQ(meta->name, "w1");
     EXPECT_EQ(meta->resource_version, rv_after_change);
-    EXPECT_EQ(json_string(list.items[0], "kind"), "Widget");
+    EXPECT_EQ(json_string(list.items[0], "kind"), widget.kind);
   }
   // The watch after the relist continues from the list RV.
   ASSERT_TRUE(call(*admin, "PATCH", path + "/w1", R"({"spec":{"n":3}})"));

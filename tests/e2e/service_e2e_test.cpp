@@ -2,12 +2,15 @@
 // kubectl must show up in the REST API once each, with correct fields;
 // Events link to their objects; CRDs created at runtime are watched; a restart
 // resumes without duplicates or gaps.
+#include "messages/errors.hpp"
+#include "storage/rocks_store.hpp"
 #include "tests/support/cluster.hpp"
 #include "tests/support/http_client.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -152,6 +155,52 @@ TEST_F(service, a_configmap_lifecycle_is_recorded_once_with_contract_fields) {
   EXPECT_EQ(statuses, (std::vector<int>{201, 200, 200}));
   EXPECT_STREQ(doc[1]["objectChanges"]["data"]["a"].GetString(), "2");
   EXPECT_STREQ(doc[0]["message"].GetString(), "Create configmaps life");
+}
+
+TEST_F(service, an_online_backup_restores_to_the_same_answers) {
+  std::string out;
+  ASSERT_EQ(kubectl(cluster, "create configmap saved -n " + ns
+                               + " --from-literal=a=1", &out), 0) << out;
+  ASSERT_TRUE(eventually(
+    [] { return has_verbs("configmaps", "saved", {"create"}); }, patience));
+  auto binary = std::string{std::getenv("KWS_SERVER_BINARY")};
+  auto backup = dir / "backup";
+  auto restored = dir / "restored";
+  auto run = [](const std::string& cmd) {
+    return std::system((cmd + " >/dev/null 2>&1").c_str());
+  };
+  // The server keeps ingesting while the backup is written.
+  ASSERT_EQ(run(binary + " backup --port " + std::to_string(port) + " --dest "
+                + backup.string()),
+            0);
+  EXPECT_NE(run(binary + " backup --port " + std::to_string(port)
+                + " --dest relative/path"),
+            0)
+    << "a relative destination must be refused";
+  ASSERT_EQ(run(binary + " restore --from " + backup.string() + " --dest "
+                + restored.string()),
+            0);
+  EXPECT_NE(run(binary + " restore --from " + backup.string() + " --dest "
+                + restored.string()),
+            0)
+    << "restoring over an existing store must be refused";
+  storage::store_options opts;
+  opts.path = restored.string();
+  auto store = storage::rocks_store::open(opts);
+  ASSERT_TRUE(store) << render(store.error());
+  event_query q;
+  q.ns = ns;
+  q.resource = "configmaps";
+  q.name = "saved";
+  auto page = store->query(q);
+  ASSERT_TRUE(page);
+  auto live = http_get(port, "/api/v1/events?namespace=" + ns
+                               + "&resourceType=configmaps&resourceName=saved");
+  std::string joined = "[";
+  for (size_t i = 0; i < page->records.size(); ++i)
+    joined += (i ? "," : "") + page->records[i];
+  joined += "]";
+  EXPECT_EQ(joined, live.body);
 }
 
 TEST_F(service, every_default_type_is_watched) {

@@ -127,8 +127,15 @@ TEST(render_test, errors_without_parameter_and_other_codes) {
   auto bare = render_error(caf::make_error(ec::invalid_argument));
   EXPECT_EQ(bare.status, 400);
   EXPECT_EQ(bare.body, R"({"error":"bad request"})");
+  auto not_ready = render_error(caf::make_error(ec::unavailable, "resourceType",
+                                               "not discovered yet"));
+  EXPECT_EQ(not_ready.status, 503);
+  EXPECT_EQ(not_ready.body,
+            R"({"error":"unavailable: resourceType: not discovered yet"})");
+  auto other = render_error(caf::make_error(caf::sec::unexpected_message));
+  EXPECT_EQ(other.status, 500);
   auto foreign = render_error(caf::make_error(caf::sec::request_timeout));
-  EXPECT_EQ(foreign.status, 500);
+  EXPECT_EQ(foreign.status, 504);
   rapidjson::Document doc;
   doc.Parse(foreign.body.c_str());
   ASSERT_TRUE(doc.IsObject());

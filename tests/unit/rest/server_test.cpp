@@ -109,6 +109,22 @@ TEST_F(server_test, other_methods_are_405_with_allow) {
   EXPECT_TRUE(seen.empty());
 }
 
+TEST_F(server_test, admin_paths_take_post_from_loopback) {
+  start();
+  auto res = http_call(srv->port(), "POST", "/admin/backup?dest=/x");
+  EXPECT_EQ(res.status, 200);
+  {
+    std::lock_guard guard{mtx};
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].method, "POST");
+    EXPECT_EQ(seen[0].path, "/admin/backup");
+    EXPECT_TRUE(seen[0].from_loopback);
+  }
+  res = http_call(srv->port(), "DELETE", "/admin/backup");
+  EXPECT_EQ(res.status, 405);
+  EXPECT_EQ(res.headers["Allow"], "GET, HEAD, POST");
+}
+
 TEST_F(server_test, oversized_heads_are_431) {
   start();
   auto res = http_call(srv->port(), "GET", "/health",

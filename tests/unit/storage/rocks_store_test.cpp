@@ -3,7 +3,7 @@
 #include "messages/errors.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/record_builder.hpp"
-#include "storage/time_format.hpp"
+#include "messages/time_format.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>

@@ -1,11 +1,10 @@
-#include "storage/time_format.hpp"
+#include "messages/time_format.hpp"
 
 #include "messages/errors.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace kws;
-using namespace kws::storage;
 
 namespace {
 

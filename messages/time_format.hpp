@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace kws::storage {
+namespace kws {
 
 /// Nanoseconds in one UTC day.
 constexpr int64_t ns_per_day = 86'400'000'000'000;
@@ -32,4 +32,4 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d);
 /// Floor division of `ns` by one day: the UTC day index of a time.
 int64_t day_index(int64_t ns);
 
-} // namespace kws::storage
+} // namespace kws

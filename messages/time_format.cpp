@@ -1,4 +1,4 @@
-#include "storage/time_format.hpp"
+#include "messages/time_format.hpp"
 
 #include "messages/errors.hpp"
 
@@ -6,7 +6,7 @@
 
 #include <cstdio>
 
-namespace kws::storage {
+namespace kws {
 
 // Howard Hinnant's civil-date algorithms: exact for every proleptic
 // Gregorian date and free of time-zone state, unlike timegm/gmtime_r.
@@ -177,4 +177,4 @@ caf::expected<int64_t> parse_rfc3339(std::string_view text) {
   return secs * 1'000'000'000 + frac_ns;
 }
 
-} // namespace kws::storage
+} // namespace kws

@@ -1,0 +1,141 @@
+// The HTTP HANDLER with mock INDEX and DISCOVERY on the deterministic
+// scheduler: routing, readiness, parameter errors, and a stuck index that
+// answers 504 once (virtual) time runs out.
+#include "actors/http_handler.hpp"
+
+#include "tests/actors/mocks.hpp"
+#include "tests/support/deterministic_fixture.hpp"
+
+namespace kws {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct http_handler_test : test::deterministic_fixture {
+  std::shared_ptr<test::index_log> idx = std::make_shared<test::index_log>();
+  std::shared_ptr<test::discovery_log> disc
+    = std::make_shared<test::discovery_log>();
+  index_actor index = sys.spawn(test::mock_index, idx);
+  discovery_actor discovery = sys.spawn(test::mock_discovery, disc);
+  std::shared_ptr<test::storage_log> store
+    = std::make_shared<test::storage_log>();
+  storage_actor storage = sys.spawn(test::mock_storage, store);
+  http_handler_actor aut;
+
+  void SetUp() override {
+    http_handler_config cfg;
+    cfg.max_query_limit = 500;
+    cfg.timeout = 2s;
+    aut = sys.spawn(http_handler, cfg, index, discovery, storage);
+    disc->types = {{"", "v1", "Pod", "pods", true},
+                   {"apps", "v1", "Deployment", "deployments", true}};
+  }
+
+  /// Sends `path?query` and returns the response once delivered.
+  std::optional<http_response>
+  call(const std::string& path, std::vector<std::string> names = {},
+       std::vector<std::string> values = {},
+       const std::string& method = "GET") {
+    auto rp = std::make_shared<test::capture_responder>();
+    self->send(aut, http_request{method, path, std::move(names),
+                                 std::move(values), true},
+               responder_ptr{rp});
+    run();
+    return rp->response;
+  }
+};
+
+TEST_F(http_handler_test, health_and_unknown_paths) {
+  auto res = call("/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, R"({"status":"ok"})");
+  res = call("/no/such/thing");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(res->body, R"({"error":"no such endpoint: /no/such/thing"})");
+}
+
+TEST_F(http_handler_test, readiness_follows_discovery) {
+  disc->ready = readiness{false,
+                          {watcher_status{disc->types[0], true, "", 0},
+                           watcher_status{disc->types[1], false, "", 0}}};
+  auto res = call("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->body, R"({"status":"not ready","pending":["deployments.apps"]})");
+  disc->ready.ready = true;
+  res = call("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(http_handler_test, events_resolve_the_type_and_ask_the_index) {
+  idx->page = event_page{{R"({"id":"1"})", R"({"id":"2"})"}, true, "tok"};
+  auto res = call("/api/v1/events", {"resourceType", "limit", "verb"},
+                  {"Deployment", "10000", "update"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, R"([{"id":"1"},{"id":"2"}])");
+  EXPECT_EQ(res->headers["X-Total-Count"], "2");
+  EXPECT_EQ(res->headers["X-Has-More"], "true");
+  EXPECT_EQ(res->headers["X-Continue"], "tok");
+  ASSERT_EQ(idx->queries.size(), 1u);
+  EXPECT_EQ(idx->queries[0].resource, "deployments");
+  EXPECT_EQ(idx->queries[0].limit, 500u) << "limit is capped, not rejected";
+  EXPECT_EQ(idx->queries[0].verb, "update");
+}
+
+TEST_F(http_handler_test, bad_parameters_never_reach_the_index) {
+  auto res = call("/api/v1/events", {"resourceType"}, {"gadgets"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find(R"("parameter":"resourceType")"),
+            std::string::npos);
+  res = call("/api/v1/events", {"limit"}, {"0"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find(R"("parameter":"limit")"), std::string::npos);
+  EXPECT_TRUE(idx->queries.empty());
+}
+
+TEST_F(http_handler_test, history_of_an_unseen_object_is_404) {
+  idx->history.found = false;
+  auto res = call("/api/v1/events/default/pods/nope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  ASSERT_EQ(idx->histories.size(), 1u);
+  EXPECT_EQ(idx->histories[0].ns, "default");
+  EXPECT_EQ(idx->histories[0].resource, "pods");
+  EXPECT_EQ(idx->histories[0].name, "nope");
+}
+
+TEST_F(http_handler_test, backup_asks_storage_for_a_checkpoint) {
+  auto res = call("/admin/backup", {"dest"}, {"/backups/today"}, "POST");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, R"({"path":"/backups/today"})");
+  res = call("/admin/backup", {"dest"}, {"relative"}, "POST");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(res->body, R"({"error":"dest must be an absolute directory )"
+                       R"(path","parameter":"dest"})");
+  res = call("/admin/backup", {"dest"}, {"/x"}, "GET");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+}
+
+TEST_F(http_handler_test, a_stuck_index_times_out_with_504) {
+  idx->hang = true;
+  auto rp = std::make_shared<test::capture_responder>();
+  self->send(aut, http_request{"GET", "/api/v1/events", {}, {}, false},
+             responder_ptr{rp});
+  run();
+  EXPECT_FALSE(rp->response) << "answered before the timeout";
+  advance(2s);
+  ASSERT_TRUE(rp->response);
+  EXPECT_EQ(rp->response->status, 504);
+}
+
+} // namespace
+} // namespace kws
