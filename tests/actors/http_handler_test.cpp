@@ -31,6 +31,17 @@ struct http_handler_test : test::deterministic_fixture {
                    {"apps", "v1", "Deployment", "deployments", true}};
   }
 
+  void TearDown() override {
+    // The parked reply of a stuck index ties handler and index together;
+    // exits end both.
+    for (auto hdl : {caf::actor_cast<caf::actor>(aut),
+                     caf::actor_cast<caf::actor>(index),
+                     caf::actor_cast<caf::actor>(discovery),
+                     caf::actor_cast<caf::actor>(storage)})
+      self->send_exit(hdl, caf::exit_reason::user_shutdown);
+    run();
+  }
+
   /// Sends `path?query` and returns the response once delivered.
   std::optional<http_response>
   call(const std::string& path, std::vector<std::string> names = {},

@@ -53,6 +53,10 @@ struct deterministic_fixture : ::testing::Test {
   }
 
   ~deterministic_fixture() override {
+    // Pending timeouts (requests, timers) hold references to their actors;
+    // dropping them lets the actor system shut down instead of waiting for
+    // virtual time that never comes.
+    sched.clock().cancel_all();
     run();
   }
 };
