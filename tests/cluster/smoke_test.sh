@@ -132,12 +132,14 @@ check "delete the custom resource" k delete gadget g1
 # namespace (or cluster-scoped) exists. NAME "*" matches any name, including none
 # (creates with generateName carry no name at level Metadata).
 audit_has() {
-  jq -c --arg v "$1" --arg r "$2" --arg n "$3" --arg c "$4" --arg sub "${5:-}" --arg ns "$NS" '
-    select(.stage=="ResponseComplete" and .verb==$v and .objectRef.resource==$r
+  # first(...) stops at the first match: piping all matches into `grep -q`
+  # made jq die of SIGPIPE, which pipefail turned into a false "missing".
+  jq -n -e --arg v "$1" --arg r "$2" --arg n "$3" --arg c "$4" --arg sub "${5:-}" --arg ns "$NS" '
+    first(inputs | select(.stage=="ResponseComplete" and .verb==$v and .objectRef.resource==$r
       and (.objectRef.subresource // "")==$sub
       and ($n=="*" or .objectRef.name==$n)
       and ((.objectRef.namespace // $ns)==$ns)
-      and ($c=="" or (.responseStatus.code|tostring)==$c))' "$AUDIT" 2>/dev/null | grep -q .
+      and ($c=="" or (.responseStatus.code|tostring)==$c))) | true' "$AUDIT" >/dev/null 2>&1
 }
 check "audit log exists and is JSON lines" bash -c "jq -e -s 'length > 0' '$AUDIT' >/dev/null"
 check "audit: create namespace $NS (201)" retry 10 audit_has create namespaces "$NS" 201
