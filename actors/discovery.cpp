@@ -5,7 +5,7 @@
 // reconciles: watchers for new types are spawned (monitored), watchers of
 // vanished types are stopped. A watcher that goes down unasked is restarted
 // after a backoff; the others keep running. Readiness is "discovery ran and
-// every watcher finished its first list".
+// every watcher finished its first list or reported why it cannot".
 #include "actors/discovery.hpp"
 
 #include "actors/watcher.hpp"
@@ -18,6 +18,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <type_traits>
 
 namespace kws {
@@ -87,15 +88,18 @@ void discovery_state::reconcile() {
     }
     KWS_INFO("Stopped watching {}/{} ({})", i->second.type.group,
              i->second.type.version, i->second.type.kind);
+    retired[i->first] = i->second.type;
     if (i->second.handle) {
       self->demonitor(i->second.handle.address());
       self->send_exit(i->second.handle, caf::exit_reason::user_shutdown);
     }
     i = watchers.erase(i);
   }
-  for (auto& [key, rt] : want)
+  for (auto& [key, rt] : want) {
+    retired.erase(key);
     if (!watchers.contains(key))
       spawn_watcher(rt);
+  }
   static auto& num_watchers = metrics::get_gauge(
     "kws_watchers", "Resource types being watched.");
   num_watchers.set(static_cast<int64_t>(watchers.size()));
@@ -136,7 +140,9 @@ readiness discovery_state::current_readiness() const {
   result.ready = discovered_once;
   for (auto& [key, e] : watchers) {
     result.watchers.push_back(e.status);
-    if (!e.status.synced)
+    // A type that keeps failing (forbidden, gone) is retried and reported,
+    // but must not hold back the types that work.
+    if (!e.status.synced && !e.status.refused)
       result.ready = false;
   }
   return result;
@@ -213,6 +219,19 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
         return caf::make_error(ec::unavailable, "resourceType",
                                "resource types are not discovered yet");
       auto result = st.resolver->resolve(name);
+      if (!result) {
+        // A type that is gone keeps its history: resolve it by the names it
+        // had while watched.
+        auto lower = [](std::string x) {
+          for (auto& c : x)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          return x;
+        };
+        for (auto& [key, rt] : st.retired)
+          if (name == rt.plural || name == key
+              || lower(name) == lower(rt.kind))
+            return rt;
+      }
       if (!result)
         return caf::make_error(ec::invalid_argument, "resourceType",
                                "unknown resource type '" + name

@@ -58,7 +58,7 @@ struct discovery_state {
   /// Applies a CRD list or CRD events.
   void apply_crd(const std::string& json, bool deleted);
 
-  /// Readiness: discovery ran and every watcher synced.
+  /// Readiness: discovery ran and every watcher synced or failed visibly.
   readiness current_readiness() const;
 
   /// Wait before retry number `n` (1-based).
@@ -74,6 +74,10 @@ struct discovery_state {
   std::vector<api_resource> discovered;
   /// Resolves clients' resourceType names; rebuilt on every change.
   std::shared_ptr<const kube::resource_resolver> resolver;
+  /// Types whose watchers stopped (their CRD was deleted): their history
+  /// stays queryable by name. FIXME: kept in memory only, so a restart
+  /// forgets them; storage's checkpoints could seed this set.
+  std::map<std::string, resource_type> retired;
   /// Established CRDs by name.
   std::map<std::string, resource_type> crds;
   /// Running watchers by group_resource.

@@ -127,20 +127,27 @@ void answer_readyz(self_ptr self, responder_ptr rp) {
                 atom::status_v)
     .then(
       [rp](const readiness& r) {
-        std::string body = r.ready ? R"({"status":"ready"})"
-                                   : R"({"status":"not ready","pending":[)";
-        if (!r.ready) {
-          bool first = true;
+        // Lists the types still syncing and those failing (retried).
+        auto list = [&](auto pred) {
+          std::string out = "[";
           for (auto& w : r.watchers) {
-            if (w.synced)
+            if (!pred(w))
               continue;
-            body += first ? "\"" : ",\"";
-            body += w.type.group_resource();
-            body += "\"";
-            first = false;
+            if (out.size() > 1)
+              out += ",";
+            out += rest::json_string(w.type.group_resource());
           }
-          body += "]}";
-        }
+          return out + "]";
+        };
+        auto pending = list([](const watcher_status& w) {
+          return !w.synced && !w.refused;
+        });
+        auto failing = list([](const watcher_status& w) {
+          return !w.last_error.empty();
+        });
+        std::string body = r.ready ? R"({"status":"ready")"
+                                   : R"({"status":"not ready")";
+        body += ",\"pending\":" + pending + ",\"failing\":" + failing + "}";
         rp->deliver(json_response(r.ready ? 200 : 503, std::move(body)));
       },
       [rp](const caf::error& err) {

@@ -171,8 +171,9 @@ void watcher_state::on_list(list_result list) {
         KWS_DEBUG("watcher {} listed {} objects, {} changes",
                   config.type.group_resource(), list.items.size(),
                   batch.events.size());
-        if (!status.synced) {
+        if (!status.synced || !status.last_error.empty()) {
           status.synced = true;
+          status.refused = false;
           status.last_error.clear();
           report();
         }
@@ -193,6 +194,7 @@ void watcher_state::on_events(std::vector<watch_event> events) {
   malformed_counter(config.type).inc(num_malformed);
   if (!status.last_error.empty()) {
     status.last_error.clear();
+    status.refused = false;
     report();
   }
   deliver(std::move(batch));
@@ -277,6 +279,7 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self,
       }
       ++st.status.restarts;
       st.status.last_error = render(err);
+      st.status.refused = err == ec::unauthorized || err == ec::not_found;
       KWS_WARN("watcher {} failed, retrying: {}", st.config.type.group_resource(),
                err);
       st.report();

@@ -20,12 +20,15 @@ struct watcher_status {
   std::string last_error;
   /// How often the watch was restarted.
   uint64_t restarts = 0;
+  /// True while the apiserver refuses the type (403, 404): it is retried,
+  /// but readiness does not wait for it.
+  bool refused = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, watcher_status& x) {
   return f(caf::meta::type_name("kws.watcher_status"), x.type, x.synced,
-           x.last_error, x.restarts);
+           x.last_error, x.restarts, x.refused);
 }
 
 /// Readiness of the ingest side: ready once every watcher synced.

@@ -74,11 +74,16 @@ TEST_F(http_handler_test, readiness_follows_discovery) {
   auto res = call("/readyz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 503);
-  EXPECT_EQ(res->body, R"({"status":"not ready","pending":["deployments.apps"]})");
+  EXPECT_EQ(res->body, R"({"status":"not ready","pending":["deployments.apps"],)"
+                       R"("failing":[]})");
   disc->ready.ready = true;
+  disc->ready.watchers[1].last_error = "403 forbidden";
+  disc->ready.watchers[1].refused = true;
   res = call("/readyz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, R"({"status":"ready","pending":[],)"
+                       R"("failing":["deployments.apps"]})");
 }
 
 TEST_F(http_handler_test, events_resolve_the_type_and_ask_the_index) {

@@ -102,6 +102,15 @@ struct service : ::testing::Test {
     return verbs_of(resource, name) == expected;
   }
 
+  static bool log_contains(const std::string& text) {
+    std::ifstream in{dir / "server.log"};
+    std::string line;
+    while (std::getline(in, line))
+      if (line.find(text) != std::string::npos)
+        return true;
+    return false;
+  }
+
   static void apply(const std::string& yaml) {
     std::string out;
     ASSERT_EQ(kubectl(cluster, "apply -n " + ns + " -f -", &out, yaml), 0)
@@ -407,6 +416,84 @@ spec:
   auto doc = get_json("/api/v1/events/" + ns + "/gizmos.e2e.example.com/g1");
   ASSERT_TRUE(doc.IsObject());
   EXPECT_EQ(doc["watchEvents"].Size(), 1u);
+  // Deleting the CRD stops its watcher; the history stays.
+  ASSERT_EQ(kubectl(cluster, "delete crd gizmos.e2e.example.com", &out), 0)
+    << out;
+  EXPECT_TRUE(eventually(
+    [] {
+      return log_contains("Stopped watching e2e.example.com/v1 (Gizmo)");
+    },
+    patience));
+  auto after = get_json("/api/v1/events/" + ns + "/gizmos/g1");
+  ASSERT_TRUE(after.IsObject());
+  ASSERT_GE(after["watchEvents"].Size(), 1u);
+  EXPECT_STREQ(after["watchEvents"][0]["verb"].GetString(), "create");
+  EXPECT_EQ(http_get(port, "/readyz").status, 200);
+}
+
+TEST_F(service, types_the_service_account_may_not_read_are_reported_not_fatal) {
+  // A ServiceAccount that may read only ConfigMaps and Namespaces.
+  auto name = "kws-e2e-limited-" + std::to_string(::getpid());
+  std::string out;
+  ASSERT_EQ(kubectl(cluster, "create serviceaccount limited -n " + ns, &out), 0)
+    << out;
+  ASSERT_EQ(kubectl(cluster, "create clusterrole " + name
+                               + " --verb=get,list,watch"
+                                 " --resource=configmaps,namespaces",
+                    &out),
+            0)
+    << out;
+  ASSERT_EQ(kubectl(cluster, "create clusterrolebinding " + name
+                               + " --clusterrole=" + name
+                               + " --serviceaccount=" + ns + ":limited",
+                    &out),
+            0)
+    << out;
+  std::string token;
+  ASSERT_EQ(kubectl(cluster, "create token limited -n " + ns, &token), 0)
+    << token;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
+    token.pop_back();
+  auto kubeconfig = dir / "limited.kubeconfig";
+  std::ofstream{kubeconfig}
+    << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+    << "    server: " << cluster.api_url << "\n"
+    << "    certificate-authority: " << cluster.ca_file << "\n"
+    << "users:\n- name: u\n  user:\n    token: " << token << "\n"
+    << "contexts:\n- name: x\n  context: {cluster: c, user: u}\n"
+    << "current-context: x\n";
+  auto limited_port = free_port();
+  server_process limited{{{"KUBECONFIG", kubeconfig.string()},
+                          {"STORAGE_PATH", (dir / "limited-store").string()},
+                          {"SERVER_PORT", std::to_string(limited_port)},
+                          {"CONFIG_PATH", (dir / "resources.yaml").string()}},
+                         (dir / "limited.log").string()};
+  // Ready although most types are refused: they are reported, not waited for.
+  test::http_result ready;
+  EXPECT_TRUE(eventually(
+    [&] {
+      ready = http_get(limited_port, "/readyz");
+      return ready.status == 200;
+    },
+    patience))
+    << ready.body;
+  EXPECT_NE(ready.body.find(R"("pods")"), std::string::npos) << ready.body;
+  EXPECT_EQ(ready.body.find(R"("configmaps")"), std::string::npos)
+    << ready.body;
+  ASSERT_EQ(kubectl(cluster, "create configmap seen-by-limited -n " + ns, &out),
+            0)
+    << out;
+  EXPECT_TRUE(eventually(
+    [&] {
+      auto res = http_get(limited_port, "/api/v1/events?namespace=" + ns
+                                          + "&resourceName=seen-by-limited");
+      return res.status == 200 && res.body.find(R"("verb":"create")")
+                                    != std::string::npos;
+    },
+    patience));
+  EXPECT_EQ(limited.terminate(5s), 0);
+  kubectl(cluster, "delete clusterrolebinding " + name);
+  kubectl(cluster, "delete clusterrole " + name);
 }
 
 TEST_F(service, bad_queries_are_400_naming_the_parameter) {

@@ -51,6 +51,7 @@ cluster_state load_cluster_state() {
     return result;
   }
   result.api_url = str(doc, "api_url");
+  result.ca_file = str(doc, "ca_file");
   result.kubeconfig = str(doc, "kubeconfig");
   result.kubectl = str(doc, "bin_dir") + "/kubectl";
   result.audit_log = str(doc, "audit_log");

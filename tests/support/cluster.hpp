@@ -14,6 +14,7 @@ namespace kws::test {
 /// What tests/cluster/up wrote into state.json.
 struct cluster_state {
   std::string api_url;
+  std::string ca_file;
   std::string kubeconfig;
   std::string kubectl;
   std::string audit_log;
