@@ -1,0 +1,611 @@
+// kws_bench: measures ingest through the real pipeline next to the raw limit
+// of the same machine (RapidJSON parse + RocksDB WriteBatch with the store's
+// options), query latencies over the store it built, retention, disk bytes
+// per stored event and peak RSS. Writes one JSON object to --out.
+//
+//   kws_bench --events N --seed S --out FILE.json [--dir DIR] [--days D]
+//             [--queries Q] [--keep]
+#include "actors/interfaces.hpp"
+#include "actors/register.hpp"
+#include "actors/storage.hpp"
+#include "actors/watcher.hpp"
+#include "bench/workload.hpp"
+#include "kube/line_splitter.hpp"
+#include "kube/wire.hpp"
+#include "messages/resource_type.hpp"
+#include "storage/rocks_store.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <rapidjson/document.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace kws;
+using bench::kind;
+using bench::num_kinds;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int64_t day_ns = int64_t{86'400} * 1'000'000'000;
+/// 2026-01-01T00:00:00Z: where generated time starts (a day boundary).
+constexpr int64_t start_ns = int64_t{1'767'225'600} * 1'000'000'000;
+
+struct options {
+  uint64_t events = 20'000;
+  uint64_t seed = 1;
+  std::string out;
+  std::string dir;
+  unsigned days = 4;
+  unsigned queries = 300;
+  /// Events per watcher batch (one read of a watch stream).
+  size_t watcher_batch = 250;
+  /// Batches in flight (one per watcher, as with real watchers).
+  size_t in_flight = 8;
+  size_t storage_batch = 1000;
+  bool keep = false;
+};
+
+double seconds(clk::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+long peak_rss_kib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+long current_rss_kib() {
+  long pages = 0, rss = 0;
+  if (auto* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &rss) != 2)
+      rss = 0;
+    std::fclose(f);
+  }
+  return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+struct dir_size {
+  uint64_t total = 0;
+  uint64_t sst = 0;
+};
+
+dir_size measure(const fs::path& dir) {
+  dir_size r;
+  std::error_code ec;
+  for (auto& e : fs::recursive_directory_iterator(dir, ec)) {
+    if (!e.is_regular_file(ec))
+      continue;
+    auto n = e.file_size(ec);
+    if (ec)
+      continue;
+    r.total += n;
+    if (e.path().extension() == ".sst")
+      r.sst += n;
+  }
+  return r;
+}
+
+resource_type type_of(kind k) {
+  auto& i = bench::info(k);
+  return resource_type{i.group, i.version, i.kind, i.plural, true};
+}
+
+struct latency {
+  std::vector<double> ms;
+  double pct(double p) {
+    if (ms.empty())
+      return 0;
+    std::sort(ms.begin(), ms.end());
+    auto idx = static_cast<size_t>(p * static_cast<double>(ms.size() - 1) + 0.5);
+    return ms[std::min(idx, ms.size() - 1)];
+  }
+  double mean() const {
+    double s = 0;
+    for (auto x : ms)
+      s += x;
+    return ms.empty() ? 0 : s / static_cast<double>(ms.size());
+  }
+};
+
+/// What generating the workload costs on the producing thread; subtracted
+/// from wall time so both ingest figures measure only the system under test.
+struct gen_stats {
+  uint64_t bytes = 0;
+  double seconds = 0;
+  uint64_t count[num_kinds] = {};
+  uint64_t kind_bytes[num_kinds] = {};
+};
+
+// -- pipeline ------------------------------------------------------------------
+
+struct ingest_result {
+  double wall_s = 0;
+  double gen_s = 0;
+  double net_s = 0;
+  double producer_s = 0; // split + parse + build on the producer thread
+  uint64_t events = 0;
+  uint64_t bytes = 0;
+  uint64_t stored = 0;
+  uint64_t malformed = 0;
+  uint64_t batches = 0;
+};
+
+struct stream {
+  kube::line_splitter splitter;
+  std::string bytes;
+  std::vector<bench::generated_event> meta;
+};
+
+ingest_result run_pipeline(const options& opt,
+                           std::shared_ptr<storage::rocks_store> store,
+                           std::atomic<int64_t>& fake_now, gen_stats& gs) {
+  ingest_result res;
+  caf::actor_system_config cfg;
+  add_actor_types(cfg);
+  caf::actor_system sys{cfg};
+  storage_config scfg;
+  scfg.batch_size = opt.storage_batch;
+  scfg.flush_interval = std::chrono::milliseconds{200};
+  scfg.retention_days = 3650; // retention is measured separately
+  scfg.now = [&fake_now] { return fake_now.load(); };
+  auto writer = sys.spawn<caf::detached>(storage_writer, scfg, store);
+  caf::scoped_actor self{sys};
+  using handle_t = decltype(self->request(writer, caf::infinite, ingest_batch{}));
+  std::deque<handle_t> pending;
+  auto await_one = [&] {
+    pending.front().receive([](atom::ok) {},
+                            [](caf::error& err) {
+                              std::fprintf(stderr, "storage failed: %s\n",
+                                           to_string(err).c_str());
+                              std::exit(1);
+                            });
+    pending.pop_front();
+  };
+  bench::workload w(opt.seed, start_ns,
+                    static_cast<int64_t>(opt.days) * day_ns
+                      / static_cast<int64_t>(opt.events));
+  stream streams[num_kinds];
+  resource_type types[num_kinds];
+  for (size_t i = 0; i < num_kinds; ++i)
+    types[i] = type_of(static_cast<kind>(i));
+  clk::duration gen{}, prod{};
+  auto send = [&](size_t ki) {
+    auto& s = streams[ki];
+    auto t0 = clk::now();
+    // Feed the stream in 16 KiB pieces, as HTTP chunks arrive.
+    std::vector<watch_event> events;
+    events.reserve(s.meta.size());
+    std::string_view bytes{s.bytes};
+    for (size_t off = 0; off < bytes.size(); off += 16384) {
+      s.splitter.feed(bytes.substr(off, 16384), [&](std::string_view doc) {
+        auto line = kube::parse_watch_line(doc);
+        if (!line || line->is_error) {
+          ++res.malformed;
+          return;
+        }
+        events.push_back(std::move(line->event));
+      });
+    }
+    size_t malformed = 0;
+    auto batch = records_from_events(types[ki], events, true, w.now_ns(),
+                                     malformed);
+    res.malformed += malformed;
+    if (static_cast<kind>(ki) == kind::event && batch.events.size() == s.meta.size()) {
+      // Stands in for the correlator: link each Event to its Pod.
+      for (size_t i = 0; i < batch.events.size(); ++i) {
+        auto& ev = batch.events[i];
+        ev.link_ns = ev.ns;
+        ev.link_resource = s.meta[i].link_resource;
+        ev.link_name = s.meta[i].link_name;
+      }
+    }
+    prod += clk::now() - t0;
+    fake_now = w.now_ns();
+    if (pending.size() >= opt.in_flight)
+      await_one();
+    pending.push_back(self->request(writer, caf::infinite, std::move(batch)));
+    ++res.batches;
+    s.bytes.clear();
+    s.meta.clear();
+  };
+  auto t_start = clk::now();
+  for (uint64_t i = 0; i < opt.events; ++i) {
+    auto t0 = clk::now();
+    // Generate into a scratch buffer to learn the kind first.
+    static std::string line;
+    line.clear();
+    auto ev = w.next(line);
+    auto ki = static_cast<size_t>(ev.k);
+    streams[ki].bytes += line;
+    streams[ki].meta.push_back(std::move(ev));
+    gs.bytes += line.size();
+    gs.count[ki]++;
+    gs.kind_bytes[ki] += line.size();
+    gen += clk::now() - t0;
+    if (streams[ki].meta.size() >= opt.watcher_batch)
+      send(ki);
+  }
+  for (size_t ki = 0; ki < num_kinds; ++ki)
+    if (!streams[ki].meta.empty())
+      send(ki);
+  self->request(writer, caf::infinite, atom::flush_v)
+    .receive([](uint64_t) {}, [](caf::error&) {});
+  while (!pending.empty())
+    await_one();
+  res.wall_s = seconds(clk::now() - t_start);
+  res.gen_s = seconds(gen);
+  gs.seconds = res.gen_s;
+  res.producer_s = seconds(prod);
+  res.net_s = res.wall_s - res.gen_s;
+  res.events = opt.events;
+  res.bytes = gs.bytes;
+  self->send_exit(writer, caf::exit_reason::user_shutdown);
+  self->wait_for(writer);
+  res.stored = store->next_sequence();
+  return res;
+}
+
+// -- raw limit -------------------------------------------------------------
+
+rocksdb::CompressionType best_compression() {
+  auto supported = rocksdb::GetSupportedCompressions();
+  for (auto want : {rocksdb::kZSTD, rocksdb::kLZ4Compression,
+                    rocksdb::kSnappyCompression})
+    if (std::find(supported.begin(), supported.end(), want) != supported.end())
+      return want;
+  return rocksdb::kNoCompression;
+}
+
+struct raw_result {
+  double wall_s = 0;
+  double gen_s = 0;
+  double net_s = 0;
+  uint64_t bytes = 0;
+  dir_size disk;
+};
+
+/// RapidJSON DOM parse of every line plus one synced RocksDB WriteBatch per
+/// storage batch, with the options rocks_store uses: the most a single
+/// writer on this machine can do with the same bytes.
+raw_result run_raw(const options& opt, const fs::path& dir) {
+  raw_result res;
+  rocksdb::Options o;
+  auto cache = rocksdb::NewLRUCache(size_t{128} << 20);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.block_size = 16 * 1024;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  o.compression = best_compression();
+  o.bottommost_compression = o.compression;
+  o.write_buffer_size = 32 << 20;
+  o.create_if_missing = true;
+  o.atomic_flush = true;
+  o.db_write_buffer_size = size_t{64} << 20;
+  o.max_background_jobs = 2;
+  o.keep_log_file_num = 4;
+  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  rocksdb::DB* raw = nullptr;
+  if (auto st = rocksdb::DB::Open(o, dir.string(), &raw); !st.ok()) {
+    std::fprintf(stderr, "raw open failed: %s\n", st.ToString().c_str());
+    std::exit(1);
+  }
+  std::unique_ptr<rocksdb::DB> db{raw};
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  bench::workload w(opt.seed, start_ns,
+                    static_cast<int64_t>(opt.days) * day_ns
+                      / static_cast<int64_t>(opt.events));
+  std::string buf;
+  clk::duration gen{};
+  uint64_t seq = 0;
+  auto t_start = clk::now();
+  auto write_batch = [&] {
+    rocksdb::WriteBatch wb;
+    std::string_view all{buf};
+    size_t pos = 0;
+    rapidjson::Document doc;
+    while (pos < all.size()) {
+      auto nl = all.find('\n', pos);
+      auto line = all.substr(pos, nl - pos);
+      pos = nl + 1;
+      doc.Parse(line.data(), line.size());
+      if (doc.HasParseError() || !doc.IsObject()) {
+        std::fprintf(stderr, "raw: parse error\n");
+        std::exit(1);
+      }
+      char key[8];
+      auto s = ++seq;
+      for (int i = 7; i >= 0; --i, s >>= 8)
+        key[i] = static_cast<char>(s & 0xff);
+      wb.Put(rocksdb::Slice{key, 8}, rocksdb::Slice{line.data(), line.size()});
+    }
+    if (auto st = db->Write(wo, &wb); !st.ok()) {
+      std::fprintf(stderr, "raw write failed: %s\n", st.ToString().c_str());
+      std::exit(1);
+    }
+    buf.clear();
+  };
+  size_t in_batch = 0;
+  for (uint64_t i = 0; i < opt.events; ++i) {
+    auto t0 = clk::now();
+    auto before = buf.size();
+    w.next(buf);
+    res.bytes += buf.size() - before;
+    gen += clk::now() - t0;
+    if (++in_batch == opt.storage_batch) {
+      write_batch();
+      in_batch = 0;
+    }
+  }
+  if (in_batch > 0)
+    write_batch();
+  res.wall_s = seconds(clk::now() - t_start);
+  res.gen_s = seconds(gen);
+  res.net_s = res.wall_s - res.gen_s;
+  db->Flush(rocksdb::FlushOptions{});
+  db.reset();
+  res.disk = measure(dir);
+  return res;
+}
+
+// -- output ------------------------------------------------------------------
+
+struct json_out {
+  std::string s = "{";
+  bool first = true;
+  void key(const char* k) {
+    if (!first)
+      s += ",";
+    first = false;
+    s += "\n  \"";
+    s += k;
+    s += "\": ";
+  }
+  void num(const char* k, double v) {
+    key(k);
+    char b[64];
+    std::snprintf(b, sizeof b, "%.6g", v);
+    s += b;
+  }
+  void str(const char* k, const std::string& v) {
+    key(k);
+    s += '"' + v + '"';
+  }
+};
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr,
+               "usage: kws_bench --events N --seed S --out FILE.json [--dir DIR]"
+               " [--days D] [--queries Q] [--keep]\n");
+  std::exit(2);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options opt;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc)
+        usage();
+      return argv[++i];
+    };
+    if (a == "--events")
+      opt.events = std::stoull(val());
+    else if (a == "--seed")
+      opt.seed = std::stoull(val());
+    else if (a == "--out")
+      opt.out = val();
+    else if (a == "--dir")
+      opt.dir = val();
+    else if (a == "--days")
+      opt.days = static_cast<unsigned>(std::stoul(val()));
+    else if (a == "--queries")
+      opt.queries = static_cast<unsigned>(std::stoul(val()));
+    else if (a == "--keep")
+      opt.keep = true;
+    else
+      usage();
+  }
+  if (opt.events == 0 || opt.days < 2)
+    usage();
+  fs::path root = opt.dir.empty()
+                    ? fs::temp_directory_path()
+                        / ("kws-bench-" + std::to_string(::getpid()))
+                    : fs::path{opt.dir};
+  fs::remove_all(root);
+  fs::create_directories(root);
+  auto store_dir = root / "store";
+  auto raw_dir = root / "raw";
+  json_out js;
+  js.num("events", static_cast<double>(opt.events));
+  js.num("seed", static_cast<double>(opt.seed));
+  js.num("days", opt.days);
+
+  // 1. Ingest through the pipeline.
+  std::atomic<int64_t> fake_now{start_ns};
+  storage::store_options sopts;
+  sopts.path = store_dir.string();
+  sopts.clock = [&fake_now] { return fake_now.load(); };
+  auto opened = storage::rocks_store::open(sopts);
+  if (!opened) {
+    std::fprintf(stderr, "cannot open store: %s\n",
+                 to_string(opened.error()).c_str());
+    return 1;
+  }
+  auto store = std::make_shared<storage::rocks_store>(std::move(*opened));
+  std::fprintf(stderr, "pipeline ingest of %" PRIu64 " events...\n", opt.events);
+  gen_stats gs;
+  auto ing = run_pipeline(opt, store, fake_now, gs);
+  auto rss_ingest = peak_rss_kib();
+  if (auto err = store->flush()) {
+    std::fprintf(stderr, "flush failed: %s\n", to_string(err).c_str());
+    return 1;
+  }
+  // Let background compactions settle before measuring the directory.
+  std::this_thread::sleep_for(std::chrono::seconds{2});
+  auto disk = measure(store_dir);
+  double ev_s = static_cast<double>(ing.events) / ing.net_s;
+  double mb_s = static_cast<double>(ing.bytes) / 1e6 / ing.net_s;
+  std::fprintf(stderr, "pipeline: %.0f events/s, %.1f MB/s (wall %.1fs, gen %.1fs)\n",
+               ev_s, mb_s, ing.wall_s, ing.gen_s);
+  js.num("workload_bytes", static_cast<double>(ing.bytes));
+  for (size_t k = 0; k < num_kinds; ++k) {
+    auto name = std::string{"avg_line_bytes_"} + bench::info(static_cast<kind>(k)).plural;
+    js.num(name.c_str(), gs.count[k] ? static_cast<double>(gs.kind_bytes[k])
+                                         / static_cast<double>(gs.count[k])
+                                     : 0);
+  }
+  js.num("generator_seconds", ing.gen_s);
+  js.num("ingest_wall_seconds", ing.wall_s);
+  js.num("ingest_seconds", ing.net_s);
+  js.num("ingest_producer_seconds", ing.producer_s);
+  js.num("ingest_events_per_s", ev_s);
+  js.num("ingest_mb_per_s", mb_s);
+  js.num("stored_records", static_cast<double>(ing.stored));
+  js.num("malformed", static_cast<double>(ing.malformed));
+  js.num("disk_bytes_total", static_cast<double>(disk.total));
+  js.num("disk_bytes_sst", static_cast<double>(disk.sst));
+  js.num("disk_bytes_per_event", static_cast<double>(disk.total)
+                                   / static_cast<double>(ing.stored));
+  js.num("peak_rss_mb_after_ingest", static_cast<double>(rss_ingest) / 1024.0);
+
+  // 2. Queries over the store just built.
+  std::fprintf(stderr, "queries...\n");
+  {
+    bench::workload names(opt.seed, start_ns, 1);
+    std::string scratch;
+    for (uint64_t i = 0; i < std::min<uint64_t>(opt.events, 200'000); ++i) {
+      scratch.clear();
+      names.next(scratch);
+    }
+    std::mt19937_64 qrng(opt.seed + 7);
+    latency hist, page;
+    double hist_records = 0, page_records = 0;
+    const kind hist_kinds[] = {kind::pod, kind::pod, kind::deployment,
+                               kind::replicaset, kind::configmap};
+    for (unsigned q = 0; q < opt.queries; ++q) {
+      auto k = hist_kinds[q % 5];
+      auto [ns, name] = names.pick_object(k, qrng);
+      history_query hq;
+      hq.ns = ns;
+      hq.resource = bench::info(k).plural;
+      hq.name = name;
+      auto t0 = clk::now();
+      auto h = store->history(hq);
+      hist.ms.push_back(seconds(clk::now() - t0) * 1e3);
+      if (h)
+        hist_records += static_cast<double>(h->watch_events.size()
+                                            + h->related_events.size());
+    }
+    for (unsigned q = 0; q < opt.queries; ++q) {
+      event_query eq;
+      eq.ns = bench::workload::namespace_name(
+        static_cast<unsigned>(qrng() % bench::workload::num_namespaces));
+      eq.resource = "pods";
+      eq.verb = "update";
+      eq.limit = 1000;
+      // A time window starting at a random point of the stored range.
+      eq.start_ns = start_ns
+                    + static_cast<int64_t>(qrng() % static_cast<uint64_t>(
+                        static_cast<int64_t>(opt.days - 1) * day_ns));
+      auto t0 = clk::now();
+      auto p = store->query(eq);
+      page.ms.push_back(seconds(clk::now() - t0) * 1e3);
+      if (p)
+        page_records += static_cast<double>(p->records.size());
+    }
+    js.num("queries", opt.queries);
+    js.num("history_p50_ms", hist.pct(0.5));
+    js.num("history_p99_ms", hist.pct(0.99));
+    js.num("history_mean_records", hist_records / opt.queries);
+    js.num("page_p50_ms", page.pct(0.5));
+    js.num("page_p99_ms", page.pct(0.99));
+    js.num("page_mean_records", page_records / opt.queries);
+    std::fprintf(stderr, "history p50 %.3f p99 %.3f ms; page p50 %.3f p99 %.3f ms\n",
+                 hist.pct(0.5), hist.pct(0.99), page.pct(0.5), page.pct(0.99));
+  }
+  js.num("peak_rss_mb", static_cast<double>(peak_rss_kib()) / 1024.0);
+  js.num("rss_mb_after_queries", static_cast<double>(current_rss_kib()) / 1024.0);
+
+  // 3. Retention: drop the first day.
+  {
+    auto parts_before = store->partitions().size();
+    auto before = measure(store_dir);
+    auto seq_before = store->next_sequence();
+    auto t0 = clk::now();
+    auto dropped = store->drop_expired(start_ns + 2 * day_ns + 1'000'000'000, 1);
+    auto dt = seconds(clk::now() - t0);
+    auto after = measure(store_dir);
+    js.num("partitions", static_cast<double>(parts_before));
+    js.num("retention_partitions_dropped", dropped ? static_cast<double>(*dropped) : -1);
+    js.num("retention_drop_ms", dt * 1e3);
+    js.num("retention_bytes_freed",
+           static_cast<double>(before.total) - static_cast<double>(after.total));
+    js.num("retention_events_per_day", static_cast<double>(seq_before) / opt.days);
+    std::fprintf(stderr, "retention: dropped %zu of %zu partitions in %.1f ms\n",
+                 dropped ? *dropped : 0, parts_before, dt * 1e3);
+  }
+  store.reset();
+
+  // 4. The raw limit, same run, same bytes.
+  std::fprintf(stderr, "raw limit...\n");
+  auto raw = run_raw(opt, raw_dir);
+  double raw_ev_s = static_cast<double>(opt.events) / raw.net_s;
+  js.num("raw_seconds", raw.net_s);
+  js.num("raw_events_per_s", raw_ev_s);
+  js.num("raw_mb_per_s", static_cast<double>(raw.bytes) / 1e6 / raw.net_s);
+  js.num("raw_disk_bytes_per_event", static_cast<double>(raw.disk.total)
+                                       / static_cast<double>(opt.events));
+  js.num("ingest_fraction_of_raw", ev_s / raw_ev_s);
+  js.num("peak_rss_mb_with_raw", static_cast<double>(peak_rss_kib()) / 1024.0);
+  std::fprintf(stderr, "raw: %.0f events/s (pipeline is %.0f%%)\n", raw_ev_s,
+               100.0 * ev_s / raw_ev_s);
+  js.s += "\n}\n";
+  if (!opt.out.empty()) {
+    auto* f = std::fopen(opt.out.c_str(), "w");
+    if (!f) {
+      std::perror(opt.out.c_str());
+      return 1;
+    }
+    std::fputs(js.s.c_str(), f);
+    std::fclose(f);
+  } else {
+    std::fputs(js.s.c_str(), stdout);
+  }
+  if (!opt.keep)
+    fs::remove_all(root);
+  return 0;
+}

@@ -1,0 +1,95 @@
+// Seeded generator of realistic watch traffic: Pods (4-8 KB with status),
+// Deployments, ReplicaSets, ConfigMaps and Events, emitted as the bytes of
+// watch-stream lines. Pure: the same seed gives the same bytes.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace kws::bench {
+
+/// The five watched kinds, in `kinds()` order.
+enum class kind : uint8_t { pod, deployment, replicaset, configmap, event };
+
+inline constexpr size_t num_kinds = 5;
+
+/// Static description of one kind.
+struct kind_info {
+  const char* group;
+  const char* version;
+  const char* kind;
+  const char* plural;
+  /// Share of generated events, in percent.
+  unsigned share;
+};
+
+const kind_info& info(kind k);
+
+/// One generated watch event.
+struct generated_event {
+  kind k = kind::pod;
+  /// Namespace and name of the object.
+  std::string ns;
+  std::string name;
+  /// For Events: the plural and name of the object it is about.
+  std::string link_resource;
+  std::string link_name;
+};
+
+/// Emits watch events. Objects live in `num_namespaces` namespaces; each
+/// kind keeps a population of live objects that are created, updated
+/// (most events) and deleted.
+class workload {
+public:
+  workload(uint64_t seed, int64_t start_ns, int64_t step_ns);
+
+  /// Appends one watch line (`{"type":..,"object":..}\n`) to `out` and
+  /// returns what it is about.
+  generated_event next(std::string& out);
+
+  /// The timestamp of the last event (nanoseconds since the epoch).
+  int64_t now_ns() const {
+    return now_ns_;
+  }
+
+  /// A live or once-live object of kind `k`, chosen at random: (ns, name).
+  std::pair<std::string, std::string> pick_object(kind k, std::mt19937_64& rng) const;
+
+  /// Namespaces used.
+  static constexpr unsigned num_namespaces = 20;
+
+  static std::string namespace_name(unsigned i);
+
+private:
+  struct object {
+    unsigned ns = 0;
+    uint64_t id = 0;
+    uint64_t generation = 1;
+    bool live = false;
+  };
+
+  std::string object_name(kind k, const object& o) const;
+  std::string uid_of(kind k, const object& o) const;
+  void render(std::string& out, kind k, const object& o, const char* type);
+  void render_pod(std::string& out, const object& o);
+  void render_deployment(std::string& out, const object& o);
+  void render_replicaset(std::string& out, const object& o);
+  void render_configmap(std::string& out, const object& o);
+  void render_event(std::string& out, const object& o, generated_event& ev);
+  void metadata(std::string& out, kind k, const object& o,
+                const char* extra_labels);
+  void managed_fields(std::string& out, kind k, const object& o);
+  std::string timestamp(int64_t ns) const;
+
+  std::mt19937_64 rng_;
+  uint64_t seed_;
+  int64_t now_ns_;
+  int64_t step_ns_;
+  uint64_t resource_version_ = 1000;
+  std::vector<object> objects_[num_kinds];
+  uint64_t next_id_[num_kinds] = {};
+};
+
+} // namespace kws::bench
