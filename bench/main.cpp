@@ -546,6 +546,11 @@ int main(int argc, char** argv) {
       page.ms.push_back(seconds(clk::now() - t0) * 1e3);
       if (p)
         page_records += static_cast<double>(p->records.size());
+      if (p && std::getenv("KWS_BENCH_DEBUG") && q < 12)
+        std::fprintf(stderr, "page %s from day %.2f: %zu records, more=%d\n",
+                     eq.ns.c_str(),
+                     static_cast<double>(eq.start_ns - start_ns) / day_ns,
+                     p->records.size(), p->has_more ? 1 : 0);
     }
     js.num("queries", opt.queries);
     js.num("history_p50_ms", hist.pct(0.5));

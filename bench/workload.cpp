@@ -281,7 +281,7 @@ generated_event workload::next(std::string& out) {
   // Live objects sit at the back half of `objs` only loosely; pick a random
   // live one by probing (deleted objects are rare).
   auto pick_live = [&]() -> object* {
-    for (int tries = 0; tries < 8 && !objs.empty(); ++tries) {
+    for (int tries = 0; tries < 16 && !objs.empty(); ++tries) {
       auto& o = objs[objs.size() - 1 - rng_() % std::min(objs.size(), population[ki] * 2)];
       if (o.live)
         return &o;
@@ -290,9 +290,10 @@ generated_event workload::next(std::string& out) {
   };
   const char* type = "MODIFIED";
   object* target = nullptr;
-  auto filled = objs.size() < population[ki];
+  // Until a kind reaches its population every event creates an object.
+  auto filling = objs.size() < population[ki];
   auto action = rng_() % 100;
-  if (!filled || action < (k == kind::event ? 70u : 8u)) {
+  if (filling || action < (k == kind::event ? 70u : 8u)) {
     objs.push_back(object{static_cast<unsigned>(rng_() % num_namespaces),
                           next_id_[ki]++, 1, true});
     target = &objs.back();
