@@ -13,6 +13,7 @@
 #include "kube/line_splitter.hpp"
 #include "kube/wire.hpp"
 #include "messages/resource_type.hpp"
+#include "storage/rocks_options.hpp"
 #include "storage/rocks_store.hpp"
 
 #include <caf/actor_system.hpp>
@@ -275,14 +276,6 @@ ingest_result run_pipeline(const options& opt,
 
 // -- raw limit -------------------------------------------------------------
 
-rocksdb::CompressionType best_compression() {
-  auto supported = rocksdb::GetSupportedCompressions();
-  for (auto want : {rocksdb::kZSTD, rocksdb::kLZ4Compression,
-                    rocksdb::kSnappyCompression})
-    if (std::find(supported.begin(), supported.end(), want) != supported.end())
-      return want;
-  return rocksdb::kNoCompression;
-}
 
 struct raw_result {
   double wall_s = 0;
@@ -297,24 +290,9 @@ struct raw_result {
 /// writer on this machine can do with the same bytes.
 raw_result run_raw(const options& opt, const fs::path& dir) {
   raw_result res;
-  rocksdb::Options o;
-  auto cache = rocksdb::NewLRUCache(size_t{128} << 20);
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
-  table.block_size = 16 * 1024;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
-  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  o.compression = best_compression();
-  o.bottommost_compression = o.compression;
-  o.write_buffer_size = 32 << 20;
-  o.create_if_missing = true;
-  o.atomic_flush = true;
-  o.db_write_buffer_size = size_t{64} << 20;
-  o.max_background_jobs = 2;
-  o.keep_log_file_num = 4;
-  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // One default column family with the store's own options.
+  auto rocks = storage::make_rocks_options(storage::store_options{});
+  rocksdb::Options o{rocks.db, rocks.cf};
   rocksdb::DB* raw = nullptr;
   if (auto st = rocksdb::DB::Open(o, dir.string(), &raw); !st.ok()) {
     std::fprintf(stderr, "raw open failed: %s\n", st.ToString().c_str());

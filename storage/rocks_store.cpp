@@ -5,6 +5,7 @@
 #include "messages/errors.hpp"
 #include "messages/logging.hpp"
 #include "storage/key_codec.hpp"
+#include "storage/rocks_options.hpp"
 #include "storage/store_impl.hpp"
 #include "messages/time_format.hpp"
 
@@ -104,14 +105,6 @@ int64_t system_clock_ns() {
     .count();
 }
 
-rocksdb::CompressionType best_compression() {
-  auto supported = rocksdb::GetSupportedCompressions();
-  for (auto want : {rocksdb::kZSTD, rocksdb::kLZ4Compression,
-                    rocksdb::kSnappyCompression})
-    if (std::find(supported.begin(), supported.end(), want) != supported.end())
-      return want;
-  return rocksdb::kNoCompression;
-}
 
 } // namespace
 
@@ -203,29 +196,10 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
                                                   + ": " + fs_err.message());
   auto s = std::make_unique<impl>();
   s->opts = std::move(opts);
-  s->cache = rocksdb::NewLRUCache(s->opts.block_cache_bytes);
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = s->cache;
-  table.block_size = 16 * 1024;
-  // Whole-key Bloom filters serve the point reads of records by `r` key;
-  // index and filter blocks live in the cache so memory stays bounded.
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
-  s->cf_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  s->cf_opts.compression = best_compression();
-  s->cf_opts.bottommost_compression = s->cf_opts.compression;
-  s->cf_opts.write_buffer_size = 32 << 20;
-  rocksdb::DBOptions db_opts;
-  db_opts.create_if_missing = true;
-  db_opts.create_missing_column_families = true;
-  // Flushing all column families together keeps records, indexes and meta
-  // of one batch in the same generation of files, which checkpoints rely on.
-  db_opts.atomic_flush = true;
-  db_opts.db_write_buffer_size = s->opts.write_buffer_bytes;
-  db_opts.max_background_jobs = 2;
-  db_opts.keep_log_file_num = 4;
-  db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  auto rocks = make_rocks_options(s->opts);
+  s->cache = rocks.cache;
+  s->cf_opts = rocks.cf;
+  rocksdb::DBOptions db_opts = rocks.db;
   std::vector<std::string> names;
   if (auto st = rocksdb::DB::ListColumnFamilies(db_opts, s->opts.path, &names);
       !st.ok())
