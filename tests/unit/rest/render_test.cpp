@@ -1,5 +1,7 @@
 #include "rest/render.hpp"
 
+#include "tests/support/contract_record.hpp"
+
 #include "messages/errors.hpp"
 
 #include <caf/sec.hpp>
@@ -154,18 +156,7 @@ TEST(render_test, rendered_page_decodes_strictly_as_the_contract_records) {
   ASSERT_EQ(doc.Size(), 2u);
   std::set<std::string> ids;
   for (const auto& rec : doc.GetArray()) {
-    ASSERT_TRUE(rec.IsObject());
-    for (const char* key :
-         {"id", "timestamp", "verb", "user", "namespace", "resourceType",
-          "resourceName", "message", "stage", "requestURI", "uid",
-          "apiVersion", "kind", "resourceVersion"}) {
-      ASSERT_TRUE(rec.HasMember(key)) << key;
-      EXPECT_TRUE(rec[key].IsString()) << key;
-    }
-    ASSERT_TRUE(rec.HasMember("responseStatus"));
-    EXPECT_TRUE(rec["responseStatus"].IsInt());
-    ASSERT_TRUE(rec.HasMember("objectChanges"));
-    EXPECT_TRUE(rec["objectChanges"].IsObject());
+    kws::test::expect_contract_record(rec);
     EXPECT_TRUE(ids.insert(rec["id"].GetString()).second);
   }
   const auto& ev = doc[1];
