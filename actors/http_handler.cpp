@@ -63,13 +63,13 @@ void with_resolved_type(self_ptr self, const std::string& raw, F then) {
   self->request(self->state.discovery, self->state.config.timeout,
                 atom::resolve_v, raw)
     .then(
-      [then, raw](const resource_type& rt) {
+      [then](const resource_type& rt) {
         then(rest::resolver_fn{
           [rt](std::string_view) -> caf::expected<resource_type> {
             return rt;
           }});
       },
-      [then, raw](const caf::error& err) {
+      [then](const caf::error& err) {
         then(rest::resolver_fn{
           [err](std::string_view) -> caf::expected<resource_type> {
             return err;

@@ -11,6 +11,7 @@
 #include "kube/relist_diff.hpp"
 #include "messages/logging.hpp"
 #include "messages/metrics.hpp"
+#include "rest/render.hpp"
 #include "storage/record_builder.hpp"
 
 #include <caf/stateful_actor.hpp>
@@ -42,15 +43,7 @@ std::string vanished_object(const resource_type& rt, const live_object& obj) {
   auto ns = slash == std::string::npos ? std::string{}
                                        : obj.key.substr(0, slash);
   auto name = slash == std::string::npos ? obj.key : obj.key.substr(slash + 1);
-  auto quote = [](const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\')
-        out += '\\';
-      out += c;
-    }
-    return out + "\"";
-  };
+  auto quote = [](const std::string& x) { return rest::json_string(x); };
   std::string meta = "\"name\":" + quote(name);
   if (!ns.empty())
     meta += ",\"namespace\":" + quote(ns);

@@ -1,6 +1,7 @@
 // The operator commands `backup` and `restore`.
 #include "app/options.hpp"
 
+#include "kube/wire.hpp"
 #include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"
 
@@ -8,7 +9,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <cctype>
 #include <cstdlib>
 #include <iostream>
 
@@ -19,22 +19,6 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
-
-std::string percent_encode(std::string_view in) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : in) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'
-        || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
 
 uint16_t server_port(const options& opts) {
   if (opts.port != 0)
@@ -63,7 +47,7 @@ int run_backup(const options& opts) {
     return 1;
   }
   http::request<http::empty_body> req{
-    http::verb::post, "/admin/backup?dest=" + percent_encode(opts.dest), 11};
+    http::verb::post, "/admin/backup?dest=" + kube::url_encode(opts.dest), 11};
   req.set(http::field::host, "localhost");
   http::write(stream, req, ec);
   beast::flat_buffer buf;
