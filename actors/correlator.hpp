@@ -8,8 +8,7 @@ namespace kws {
 
 /// State of the CORRELATOR: the kind map and where records go next.
 struct correlator_state {
-  explicit correlator_state(correlator_actor::pointer self) : self{self} {
-  }
+  explicit correlator_state(correlator_actor::pointer self) : self{self} {}
 
   correlator_actor::pointer self;
   storage_actor storage;

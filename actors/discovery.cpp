@@ -63,8 +63,8 @@ void discovery_state::spawn_watcher(const resource_type& rt) {
   wcfg.seed = std::hash<std::string>{}(rt.group_resource());
   // Events go through the correlator, everything else straight to storage.
   ingest_sink_actor sink = rt.plural == "events"
-                             ? caf::actor_cast<ingest_sink_actor>(correlator)
-                             : caf::actor_cast<ingest_sink_actor>(storage);
+    ? caf::actor_cast<ingest_sink_actor>(correlator)
+    : caf::actor_cast<ingest_sink_actor>(storage);
   auto hdl = self->spawn<caf::monitored>(
     watcher, std::move(wcfg), client, sink, storage,
     caf::actor_cast<discovery_actor>(self));
@@ -100,8 +100,8 @@ void discovery_state::reconcile() {
     if (!watchers.contains(key))
       spawn_watcher(rt);
   }
-  static auto& num_watchers = metrics::get_gauge(
-    "kws_watchers", "Resource types being watched.");
+  static auto& num_watchers
+    = metrics::get_gauge("kws_watchers", "Resource types being watched.");
   num_watchers.set(static_cast<int64_t>(watchers.size()));
   // The correlator maps Event targets through every known kind; clients'
   // resourceType parameters go through the resolver.
@@ -197,15 +197,13 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
     };
     kube::reflector_callbacks cb;
     cb.on_list = [to_self](list_result x) { to_self(std::move(x)); };
-    cb.on_events = [to_self](std::vector<watch_event> xs) {
-      to_self(std::move(xs));
-    };
+    cb.on_events
+      = [to_self](std::vector<watch_event> xs) { to_self(std::move(xs)); };
     cb.on_error = [](caf::error err) {
       KWS_WARN("discovery cannot watch CustomResourceDefinitions: {}", err);
     };
-    st.crd_reflector = kube::reflector::make(st.client, crd_type,
-                                             kube::reflector_options{},
-                                             std::move(cb));
+    st.crd_reflector = kube::reflector::make(
+      st.client, crd_type, kube::reflector_options{}, std::move(cb));
     st.crd_reflector->start("");
   }
   return {
@@ -228,8 +226,7 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
           return x;
         };
         for (auto& [key, rt] : st.retired)
-          if (name == rt.plural || name == key
-              || lower(name) == lower(rt.kind))
+          if (name == rt.plural || name == key || lower(name) == lower(rt.kind))
             return rt;
       }
       if (!result)
@@ -250,8 +247,7 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
         i->second.crashes = 0;
       auto restarts = i->second.status.restarts;
       i->second.status = std::move(status);
-      i->second.status.restarts = std::max(restarts,
-                                           i->second.status.restarts);
+      i->second.status.restarts = std::max(restarts, i->second.status.restarts);
       auto r = st.current_readiness();
       if (r.ready && !st.synced_logged) {
         st.synced_logged = true;

@@ -34,8 +34,7 @@ struct discovery_config {
 
 /// State of DISCOVERY.
 struct discovery_state {
-  explicit discovery_state(discovery_actor::pointer self) : self{self} {
-  }
+  explicit discovery_state(discovery_actor::pointer self) : self{self} {}
 
   /// One running (or restarting) watcher.
   struct entry {

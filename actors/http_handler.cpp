@@ -44,9 +44,9 @@ void observe(std::string_view route,
   auto& h = metrics::get_histogram(
     "kws_query_duration_seconds", "Latency of answered REST queries.",
     route == "events" ? "route=\"events\"" : "route=\"history\"");
-  h.observe(std::chrono::duration<double>(std::chrono::steady_clock::now()
-                                          - started)
-              .count());
+  h.observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+      .count());
 }
 
 /// Resolves the raw `resourceType` (if any) through DISCOVERY, then calls
@@ -54,14 +54,16 @@ void observe(std::string_view route,
 template <class F>
 void with_resolved_type(self_ptr self, const std::string& raw, F then) {
   if (raw.empty()) {
-    then(rest::resolver_fn{[](std::string_view) -> caf::expected<resource_type> {
-      return caf::make_error(ec::invalid_argument, "resourceType",
-                             "no resourceType given");
-    }});
+    then(
+      rest::resolver_fn{[](std::string_view) -> caf::expected<resource_type> {
+        return caf::make_error(ec::invalid_argument, "resourceType",
+                               "no resourceType given");
+      }});
     return;
   }
-  self->request(self->state.discovery, self->state.config.timeout,
-                atom::resolve_v, raw)
+  self
+    ->request(self->state.discovery, self->state.config.timeout,
+              atom::resolve_v, raw)
     .then(
       [then](const resource_type& rt) {
         then(rest::resolver_fn{
@@ -80,51 +82,52 @@ void with_resolved_type(self_ptr self, const std::string& raw, F then) {
 void answer_events(self_ptr self, http_request req, responder_ptr rp) {
   auto started = std::chrono::steady_clock::now();
   auto raw = query_value(req, "resourceType");
-  with_resolved_type(self, raw, [self, req, rp, started](
-                                      rest::resolver_fn resolve) {
-    auto query = rest::parse_event_query(req, self->state.config.max_query_limit,
-                                         resolve);
-    if (!query)
-      return rp->deliver(rest::render_error(query.error()));
-    self->request(self->state.index, self->state.config.timeout, *query)
-      .then(
-        [rp, started](const event_page& page) {
-          observe("events", started);
-          rp->deliver(rest::render_page(page));
-        },
-        [rp](const caf::error& err) {
-          KWS_WARN("http-handler failed to query events: {}", err);
-          rp->deliver(rest::render_error(err));
-        });
-  });
+  with_resolved_type(
+    self, raw, [self, req, rp, started](rest::resolver_fn resolve) {
+      auto query = rest::parse_event_query(
+        req, self->state.config.max_query_limit, resolve);
+      if (!query)
+        return rp->deliver(rest::render_error(query.error()));
+      self->request(self->state.index, self->state.config.timeout, *query)
+        .then(
+          [rp, started](const event_page& page) {
+            observe("events", started);
+            rp->deliver(rest::render_page(page));
+          },
+          [rp](const caf::error& err) {
+            KWS_WARN("http-handler failed to query events: {}", err);
+            rp->deliver(rest::render_error(err));
+          });
+    });
 }
 
 void answer_history(self_ptr self, http_request req, rest::route_match m,
                     responder_ptr rp) {
   auto started = std::chrono::steady_clock::now();
-  with_resolved_type(self, m.resource_type, [self, req, m, rp, started](
-                                                  rest::resolver_fn resolve) {
-    auto query = rest::parse_history_query(req, m.ns, m.resource_type, m.name,
-                                           self->state.config.max_query_limit,
-                                           resolve);
-    if (!query)
-      return rp->deliver(rest::render_error(query.error()));
-    self->request(self->state.index, self->state.config.timeout, *query)
-      .then(
-        [rp, q = *query, started](const object_history& history) {
-          observe("history", started);
-          rp->deliver(rest::render_history(q, history));
-        },
-        [rp](const caf::error& err) {
-          KWS_WARN("http-handler failed to query history: {}", err);
-          rp->deliver(rest::render_error(err));
-        });
-  });
+  with_resolved_type(
+    self, m.resource_type,
+    [self, req, m, rp, started](rest::resolver_fn resolve) {
+      auto query = rest::parse_history_query(req, m.ns, m.resource_type, m.name,
+                                             self->state.config.max_query_limit,
+                                             resolve);
+      if (!query)
+        return rp->deliver(rest::render_error(query.error()));
+      self->request(self->state.index, self->state.config.timeout, *query)
+        .then(
+          [rp, q = *query, started](const object_history& history) {
+            observe("history", started);
+            rp->deliver(rest::render_history(q, history));
+          },
+          [rp](const caf::error& err) {
+            KWS_WARN("http-handler failed to query history: {}", err);
+            rp->deliver(rest::render_error(err));
+          });
+    });
 }
 
 void answer_readyz(self_ptr self, responder_ptr rp) {
-  self->request(self->state.discovery, self->state.config.timeout,
-                atom::status_v)
+  self
+    ->request(self->state.discovery, self->state.config.timeout, atom::status_v)
     .then(
       [rp](const readiness& r) {
         // Lists the types still syncing and those failing (retried).
@@ -139,14 +142,12 @@ void answer_readyz(self_ptr self, responder_ptr rp) {
           }
           return out + "]";
         };
-        auto pending = list([](const watcher_status& w) {
-          return !w.synced && !w.refused;
-        });
-        auto failing = list([](const watcher_status& w) {
-          return !w.last_error.empty();
-        });
-        std::string body = r.ready ? R"({"status":"ready")"
-                                   : R"({"status":"not ready")";
+        auto pending = list(
+          [](const watcher_status& w) { return !w.synced && !w.refused; });
+        auto failing
+          = list([](const watcher_status& w) { return !w.last_error.empty(); });
+        std::string body
+          = r.ready ? R"({"status":"ready")" : R"({"status":"not ready")";
         body += ",\"pending\":" + pending + ",\"failing\":" + failing + "}";
         rp->deliver(json_response(r.ready ? 200 : 503, std::move(body)));
       },
@@ -166,12 +167,13 @@ void answer_backup(self_ptr self, const http_request& req, responder_ptr rp) {
   if (dest.empty() || dest.front() != '/')
     return rp->deliver(rest::error_response(
       400, "dest must be an absolute directory path", "dest"));
-  self->request(self->state.storage, self->state.config.backup_timeout,
-                atom::backup_v, dest)
+  self
+    ->request(self->state.storage, self->state.config.backup_timeout,
+              atom::backup_v, dest)
     .then(
       [rp](const std::string& path) {
-        rp->deliver(json_response(200, "{\"path\":" + rest::json_string(path)
-                                         + "}"));
+        rp->deliver(
+          json_response(200, "{\"path\":" + rest::json_string(path) + "}"));
       },
       [rp](const caf::error& err) {
         KWS_ERROR("http-handler: backup failed: {}", err);
@@ -197,8 +199,7 @@ http_handler(self_ptr self, http_handler_config cfg, index_actor index,
           return rp->deliver(json_response(200, R"({"status":"ok"})"));
         case rest::route::livez:
           return rp->deliver(json_response(200, R"({"status":"live"})"));
-        case rest::route::readyz:
-          return answer_readyz(self, std::move(rp));
+        case rest::route::readyz: return answer_readyz(self, std::move(rp));
         case rest::route::metrics: {
           http_response res;
           res.content_type = "text/plain; version=0.0.4";
@@ -212,8 +213,7 @@ http_handler(self_ptr self, http_handler_config cfg, index_actor index,
                                 std::move(rp));
         case rest::route::admin_backup:
           return answer_backup(self, req, std::move(rp));
-        case rest::route::unknown:
-          break;
+        case rest::route::unknown: break;
       }
       rp->deliver(rest::error_response(404, "no such endpoint: " + req.path));
     },

@@ -20,8 +20,7 @@ struct http_handler_config {
 
 /// State of the HTTP HANDLER: the peers it asks.
 struct http_handler_state {
-  explicit http_handler_state(http_handler_actor::pointer self) : self{self} {
-  }
+  explicit http_handler_state(http_handler_actor::pointer self) : self{self} {}
 
   http_handler_actor::pointer self;
   http_handler_config config;

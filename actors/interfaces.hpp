@@ -39,8 +39,8 @@ using storage_actor = caf::typed_actor<
   // INTERNAL: the flush timer of batch generation N fired.
   caf::reacts_to<atom::internal, atom::flush, uint64_t>,
   // INTERNAL: time to drop expired partitions.
-  caf::reacts_to<atom::internal, atom::retention>>
-  ::extend_with<ingest_sink_actor>;
+  caf::reacts_to<atom::internal,
+                 atom::retention>>::extend_with<ingest_sink_actor>;
 
 /// The INDEX actor interface. Answers queries from RocksDB snapshots.
 using index_actor = caf::typed_actor<
@@ -56,8 +56,7 @@ using index_actor = caf::typed_actor<
 using correlator_actor = caf::typed_actor<
   // From DISCOVERY whenever its view changes: every known resource type, to
   // map an involvedObject's apiVersion and kind to a plural resource name.
-  caf::reacts_to<std::vector<resource_type>>>
-  ::extend_with<ingest_sink_actor>;
+  caf::reacts_to<std::vector<resource_type>>>::extend_with<ingest_sink_actor>;
 
 /// The WATCHER actor interface: a reflector over one resource type. Its
 /// Kubernetes client runs on Asio threads and reports back through the

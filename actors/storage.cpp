@@ -50,9 +50,9 @@ uint64_t storage_state::flush() {
     "kws_storage_records_total", "Records written to RocksDB.");
   auto started = std::chrono::steady_clock::now();
   auto result = store->write(pending, pending_checkpoints);
-  batch_latency.observe(std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - started)
-                          .count());
+  batch_latency.observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+      .count());
   auto promises = std::move(waiting);
   waiting.clear();
   if (!result) {
@@ -84,10 +84,10 @@ uint64_t storage_state::flush() {
 }
 
 void storage_state::run_retention() {
-  static auto& num_runs = metrics::get_counter(
-    "kws_retention_runs_total", "Retention runs.");
-  static auto& num_failures = metrics::get_counter(
-    "kws_retention_errors_total", "Failed retention runs.");
+  static auto& num_runs
+    = metrics::get_counter("kws_retention_runs_total", "Retention runs.");
+  static auto& num_failures = metrics::get_counter("kws_retention_errors_total",
+                                                   "Failed retention runs.");
   static auto& num_dropped = metrics::get_counter(
     "kws_retention_partitions_dropped_total", "Expired partitions dropped.");
   num_runs.inc();
@@ -105,7 +105,8 @@ void storage_state::run_retention() {
 
 storage_actor::behavior_type
 storage_writer(storage_actor::stateful_pointer<storage_state> self,
-        storage_config cfg, std::shared_ptr<storage::rocks_store> store) {
+               storage_config cfg,
+               std::shared_ptr<storage::rocks_store> store) {
   if (!cfg.now)
     cfg.now = wall_clock_ns;
   self->state.config = std::move(cfg);

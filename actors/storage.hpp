@@ -34,8 +34,7 @@ struct storage_config {
 
 /// State of STORAGE: the open store and the batch being collected.
 struct storage_state {
-  explicit storage_state(storage_actor::pointer self) : self{self} {
-  }
+  explicit storage_state(storage_actor::pointer self) : self{self} {}
 
   /// Writes the buffered batch in one WriteBatch and answers its producers.
   /// Returns the number of records written.
@@ -63,13 +62,11 @@ struct storage_state {
 /// it detached.
 storage_actor::behavior_type
 storage_writer(storage_actor::stateful_pointer<storage_state> self,
-               storage_config cfg,
-               std::shared_ptr<storage::rocks_store> store);
+               storage_config cfg, std::shared_ptr<storage::rocks_store> store);
 
 /// State of INDEX.
 struct index_state {
-  explicit index_state(index_actor::pointer self) : self{self} {
-  }
+  explicit index_state(index_actor::pointer self) : self{self} {}
 
   index_actor::pointer self;
   std::shared_ptr<storage::rocks_store> store;

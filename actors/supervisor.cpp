@@ -28,16 +28,15 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     storage_writer, st.config.storage, st.store);
   st.index = self->spawn<caf::monitored + caf::detached>(kws::index, st.store);
   st.correlator = self->spawn<caf::monitored>(kws::correlator, st.storage);
-  st.discovery = self->spawn<caf::monitored>(kws::discovery,
-                                             st.config.discovery, st.client,
-                                             st.storage, st.correlator);
+  st.discovery = self->spawn<caf::monitored>(
+    kws::discovery, st.config.discovery, st.client, st.storage, st.correlator);
   st.http = self->spawn<caf::monitored>(http_handler, st.config.http, st.index,
                                         st.discovery, st.storage);
   self->set_down_handler([self](const caf::down_msg& msg) {
     KWS_ERROR("supervisor lost a core actor, stopping: {}", msg.reason);
-    self->quit(msg.reason ? msg.reason
-                          : caf::make_error(ec::unavailable,
-                                            "a core actor stopped"));
+    self->quit(msg.reason
+                 ? msg.reason
+                 : caf::make_error(ec::unavailable, "a core actor stopped"));
   });
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     auto& st = self->state;

@@ -23,8 +23,7 @@ struct supervisor_config {
 
 /// State of the SUPERVISOR: handles of its children.
 struct supervisor_state {
-  explicit supervisor_state(supervisor_actor::pointer self) : self{self} {
-  }
+  explicit supervisor_state(supervisor_actor::pointer self) : self{self} {}
 
   supervisor_actor::pointer self;
   supervisor_config config;

@@ -72,8 +72,8 @@ caf::expected<crd_info> parse_crd(std::string_view json) {
 std::vector<resource_type>
 select_watched(const std::vector<resource_type>& configured,
                const std::vector<api_resource>& discovered,
-               const std::map<std::string, resource_type>& crds,
-               bool watch_all, bool discover_crds) {
+               const std::map<std::string, resource_type>& crds, bool watch_all,
+               bool discover_crds) {
   std::map<std::string, resource_type> result;
   if (watch_all) {
     for (const auto& r : discovered)
@@ -81,11 +81,10 @@ select_watched(const std::vector<resource_type>& configured,
         result.emplace(r.type.group_resource(), r.type);
   } else {
     for (const auto& c : configured) {
-      auto served = std::any_of(discovered.begin(), discovered.end(),
-                                [&](const api_resource& r) {
-                                  return r.type.group == c.group
-                                         && r.type.plural == c.plural;
-                                });
+      auto served = std::any_of(
+        discovered.begin(), discovered.end(), [&](const api_resource& r) {
+          return r.type.group == c.group && r.type.plural == c.plural;
+        });
       if (served)
         result.emplace(c.group_resource(), c);
     }

@@ -32,7 +32,7 @@ caf::expected<crd_info> parse_crd(std::string_view json);
 std::vector<resource_type>
 select_watched(const std::vector<resource_type>& configured,
                const std::vector<api_resource>& discovered,
-               const std::map<std::string, resource_type>& crds,
-               bool watch_all, bool discover_crds);
+               const std::map<std::string, resource_type>& crds, bool watch_all,
+               bool discover_crds);
 
 } // namespace kws

@@ -40,8 +40,8 @@ metrics::counter& malformed_counter(const resource_type& rt) {
 /// A minimal object standing for one that vanished while unobserved.
 std::string vanished_object(const resource_type& rt, const live_object& obj) {
   auto slash = obj.key.find('/');
-  auto ns = slash == std::string::npos ? std::string{}
-                                       : obj.key.substr(0, slash);
+  auto ns
+    = slash == std::string::npos ? std::string{} : obj.key.substr(0, slash);
   auto name = slash == std::string::npos ? obj.key : obj.key.substr(slash + 1);
   auto quote = [](const std::string& x) { return rest::json_string(x); };
   std::string meta = "\"name\":" + quote(name);
@@ -49,8 +49,8 @@ std::string vanished_object(const resource_type& rt, const live_object& obj) {
     meta += ",\"namespace\":" + quote(ns);
   meta += ",\"uid\":" + quote(obj.uid);
   meta += ",\"resourceVersion\":" + quote(obj.resource_version);
-  return "{\"apiVersion\":" + quote(rt.api_version()) + ",\"kind\":"
-         + quote(rt.kind) + ",\"metadata\":{" + meta + "}}";
+  return "{\"apiVersion\":" + quote(rt.api_version())
+    + ",\"kind\":" + quote(rt.kind) + ",\"metadata\":{" + meta + "}}";
 }
 
 } // namespace
@@ -76,8 +76,8 @@ ingest_batch records_from_events(const resource_type& rt,
     auto rec = storage::build_record(rt, v, ev.object, now_ns, opts);
     if (!rec) {
       ++num_malformed;
-      KWS_WARN("watcher {} skipped a malformed object: {}",
-               rt.group_resource(), rec.error());
+      KWS_WARN("watcher {} skipped a malformed object: {}", rt.group_resource(),
+               rec.error());
       continue;
     }
     result.events.push_back(std::move(*rec));
@@ -100,9 +100,8 @@ ingest_batch records_from_list(const resource_type& rt, const list_result& list,
   for (const auto& gone : diff.deletes) {
     auto del_opts = opts;
     del_opts.final_state_unknown = true;
-    auto rec = storage::build_record(rt, verb::remove,
-                                     vanished_object(rt, gone), now_ns,
-                                     del_opts);
+    auto rec = storage::build_record(
+      rt, verb::remove, vanished_object(rt, gone), now_ns, del_opts);
     if (rec)
       result.events.push_back(std::move(*rec));
     else
@@ -149,8 +148,9 @@ void watcher_state::deliver(ingest_batch batch) {
 
 void watcher_state::on_list(list_result list) {
   // The diff needs STORAGE's view of the live objects.
-  self->request(storage, config.ack_timeout, atom::live_v,
-                config.type.group_resource())
+  self
+    ->request(storage, config.ack_timeout, atom::live_v,
+              config.type.group_resource())
     .then(
       [this, list = std::move(list)](std::vector<live_object>& known) {
         size_t num_malformed = 0;
@@ -181,9 +181,9 @@ void watcher_state::on_list(list_result list) {
 
 void watcher_state::on_events(std::vector<watch_event> events) {
   size_t num_malformed = 0;
-  auto batch = records_from_events(config.type, events,
-                                   config.digest_secret_values,
-                                   wall_clock_ns(), num_malformed);
+  auto batch
+    = records_from_events(config.type, events, config.digest_secret_values,
+                          wall_clock_ns(), num_malformed);
   malformed_counter(config.type).inc(num_malformed);
   if (!status.last_error.empty()) {
     status.last_error.clear();
@@ -194,10 +194,9 @@ void watcher_state::on_events(std::vector<watch_event> events) {
 }
 
 watcher_actor::behavior_type
-watcher(watcher_actor::stateful_pointer<watcher_state> self,
-        watcher_config cfg, std::shared_ptr<kube::client> client,
-        ingest_sink_actor sink, storage_actor storage,
-        discovery_actor discovery) {
+watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
+        std::shared_ptr<kube::client> client, ingest_sink_actor sink,
+        storage_actor storage, discovery_actor discovery) {
   auto& st = self->state;
   st.config = std::move(cfg);
   st.client = std::move(client);
@@ -209,8 +208,9 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self,
     if (self->state.reflector)
       self->state.reflector->stop();
   });
-  self->request(st.storage, st.config.ack_timeout, atom::checkpoint_v,
-                st.config.type.group_resource())
+  self
+    ->request(st.storage, st.config.ack_timeout, atom::checkpoint_v,
+              st.config.type.group_resource())
     .then(
       [self](const watch_checkpoint& cp) {
         auto& st = self->state;
@@ -224,9 +224,8 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self,
         };
         kube::reflector_callbacks cb;
         cb.on_list = [to_self](list_result x) { to_self(std::move(x)); };
-        cb.on_events = [to_self](std::vector<watch_event> xs) {
-          to_self(std::move(xs));
-        };
+        cb.on_events
+          = [to_self](std::vector<watch_event> xs) { to_self(std::move(xs)); };
         cb.on_error = [to_self](caf::error err) {
           to_self(atom::failed_v, std::move(err));
         };
@@ -273,8 +272,8 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self,
       ++st.status.restarts;
       st.status.last_error = render(err);
       st.status.refused = err == ec::unauthorized || err == ec::not_found;
-      KWS_WARN("watcher {} failed, retrying: {}", st.config.type.group_resource(),
-               err);
+      KWS_WARN("watcher {} failed, retrying: {}",
+               st.config.type.group_resource(), err);
       st.report();
     },
     // INTERNAL: send a batch again after STORAGE failed it.

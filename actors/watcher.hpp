@@ -29,8 +29,7 @@ struct watcher_config {
 
 /// State of a WATCHER.
 struct watcher_state {
-  explicit watcher_state(watcher_actor::pointer self) : self{self} {
-  }
+  explicit watcher_state(watcher_actor::pointer self) : self{self} {}
 
   /// Phases: `resuming` (asking STORAGE for the checkpoint), `running`
   /// (reflector delivering), `stopped`.
@@ -65,10 +64,9 @@ struct watcher_state {
 /// thread and reports through `anon_send`; records go to `sink`, relist diffs
 /// read `storage`, status goes to `discovery`.
 watcher_actor::behavior_type
-watcher(watcher_actor::stateful_pointer<watcher_state> self,
-        watcher_config cfg, std::shared_ptr<kube::client> client,
-        ingest_sink_actor sink, storage_actor storage,
-        discovery_actor discovery);
+watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
+        std::shared_ptr<kube::client> client, ingest_sink_actor sink,
+        storage_actor storage, discovery_actor discovery);
 
 /// Builds the records of a watch-event batch (pure; tested without actors).
 /// Malformed objects are skipped and counted in `num_malformed`. Returns the

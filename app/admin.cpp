@@ -1,6 +1,5 @@
 // The operator commands `backup` and `restore`.
 #include "app/options.hpp"
-
 #include "kube/wire.hpp"
 #include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"

@@ -58,8 +58,7 @@ int serve(const app::options& opts) {
   if (!store)
     return fail("cannot open the store at " + settings->storage_path + ": "
                 + render(store.error()));
-  auto shared_store = std::make_shared<storage::rocks_store>(
-    std::move(*store));
+  auto shared_store = std::make_shared<storage::rocks_store>(std::move(*store));
   supervisor_config scfg;
   scfg.storage.batch_size = settings->batch_size;
   scfg.storage.flush_interval
@@ -87,10 +86,10 @@ int serve(const app::options& opts) {
       return exit_code;
     rest::server_options sopts;
     sopts.port = settings->server_port;
-    auto srv = rest::server::start(sopts, [http](http_request req,
-                                                 responder_ptr rp) {
-      caf::anon_send(http, std::move(req), std::move(rp));
-    });
+    auto srv
+      = rest::server::start(sopts, [http](http_request req, responder_ptr rp) {
+          caf::anon_send(http, std::move(req), std::move(rp));
+        });
     if (!srv) {
       caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
       return fail("cannot serve HTTP: " + render(srv.error()));
@@ -128,28 +127,23 @@ int serve(const app::options& opts) {
 } // namespace
 
 int main(int argc, char** argv) {
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v",
+                      spdlog::pattern_time_type::utc);
   auto opts = kws::app::parse_options(argc, argv);
   if (!opts) {
-    std::cerr << "k8s-watch-server: " << kws::error_detail(opts.error())
-              << "\n" << kws::app::usage;
+    std::cerr << "k8s-watch-server: " << kws::error_detail(opts.error()) << "\n"
+              << kws::app::usage;
     return 2;
   }
   switch (opts->command) {
-    case kws::app::mode::help:
-      std::cout << kws::app::usage;
-      return 0;
+    case kws::app::mode::help: std::cout << kws::app::usage; return 0;
     case kws::app::mode::version:
       std::cout << "k8s-watch-server " << KWS_VERSION << "\n";
       return 0;
-    case kws::app::mode::probe:
-      return kws::app::run_probe(argc, argv);
-    case kws::app::mode::backup:
-      return kws::app::run_backup(*opts);
-    case kws::app::mode::restore:
-      return kws::app::run_restore(*opts);
-    case kws::app::mode::serve:
-      break;
+    case kws::app::mode::probe: return kws::app::run_probe(argc, argv);
+    case kws::app::mode::backup: return kws::app::run_backup(*opts);
+    case kws::app::mode::restore: return kws::app::run_restore(*opts);
+    case kws::app::mode::serve: break;
   }
   if (opts->verbose)
     spdlog::set_level(spdlog::level::debug);

@@ -58,8 +58,8 @@ caf::expected<options> parse_options(int argc, char** argv) {
       if (auto err = value(text))
         return err;
       int port = 0;
-      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(),
-                                       port);
+      auto [ptr, ec]
+        = std::from_chars(text.data(), text.data() + text.size(), port);
       if (ec != std::errc{} || ptr != text.data() + text.size() || port < 1
           || port > 65535)
         return caf::make_error(ec::invalid_argument,

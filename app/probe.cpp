@@ -1,6 +1,6 @@
-#include "app/options.hpp"
-
 #include "kube/probe.hpp"
+
+#include "app/options.hpp"
 
 namespace kws::app {
 

@@ -19,7 +19,6 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
-
 #include <rapidjson/document.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
@@ -28,7 +27,6 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
-
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -125,7 +123,8 @@ struct latency {
     if (ms.empty())
       return 0;
     std::sort(ms.begin(), ms.end());
-    auto idx = static_cast<size_t>(p * static_cast<double>(ms.size() - 1) + 0.5);
+    auto idx
+      = static_cast<size_t>(p * static_cast<double>(ms.size() - 1) + 0.5);
     return ms[std::min(idx, ms.size() - 1)];
   }
   double mean() const {
@@ -145,7 +144,8 @@ struct gen_stats {
   uint64_t kind_bytes[num_kinds] = {};
 };
 
-// -- pipeline ------------------------------------------------------------------
+// -- pipeline
+// ------------------------------------------------------------------
 
 struct ingest_result {
   double wall_s = 0;
@@ -179,7 +179,8 @@ ingest_result run_pipeline(const options& opt,
   scfg.now = [&fake_now] { return fake_now.load(); };
   auto writer = sys.spawn<caf::detached>(storage_writer, scfg, store);
   caf::scoped_actor self{sys};
-  using handle_t = decltype(self->request(writer, caf::infinite, ingest_batch{}));
+  using handle_t
+    = decltype(self->request(writer, caf::infinite, ingest_batch{}));
   std::deque<handle_t> pending;
   auto await_one = [&] {
     pending.front().receive([](atom::ok) {},
@@ -216,10 +217,11 @@ ingest_result run_pipeline(const options& opt,
       });
     }
     size_t malformed = 0;
-    auto batch = records_from_events(types[ki], events, true, w.now_ns(),
-                                     malformed);
+    auto batch
+      = records_from_events(types[ki], events, true, w.now_ns(), malformed);
     res.malformed += malformed;
-    if (static_cast<kind>(ki) == kind::event && batch.events.size() == s.meta.size()) {
+    if (static_cast<kind>(ki) == kind::event
+        && batch.events.size() == s.meta.size()) {
       // Stands in for the correlator: link each Event to its Pod.
       for (size_t i = 0; i < batch.events.size(); ++i) {
         auto& ev = batch.events[i];
@@ -275,7 +277,6 @@ ingest_result run_pipeline(const options& opt,
 }
 
 // -- raw limit -------------------------------------------------------------
-
 
 struct raw_result {
   double wall_s = 0;
@@ -383,9 +384,10 @@ struct json_out {
 };
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr,
-               "usage: kws_bench --events N --seed S --out FILE.json [--dir DIR]"
-               " [--days D] [--queries Q] [--keep]\n");
+  std::fprintf(
+    stderr,
+    "usage: kws_bench --events N --seed S --out FILE.json [--dir DIR]"
+    " [--days D] [--queries Q] [--keep]\n");
   std::exit(2);
 }
 
@@ -420,9 +422,8 @@ int main(int argc, char** argv) {
   if (opt.events == 0 || opt.days < 2)
     usage();
   fs::path root = opt.dir.empty()
-                    ? fs::temp_directory_path()
-                        / ("kws-bench-" + std::to_string(::getpid()))
-                    : fs::path{opt.dir};
+    ? fs::temp_directory_path() / ("kws-bench-" + std::to_string(::getpid()))
+    : fs::path{opt.dir};
   fs::remove_all(root);
   fs::create_directories(root);
   auto store_dir = root / "store";
@@ -444,7 +445,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto store = std::make_shared<storage::rocks_store>(std::move(*opened));
-  std::fprintf(stderr, "pipeline ingest of %" PRIu64 " events...\n", opt.events);
+  std::fprintf(stderr, "pipeline ingest of %" PRIu64 " events...\n",
+               opt.events);
   gen_stats gs;
   auto ing = run_pipeline(opt, store, fake_now, gs);
   auto rss_ingest = peak_rss_kib();
@@ -457,14 +459,17 @@ int main(int argc, char** argv) {
   auto disk = measure(store_dir);
   double ev_s = static_cast<double>(ing.events) / ing.net_s;
   double mb_s = static_cast<double>(ing.bytes) / 1e6 / ing.net_s;
-  std::fprintf(stderr, "pipeline: %.0f events/s, %.1f MB/s (wall %.1fs, gen %.1fs)\n",
+  std::fprintf(stderr,
+               "pipeline: %.0f events/s, %.1f MB/s (wall %.1fs, gen %.1fs)\n",
                ev_s, mb_s, ing.wall_s, ing.gen_s);
   js.num("workload_bytes", static_cast<double>(ing.bytes));
   for (size_t k = 0; k < num_kinds; ++k) {
-    auto name = std::string{"avg_line_bytes_"} + bench::info(static_cast<kind>(k)).plural;
-    js.num(name.c_str(), gs.count[k] ? static_cast<double>(gs.kind_bytes[k])
-                                         / static_cast<double>(gs.count[k])
-                                     : 0);
+    auto name = std::string{"avg_line_bytes_"}
+      + bench::info(static_cast<kind>(k)).plural;
+    js.num(name.c_str(),
+           gs.count[k] ? static_cast<double>(gs.kind_bytes[k])
+               / static_cast<double>(gs.count[k])
+                       : 0);
   }
   js.num("generator_seconds", ing.gen_s);
   js.num("ingest_wall_seconds", ing.wall_s);
@@ -476,8 +481,8 @@ int main(int argc, char** argv) {
   js.num("malformed", static_cast<double>(ing.malformed));
   js.num("disk_bytes_total", static_cast<double>(disk.total));
   js.num("disk_bytes_sst", static_cast<double>(disk.sst));
-  js.num("disk_bytes_per_event", static_cast<double>(disk.total)
-                                   / static_cast<double>(ing.stored));
+  js.num("disk_bytes_per_event",
+         static_cast<double>(disk.total) / static_cast<double>(ing.stored));
   js.num("peak_rss_mb_after_ingest", static_cast<double>(rss_ingest) / 1024.0);
 
   // 2. Queries over the store just built.
@@ -517,8 +522,9 @@ int main(int argc, char** argv) {
       eq.limit = 1000;
       // A time window starting at a random point of the stored range.
       eq.start_ns = start_ns
-                    + static_cast<int64_t>(qrng() % static_cast<uint64_t>(
-                        static_cast<int64_t>(opt.days - 1) * day_ns));
+        + static_cast<int64_t>(qrng()
+                               % static_cast<uint64_t>(
+                                 static_cast<int64_t>(opt.days - 1) * day_ns));
       auto t0 = clk::now();
       auto p = store->query(eq);
       page.ms.push_back(seconds(clk::now() - t0) * 1e3);
@@ -537,11 +543,13 @@ int main(int argc, char** argv) {
     js.num("page_p50_ms", page.pct(0.5));
     js.num("page_p99_ms", page.pct(0.99));
     js.num("page_mean_records", page_records / opt.queries);
-    std::fprintf(stderr, "history p50 %.3f p99 %.3f ms; page p50 %.3f p99 %.3f ms\n",
+    std::fprintf(stderr,
+                 "history p50 %.3f p99 %.3f ms; page p50 %.3f p99 %.3f ms\n",
                  hist.pct(0.5), hist.pct(0.99), page.pct(0.5), page.pct(0.99));
   }
   js.num("peak_rss_mb", static_cast<double>(peak_rss_kib()) / 1024.0);
-  js.num("rss_mb_after_queries", static_cast<double>(current_rss_kib()) / 1024.0);
+  js.num("rss_mb_after_queries",
+         static_cast<double>(current_rss_kib()) / 1024.0);
 
   // 3. Retention: drop the first day.
   {
@@ -549,16 +557,21 @@ int main(int argc, char** argv) {
     auto before = measure(store_dir);
     auto seq_before = store->next_sequence();
     auto t0 = clk::now();
-    auto dropped = store->drop_expired(start_ns + 2 * day_ns + 1'000'000'000, 1);
+    auto dropped
+      = store->drop_expired(start_ns + 2 * day_ns + 1'000'000'000, 1);
     auto dt = seconds(clk::now() - t0);
     auto after = measure(store_dir);
     js.num("partitions", static_cast<double>(parts_before));
-    js.num("retention_partitions_dropped", dropped ? static_cast<double>(*dropped) : -1);
+    js.num("retention_partitions_dropped",
+           dropped ? static_cast<double>(*dropped) : -1);
     js.num("retention_drop_ms", dt * 1e3);
     js.num("retention_bytes_freed",
-           static_cast<double>(before.total) - static_cast<double>(after.total));
-    js.num("retention_events_per_day", static_cast<double>(seq_before) / opt.days);
-    std::fprintf(stderr, "retention: dropped %zu of %zu partitions in %.1f ms\n",
+           static_cast<double>(before.total)
+             - static_cast<double>(after.total));
+    js.num("retention_events_per_day",
+           static_cast<double>(seq_before) / opt.days);
+    std::fprintf(stderr,
+                 "retention: dropped %zu of %zu partitions in %.1f ms\n",
                  dropped ? *dropped : 0, parts_before, dt * 1e3);
   }
   store.reset();
@@ -570,8 +583,8 @@ int main(int argc, char** argv) {
   js.num("raw_seconds", raw.net_s);
   js.num("raw_events_per_s", raw_ev_s);
   js.num("raw_mb_per_s", static_cast<double>(raw.bytes) / 1e6 / raw.net_s);
-  js.num("raw_disk_bytes_per_event", static_cast<double>(raw.disk.total)
-                                       / static_cast<double>(opt.events));
+  js.num("raw_disk_bytes_per_event",
+         static_cast<double>(raw.disk.total) / static_cast<double>(opt.events));
   js.num("ingest_fraction_of_raw", ev_s / raw_ev_s);
   js.num("peak_rss_mb_with_raw", static_cast<double>(peak_rss_kib()) / 1024.0);
   std::fprintf(stderr, "raw: %.0f events/s (pipeline is %.0f%%)\n", raw_ev_s,

@@ -50,12 +50,11 @@ public:
   generated_event next(std::string& out);
 
   /// The timestamp of the last event (nanoseconds since the epoch).
-  int64_t now_ns() const {
-    return now_ns_;
-  }
+  int64_t now_ns() const { return now_ns_; }
 
   /// A live or once-live object of kind `k`, chosen at random: (ns, name).
-  std::pair<std::string, std::string> pick_object(kind k, std::mt19937_64& rng) const;
+  std::pair<std::string, std::string> pick_object(kind k,
+                                                  std::mt19937_64& rng) const;
 
   /// Namespaces used.
   static constexpr unsigned num_namespaces = 20;

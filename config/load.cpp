@@ -30,9 +30,9 @@ caf::expected<int64_t> parse_int(const std::string& key,
   if (text.empty() || err != std::errc{} || ptr != last)
     return config_error(key, "expected an integer, got '" + text + "'");
   if (value < lo || value > hi)
-    return config_error(key, "must be between " + std::to_string(lo)
-                               + " and " + std::to_string(hi) + ", got "
-                               + text);
+    return config_error(key,
+                        "must be between " + std::to_string(lo) + " and "
+                          + std::to_string(hi) + ", got " + text);
   return value;
 }
 
@@ -51,8 +51,7 @@ caf::expected<bool> bool_value(const std::string& key, const YAML::Node& n) {
 }
 
 caf::expected<std::string> string_value(const std::string& key,
-                                        const YAML::Node& n,
-                                        bool allow_empty) {
+                                        const YAML::Node& n, bool allow_empty) {
   if (n.IsNull() && allow_empty)
     return std::string{};
   if (!n.IsScalar())
@@ -65,18 +64,19 @@ caf::expected<std::string> string_value(const std::string& key,
 caf::expected<resource_type> parse_resource(const std::string& prefix,
                                             const YAML::Node& n) {
   if (!n.IsMap())
-    return config_error(prefix, "expected a mapping with group, version, "
-                                "kind, plural and namespaced");
-  static const std::set<std::string> known{"group", "version", "kind",
-                                           "plural", "namespaced"};
+    return config_error(prefix,
+                        "expected a mapping with group, version, "
+                        "kind, plural and namespaced");
+  static const std::set<std::string> known{"group", "version", "kind", "plural",
+                                           "namespaced"};
   for (const auto& kv : n) {
     auto key = kv.first.as<std::string>();
     if (!known.contains(key))
       return config_error(prefix + "." + key, "unknown key");
   }
   resource_type result;
-  auto field = [&](const char* name, bool allow_empty,
-                   std::string& out) -> caf::error {
+  auto field
+    = [&](const char* name, bool allow_empty, std::string& out) -> caf::error {
     auto node = n[name];
     if (!node) {
       if (allow_empty)
@@ -178,8 +178,8 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
         if (!rt)
           return rt.error();
         if (!seen.insert(rt->group_resource()).second)
-          return config_error(prefix, "duplicate resource "
-                                        + rt->group_resource());
+          return config_error(prefix,
+                              "duplicate resource " + rt->group_resource());
         resources.push_back(std::move(*rt));
       }
       if (!resources.empty())
@@ -227,17 +227,17 @@ caf::expected<settings> parse_yaml(const std::string& text) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return caf::make_error(ec::config_error,
-                           "invalid YAML at line " + std::to_string(e.mark.line + 1)
-                             + ", column " + std::to_string(e.mark.column + 1)
-                             + ": " + e.msg);
+    return caf::make_error(
+      ec::config_error,
+      "invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column "
+        + std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
   try {
     if (auto err = apply_yaml(result, root))
       return err;
   } catch (const YAML::Exception& e) {
-    return caf::make_error(ec::config_error, std::string{"invalid YAML: "}
-                                               + e.what());
+    return caf::make_error(ec::config_error,
+                           std::string{"invalid YAML: "} + e.what());
   }
   return result;
 }
@@ -258,8 +258,7 @@ caf::expected<settings> load(const std::string& path, const env_lookup& env) {
     // An explicitly named file that is missing is a mistake worth stopping
     // for; the default location may legitimately be empty.
     if (named)
-      return caf::make_error(ec::config_error,
-                             "--config: cannot read " + file);
+      return caf::make_error(ec::config_error, "--config: cannot read " + file);
     result.source = "defaults (no file at " + file + ")";
   } else {
     std::stringstream buf;

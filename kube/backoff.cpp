@@ -5,8 +5,7 @@
 namespace kws::kube {
 
 backoff::backoff(backoff_policy policy)
-  : policy_(policy), base_(policy.initial) {
-}
+    : policy_(policy), base_(policy.initial) {}
 
 std::chrono::milliseconds backoff::next(clock::time_point now, double unit) {
   // DelayWithReset: a long quiet stretch since the last backoff began means

@@ -26,7 +26,7 @@ struct backoff_policy {
 /// Exponential backoff with jitter and reset, as in apimachinery's
 /// `wait.Backoff` driven by `DelayWithReset`.
 class backoff {
- public:
+public:
   using clock = std::chrono::steady_clock;
 
   explicit backoff(backoff_policy policy = {});
@@ -41,15 +41,11 @@ class backoff {
 
   /// The base delay the next call will use (before jitter), for tests and
   /// status output.
-  std::chrono::milliseconds current_base() const {
-    return base_;
-  }
+  std::chrono::milliseconds current_base() const { return base_; }
 
-  const backoff_policy& policy() const {
-    return policy_;
-  }
+  const backoff_policy& policy() const { return policy_; }
 
- private:
+private:
   backoff_policy policy_;
   std::chrono::milliseconds base_;
   clock::time_point last_start_{};

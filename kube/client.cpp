@@ -28,14 +28,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
 #include <fmt/format.h>
-
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <array>
 #include <atomic>
@@ -80,9 +77,9 @@ struct server_url {
 caf::expected<server_url> parse_server(const std::string& server,
                                        const std::string& source) {
   auto fail = [&](std::string_view why) {
-    return caf::make_error(ec::config_error,
-                           fmt::format("server '{}' of {}: {}", server, source,
-                                       why));
+    return caf::make_error(
+      ec::config_error,
+      fmt::format("server '{}' of {}: {}", server, source, why));
   };
   std::string_view rest{server};
   if (rest.starts_with("http://"))
@@ -287,9 +284,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     exec_waiters.clear();
   }
 
-  bool on_io_thread() const {
-    return std::this_thread::get_id() == thread_id;
-  }
+  bool on_io_thread() const { return std::this_thread::get_id() == thread_id; }
 
   template <class F>
   void dispatch(F&& f) {
@@ -329,8 +324,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     }
     if (!cfg.token_file.empty()) {
       auto now = clock_type::now();
-      auto stale = file_token.empty() || now - file_token_read >= token_file_period
-                   || (force && used == file_token);
+      auto stale = file_token.empty()
+        || now - file_token_read >= token_file_period
+        || (force && used == file_token);
       if (stale) {
         // Re-open by path each time: the kubelet swaps the file by symlink.
         auto token = read_token_file(cfg.token_file);
@@ -349,10 +345,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     }
     if (cfg.exec) {
       auto fresh = exec_cred
-                   && (!exec_cred->expiry
-                       || std::chrono::system_clock::now() + exec_expiry_leeway
-                            < *exec_cred->expiry)
-                   && !(force && used == exec_cred->token);
+        && (!exec_cred->expiry
+            || std::chrono::system_clock::now() + exec_expiry_leeway
+              < *exec_cred->expiry)
+        && !(force && used == exec_cred->token);
       if (fresh) {
         done(exec_cred->token);
         return;
@@ -417,12 +413,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     }
   }
 
-  http::request<http::string_body> make_request(const std::string& method,
-                                                const std::string& target,
-                                                const std::string& accept,
-                                                const std::string& token,
-                                                std::string body,
-                                                const std::string& ctype) {
+  http::request<http::string_body>
+  make_request(const std::string& method, const std::string& target,
+               const std::string& accept, const std::string& token,
+               std::string body, const std::string& ctype) {
     http::request<http::string_body> req;
     req.method_string(method);
     req.target(url.base_path + target);
@@ -435,9 +429,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     if (!body.empty() || method == "POST" || method == "PUT"
         || method == "PATCH") {
       req.set(http::field::content_type,
-              !ctype.empty()          ? ctype
-              : method == "PATCH" ? "application/merge-patch+json"
-                                  : "application/json");
+              !ctype.empty()        ? ctype
+                : method == "PATCH" ? "application/merge-patch+json"
+                                    : "application/json");
       req.body() = std::move(body);
     }
     req.keep_alive(true);
@@ -445,8 +439,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     return req;
   }
 
-  void connect(std::function<void(caf::expected<std::shared_ptr<connection>>)>
-                 done);
+  void
+  connect(std::function<void(caf::expected<std::shared_ptr<connection>>)> done);
 };
 
 // -- connection ---------------------------------------------------------------
@@ -454,8 +448,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 /// One TCP+TLS connection to the apiserver.
 struct connection : closable, std::enable_shared_from_this<connection> {
   connection(client::impl& owner, std::shared_ptr<ssl::context> ctx)
-    : owner(&owner), ctx(std::move(ctx)), stream(owner.ioc, *this->ctx) {
-  }
+      : owner(&owner), ctx(std::move(ctx)), stream(owner.ioc, *this->ctx) {}
 
   ~connection() override {
     if (id != 0)
@@ -506,47 +499,49 @@ void client::impl::connect(
       }
       auto& lowest = beast::get_lowest_layer(conn->stream);
       lowest.expires_after(self->opts.connect_timeout);
-      lowest.async_connect(results, [self, conn, done, fail](
-                                      boost::system::error_code ec,
-                                      const tcp::endpoint&) {
-        if (ec || conn->closed) {
-          fail(fmt::format("cannot connect to {} ({}): {}", self->authority,
-                           self->cfg.source,
-                           ec ? ec.message() : "client stopped"));
-          return;
-        }
-        set_keepalive(beast::get_lowest_layer(conn->stream).socket());
-        auto* ssl = conn->stream.native_handle();
-        if (!self->verify_is_ip)
-          SSL_set_tlsext_host_name(ssl, self->verify_name.c_str());
-        if (!self->cfg.insecure_skip_tls_verify) {
-          auto* param = SSL_get0_param(ssl);
-          if (self->verify_is_ip) {
-            X509_VERIFY_PARAM_set1_ip_asc(param, self->verify_name.c_str());
-          } else {
-            X509_VERIFY_PARAM_set_hostflags(
-              param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            X509_VERIFY_PARAM_set1_host(param, self->verify_name.c_str(), 0);
+      lowest.async_connect(
+        results,
+        [self, conn, done, fail](boost::system::error_code ec,
+                                 const tcp::endpoint&) {
+          if (ec || conn->closed) {
+            fail(fmt::format("cannot connect to {} ({}): {}", self->authority,
+                             self->cfg.source,
+                             ec ? ec.message() : "client stopped"));
+            return;
           }
-        }
-        conn->stream.async_handshake(
-          ssl::stream_base::client,
-          [self, conn, done, fail](boost::system::error_code ec) {
-            if (ec || conn->closed) {
-              std::string detail = ec ? ec.message() : "client stopped";
-              auto verify = SSL_get_verify_result(conn->stream.native_handle());
-              if (ec && verify != X509_V_OK)
-                detail = fmt::format("certificate verification failed for "
-                                     "'{}': {}",
-                                     self->verify_name,
-                                     X509_verify_cert_error_string(verify));
-              fail(fmt::format("TLS handshake with {} ({}) failed: {}",
-                               self->authority, self->cfg.source, detail));
-              return;
+          set_keepalive(beast::get_lowest_layer(conn->stream).socket());
+          auto* ssl = conn->stream.native_handle();
+          if (!self->verify_is_ip)
+            SSL_set_tlsext_host_name(ssl, self->verify_name.c_str());
+          if (!self->cfg.insecure_skip_tls_verify) {
+            auto* param = SSL_get0_param(ssl);
+            if (self->verify_is_ip) {
+              X509_VERIFY_PARAM_set1_ip_asc(param, self->verify_name.c_str());
+            } else {
+              X509_VERIFY_PARAM_set_hostflags(
+                param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+              X509_VERIFY_PARAM_set1_host(param, self->verify_name.c_str(), 0);
             }
-            done(conn);
-          });
-      });
+          }
+          conn->stream.async_handshake(
+            ssl::stream_base::client,
+            [self, conn, done, fail](boost::system::error_code ec) {
+              if (ec || conn->closed) {
+                std::string detail = ec ? ec.message() : "client stopped";
+                auto verify
+                  = SSL_get_verify_result(conn->stream.native_handle());
+                if (ec && verify != X509_V_OK)
+                  detail = fmt::format("certificate verification failed for "
+                                       "'{}': {}",
+                                       self->verify_name,
+                                       X509_verify_cert_error_string(verify));
+                fail(fmt::format("TLS handshake with {} ({}) failed: {}",
+                                 self->authority, self->cfg.source, detail));
+                return;
+              }
+              done(conn);
+            });
+        });
     });
 }
 
@@ -711,16 +706,14 @@ struct request_op : std::enable_shared_from_this<request_op> {
 /// A streaming response body on its own connection.
 class body_stream_impl : public body_stream,
                          public std::enable_shared_from_this<body_stream_impl> {
- public:
+public:
   using parser_type = http::response_parser<http::buffer_body>;
 
   body_stream_impl(std::shared_ptr<client::impl> self,
                    std::shared_ptr<connection> conn,
                    std::unique_ptr<parser_type> parser, stream_options opts)
-    : self_(std::move(self)),
-      conn_(std::move(conn)),
-      parser_(std::move(parser)),
-      opts_(std::move(opts)) {
+      : self_(std::move(self)), conn_(std::move(conn)),
+        parser_(std::move(parser)), opts_(std::move(opts)) {
     if (opts_.max_age.count() > 0)
       deadline_ = clock_type::now() + opts_.max_age;
   }
@@ -730,11 +723,11 @@ class body_stream_impl : public body_stream,
       conn_->close_now();
   }
 
-  void read(std::function<void(caf::expected<std::string_view>)> done) override {
+  void
+  read(std::function<void(caf::expected<std::string_view>)> done) override {
     auto s = shared_from_this();
-    self_->dispatch([s, done = std::move(done)]() mutable {
-      s->do_read(std::move(done));
-    });
+    self_->dispatch(
+      [s, done = std::move(done)]() mutable { s->do_read(std::move(done)); });
   }
 
   void close() override {
@@ -743,9 +736,8 @@ class body_stream_impl : public body_stream,
   }
 
   /// Reads the remaining body into a string (for error bodies).
-  static void
-  drain(std::shared_ptr<body_stream_impl> s, std::string acc,
-        std::function<void(std::string)> done) {
+  static void drain(std::shared_ptr<body_stream_impl> s, std::string acc,
+                    std::function<void(std::string)> done) {
     if (acc.size() >= max_error_body) {
       done(std::move(acc));
       return;
@@ -797,16 +789,16 @@ class body_stream_impl : public body_stream,
             return;
           std::string why = ec.message();
           if (ec == beast::error::timeout)
-            why = age_limited ? "the stream reached its maximum age"
-                              : fmt::format("no data for {}s",
-                                            std::chrono::duration_cast<
-                                              std::chrono::seconds>(
-                                              s->opts_.idle_timeout)
-                                              .count());
-          done(caf::make_error(ec::transport_error,
-                               fmt::format("stream {} {}: {}",
-                                           s->self_->authority,
-                                           s->opts_.target, why)));
+            why = age_limited
+              ? "the stream reached its maximum age"
+              : fmt::format("no data for {}s",
+                            std::chrono::duration_cast<std::chrono::seconds>(
+                              s->opts_.idle_timeout)
+                              .count());
+          done(
+            caf::make_error(ec::transport_error,
+                            fmt::format("stream {} {}: {}", s->self_->authority,
+                                        s->opts_.target, why)));
           return;
         }
         if (n == 0 && !s->parser_->is_done()) {
@@ -819,7 +811,7 @@ class body_stream_impl : public body_stream,
       });
   }
 
- private:
+private:
   std::shared_ptr<client::impl> self_;
   std::shared_ptr<connection> conn_;
   std::unique_ptr<parser_type> parser_;
@@ -921,12 +913,10 @@ struct stream_op : std::enable_shared_from_this<stream_op> {
 
   void fail(boost::system::error_code ec, std::string_view what) {
     conn->close_now();
-    finish(caf::make_error(ec::transport_error,
-                           fmt::format("GET {} {}: {}: {}", self->authority,
-                                       opts.target, what,
-                                       ec == beast::error::timeout
-                                         ? "timed out"
-                                         : ec.message())));
+    finish(caf::make_error(
+      ec::transport_error,
+      fmt::format("GET {} {}: {}: {}", self->authority, opts.target, what,
+                  ec == beast::error::timeout ? "timed out" : ec.message())));
   }
 
   void finish(caf::expected<stream_result> result) {
@@ -944,8 +934,8 @@ struct stream_op : std::enable_shared_from_this<stream_op> {
 struct timer_call : scheduled_call,
                     closable,
                     std::enable_shared_from_this<timer_call> {
-  timer_call(std::shared_ptr<client::impl> self) : self(self), timer(self->ioc) {
-  }
+  timer_call(std::shared_ptr<client::impl> self)
+      : self(self), timer(self->ioc) {}
 
   ~timer_call() override {
     if (id != 0)
@@ -979,23 +969,14 @@ caf::error status_error(const response& resp, std::string_view method,
   auto code = ec::unexpected_status;
   switch (resp.status) {
     case 401:
-    case 403:
-      code = ec::unauthorized;
-      break;
-    case 404:
-      code = ec::not_found;
-      break;
-    case 410:
-      code = ec::gone;
-      break;
-    case 429:
-      code = ec::too_many_requests;
-      break;
-    default:
-      break;
+    case 403: code = ec::unauthorized; break;
+    case 404: code = ec::not_found; break;
+    case 410: code = ec::gone; break;
+    case 429: code = ec::too_many_requests; break;
+    default: break;
   }
-  auto text = fmt::format("{} {}{}: HTTP {}", method, server, target,
-                          resp.status);
+  auto text
+    = fmt::format("{} {}{}: HTTP {}", method, server, target, resp.status);
   if (!status.reason.empty())
     text += fmt::format(" {}", status.reason);
   if (!status.message.empty())
@@ -1023,10 +1004,10 @@ caf::expected<std::shared_ptr<client>> client::make(cluster_config cfg,
   auto im = std::make_shared<impl>();
   im->url = std::move(*url);
   im->authority = im->url.host.find(':') != std::string::npos
-                    ? fmt::format("[{}]:{}", im->url.host, im->url.port)
-                    : fmt::format("{}:{}", im->url.host, im->url.port);
-  im->verify_name = cfg.tls_server_name.empty() ? im->url.host
-                                                : cfg.tls_server_name;
+    ? fmt::format("[{}]:{}", im->url.host, im->url.port)
+    : fmt::format("{}:{}", im->url.host, im->url.port);
+  im->verify_name
+    = cfg.tls_server_name.empty() ? im->url.host : cfg.tls_server_name;
   im->verify_is_ip = is_ip_address(im->verify_name);
   im->ssl_ctx = std::move(*ctx);
   im->ssl_cert_pem = cfg.client_cert_pem;
@@ -1108,8 +1089,7 @@ void client::send(request_options req,
 }
 
 void client::open_stream(
-  stream_options opts,
-  std::function<void(caf::expected<stream_result>)> done) {
+  stream_options opts, std::function<void(caf::expected<stream_result>)> done) {
   if (impl_->stopped) {
     done(caf::make_error(ec::unavailable, "kube client stopped"));
     return;
@@ -1121,8 +1101,8 @@ void client::open_stream(
   asio::post(impl_->ioc, [op] { op->authenticate(false); });
 }
 
-std::shared_ptr<scheduled_call> client::schedule(std::chrono::milliseconds delay,
-                                                 std::function<void()> f) {
+std::shared_ptr<scheduled_call>
+client::schedule(std::chrono::milliseconds delay, std::function<void()> f) {
   auto t = std::make_shared<timer_call>(impl_);
   if (impl_->stopped)
     return t;

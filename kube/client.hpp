@@ -71,7 +71,7 @@ caf::error status_error(const response& resp, std::string_view method,
 /// connection. Reading is pull-based: nothing is read from the socket
 /// between pieces, which is the back-pressure path to the apiserver.
 class body_stream {
- public:
+public:
   virtual ~body_stream();
 
   /// Reads the next bytes of the (de-chunked) body. `done` receives the
@@ -108,7 +108,7 @@ struct stream_result {
 
 /// A cancellable scheduled call, see `client::schedule`.
 class scheduled_call {
- public:
+public:
   virtual ~scheduled_call();
   /// Cancels the call if it has not run yet. Callable from any thread.
   virtual void cancel() = 0;
@@ -121,11 +121,11 @@ class scheduled_call {
 /// plugin (cached until its expiry, re-run after a 401). A 401 on a short
 /// request is retried once with refreshed credentials.
 class client : public std::enable_shared_from_this<client> {
- public:
+public:
   /// Builds the TLS context (CA, client certificate) and starts the io
   /// thread. Fails on unusable PEM data or an unsupported server URL.
-  static caf::expected<std::shared_ptr<client>>
-  make(cluster_config cfg, client_options opts = {});
+  static caf::expected<std::shared_ptr<client>> make(cluster_config cfg,
+                                                     client_options opts = {});
 
   ~client();
 
@@ -139,8 +139,7 @@ class client : public std::enable_shared_from_this<client> {
 
   /// Async request with a JSON body ("" for none), e.g. POST, PUT, PATCH
   /// (merge patch) or DELETE. Non-2xx statuses become errors.
-  void request(std::string method, std::string path_and_query,
-               std::string body,
+  void request(std::string method, std::string path_and_query, std::string body,
                std::function<void(caf::expected<std::string> body)> done);
 
   /// Async request that delivers any HTTP status as a `response`; errors
@@ -176,7 +175,7 @@ class client : public std::enable_shared_from_this<client> {
 
   struct impl;
 
- private:
+private:
   client() = default;
   std::shared_ptr<impl> impl_;
 };

@@ -1,24 +1,22 @@
 #include "kube/credentials.hpp"
 
 #include "messages/json_fields.hpp"
-
 #include "messages/time_format.hpp"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include <fmt/format.h>
-
-#include <cerrno>
-#include <fcntl.h>
-#include <cstring>
-#include <ctime>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
 
 extern char** environ;
 
@@ -66,7 +64,8 @@ parse_exec_credential(std::string_view text, std::string_view api_version) {
                            "exec plugin output has no 'status'");
   exec_credential result;
   result.token = string_member(status->value, "token");
-  result.client_cert_pem = string_member(status->value, "clientCertificateData");
+  result.client_cert_pem
+    = string_member(status->value, "clientCertificateData");
   result.client_key_pem = string_member(status->value, "clientKeyData");
   if (result.client_cert_pem.empty() != result.client_key_pem.empty())
     return caf::make_error(ec::parse_error,
@@ -142,8 +141,9 @@ caf::expected<exec_credential> run_exec_plugin(const exec_config& exec,
                                                const cluster_config& cfg,
                                                std::chrono::seconds timeout) {
   if (exec.interactive_mode == "Always")
-    return exec_error(exec, "interactiveMode Always needs a terminal, which "
-                            "this service does not have");
+    return exec_error(exec,
+                      "interactiveMode Always needs a terminal, which "
+                      "this service does not have");
   // Environment: ours, then the configured variables (overriding), then
   // KUBERNETES_EXEC_INFO.
   std::vector<std::string> env_strings;
@@ -229,14 +229,14 @@ caf::expected<exec_credential> run_exec_plugin(const exec_config& exec,
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out)
-    return exec_error(exec, fmt::format("no answer within {}s",
-                                        timeout.count()));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return exec_error(exec,
-                      WIFEXITED(status)
-                        ? fmt::format("exited with code {}",
-                                      WEXITSTATUS(status))
-                        : fmt::format("killed by signal {}", WTERMSIG(status)));
+                      fmt::format("no answer within {}s", timeout.count()));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return exec_error(
+      exec,
+      WIFEXITED(status)
+        ? fmt::format("exited with code {}", WEXITSTATUS(status))
+        : fmt::format("killed by signal {}", WTERMSIG(status)));
   auto result = parse_exec_credential(output, exec.api_version);
   if (!result)
     return exec_error(exec, render(result.error()));

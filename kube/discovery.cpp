@@ -1,14 +1,12 @@
 #include "kube/discovery.hpp"
 
-#include "messages/json_fields.hpp"
-
 #include "kube/client.hpp"
+#include "messages/json_fields.hpp"
 #include "messages/logging.hpp"
 
+#include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
@@ -39,11 +37,11 @@ caf::expected<rapidjson::Document> parse_json(std::string_view body,
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   if (doc.HasParseError())
-    return caf::make_error(ec::parse_error,
-                           fmt::format("cannot parse {}: {} at offset {}", what,
-                                       rapidjson::GetParseError_En(
-                                         doc.GetParseError()),
-                                       doc.GetErrorOffset()));
+    return caf::make_error(
+      ec::parse_error,
+      fmt::format("cannot parse {}: {} at offset {}", what,
+                  rapidjson::GetParseError_En(doc.GetParseError()),
+                  doc.GetErrorOffset()));
   if (!doc.IsObject())
     return caf::make_error(ec::parse_error,
                            fmt::format("{} is not a JSON object", what));
@@ -60,7 +58,8 @@ std::pair<std::string, std::string> split_group_version(std::string_view gv) {
 } // namespace
 
 bool is_aggregated_discovery(std::string_view content_type) {
-  return content_type.find("as=APIGroupDiscoveryList") != std::string_view::npos;
+  return content_type.find("as=APIGroupDiscoveryList")
+    != std::string_view::npos;
 }
 
 caf::expected<std::vector<api_resource_info>>
@@ -258,8 +257,8 @@ struct legacy_walk : std::enable_shared_from_this<legacy_walk> {
           // A down aggregated API (503) must not fail all of discovery.
           KWS_WARN("discovery skips {}: {}", self->paths[i].first,
                    body.error());
-        } else if (auto infos = parse_api_resource_list(*body,
-                                                        self->paths[i].second)) {
+        } else if (auto infos
+                   = parse_api_resource_list(*body, self->paths[i].second)) {
           self->results[i] = std::move(*infos);
         } else {
           KWS_WARN("discovery skips {}: {}", self->paths[i].first,
@@ -353,32 +352,33 @@ void discover_groups(std::shared_ptr<client> c, infos_callback done) {
 } // namespace
 
 void discover_api_resources(std::shared_ptr<client> c, infos_callback done) {
-  discover_core(c, [c, done](caf::expected<std::vector<api_resource_info>>
-                               core) {
-    if (!core) {
-      done(core.error());
-      return;
-    }
-    discover_groups(c, [core = std::move(*core), done](
-                         caf::expected<std::vector<api_resource_info>>
-                           groups) mutable {
-      if (!groups) {
-        done(groups.error());
+  discover_core(
+    c, [c, done](caf::expected<std::vector<api_resource_info>> core) {
+      if (!core) {
+        done(core.error());
         return;
       }
-      std::move(groups->begin(), groups->end(), std::back_inserter(core));
-      done(std::move(core));
+      discover_groups(
+        c,
+        [core = std::move(*core),
+         done](caf::expected<std::vector<api_resource_info>> groups) mutable {
+          if (!groups) {
+            done(groups.error());
+            return;
+          }
+          std::move(groups->begin(), groups->end(), std::back_inserter(core));
+          done(std::move(core));
+        });
     });
-  });
 }
 
-void discover(std::shared_ptr<client> c,
-              std::function<void(caf::expected<std::vector<resource_type>>)>
-                done) {
+void discover(
+  std::shared_ptr<client> c,
+  std::function<void(caf::expected<std::vector<resource_type>>)> done) {
   discover_api_resources(
     std::move(c),
-    [done = std::move(done)](
-      caf::expected<std::vector<api_resource_info>> infos) {
+    [done
+     = std::move(done)](caf::expected<std::vector<api_resource_info>> infos) {
       if (!infos) {
         done(infos.error());
         return;

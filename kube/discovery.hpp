@@ -40,7 +40,8 @@ caf::expected<std::vector<api_resource_info>>
 parse_aggregated_discovery(std::string_view body);
 
 /// Parses an `APIVersions` document (legacy `/api`): the core versions.
-caf::expected<std::vector<std::string>> parse_api_versions(std::string_view body);
+caf::expected<std::vector<std::string>>
+parse_api_versions(std::string_view body);
 
 /// One API group of a legacy `APIGroupList`.
 struct api_group {
@@ -78,8 +79,8 @@ void discover_api_resources(
   std::function<void(caf::expected<std::vector<api_resource_info>>)> done);
 
 /// `discover_api_resources` reduced by `select_watchable`.
-void discover(std::shared_ptr<client> c,
-              std::function<void(caf::expected<std::vector<resource_type>>)>
-                done);
+void discover(
+  std::shared_ptr<client> c,
+  std::function<void(caf::expected<std::vector<resource_type>>)> done);
 
 } // namespace kws::kube

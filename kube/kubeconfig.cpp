@@ -2,9 +2,8 @@
 
 #include "messages/logging.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cctype>
 #include <cerrno>
@@ -77,8 +76,9 @@ caf::expected<bool> get_bool(const YAML::Node& node, const std::string& key,
     return false;
   if (*str == "true")
     return true;
-  return config_error(file, fmt::format("{}.{} must be true or false, got '{}'",
-                                        where, key, *str));
+  return config_error(
+    file,
+    fmt::format("{}.{} must be true or false, got '{}'", where, key, *str));
 }
 
 /// Merges the named list `section` of one file: first definition wins.
@@ -102,11 +102,12 @@ caf::error merge_section(const YAML::Node& root, const std::string& section,
       return config_error(file, fmt::format("{} has no 'name'", where));
     auto body = item[body_key];
     if (body && !body.IsNull() && !body.IsMap())
-      return config_error(file, fmt::format("{}.{} must be a mapping", where,
-                                            body_key));
+      return config_error(
+        file, fmt::format("{}.{} must be a mapping", where, body_key));
     // client-go: a later file never changes an entry, not even fields the
     // first entry lacks.
-    out.emplace(*name, entry{file, body ? body : YAML::Node{YAML::NodeType::Map}});
+    out.emplace(*name,
+                entry{file, body ? body : YAML::Node{YAML::NodeType::Map}});
   }
   return {};
 }
@@ -117,9 +118,9 @@ caf::error merge_document(const std::string& file, const std::string& text,
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return config_error(file, fmt::format("invalid YAML at line {}, column {}: {}",
-                                          e.mark.line + 1, e.mark.column + 1,
-                                          e.msg));
+    return config_error(file,
+                        fmt::format("invalid YAML at line {}, column {}: {}",
+                                    e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   out.files.push_back(file);
   if (!root || root.IsNull())
@@ -127,13 +128,13 @@ caf::error merge_document(const std::string& file, const std::string& text,
   if (!root.IsMap())
     return config_error(file, "the document is not a mapping");
   try {
-    if (auto err = merge_section(root, "clusters", "cluster", file,
-                                 out.clusters))
+    if (auto err
+        = merge_section(root, "clusters", "cluster", file, out.clusters))
       return err;
     if (auto err = merge_section(root, "users", "user", file, out.users))
       return err;
-    if (auto err = merge_section(root, "contexts", "context", file,
-                                 out.contexts))
+    if (auto err
+        = merge_section(root, "contexts", "context", file, out.contexts))
       return err;
     if (out.current_context.empty()) {
       auto cur = get_string(root, "current-context", file, "");
@@ -157,8 +158,8 @@ caf::expected<std::string> data_or_file(const entry& e, const std::string& key,
   if (!data->empty()) {
     auto decoded = base64_decode(*data);
     if (!decoded)
-      return config_error(e.file, fmt::format("{}.{}-data is not valid base64",
-                                              where, key));
+      return config_error(
+        e.file, fmt::format("{}.{}-data is not valid base64", where, key));
     return decoded;
   }
   auto path = get_string(e.node, key, e.file, where);
@@ -202,15 +203,14 @@ caf::error load_exec(const entry& user, const std::string& where,
     return config_error(user.file, exec_where + " has no 'command'");
   // client-go: a command with a path separator is relative to the file.
   result.command = command->find('/') != std::string::npos
-                     ? resolve_path(user.file, *command)
-                     : *command;
+    ? resolve_path(user.file, *command)
+    : *command;
   if (auto args = node["args"]; args && !args.IsNull()) {
     if (!args.IsSequence())
       return config_error(user.file, exec_where + ".args must be a list");
     for (const auto& arg : args) {
       if (!arg.IsScalar())
-        return config_error(user.file,
-                            exec_where + ".args must hold strings");
+        return config_error(user.file, exec_where + ".args must hold strings");
       result.args.push_back(arg.Scalar());
     }
   }
@@ -235,8 +235,9 @@ caf::error load_exec(const entry& user, const std::string& where,
     return mode.error();
   if (mode->empty() && result.api_version.ends_with("/v1"))
     return config_error(user.file,
-                        exec_where + ".interactiveMode is required for "
-                                     "client.authentication.k8s.io/v1");
+                        exec_where
+                          + ".interactiveMode is required for "
+                            "client.authentication.k8s.io/v1");
   if (!mode->empty() && *mode != "Never" && *mode != "IfAvailable"
       && *mode != "Always")
     return config_error(user.file,
@@ -263,13 +264,13 @@ caf::expected<cluster_config> resolve(const merged_config& merged,
                                        files));
   auto ctx = merged.contexts.find(name);
   if (ctx == merged.contexts.end())
-    return caf::make_error(ec::config_error,
-                           fmt::format("kubeconfig {}: context '{}' not found",
-                                       files, name));
+    return caf::make_error(
+      ec::config_error,
+      fmt::format("kubeconfig {}: context '{}' not found", files, name));
   auto ctx_where = fmt::format("contexts[{}].context", name);
   const auto& ctx_file = ctx->second.file;
-  auto cluster_name = get_string(ctx->second.node, "cluster", ctx_file,
-                                 ctx_where);
+  auto cluster_name
+    = get_string(ctx->second.node, "cluster", ctx_file, ctx_where);
   if (!cluster_name)
     return cluster_name.error();
   auto user_name = get_string(ctx->second.node, "user", ctx_file, ctx_where);
@@ -307,9 +308,10 @@ caf::expected<cluster_config> resolve(const merged_config& merged,
   cfg.insecure_skip_tls_verify = *insecure;
   if (cfg.insecure_skip_tls_verify && !cfg.ca_pem.empty())
     return config_error(c.file,
-                        c_where + ": insecure-skip-tls-verify and a "
-                                  "certificate-authority are mutually "
-                                  "exclusive");
+                        c_where
+                          + ": insecure-skip-tls-verify and a "
+                            "certificate-authority are mutually "
+                            "exclusive");
   auto sni = get_string(c.node, "tls-server-name", c.file, c_where);
   if (!sni)
     return sni.error();
@@ -336,8 +338,9 @@ caf::expected<cluster_config> resolve(const merged_config& merged,
     return key.error();
   if (cert->empty() != key->empty())
     return config_error(u.file,
-                        u_where + ": client-certificate and client-key must be "
-                                  "given together");
+                        u_where
+                          + ": client-certificate and client-key must be "
+                            "given together");
   cfg.client_cert_pem = std::move(*cert);
   cfg.client_key_pem = std::move(*key);
   auto token = get_string(u.node, "token", u.file, u_where);
@@ -358,11 +361,15 @@ caf::expected<cluster_config> resolve(const merged_config& merged,
   if (!username)
     return username.error();
   if (!username->empty())
-    return config_error(u.file, u_where + ": username/password (basic auth) "
-                                          "is not supported");
+    return config_error(u.file,
+                        u_where
+                          + ": username/password (basic auth) "
+                            "is not supported");
   if (auto provider = u.node["auth-provider"]; provider && !provider.IsNull())
-    return config_error(u.file, u_where + ": auth-provider is not supported, "
-                                          "use an exec plugin");
+    return config_error(u.file,
+                        u_where
+                          + ": auth-provider is not supported, "
+                            "use an exec plugin");
   if (auto err = load_exec(u, u_where, cfg))
     return err;
   return cfg;
@@ -489,7 +496,8 @@ caf::expected<cluster_config> load_in_cluster(const std::string& sa_dir) {
                            "not running in a cluster: KUBERNETES_SERVICE_HOST "
                            "and KUBERNETES_SERVICE_PORT must be set");
   cluster_config cfg;
-  auto bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  auto bracketed
+    = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   cfg.server = fmt::format("https://{}:{}", bracketed, port);
   cfg.source = fmt::format("in-cluster service account {}", sa_dir);
   cfg.token_file = sa_dir + "/token";
@@ -505,8 +513,8 @@ caf::expected<cluster_config> load_in_cluster(const std::string& sa_dir) {
   if (cfg.namespace_.empty()) {
     if (auto ns = read_file(sa_dir + "/namespace", "namespace"))
       cfg.namespace_ = *ns;
-    while (!cfg.namespace_.empty() && std::isspace(static_cast<unsigned char>(
-                                        cfg.namespace_.back())))
+    while (!cfg.namespace_.empty()
+           && std::isspace(static_cast<unsigned char>(cfg.namespace_.back())))
       cfg.namespace_.pop_back();
   }
   if (cfg.namespace_.empty())

@@ -73,10 +73,9 @@ caf::expected<cluster_config> load_kubeconfig(const std::string& explicit_path,
 /// Parses kubeconfig documents that are already in memory, merged in the
 /// given order. Each entry is (file name for messages and relative paths,
 /// YAML text). Used by `load_kubeconfig` and by tests.
-caf::expected<cluster_config>
-load_kubeconfig_documents(const std::vector<std::pair<std::string, std::string>>&
-                            files,
-                          const std::string& context = "");
+caf::expected<cluster_config> load_kubeconfig_documents(
+  const std::vector<std::pair<std::string, std::string>>& files,
+  const std::string& context = "");
 
 /// The default service-account directory of a pod.
 inline constexpr const char* default_service_account_dir
@@ -85,8 +84,8 @@ inline constexpr const char* default_service_account_dir
 /// In-cluster configuration from `KUBERNETES_SERVICE_HOST`/`_PORT` and the
 /// service-account directory (`token`, `ca.crt`, `namespace`). The token is
 /// a token file, re-read every minute and after a 401.
-caf::expected<cluster_config>
-load_in_cluster(const std::string& sa_dir = default_service_account_dir);
+caf::expected<cluster_config> load_in_cluster(const std::string& sa_dir
+                                              = default_service_account_dir);
 
 /// Picks the configuration like a Kubernetes tool does: the explicit
 /// kubeconfig path, else `$KUBECONFIG`, else in-cluster when

@@ -24,14 +24,9 @@ line_splitter::step line_splitter::scan(char c) {
     switch (c) {
       case ' ':
       case '\t':
-      case '\r':
-        return step::skip;
-      case '{':
-        depth_ = 1;
-        return step::keep;
-      default:
-        garbage_ = true;
-        return step::keep;
+      case '\r': return step::skip;
+      case '{': depth_ = 1; return step::keep;
+      default: garbage_ = true; return step::keep;
     }
   }
   if (in_string_) {
@@ -44,20 +39,15 @@ line_splitter::step line_splitter::scan(char c) {
     return step::keep;
   }
   switch (c) {
-    case '"':
-      in_string_ = true;
-      break;
+    case '"': in_string_ = true; break;
     case '{':
-    case '[':
-      ++depth_;
-      break;
+    case '[': ++depth_; break;
     case '}':
     case ']':
       if (--depth_ == 0)
         return step::end_after;
       break;
-    default:
-      break;
+    default: break;
   }
   return step::keep;
 }

@@ -20,7 +20,7 @@ namespace kws::kube {
 /// malformed instead of the splitter swallowing the rest of the stream.
 /// Bytes are never decoded, so UTF-8 sequences split across feeds survive.
 class line_splitter {
- public:
+public:
   /// Feeds bytes and calls `f(std::string_view doc)` for every complete
   /// document, in order. The view is valid only during the call.
   template <class F>
@@ -29,11 +29,8 @@ class line_splitter {
     for (size_t i = 0; i < data.size(); ++i) {
       auto c = data[i];
       switch (scan(c)) {
-        case step::skip:
-          start = i + 1;
-          break;
-        case step::keep:
-          break;
+        case step::skip: start = i + 1; break;
+        case step::keep: break;
         case step::end_before: // newline: the document ends before it
           emit(data, start, i, f);
           start = i + 1;
@@ -56,16 +53,12 @@ class line_splitter {
   std::string finish();
 
   /// Number of bytes of an unfinished document held back.
-  size_t pending() const {
-    return partial_.size();
-  }
+  size_t pending() const { return partial_.size(); }
 
- private:
+private:
   enum class step { skip, keep, end_before, end_after };
 
-  bool in_document() const {
-    return depth_ > 0 || garbage_;
-  }
+  bool in_document() const { return depth_ > 0 || garbage_; }
 
   step scan(char c);
 

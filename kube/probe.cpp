@@ -13,10 +13,10 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
-#include <optional>
 
 namespace kws::kube {
 

@@ -52,13 +52,9 @@ struct reflector::stream_state {
 
 reflector::reflector(std::shared_ptr<client> c, resource_type type,
                      reflector_options opts, reflector_callbacks callbacks)
-  : client_(std::move(c)),
-    type_(std::move(type)),
-    opts_(opts),
-    callbacks_(std::move(callbacks)),
-    backoff_(make_policy(opts)),
-    rng_(make_seed(opts.seed)) {
-}
+    : client_(std::move(c)), type_(std::move(type)), opts_(opts),
+      callbacks_(std::move(callbacks)), backoff_(make_policy(opts)),
+      rng_(make_seed(opts.seed)) {}
 
 reflector::~reflector() = default;
 
@@ -154,20 +150,19 @@ void reflector::do_list() {
   // unavailable. Only "" and "0" lists are paged: a limit with RV=N would
   // force the legacy exact semantics and an etcd read.
   std::string rv = rv_unavailable_ ? ""
-                   : last_sync_rv_.empty() ? "0"
-                                           : last_sync_rv_;
+    : last_sync_rv_.empty()        ? "0"
+                                   : last_sync_rv_;
   bool paginate = (rv.empty() || rv == "0") && opts_.page_size > 0;
   ++stats_.lists;
-  request_page(std::move(rv), paginate, {},
-               std::make_shared<list_result>(), gen);
+  request_page(std::move(rv), paginate, {}, std::make_shared<list_result>(),
+               gen);
 }
 
 void reflector::request_page(std::string rv, bool paginate,
                              std::string continue_token,
                              std::shared_ptr<list_result> acc, uint64_t gen) {
   auto target = type_.collection_path() + "?"
-                + list_query(rv, paginate ? opts_.page_size : 0,
-                             continue_token);
+    + list_query(rv, paginate ? opts_.page_size : 0, continue_token);
   KWS_TRACE("reflector {} lists {}", type_.group_resource(), target);
   request_options req;
   req.target = std::move(target);
@@ -220,8 +215,8 @@ void reflector::on_page(std::string rv, bool paginate,
     return;
   }
   auto status = parse_status(res.body, static_cast<int>(res.status));
-  auto err = status_error(res, "GET", client_->authority(),
-                          type_.collection_path());
+  auto err
+    = status_error(res, "GET", client_->authority(), type_.collection_path());
   if (status.is_expired() && !continue_token.empty()) {
     // The continue token outlived compaction: one unpaginated list at the
     // original RV gives a consistent snapshot (client-go's pager).
@@ -270,8 +265,7 @@ void reflector::do_watch() {
   auto timeout = std::chrono::seconds{dist(rng_)};
   stream_options so;
   so.target = type_.collection_path() + "?"
-              + watch_query(last_sync_rv_, opts_.allow_watch_bookmarks,
-                            timeout);
+    + watch_query(last_sync_rv_, opts_.allow_watch_bookmarks, timeout);
   so.idle_timeout = opts_.idle_timeout;
   so.max_age = timeout + opts_.watch_grace;
   KWS_TRACE("reflector {} watches {}", type_.group_resource(), so.target);
@@ -306,8 +300,8 @@ void reflector::on_stream(uint64_t gen, stream_result res) {
   }
   if (res.body)
     res.body->close();
-  auto err = status_error(head, "GET", client_->authority(),
-                          type_.collection_path());
+  auto err
+    = status_error(head, "GET", client_->authority(), type_.collection_path());
   auto status = parse_status(head.body, static_cast<int>(head.status));
   if (head.status == 429) {
     auto delay = head.retry_after ? std::chrono::milliseconds{*head.retry_after}
@@ -346,9 +340,10 @@ void reflector::on_data(uint64_t gen, std::string_view data, bool at_end,
                type_.group_resource(), line.error());
       // The skipped line may have held a change: relist to recover it.
       st.stop_requested = true;
-      st.stop_error = caf::make_error(
-        ec::parse_error, fmt::format("watch of {}: {}", type_.group_resource(),
-                                     render(line.error())));
+      st.stop_error
+        = caf::make_error(ec::parse_error,
+                          fmt::format("watch of {}: {}", type_.group_resource(),
+                                      render(line.error())));
       st.stop_step = next_step::relist;
       return;
     }
@@ -356,15 +351,15 @@ void reflector::on_data(uint64_t gen, std::string_view data, bool at_end,
       const auto& status = line->status;
       st.stop_requested = true;
       st.stop_error = caf::make_error(
-        status.is_expired()  ? ec::gone
-        : status.code == 429 ? ec::too_many_requests
-                             : ec::unexpected_status,
+        status.is_expired()    ? ec::gone
+          : status.code == 429 ? ec::too_many_requests
+                               : ec::unexpected_status,
         fmt::format("watch of {} got an ERROR event: {} {}: {}",
                     type_.group_resource(), status.code, status.reason,
                     status.message));
       // Never take an RV from a Status; 429 re-watches, the rest relists.
-      st.stop_step = status.code == 429 ? next_step::rewatch
-                                        : next_step::relist;
+      st.stop_step
+        = status.code == 429 ? next_step::rewatch : next_step::relist;
       return;
     }
     last_sync_rv_ = line->event.resource_version;
@@ -403,13 +398,14 @@ void reflector::on_stream_end(caf::error err) {
   auto lived = std::chrono::steady_clock::now() - watch_started_;
   if (lived < very_short_watch && stream_events_ == 0) {
     fail(err ? err
-             : caf::make_error(ec::transport_error,
-                               fmt::format("watch of {} ended after {} ms "
-                                           "without events",
-                                           type_.group_resource(),
-                                           std::chrono::duration_cast<
-                                             std::chrono::milliseconds>(lived)
-                                             .count())),
+             : caf::make_error(
+               ec::transport_error,
+               fmt::format(
+                 "watch of {} ended after {} ms "
+                 "without events",
+                 type_.group_resource(),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(lived)
+                   .count())),
          next_step::relist);
     return;
   }

@@ -88,7 +88,7 @@ struct reflector_stats {
 /// delivers nothing more, and stops reading the socket, until `ack()` is
 /// called. That is the back-pressure path.
 class reflector : public std::enable_shared_from_this<reflector> {
- public:
+public:
   static std::shared_ptr<reflector> make(std::shared_ptr<client> c,
                                          resource_type type,
                                          reflector_options opts,
@@ -110,13 +110,9 @@ class reflector : public std::enable_shared_from_this<reflector> {
   /// the io thread is waited for).
   void stop();
 
-  const resource_type& type() const {
-    return type_;
-  }
+  const resource_type& type() const { return type_; }
 
-  const reflector_stats& stats() const {
-    return stats_;
-  }
+  const reflector_stats& stats() const { return stats_; }
 
   /// Query string of a watch request (without '?'), exposed for tests.
   static std::string watch_query(const std::string& rv, bool bookmarks,
@@ -128,7 +124,7 @@ class reflector : public std::enable_shared_from_this<reflector> {
   static std::string list_query(const std::string& rv, uint32_t page_size,
                                 const std::string& continue_token);
 
- private:
+private:
   /// What to do after a failed watch or list.
   enum class next_step { relist, rewatch };
 

@@ -18,10 +18,10 @@ std::string lower(std::string_view x) {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size()
-         && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-              return std::tolower(static_cast<unsigned char>(x))
-                     == std::tolower(static_cast<unsigned char>(y));
-            });
+    && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x))
+             == std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 bool names_match(const api_resource_info& info, std::string_view name) {
@@ -34,7 +34,8 @@ bool names_match(const api_resource_info& info, std::string_view name) {
 
 /// True for strings shaped like a Kubernetes version: v1, v2beta1, v1alpha3.
 bool looks_like_version(std::string_view x) {
-  if (x.size() < 2 || x[0] != 'v' || !std::isdigit(static_cast<unsigned char>(x[1])))
+  if (x.size() < 2 || x[0] != 'v'
+      || !std::isdigit(static_cast<unsigned char>(x[1])))
     return false;
   size_t i = 1;
   while (i < x.size() && std::isdigit(static_cast<unsigned char>(x[i])))
@@ -45,10 +46,9 @@ bool looks_like_version(std::string_view x) {
   for (std::string_view tag : {"alpha", "beta"}) {
     if (rest.starts_with(tag)) {
       rest.remove_prefix(tag.size());
-      return !rest.empty()
-             && std::all_of(rest.begin(), rest.end(), [](char c) {
-                  return std::isdigit(static_cast<unsigned char>(c));
-                });
+      return !rest.empty() && std::all_of(rest.begin(), rest.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      });
     }
   }
   return false;
@@ -57,8 +57,7 @@ bool looks_like_version(std::string_view x) {
 } // namespace
 
 resource_resolver::resource_resolver(std::vector<api_resource_info> infos)
-  : infos_(std::move(infos)) {
-}
+    : infos_(std::move(infos)) {}
 
 const api_resource_info*
 resource_resolver::preferred_of(const api_resource_info& x) const {

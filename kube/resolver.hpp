@@ -16,7 +16,7 @@ namespace kws::kube {
 
 /// Looks up resource types by the names discovery gives them.
 class resource_resolver {
- public:
+public:
   /// @param infos every resource of every version (from
   ///        `discover_api_resources`); subresources must not be included.
   explicit resource_resolver(std::vector<api_resource_info> infos);
@@ -34,16 +34,14 @@ class resource_resolver {
   /// apiVersion ("apps/v1", "v1") or a bare group ("apps", "" for core).
   /// The kind matches exactly first, then case-insensitively. The result is
   /// the group's preferred version of that kind.
-  caf::expected<resource_type> resolve_kind(std::string_view
-                                              group_or_api_version,
-                                            std::string_view kind) const;
+  caf::expected<resource_type>
+  resolve_kind(std::string_view group_or_api_version,
+               std::string_view kind) const;
 
   /// Everything the resolver knows.
-  const std::vector<api_resource_info>& infos() const {
-    return infos_;
-  }
+  const std::vector<api_resource_info>& infos() const { return infos_; }
 
- private:
+private:
   /// The preferred entry of (group, plural): preferred version, else first.
   const api_resource_info* preferred_of(const api_resource_info& x) const;
 

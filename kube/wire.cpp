@@ -2,14 +2,13 @@
 
 #include "messages/json_fields.hpp"
 
+#include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
@@ -38,7 +37,7 @@ using json::string_member;
 /// SAX handler that captures `metadata.{namespace,name,uid,resourceVersion}`
 /// and stops the parse once the metadata object closes.
 struct meta_handler
-  : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, meta_handler> {
+    : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, meta_handler> {
   object_meta* out = nullptr;
   int depth = 0;
   bool in_meta = false;
@@ -187,9 +186,9 @@ bool api_status::is_expired() const {
 
 bool api_status::is_too_large_resource_version() const {
   return code == 504
-         && std::find(cause_reasons.begin(), cause_reasons.end(),
-                      "ResourceVersionTooLarge")
-              != cause_reasons.end();
+    && std::find(cause_reasons.begin(), cause_reasons.end(),
+                 "ResourceVersionTooLarge")
+    != cause_reasons.end();
 }
 
 api_status parse_status(std::string_view body, int http_status) {
@@ -202,8 +201,7 @@ api_status parse_status(std::string_view body, int http_status) {
     result.message = excerpt(body);
     return result;
   }
-  if (auto i = doc.FindMember("code");
-      i != doc.MemberEnd() && i->value.IsInt())
+  if (auto i = doc.FindMember("code"); i != doc.MemberEnd() && i->value.IsInt())
     result.code = i->value.GetInt();
   result.reason = string_member(doc, "reason");
   result.message = string_member(doc, "message");
@@ -226,9 +224,9 @@ caf::expected<list_page> parse_list_page(std::string_view body,
   rapidjson::Document doc;
   doc.Parse<parse_flags>(body.data(), body.size());
   if (doc.HasParseError())
-    return caf::make_error(ec::parse_error,
-                           fmt::format("cannot parse list response: {}",
-                                       parse_error_text(doc)));
+    return caf::make_error(
+      ec::parse_error,
+      fmt::format("cannot parse list response: {}", parse_error_text(doc)));
   if (!doc.IsObject())
     return caf::make_error(ec::parse_error,
                            "list response is not a JSON object");
@@ -276,15 +274,15 @@ caf::expected<watch_line> parse_watch_line(std::string_view line) {
                            fmt::format("cannot parse watch line: {}: {}",
                                        parse_error_text(doc), excerpt(line)));
   if (!doc.IsObject())
-    return caf::make_error(ec::parse_error,
-                           fmt::format("watch line is not a JSON object: {}",
-                                       excerpt(line)));
+    return caf::make_error(
+      ec::parse_error,
+      fmt::format("watch line is not a JSON object: {}", excerpt(line)));
   auto type = string_member(doc, "type");
   auto obj = doc.FindMember("object");
   if (obj == doc.MemberEnd() || !obj->value.IsObject())
-    return caf::make_error(ec::parse_error,
-                           fmt::format("watch line without an object: {}",
-                                       excerpt(line)));
+    return caf::make_error(
+      ec::parse_error,
+      fmt::format("watch line without an object: {}", excerpt(line)));
   watch_line result;
   if (type == "ERROR") {
     result.is_error = true;
@@ -305,9 +303,9 @@ caf::expected<watch_line> parse_watch_line(std::string_view line) {
   else if (type == "BOOKMARK")
     result.event.type = watch_event_type::bookmark;
   else
-    return caf::make_error(ec::parse_error,
-                           fmt::format("unknown watch event type '{}'",
-                                       excerpt(type, 40)));
+    return caf::make_error(
+      ec::parse_error,
+      fmt::format("unknown watch event type '{}'", excerpt(type, 40)));
   // Go's encoder writes {"type":"X","object":{...}}: slice the object out
   // to keep its bytes; anything else is re-serialized.
   auto prefix = fmt::format(R"({{"type":"{}","object":)", type);

@@ -45,8 +45,8 @@ struct http_response {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_response& x) {
-  return f(caf::meta::type_name("kws.http_response"), x.status,
-           x.content_type, x.headers, x.body);
+  return f(caf::meta::type_name("kws.http_response"), x.status, x.content_type,
+           x.headers, x.body);
 }
 
 } // namespace kws

@@ -27,9 +27,9 @@ struct registry {
               std::string_view type) {
     auto i = families.find(name);
     if (i == families.end())
-      i = families.emplace(std::string{name},
-                           family{std::string{help}, std::string{type}, {},
-                                  {}, {}})
+      i = families
+            .emplace(std::string{name},
+                     family{std::string{help}, std::string{type}, {}, {}, {}})
             .first;
     return i->second;
   }
@@ -59,8 +59,7 @@ void histogram::render(std::string& out, std::string_view name,
                        bounds_[i], buckets_[i].load());
   out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep,
                      count_.load());
-  auto braces = labels.empty() ? std::string{}
-                               : fmt::format("{{{}}}", labels);
+  auto braces = labels.empty() ? std::string{} : fmt::format("{{{}}}", labels);
   out += fmt::format("{}_sum{} {}\n", name, braces,
                      static_cast<double>(sum_micros_.load()) / 1e6);
   out += fmt::format("{}_count{} {}\n", name, braces, count_.load());

@@ -13,12 +13,8 @@ namespace kws::metrics {
 /// A monotonically increasing count. Lives as long as the process.
 class counter {
 public:
-  void inc(uint64_t n = 1) {
-    value_.fetch_add(n, std::memory_order_relaxed);
-  }
-  uint64_t value() const {
-    return value_.load(std::memory_order_relaxed);
-  }
+  void inc(uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t value() const { return value_.load(std::memory_order_relaxed); }
 
 private:
   std::atomic<uint64_t> value_{0};
@@ -27,15 +23,9 @@ private:
 /// A value that goes up and down (bytes on disk, watchers running).
 class gauge {
 public:
-  void set(int64_t x) {
-    value_.store(x, std::memory_order_relaxed);
-  }
-  void add(int64_t x) {
-    value_.fetch_add(x, std::memory_order_relaxed);
-  }
-  int64_t value() const {
-    return value_.load(std::memory_order_relaxed);
-  }
+  void set(int64_t x) { value_.store(x, std::memory_order_relaxed); }
+  void add(int64_t x) { value_.fetch_add(x, std::memory_order_relaxed); }
+  int64_t value() const { return value_.load(std::memory_order_relaxed); }
 
 private:
   std::atomic<int64_t> value_{0};
@@ -48,8 +38,7 @@ inline constexpr std::array<double, 12> latency_buckets{
 /// A latency (or size) distribution with fixed buckets.
 class histogram {
 public:
-  explicit histogram(const double* bounds, size_t n) : bounds_{bounds}, n_{n} {
-  }
+  explicit histogram(const double* bounds, size_t n) : bounds_{bounds}, n_{n} {}
   void observe(double x);
   /// Renders the bucket, sum and count lines.
   void render(std::string& out, std::string_view name,

@@ -72,8 +72,8 @@ struct history_query {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_query& x) {
-  return f(caf::meta::type_name("kws.history_query"), x.ns, x.resource,
-           x.group, x.name, x.start_ns, x.end_ns, x.limit);
+  return f(caf::meta::type_name("kws.history_query"), x.ns, x.resource, x.group,
+           x.name, x.start_ns, x.end_ns, x.limit);
 }
 
 /// The history of one object by name.
@@ -88,8 +88,8 @@ struct object_history {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, object_history& x) {
-  return f(caf::meta::type_name("kws.object_history"), x.found,
-           x.watch_events, x.related_events);
+  return f(caf::meta::type_name("kws.object_history"), x.found, x.watch_events,
+           x.related_events);
 }
 
 } // namespace kws

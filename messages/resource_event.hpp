@@ -56,11 +56,10 @@ struct resource_event {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, resource_event& x) {
-  return f(caf::meta::type_name("kws.resource_event"), x.timestamp_ns,
-           x.action, x.ns, x.resource, x.group, x.name, x.uid,
-           x.resource_version, x.user, x.final_state_unknown, x.record,
-           x.link_ns, x.link_resource, x.link_name, x.involved_uid,
-           x.involved_kind);
+  return f(caf::meta::type_name("kws.resource_event"), x.timestamp_ns, x.action,
+           x.ns, x.resource, x.group, x.name, x.uid, x.resource_version, x.user,
+           x.final_state_unknown, x.record, x.link_ns, x.link_resource,
+           x.link_name, x.involved_uid, x.involved_kind);
 }
 
 } // namespace kws
@@ -82,8 +81,8 @@ struct ingest_batch {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ingest_batch& x) {
-  return f(caf::meta::type_name("kws.ingest_batch"), x.group_resource,
-           x.events, x.resource_version);
+  return f(caf::meta::type_name("kws.ingest_batch"), x.group_resource, x.events,
+           x.resource_version);
 }
 
 } // namespace kws

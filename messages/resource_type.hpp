@@ -35,7 +35,7 @@ struct resource_type {
   /// Collection path, e.g. "/apis/apps/v1/deployments" (all namespaces).
   std::string collection_path() const {
     return (group.empty() ? "/api/" : "/apis/" + group + "/") + version + "/"
-           + plural;
+      + plural;
   }
 
   /// Path of one object, e.g. "/api/v1/namespaces/default/pods/p".
@@ -47,8 +47,7 @@ struct resource_type {
     return result + "/" + plural + "/" + name;
   }
 
-  friend bool operator==(const resource_type&, const resource_type&)
-    = default;
+  friend bool operator==(const resource_type&, const resource_type&) = default;
 };
 
 template <class Inspector>
@@ -86,9 +85,7 @@ struct api_resource {
   }
 
   /// True when the resource supports both list and watch.
-  bool watchable() const {
-    return has_verb("list") && has_verb("watch");
-  }
+  bool watchable() const { return has_verb("list") && has_verb("watch"); }
 };
 
 template <class Inspector>

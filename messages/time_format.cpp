@@ -49,11 +49,10 @@ std::string format_rfc3339(int64_t ns) {
   const auto secs = in_day / 1'000'000'000;
   const auto frac = in_day % 1'000'000'000;
   char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02d",
-                        static_cast<long long>(y), m, d,
-                        static_cast<int>(secs / 3600),
-                        static_cast<int>(secs / 60 % 60),
-                        static_cast<int>(secs % 60));
+  int n = std::snprintf(
+    buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02d",
+    static_cast<long long>(y), m, d, static_cast<int>(secs / 3600),
+    static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
   std::string result(buf, static_cast<size_t>(n));
   if (frac != 0) {
     char fbuf[16];
@@ -97,15 +96,15 @@ bool is_leap(int64_t y) {
 }
 
 unsigned days_in_month(int64_t y, int64_t m) {
-  static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30,
-                                      31, 31, 30, 31, 30, 31};
+  static constexpr unsigned days[]
+    = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
 caf::error bad(std::string_view text, std::string_view why) {
-  return caf::make_error(ec::parse_error, "\"" + std::string{text}
-                                            + "\" is not an RFC 3339 time: "
-                                            + std::string{why});
+  return caf::make_error(ec::parse_error,
+                         "\"" + std::string{text}
+                           + "\" is not an RFC 3339 time: " + std::string{why});
 }
 
 } // namespace
@@ -170,10 +169,10 @@ caf::expected<int64_t> parse_rfc3339(std::string_view text) {
   // int64 nanoseconds span roughly 1677-09-21 to 2262-04-11.
   if (y < 1678 || y > 2261)
     return bad(text, "the year is outside 1678..2261");
-  const int64_t secs = days_from_civil(y, static_cast<unsigned>(mo),
-                                       static_cast<unsigned>(d))
-                         * 86400
-                       + h * 3600 + mi * 60 + s - offset_s;
+  const int64_t secs
+    = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))
+      * 86400
+    + h * 3600 + mi * 60 + s - offset_s;
   return secs * 1'000'000'000 + frac_ns;
 }
 

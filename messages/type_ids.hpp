@@ -15,7 +15,8 @@
 #include <vector>
 
 #define KWS_ADD_TYPE_ID(T) CAF_ADD_TYPE_ID(kws_messages, T)
-#define KWS_ADD_ATOM(name, text) CAF_ADD_ATOM(kws_messages, kws::atom, name, text)
+#define KWS_ADD_ATOM(name, text) \
+  CAF_ADD_ATOM(kws_messages, kws::atom, name, text)
 
 // clang-format off
 CAF_BEGIN_TYPE_ID_BLOCK(kws_messages, caf::first_custom_type_id)

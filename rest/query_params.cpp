@@ -22,8 +22,7 @@ caf::error bad(std::string_view parameter, std::string sentence) {
 /// The parsed query: the value of each known parameter at most once.
 class param_reader {
 public:
-  explicit param_reader(const http_request& req) : req_(req) {
-  }
+  explicit param_reader(const http_request& req) : req_(req) {}
 
   /// The value of `name`, nullopt when absent; fails when it repeats.
   caf::expected<std::optional<std::string>> get(std::string_view name) const {
@@ -33,8 +32,9 @@ public:
       if (req_.query_names[i] != name)
         continue;
       if (result)
-        return bad(name, "the parameter " + std::string{name}
-                           + " is given more than once");
+        return bad(name,
+                   "the parameter " + std::string{name}
+                     + " is given more than once");
       result = req_.query_values[i];
     }
     return result;
@@ -47,8 +47,8 @@ private:
 /// Reads `start` and `end` into `start_ns`/`end_ns`.
 caf::error read_range(const param_reader& params, int64_t& start_ns,
                       int64_t& end_ns) {
-  for (auto [name, out] : {std::pair{"start", &start_ns},
-                           std::pair{"end", &end_ns}}) {
+  for (auto [name, out] :
+       {std::pair{"start", &start_ns}, std::pair{"end", &end_ns}}) {
     auto value = params.get(name);
     if (!value)
       return value.error();
@@ -77,8 +77,8 @@ caf::error read_limit(const param_reader& params, uint32_t max_limit,
   auto body = std::string_view{text}.substr(negative ? 1 : 0);
   if (body.empty()
       || body.find_first_not_of("0123456789") != std::string_view::npos)
-    return bad("limit", "limit must be a positive integer, not \"" + text
-                          + "\"");
+    return bad("limit",
+               "limit must be a positive integer, not \"" + text + "\"");
   if (negative || body.find_first_not_of('0') == std::string_view::npos)
     return bad("limit", "limit must be at least 1");
   // Larger values are capped, however many digits they have.
@@ -99,16 +99,16 @@ caf::expected<resource_type> resolve_type(const resolver_fn& resolve,
   if (text.empty())
     return bad("resourceType", "resourceType must not be empty");
   if (!resolve)
-    return bad("resourceType", "unknown resource type \"" + std::string{text}
-                                 + "\"");
+    return bad("resourceType",
+               "unknown resource type \"" + std::string{text} + "\"");
   auto rt = resolve(text);
   if (rt)
     return rt;
   const auto& err = rt.error();
   if (err.category() == caf::atom("kws")
       && (err == ec::not_found || err == ec::invalid_argument))
-    return bad("resourceType", "unknown resource type \"" + std::string{text}
-                                 + "\"");
+    return bad("resourceType",
+               "unknown resource type \"" + std::string{text} + "\"");
   return err;
 }
 
@@ -123,9 +123,11 @@ caf::expected<int64_t> parse_time(std::string_view parameter,
                                   std::string_view text) {
   auto result = parse_rfc3339(text);
   if (!result)
-    return bad(parameter, std::string{parameter} + " must be an RFC 3339 "
-                            "time such as 2026-11-26T10:00:00Z, not \""
-                            + std::string{text} + "\"");
+    return bad(parameter,
+               std::string{parameter}
+                 + " must be an RFC 3339 "
+                   "time such as 2026-11-26T10:00:00Z, not \""
+                 + std::string{text} + "\"");
   return result;
 }
 
@@ -142,11 +144,10 @@ caf::expected<event_query> parse_event_query(const http_request& req,
     const char* name;
     std::string* out;
   };
-  for (auto [name, out] : {text_param{"namespace", &q.ns},
-                           text_param{"resourceName", &q.name},
-                           text_param{"user", &q.user},
-                           text_param{"uid", &q.uid},
-                           text_param{"continue", &q.continue_token}}) {
+  for (auto [name, out] :
+       {text_param{"namespace", &q.ns}, text_param{"resourceName", &q.name},
+        text_param{"user", &q.user}, text_param{"uid", &q.uid},
+        text_param{"continue", &q.continue_token}}) {
     auto value = params.get(name);
     if (!value)
       return value.error();
@@ -159,8 +160,8 @@ caf::expected<event_query> parse_event_query(const http_request& req,
   if (*verb) {
     const auto& v = **verb;
     if (v != "create" && v != "update" && v != "delete")
-      return bad("verb", "verb must be create, update or delete, not \"" + v
-                           + "\"");
+      return bad("verb",
+                 "verb must be create, update or delete, not \"" + v + "\"");
     q.verb = v;
   }
   auto order = params.get("order");

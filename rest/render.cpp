@@ -3,7 +3,6 @@
 #include "messages/errors.hpp"
 
 #include <caf/sec.hpp>
-
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -55,16 +54,15 @@ http_response render_history(const history_query& q, const object_history& h) {
   if (!h.found) {
     http_response res;
     res.status = 404;
-    res.body = render_error_body(
-      "no history for " + q.resource + " "
-      + (q.ns.empty() ? q.name : q.ns + "/" + q.name));
+    res.body
+      = render_error_body("no history for " + q.resource + " "
+                          + (q.ns.empty() ? q.name : q.ns + "/" + q.name));
     return res;
   }
   http_response res;
   res.status = 200;
   auto& out = res.body;
-  out.reserve(128 + total_size(h.watch_events)
-              + total_size(h.related_events));
+  out.reserve(128 + total_size(h.watch_events) + total_size(h.related_events));
   out += "{\"namespace\":";
   out += json_string(q.ns);
   out += ",\"resourceType\":";
@@ -126,8 +124,8 @@ http_response render_error(const caf::error& err) {
   }
   if (message.empty())
     message = res.status == 400 ? "bad request"
-                                : res.status == 404 ? "not found"
-                                                    : "internal error";
+      : res.status == 404       ? "not found"
+                                : "internal error";
   res.body = render_error_body(message, parameter);
   return res;
 }

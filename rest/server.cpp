@@ -45,22 +45,17 @@ class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket&& socket, const server_options& opts,
           const request_handler& handler, std::atomic<size_t>& num_open)
-    : stream_{std::move(socket)},
-      timer_{stream_.get_executor()},
-      opts_{opts},
-      handler_{handler},
-      num_open_{num_open} {
+      : stream_{std::move(socket)}, timer_{stream_.get_executor()}, opts_{opts},
+        handler_{handler}, num_open_{num_open} {
     ++num_open_;
   }
 
-  ~session() {
-    --num_open_;
-  }
+  ~session() { --num_open_; }
 
   void run() {
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&session::do_read,
-                                            shared_from_this()));
+    net::dispatch(
+      stream_.get_executor(),
+      beast::bind_front_handler(&session::do_read, shared_from_this()));
   }
 
   /// Answers without reading, e.g. when over the connection limit.
@@ -74,15 +69,15 @@ public:
 
   /// Called from any thread once per request.
   void deliver(http_response res, uint64_t request_id) {
-    net::post(stream_.get_executor(),
-              [self = shared_from_this(), res = std::move(res),
-               request_id]() mutable {
-                if (request_id != self->request_id_ || !self->waiting_)
-                  return; // answered already (timeout) or stale
-                self->waiting_ = false;
-                self->timer_.cancel();
-                self->do_write(std::move(res));
-              });
+    net::post(
+      stream_.get_executor(),
+      [self = shared_from_this(), res = std::move(res), request_id]() mutable {
+        if (request_id != self->request_id_ || !self->waiting_)
+          return; // answered already (timeout) or stale
+        self->waiting_ = false;
+        self->timer_.cancel();
+        self->do_write(std::move(res));
+      });
   }
 
 private:
@@ -91,9 +86,9 @@ private:
     parser_->header_limit(static_cast<uint32_t>(opts_.max_header_bytes));
     parser_->body_limit(opts_.max_body_bytes);
     stream_.expires_after(opts_.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&session::on_read,
-                                               shared_from_this()));
+    http::async_read(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, size_t) {
@@ -107,8 +102,8 @@ private:
     if (ec == http::error::body_limit)
       return do_write(error_response(413, "request body too large"));
     if (ec)
-      return do_write(error_response(400, "malformed HTTP request: "
-                                            + ec.message()));
+      return do_write(
+        error_response(400, "malformed HTTP request: " + ec.message()));
     stream_.expires_never();
     const auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
@@ -121,37 +116,38 @@ private:
     if (auto err = parse_target(req.target(), out)) {
       auto& ctx = err.context();
       auto name = ctx.size() > 1 && ctx.match_element<std::string>(0)
-                    ? ctx.get_as<std::string>(0)
-                    : std::string{};
+        ? ctx.get_as<std::string>(0)
+        : std::string{};
       auto msg = ctx.size() > 1 && ctx.match_element<std::string>(1)
-                   ? ctx.get_as<std::string>(1)
-                   : error_detail(err);
+        ? ctx.get_as<std::string>(1)
+        : error_detail(err);
       return do_write(error_response(400, msg, name));
     }
     bool admin = out.path.starts_with(opts_.admin_prefix);
     if (admin && req.method() == http::verb::post && !out.from_loopback)
-      return do_write(error_response(403, "admin endpoints answer only "
-                                          "loopback clients"));
+      return do_write(error_response(403,
+                                     "admin endpoints answer only "
+                                     "loopback clients"));
     if (req.method() != http::verb::get && !head_only_
         && !(admin && req.method() == http::verb::post)) {
-      auto res = error_response(405, "method "
-                                       + std::string{req.method_string()}
-                                       + " is not allowed");
+      auto res = error_response(
+        405, "method " + std::string{req.method_string()} + " is not allowed");
       res.headers["Allow"] = admin ? "GET, HEAD, POST" : "GET, HEAD";
       return do_write(std::move(res));
     }
     waiting_ = true;
     ++request_id_;
     timer_.expires_after(opts_.handler_timeout);
-    timer_.async_wait([self = shared_from_this(),
-                       id = request_id_](beast::error_code ec) {
-      if (ec || id != self->request_id_ || !self->waiting_)
-        return;
-      self->waiting_ = false;
-      self->do_write(error_response(504, "the request timed out"));
-    });
-    handler_(std::move(out), std::make_shared<session_responder>(
-                               shared_from_this(), request_id_));
+    timer_.async_wait(
+      [self = shared_from_this(), id = request_id_](beast::error_code ec) {
+        if (ec || id != self->request_id_ || !self->waiting_)
+          return;
+        self->waiting_ = false;
+        self->do_write(error_response(504, "the request timed out"));
+      });
+    handler_(
+      std::move(out),
+      std::make_shared<session_responder>(shared_from_this(), request_id_));
   }
 
   void do_write(http_response res) {
@@ -167,12 +163,12 @@ private:
     msg.prepare_payload();
     if (head_only_)
       msg.body().clear(); // Content-Length keeps the GET size
-    auto sp = std::make_shared<http::response<http::string_body>>(
-      std::move(msg));
+    auto sp
+      = std::make_shared<http::response<http::string_body>>(std::move(msg));
     stream_.expires_after(opts_.read_timeout);
     if (head_only_) {
-      auto sr = std::make_shared<http::response_serializer<http::string_body>>(
-        *sp);
+      auto sr
+        = std::make_shared<http::response_serializer<http::string_body>>(*sp);
       http::async_write_header(
         stream_, *sr,
         [self = shared_from_this(), sp, sr](beast::error_code ec, size_t) {
@@ -181,10 +177,8 @@ private:
       return;
     }
     http::async_write(stream_, *sp,
-                      [self = shared_from_this(), sp](beast::error_code ec,
-                                                      size_t) {
-                        self->on_write(ec);
-                      });
+                      [self = shared_from_this(), sp](
+                        beast::error_code ec, size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -204,8 +198,7 @@ private:
   class session_responder : public responder {
   public:
     session_responder(std::shared_ptr<session> s, uint64_t id)
-      : session_{std::move(s)}, id_{id} {
-    }
+        : session_{std::move(s)}, id_{id} {}
     void deliver(http_response res) override {
       if (auto s = std::exchange(session_, nullptr))
         s->deliver(std::move(res), id_);
@@ -233,11 +226,8 @@ private:
 
 struct server::impl {
   impl(server_options o, request_handler h)
-    : opts{std::move(o)},
-      handler{std::move(h)},
-      ioc{std::max(1, opts.threads)},
-      acceptor{net::make_strand(ioc)} {
-  }
+      : opts{std::move(o)}, handler{std::move(h)},
+        ioc{std::max(1, opts.threads)}, acceptor{net::make_strand(ioc)} {}
 
   void do_accept() {
     acceptor.async_accept(net::make_strand(ioc),
@@ -252,8 +242,8 @@ struct server::impl {
     if (ec) {
       KWS_WARN("http server failed to accept a connection: {}", ec.message());
     } else {
-      auto s = std::make_shared<session>(std::move(socket), opts, handler,
-                                         num_open);
+      auto s
+        = std::make_shared<session>(std::move(socket), opts, handler, num_open);
       if (num_open > opts.max_connections)
         s->reject(error_response(503, "too many connections"));
       else
@@ -280,21 +270,20 @@ server::~server() {
   stop();
 }
 
-caf::expected<std::unique_ptr<server>>
-server::start(server_options opts, request_handler handler) {
+caf::expected<std::unique_ptr<server>> server::start(server_options opts,
+                                                     request_handler handler) {
   auto ptr = std::make_unique<impl>(std::move(opts), std::move(handler));
   beast::error_code ec;
   auto addr = net::ip::make_address(ptr->opts.address, ec);
   if (ec)
-    return caf::make_error(ec::config_error, "invalid listen address "
-                                               + ptr->opts.address);
+    return caf::make_error(ec::config_error,
+                           "invalid listen address " + ptr->opts.address);
   tcp::endpoint ep{addr, ptr->opts.port};
   auto fail = [&](const char* what) {
-    return caf::make_error(ec::transport_error,
-                           std::string{"cannot "} + what + " "
-                             + ptr->opts.address + ":"
-                             + std::to_string(ptr->opts.port) + ": "
-                             + ec.message());
+    return caf::make_error(
+      ec::transport_error,
+      std::string{"cannot "} + what + " " + ptr->opts.address + ":"
+        + std::to_string(ptr->opts.port) + ": " + ec.message());
   };
   ptr->acceptor.open(ep.protocol(), ec);
   if (ec)

@@ -46,8 +46,8 @@ using request_handler = std::function<void(http_request, responder_ptr)>;
 class server {
 public:
   /// Binds, listens and starts serving; fails when the address is taken.
-  static caf::expected<std::unique_ptr<server>>
-  start(server_options opts, request_handler handler);
+  static caf::expected<std::unique_ptr<server>> start(server_options opts,
+                                                      request_handler handler);
 
   ~server();
 

@@ -70,8 +70,8 @@ caf::error parse_target(std::string_view target, http_request& req) {
       continue;
     auto eq = pair.find('=');
     auto raw_name = pair.substr(0, eq);
-    auto raw_value = eq == std::string_view::npos ? std::string_view{}
-                                                  : pair.substr(eq + 1);
+    auto raw_value
+      = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
     auto name = percent_decode(raw_name, true);
     if (!name)
       return caf::make_error(ec::invalid_argument, std::string{raw_name},

@@ -85,10 +85,9 @@ std::optional<int64_t> partition_day(std::string_view name) {
 }
 
 record_summary summarize(const resource_event& ev) {
-  return record_summary{ev.action,       ev.ns,        ev.resource,
-                        ev.group,        ev.name,      ev.uid,
-                        ev.user,         ev.link_ns,   ev.link_resource,
-                        ev.link_name};
+  return record_summary{ev.action,        ev.ns,       ev.resource, ev.group,
+                        ev.name,          ev.uid,      ev.user,     ev.link_ns,
+                        ev.link_resource, ev.link_name};
 }
 
 namespace {
@@ -196,9 +195,8 @@ decode_record_value(std::string_view value) {
 
 caf::expected<std::string> splice_id(std::string_view record,
                                      std::string_view id) {
-  auto is_space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-  };
+  auto is_space
+    = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   size_t first = 0;
   while (first < record.size() && is_space(record[first]))
     ++first;
@@ -247,9 +245,9 @@ std::vector<std::string> index_keys(const record_summary& s, position pos) {
   keys.push_back(index_prefix(index_kind::resource, {s.resource}) + suffix);
   keys.push_back(index_prefix(index_kind::ns, {s.ns}) + suffix);
   if (!s.link_resource.empty() && !s.link_name.empty())
-    keys.push_back(index_prefix(index_kind::link, {s.link_ns, s.link_resource,
-                                                   s.link_name})
-                   + suffix);
+    keys.push_back(
+      index_prefix(index_kind::link, {s.link_ns, s.link_resource, s.link_name})
+      + suffix);
   return keys;
 }
 
@@ -278,12 +276,12 @@ query_plan plan_query(const event_query& q) {
 
 bool matches(const event_query& q, const record_summary& s) {
   return (q.ns.empty() || q.ns == s.ns)
-         && (q.resource.empty() || q.resource == s.resource)
-         && (q.group.empty() || q.group == s.group)
-         && (q.name.empty() || q.name == s.name)
-         && (q.verb.empty() || q.verb == to_string(s.action))
-         && (q.user.empty() || q.user == s.user)
-         && (q.uid.empty() || q.uid == s.uid);
+    && (q.resource.empty() || q.resource == s.resource)
+    && (q.group.empty() || q.group == s.group)
+    && (q.name.empty() || q.name == s.name)
+    && (q.verb.empty() || q.verb == to_string(s.action))
+    && (q.user.empty() || q.user == s.user)
+    && (q.uid.empty() || q.uid == s.uid);
 }
 
 namespace {
@@ -313,8 +311,8 @@ uint64_t filter_hash(const event_query& q) {
   append_ts(bounds, q.start_ns);
   append_ts(bounds, q.end_ns);
   fnv(h, bounds);
-  for (auto* s : {&q.ns, &q.resource, &q.group, &q.name, &q.verb, &q.user,
-                  &q.uid})
+  for (auto* s :
+       {&q.ns, &q.resource, &q.group, &q.name, &q.verb, &q.user, &q.uid})
     fnv(h, *s);
   fnv(h, q.descending ? "desc" : "asc");
   return h;

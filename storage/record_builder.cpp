@@ -61,8 +61,8 @@ const Value* member(const Value& obj, const char* name) {
 std::string string_member(const Value& obj, const char* name) {
   auto* v = member(obj, name);
   return v != nullptr && v->IsString()
-           ? std::string{v->GetString(), v->GetStringLength()}
-           : std::string{};
+    ? std::string{v->GetString(), v->GetStringLength()}
+    : std::string{};
 }
 
 std::optional<int64_t> int_member(const Value& obj, const char* name) {
@@ -130,9 +130,8 @@ void digest_secret(rapidjson::Document& doc) {
   if (applied != ann->value.MemberEnd() && applied->value.IsString()) {
     auto digest = sha256_digest(std::string_view{
       applied->value.GetString(), applied->value.GetStringLength()});
-    applied->value.SetString(digest.data(),
-                             static_cast<rapidjson::SizeType>(digest.size()),
-                             alloc);
+    applied->value.SetString(
+      digest.data(), static_cast<rapidjson::SizeType>(digest.size()), alloc);
   }
 }
 
@@ -202,7 +201,7 @@ event_fields read_event(const resource_type& rt, const Value& doc) {
 
 bool is_event_type(const resource_type& rt) {
   return rt.plural == "events"
-         && (rt.group.empty() || rt.group == "events.k8s.io");
+    && (rt.group.empty() || rt.group == "events.k8s.io");
 }
 
 std::string sha256_digest(std::string_view data) {
@@ -223,22 +222,23 @@ std::string sha256_digest(std::string_view data) {
   return result;
 }
 
-caf::expected<resource_event>
-build_record(const resource_type& rt, verb v, std::string_view object_json,
-             int64_t now_ns, const record_options& opts) {
+caf::expected<resource_event> build_record(const resource_type& rt, verb v,
+                                           std::string_view object_json,
+                                           int64_t now_ns,
+                                           const record_options& opts) {
   if (too_deep(object_json))
     return caf::make_error(ec::parse_error,
                            "object JSON nests deeper than 512 levels");
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseFullPrecisionFlag
-            | rapidjson::kParseIterativeFlag>(object_json.data(),
-                                              object_json.size());
+  doc
+    .Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseIterativeFlag>(
+      object_json.data(), object_json.size());
   if (doc.HasParseError())
-    return caf::make_error(
-      ec::parse_error,
-      std::string{"object JSON: "}
-        + rapidjson::GetParseError_En(doc.GetParseError()) + " at offset "
-        + std::to_string(doc.GetErrorOffset()));
+    return caf::make_error(ec::parse_error,
+                           std::string{"object JSON: "}
+                             + rapidjson::GetParseError_En(doc.GetParseError())
+                             + " at offset "
+                             + std::to_string(doc.GetErrorOffset()));
   if (!doc.IsObject())
     return caf::make_error(ec::parse_error, "object JSON is not an object");
   auto meta_it = doc.FindMember("metadata");
@@ -280,8 +280,8 @@ build_record(const resource_type& rt, verb v, std::string_view object_json,
   if (opts.digest_secrets && rt.group.empty() && rt.plural == "secrets")
     digest_secret(doc);
   auto message = evf.has_message
-                   ? evf.message
-                   : capitalized(v) + " " + rt.plural + " " + ev.name;
+    ? evf.message
+    : capitalized(v) + " " + rt.plural + " " + ev.name;
   rapidjson::StringBuffer buf;
   writer_t w{buf};
   w.StartObject();

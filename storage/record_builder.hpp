@@ -32,16 +32,18 @@ struct record_options {
 
 /// Builds the event record of one change of one object.
 /// @param rt the resource type the object was watched as.
-/// @param v what happened (ADDED → create, MODIFIED → update, DELETED → delete).
+/// @param v what happened (ADDED → create, MODIFIED → update, DELETED →
+/// delete).
 /// @param object_json the object as the apiserver sent it.
 /// @param now_ns when the watch delivered it (nanoseconds since the epoch).
 /// @returns the event with `record` holding the contract's JSON object
 ///          (every field except `id`) and the index fields filled in
 ///          (`link_*` stay empty for the correlator), or `ec::parse_error`
 ///          when the object is not valid JSON or lacks `metadata.name`.
-caf::expected<resource_event>
-build_record(const resource_type& rt, verb v, std::string_view object_json,
-             int64_t now_ns, const record_options& opts = {});
+caf::expected<resource_event> build_record(const resource_type& rt, verb v,
+                                           std::string_view object_json,
+                                           int64_t now_ns,
+                                           const record_options& opts = {});
 
 /// True for the resource types holding Kubernetes Event objects
 /// (core `events` and `events.k8s.io` `events`).

@@ -12,8 +12,8 @@ namespace {
 
 rocksdb::CompressionType best_compression() {
   auto supported = rocksdb::GetSupportedCompressions();
-  for (auto want : {rocksdb::kZSTD, rocksdb::kLZ4Compression,
-                    rocksdb::kSnappyCompression})
+  for (auto want :
+       {rocksdb::kZSTD, rocksdb::kLZ4Compression, rocksdb::kSnappyCompression})
     if (std::find(supported.begin(), supported.end(), want) != supported.end())
       return want;
   return rocksdb::kNoCompression;

@@ -4,10 +4,10 @@
 
 #include "messages/errors.hpp"
 #include "messages/logging.hpp"
+#include "messages/time_format.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/rocks_options.hpp"
 #include "storage/store_impl.hpp"
-#include "messages/time_format.hpp"
 
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
@@ -105,7 +105,6 @@ int64_t system_clock_ns() {
     .count();
 }
 
-
 } // namespace
 
 // -- impl --------------------------------------------------------------------
@@ -126,7 +125,8 @@ rocks_store::impl::~impl() {
   }
 }
 
-rocks_store::impl::cf_ptr rocks_store::impl::wrap(rocksdb::ColumnFamilyHandle* h) {
+rocks_store::impl::cf_ptr
+rocks_store::impl::wrap(rocksdb::ColumnFamilyHandle* h) {
   auto* raw_db = db.get();
   return cf_ptr{h, [raw_db](rocksdb::ColumnFamilyHandle* x) {
                   if (auto st = raw_db->DestroyColumnFamilyHandle(x); !st.ok())
@@ -172,10 +172,10 @@ caf::expected<partition_ref> rocks_store::impl::partition_for(int64_t day) {
   return p;
 }
 
-// -- rocks_store ---------------------------------------------------------------
+// -- rocks_store
+// ---------------------------------------------------------------
 
-rocks_store::rocks_store(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {
-}
+rocks_store::rocks_store(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {}
 
 rocks_store::rocks_store(rocks_store&&) noexcept = default;
 
@@ -192,8 +192,9 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
   std::error_code fs_err;
   std::filesystem::create_directories(opts.path, fs_err);
   if (fs_err)
-    return caf::make_error(ec::storage_failure, "cannot create " + opts.path
-                                                  + ": " + fs_err.message());
+    return caf::make_error(ec::storage_failure,
+                           "cannot create " + opts.path + ": "
+                             + fs_err.message());
   auto s = std::make_unique<impl>();
   s->opts = std::move(opts);
   auto rocks = make_rocks_options(s->opts);
@@ -223,8 +224,9 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
     else if (names[i] == "meta")
       s->meta_cf = std::move(h);
     else if (auto day = partition_day(names[i]))
-      s->parts.emplace(*day, partition_ref{names[i], *day, std::move(h),
-                                           min_time_ns, max_time_ns});
+      s->parts.emplace(
+        *day,
+        partition_ref{names[i], *day, std::move(h), min_time_ns, max_time_ns});
     else
       s->other_cfs.push_back(std::move(h)); // Opened because RocksDB must.
   }
@@ -281,7 +283,7 @@ rocks_store::write(const std::vector<resource_event>& events,
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& ev = events[i];
     auto lk = meta_live_prefix(group_resource(ev.resource, ev.group))
-              + live_key(ev.ns, ev.name);
+      + live_key(ev.ns, ev.name);
     if (ev.action != verb::remove && !ev.uid.empty()
         && !ev.resource_version.empty()) {
       std::optional<std::string> current;
@@ -307,8 +309,8 @@ rocks_store::write(const std::vector<resource_event>& events,
     auto json = splice_id(ev.record, id);
     if (!json)
       return caf::make_error(ec::invalid_argument,
-                             "event " + std::to_string(i) + " ("
-                               + ev.resource + " " + ev.name
+                             "event " + std::to_string(i) + " (" + ev.resource
+                               + " " + ev.name
                                + "): " + error_detail(json.error()));
     auto summary = summarize(ev);
     auto keys = index_keys(summary, position{ev.timestamp_ns, seq});
@@ -347,8 +349,8 @@ rocks_store::write(const std::vector<resource_event>& events,
     auto& p = s.parts.at(part->day);
     p.min_ts = std::min(p.min_ts, min_ts);
     p.max_ts = std::max(p.max_ts, max_ts);
-    if (auto err = put(meta, meta_bounds_key(p.name),
-                       encode_bounds(p.min_ts, p.max_ts)))
+    if (auto err
+        = put(meta, meta_bounds_key(p.name), encode_bounds(p.min_ts, p.max_ts)))
       return err;
   }
   if (wb.Count() == 0)
@@ -356,8 +358,9 @@ rocks_store::write(const std::vector<resource_event>& events,
   rocksdb::WriteOptions wo;
   wo.sync = s.opts.sync;
   if (auto st = s.db->Write(wo, &wb); !st.ok())
-    return to_error(st, "cannot write a batch of " + std::to_string(
-                          result.written) + " records to " + s.opts.path);
+    return to_error(st,
+                    "cannot write a batch of " + std::to_string(result.written)
+                      + " records to " + s.opts.path);
   s.next_seq = seq;
   return result;
 }
@@ -392,8 +395,8 @@ rocks_store::live_objects(std::string_view gr) const {
                                  std::string{uid}, std::string{rv}});
   }
   if (!it->status().ok())
-    return to_error(it->status(), "cannot list live objects of "
-                                    + std::string{gr});
+    return to_error(it->status(),
+                    "cannot list live objects of " + std::string{gr});
   return result;
 }
 
@@ -406,8 +409,8 @@ caf::expected<size_t> rocks_store::drop_expired(int64_t now_ns,
   std::lock_guard writer{s.write_mtx};
   // Day d ends at (d + 1) days; it is expired once that end lies at least
   // `retention_days` before now.
-  const int64_t last_expired = day_index(now_ns)
-                               - static_cast<int64_t>(retention_days) - 1;
+  const int64_t last_expired
+    = day_index(now_ns) - static_cast<int64_t>(retention_days) - 1;
   std::vector<partition_ref> expired;
   {
     std::unique_lock guard{s.mtx};
@@ -433,8 +436,7 @@ caf::expected<size_t> rocks_store::drop_expired(int64_t now_ns,
       continue;
     }
     ++dropped;
-    if (auto st = wb.Delete(s.meta_cf.get(), meta_bounds_key(p.name));
-        !st.ok())
+    if (auto st = wb.Delete(s.meta_cf.get(), meta_bounds_key(p.name)); !st.ok())
       return to_error(st, "cannot add to the write batch");
   }
   expired.clear();

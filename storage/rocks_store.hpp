@@ -86,12 +86,12 @@ public:
   /// partition of the current day, assigning each record the next id and
   /// updating the live-object state. Creates and updates that repeat the
   /// stored uid and resourceVersion of their object are dropped.
-  caf::expected<write_result>
-  write(const std::vector<resource_event>& events,
-        const checkpoint_map& checkpoints = {});
+  caf::expected<write_result> write(const std::vector<resource_event>& events,
+                                    const checkpoint_map& checkpoints = {});
 
   /// The last resourceVersion stored for a resource type ("" when none).
-  caf::expected<watch_checkpoint> checkpoint(std::string_view group_resource) const;
+  caf::expected<watch_checkpoint>
+  checkpoint(std::string_view group_resource) const;
 
   /// Every live object of a resource type with its latest uid and
   /// resourceVersion, ordered by key.

@@ -44,11 +44,8 @@ struct read_view {
   read_view(const read_view&) = delete;
   read_view& operator=(const read_view&) = delete;
   read_view(read_view&& other) noexcept
-    : db(other.db),
-      snapshot(std::exchange(other.snapshot, nullptr)),
-      parts(std::move(other.parts)),
-      meta_cf(std::move(other.meta_cf)) {
-  }
+      : db(other.db), snapshot(std::exchange(other.snapshot, nullptr)),
+        parts(std::move(other.parts)), meta_cf(std::move(other.meta_cf)) {}
   ~read_view();
 
   /// Read options pinned to the snapshot.

@@ -173,9 +173,8 @@ caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
       if (hits[i].part == part)
         todo.push_back(i);
     // Index order within one partition is position order, i.e. key order.
-    std::sort(todo.begin(), todo.end(), [&](size_t a, size_t b) {
-      return hits[a].pos < hits[b].pos;
-    });
+    std::sort(todo.begin(), todo.end(),
+              [&](size_t a, size_t b) { return hits[a].pos < hits[b].pos; });
     for (auto i : todo)
       keys.push_back(index_prefix(index_kind::time, {})
                      + encode_position(hits[i].pos));
@@ -190,8 +189,7 @@ caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
           return to_error(statuses[k], "cannot read partition " + part->name);
         // Indexes and records share one WriteBatch, so this means damage;
         // answer with what is readable and leave a trace.
-        KWS_WARN("rocks_store skips a dangling index entry in {}",
-                 part->name);
+        KWS_WARN("rocks_store skips a dangling index entry in {}", part->name);
         records[todo[k]] = std::string{};
         continue;
       }
@@ -226,50 +224,49 @@ caf::expected<uint64_t> newest_seq(const read_view& view) {
 /// `has_more` when another one follows. `last` is the position of the
 /// last record collected.
 template <class Keep>
-caf::error collect(const read_view& view, const scan_spec& spec,
-                   uint32_t limit, Keep&& keep,
-                   std::vector<std::string>& out, bool& has_more,
+caf::error collect(const read_view& view, const scan_spec& spec, uint32_t limit,
+                   Keep&& keep, std::vector<std::string>& out, bool& has_more,
                    position& last) {
   const bool time_index = !spec.prefix.empty()
-                          && spec.prefix[0]
-                               == static_cast<char>(index_kind::time);
+    && spec.prefix[0] == static_cast<char>(index_kind::time);
   caf::error failure;
   std::vector<hit> hits;
   size_t found = 0;
-  auto err = scan(view, spec, [&](const partition_ref& part, position pos,
-                                  std::string_view value) {
-    record_summary summary;
-    std::string_view json;
-    if (time_index) {
-      auto decoded = decode_record_value(value);
-      if (!decoded) {
-        failure = decoded.error();
+  auto err = scan(
+    view, spec,
+    [&](const partition_ref& part, position pos, std::string_view value) {
+      record_summary summary;
+      std::string_view json;
+      if (time_index) {
+        auto decoded = decode_record_value(value);
+        if (!decoded) {
+          failure = decoded.error();
+          return false;
+        }
+        summary = std::move(decoded->first);
+        json = decoded->second;
+      } else {
+        auto decoded = decode_summary(value);
+        if (!decoded) {
+          failure = decoded.error();
+          return false;
+        }
+        summary = std::move(*decoded);
+      }
+      if (pos.ts < spec.start_ns || pos.ts > spec.end_ns || !keep(summary))
+        return true;
+      if (found >= limit) {
+        has_more = true;
         return false;
       }
-      summary = std::move(decoded->first);
-      json = decoded->second;
-    } else {
-      auto decoded = decode_summary(value);
-      if (!decoded) {
-        failure = decoded.error();
-        return false;
-      }
-      summary = std::move(*decoded);
-    }
-    if (pos.ts < spec.start_ns || pos.ts > spec.end_ns || !keep(summary))
+      ++found;
+      if (time_index)
+        out.emplace_back(json);
+      else
+        hits.push_back(hit{&part, pos});
+      last = pos;
       return true;
-    if (found >= limit) {
-      has_more = true;
-      return false;
-    }
-    ++found;
-    if (time_index)
-      out.emplace_back(json);
-    else
-      hits.push_back(hit{&part, pos});
-    last = pos;
-    return true;
-  });
+    });
   if (err)
     return err;
   if (failure)
@@ -316,12 +313,12 @@ caf::expected<event_page> rocks_store::query(const event_query& q) const {
   event_page page;
   position last;
   auto keep = [&q](const record_summary& s) { return matches(q, s); };
-  if (auto err = collect(view, spec, q.limit, keep, page.records,
-                         page.has_more, last))
+  if (auto err
+      = collect(view, spec, q.limit, keep, page.records, page.has_more, last))
     return err;
   if (page.has_more)
-    page.continue_token = encode_cursor(page_cursor{last, spec.max_seq,
-                                                    filters});
+    page.continue_token
+      = encode_cursor(page_cursor{last, spec.max_seq, filters});
   return page;
 }
 
@@ -339,31 +336,29 @@ rocks_store::history(const history_query& q) const {
   auto view = impl_->view();
   auto own = [&q](const record_summary& s) {
     return s.ns == q.ns && s.resource == q.resource && s.name == q.name
-           && (q.group.empty() || s.group == q.group);
+      && (q.group.empty() || s.group == q.group);
   };
   auto about = [&q](const record_summary& s) {
     return s.link_ns == q.ns && s.link_resource == q.resource
-           && s.link_name == q.name;
+      && s.link_name == q.name;
   };
   scan_spec watch_spec;
-  watch_spec.prefix = index_prefix(index_kind::object,
-                                   {q.ns, q.resource, q.name});
+  watch_spec.prefix
+    = index_prefix(index_kind::object, {q.ns, q.resource, q.name});
   watch_spec.start_ns = q.start_ns;
   watch_spec.end_ns = q.end_ns;
   scan_spec link_spec = watch_spec;
-  link_spec.prefix = index_prefix(index_kind::link,
-                                  {q.ns, q.resource, q.name});
+  link_spec.prefix = index_prefix(index_kind::link, {q.ns, q.resource, q.name});
   object_history result;
   bool more = false;
   position last;
   if (auto err = collect(view, watch_spec, q.limit, own, result.watch_events,
                          more, last))
     return err;
-  if (auto err = collect(view, link_spec, q.limit, about,
-                         result.related_events, more, last))
+  if (auto err = collect(view, link_spec, q.limit, about, result.related_events,
+                         more, last))
     return err;
-  result.found = !result.watch_events.empty()
-                 || !result.related_events.empty();
+  result.found = !result.watch_events.empty() || !result.related_events.empty();
   if (result.found || (q.start_ns == min_time_ns && q.end_ns == max_time_ns))
     return result;
   // Nothing in the time range: the object still counts as seen when any
@@ -414,8 +409,7 @@ caf::expected<consistency_report> rocks_store::verify() const {
                                     + format_id(pos->seq));
           continue;
         }
-        if (decoded->second.find("\"id\":\"" + format_id(pos->seq) + "\"")
-            != 1)
+        if (decoded->second.find("\"id\":\"" + format_id(pos->seq) + "\"") != 1)
           report.problems.push_back("record " + format_id(pos->seq)
                                     + " does not start with its id");
         if (pos->ts < part.min_ts || pos->ts > part.max_ts)
@@ -425,19 +419,19 @@ caf::expected<consistency_report> rocks_store::verify() const {
         auto keys = index_keys(decoded->first, *pos);
         for (size_t i = 1; i < keys.size(); ++i) {
           std::string value;
-          auto st = view.db->Get(view.options(), part.cf.get(), keys[i],
-                                 &value);
+          auto st
+            = view.db->Get(view.options(), part.cf.get(), keys[i], &value);
           if (!st.ok() || value != expected_value)
-            report.problems.push_back(
-              std::string{"record "} + format_id(pos->seq) + " lacks its '"
-              + keys[i][0] + "' index entry");
+            report.problems.push_back(std::string{"record "}
+                                      + format_id(pos->seq) + " lacks its '"
+                                      + keys[i][0] + "' index entry");
         }
       } else {
         ++report.index_entries;
         auto record_key = std::string(1, time_tag) + encode_position(*pos);
         std::string value;
-        auto st = view.db->Get(view.options(), part.cf.get(), record_key,
-                               &value);
+        auto st
+          = view.db->Get(view.options(), part.cf.get(), record_key, &value);
         if (!st.ok())
           report.problems.push_back(std::string{"'"} + key[0]
                                     + "' index entry without record "

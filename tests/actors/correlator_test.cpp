@@ -13,13 +13,13 @@ const resource_type events{"", "v1", "Event", "events", true};
 
 resource_event event_about(const std::string& api_version,
                            const std::string& kind, const std::string& name) {
-  auto json = R"({"apiVersion":"v1","kind":"Event","metadata":{"name":")"
-              + name + R"(.1","namespace":"default","uid":"e-)" + name
-              + R"(","resourceVersion":"5"},"involvedObject":{"apiVersion":")"
-              + api_version + R"(","kind":")" + kind + R"(","name":")" + name
-              + R"(","namespace":"default","uid":"o-)" + name
-              + R"("},"reason":"ScalingReplicaSet","message":"Scaled up",)"
-                R"("type":"Normal","count":1})";
+  auto json = R"({"apiVersion":"v1","kind":"Event","metadata":{"name":")" + name
+    + R"(.1","namespace":"default","uid":"e-)" + name
+    + R"(","resourceVersion":"5"},"involvedObject":{"apiVersion":")"
+    + api_version + R"(","kind":")" + kind + R"(","name":")" + name
+    + R"(","namespace":"default","uid":"o-)" + name
+    + R"("},"reason":"ScalingReplicaSet","message":"Scaled up",)"
+      R"("type":"Normal","count":1})";
   auto ev = storage::build_record(events, verb::create, json, 1);
   EXPECT_TRUE(ev) << render(ev.error());
   return *ev;
@@ -32,22 +32,23 @@ struct correlator_test : test::deterministic_fixture {
   correlator_actor aut = sys.spawn(correlator, storage);
 
   void SetUp() override {
-    self->send(aut, std::vector<resource_type>{
-                      {"apps", "v1", "Deployment", "deployments", true},
-                      {"", "v1", "Pod", "pods", true},
-                      {"example.com", "v1", "Widget", "widgets", true}});
+    self->send(aut,
+               std::vector<resource_type>{
+                 {"apps", "v1", "Deployment", "deployments", true},
+                 {"", "v1", "Pod", "pods", true},
+                 {"example.com", "v1", "Widget", "widgets", true}});
     run();
   }
 };
 
 TEST_F(correlator_test, links_events_by_involved_object_and_storage_acks) {
-  auto rp = self->request(
-    aut, caf::infinite,
-    ingest_batch{"events",
-                 {event_about("apps/v1", "Deployment", "web"),
-                  event_about("v1", "Pod", "web-1"),
-                  event_about("example.com/v1", "Widget", "w")},
-                 "5"});
+  auto rp
+    = self->request(aut, caf::infinite,
+                    ingest_batch{"events",
+                                 {event_about("apps/v1", "Deployment", "web"),
+                                  event_about("v1", "Pod", "web-1"),
+                                  event_about("example.com/v1", "Widget", "w")},
+                                 "5"});
   run();
   auto r = try_collect<atom::ok>(rp);
   ASSERT_TRUE(r);
@@ -65,10 +66,9 @@ TEST_F(correlator_test, links_events_by_involved_object_and_storage_acks) {
 }
 
 TEST_F(correlator_test, unknown_kinds_stay_unlinked_but_are_stored) {
-  auto rp = self->request(aut, caf::infinite,
-                          ingest_batch{"events",
-                                       {event_about("x.io/v1", "Gadget", "g")},
-                                       ""});
+  auto rp = self->request(
+    aut, caf::infinite,
+    ingest_batch{"events", {event_about("x.io/v1", "Gadget", "g")}, ""});
   run();
   ASSERT_TRUE(try_collect<atom::ok>(rp));
   ASSERT_EQ(log->batches.size(), 1u);
@@ -77,9 +77,9 @@ TEST_F(correlator_test, unknown_kinds_stay_unlinked_but_are_stored) {
 
 TEST_F(correlator_test, storage_errors_reach_the_watcher) {
   log->fail_with = caf::make_error(ec::storage_failure, "disk full");
-  auto rp = self->request(aut, caf::infinite,
-                          ingest_batch{"events",
-                                       {event_about("v1", "Pod", "p")}, ""});
+  auto rp = self->request(
+    aut, caf::infinite,
+    ingest_batch{"events", {event_about("v1", "Pod", "p")}, ""});
   run();
   auto r = try_collect<atom::ok>(rp);
   ASSERT_TRUE(r);

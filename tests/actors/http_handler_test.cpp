@@ -34,23 +34,24 @@ struct http_handler_test : test::deterministic_fixture {
   void TearDown() override {
     // The parked reply of a stuck index ties handler and index together;
     // exits end both.
-    for (auto hdl : {caf::actor_cast<caf::actor>(aut),
-                     caf::actor_cast<caf::actor>(index),
-                     caf::actor_cast<caf::actor>(discovery),
-                     caf::actor_cast<caf::actor>(storage)})
+    for (auto hdl :
+         {caf::actor_cast<caf::actor>(aut), caf::actor_cast<caf::actor>(index),
+          caf::actor_cast<caf::actor>(discovery),
+          caf::actor_cast<caf::actor>(storage)})
       self->send_exit(hdl, caf::exit_reason::user_shutdown);
     run();
   }
 
   /// Sends `path?query` and returns the response once delivered.
-  std::optional<http_response>
-  call(const std::string& path, std::vector<std::string> names = {},
-       std::vector<std::string> values = {},
-       const std::string& method = "GET") {
+  std::optional<http_response> call(const std::string& path,
+                                    std::vector<std::string> names = {},
+                                    std::vector<std::string> values = {},
+                                    const std::string& method = "GET") {
     auto rp = std::make_shared<test::capture_responder>();
-    self->send(aut, http_request{method, path, std::move(names),
-                                 std::move(values), true},
-               responder_ptr{rp});
+    self->send(
+      aut,
+      http_request{method, path, std::move(names), std::move(values), true},
+      responder_ptr{rp});
     run();
     return rp->response;
   }
@@ -74,16 +75,18 @@ TEST_F(http_handler_test, readiness_follows_discovery) {
   auto res = call("/readyz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 503);
-  EXPECT_EQ(res->body, R"({"status":"not ready","pending":["deployments.apps"],)"
-                       R"("failing":[]})");
+  EXPECT_EQ(res->body,
+            R"({"status":"not ready","pending":["deployments.apps"],)"
+            R"("failing":[]})");
   disc->ready.ready = true;
   disc->ready.watchers[1].last_error = "403 forbidden";
   disc->ready.watchers[1].refused = true;
   res = call("/readyz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
-  EXPECT_EQ(res->body, R"({"status":"ready","pending":[],)"
-                       R"("failing":["deployments.apps"]})");
+  EXPECT_EQ(res->body,
+            R"({"status":"ready","pending":[],)"
+            R"("failing":["deployments.apps"]})");
 }
 
 TEST_F(http_handler_test, events_resolve_the_type_and_ask_the_index) {
@@ -106,8 +109,7 @@ TEST_F(http_handler_test, bad_parameters_never_reach_the_index) {
   auto res = call("/api/v1/events", {"resourceType"}, {"gadgets"});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
-  EXPECT_NE(res->body.find(R"("parameter":"resourceType")"),
-            std::string::npos);
+  EXPECT_NE(res->body.find(R"("parameter":"resourceType")"), std::string::npos);
   res = call("/api/v1/events", {"limit"}, {"0"});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
@@ -134,8 +136,9 @@ TEST_F(http_handler_test, backup_asks_storage_for_a_checkpoint) {
   res = call("/admin/backup", {"dest"}, {"relative"}, "POST");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
-  EXPECT_EQ(res->body, R"({"error":"dest must be an absolute directory )"
-                       R"(path","parameter":"dest"})");
+  EXPECT_EQ(res->body,
+            R"({"error":"dest must be an absolute directory )"
+            R"(path","parameter":"dest"})");
   res = call("/admin/backup", {"dest"}, {"/x"}, "GET");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 405);

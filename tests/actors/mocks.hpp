@@ -23,8 +23,7 @@ struct storage_log {
 };
 
 struct mock_storage_state {
-  explicit mock_storage_state(storage_actor::pointer) {
-  }
+  explicit mock_storage_state(storage_actor::pointer) {}
   std::shared_ptr<storage_log> log;
   static inline const char* name = "mock-storage";
 };
@@ -69,8 +68,7 @@ struct index_log {
 };
 
 struct mock_index_state {
-  explicit mock_index_state(index_actor::pointer) {
-  }
+  explicit mock_index_state(index_actor::pointer) {}
   std::shared_ptr<index_log> log;
   std::vector<caf::typed_response_promise<event_page>> parked;
   static inline const char* name = "mock-index";
@@ -105,8 +103,7 @@ struct discovery_log {
 };
 
 struct mock_discovery_state {
-  explicit mock_discovery_state(discovery_actor::pointer) {
-  }
+  explicit mock_discovery_state(discovery_actor::pointer) {}
   std::shared_ptr<discovery_log> log;
   static inline const char* name = "mock-discovery";
 };

@@ -7,8 +7,9 @@
 #include "storage/rocks_store.hpp"
 #include "tests/support/deterministic_fixture.hpp"
 
-#include <filesystem>
 #include <unistd.h>
+
+#include <filesystem>
 
 namespace kws {
 namespace {
@@ -19,9 +20,9 @@ const resource_type configmaps{"", "v1", "ConfigMap", "configmaps", true};
 
 resource_event make_event(const std::string& name, int rv) {
   auto json = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")"
-              + name + R"(","namespace":"default","uid":"uid-)" + name
-              + R"(","resourceVersion":")" + std::to_string(rv)
-              + R"("},"data":{"k":"v"}})";
+    + name + R"(","namespace":"default","uid":"uid-)" + name
+    + R"(","resourceVersion":")" + std::to_string(rv)
+    + R"("},"data":{"k":"v"}})";
   auto ev = storage::build_record(configmaps, verb::create, json,
                                   1'700'000'000'000'000'000 + rv);
   EXPECT_TRUE(ev) << render(ev.error());
@@ -36,8 +37,8 @@ struct storage_test : test::deterministic_fixture {
   void SetUp() override {
     auto info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir = std::filesystem::temp_directory_path()
-          / ("kws-storage-actor-" + std::string{info->name()} + "-"
-             + std::to_string(::getpid()));
+      / ("kws-storage-actor-" + std::string{info->name()} + "-"
+         + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     storage::store_options opts;
     opts.path = dir.string();
@@ -74,17 +75,14 @@ struct storage_test : test::deterministic_fixture {
 
 TEST_F(storage_test, acknowledges_once_the_batch_size_is_reached) {
   start(3, 10s);
-  auto rp1 = self->request(aut, caf::infinite,
-                           ingest_batch{"configmaps",
-                                        {make_event("a", 1),
-                                         make_event("b", 2)},
-                                        "2"});
+  auto rp1 = self->request(
+    aut, caf::infinite,
+    ingest_batch{"configmaps", {make_event("a", 1), make_event("b", 2)}, "2"});
   run();
   EXPECT_FALSE(try_collect<atom::ok>(rp1)) << "acknowledged before durable";
   EXPECT_EQ(stored(), 0u);
-  auto rp2 = self->request(aut, caf::infinite,
-                           ingest_batch{"configmaps", {make_event("c", 3)},
-                                        "3"});
+  auto rp2 = self->request(
+    aut, caf::infinite, ingest_batch{"configmaps", {make_event("c", 3)}, "3"});
   run();
   auto r1 = try_collect<atom::ok>(rp1);
   ASSERT_TRUE(r1);
@@ -100,9 +98,8 @@ TEST_F(storage_test, acknowledges_once_the_batch_size_is_reached) {
 
 TEST_F(storage_test, flushes_a_partial_batch_when_its_timer_fires) {
   start(100, 200ms);
-  auto rp = self->request(aut, caf::infinite,
-                          ingest_batch{"configmaps", {make_event("a", 1)},
-                                       "1"});
+  auto rp = self->request(
+    aut, caf::infinite, ingest_batch{"configmaps", {make_event("a", 1)}, "1"});
   run();
   EXPECT_FALSE(try_collect<atom::ok>(rp));
   advance(199ms);
@@ -117,8 +114,9 @@ TEST_F(storage_test, flushes_a_partial_batch_when_its_timer_fires) {
 
 TEST_F(storage_test, explicit_flush_writes_and_reports_the_count) {
   start(100, 10s);
-  self->send(aut, ingest_batch{"configmaps",
-                               {make_event("a", 1), make_event("b", 2)}, ""});
+  self->send(
+    aut,
+    ingest_batch{"configmaps", {make_event("a", 1), make_event("b", 2)}, ""});
   run();
   auto rp = self->request(aut, caf::infinite, atom::flush_v);
   run();
@@ -131,9 +129,9 @@ TEST_F(storage_test, explicit_flush_writes_and_reports_the_count) {
 TEST_F(storage_test, repeats_of_an_unchanged_resource_version_are_dropped) {
   start(1, 10s);
   for (int i = 0; i < 2; ++i) {
-    auto rp = self->request(aut, caf::infinite,
-                            ingest_batch{"configmaps", {make_event("a", 7)},
-                                         "7"});
+    auto rp
+      = self->request(aut, caf::infinite,
+                      ingest_batch{"configmaps", {make_event("a", 7)}, "7"});
     run();
     ASSERT_TRUE(try_collect<atom::ok>(rp));
   }
@@ -151,9 +149,8 @@ TEST_F(storage_test, repeats_of_an_unchanged_resource_version_are_dropped) {
 
 TEST_F(storage_test, exit_flushes_what_producers_wait_for) {
   start(100, 10s);
-  auto rp = self->request(aut, caf::infinite,
-                          ingest_batch{"configmaps", {make_event("a", 1)},
-                                       "1"});
+  auto rp = self->request(
+    aut, caf::infinite, ingest_batch{"configmaps", {make_event("a", 1)}, "1"});
   run();
   self->send_exit(aut, caf::exit_reason::user_shutdown);
   run();

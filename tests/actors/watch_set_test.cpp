@@ -7,19 +7,20 @@
 namespace kws {
 namespace {
 
-std::string crd_json(bool established, const std::string& scope = "Namespaced") {
+std::string crd_json(bool established,
+                     const std::string& scope = "Namespaced") {
   return R"({"apiVersion":"apiextensions.k8s.io/v1",)"
          R"("kind":"CustomResourceDefinition",)"
          R"("metadata":{"name":"widgets.example.com"},)"
          R"("spec":{"group":"example.com","scope":")"
-         + scope
-         + R"(","names":{"plural":"widgets","kind":"Widget"},)"
-           R"("versions":[{"name":"v1alpha1","served":true,"storage":false},)"
-           R"({"name":"v1","served":true,"storage":true},)"
-           R"({"name":"v0","served":false,"storage":false}]},)"
-           R"("status":{"conditions":[{"type":"NamesAccepted","status":"True"},)"
-           R"({"type":"Established","status":")"
-         + (established ? "True" : "False") + R"("}]}})";
+    + scope
+    + R"(","names":{"plural":"widgets","kind":"Widget"},)"
+      R"("versions":[{"name":"v1alpha1","served":true,"storage":false},)"
+      R"({"name":"v1","served":true,"storage":true},)"
+      R"({"name":"v0","served":false,"storage":false}]},)"
+      R"("status":{"conditions":[{"type":"NamesAccepted","status":"True"},)"
+      R"({"type":"Established","status":")"
+    + (established ? "True" : "False") + R"("}]}})";
 }
 
 TEST(watch_set_test, established_crds_give_their_storage_version) {
@@ -55,14 +56,30 @@ TEST(watch_set_test, selects_configured_types_the_apiserver_serves) {
     {"", "v1", "Pod", "pods", true},
     {"extensions", "v1beta1", "Ingress", "ingresses", true}};
   std::vector<api_resource> discovered{
-    {{"", "v1", "Pod", "pods", true}, "pod", {"po"}, {"list", "watch"}, {},
+    {{"", "v1", "Pod", "pods", true},
+     "pod",
+     {"po"},
+     {"list", "watch"},
+     {},
      true},
-    {{"", "v1", "Binding", "bindings", true}, "binding", {}, {"create"}, {},
+    {{"", "v1", "Binding", "bindings", true},
+     "binding",
+     {},
+     {"create"},
+     {},
      true},
-    {{"apps", "v1", "Deployment", "deployments", true}, "deployment",
-     {"deploy"}, {"list", "watch"}, {}, true},
-    {{"apps", "v1beta1", "Deployment", "deployments", true}, "deployment",
-     {"deploy"}, {"list", "watch"}, {}, false}};
+    {{"apps", "v1", "Deployment", "deployments", true},
+     "deployment",
+     {"deploy"},
+     {"list", "watch"},
+     {},
+     true},
+    {{"apps", "v1beta1", "Deployment", "deployments", true},
+     "deployment",
+     {"deploy"},
+     {"list", "watch"},
+     {},
+     false}};
   std::map<std::string, resource_type> crds{
     {"widgets.example.com", {"example.com", "v1", "Widget", "widgets", true}}};
   auto names = [](const std::vector<resource_type>& xs) {

@@ -14,8 +14,8 @@ const resource_type pods{"", "v1", "Pod", "pods", true};
 std::string pod(const std::string& name, const std::string& uid,
                 const std::string& rv) {
   return R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name
-         + R"(","namespace":"ns","uid":")" + uid + R"(","resourceVersion":")"
-         + rv + R"(","creationTimestamp":"2026-01-02T03:04:05Z"}})";
+    + R"(","namespace":"ns","uid":")" + uid + R"(","resourceVersion":")" + rv
+    + R"(","creationTimestamp":"2026-01-02T03:04:05Z"}})";
 }
 
 rapidjson::Document parse(const std::string& json) {
@@ -54,11 +54,11 @@ TEST(watcher_records_test, a_bookmark_alone_moves_the_checkpoint) {
 
 TEST(watcher_records_test, malformed_objects_are_counted_and_skipped) {
   size_t malformed = 0;
-  auto batch = records_from_events(
-    pods,
-    {{watch_event_type::added, "{not json", "5"},
-     {watch_event_type::added, pod("b", "u2", "6"), "6"}},
-    true, 1, malformed);
+  auto batch
+    = records_from_events(pods,
+                          {{watch_event_type::added, "{not json", "5"},
+                           {watch_event_type::added, pod("b", "u2", "6"), "6"}},
+                          true, 1, malformed);
   EXPECT_EQ(malformed, 1u);
   ASSERT_EQ(batch.events.size(), 1u);
   EXPECT_EQ(batch.events[0].name, "b");
@@ -70,8 +70,9 @@ TEST(watcher_records_test, relist_records_creates_updates_and_unseen_deletes) {
                                  {"ns/change", "u-change", "11"},
                                  {"ns/gone", "u-gone", "12"},
                                  {"ns/replaced", "u-old", "13"}};
-  list_result list{{pod("keep", "u-keep", "10"), pod("change", "u-change", "20"),
-                    pod("new", "u-new", "21"), pod("replaced", "u-new2", "22")},
+  list_result list{{pod("keep", "u-keep", "10"),
+                    pod("change", "u-change", "20"), pod("new", "u-new", "21"),
+                    pod("replaced", "u-new2", "22")},
                    "30"};
   size_t malformed = 0;
   auto batch = records_from_list(pods, list, known, true,
@@ -86,10 +87,11 @@ TEST(watcher_records_test, relist_records_creates_updates_and_unseen_deletes) {
   };
   auto sorted = seen;
   std::sort(sorted.begin(), sorted.end());
-  EXPECT_EQ(sorted, (std::vector<std::string>{
-                      "create new u-new", "create replaced u-new2",
-                      "delete gone u-gone", "delete replaced u-old",
-                      "update change u-change"}));
+  EXPECT_EQ(
+    sorted,
+    (std::vector<std::string>{"create new u-new", "create replaced u-new2",
+                              "delete gone u-gone", "delete replaced u-old",
+                              "update change u-change"}));
   // The old life of a replaced name ends before the new one begins.
   EXPECT_LT(pos("delete replaced u-old"), pos("create replaced u-new2"));
   for (auto& ev : batch.events) {

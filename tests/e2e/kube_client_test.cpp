@@ -14,15 +14,12 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-
-#include <rapidjson/document.h>
-
 #include <fmt/format.h>
-
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -84,8 +81,8 @@ caf::expected<cluster_state> read_state() {
   auto str = [&](const rapidjson::Value& obj, const char* key) {
     auto i = obj.FindMember(key);
     return i != obj.MemberEnd() && i->value.IsString()
-             ? std::string{i->value.GetString()}
-             : std::string{};
+      ? std::string{i->value.GetString()}
+      : std::string{};
   };
   cluster_state s;
   s.api_url = str(doc, "api_url");
@@ -113,16 +110,17 @@ caf::expected<std::string> call(client& c, const std::string& method,
                                 const std::string& body = {}) {
   auto done = std::make_shared<std::promise<caf::expected<std::string>>>();
   auto fut = done->get_future();
-  c.request(method, path, body,
-            [done](caf::expected<std::string> x) { done->set_value(std::move(x)); });
+  c.request(method, path, body, [done](caf::expected<std::string> x) {
+    done->set_value(std::move(x));
+  });
   if (fut.wait_for(wait_limit) != std::future_status::ready)
     return caf::make_error(ec::unavailable,
                            fmt::format("{} {} did not finish", method, path));
   return fut.get();
 }
 
-caf::expected<std::vector<api_resource_info>> discover_sync(
-  const std::shared_ptr<client>& c) {
+caf::expected<std::vector<api_resource_info>>
+discover_sync(const std::shared_ptr<client>& c) {
   auto done = std::make_shared<
     std::promise<caf::expected<std::vector<api_resource_info>>>>();
   auto fut = done->get_future();
@@ -256,9 +254,9 @@ const kws::resource_type configmaps{"", "v1", "ConfigMap", "configmaps", true};
 /// and every connection (the apiserver vanished); `up()` listens again on
 /// the same port (it came back).
 class tcp_proxy {
- public:
+public:
   tcp_proxy(std::string host, std::string port)
-    : upstream_host_(std::move(host)), upstream_port_(std::move(port)) {
+      : upstream_host_(std::move(host)), upstream_port_(std::move(port)) {
     work_.emplace(ioc_.get_executor());
     thread_ = std::thread{[this] { ioc_.run(); }};
     up();
@@ -271,9 +269,7 @@ class tcp_proxy {
     thread_.join();
   }
 
-  uint16_t port() const {
-    return port_;
-  }
+  uint16_t port() const { return port_; }
 
   void up() {
     run_sync([this] {
@@ -305,7 +301,7 @@ class tcp_proxy {
     });
   }
 
- private:
+private:
   using socket_ptr = std::shared_ptr<boost::asio::ip::tcp::socket>;
 
   template <class F>
@@ -320,27 +316,27 @@ class tcp_proxy {
 
   void accept() {
     auto down_side = std::make_shared<boost::asio::ip::tcp::socket>(ioc_);
-    acceptor_->async_accept(*down_side, [this, down_side](
-                                          boost::system::error_code ec) {
-      if (ec)
-        return;
-      auto up_side = std::make_shared<boost::asio::ip::tcp::socket>(ioc_);
-      sockets_.push_back(down_side);
-      sockets_.push_back(up_side);
-      boost::asio::ip::tcp::resolver resolver{ioc_};
-      boost::system::error_code rec;
-      auto results = resolver.resolve(upstream_host_, upstream_port_, rec);
-      if (!rec)
-        boost::asio::connect(*up_side, results, rec);
-      if (rec) {
-        down_side->close(rec);
-      } else {
-        pump(down_side, up_side);
-        pump(up_side, down_side);
-      }
-      if (acceptor_)
-        accept();
-    });
+    acceptor_->async_accept(
+      *down_side, [this, down_side](boost::system::error_code ec) {
+        if (ec)
+          return;
+        auto up_side = std::make_shared<boost::asio::ip::tcp::socket>(ioc_);
+        sockets_.push_back(down_side);
+        sockets_.push_back(up_side);
+        boost::asio::ip::tcp::resolver resolver{ioc_};
+        boost::system::error_code rec;
+        auto results = resolver.resolve(upstream_host_, upstream_port_, rec);
+        if (!rec)
+          boost::asio::connect(*up_side, results, rec);
+        if (rec) {
+          down_side->close(rec);
+        } else {
+          pump(down_side, up_side);
+          pump(up_side, down_side);
+        }
+        if (acceptor_)
+          accept();
+      });
   }
 
   void pump(socket_ptr from, socket_ptr to) {
@@ -353,20 +349,20 @@ class tcp_proxy {
           to->shutdown(boost::asio::socket_base::shutdown_send, ignore);
           return;
         }
-        boost::asio::async_write(*to, boost::asio::buffer(*buf, n),
-                                 [this, from, to, buf](
-                                   boost::system::error_code ec, size_t) {
-                                   if (!ec)
-                                     pump(from, to);
-                                 });
+        boost::asio::async_write(
+          *to, boost::asio::buffer(*buf, n),
+          [this, from, to, buf](boost::system::error_code ec, size_t) {
+            if (!ec)
+              pump(from, to);
+          });
       });
   }
 
   std::string upstream_host_;
   std::string upstream_port_;
   boost::asio::io_context ioc_;
-  std::optional<boost::asio::executor_work_guard<
-    boost::asio::io_context::executor_type>>
+  std::optional<
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
     work_;
   std::thread thread_;
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
@@ -377,7 +373,7 @@ class tcp_proxy {
 // -- fixture ------------------------------------------------------------------
 
 class kube_e2e : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
     auto s = read_state();
     ASSERT_TRUE(s) << kws::render(s.error());
@@ -386,9 +382,11 @@ class kube_e2e : public ::testing::Test {
     ASSERT_TRUE(c) << kws::render(c.error());
     admin = std::move(*c);
     ns = "kws-kube-e2e-" + random_suffix();
-    auto created = call(*admin, "POST", "/api/v1/namespaces",
-                        fmt::format(R"({{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{}"}}}})",
-                                    ns));
+    auto created = call(
+      *admin, "POST", "/api/v1/namespaces",
+      fmt::format(
+        R"({{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{}"}}}})",
+        ns));
     ASSERT_TRUE(created) << kws::render(created.error());
   }
 
@@ -399,10 +397,10 @@ class kube_e2e : public ::testing::Test {
       EXPECT_FALSE(r->callback_after_stop);
     if (admin) {
       if (!crd_name.empty())
-        (void) call(*admin, "DELETE",
-                    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
-                      + crd_name);
-      (void) call(*admin, "DELETE", "/api/v1/namespaces/" + ns);
+        (void)call(*admin, "DELETE",
+                   "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                     + crd_name);
+      (void)call(*admin, "DELETE", "/api/v1/namespaces/" + ns);
       admin->stop();
     }
     for (auto& c : extra_clients)
@@ -452,16 +450,17 @@ class kube_e2e : public ::testing::Test {
     auto rec = std::make_shared<recorder>();
     rec->ns = ns;
     opts.seed = 1;
-    rec->r = reflector::make(std::move(c), std::move(type), opts,
-                             rec->callbacks());
+    rec->r
+      = reflector::make(std::move(c), std::move(type), opts, rec->callbacks());
     recorders.push_back(rec);
     rec->r->start(std::move(resume_rv));
     return rec;
   }
 
   std::string configmap(const std::string& name, const std::string& value) {
-    return fmt::format(R"({{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{}","namespace":"{}"}},"data":{{"v":"{}"}}}})",
-                       name, ns, value);
+    return fmt::format(
+      R"({{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{}","namespace":"{}"}},"data":{{"v":"{}"}}}})",
+      name, ns, value);
   }
 
   std::string cm_path(const std::string& name = {}) const {
@@ -477,25 +476,27 @@ class kube_e2e : public ::testing::Test {
     crd_suffix = random_suffix();
     auto group = "e2e" + crd_suffix + ".kws.test";
     crd_name = "widgets" + crd_suffix + "." + group;
-    auto body = fmt::format(R"({{
+    auto body
+      = fmt::format(R"({{
       "apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
       "metadata":{{"name":"{name}"}},
       "spec":{{"group":"{group}","scope":"Namespaced",
         "names":{{"plural":"widgets{sfx}","singular":"widget{sfx}","kind":"Widget{sfx}","shortNames":["wdg{sfx}"]}},
         "versions":[{{"name":"v1","served":true,"storage":true,
           "schema":{{"openAPIV3Schema":{{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}}}]}}}})",
-                            fmt::arg("name", crd_name), fmt::arg("group", group),
-                            fmt::arg("sfx", crd_suffix));
-    auto created = call(*admin, "POST",
-                        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                        body);
+                    fmt::arg("name", crd_name), fmt::arg("group", group),
+                    fmt::arg("sfx", crd_suffix));
+    auto created
+      = call(*admin, "POST",
+             "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body);
     EXPECT_TRUE(created) << kws::render(created.error());
     auto established = eventually([&] {
       auto crd = call(*admin, "GET",
                       "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
                         + crd_name);
-      return crd && crd->find(R"("type":"Established","status":"True")")
-                      != std::string::npos;
+      return crd
+        && crd->find(R"("type":"Established","status":"True")")
+        != std::string::npos;
     });
     EXPECT_TRUE(established) << crd_name << " never became Established";
     return {group, "v1", "Widget" + crd_suffix, "widgets" + crd_suffix, true};
@@ -690,7 +691,8 @@ TEST_F(kube_e2e, discovery_finds_core_apps_and_a_new_crd) {
     later_infos = *again;
     later = select_watchable(*again);
     return has(later, widget.group_resource());
-  })) << widget.group_resource() << " never showed up in discovery";
+  }))
+    << widget.group_resource() << " never showed up in discovery";
   resource_resolver resolver{later_infos};
   for (const auto& name : std::vector<std::string>{
          widget.plural, "widget" + crd_suffix, widget.kind, "wdg" + crd_suffix,
@@ -754,7 +756,8 @@ TEST_F(kube_e2e, watch_sees_added_modified_deleted_in_order) {
   ASSERT_TRUE(rec->wait([](recorder& r) { return !r.lists.empty(); }));
   auto created = call(*admin, "POST", cm_path(), configmap("w1", "one"));
   ASSERT_TRUE(created) << kws::render(created.error());
-  auto patched = call(*admin, "PATCH", cm_path("w1"), R"({"data":{"v":"two"}})");
+  auto patched
+    = call(*admin, "PATCH", cm_path("w1"), R"({"data":{"v":"two"}})");
   ASSERT_TRUE(patched) << kws::render(patched.error());
   auto put_body = *patched;
   auto deleted = call(*admin, "DELETE", cm_path("w1"));
@@ -762,7 +765,8 @@ TEST_F(kube_e2e, watch_sees_added_modified_deleted_in_order) {
   auto key = ns + "/w1";
   ASSERT_TRUE(rec->wait([&](recorder& r) {
     return has_type(r.of(key), watch_event_type::deleted);
-  })) << "no DELETED event";
+  }))
+    << "no DELETED event";
   std::lock_guard guard{rec->mtx};
   auto evs = rec->of(key);
   ASSERT_EQ(evs.size(), 3u);
@@ -838,10 +842,9 @@ TEST_F(kube_e2e, large_objects_in_lists_and_watches) {
   ASSERT_TRUE(listed);
   auto page = parse_list_page(*listed, "ConfigMap");
   ASSERT_TRUE(page);
-  EXPECT_TRUE(std::any_of(page->items.begin(), page->items.end(),
-                          [&](const std::string& x) {
-                            return x.find(big) != std::string::npos;
-                          }));
+  EXPECT_TRUE(std::any_of(
+    page->items.begin(), page->items.end(),
+    [&](const std::string& x) { return x.find(big) != std::string::npos; }));
 }
 
 TEST_F(kube_e2e, forced_410_relists_without_losing_a_change) {
@@ -849,8 +852,9 @@ TEST_F(kube_e2e, forced_410_relists_without_losing_a_change) {
   auto path = fmt::format("/apis/{}/v1/namespaces/{}/{}", widget.group, ns,
                           widget.plural);
   auto widget_body = [&](const std::string& name, int n) {
-    return fmt::format(R"({{"apiVersion":"{}/v1","kind":"{}","metadata":{{"name":"{}"}},"spec":{{"n":{}}}}})",
-                       widget.group, widget.kind, name, n);
+    return fmt::format(
+      R"({{"apiVersion":"{}/v1","kind":"{}","metadata":{{"name":"{}"}},"spec":{{"n":{}}}}})",
+      widget.group, widget.kind, name, n);
   };
   // The CRD resource is created and served (retry briefly: discovery and
   // the new REST endpoint can lag Established).
@@ -858,7 +862,8 @@ TEST_F(kube_e2e, forced_410_relists_without_losing_a_change) {
   ASSERT_TRUE(eventually([&] {
     created = call(*admin, "POST", path, widget_body("w1", 1));
     return static_cast<bool>(created);
-  })) << kws::render(created.error());
+  }))
+    << kws::render(created.error());
   auto modified = call(*admin, "PATCH", path + "/w1", R"({"spec":{"n":2}})");
   ASSERT_TRUE(modified) << kws::render(modified.error());
   auto rv_after_change = json_string(*modified, "metadata", "resourceVersion");
@@ -903,14 +908,15 @@ TEST_F(kube_e2e, apiserver_going_away_mid_watch_resumes_without_loss) {
   proxy.down();
   ASSERT_TRUE(call(*admin, "POST", cm_path(), configmap("b", "1")));
   ASSERT_TRUE(call(*admin, "PATCH", cm_path("a"), R"({"data":{"v":"2"}})"));
-  ASSERT_TRUE(rec->wait([](recorder& r) {
-    return has_error(r.errors, ec::transport_error);
-  })) << "the reflector never noticed the outage";
+  ASSERT_TRUE(rec->wait(
+    [](recorder& r) { return has_error(r.errors, ec::transport_error); }))
+    << "the reflector never noticed the outage";
   proxy.up();
   ASSERT_TRUE(rec->wait([&](recorder& r) {
     return !r.of(ns + "/b").empty()
-           && has_type(r.of(ns + "/a"), watch_event_type::modified);
-  })) << "changes made during the outage were lost";
+      && has_type(r.of(ns + "/a"), watch_event_type::modified);
+  }))
+    << "changes made during the outage were lost";
   std::lock_guard guard{rec->mtx};
   // Resumed from the last RV by watch, not by a relist.
   EXPECT_EQ(rec->lists.size(), 1u);

@@ -10,11 +10,11 @@
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 namespace kws::test {
 namespace {
@@ -49,7 +49,7 @@ struct service : ::testing::Test {
   static void SetUpTestSuite() {
     cluster = load_cluster_state();
     dir = std::filesystem::temp_directory_path()
-          / ("kws-e2e-" + std::to_string(::getpid()));
+      / ("kws-e2e-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     std::ofstream{dir / "resources.yaml"} << "discoverCRDs: true\n"
                                              "flushIntervalMs: 50\n";
@@ -131,15 +131,22 @@ TEST_F(service, health_readiness_and_metrics_answer) {
 
 TEST_F(service, a_configmap_lifecycle_is_recorded_once_with_contract_fields) {
   std::string out;
-  ASSERT_EQ(kubectl(cluster, "create configmap life -n " + ns
-                               + " --from-literal=a=1", &out), 0) << out;
-  ASSERT_EQ(kubectl(cluster, "patch configmap life -n " + ns
-                               + " --type merge -p '{\"data\":{\"a\":\"2\"}}'",
-                    &out), 0) << out;
-  ASSERT_EQ(kubectl(cluster, "delete configmap life -n " + ns, &out), 0)
+  ASSERT_EQ(kubectl(cluster,
+                    "create configmap life -n " + ns + " --from-literal=a=1",
+                    &out),
+            0)
     << out;
+  ASSERT_EQ(kubectl(cluster,
+                    "patch configmap life -n " + ns
+                      + " --type merge -p '{\"data\":{\"a\":\"2\"}}'",
+                    &out),
+            0)
+    << out;
+  ASSERT_EQ(kubectl(cluster, "delete configmap life -n " + ns, &out), 0) << out;
   ASSERT_TRUE(eventually(
-    [] { return has_verbs("configmaps", "life", {"create", "update", "delete"}); },
+    [] {
+      return has_verbs("configmaps", "life", {"create", "update", "delete"});
+    },
     patience))
     << "got: " << ::testing::PrintToString(verbs_of("configmaps", "life"));
   auto doc = get_json("/api/v1/events?namespace=" + ns
@@ -165,8 +172,11 @@ TEST_F(service, a_configmap_lifecycle_is_recorded_once_with_contract_fields) {
 
 TEST_F(service, an_online_backup_restores_to_the_same_answers) {
   std::string out;
-  ASSERT_EQ(kubectl(cluster, "create configmap saved -n " + ns
-                               + " --from-literal=a=1", &out), 0) << out;
+  ASSERT_EQ(kubectl(cluster,
+                    "create configmap saved -n " + ns + " --from-literal=a=1",
+                    &out),
+            0)
+    << out;
   ASSERT_TRUE(eventually(
     [] { return has_verbs("configmaps", "saved", {"create"}); }, patience));
   auto binary = std::string{std::getenv("KWS_SERVER_BINARY")};
@@ -200,8 +210,9 @@ TEST_F(service, an_online_backup_restores_to_the_same_answers) {
   q.name = "saved";
   auto page = store->query(q);
   ASSERT_TRUE(page);
-  auto live = http_get(port, "/api/v1/events?namespace=" + ns
-                               + "&resourceType=configmaps&resourceName=saved");
+  auto live = http_get(port,
+                       "/api/v1/events?namespace=" + ns
+                         + "&resourceType=configmaps&resourceName=saved");
   std::string joined = "[";
   for (size_t i = 0; i < page->records.size(); ++i)
     joined += (i ? "," : "") + page->records[i];
@@ -286,8 +297,7 @@ spec:
     spec:
       containers: [{name: c, image: busybox}]
 )");
-  for (auto [resource, name] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (auto [resource, name] : std::vector<std::pair<std::string, std::string>>{
          {"secrets", "s1"},
          {"services", "svc1"},
          {"persistentvolumeclaims", "pvc1"},
@@ -315,7 +325,7 @@ spec:
     [] {
       auto d = get_json("/api/v1/events/_cluster/namespaces/" + ns, 0);
       return d.IsObject() && d.HasMember("watchEvents")
-             && d["watchEvents"].Size() > 0;
+        && d["watchEvents"].Size() > 0;
     },
     patience));
 }
@@ -335,8 +345,8 @@ spec:
 )");
   auto reasons_of = [](const std::string& resource, const std::string& name) {
     std::vector<std::string> out;
-    auto res = http_get(port, "/api/v1/events/" + ns + "/" + resource + "/"
-                                + name);
+    auto res
+      = http_get(port, "/api/v1/events/" + ns + "/" + resource + "/" + name);
     if (res.status != 200)
       return out;
     rapidjson::Document doc;
@@ -361,8 +371,8 @@ spec:
     auto doc = get_json("/api/v1/events?namespace=" + ns
                         + "&resourceType=ReplicaSet&verb=create");
     return doc.IsArray() && doc.Size() > 0
-             ? std::string{doc[0]["resourceName"].GetString()}
-             : std::string{};
+      ? std::string{doc[0]["resourceName"].GetString()}
+      : std::string{};
   };
   std::string rs;
   ASSERT_TRUE(eventually([&] { return !(rs = rs_name()).empty(); }, patience));
@@ -392,8 +402,9 @@ spec:
 )"),
             0)
     << out;
-  ASSERT_EQ(kubectl(cluster, "wait --for=condition=Established --timeout=60s "
-                             "crd/gizmos.e2e.example.com",
+  ASSERT_EQ(kubectl(cluster,
+                    "wait --for=condition=Established --timeout=60s "
+                    "crd/gizmos.e2e.example.com",
                     &out),
             0)
     << out;
@@ -403,12 +414,12 @@ spec:
       return kubectl(cluster, "apply -n " + ns + " -f -", &out,
                      "apiVersion: e2e.example.com/v1\nkind: Gizmo\n"
                      "metadata: {name: g1}\nspec: {size: 3}\n")
-             == 0;
+        == 0;
     },
     patience))
     << out;
-  EXPECT_TRUE(eventually([] { return has_verbs("gizmos", "g1", {"create"}); },
-                         patience))
+  EXPECT_TRUE(
+    eventually([] { return has_verbs("gizmos", "g1", {"create"}); }, patience))
     << ::testing::PrintToString(verbs_of("gizmos", "g1"));
   auto doc = get_json("/api/v1/events/" + ns + "/gizmos.e2e.example.com/g1");
   ASSERT_TRUE(doc.IsObject());
@@ -417,9 +428,7 @@ spec:
   ASSERT_EQ(kubectl(cluster, "delete crd gizmos.e2e.example.com", &out), 0)
     << out;
   EXPECT_TRUE(eventually(
-    [] {
-      return log_contains("Stopped watching e2e.example.com/v1 (Gizmo)");
-    },
+    [] { return log_contains("Stopped watching e2e.example.com/v1 (Gizmo)"); },
     patience));
   auto after = get_json("/api/v1/events/" + ns + "/gizmos/g1");
   ASSERT_TRUE(after.IsObject());
@@ -434,15 +443,16 @@ TEST_F(service, types_the_service_account_may_not_read_are_reported_not_fatal) {
   std::string out;
   ASSERT_EQ(kubectl(cluster, "create serviceaccount limited -n " + ns, &out), 0)
     << out;
-  ASSERT_EQ(kubectl(cluster, "create clusterrole " + name
-                               + " --verb=get,list,watch"
-                                 " --resource=configmaps,namespaces",
+  ASSERT_EQ(kubectl(cluster,
+                    "create clusterrole " + name
+                      + " --verb=get,list,watch"
+                        " --resource=configmaps,namespaces",
                     &out),
             0)
     << out;
-  ASSERT_EQ(kubectl(cluster, "create clusterrolebinding " + name
-                               + " --clusterrole=" + name
-                               + " --serviceaccount=" + ns + ":limited",
+  ASSERT_EQ(kubectl(cluster,
+                    "create clusterrolebinding " + name + " --clusterrole="
+                      + name + " --serviceaccount=" + ns + ":limited",
                     &out),
             0)
     << out;
@@ -482,10 +492,11 @@ TEST_F(service, types_the_service_account_may_not_read_are_reported_not_fatal) {
     << out;
   EXPECT_TRUE(eventually(
     [&] {
-      auto res = http_get(limited_port, "/api/v1/events?namespace=" + ns
-                                          + "&resourceName=seen-by-limited");
-      return res.status == 200 && res.body.find(R"("verb":"create")")
-                                    != std::string::npos;
+      auto res = http_get(limited_port,
+                          "/api/v1/events?namespace=" + ns
+                            + "&resourceName=seen-by-limited");
+      return res.status == 200
+        && res.body.find(R"("verb":"create")") != std::string::npos;
     },
     patience));
   EXPECT_EQ(limited.terminate(5s), 0);
@@ -502,36 +513,41 @@ TEST_F(service, bad_queries_are_400_naming_the_parameter) {
   EXPECT_EQ(res.status, 400);
   EXPECT_NE(res.body.find(R"("parameter":"resourceType")"), std::string::npos)
     << res.body;
-  EXPECT_EQ(http_get(port, "/api/v1/events/" + ns + "/pods/never-existed")
-              .status,
-            404);
+  EXPECT_EQ(
+    http_get(port, "/api/v1/events/" + ns + "/pods/never-existed").status, 404);
 }
 
 // Runs last (gtest keeps declaration order): it restarts the shared server.
 TEST_F(service, a_restart_resumes_without_duplicates_or_gaps) {
   std::string out;
-  ASSERT_EQ(kubectl(cluster, "create configmap keep -n " + ns
-                               + " --from-literal=v=1", &out), 0) << out;
+  ASSERT_EQ(kubectl(cluster,
+                    "create configmap keep -n " + ns + " --from-literal=v=1",
+                    &out),
+            0)
+    << out;
   ASSERT_EQ(kubectl(cluster, "create configmap doomed -n " + ns, &out), 0)
     << out;
   ASSERT_TRUE(eventually(
     [] {
       return has_verbs("configmaps", "keep", {"create"})
-             && has_verbs("configmaps", "doomed", {"create"});
+        && has_verbs("configmaps", "doomed", {"create"});
     },
     patience));
   // SIGTERM: a clean exit within 5 s.
   EXPECT_EQ(server->terminate(5s), 0);
-  ASSERT_EQ(kubectl(cluster, "patch configmap keep -n " + ns
-                               + " --type merge -p '{\"data\":{\"v\":\"2\"}}'",
-                    &out), 0) << out;
+  ASSERT_EQ(kubectl(cluster,
+                    "patch configmap keep -n " + ns
+                      + " --type merge -p '{\"data\":{\"v\":\"2\"}}'",
+                    &out),
+            0)
+    << out;
   ASSERT_EQ(kubectl(cluster, "delete configmap doomed -n " + ns, &out), 0)
     << out;
   start_server();
   EXPECT_TRUE(eventually(
     [] {
       return has_verbs("configmaps", "keep", {"create", "update"})
-             && has_verbs("configmaps", "doomed", {"create", "delete"});
+        && has_verbs("configmaps", "doomed", {"create", "delete"});
     },
     patience))
     << ::testing::PrintToString(verbs_of("configmaps", "keep")) << " "

@@ -1,20 +1,20 @@
 #include "tests/support/cluster.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <rapidjson/document.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fcntl.h>
 #include <fstream>
-#include <netinet/in.h>
 #include <sstream>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 namespace kws::test {
 
@@ -72,7 +72,7 @@ int kubectl(const cluster_state& c, const std::string& args, std::string* out,
   ::write(fd, stdin_text.data(), stdin_text.size());
   ::close(fd);
   auto cmd = c.kubectl + " --kubeconfig " + c.kubeconfig + " " + args + " <"
-             + tmpl + " 2>&1";
+    + tmpl + " 2>&1";
   std::string output;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) {

@@ -2,12 +2,13 @@
 // tests: its state file, kubectl, and the server binary as a child process.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
-#include <sys/types.h>
 
 namespace kws::test {
 
@@ -52,13 +53,9 @@ public:
   /// Kills with SIGKILL and reaps.
   void kill();
 
-  bool running() const {
-    return pid_ > 0;
-  }
+  bool running() const { return pid_ > 0; }
 
-  pid_t pid() const {
-    return pid_;
-  }
+  pid_t pid() const { return pid_; }
 
 private:
   pid_t pid_ = -1;

@@ -31,9 +31,7 @@ struct deterministic_fixture : ::testing::Test {
     = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
 
   /// Drains all mailboxes; never fires timers (safe with periodic actors).
-  size_t run() {
-    return sched.run();
-  }
+  size_t run() { return sched.run(); }
 
   /// Moves the virtual clock and delivers what became due.
   void advance(caf::timespan d) {

@@ -19,9 +19,8 @@ http_result http_call(uint16_t port, const std::string& method,
   beast::tcp_stream stream{ioc};
   beast::error_code ec;
   stream.expires_after(std::chrono::seconds(30));
-  stream.connect(tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"),
-                               port},
-                 ec);
+  stream.connect(
+    tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), port}, ec);
   if (ec)
     return result;
   http::request<http::string_body> req{http::string_to_verb(method), target,

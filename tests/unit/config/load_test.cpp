@@ -3,11 +3,11 @@
 #include "messages/errors.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <unistd.h>
 
 namespace kws::config {
 namespace {
@@ -19,14 +19,12 @@ struct load_test : ::testing::Test {
   void SetUp() override {
     auto info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir = std::filesystem::temp_directory_path()
-          / ("kws-config-" + std::string{info->name()} + "-"
-             + std::to_string(::getpid()));
+      / ("kws-config-" + std::string{info->name()} + "-"
+         + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
   }
 
-  void TearDown() override {
-    std::filesystem::remove_all(dir);
-  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
 
   env_lookup env() {
     return [this](const char* name) -> std::optional<std::string> {
@@ -73,16 +71,28 @@ TEST_F(load_test, the_seventeen_defaults_are_the_contracts) {
   std::vector<std::string> names;
   for (auto& r : default_resources())
     names.push_back(r.group_resource());
-  std::vector<std::string> expected{
-    "pods", "nodes", "namespaces", "services", "configmaps", "secrets",
-    "persistentvolumes", "persistentvolumeclaims", "events",
-    "deployments.apps", "replicasets.apps", "statefulsets.apps",
-    "daemonsets.apps", "jobs.batch", "cronjobs.batch",
-    "ingresses.networking.k8s.io", "networkpolicies.networking.k8s.io"};
+  std::vector<std::string> expected{"pods",
+                                    "nodes",
+                                    "namespaces",
+                                    "services",
+                                    "configmaps",
+                                    "secrets",
+                                    "persistentvolumes",
+                                    "persistentvolumeclaims",
+                                    "events",
+                                    "deployments.apps",
+                                    "replicasets.apps",
+                                    "statefulsets.apps",
+                                    "daemonsets.apps",
+                                    "jobs.batch",
+                                    "cronjobs.batch",
+                                    "ingresses.networking.k8s.io",
+                                    "networkpolicies.networking.k8s.io"};
   EXPECT_EQ(names, expected);
   for (auto& r : default_resources())
-    EXPECT_EQ(r.namespaced, r.plural != "nodes" && r.plural != "namespaces"
-                              && r.plural != "persistentvolumes")
+    EXPECT_EQ(r.namespaced,
+              r.plural != "nodes" && r.plural != "namespaces"
+                && r.plural != "persistentvolumes")
       << r.plural;
 }
 
@@ -177,14 +187,12 @@ TEST_F(load_test, invalid_values_name_their_key) {
             std::string::npos);
   EXPECT_NE(error_of("retentionDay: 3\n").find("retentionDay: unknown key"),
             std::string::npos);
-  EXPECT_NE(error_of("resources: pods\n").find("resources"),
-            std::string::npos);
+  EXPECT_NE(error_of("resources: pods\n").find("resources"), std::string::npos);
 }
 
 TEST_F(load_test, invalid_resources_name_their_index_and_field) {
   auto err = error_of("resources:\n  - {version: v1, kind: Pod}\n");
-  EXPECT_NE(err.find("resources[0].plural: missing"), std::string::npos)
-    << err;
+  EXPECT_NE(err.find("resources[0].plural: missing"), std::string::npos) << err;
   err = error_of("resources:\n  - {version: v1, kind: Pod, plural: pods}\n"
                  "  - {version: v1, kind: Pod, plural: Pods}\n");
   EXPECT_NE(err.find("resources[1].plural"), std::string::npos) << err;

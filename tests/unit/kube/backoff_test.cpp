@@ -18,14 +18,15 @@ TEST_F(backoff_test, doubles_from_800ms_without_jitter) {
   std::vector<int64_t> got;
   for (int i = 0; i < 8; ++i)
     got.push_back(b.next(t0 + std::chrono::seconds{i}, 0.0).count());
-  EXPECT_EQ(got, (std::vector<int64_t>{800, 1600, 3200, 6400, 12800, 25600,
-                                       30000, 30000}));
+  EXPECT_EQ(
+    got,
+    (std::vector<int64_t>{800, 1600, 3200, 6400, 12800, 25600, 30000, 30000}));
 }
 
 TEST_F(backoff_test, jitter_adds_up_to_one_base) {
   backoff b;
-  EXPECT_EQ(b.next(t0, 0.5).count(), 1200);     // 800 + 0.5 * 800
-  EXPECT_EQ(b.next(t0, 0.999).count(), 3198);   // 1600 + 0.999 * 1600
+  EXPECT_EQ(b.next(t0, 0.5).count(), 1200);   // 800 + 0.5 * 800
+  EXPECT_EQ(b.next(t0, 0.999).count(), 3198); // 1600 + 0.999 * 1600
   backoff capped;
   for (int i = 0; i < 10; ++i)
     capped.next(t0, 0.0);

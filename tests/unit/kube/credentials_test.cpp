@@ -2,9 +2,8 @@
 
 #include "test_data.hpp"
 
-#include <rapidjson/document.h>
-
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 #include <filesystem>
 
@@ -99,9 +98,7 @@ namespace {
 struct exec_plugin_test : ::testing::Test {
   std::string dir = test::temp_dir("kws-exec");
 
-  ~exec_plugin_test() override {
-    std::filesystem::remove_all(dir);
-  }
+  ~exec_plugin_test() override { std::filesystem::remove_all(dir); }
 
   exec_config script(const std::string& body) {
     auto path = test::write_file(dir + "/plugin.sh", "#!/bin/sh\n" + body);

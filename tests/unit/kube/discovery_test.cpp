@@ -42,16 +42,19 @@ TEST(discovery, content_type_decides_the_document_shape) {
   EXPECT_TRUE(is_aggregated_discovery(
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"));
   EXPECT_TRUE(is_aggregated_discovery(
-    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"));
+    "application/"
+    "json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"));
   EXPECT_FALSE(is_aggregated_discovery("application/json"));
-  EXPECT_EQ(aggregated_discovery_accept,
-            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
-            "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
-            "application/json");
+  EXPECT_EQ(
+    aggregated_discovery_accept,
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+    "application/json");
 }
 
 TEST(discovery, aggregated_v2_core_group) {
-  auto infos = parse_aggregated_discovery(test::fixture("aggregated_api_v2.json"));
+  auto infos
+    = parse_aggregated_discovery(test::fixture("aggregated_api_v2.json"));
   ASSERT_TRUE(infos) << kws::render(infos.error());
   auto* pods = find(*infos, "", "v1", "pods");
   ASSERT_NE(pods, nullptr);
@@ -73,7 +76,8 @@ TEST(discovery, aggregated_v2_core_group) {
 }
 
 TEST(discovery, aggregated_v2_groups_and_preferred_versions) {
-  auto infos = parse_aggregated_discovery(test::fixture("aggregated_apis_v2.json"));
+  auto infos
+    = parse_aggregated_discovery(test::fixture("aggregated_apis_v2.json"));
   ASSERT_TRUE(infos) << kws::render(infos.error());
   auto* deploy = find(*infos, "apps", "v1", "deployments");
   ASSERT_NE(deploy, nullptr);
@@ -90,15 +94,17 @@ TEST(discovery, aggregated_v2_groups_and_preferred_versions) {
   ASSERT_NE(hpa, nullptr);
   EXPECT_EQ(hpa->version, "v2");
   EXPECT_FALSE(contains(watch, "tokenreviews.authentication.k8s.io"));
-  EXPECT_FALSE(contains(watch, "selfsubjectaccessreviews.authorization.k8s.io"));
-  EXPECT_TRUE(contains(watch, "customresourcedefinitions.apiextensions.k8s.io"));
+  EXPECT_FALSE(
+    contains(watch, "selfsubjectaccessreviews.authorization.k8s.io"));
+  EXPECT_TRUE(
+    contains(watch, "customresourcedefinitions.apiextensions.k8s.io"));
   // Without core events in the input, events.k8s.io stays.
   EXPECT_TRUE(contains(watch, "events.events.k8s.io"));
 }
 
 TEST(discovery, aggregated_v2beta1_crd_versions_stale_groups_and_events) {
-  auto infos = parse_aggregated_discovery(
-    test::fixture("aggregated_apis_v2beta1.json"));
+  auto infos
+    = parse_aggregated_discovery(test::fixture("aggregated_apis_v2beta1.json"));
   ASSERT_TRUE(infos) << kws::render(infos.error());
   auto* v2 = find(*infos, "stable.example.com", "v2", "crontabs");
   ASSERT_NE(v2, nullptr);
@@ -107,7 +113,8 @@ TEST(discovery, aggregated_v2beta1_crd_versions_stale_groups_and_events) {
   auto* metrics = find(*infos, "metrics.k8s.io", "v1beta1", "pods");
   ASSERT_NE(metrics, nullptr);
   EXPECT_TRUE(metrics->stale);
-  auto core = parse_aggregated_discovery(test::fixture("aggregated_api_v2.json"));
+  auto core
+    = parse_aggregated_discovery(test::fixture("aggregated_api_v2.json"));
   ASSERT_TRUE(core);
   auto all = *core;
   all.insert(all.end(), infos->begin(), infos->end());
@@ -129,7 +136,7 @@ TEST(discovery, aggregated_v2beta1_crd_versions_stale_groups_and_events) {
   EXPECT_EQ(std::count_if(watch.begin(), watch.end(),
                           [](const resource_type& t) {
                             return t.group_resource()
-                                   == "crontabs.stable.example.com";
+                              == "crontabs.stable.example.com";
                           }),
             1);
 }
@@ -140,15 +147,15 @@ TEST(discovery, legacy_documents) {
   EXPECT_EQ(*versions, (std::vector<std::string>{"v1"}));
   auto groups = parse_api_group_list(test::fixture("legacy_apis.json"));
   ASSERT_TRUE(groups) << kws::render(groups.error());
-  auto autoscaling = std::find_if(groups->begin(), groups->end(),
-                                  [](const api_group& g) {
-                                    return g.name == "autoscaling";
-                                  });
+  auto autoscaling
+    = std::find_if(groups->begin(), groups->end(),
+                   [](const api_group& g) { return g.name == "autoscaling"; });
   ASSERT_NE(autoscaling, groups->end());
   EXPECT_EQ(autoscaling->preferred, "autoscaling/v2");
   EXPECT_EQ(autoscaling->group_versions,
             (std::vector<std::string>{"autoscaling/v2", "autoscaling/v1"}));
-  auto core = parse_api_resource_list(test::fixture("legacy_api_v1.json"), true);
+  auto core
+    = parse_api_resource_list(test::fixture("legacy_api_v1.json"), true);
   ASSERT_TRUE(core) << kws::render(core.error());
   for (const auto& x : *core)
     EXPECT_EQ(x.type.plural.find('/'), std::string::npos) << x.type.plural;
@@ -159,8 +166,8 @@ TEST(discovery, legacy_documents) {
   auto* cs = find(*core, "", "v1", "componentstatuses");
   ASSERT_NE(cs, nullptr);
   EXPECT_FALSE(cs->watchable());
-  auto apps = parse_api_resource_list(test::fixture("legacy_apis_apps_v1.json"),
-                                      true);
+  auto apps
+    = parse_api_resource_list(test::fixture("legacy_apis_apps_v1.json"), true);
   ASSERT_TRUE(apps);
   auto* ds = find(*apps, "apps", "v1", "daemonsets");
   ASSERT_NE(ds, nullptr);
@@ -169,8 +176,10 @@ TEST(discovery, legacy_documents) {
 }
 
 TEST(discovery, legacy_and_aggregated_agree) {
-  auto agg = parse_aggregated_discovery(test::fixture("aggregated_api_v2.json"));
-  auto legacy = parse_api_resource_list(test::fixture("legacy_api_v1.json"), true);
+  auto agg
+    = parse_aggregated_discovery(test::fixture("aggregated_api_v2.json"));
+  auto legacy
+    = parse_api_resource_list(test::fixture("legacy_api_v1.json"), true);
   ASSERT_TRUE(agg);
   ASSERT_TRUE(legacy);
   auto a = select_watchable(*agg);

@@ -3,14 +3,13 @@
 #include "kube/client.hpp"
 #include "test_data.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <fmt/format.h>
-
 #include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <optional>
-#include <filesystem>
 
 using namespace kws::kube;
 using kws::ec;
@@ -19,7 +18,7 @@ namespace {
 
 /// Sets an environment variable for the scope of a test.
 class scoped_env {
- public:
+public:
   scoped_env(const char* name, const std::string& value) : name_(name) {
     if (const char* old = std::getenv(name))
       old_ = old;
@@ -33,7 +32,7 @@ class scoped_env {
       unsetenv(name_);
   }
 
- private:
+private:
   const char* name_;
   std::optional<std::string> old_;
 };
@@ -50,9 +49,7 @@ std::string render_error(const caf::expected<cluster_config>& x) {
 struct kubeconfig_test : ::testing::Test {
   std::string dir = test::temp_dir("kws-kubeconfig");
 
-  ~kubeconfig_test() override {
-    std::filesystem::remove_all(dir);
-  }
+  ~kubeconfig_test() override { std::filesystem::remove_all(dir); }
 
   std::string file(const std::string& name, const std::string& text) {
     return test::write_file(dir + "/" + name, text);
@@ -125,14 +122,15 @@ current-context: x
 }
 
 TEST_F(kubeconfig_test, inline_data_wins_over_files) {
-  auto cfg = load_kubeconfig(file("config", fmt::format(R"(
+  auto cfg = load_kubeconfig(file("config",
+                                  fmt::format(R"(
 clusters:
 - name: c
   cluster: {{server: "https://h", certificate-authority: /nonexistent, certificate-authority-data: {}}}
 contexts: [{{name: x, context: {{cluster: c}}}}]
 current-context: x
 )",
-                                                      ca_b64)));
+                                              ca_b64)));
   ASSERT_TRUE(cfg) << render_error(cfg);
   EXPECT_EQ(cfg->ca_pem, "CA-PEM");
 }
@@ -187,9 +185,9 @@ current-context: x
   ASSERT_TRUE(cfg->exec);
   EXPECT_EQ(cfg->exec->api_version, "client.authentication.k8s.io/v1");
   EXPECT_EQ(cfg->exec->command, dir + "/bin/get-token");
-  EXPECT_EQ(cfg->exec->args,
-            (std::vector<std::string>{"eks", "get-token", "--cluster-name",
-                                      "prod"}));
+  EXPECT_EQ(
+    cfg->exec->args,
+    (std::vector<std::string>{"eks", "get-token", "--cluster-name", "prod"}));
   ASSERT_EQ(cfg->exec->env.size(), 1u);
   EXPECT_EQ(cfg->exec->env[0].first, "AWS_PROFILE");
   EXPECT_EQ(cfg->exec->env[0].second, "prod");
@@ -222,7 +220,8 @@ contexts:
   // The second file redefines the cluster and user (ignored as a whole,
   // even fields the first entry lacks), adds a context, and sets another
   // current-context (ignored).
-  auto second = file("second", fmt::format(R"(
+  auto second = file("second",
+                     fmt::format(R"(
 current-context: two
 clusters:
 - {{name: shared, cluster: {{server: "https://second", certificate-authority-data: {}}}}}
@@ -232,9 +231,10 @@ users:
 contexts:
 - {{name: two, context: {{cluster: only-second, user: shared-user}}}}
 )",
-                                           ca_b64, cert_b64, key_b64));
-  scoped_env env{"KUBECONFIG", fmt::format("{}:{}/missing::{}:{}", first, dir,
-                                           second, first)};
+                                 ca_b64, cert_b64, key_b64));
+  scoped_env env{
+    "KUBECONFIG",
+    fmt::format("{}:{}/missing::{}:{}", first, dir, second, first)};
   auto cfg = load_kubeconfig("");
   ASSERT_TRUE(cfg) << render_error(cfg);
   EXPECT_EQ(cfg->server, "https://first");
@@ -255,8 +255,9 @@ contexts:
 TEST_F(kubeconfig_test, merged_documents_in_memory) {
   auto cfg = load_kubeconfig_documents(
     {{dir + "/a", "clusters: [{name: c, cluster: {server: 'https://a'}}]"},
-     {dir + "/b", "contexts: [{name: x, context: {cluster: c}}]\n"
-                  "current-context: x"}});
+     {dir + "/b",
+      "contexts: [{name: x, context: {cluster: c}}]\n"
+      "current-context: x"}});
   ASSERT_TRUE(cfg) << render_error(cfg);
   EXPECT_EQ(cfg->server, "https://a");
 }
@@ -270,7 +271,8 @@ TEST_F(kubeconfig_test, broken_files_name_the_file_and_the_key) {
     {"clusters: [{name: c\n  bad", "invalid YAML at line"},
     {"- just\n- a list\n", "not a mapping"},
     {"clusters: {name: c}\n", "'clusters' must be a list"},
-    {"clusters: [{cluster: {server: 'https://h'}}]\n", "clusters[0] has no 'name'"},
+    {"clusters: [{cluster: {server: 'https://h'}}]\n",
+     "clusters[0] has no 'name'"},
     {"clusters: [{name: c, cluster: {server: [1]}}]\n"
      "contexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x",
      "clusters[c].cluster.server must be a string"},
@@ -302,31 +304,41 @@ TEST_F(kubeconfig_test, broken_files_name_the_file_and_the_key) {
      "contexts[x].context.user: user 'ghost' not found"},
     {"clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
      "users: [{name: u, user: {client-certificate-data: Q0E=}}]\n"
-     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x",
+     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: "
+     "x",
      "client-certificate and client-key must be given together"},
     {"clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
      "users: [{name: u, user: {tokenFile: no-such-token}}]\n"
-     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x",
+     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: "
+     "x",
      "users[u].user.tokenFile file"},
     {"clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
      "users: [{name: u, user: {username: a, password: b}}]\n"
-     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x",
+     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: "
+     "x",
      "basic auth"},
     {"clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
      "users: [{name: u, user: {auth-provider: {name: gcp}}}]\n"
-     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x",
+     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: "
+     "x",
      "auth-provider is not supported"},
     {"clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
-     "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: x}}}]\n"
-     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x",
+     "users: [{name: u, user: {exec: {apiVersion: "
+     "client.authentication.k8s.io/v1, command: x}}}]\n"
+     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: "
+     "x",
      "users[u].user.exec.interactiveMode is required"},
     {"clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
-     "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v2, command: x}}}]\n"
-     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x",
+     "users: [{name: u, user: {exec: {apiVersion: "
+     "client.authentication.k8s.io/v2, command: x}}}]\n"
+     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: "
+     "x",
      "users[u].user.exec.apiVersion 'client.authentication.k8s.io/v2'"},
     {"clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
-     "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, interactiveMode: Never}}}]\n"
-     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x",
+     "users: [{name: u, user: {exec: {apiVersion: "
+     "client.authentication.k8s.io/v1, interactiveMode: Never}}}]\n"
+     "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: "
+     "x",
      "users[u].user.exec has no 'command'"},
     {"clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
      "contexts: [{name: x, context: {cluster: c}}]\n",

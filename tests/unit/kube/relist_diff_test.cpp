@@ -1,7 +1,6 @@
 #include "kube/relist_diff.hpp"
 
 #include <fmt/format.h>
-
 #include <gtest/gtest.h>
 
 using kws::list_result;
@@ -12,10 +11,11 @@ namespace {
 
 std::string item(const std::string& ns, const std::string& name,
                  const std::string& uid, const std::string& rv) {
-  auto ns_field = ns.empty() ? std::string{}
-                             : fmt::format(R"("namespace":"{}",)", ns);
-  return fmt::format(R"({{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"{}",{}"uid":"{}","resourceVersion":"{}"}},"spec":{{}}}})",
-                     name, ns_field, uid, rv);
+  auto ns_field
+    = ns.empty() ? std::string{} : fmt::format(R"("namespace":"{}",)", ns);
+  return fmt::format(
+    R"({{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"{}",{}"uid":"{}","resourceVersion":"{}"}},"spec":{{}}}})",
+    name, ns_field, uid, rv);
 }
 
 } // namespace
@@ -27,9 +27,9 @@ TEST(relist_diff, creates_updates_deletes_and_unchanged) {
                                  {"node-a", "u4", "13"}};
   list_result fresh;
   fresh.resource_version = "100";
-  fresh.items = {item("ns", "same", "u1", "10"),
-                 item("ns", "changed", "u2", "50"),
-                 item("ns", "new", "u9", "60"), item("", "node-a", "u4", "13")};
+  fresh.items
+    = {item("ns", "same", "u1", "10"), item("ns", "changed", "u2", "50"),
+       item("ns", "new", "u9", "60"), item("", "node-a", "u4", "13")};
   auto d = diff_relist(known, fresh);
   EXPECT_EQ(d.creates, (std::vector<size_t>{2}));
   EXPECT_EQ(d.updates, (std::vector<size_t>{1}));
@@ -68,8 +68,8 @@ TEST(relist_diff, empty_sides) {
 
 TEST(relist_diff, malformed_items_are_reported_not_guessed) {
   list_result fresh;
-  fresh.items = {R"({"metadata":{"uid":"x"}})", "{not json",
-                 item("ns", "ok", "u", "1")};
+  fresh.items
+    = {R"({"metadata":{"uid":"x"}})", "{not json", item("ns", "ok", "u", "1")};
   auto d = diff_relist({}, fresh);
   EXPECT_EQ(d.malformed, (std::vector<size_t>{0, 1}));
   EXPECT_EQ(d.creates, (std::vector<size_t>{2}));
@@ -91,8 +91,8 @@ TEST(relist_diff, large_lists) {
     auto name = fmt::format("obj-{}", i);
     known.push_back({"ns/" + name, fmt::format("u{}", i), "1"});
     if (i % 3 != 0)
-      fresh.items.push_back(item("ns", name, fmt::format("u{}", i),
-                                 i % 3 == 1 ? "1" : "2"));
+      fresh.items.push_back(
+        item("ns", name, fmt::format("u{}", i), i % 3 == 1 ? "1" : "2"));
   }
   auto d = diff_relist(known, fresh);
   EXPECT_EQ(d.deletes.size(), 6667u);

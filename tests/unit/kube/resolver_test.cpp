@@ -9,13 +9,13 @@ using namespace kws::kube;
 namespace {
 
 struct resolver_test : ::testing::Test {
-  resolver_test() : resolver(load()) {
-  }
+  resolver_test() : resolver(load()) {}
 
   static std::vector<api_resource_info> load() {
     std::vector<api_resource_info> all;
-    for (const char* name : {"aggregated_api_v2.json", "aggregated_apis_v2.json",
-                             "aggregated_apis_v2beta1.json"}) {
+    for (const char* name :
+         {"aggregated_api_v2.json", "aggregated_apis_v2.json",
+          "aggregated_apis_v2beta1.json"}) {
       auto infos = parse_aggregated_discovery(test::fixture(name));
       EXPECT_TRUE(infos);
       if (infos)

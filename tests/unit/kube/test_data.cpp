@@ -21,7 +21,7 @@ std::string fixture(const std::string& name) {
 std::string temp_dir(const std::string& prefix) {
   std::random_device rd;
   auto path = std::filesystem::temp_directory_path()
-              / (prefix + "-" + std::to_string(rd()));
+    / (prefix + "-" + std::to_string(rd()));
   std::filesystem::remove_all(path);
   std::filesystem::create_directories(path);
   return path.string();

@@ -4,9 +4,8 @@
 #include "kube/reflector.hpp"
 #include "test_data.hpp"
 
-#include <rapidjson/document.h>
-
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 using namespace kws::kube;
 using kws::ec;
@@ -35,9 +34,8 @@ TEST(list_page, items_of_a_recorded_page_get_api_version_and_kind) {
     EXPECT_STREQ(doc["kind"].GetString(), "Namespace");
     EXPECT_TRUE(doc["metadata"]["name"].IsString());
     // apiVersion and kind come first, like the apiserver's own objects.
-    EXPECT_EQ(item.rfind(R"({"apiVersion":"v1","kind":"Namespace","metadata":)",
-                         0),
-              0u)
+    EXPECT_EQ(
+      item.rfind(R"({"apiVersion":"v1","kind":"Namespace","metadata":)", 0), 0u)
       << item.substr(0, 80);
   }
 }
@@ -50,19 +48,23 @@ TEST(list_page, explicit_item_kind_wins_and_existing_fields_are_kept) {
   auto page = parse_list_page(body, "CronTab");
   ASSERT_TRUE(page);
   ASSERT_EQ(page->items.size(), 2u);
-  EXPECT_EQ(page->items[0],
-            R"({"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"a"}})");
-  EXPECT_EQ(page->items[1],
-            R"({"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"b"},"spec":{"n":12345678901234567,"f":0.1}})");
+  EXPECT_EQ(
+    page->items[0],
+    R"({"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"a"}})");
+  EXPECT_EQ(
+    page->items[1],
+    R"({"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"b"},"spec":{"n":12345678901234567,"f":0.1}})");
   EXPECT_TRUE(page->continue_token.empty());
 }
 
 TEST(list_page, empty_and_null_items) {
-  auto empty = parse_list_page(R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5"},"items":[]})");
+  auto empty = parse_list_page(
+    R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5"},"items":[]})");
   ASSERT_TRUE(empty);
   EXPECT_TRUE(empty->items.empty());
   EXPECT_EQ(empty->resource_version, "5");
-  auto null = parse_list_page(R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"6"},"items":null})");
+  auto null = parse_list_page(
+    R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"6"},"items":null})");
   ASSERT_TRUE(null);
   EXPECT_TRUE(null->items.empty());
 }
@@ -109,8 +111,9 @@ TEST(watch_line, every_type) {
         watch_event_type::modified, "2");
   check(R"({"type":"DELETED","object":{"metadata":{"resourceVersion":"3"}}})",
         watch_event_type::deleted, "3");
-  check(R"({"type":"BOOKMARK","object":{"kind":"Job","apiVersion":"batch/v1","metadata":{"resourceVersion":"4","creationTimestamp":null},"spec":{"template":{"metadata":{},"spec":{"containers":null}}},"status":{}}})",
-        watch_event_type::bookmark, "4");
+  check(
+    R"({"type":"BOOKMARK","object":{"kind":"Job","apiVersion":"batch/v1","metadata":{"resourceVersion":"4","creationTimestamp":null},"spec":{"template":{"metadata":{},"spec":{"containers":null}}},"status":{}}})",
+    watch_event_type::bookmark, "4");
 }
 
 TEST(watch_line, reordered_members_are_reserialized) {
@@ -153,7 +156,8 @@ TEST(watch_line, malformed_lines_are_parse_errors) {
         R"({"type":"ADDED","object":"x"})",
         R"({"type":"SYNC","object":{"metadata":{"resourceVersion":"1"}}})",
         R"({"type":"ADDED","object":{"metadata":{}}})",
-        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"1\"}}"}) {
+        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":"
+        "\"1\"}}"}) {
     auto line = parse_watch_line(bad);
     ASSERT_FALSE(line) << bad;
     EXPECT_EQ(line.error(), ec::parse_error) << bad;
@@ -178,7 +182,8 @@ TEST(status, plain_text_bodies) {
 TEST(status, status_error_maps_codes_and_names_the_request) {
   response r;
   r.status = 403;
-  r.body = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods is forbidden: User \"x\" cannot list resource \"pods\"","reason":"Forbidden","code":403})";
+  r.body
+    = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods is forbidden: User \"x\" cannot list resource \"pods\"","reason":"Forbidden","code":403})";
   auto err = status_error(r, "GET", "10.0.0.1:6443", "/api/v1/pods");
   EXPECT_EQ(err, ec::unauthorized);
   auto text = kws::render(err);

@@ -10,8 +10,9 @@ TEST(metrics_test, counters_render_in_prometheus_format) {
                         "resource=\"pods\"");
   c.inc();
   c.inc(2);
-  EXPECT_EQ(&c, &get_counter("kws_test_things_total", "Things counted.",
-                             "resource=\"pods\""));
+  EXPECT_EQ(&c,
+            &get_counter("kws_test_things_total", "Things counted.",
+                         "resource=\"pods\""));
   auto text = render_prometheus();
   EXPECT_NE(text.find("# HELP kws_test_things_total Things counted.\n"
                       "# TYPE kws_test_things_total counter\n"
@@ -34,8 +35,7 @@ TEST(metrics_test, histograms_count_into_cumulative_buckets) {
             std::string::npos);
   EXPECT_NE(text.find("kws_test_latency_seconds_bucket{le=\"+Inf\"} 2\n"),
             std::string::npos);
-  EXPECT_NE(text.find("kws_test_latency_seconds_count 2\n"),
-            std::string::npos);
+  EXPECT_NE(text.find("kws_test_latency_seconds_count 2\n"), std::string::npos);
 }
 
 } // namespace

@@ -1,7 +1,6 @@
 // Every message type survives CAF's binary serialization: catches types that
 // are missing from the type-ID block (Debian's CAF has no compile-time check).
 #include "actors/interfaces.hpp"
-
 #include "tests/support/deterministic_fixture.hpp"
 
 #include <caf/binary_deserializer.hpp>
@@ -84,8 +83,8 @@ TEST_F(registration_test, queries_and_results_round_trip) {
 }
 
 TEST_F(registration_test, watch_and_status_types_round_trip) {
-  auto evs = round_trip(std::vector<watch_event>{
-    {watch_event_type::bookmark, "{}", "9"}});
+  auto evs = round_trip(
+    std::vector<watch_event>{{watch_event_type::bookmark, "{}", "9"}});
   ASSERT_EQ(evs.size(), 1u);
   EXPECT_EQ(evs[0].type, watch_event_type::bookmark);
   EXPECT_EQ(evs[0].resource_version, "9");
@@ -107,8 +106,8 @@ TEST_F(registration_test, watch_and_status_types_round_trip) {
 }
 
 TEST_F(registration_test, http_types_round_trip) {
-  auto req = round_trip(http_request{"GET", "/api/v1/events", {"limit"},
-                                     {"5"}});
+  auto req
+    = round_trip(http_request{"GET", "/api/v1/events", {"limit"}, {"5"}});
   EXPECT_EQ(req.path, "/api/v1/events");
   EXPECT_EQ(req.query_values.at(0), "5");
   http_response res;

@@ -56,9 +56,9 @@ TEST(time_format_test, parses_fractions_and_truncates_beyond_nanoseconds) {
 }
 
 TEST(time_format_test, round_trips) {
-  for (int64_t ns : {int64_t{0}, int64_t{1}, int64_t{-1},
-                     int64_t{1'795'688'280'123'000'000},
-                     int64_t{951'782'400} * sec /* 2000-02-29 */}) {
+  for (int64_t ns :
+       {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{1'795'688'280'123'000'000},
+        int64_t{951'782'400} * sec /* 2000-02-29 */}) {
     auto back = parse_rfc3339(format_rfc3339(ns));
     ASSERT_TRUE(back) << ns;
     EXPECT_EQ(*back, ns);
@@ -68,11 +68,11 @@ TEST(time_format_test, round_trips) {
 TEST(time_format_test, rejects_malformed_times) {
   for (const char* bad :
        {"", "2026-11-26", "2026-11-26T10:04:40", "2026-13-01T00:00:00Z",
-        "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z",
-        "2026-11-26T24:00:00Z", "2026-11-26T10:60:00Z",
-        "2026-11-26T10:04:40.Z", "2026-11-26T10:04:40+2:00",
-        "2026-11-26T10:04:40Zjunk", "26-11-26T10:04:40Z", "yesterday",
-        "1500-01-01T00:00:00Z", "9999-01-01T00:00:00Z"}) {
+        "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z", "2026-11-26T24:00:00Z",
+        "2026-11-26T10:60:00Z", "2026-11-26T10:04:40.Z",
+        "2026-11-26T10:04:40+2:00", "2026-11-26T10:04:40Zjunk",
+        "26-11-26T10:04:40Z", "yesterday", "1500-01-01T00:00:00Z",
+        "9999-01-01T00:00:00Z"}) {
     auto parsed = parse_rfc3339(bad);
     ASSERT_FALSE(parsed) << bad;
     EXPECT_EQ(parsed.error(), ec::parse_error) << bad;

@@ -49,9 +49,9 @@ void expect_bad(const caf::expected<T>& res, const std::string& parameter) {
   EXPECT_FALSE(ctx.template get_as<std::string>(1).empty());
 }
 
-caf::expected<event_query> parse(
-  std::initializer_list<std::pair<std::string, std::string>> params,
-  uint32_t max_limit = 1000) {
+caf::expected<event_query>
+parse(std::initializer_list<std::pair<std::string, std::string>> params,
+      uint32_t max_limit = 1000) {
   return parse_event_query(make_request(params), max_limit, resolve);
 }
 
@@ -131,12 +131,12 @@ TEST(query_params_test, bad_times_name_their_parameter) {
 }
 
 TEST(query_params_test, start_after_end_is_rejected) {
-  expect_bad(parse({{"start", "2026-11-26T10:00:01Z"},
-                    {"end", "2026-11-26T10:00:00Z"}}),
-             "start");
+  expect_bad(
+    parse({{"start", "2026-11-26T10:00:01Z"}, {"end", "2026-11-26T10:00:00Z"}}),
+    "start");
   // Equal bounds are a valid, inclusive range.
-  EXPECT_TRUE(parse({{"start", "2026-11-26T10:00:00Z"},
-                     {"end", "2026-11-26T10:00:00Z"}}));
+  EXPECT_TRUE(parse(
+    {{"start", "2026-11-26T10:00:00Z"}, {"end", "2026-11-26T10:00:00Z"}}));
 }
 
 TEST(query_params_test, limit_is_capped_or_rejected) {
@@ -146,8 +146,8 @@ TEST(query_params_test, limit_is_capped_or_rejected) {
   EXPECT_EQ(parse({{"limit", "99999999999999999999999"}})->limit, 1000u);
   EXPECT_EQ(parse({{"limit", "007"}})->limit, 7u);
   EXPECT_EQ(parse({{"limit", "600"}}, 500)->limit, 500u);
-  for (const char* bad : {"0", "000", "-1", "-0", "abc", "", "1.5", "+5",
-                          "5 ", "0x10", "1e3"})
+  for (const char* bad :
+       {"0", "000", "-1", "-0", "abc", "", "1.5", "+5", "5 ", "0x10", "1e3"})
     expect_bad(parse({{"limit", bad}}), "limit");
 }
 
@@ -222,10 +222,10 @@ TEST(query_params_test, history_rejects_bad_input) {
   expect_bad(parse_history_query(make_request({{"end", "soon"}}), "default",
                                  "pods", "x", 1000, resolve),
              "end");
-  expect_bad(parse_history_query(make_request({}), "default", "pods", "",
-                                 1000, resolve),
-             "resourceName");
-  expect_bad(parse_history_query(make_request({}), "default", "pods", "x",
-                                 1000, resolver_fn{}),
+  expect_bad(
+    parse_history_query(make_request({}), "default", "pods", "", 1000, resolve),
+    "resourceName");
+  expect_bad(parse_history_query(make_request({}), "default", "pods", "x", 1000,
+                                 resolver_fn{}),
              "resourceType");
 }

@@ -1,8 +1,7 @@
 #include "rest/render.hpp"
 
-#include "tests/support/contract_record.hpp"
-
 #include "messages/errors.hpp"
+#include "tests/support/contract_record.hpp"
 
 #include <caf/sec.hpp>
 #include <gtest/gtest.h>
@@ -78,10 +77,10 @@ TEST(render_test, history_has_the_contract_shape) {
   h.related_events = {event_record};
   auto res = render_history(q, h);
   EXPECT_EQ(res.status, 200);
-  EXPECT_EQ(res.body, R"({"namespace":"default","resourceType":"pods",)"
-                      R"("resourceName":"web","watchEvents":[)"
-                        + pod_record + R"(],"relatedEvents":[)" + event_record
-                        + "]}");
+  EXPECT_EQ(res.body,
+            R"({"namespace":"default","resourceType":"pods",)"
+            R"("resourceName":"web","watchEvents":[)"
+              + pod_record + R"(],"relatedEvents":[)" + event_record + "]}");
   q.ns = "";
   q.resource = "nodes";
   q.name = "node-\"1\"";
@@ -105,8 +104,8 @@ TEST(render_test, unseen_object_is_a_404_error) {
 }
 
 TEST(render_test, parameter_errors_are_400_naming_the_parameter) {
-  auto res = render_error(caf::make_error(ec::invalid_argument, "limit",
-                                          "limit must be at least 1"));
+  auto res = render_error(
+    caf::make_error(ec::invalid_argument, "limit", "limit must be at least 1"));
   EXPECT_EQ(res.status, 400);
   EXPECT_EQ(res.content_type, "application/json");
   EXPECT_EQ(res.body,
@@ -114,23 +113,23 @@ TEST(render_test, parameter_errors_are_400_naming_the_parameter) {
 }
 
 TEST(render_test, errors_without_parameter_and_other_codes) {
-  auto plain = render_error(caf::make_error(ec::invalid_argument,
-                                            "the \"path\" is odd"));
+  auto plain = render_error(
+    caf::make_error(ec::invalid_argument, "the \"path\" is odd"));
   EXPECT_EQ(plain.status, 400);
   EXPECT_EQ(plain.body, R"({"error":"the \"path\" is odd"})");
   auto missing = render_error(caf::make_error(ec::not_found, "no such object"));
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.body, R"({"error":"no such object"})");
-  auto broken = render_error(caf::make_error(ec::storage_failure,
-                                             "cannot read partition p1"));
+  auto broken = render_error(
+    caf::make_error(ec::storage_failure, "cannot read partition p1"));
   EXPECT_EQ(broken.status, 500);
   EXPECT_EQ(broken.body,
             R"({"error":"storage_failure: cannot read partition p1"})");
   auto bare = render_error(caf::make_error(ec::invalid_argument));
   EXPECT_EQ(bare.status, 400);
   EXPECT_EQ(bare.body, R"({"error":"bad request"})");
-  auto not_ready = render_error(caf::make_error(ec::unavailable, "resourceType",
-                                               "not discovered yet"));
+  auto not_ready = render_error(
+    caf::make_error(ec::unavailable, "resourceType", "not discovered yet"));
   EXPECT_EQ(not_ready.status, 503);
   EXPECT_EQ(not_ready.body,
             R"({"error":"unavailable: resourceType: not discovered yet"})");

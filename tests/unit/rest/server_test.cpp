@@ -102,8 +102,9 @@ TEST_F(server_test, other_methods_are_405_with_allow) {
     EXPECT_EQ(res.status, 405) << method;
     EXPECT_EQ(res.headers["Allow"], "GET, HEAD");
     EXPECT_EQ(res.headers["Content-Type"], "application/json");
-    EXPECT_EQ(res.body, std::string{R"({"error":"method )"} + method
-                          + R"( is not allowed"})");
+    EXPECT_EQ(res.body,
+              std::string{R"({"error":"method )"} + method
+                + R"( is not allowed"})");
   }
   std::lock_guard guard{mtx};
   EXPECT_TRUE(seen.empty());
@@ -139,8 +140,9 @@ TEST_F(server_test, malformed_escapes_are_400_naming_the_parameter) {
   start();
   auto res = http_get(srv->port(), "/api/v1/events?namespace=%zz");
   EXPECT_EQ(res.status, 400);
-  EXPECT_EQ(res.body, R"({"error":"the value has a malformed percent )"
-                      R"(escape","parameter":"namespace"})");
+  EXPECT_EQ(res.body,
+            R"({"error":"the value has a malformed percent )"
+            R"(escape","parameter":"namespace"})");
   res = http_get(srv->port(), "/api/v1/events?user=%00");
   EXPECT_EQ(res.status, 400);
   res = http_get(srv->port(), "/api/%2");
@@ -230,8 +232,7 @@ TEST(url_test, splits_targets_keeping_parameter_order) {
   http_request req;
   ASSERT_FALSE(parse_target("/p?b=2&a=1&&flag&b=3", req));
   EXPECT_EQ(req.path, "/p");
-  EXPECT_EQ(req.query_names,
-            (std::vector<std::string>{"b", "a", "flag", "b"}));
+  EXPECT_EQ(req.query_names, (std::vector<std::string>{"b", "a", "flag", "b"}));
   EXPECT_EQ(req.query_values, (std::vector<std::string>{"2", "1", "", "3"}));
 }
 

@@ -1,8 +1,7 @@
 // Kills a writing process with SIGKILL and checks that reopening keeps every
 // acknowledged batch, never half a batch, and consistent indexes.
-#include "storage/rocks_store.hpp"
-
 #include "messages/errors.hpp"
+#include "storage/rocks_store.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>

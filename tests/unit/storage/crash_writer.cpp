@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
       ev.user = "writer";
       // Large enough that batches span memtable flushes.
       ev.record = "{\"batch\":" + std::to_string(b) + ",\"pad\":\""
-                  + std::string(2000, 'x') + "\"}";
+        + std::string(2000, 'x') + "\"}";
       batch.push_back(std::move(ev));
     }
     auto res = store->write(batch, {{"pods", std::to_string(b)}});

@@ -12,9 +12,10 @@ using namespace kws;
 using namespace kws::storage;
 
 TEST(key_codec_test, positions_sort_bytewise_like_numbers) {
-  std::vector<position> xs{{-5, 1}, {-5, 2}, {0, 0}, {0, 7}, {1, 0},
-                           {max_time_ns, 0}, {min_time_ns, 9},
-                           {1'795'688'280'000'000'000, 3}};
+  std::vector<position> xs{{-5, 1},          {-5, 2},
+                           {0, 0},           {0, 7},
+                           {1, 0},           {max_time_ns, 0},
+                           {min_time_ns, 9}, {1'795'688'280'000'000'000, 3}};
   std::vector<std::string> encoded;
   for (auto x : xs)
     encoded.push_back(encode_position(x));
@@ -30,7 +31,7 @@ TEST(key_codec_test, positions_sort_bytewise_like_numbers) {
 
 TEST(key_codec_test, key_position_reads_the_suffix) {
   auto key = index_prefix(index_kind::object, {"default", "pods", "web"})
-             + encode_position({42, 7});
+    + encode_position({42, 7});
   auto pos = key_position(key);
   ASSERT_TRUE(pos);
   EXPECT_EQ(pos->ts, 42);
@@ -58,8 +59,8 @@ TEST(key_codec_test, partition_names_round_trip) {
 }
 
 TEST(key_codec_test, summaries_round_trip) {
-  record_summary s{verb::remove, "default", "events", "", "web.1",
-                   "uid-1", "kubelet", "default", "pods", "web"};
+  record_summary s{verb::remove, "default", "events",  "",     "web.1",
+                   "uid-1",      "kubelet", "default", "pods", "web"};
   auto bytes = encode_summary(s);
   std::string_view in{bytes};
   auto back = decode_summary(in);
@@ -69,8 +70,8 @@ TEST(key_codec_test, summaries_round_trip) {
 }
 
 TEST(key_codec_test, truncated_summaries_fail_cleanly) {
-  record_summary s{verb::update, "ns", "pods", "", "name", "uid", "user",
-                   "", "", ""};
+  record_summary s{verb::update, "ns",   "pods", "", "name",
+                   "uid",        "user", "",     "", ""};
   auto bytes = encode_summary(s);
   for (size_t n = 0; n < bytes.size(); ++n) {
     std::string_view in{bytes.data(), n};
@@ -105,8 +106,8 @@ TEST(key_codec_test, splice_id_makes_id_the_first_member) {
 }
 
 TEST(key_codec_test, index_keys_cover_every_index) {
-  record_summary s{verb::create, "default", "events", "", "e1", "uid-e",
-                   "kubelet", "default", "pods", "web"};
+  record_summary s{verb::create, "default", "events",  "",     "e1",
+                   "uid-e",      "kubelet", "default", "pods", "web"};
   auto keys = index_keys(s, {10, 3});
   std::string kinds;
   for (const auto& k : keys) {
@@ -114,9 +115,9 @@ TEST(key_codec_test, index_keys_cover_every_index) {
     EXPECT_EQ(*key_position(k), (position{10, 3}));
   }
   EXPECT_EQ(kinds, "ruhowmtne");
-  EXPECT_EQ(keys[2], index_prefix(index_kind::object,
-                                  {"default", "events", "e1"})
-                       + encode_position({10, 3}));
+  EXPECT_EQ(keys[2],
+            index_prefix(index_kind::object, {"default", "events", "e1"})
+              + encode_position({10, 3}));
   // No uid, no link: those entries are left out.
   s.uid.clear();
   s.link_resource.clear();
@@ -148,8 +149,9 @@ TEST(key_codec_test, planner_picks_the_most_selective_index) {
 }
 
 TEST(key_codec_test, matches_applies_every_filter) {
-  record_summary s{verb::update, "default", "deployments", "apps", "web",
-                   "u1", "kubectl", "", "", ""};
+  record_summary s{verb::update, "default", "deployments", "apps",
+                   "web",        "u1",      "kubectl",     "",
+                   "",           ""};
   event_query q;
   EXPECT_TRUE(matches(q, s));
   q.group = "apps";
@@ -175,7 +177,10 @@ TEST(key_codec_test, cursors_round_trip) {
 
 TEST(key_codec_test, bad_cursors_name_the_continue_parameter) {
   auto token = encode_cursor(page_cursor{{1, 2}, 3, 4});
-  std::vector<std::string> bad{"", "abc", token + "00", token.substr(2),
+  std::vector<std::string> bad{"",
+                               "abc",
+                               token + "00",
+                               token.substr(2),
                                "zz" + token.substr(2),
                                "02" + token.substr(2)};
   for (const auto& t : bad) {
@@ -191,10 +196,10 @@ TEST(key_codec_test, filter_hash_sees_every_filter_but_not_the_limit) {
   auto base = filter_hash(a);
   a.limit = 5;
   EXPECT_EQ(filter_hash(a), base);
-  for (auto field : {&event_query::ns, &event_query::resource,
-                      &event_query::group, &event_query::name,
-                      &event_query::verb, &event_query::user,
-                      &event_query::uid}) {
+  for (auto field :
+       {&event_query::ns, &event_query::resource, &event_query::group,
+        &event_query::name, &event_query::verb, &event_query::user,
+        &event_query::uid}) {
     event_query b;
     b.*field = "x";
     EXPECT_NE(filter_hash(b), base);

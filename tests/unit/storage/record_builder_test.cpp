@@ -61,7 +61,8 @@ TEST(record_builder_test, builds_the_exact_contract_record) {
   EXPECT_EQ(ev->record.find("\"id\""), std::string::npos);
 }
 
-TEST(record_builder_test, pod_update_uses_newest_manager_and_drops_managed_fields) {
+TEST(record_builder_test,
+     pod_update_uses_newest_manager_and_drops_managed_fields) {
   auto ev = build_record(pods(), verb::update, read_fixture("pod.json"), now);
   ASSERT_TRUE(ev) << render(ev.error());
   // kubelet's entry is the newest by time even though it is not last.
@@ -90,14 +91,14 @@ TEST(record_builder_test, pod_update_uses_newest_manager_and_drops_managed_field
 TEST(record_builder_test, first_list_create_takes_the_creation_timestamp) {
   record_options opts;
   opts.from_initial_list = true;
-  auto ev = build_record(pods(), verb::create, read_fixture("pod.json"), now,
-                         opts);
+  auto ev
+    = build_record(pods(), verb::create, read_fixture("pod.json"), now, opts);
   ASSERT_TRUE(ev);
   EXPECT_EQ(ev->timestamp_ns, *parse_rfc3339("2026-11-20T08:15:30Z"));
   EXPECT_EQ(str(parse(ev->record), "timestamp"), "2026-11-20T08:15:30Z");
   // Only creates: an update from the first list keeps the delivery time.
-  auto upd = build_record(pods(), verb::update, read_fixture("pod.json"),
-                          now, opts);
+  auto upd
+    = build_record(pods(), verb::update, read_fixture("pod.json"), now, opts);
   ASSERT_TRUE(upd);
   EXPECT_EQ(upd->timestamp_ns, now);
 }
@@ -105,8 +106,8 @@ TEST(record_builder_test, first_list_create_takes_the_creation_timestamp) {
 TEST(record_builder_test, inferred_delete_is_marked_final_state_unknown) {
   record_options opts;
   opts.final_state_unknown = true;
-  auto ev = build_record(pods(), verb::remove, read_fixture("pod.json"), now,
-                         opts);
+  auto ev
+    = build_record(pods(), verb::remove, read_fixture("pod.json"), now, opts);
   ASSERT_TRUE(ev);
   EXPECT_TRUE(ev->final_state_unknown);
   auto doc = parse(ev->record);
@@ -132,9 +133,9 @@ TEST(record_builder_test, secret_values_become_digests) {
   EXPECT_EQ(str(obj["data"], "username"), sha256_digest("YWRtaW4="));
   EXPECT_EQ(str(obj["stringData"], "token"), sha256_digest("s3cr3t-t0ken"));
   const auto& ann = obj["metadata"]["annotations"];
-  EXPECT_EQ(str(ann, "kubectl.kubernetes.io/last-applied-configuration")
-              .substr(0, 7),
-            "sha256:");
+  EXPECT_EQ(
+    str(ann, "kubectl.kubernetes.io/last-applied-configuration").substr(0, 7),
+    "sha256:");
   EXPECT_EQ(str(ann, "team"), "payments");
   EXPECT_EQ(str(obj, "type"), "Opaque");
   // Known vector: sha256("abc").
@@ -158,9 +159,10 @@ TEST(record_builder_test, core_event_carries_its_message_and_target) {
                          read_fixture("event_v1.json"), now);
   ASSERT_TRUE(ev) << render(ev.error());
   auto doc = parse(ev->record);
-  EXPECT_EQ(str(doc, "message"),
-            "Back-off restarting failed container web in pod "
-            "web-7d4b9c8f6-x2x9k_default(5f0c7e0a-8d4e-4a53-9c2b-0d8c1f3e7a11)");
+  EXPECT_EQ(
+    str(doc, "message"),
+    "Back-off restarting failed container web in pod "
+    "web-7d4b9c8f6-x2x9k_default(5f0c7e0a-8d4e-4a53-9c2b-0d8c1f3e7a11)");
   EXPECT_EQ(str(doc, "reason"), "BackOff");
   EXPECT_EQ(str(doc, "type"), "Warning");
   ASSERT_TRUE(doc["count"].IsInt());
@@ -199,8 +201,7 @@ TEST(record_builder_test, events_k8s_io_event_uses_note_and_regarding) {
 }
 
 TEST(record_builder_test, node_is_cluster_scoped) {
-  auto ev = build_record(nodes(), verb::update, read_fixture("node.json"),
-                         now);
+  auto ev = build_record(nodes(), verb::update, read_fixture("node.json"), now);
   ASSERT_TRUE(ev);
   auto doc = parse(ev->record);
   EXPECT_EQ(str(doc, "namespace"), "");

@@ -1,11 +1,11 @@
 #include "storage/rocks_store.hpp"
 
 #include "messages/errors.hpp"
+#include "messages/time_format.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/record_builder.hpp"
-#include "messages/time_format.hpp"
-#include "tests/support/contract_record.hpp"
 #include "test_util.hpp"
+#include "tests/support/contract_record.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -151,10 +151,10 @@ protected:
 
 TEST_F(rocks_store_test, writes_and_reads_back_records_with_ids) {
   open();
-  auto res = write({make_event(day0 + 2 * sec, verb::create, "default",
-                               "pods", "a", "ua", "1"),
-                    make_event(day0 + 1 * sec, verb::create, "default",
-                               "pods", "b", "ub", "2")});
+  auto res = write({make_event(day0 + 2 * sec, verb::create, "default", "pods",
+                               "a", "ua", "1"),
+                    make_event(day0 + 1 * sec, verb::create, "default", "pods",
+                               "b", "ub", "2")});
   EXPECT_EQ(res.written, 2u);
   EXPECT_EQ(res.dropped, 0u);
   ASSERT_EQ(res.ids.size(), 2u);
@@ -168,7 +168,7 @@ TEST_F(rocks_store_test, writes_and_reads_back_records_with_ids) {
             "{\"id\":\"0000000000000002\",\"verb\":\"create\",\"namespace\":"
             "\"default\",\"resourceType\":\"pods\",\"resourceName\":\"b\","
             "\"uid\":\"ub\",\"resourceVersion\":\"2\",\"ts\":"
-            + std::to_string(day0 + sec) + "}");
+              + std::to_string(day0 + sec) + "}");
   EXPECT_EQ(seq_of(page->records[1]), 1u);
   EXPECT_FALSE(page->has_more);
   EXPECT_EQ(store_->partitions(), std::vector<std::string>{"p20261126"});
@@ -243,8 +243,7 @@ TEST_F(rocks_store_test, tracks_live_objects_per_resource_type) {
   write({make_event(day0, verb::create, "n", "pods", "a", "ua", "1"),
          make_event(day0, verb::create, "n", "pods", "b", "ub", "2"),
          make_event(day0, verb::create, "", "nodes", "node-1", "un", "3"),
-         make_event(day0, verb::create, "n", "deployments", "web", "ud",
-                    "4")});
+         make_event(day0, verb::create, "n", "deployments", "web", "ud", "4")});
   write({make_event(day0 + sec, verb::update, "n", "pods", "a", "ua", "7"),
          make_event(day0 + sec, verb::remove, "n", "pods", "b", "ub", "8")});
   auto live = store_->live_objects("pods");
@@ -285,10 +284,10 @@ TEST_F(rocks_store_test, reopen_loses_nothing_and_continues_ids) {
   for (int b = 0; b < 20; ++b) {
     std::vector<resource_event> batch;
     for (int i = 0; i < 50; ++i)
-      batch.push_back(make_event(day0 + (b * 50 + i) * sec, verb::update,
-                                 "ns" + std::to_string(i % 3), "pods",
-                                 "p" + std::to_string(i), "u" + std::to_string(i),
-                                 std::to_string(b * 100 + i)));
+      batch.push_back(make_event(
+        day0 + (b * 50 + i) * sec, verb::update, "ns" + std::to_string(i % 3),
+        "pods", "p" + std::to_string(i), "u" + std::to_string(i),
+        std::to_string(b * 100 + i)));
     write(batch);
   }
   event_query q;
@@ -298,8 +297,8 @@ TEST_F(rocks_store_test, reopen_loses_nothing_and_continues_ids) {
   open();
   EXPECT_EQ(all_pages(q), before);
   EXPECT_EQ(store_->next_sequence(), 1001u);
-  auto res = write({make_event(day0, verb::create, "x", "pods", "new", "un",
-                               "1")});
+  auto res
+    = write({make_event(day0, verb::create, "x", "pods", "new", "un", "1")});
   ASSERT_EQ(res.ids.size(), 1u);
   EXPECT_EQ(res.ids[0], format_id(1001));
   auto report = store_->verify();
@@ -308,7 +307,8 @@ TEST_F(rocks_store_test, reopen_loses_nothing_and_continues_ids) {
   EXPECT_EQ(report->records, 1001u);
 }
 
-TEST_F(rocks_store_test, every_filter_and_page_size_matches_a_brute_force_oracle) {
+TEST_F(rocks_store_test,
+       every_filter_and_page_size_matches_a_brute_force_oracle) {
   open();
   std::mt19937_64 rng{42};
   auto pick = [&](std::initializer_list<const char*> xs) {
@@ -327,14 +327,13 @@ TEST_F(rocks_store_test, every_filter_and_page_size_matches_a_brute_force_oracle
                                       : pick({"default", "kube-system", "a"});
         auto name = pick({"web", "db", "cache", "x"});
         int64_t ts = (rng() % 10 == 0)
-                       ? day0 - static_cast<int64_t>(rng() % 30) * ns_per_day
-                       : clock_.load()
-                           + static_cast<int64_t>(rng() % 3600) * sec;
-        auto ev = make_event(ts,
-                             static_cast<verb>(rng() % 3), ns, resource, name,
-                             "uid-" + name + "-" + std::to_string(rng() % 3),
-                             std::to_string(rng()),
-                             pick({"kubelet", "kubectl", "system:k8s-watcher"}));
+          ? day0 - static_cast<int64_t>(rng() % 30) * ns_per_day
+          : clock_.load() + static_cast<int64_t>(rng() % 3600) * sec;
+        auto ev
+          = make_event(ts, static_cast<verb>(rng() % 3), ns, resource, name,
+                       "uid-" + name + "-" + std::to_string(rng() % 3),
+                       std::to_string(rng()),
+                       pick({"kubelet", "kubectl", "system:k8s-watcher"}));
         if (resource == "events" && rng() % 2 == 0) {
           ev.link_ns = ns;
           ev.link_resource = "pods";
@@ -422,7 +421,8 @@ TEST_F(rocks_store_test, validates_queries_and_tokens) {
   EXPECT_FALSE(rest->has_more);
 }
 
-TEST_F(rocks_store_test, history_holds_every_version_and_uid_and_related_events) {
+TEST_F(rocks_store_test,
+       history_holds_every_version_and_uid_and_related_events) {
   open();
   auto ev1 = make_event(day0 + 1 * sec, verb::create, "default", "pods", "web",
                         "u1", "1");
@@ -436,8 +436,8 @@ TEST_F(rocks_store_test, history_holds_every_version_and_uid_and_related_events)
                           "web2", "u9", "5");
   auto same_name_other_ns = make_event(day0 + 2 * sec, verb::create, "prod",
                                        "pods", "web", "u8", "6");
-  auto event = make_event(day0 + int64_t{2500} * 1'000'000, verb::create, "default",
-                          "events", "web.1", "ue", "7");
+  auto event = make_event(day0 + int64_t{2500} * 1'000'000, verb::create,
+                          "default", "events", "web.1", "ue", "7");
   event.link_ns = "default";
   event.link_resource = "pods";
   event.link_name = "web";
@@ -567,7 +567,7 @@ TEST_F(rocks_store_test, pagination_never_repeats_or_skips_during_ingest) {
   std::vector<resource_event> seed;
   for (int i = 0; i < 500; ++i)
     seed.push_back(make_event(day0 + i * sec, verb::update, "n", "pods",
-                              "p" + std::to_string(i % 20), "u", 
+                              "p" + std::to_string(i % 20), "u",
                               std::to_string(i)));
   write(seed);
   std::atomic<bool> stop{false};
@@ -679,10 +679,9 @@ TEST_F(rocks_store_test, backup_during_writes_restores_to_equal_answers) {
     while (!stop) {
       std::vector<resource_event> batch;
       for (int i = 0; i < 20; ++i, ++n)
-        batch.push_back(make_event(day0 + n * 1000, verb::update,
-                                   "ns" + std::to_string(n % 4), "pods",
-                                   "p" + std::to_string(n % 50), "u",
-                                   std::to_string(n)));
+        batch.push_back(make_event(
+          day0 + n * 1000, verb::update, "ns" + std::to_string(n % 4), "pods",
+          "p" + std::to_string(n % 50), "u", std::to_string(n)));
       if (auto res = store_->write(batch); !res) {
         ADD_FAILURE() << render(res.error());
         failed = true;
@@ -800,8 +799,7 @@ TEST_F(rocks_store_test, built_records_decode_strictly_as_the_contract_array) {
       EXPECT_TRUE(rec["type"].IsString());
       EXPECT_TRUE(rec["count"].IsInt());
       ASSERT_TRUE(rec["involvedObject"].IsObject());
-      for (const char* key : {"kind", "namespace", "name", "uid",
-                              "apiVersion"})
+      for (const char* key : {"kind", "namespace", "name", "uid", "apiVersion"})
         EXPECT_TRUE(rec["involvedObject"][key].IsString()) << key;
     }
   }

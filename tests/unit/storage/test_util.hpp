@@ -24,7 +24,7 @@ inline std::filesystem::path test_dir() {
     if (c == '/')
       c = '_';
   return std::filesystem::temp_directory_path()
-         / ("kws-" + name + "-" + std::to_string(::getpid()));
+    / ("kws-" + name + "-" + std::to_string(::getpid()));
 }
 
 inline std::string read_fixture(const std::string& file) {
@@ -76,10 +76,9 @@ inline resource_event make_event(int64_t ts, verb v, std::string ns,
   ev.resource_version = std::move(rv);
   ev.user = std::move(user);
   ev.record = "{\"verb\":\"" + to_string(v) + "\",\"namespace\":\"" + ev.ns
-              + "\",\"resourceType\":\"" + ev.resource
-              + "\",\"resourceName\":\"" + ev.name + "\",\"uid\":\"" + ev.uid
-              + "\",\"resourceVersion\":\"" + ev.resource_version
-              + "\",\"ts\":" + std::to_string(ts) + "}";
+    + "\",\"resourceType\":\"" + ev.resource + "\",\"resourceName\":\""
+    + ev.name + "\",\"uid\":\"" + ev.uid + "\",\"resourceVersion\":\""
+    + ev.resource_version + "\",\"ts\":" + std::to_string(ts) + "}";
   return ev;
 }
 
