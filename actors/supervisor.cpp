@@ -40,11 +40,11 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   });
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     auto& st = self->state;
-    for (auto hdl : {caf::actor_cast<caf::actor>(st.discovery),
-                     caf::actor_cast<caf::actor>(st.http),
-                     caf::actor_cast<caf::actor>(st.correlator),
-                     caf::actor_cast<caf::actor>(st.index),
-                     caf::actor_cast<caf::actor>(st.storage)})
+    for (const auto& hdl : {caf::actor_cast<caf::actor>(st.discovery),
+                            caf::actor_cast<caf::actor>(st.http),
+                            caf::actor_cast<caf::actor>(st.correlator),
+                            caf::actor_cast<caf::actor>(st.index),
+                            caf::actor_cast<caf::actor>(st.storage)})
       if (hdl)
         self->send_exit(hdl, msg.reason);
     self->quit(msg.reason);

@@ -72,7 +72,7 @@ caf::expected<resource_type> parse_resource(const std::string& prefix,
   for (const auto& kv : n) {
     auto key = kv.first.as<std::string>();
     if (!known.contains(key))
-      return config_error(prefix + "." + key, "unknown key");
+      return config_error(prefix + "." + std::move(key), "unknown key");
   }
   resource_type result;
   auto field

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian package needed to build and test k8s-watch-server.
 # Idempotent and quiet: when everything is present it only checks and exits.
-# Also used by the container image's build stage.
+# Also used by the container image's build stage (without the test tools).
+#   --test-tools   also clang, its sanitizer and fuzzer runtime, clang-format
+#                  and clang-tidy (the quality gates of tests/run)
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,9 @@ packages=(
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
 )
+if [ "${1:-}" = --test-tools ]; then
+  packages+=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -440,7 +440,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   }
 
   void
-  connect(std::function<void(caf::expected<std::shared_ptr<connection>>)> done);
+  connect(const std::function<void(caf::expected<std::shared_ptr<connection>>)>&
+            done);
 };
 
 // -- connection ---------------------------------------------------------------
@@ -470,7 +471,7 @@ struct connection : closable, std::enable_shared_from_this<connection> {
 };
 
 void client::impl::connect(
-  std::function<void(caf::expected<std::shared_ptr<connection>>)> done) {
+  const std::function<void(caf::expected<std::shared_ptr<connection>>)>& done) {
   auto self = shared_from_this();
   auto conn = std::make_shared<connection>(*this, ssl_ctx);
   conn->id = enroll(conn);
@@ -489,7 +490,8 @@ void client::impl::connect(
   resolver->async_resolve(
     url.host, url.port,
     [self, conn, resolver, timer, done,
-     fail](boost::system::error_code ec, tcp::resolver::results_type results) {
+     fail](boost::system::error_code ec,
+           const tcp::resolver::results_type& results) {
       timer->cancel();
       if (ec || self->stopped || conn->closed) {
         fail(fmt::format("cannot resolve {} ({}): {}", self->authority,
@@ -817,7 +819,7 @@ private:
   std::unique_ptr<parser_type> parser_;
   stream_options opts_;
   std::optional<clock_type::time_point> deadline_;
-  std::array<char, 64 * 1024> buf_;
+  std::array<char, 64 * size_t{1024}> buf_;
 };
 
 /// Opens one stream: credentials, a fresh connection, the response head.
@@ -934,7 +936,7 @@ struct stream_op : std::enable_shared_from_this<stream_op> {
 struct timer_call : scheduled_call,
                     closable,
                     std::enable_shared_from_this<timer_call> {
-  timer_call(std::shared_ptr<client::impl> self)
+  explicit timer_call(const std::shared_ptr<client::impl>& self)
       : self(self), timer(self->ioc) {}
 
   ~timer_call() override {
@@ -1042,7 +1044,13 @@ caf::expected<std::shared_ptr<client>> client::make(cluster_config cfg,
 }
 
 client::~client() {
-  stop();
+  // Only a failed thread join can throw here; report it instead of letting
+  // the exception escape a destructor.
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    KWS_ERROR("kube client did not stop cleanly: {}", e.what());
+  }
 }
 
 void client::get(std::string path_and_query,

@@ -288,7 +288,8 @@ void fetch_discovery(const std::shared_ptr<client>& c, std::string path,
 }
 
 /// Discovers the core group (`/api`).
-void discover_core(std::shared_ptr<client> c, infos_callback done) {
+void discover_core(const std::shared_ptr<client>& c,
+                   const infos_callback& done) {
   fetch_discovery(c, "/api", [c, done](caf::expected<response> res) {
     if (!res) {
       done(res.error());
@@ -320,7 +321,8 @@ void discover_core(std::shared_ptr<client> c, infos_callback done) {
 }
 
 /// Discovers the named groups (`/apis`).
-void discover_groups(std::shared_ptr<client> c, infos_callback done) {
+void discover_groups(const std::shared_ptr<client>& c,
+                     const infos_callback& done) {
   fetch_discovery(c, "/apis", [c, done](caf::expected<response> res) {
     if (!res) {
       done(res.error());
@@ -351,7 +353,8 @@ void discover_groups(std::shared_ptr<client> c, infos_callback done) {
 
 } // namespace
 
-void discover_api_resources(std::shared_ptr<client> c, infos_callback done) {
+void discover_api_resources(const std::shared_ptr<client>& c,
+                            const infos_callback& done) {
   discover_core(
     c, [c, done](caf::expected<std::vector<api_resource_info>> core) {
       if (!core) {

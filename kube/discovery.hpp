@@ -75,8 +75,9 @@ select_watchable(const std::vector<api_resource_info>& infos);
 /// answering 503) are logged and skipped. `done` runs on the client's io
 /// thread with every resource of every version found.
 void discover_api_resources(
-  std::shared_ptr<client> c,
-  std::function<void(caf::expected<std::vector<api_resource_info>>)> done);
+  const std::shared_ptr<client>& c,
+  const std::function<void(caf::expected<std::vector<api_resource_info>>)>&
+    done);
 
 /// `discover_api_resources` reduced by `select_watchable`.
 void discover(

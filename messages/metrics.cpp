@@ -103,7 +103,9 @@ std::string render_prometheus() {
   auto& reg = global();
   std::lock_guard guard{reg.mtx};
   std::string out;
-  for (auto& [name, fam] : reg.families) {
+  for (auto& [family_name, fam] : reg.families) {
+    // A named copy, because clang 14 cannot capture structured bindings.
+    const auto& name = family_name;
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, fam.help, name,
                        fam.type);
     auto line = [&](const std::string& labels, auto value) {

@@ -267,7 +267,13 @@ server::server(std::unique_ptr<impl> ptr) : impl_{std::move(ptr)} {
 }
 
 server::~server() {
-  stop();
+  // Only a failed thread join can throw here; report it instead of letting
+  // the exception escape a destructor.
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    KWS_ERROR("http server did not stop cleanly: {}", e.what());
+  }
 }
 
 caf::expected<std::unique_ptr<server>> server::start(server_options opts,

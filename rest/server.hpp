@@ -21,9 +21,9 @@ struct server_options {
   /// 0 picks a free port; `server::port()` tells which.
   uint16_t port = 8080;
   /// Larger request heads are answered with 431.
-  size_t max_header_bytes = 16 * 1024;
+  size_t max_header_bytes = 16 * size_t{1024};
   /// Larger request bodies are answered with 413.
-  size_t max_body_bytes = 16 * 1024;
+  size_t max_body_bytes = 16 * size_t{1024};
   /// A request head must arrive within this time, else the connection closes.
   std::chrono::milliseconds read_timeout{30'000};
   /// A handler must answer within this time, else the client gets 504.

@@ -17,6 +17,7 @@ TEST(key_codec_test, positions_sort_bytewise_like_numbers) {
                            {1, 0},           {max_time_ns, 0},
                            {min_time_ns, 9}, {1'795'688'280'000'000'000, 3}};
   std::vector<std::string> encoded;
+  encoded.reserve(xs.size());
   for (auto x : xs)
     encoded.push_back(encode_position(x));
   auto by_value = xs;

@@ -530,7 +530,7 @@ TEST_F(rocks_store_test, retention_drops_exactly_the_expired_partitions) {
   // Now is 2026-11-26 12:00; retention 14 days keeps days whose end is less
   // than 14 days ago: 2026-11-12 ends 11-13 00:00, 13.5 days ago → kept;
   // 2026-11-11 ends 11-12 00:00, 14.5 days ago → dropped.
-  const int64_t now = day0 + 12 * 3600 * sec;
+  const int64_t now = day0 + int64_t{12} * 3600 * sec;
   auto dropped = store_->drop_expired(now, 14);
   ASSERT_TRUE(dropped) << render(dropped.error());
   EXPECT_EQ(*dropped, 6u);
@@ -680,8 +680,8 @@ TEST_F(rocks_store_test, backup_during_writes_restores_to_equal_answers) {
       std::vector<resource_event> batch;
       for (int i = 0; i < 20; ++i, ++n)
         batch.push_back(make_event(
-          day0 + n * 1000, verb::update, "ns" + std::to_string(n % 4), "pods",
-          "p" + std::to_string(n % 50), "u", std::to_string(n)));
+          day0 + int64_t{n} * 1000, verb::update, "ns" + std::to_string(n % 4),
+          "pods", "p" + std::to_string(n % 50), "u", std::to_string(n)));
       if (auto res = store_->write(batch); !res) {
         ADD_FAILURE() << render(res.error());
         failed = true;
