@@ -93,6 +93,7 @@ select_watched(const std::vector<resource_type>& configured,
     for (const auto& [name, rt] : crds)
       result.emplace(rt.group_resource(), rt);
   std::vector<resource_type> out;
+  out.reserve(result.size());
   for (auto& [key, rt] : result)
     out.push_back(std::move(rt));
   return out;

@@ -9,14 +9,15 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <ctime>
+#include <system_error>
 
 extern char** environ;
 
@@ -160,21 +161,24 @@ caf::expected<exec_credential> run_exec_plugin(const exec_config& exec,
     if (!overridden(*e))
       env_strings.emplace_back(*e);
   for (const auto& [key, value] : exec.env)
-    env_strings.push_back(key + "=" + value);
+    env_strings.push_back(fmt::format("{}={}", key, value));
   env_strings.push_back("KUBERNETES_EXEC_INFO=" + exec_info_json(exec, cfg));
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& x : env_strings)
     envp.push_back(x.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_strings{exec.command};
   argv_strings.insert(argv_strings.end(), exec.args.begin(), exec.args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_strings.size() + 1);
   for (auto& x : argv_strings)
     argv.push_back(x.data());
   argv.push_back(nullptr);
   int out[2];
   if (pipe(out) != 0)
-    return exec_error(exec, fmt::format("pipe: {}", std::strerror(errno)));
+    return exec_error(
+      exec, fmt::format("pipe: {}", std::system_category().message(errno)));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -194,7 +198,9 @@ caf::expected<exec_credential> run_exec_plugin(const exec_config& exec,
   close(out[1]);
   if (rc != 0) {
     close(out[0]);
-    return exec_error(exec, fmt::format("cannot start: {}", std::strerror(rc)));
+    return exec_error(
+      exec,
+      fmt::format("cannot start: {}", std::system_category().message(rc)));
   }
   std::string output;
   auto deadline = std::chrono::steady_clock::now() + timeout;

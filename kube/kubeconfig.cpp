@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 namespace kws::kube {
 
@@ -393,7 +394,7 @@ caf::expected<std::string> read_file(const std::string& path,
   if (!in)
     return caf::make_error(ec::config_error,
                            fmt::format("cannot read {} file {}: {}", what, path,
-                                       std::strerror(errno)));
+                                       std::system_category().message(errno)));
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad())

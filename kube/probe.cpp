@@ -169,13 +169,13 @@ int run_probe(int argc, char** argv) {
   std::fflush(stdout);
   std::shared_ptr<reflector> r;
   reflector_callbacks cbs;
-  cbs.on_list = [&r](list_result res) {
+  cbs.on_list = [&r](const list_result& res) {
     std::printf("LIST %zu items at resourceVersion %s\n", res.items.size(),
                 res.resource_version.c_str());
     std::fflush(stdout);
     r->ack();
   };
-  cbs.on_events = [&r](std::vector<watch_event> events) {
+  cbs.on_events = [&r](const std::vector<watch_event>& events) {
     for (const auto& ev : events) {
       auto meta = parse_object_meta(ev.object);
       auto key = meta ? meta->key() : std::string{"?"};
@@ -186,7 +186,7 @@ int run_probe(int argc, char** argv) {
     std::fflush(stdout);
     r->ack();
   };
-  cbs.on_error = [](caf::error err) {
+  cbs.on_error = [](const caf::error& err) {
     std::fprintf(stderr, "error: %s\n", render(err).c_str());
   };
   r = reflector::make(cl, *type, {}, std::move(cbs));
