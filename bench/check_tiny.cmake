@@ -30,7 +30,8 @@ set(metrics
   retention_events_per_day raw_seconds raw_events_per_s raw_mb_per_s
   raw_disk_bytes_per_event ingest_fraction_of_raw peak_rss_mb_with_raw
   avg_line_bytes_pods avg_line_bytes_deployments avg_line_bytes_replicasets
-  avg_line_bytes_configmaps avg_line_bytes_events linked_events)
+  avg_line_bytes_configmaps avg_line_bytes_events linked_events
+  ingest_cpu_us_per_event raw_cpu_us_per_event)
 foreach(m IN LISTS metrics)
   string(JSON type ERROR_VARIABLE err TYPE "${json}" ${m})
   if(err OR NOT type STREQUAL "NUMBER")
@@ -53,7 +54,8 @@ expect("records stored" vstored_records GREATER 0)
 expect("at most one record per event" NOT vstored_records GREATER ${events})
 foreach(m ingest_events_per_s raw_events_per_s disk_bytes_total
           history_mean_records page_mean_records retention_bytes_freed
-          linked_events peak_rss_mb avg_line_bytes_pods)
+          linked_events peak_rss_mb avg_line_bytes_pods
+          ingest_cpu_us_per_event raw_cpu_us_per_event)
   expect("${m} > 0" v${m} GREATER 0)
 endforeach()
 expect("history p50 <= p99" NOT vhistory_p50_ms GREATER vhistory_p99_ms)

@@ -39,6 +39,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -86,6 +87,23 @@ long peak_rss_kib() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss;
+}
+
+/// CPU seconds (user + system) of all threads of the process so far.
+double process_cpu_s() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto tv = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return tv(ru.ru_utime) + tv(ru.ru_stime);
+}
+
+/// CPU seconds of the calling thread so far.
+double thread_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 long current_rss_kib() {
@@ -167,6 +185,8 @@ struct ingest_result {
   uint64_t stored = 0;
   uint64_t malformed = 0;
   uint64_t batches = 0;
+  /// CPU seconds of all threads during the measured ingest.
+  double cpu_s = 0;
 };
 
 /// One watcher batch of the generated traffic: which stream, how many
@@ -334,6 +354,7 @@ ingest_result run_pipeline(const options& opt,
   kube::line_splitter splitters[num_kinds];
   clk::duration io{};
   std::string bytes;
+  auto cpu_start = process_cpu_s();
   auto t_start = clk::now();
   for (auto& slice : schedule) {
     bytes.resize(slice.bytes);
@@ -370,6 +391,7 @@ ingest_result run_pipeline(const options& opt,
   self->request(writer, caf::infinite, atom::flush_v)
     .receive([](uint64_t) {}, [](caf::error&) {});
   res.wall_s = seconds(clk::now() - t_start);
+  res.cpu_s = process_cpu_s() - cpu_start;
   for (auto* f : files)
     std::fclose(f);
   fs::remove_all(stream_dir);
@@ -392,6 +414,8 @@ ingest_result run_pipeline(const options& opt,
 // -- raw limit -------------------------------------------------------------
 
 struct raw_result {
+  /// CPU seconds of all threads, generation excluded.
+  double cpu_s = 0;
   double wall_s = 0;
   double gen_s = 0;
   double net_s = 0;
@@ -422,6 +446,8 @@ raw_result run_raw(const options& opt, const fs::path& dir) {
   std::string buf;
   clk::duration gen{};
   uint64_t seq = 0;
+  auto cpu_start = process_cpu_s();
+  double gen_cpu = 0;
   auto t_start = clk::now();
   auto write_batch = [&] {
     rocksdb::WriteBatch wb;
@@ -452,9 +478,11 @@ raw_result run_raw(const options& opt, const fs::path& dir) {
   size_t in_batch = 0;
   for (uint64_t i = 0; i < opt.events; ++i) {
     auto t0 = clk::now();
+    auto c0 = thread_cpu_s();
     auto before = buf.size();
     w.next(buf);
     res.bytes += buf.size() - before;
+    gen_cpu += thread_cpu_s() - c0;
     gen += clk::now() - t0;
     if (++in_batch == opt.storage_batch) {
       write_batch();
@@ -464,6 +492,7 @@ raw_result run_raw(const options& opt, const fs::path& dir) {
   if (in_batch > 0)
     write_batch();
   res.wall_s = seconds(clk::now() - t_start);
+  res.cpu_s = process_cpu_s() - cpu_start - gen_cpu;
   res.gen_s = seconds(gen);
   res.net_s = res.wall_s - res.gen_s;
   db->Flush(rocksdb::FlushOptions{});
@@ -594,6 +623,8 @@ int main(int argc, char** argv) {
   js.num("generator_seconds", ing.gen_s);
   js.num("ingest_wall_seconds", ing.wall_s);
   js.num("ingest_seconds", ing.net_s);
+  js.num("ingest_cpu_us_per_event",
+         ing.cpu_s * 1e6 / static_cast<double>(ing.events));
   js.num("ingest_io_seconds", ing.io_s);
   js.num("ingest_producer_seconds", ing.producer_s);
   js.num("ingest_events_per_s", ev_s);
@@ -714,6 +745,8 @@ int main(int argc, char** argv) {
   auto raw = run_raw(opt, raw_dir);
   double raw_ev_s = static_cast<double>(opt.events) / raw.net_s;
   js.num("raw_seconds", raw.net_s);
+  js.num("raw_cpu_us_per_event",
+         raw.cpu_s * 1e6 / static_cast<double>(opt.events));
   js.num("raw_events_per_s", raw_ev_s);
   js.num("raw_mb_per_s", static_cast<double>(raw.bytes) / 1e6 / raw.net_s);
   js.num("raw_disk_bytes_per_event",
