@@ -63,6 +63,9 @@ ingest_batch records_from_events(const resource_type& rt,
   result.group_resource = rt.group_resource();
   storage::record_options opts;
   opts.digest_secrets = digest_secret_values;
+  // The wire decoder keeps the apiserver's compact bytes (or writes compact
+  // JSON): objectChanges is copied from them, not re-serialized.
+  opts.copy_object_text = true;
   for (const auto& ev : events) {
     if (!ev.resource_version.empty())
       result.resource_version = ev.resource_version;
@@ -96,6 +99,8 @@ ingest_batch records_from_list(const resource_type& rt, const list_result& list,
   num_malformed += diff.malformed.size();
   storage::record_options opts;
   opts.digest_secrets = digest_secret_values;
+  // List items and vanished objects are compact JSON written by RapidJSON.
+  opts.copy_object_text = true;
   // A delete of a replaced uid comes before the create of the new one.
   for (const auto& gone : diff.deletes) {
     auto del_opts = opts;

@@ -4,7 +4,8 @@
 // per stored event and peak RSS. Writes one JSON object to --out.
 //
 //   kws_bench --events N --seed S --out FILE.json [--dir DIR] [--days D]
-//             [--queries Q] [--keep]
+//             [--queries Q] [--templates DIR] [--live-objects N] [--keep]
+#include "actors/correlator.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/register.hpp"
 #include "actors/storage.hpp"
@@ -19,6 +20,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/stateful_actor.hpp>
 #include <rapidjson/document.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
@@ -37,11 +39,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -69,6 +73,10 @@ struct options {
   size_t in_flight = 8;
   size_t storage_batch = 1000;
   bool keep = false;
+  /// Captured objects the generator copies (bench/templates/).
+  std::string templates = KWS_BENCH_TEMPLATES;
+  /// Live objects the workload settles around.
+  size_t live_objects = 9000;
 };
 
 double seconds(clk::duration d) {
@@ -79,6 +87,23 @@ long peak_rss_kib() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss;
+}
+
+/// CPU seconds (user + system) of all threads of the process so far.
+double process_cpu_s() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto tv = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return tv(ru.ru_utime) + tv(ru.ru_stime);
+}
+
+/// CPU seconds of the calling thread so far.
+double thread_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 long current_rss_kib() {
@@ -151,24 +176,140 @@ struct ingest_result {
   double wall_s = 0;
   double gen_s = 0;
   double net_s = 0;
-  double producer_s = 0; // split + parse + build on the producer thread
+  /// Split + scan on the io thread.
+  double io_s = 0;
+  /// Parse + build, summed over the watcher actors.
+  double producer_s = 0;
   uint64_t events = 0;
   uint64_t bytes = 0;
   uint64_t stored = 0;
   uint64_t malformed = 0;
   uint64_t batches = 0;
+  /// CPU seconds of all threads during the measured ingest.
+  double cpu_s = 0;
 };
 
-struct stream {
-  kube::line_splitter splitter;
-  std::string bytes;
-  std::vector<bench::generated_event> meta;
+/// One watcher batch of the generated traffic: which stream, how many
+/// bytes of it, and the (generated) time at which it was read.
+struct batch_slice {
+  size_t kind = 0;
+  size_t bytes = 0;
+  int64_t now_ns = 0;
 };
+
+/// Stands for one WATCHER: receives the events its reflector read and
+/// builds the records with the service's own `records_from_events` (one
+/// parse per object, on the actor scheduler's threads), then hands them to
+/// its sink (STORAGE, or the CORRELATOR for Events), whose durable `ok` is
+/// the reply.
+using bench_watcher_actor = caf::typed_actor<
+  caf::replies_to<std::vector<watch_event>, int64_t>::with<atom::ok>>;
+
+/// State of a bench watcher: one actor (and so one order) per type.
+struct bench_watcher_state {
+  explicit bench_watcher_state(bench_watcher_actor::pointer self)
+      : self{self} {}
+
+  bench_watcher_actor::pointer self;
+  resource_type type;
+  ingest_sink_actor sink;
+  std::atomic<uint64_t>* malformed = nullptr;
+  std::atomic<int64_t>* busy_ns = nullptr;
+
+  static inline const char* name = "bench_watcher";
+};
+
+static_assert(!std::is_aggregate_v<bench_watcher_state>);
+
+bench_watcher_actor::behavior_type
+bench_watcher(bench_watcher_actor::stateful_pointer<bench_watcher_state> self,
+              resource_type type, ingest_sink_actor sink,
+              std::atomic<uint64_t>* malformed, std::atomic<int64_t>* busy_ns) {
+  auto& st = self->state;
+  st.type = std::move(type);
+  st.sink = std::move(sink);
+  st.malformed = malformed;
+  st.busy_ns = busy_ns;
+  return {
+    [self](std::vector<watch_event>& events,
+           int64_t now_ns) -> caf::delegated<atom::ok> {
+      auto& st = self->state;
+      auto t0 = clk::now();
+      size_t bad = 0;
+      auto batch = records_from_events(st.type, events, true, now_ns, bad);
+      *st.malformed += bad;
+      *st.busy_ns
+        += std::chrono::duration_cast<std::chrono::nanoseconds>(clk::now() - t0)
+             .count();
+      return self->delegate(st.sink, std::move(batch));
+    },
+  };
+}
+
+/// Generates the traffic into one stream file per kind (so generation costs
+/// nothing during the measured ingest) and returns the batch schedule.
+std::vector<batch_slice> generate_streams(const options& opt,
+                                          const fs::path& dir, gen_stats& gs) {
+  auto t0 = clk::now();
+  std::vector<batch_slice> schedule;
+  bench::workload w(opt.seed, start_ns,
+                    static_cast<int64_t>(opt.days) * day_ns
+                      / static_cast<int64_t>(opt.events),
+                    opt.templates, opt.live_objects);
+  std::FILE* files[num_kinds];
+  std::string bufs[num_kinds];
+  size_t counts[num_kinds] = {};
+  fs::create_directories(dir);
+  for (size_t k = 0; k < num_kinds; ++k) {
+    auto path = dir / bench::info(static_cast<kind>(k)).plural;
+    files[k] = std::fopen(path.c_str(), "wb");
+    if (files[k] == nullptr) {
+      std::perror(path.c_str());
+      std::exit(1);
+    }
+  }
+  auto cut = [&](size_t k) {
+    schedule.push_back({k, bufs[k].size(), w.now_ns()});
+    if (std::fwrite(bufs[k].data(), 1, bufs[k].size(), files[k])
+        != bufs[k].size()) {
+      std::perror("write stream");
+      std::exit(1);
+    }
+    bufs[k].clear();
+    counts[k] = 0;
+  };
+  std::string line;
+  for (uint64_t i = 0; i < opt.events; ++i) {
+    line.clear();
+    auto ev = w.next(line);
+    auto k = static_cast<size_t>(ev.k);
+    bufs[k] += line;
+    gs.bytes += line.size();
+    gs.count[k]++;
+    gs.kind_bytes[k] += line.size();
+    if (++counts[k] >= opt.watcher_batch)
+      cut(k);
+  }
+  for (size_t k = 0; k < num_kinds; ++k) {
+    if (counts[k] > 0)
+      cut(k);
+    std::fclose(files[k]);
+  }
+  gs.seconds = seconds(clk::now() - t0);
+  return schedule;
+}
 
 ingest_result run_pipeline(const options& opt,
                            std::shared_ptr<storage::rocks_store> store,
-                           std::atomic<int64_t>& fake_now, gen_stats& gs) {
+                           std::atomic<int64_t>& fake_now, gen_stats& gs,
+                           const fs::path& stream_dir) {
   ingest_result res;
+  auto schedule = generate_streams(opt, stream_dir, gs);
+  std::FILE* files[num_kinds];
+  for (size_t k = 0; k < num_kinds; ++k) {
+    auto path = stream_dir / bench::info(static_cast<kind>(k)).plural;
+    files[k] = std::fopen(path.c_str(), "rb");
+  }
   caf::actor_system_config cfg;
   add_actor_types(cfg);
   caf::actor_system sys{cfg};
@@ -178,9 +319,26 @@ ingest_result run_pipeline(const options& opt,
   scfg.retention_days = 3650; // retention is measured separately
   scfg.now = [&fake_now] { return fake_now.load(); };
   auto writer = sys.spawn<caf::detached>(storage_writer, scfg, store);
+  // Events go through the CORRELATOR, which links them to their objects by
+  // involvedObject, as in the service.
+  auto correlator = sys.spawn(kws::correlator, writer);
+  std::vector<resource_type> types;
+  for (size_t i = 0; i < num_kinds; ++i)
+    types.push_back(type_of(static_cast<kind>(i)));
+  caf::anon_send(correlator, types);
+  std::atomic<uint64_t> malformed{0};
+  std::atomic<int64_t> busy_ns{0};
+  std::vector<bench_watcher_actor> watchers;
+  for (size_t i = 0; i < num_kinds; ++i) {
+    auto sink = static_cast<kind>(i) == kind::event
+      ? caf::actor_cast<ingest_sink_actor>(correlator)
+      : caf::actor_cast<ingest_sink_actor>(writer);
+    watchers.push_back(
+      sys.spawn(bench_watcher, types[i], sink, &malformed, &busy_ns));
+  }
   caf::scoped_actor self{sys};
-  using handle_t
-    = decltype(self->request(writer, caf::infinite, ingest_batch{}));
+  using handle_t = decltype(self->request(
+    watchers[0], caf::infinite, std::vector<watch_event>{}, int64_t{0}));
   std::deque<handle_t> pending;
   auto await_one = [&] {
     pending.front().receive([](atom::ok) {},
@@ -191,94 +349,73 @@ ingest_result run_pipeline(const options& opt,
                             });
     pending.pop_front();
   };
-  bench::workload w(opt.seed, start_ns,
-                    static_cast<int64_t>(opt.days) * day_ns
-                      / static_cast<int64_t>(opt.events));
-  stream streams[num_kinds];
-  resource_type types[num_kinds];
-  for (size_t i = 0; i < num_kinds; ++i)
-    types[i] = type_of(static_cast<kind>(i));
-  clk::duration gen{}, prod{};
-  auto send = [&](size_t ki) {
-    auto& s = streams[ki];
+  // This thread plays the Kubernetes client's io thread, which in the
+  // service serves every reflector: split the stream, scan each line.
+  kube::line_splitter splitters[num_kinds];
+  clk::duration io{};
+  std::string bytes;
+  auto cpu_start = process_cpu_s();
+  auto t_start = clk::now();
+  for (auto& slice : schedule) {
+    bytes.resize(slice.bytes);
+    if (std::fread(bytes.data(), 1, bytes.size(), files[slice.kind])
+        != bytes.size()) {
+      std::fprintf(stderr, "short read of a stream file\n");
+      std::exit(1);
+    }
     auto t0 = clk::now();
-    // Feed the stream in 16 KiB pieces, as HTTP chunks arrive.
     std::vector<watch_event> events;
-    events.reserve(s.meta.size());
-    std::string_view bytes{s.bytes};
-    for (size_t off = 0; off < bytes.size(); off += 16384) {
-      s.splitter.feed(bytes.substr(off, 16384), [&](std::string_view doc) {
-        auto line = kube::parse_watch_line(doc);
-        if (!line || line->is_error) {
-          ++res.malformed;
-          return;
-        }
-        events.push_back(std::move(line->event));
-      });
-    }
-    size_t malformed = 0;
-    auto batch
-      = records_from_events(types[ki], events, true, w.now_ns(), malformed);
-    res.malformed += malformed;
-    if (static_cast<kind>(ki) == kind::event
-        && batch.events.size() == s.meta.size()) {
-      // Stands in for the correlator: link each Event to its Pod.
-      for (size_t i = 0; i < batch.events.size(); ++i) {
-        auto& ev = batch.events[i];
-        ev.link_ns = ev.ns;
-        ev.link_resource = s.meta[i].link_resource;
-        ev.link_name = s.meta[i].link_name;
-      }
-    }
-    prod += clk::now() - t0;
-    fake_now = w.now_ns();
+    events.reserve(opt.watcher_batch);
+    std::string_view all{bytes};
+    // Fed in 16 KiB pieces, as HTTP chunks arrive.
+    for (size_t off = 0; off < all.size(); off += 16384)
+      splitters[slice.kind].feed(all.substr(off, 16384),
+                                 [&](std::string_view line) {
+                                   auto x = kube::scan_watch_line(line);
+                                   if (!x || x->is_error) {
+                                     ++malformed;
+                                     return;
+                                   }
+                                   events.push_back(std::move(x->event));
+                                 });
+    io += clk::now() - t0;
+    fake_now = slice.now_ns;
     if (pending.size() >= opt.in_flight)
       await_one();
-    pending.push_back(self->request(writer, caf::infinite, std::move(batch)));
+    pending.push_back(self->request(watchers[slice.kind], caf::infinite,
+                                    std::move(events), slice.now_ns));
     ++res.batches;
-    s.bytes.clear();
-    s.meta.clear();
-  };
-  auto t_start = clk::now();
-  for (uint64_t i = 0; i < opt.events; ++i) {
-    auto t0 = clk::now();
-    // Generate into a scratch buffer to learn the kind first.
-    static std::string line;
-    line.clear();
-    auto ev = w.next(line);
-    auto ki = static_cast<size_t>(ev.k);
-    streams[ki].bytes += line;
-    streams[ki].meta.push_back(std::move(ev));
-    gs.bytes += line.size();
-    gs.count[ki]++;
-    gs.kind_bytes[ki] += line.size();
-    gen += clk::now() - t0;
-    if (streams[ki].meta.size() >= opt.watcher_batch)
-      send(ki);
   }
-  for (size_t ki = 0; ki < num_kinds; ++ki)
-    if (!streams[ki].meta.empty())
-      send(ki);
-  self->request(writer, caf::infinite, atom::flush_v)
-    .receive([](uint64_t) {}, [](caf::error&) {});
   while (!pending.empty())
     await_one();
+  self->request(writer, caf::infinite, atom::flush_v)
+    .receive([](uint64_t) {}, [](caf::error&) {});
   res.wall_s = seconds(clk::now() - t_start);
-  res.gen_s = seconds(gen);
-  gs.seconds = res.gen_s;
-  res.producer_s = seconds(prod);
-  res.net_s = res.wall_s - res.gen_s;
+  res.cpu_s = process_cpu_s() - cpu_start;
+  for (auto* f : files)
+    std::fclose(f);
+  fs::remove_all(stream_dir);
+  res.gen_s = gs.seconds;
+  res.io_s = seconds(io);
+  res.producer_s = static_cast<double>(busy_ns.load()) / 1e9;
+  res.net_s = res.wall_s;
   res.events = opt.events;
   res.bytes = gs.bytes;
+  res.malformed = malformed.load();
+  for (auto& w : watchers)
+    self->send_exit(w, caf::exit_reason::user_shutdown);
+  self->send_exit(correlator, caf::exit_reason::user_shutdown);
   self->send_exit(writer, caf::exit_reason::user_shutdown);
   self->wait_for(writer);
-  res.stored = store->next_sequence();
+  res.stored = store->next_sequence() - 1; // sequences start at 1
   return res;
 }
 
 // -- raw limit -------------------------------------------------------------
 
 struct raw_result {
+  /// CPU seconds of all threads, generation excluded.
+  double cpu_s = 0;
   double wall_s = 0;
   double gen_s = 0;
   double net_s = 0;
@@ -304,10 +441,13 @@ raw_result run_raw(const options& opt, const fs::path& dir) {
   wo.sync = true;
   bench::workload w(opt.seed, start_ns,
                     static_cast<int64_t>(opt.days) * day_ns
-                      / static_cast<int64_t>(opt.events));
+                      / static_cast<int64_t>(opt.events),
+                    opt.templates, opt.live_objects);
   std::string buf;
   clk::duration gen{};
   uint64_t seq = 0;
+  auto cpu_start = process_cpu_s();
+  double gen_cpu = 0;
   auto t_start = clk::now();
   auto write_batch = [&] {
     rocksdb::WriteBatch wb;
@@ -338,9 +478,11 @@ raw_result run_raw(const options& opt, const fs::path& dir) {
   size_t in_batch = 0;
   for (uint64_t i = 0; i < opt.events; ++i) {
     auto t0 = clk::now();
+    auto c0 = thread_cpu_s();
     auto before = buf.size();
     w.next(buf);
     res.bytes += buf.size() - before;
+    gen_cpu += thread_cpu_s() - c0;
     gen += clk::now() - t0;
     if (++in_batch == opt.storage_batch) {
       write_batch();
@@ -350,6 +492,7 @@ raw_result run_raw(const options& opt, const fs::path& dir) {
   if (in_batch > 0)
     write_batch();
   res.wall_s = seconds(clk::now() - t_start);
+  res.cpu_s = process_cpu_s() - cpu_start - gen_cpu;
   res.gen_s = seconds(gen);
   res.net_s = res.wall_s - res.gen_s;
   db->Flush(rocksdb::FlushOptions{});
@@ -387,7 +530,8 @@ struct json_out {
   std::fprintf(
     stderr,
     "usage: kws_bench --events N --seed S --out FILE.json [--dir DIR]"
-    " [--days D] [--queries Q] [--keep]\n");
+    " [--days D] [--queries Q] [--templates DIR] [--live-objects N] "
+    "[--keep]\n");
   std::exit(2);
 }
 
@@ -414,6 +558,10 @@ int main(int argc, char** argv) {
       opt.days = static_cast<unsigned>(std::stoul(val()));
     else if (a == "--queries")
       opt.queries = static_cast<unsigned>(std::stoul(val()));
+    else if (a == "--live-objects")
+      opt.live_objects = std::stoull(val());
+    else if (a == "--templates")
+      opt.templates = val();
     else if (a == "--keep")
       opt.keep = true;
     else
@@ -432,6 +580,7 @@ int main(int argc, char** argv) {
   js.num("events", static_cast<double>(opt.events));
   js.num("seed", static_cast<double>(opt.seed));
   js.num("days", opt.days);
+  js.num("live_objects", static_cast<double>(opt.live_objects));
 
   // 1. Ingest through the pipeline.
   std::atomic<int64_t> fake_now{start_ns};
@@ -448,7 +597,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "pipeline ingest of %" PRIu64 " events...\n",
                opt.events);
   gen_stats gs;
-  auto ing = run_pipeline(opt, store, fake_now, gs);
+  auto ing = run_pipeline(opt, store, fake_now, gs, root / "streams");
   auto rss_ingest = peak_rss_kib();
   if (auto err = store->flush()) {
     std::fprintf(stderr, "flush failed: %s\n", to_string(err).c_str());
@@ -474,6 +623,9 @@ int main(int argc, char** argv) {
   js.num("generator_seconds", ing.gen_s);
   js.num("ingest_wall_seconds", ing.wall_s);
   js.num("ingest_seconds", ing.net_s);
+  js.num("ingest_cpu_us_per_event",
+         ing.cpu_s * 1e6 / static_cast<double>(ing.events));
+  js.num("ingest_io_seconds", ing.io_s);
   js.num("ingest_producer_seconds", ing.producer_s);
   js.num("ingest_events_per_s", ev_s);
   js.num("ingest_mb_per_s", mb_s);
@@ -488,7 +640,8 @@ int main(int argc, char** argv) {
   // 2. Queries over the store just built.
   std::fprintf(stderr, "queries...\n");
   {
-    bench::workload names(opt.seed, start_ns, 1);
+    bench::workload names(opt.seed, start_ns, 1, opt.templates,
+                          opt.live_objects);
     std::string scratch;
     for (uint64_t i = 0; i < std::min<uint64_t>(opt.events, 200'000); ++i) {
       scratch.clear();
@@ -497,6 +650,8 @@ int main(int argc, char** argv) {
     std::mt19937_64 qrng(opt.seed + 7);
     latency hist, page;
     double hist_records = 0, page_records = 0;
+    // Event records found through the correlator's links.
+    double linked = 0;
     const kind hist_kinds[] = {kind::pod, kind::pod, kind::deployment,
                                kind::replicaset, kind::configmap};
     for (unsigned q = 0; q < opt.queries; ++q) {
@@ -509,9 +664,11 @@ int main(int argc, char** argv) {
       auto t0 = clk::now();
       auto h = store->history(hq);
       hist.ms.push_back(seconds(clk::now() - t0) * 1e3);
-      if (h)
+      if (h) {
         hist_records += static_cast<double>(h->watch_events.size()
                                             + h->related_events.size());
+        linked += static_cast<double>(h->related_events.size());
+      }
     }
     for (unsigned q = 0; q < opt.queries; ++q) {
       event_query eq;
@@ -540,6 +697,7 @@ int main(int argc, char** argv) {
     js.num("history_p50_ms", hist.pct(0.5));
     js.num("history_p99_ms", hist.pct(0.99));
     js.num("history_mean_records", hist_records / opt.queries);
+    js.num("linked_events", linked);
     js.num("page_p50_ms", page.pct(0.5));
     js.num("page_p99_ms", page.pct(0.99));
     js.num("page_mean_records", page_records / opt.queries);
@@ -560,7 +718,13 @@ int main(int argc, char** argv) {
     auto dropped
       = store->drop_expired(start_ns + 2 * day_ns + 1'000'000'000, 1);
     auto dt = seconds(clk::now() - t0);
+    // The dropped files are deleted when RocksDB purges obsolete files,
+    // which may lag the drop: wait (bounded) for the directory to shrink.
     auto after = measure(store_dir);
+    for (int i = 0; i < 50 && after.total >= before.total; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+      after = measure(store_dir);
+    }
     js.num("partitions", static_cast<double>(parts_before));
     js.num("retention_partitions_dropped",
            dropped ? static_cast<double>(*dropped) : -1);
@@ -581,6 +745,8 @@ int main(int argc, char** argv) {
   auto raw = run_raw(opt, raw_dir);
   double raw_ev_s = static_cast<double>(opt.events) / raw.net_s;
   js.num("raw_seconds", raw.net_s);
+  js.num("raw_cpu_us_per_event",
+         raw.cpu_s * 1e6 / static_cast<double>(opt.events));
   js.num("raw_events_per_s", raw_ev_s);
   js.num("raw_mb_per_s", static_cast<double>(raw.bytes) / 1e6 / raw.net_s);
   js.num("raw_disk_bytes_per_event",

@@ -1,9 +1,18 @@
 #include "bench/workload.hpp"
 
+#include <rapidjson/document.h>
+#include <rapidjson/pointer.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
 #include <array>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
 
 namespace kws::bench {
 
@@ -17,8 +26,10 @@ constexpr std::array<kind_info, num_kinds> kind_table{{
   {"", "v1", "Event", "events", 25},
 }};
 
-/// Live objects each kind settles around.
-constexpr std::array<size_t, num_kinds> population{{4000, 400, 800, 800, 3000}};
+/// Shares of the live objects each kind settles around (of 9,000 by
+/// default).
+constexpr std::array<size_t, num_kinds> population_share{
+  {4000, 400, 800, 800, 3000}};
 
 constexpr std::array<const char*, 8> images{
   {"registry.k8s.io/pause:3.10", "docker.io/library/nginx:1.27.3",
@@ -32,23 +43,23 @@ constexpr std::array<const char*, 6> apps{
 constexpr std::array<const char*, 6> reasons{
   {"Scheduled", "Pulling", "Pulled", "Created", "Started", "BackOff"}};
 
-void append(std::string& out, const char* fmt, auto... args) {
-  char buf[8192];
-  int n = std::snprintf(buf, sizeof buf, fmt, args...);
-  if (n > 0)
-    out.append(buf,
-               static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n)
-                                                   : sizeof buf - 1);
-}
-
 } // namespace
 
 const kind_info& info(kind k) {
   return kind_table[static_cast<size_t>(k)];
 }
 
-workload::workload(uint64_t seed, int64_t start_ns, int64_t step_ns)
-    : rng_(seed), seed_(seed), now_ns_(start_ns), step_ns_(step_ns) {}
+workload::workload(uint64_t seed, int64_t start_ns, int64_t step_ns,
+                   const std::filesystem::path& templates, size_t live_objects)
+    : rng_(seed), seed_(seed), now_ns_(start_ns), step_ns_(step_ns) {
+  size_t total = 0;
+  for (auto x : population_share)
+    total += x;
+  for (size_t k = 0; k < num_kinds; ++k)
+    population_[k]
+      = std::max<size_t>(1, population_share[k] * live_objects / total);
+  load_templates(templates);
+}
 
 std::string workload::namespace_name(unsigned i) {
   return "team-" + std::to_string(i);
@@ -102,197 +113,185 @@ std::string workload::timestamp(int64_t ns) const {
   return buf;
 }
 
-void workload::managed_fields(std::string& out, kind k, const object& o) {
-  auto ts = timestamp(now_ns_);
-  out += R"(,"managedFields":[)";
-  if (k == kind::pod) {
-    append(
-      out,
-      R"({"manager":"kube-controller-manager","operation":"Update","apiVersion":"v1","time":"%s","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:generateName":{},"f:labels":{".":{},"f:app":{},"f:pod-template-hash":{}},"f:ownerReferences":{".":{},"k:{\"uid\":\"%s\"}":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"main\"}":{".":{},"f:env":{},"f:image":{},"f:imagePullPolicy":{},"f:name":{},"f:ports":{},"f:resources":{},"f:terminationMessagePath":{},"f:terminationMessagePolicy":{}}},"f:dnsPolicy":{},"f:enableServiceLinks":{},"f:restartPolicy":{},"f:schedulerName":{},"f:securityContext":{},"f:terminationGracePeriodSeconds":{}}}},)",
-      ts.c_str(), uid_of(kind::replicaset, o).c_str());
-    append(
-      out,
-      R"({"manager":"kubelet","operation":"Update","apiVersion":"v1","time":"%s","fieldsType":"FieldsV1","fieldsV1":{"f:status":{"f:conditions":{"k:{\"type\":\"ContainersReady\"}":{".":{},"f:lastProbeTime":{},"f:lastTransitionTime":{},"f:status":{},"f:type":{}},"k:{\"type\":\"Initialized\"}":{".":{},"f:lastProbeTime":{},"f:lastTransitionTime":{},"f:status":{},"f:type":{}},"k:{\"type\":\"Ready\"}":{".":{},"f:lastProbeTime":{},"f:lastTransitionTime":{},"f:status":{},"f:type":{}}},"f:containerStatuses":{},"f:hostIP":{},"f:hostIPs":{},"f:phase":{},"f:podIP":{},"f:podIPs":{".":{},"k:{\"ip\":\"10.244.%u.%u\"}":{".":{},"f:ip":{}}},"f:startTime":{}}},"subresource":"status"}])",
-      ts.c_str(), static_cast<unsigned>(o.id % 250),
-      static_cast<unsigned>(o.generation % 250));
-    return;
+namespace {
+
+using rapidjson::Pointer;
+using rapidjson::Value;
+
+/// Sets the string at `path` when the template has it (shapes stay real:
+/// nothing is added that the captured object lacks).
+void set(rapidjson::Document& doc, const char* path, const std::string& x) {
+  if (auto* v = Pointer(path).Get(doc))
+    v->SetString(x.data(), static_cast<rapidjson::SizeType>(x.size()),
+                 doc.GetAllocator());
+}
+
+void set(rapidjson::Document& doc, const char* path, uint64_t x) {
+  if (auto* v = Pointer(path).Get(doc); v != nullptr && v->IsNumber())
+    v->SetUint64(x);
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  if (!in)
+    throw std::runtime_error("cannot read template " + p.string());
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+} // namespace
+
+void workload::load_templates(const std::filesystem::path& dir) {
+  const char* stems[num_kinds]
+    = {"pod", "deployment", "replicaset", "configmap", "event"};
+  for (size_t k = 0; k < num_kinds; ++k) {
+    std::vector<std::filesystem::path> files;
+    for (auto& e : std::filesystem::directory_iterator(dir)) {
+      auto name = e.path().filename().string();
+      if (e.path().extension() == ".json"
+          && (name == std::string{stems[k]} + ".json"
+              || name.rfind(std::string{stems[k]} + "-", 0) == 0))
+        files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    if (files.empty())
+      throw std::runtime_error("no " + std::string{stems[k]} + " template in "
+                               + dir.string());
+    for (auto& f : files) {
+      auto text = read_file(f);
+      auto doc = std::make_unique<rapidjson::Document>();
+      doc->Parse(text.data(), text.size());
+      if (doc->HasParseError() || !doc->IsObject())
+        throw std::runtime_error("template is not a JSON object: "
+                                 + f.string());
+      templates_[k].push_back(std::move(doc));
+    }
   }
-  const char* mgr = k == kind::event ? "kubelet"
-    : k == kind::configmap           ? "kubectl-client-side-apply"
-    : k == kind::replicaset          ? "kube-controller-manager"
-    : (o.generation % 3 == 0)        ? "kube-controller-manager"
-                                     : "kubectl-client-side-apply";
-  append(
-    out,
-    R"({"manager":"%s","operation":"Update","apiVersion":"%s%s%s","time":"%s","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:annotations":{".":{}},"f:labels":{".":{},"f:app":{}}},"f:spec":{}}}])",
-    mgr, info(k).group, *info(k).group ? "/" : "", info(k).version, ts.c_str());
 }
 
-void workload::metadata(std::string& out, kind k, const object& o,
-                        const char* extra_labels) {
-  auto app = apps[o.id % apps.size()];
-  append(
-    out,
-    R"("metadata":{"name":"%s","namespace":"%s","uid":"%s","resourceVersion":"%)" PRIu64
-    R"(","generation":%)" PRIu64
-    R"(,"creationTimestamp":"%s","labels":{"app":"%s","app.kubernetes.io/part-of":"shop","team":"%s"%s})",
-    object_name(k, o).c_str(), namespace_name(o.ns).c_str(),
-    uid_of(k, o).c_str(), resource_version_, o.generation,
-    timestamp(now_ns_ - static_cast<int64_t>(o.generation) * 1'000'000'000)
-      .c_str(),
-    app, namespace_name(o.ns).c_str(), extra_labels);
-  if (k == kind::pod || k == kind::replicaset) {
-    const char* owner_kind = k == kind::pod ? "ReplicaSet" : "Deployment";
-    append(
-      out,
-      R"(,"ownerReferences":[{"apiVersion":"apps/v1","kind":"%s","name":"%s-%)" PRIu64
-      R"(","uid":"%s","controller":true,"blockOwnerDeletion":true}])",
-      owner_kind, app, o.id / 4, uid_of(kind::deployment, o).c_str());
+void workload::render(std::string& out, kind k, const object& o,
+                      const char* type, generated_event& ev) {
+  auto ki = static_cast<size_t>(k);
+  auto& tpl = *templates_[ki][o.id % templates_[ki].size()];
+  rapidjson::Document doc;
+  doc.CopyFrom(tpl, doc.GetAllocator());
+  auto app = std::string{apps[o.id % apps.size()]};
+  auto ns = namespace_name(o.ns);
+  auto name = object_name(k, o);
+  auto now = timestamp(now_ns_);
+  auto created
+    = timestamp(now_ns_ - static_cast<int64_t>(o.generation) * 60'000'000'000);
+  set(doc, "/metadata/name", name);
+  set(doc, "/metadata/namespace", ns);
+  set(doc, "/metadata/uid", uid_of(k, o));
+  set(doc, "/metadata/resourceVersion", std::to_string(resource_version_));
+  set(doc, "/metadata/creationTimestamp", created);
+  set(doc, "/metadata/generation", o.generation);
+  set(doc, "/metadata/labels/app", app);
+  set(doc, "/metadata/annotations/kws.test~1rev", std::to_string(o.generation));
+  if (auto* mf = Pointer("/metadata/managedFields").Get(doc);
+      mf != nullptr && mf->IsArray())
+    for (auto& entry : mf->GetArray())
+      if (auto t = entry.FindMember("time");
+          t != entry.MemberEnd() && t->value.IsString())
+        t->value.SetString(now.data(),
+                           static_cast<rapidjson::SizeType>(now.size()),
+                           doc.GetAllocator());
+  auto owner = app + "-" + std::to_string(o.id / 4);
+  set(doc, "/metadata/ownerReferences/0/name", owner);
+  set(doc, "/metadata/ownerReferences/0/uid",
+      uid_of(k == kind::pod ? kind::replicaset : kind::deployment, o));
+  switch (k) {
+    case kind::pod: {
+      set(doc, "/metadata/generateName", owner + "-");
+      auto ip = "10.244." + std::to_string(o.id % 250) + "."
+        + std::to_string(o.generation % 250);
+      set(doc, "/status/podIP", ip);
+      set(doc, "/status/podIPs/0/ip", ip);
+      set(doc, "/status/hostIP", "172.18.0." + std::to_string(o.id % 7 + 2));
+      set(doc, "/status/hostIPs/0/ip",
+          "172.18.0." + std::to_string(o.id % 7 + 2));
+      set(doc, "/spec/nodeName", "node-" + std::to_string(o.id % 7));
+      set(doc, "/status/startTime", created);
+      set(doc, "/status/containerStatuses/0/restartCount", o.generation / 5);
+      char id[48];
+      std::snprintf(id, sizeof id, "containerd://%016llx%016llx",
+                    static_cast<unsigned long long>(rng_()),
+                    static_cast<unsigned long long>(rng_()));
+      set(doc, "/status/containerStatuses/0/containerID", id);
+      set(doc, "/status/containerStatuses/0/state/running/startedAt", now);
+      set(doc, "/spec/containers/0/image", images[o.id % images.size()]);
+      set(doc, "/status/containerStatuses/0/image",
+          images[o.id % images.size()]);
+      if (auto* c = Pointer("/status/conditions").Get(doc);
+          c != nullptr && c->IsArray())
+        for (auto& cond : c->GetArray())
+          if (auto t = cond.FindMember("lastTransitionTime");
+              t != cond.MemberEnd() && t->value.IsString())
+            t->value.SetString(now.data(),
+                               static_cast<rapidjson::SizeType>(now.size()),
+                               doc.GetAllocator());
+      break;
+    }
+    case kind::deployment:
+    case kind::replicaset: {
+      auto replicas = o.id % 5 + 1;
+      set(doc, "/spec/replicas", replicas);
+      set(doc, "/status/replicas", replicas);
+      set(doc, "/status/readyReplicas", replicas);
+      set(doc, "/status/availableReplicas", replicas);
+      set(doc, "/status/updatedReplicas", replicas);
+      set(doc, "/status/fullyLabeledReplicas", replicas);
+      set(doc, "/status/observedGeneration", o.generation);
+      set(doc, "/spec/selector/matchLabels/app", app);
+      set(doc, "/spec/template/metadata/labels/app", app);
+      set(doc, "/spec/template/spec/containers/0/image",
+          images[o.id % images.size()]);
+      set(doc, "/status/conditions/0/lastUpdateTime", now);
+      set(doc, "/status/conditions/1/lastUpdateTime", now);
+      break;
+    }
+    case kind::configmap: {
+      if (auto* data = Pointer("/data").Get(doc);
+          data != nullptr && data->IsObject())
+        for (auto& m : data->GetObject()) {
+          auto v = std::to_string(rng_() % 100000);
+          m.value.SetString(v.data(),
+                            static_cast<rapidjson::SizeType>(v.size()),
+                            doc.GetAllocator());
+        }
+      break;
+    }
+    case kind::event: {
+      auto [pod_ns, pod] = pick_object(kind::pod, rng_);
+      if (pod.empty())
+        pod = "unknown";
+      ev.link_resource = "pods";
+      ev.link_name = pod;
+      auto reason = std::string{reasons[rng_() % reasons.size()]};
+      // Events live in the namespace of the object they are about.
+      if (!pod_ns.empty())
+        set(doc, "/metadata/namespace", pod_ns);
+      set(doc, "/involvedObject/namespace", pod_ns.empty() ? ns : pod_ns);
+      set(doc, "/involvedObject/name", pod);
+      set(doc, "/involvedObject/uid", uid_of(kind::pod, o));
+      set(doc, "/involvedObject/resourceVersion",
+          std::to_string(resource_version_ - 1));
+      set(doc, "/reason", reason);
+      set(doc, "/message", reason + " container work in pod " + pod);
+      set(doc, "/eventTime", now);
+      set(doc, "/reportingInstance", "node-" + std::to_string(o.id % 7));
+      break;
+    }
   }
-  if (k == kind::deployment)
-    append(
-      out,
-      R"(,"annotations":{"deployment.kubernetes.io/revision":"%)" PRIu64
-      R"(","kubectl.kubernetes.io/last-applied-configuration":"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},\"spec\":{\"replicas\":3}}\n"})",
-      o.generation, object_name(k, o).c_str(), namespace_name(o.ns).c_str());
-  managed_fields(out, k, o);
-  out += '}';
-}
-
-void workload::render_pod(std::string& out, const object& o) {
-  metadata(out, kind::pod, o, R"(,"pod-template-hash":"7d9f8c6b5")");
-  std::uniform_int_distribution<int> ncont(1, 3), nenv(4, 12);
-  int containers = ncont(rng_);
-  out
-    += R"(,"spec":{"volumes":[{"name":"kube-api-access","projected":{"sources":[{"serviceAccountToken":{"expirationSeconds":3607,"path":"token"}},{"configMap":{"name":"kube-root-ca.crt","items":[{"key":"ca.crt","path":"ca.crt"}]}},{"downwardAPI":{"items":[{"path":"namespace","fieldRef":{"apiVersion":"v1","fieldPath":"metadata.namespace"}}]}}],"defaultMode":420}},{"name":"config","configMap":{"name":"app-config","defaultMode":420}}],"containers":[)";
-  for (int c = 0; c < containers; ++c) {
-    if (c > 0)
-      out += ',';
-    append(
-      out,
-      R"({"name":"%s","image":"%s","ports":[{"name":"http","containerPort":%d,"protocol":"TCP"}],"env":[)",
-      c == 0     ? "main"
-        : c == 1 ? "sidecar"
-                 : "metrics",
-      images[(o.id + static_cast<uint64_t>(c)) % images.size()], 8080 + c);
-    int envs = nenv(rng_);
-    for (int e = 0; e < envs; ++e)
-      append(out, R"(%s{"name":"APP_SETTING_%d","value":"value-%08x"})",
-             e ? "," : "", e, static_cast<unsigned>(rng_()));
-    append(
-      out,
-      R"(],"resources":{"limits":{"cpu":"%dm","memory":"%dMi"},"requests":{"cpu":"%dm","memory":"%dMi"}},"volumeMounts":[{"name":"config","readOnly":true,"mountPath":"/etc/app"},{"name":"kube-api-access","readOnly":true,"mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"}],"livenessProbe":{"httpGet":{"path":"/healthz","port":%d,"scheme":"HTTP"},"timeoutSeconds":1,"periodSeconds":10,"successThreshold":1,"failureThreshold":3},"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"IfNotPresent"})",
-      500 * (c + 1), 256 * (c + 1), 100 * (c + 1), 128 * (c + 1), 8080 + c);
-  }
-  auto ts = timestamp(now_ns_);
-  append(
-    out,
-    R"(],"restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","serviceAccountName":"default","serviceAccount":"default","nodeName":"node-%u","securityContext":{},"schedulerName":"default-scheduler","tolerations":[{"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":300},{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}],"priority":0,"enableServiceLinks":true,"preemptionPolicy":"PreemptLowerPriority"},"status":{"phase":"%s","conditions":[)",
-    static_cast<unsigned>(o.id % 7), o.generation > 2 ? "Running" : "Pending");
-  const char* conds[] = {"PodReadyToStartContainers", "Initialized", "Ready",
-                         "ContainersReady", "PodScheduled"};
-  for (int i = 0; i < 5; ++i)
-    append(
-      out,
-      R"(%s{"type":"%s","status":"%s","lastProbeTime":null,"lastTransitionTime":"%s"})",
-      i ? "," : "", conds[i], o.generation > 2 || i == 4 ? "True" : "False",
-      ts.c_str());
-  append(
-    out,
-    R"(],"hostIP":"172.18.0.%u","hostIPs":[{"ip":"172.18.0.%u"}],"podIP":"10.244.%u.%u","podIPs":[{"ip":"10.244.%u.%u"}],"startTime":"%s","containerStatuses":[)",
-    static_cast<unsigned>(o.id % 7 + 2), static_cast<unsigned>(o.id % 7 + 2),
-    static_cast<unsigned>(o.id % 250),
-    static_cast<unsigned>(o.generation % 250),
-    static_cast<unsigned>(o.id % 250),
-    static_cast<unsigned>(o.generation % 250), ts.c_str());
-  for (int c = 0; c < containers; ++c)
-    append(
-      out,
-      R"(%s{"name":"%s","state":{"running":{"startedAt":"%s"}},"lastState":{},"ready":%s,"restartCount":%u,"image":"%s","imageID":"sha256:%016llx%016llx","containerID":"containerd://%016llx%016llx","started":true})",
-      c ? "," : "",
-      c == 0     ? "main"
-        : c == 1 ? "sidecar"
-                 : "metrics",
-      ts.c_str(), o.generation > 2 ? "true" : "false",
-      static_cast<unsigned>(o.generation / 5),
-      images[(o.id + static_cast<uint64_t>(c)) % images.size()],
-      static_cast<unsigned long long>(rng_()),
-      static_cast<unsigned long long>(rng_()),
-      static_cast<unsigned long long>(rng_()),
-      static_cast<unsigned long long>(rng_()));
-  out += R"(],"qosClass":"Burstable"}})";
-}
-
-void workload::render_deployment(std::string& out, const object& o) {
-  metadata(out, kind::deployment, o, "");
-  auto app = apps[o.id % apps.size()];
-  auto ts = timestamp(now_ns_);
-  unsigned replicas = static_cast<unsigned>(o.id % 5 + 1);
-  append(
-    out,
-    R"(,"spec":{"replicas":%u,"selector":{"matchLabels":{"app":"%s"}},"template":{"metadata":{"labels":{"app":"%s"}},"spec":{"containers":[{"name":"main","image":"%s","ports":[{"containerPort":8080,"protocol":"TCP"}],"resources":{"requests":{"cpu":"100m","memory":"128Mi"}},"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"IfNotPresent"}],"restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","securityContext":{},"schedulerName":"default-scheduler"}},"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":"25%%","maxSurge":"25%%"}},"revisionHistoryLimit":10,"progressDeadlineSeconds":600},"status":{"observedGeneration":%)" PRIu64
-    R"(,"replicas":%u,"updatedReplicas":%u,"readyReplicas":%u,"availableReplicas":%u,"conditions":[{"type":"Available","status":"True","lastUpdateTime":"%s","lastTransitionTime":"%s","reason":"MinimumReplicasAvailable","message":"Deployment has minimum availability."},{"type":"Progressing","status":"True","lastUpdateTime":"%s","lastTransitionTime":"%s","reason":"NewReplicaSetAvailable","message":"ReplicaSet \"%s-%)" PRIu64
-    R"(\" has successfully progressed."}]}})",
-    replicas, app, app, images[o.id % images.size()], o.generation, replicas,
-    replicas, replicas, replicas, ts.c_str(), ts.c_str(), ts.c_str(),
-    ts.c_str(), app, o.id);
-}
-
-void workload::render_replicaset(std::string& out, const object& o) {
-  metadata(out, kind::replicaset, o, R"(,"pod-template-hash":"7d9f8c6b5")");
-  auto app = apps[o.id % apps.size()];
-  unsigned replicas = static_cast<unsigned>(o.id % 5 + 1);
-  append(
-    out,
-    R"(,"spec":{"replicas":%u,"selector":{"matchLabels":{"app":"%s","pod-template-hash":"7d9f8c6b5"}},"template":{"metadata":{"labels":{"app":"%s","pod-template-hash":"7d9f8c6b5"}},"spec":{"containers":[{"name":"main","image":"%s","resources":{"requests":{"cpu":"100m","memory":"128Mi"}},"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"IfNotPresent"}],"restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","securityContext":{},"schedulerName":"default-scheduler"}}},"status":{"replicas":%u,"fullyLabeledReplicas":%u,"readyReplicas":%u,"availableReplicas":%u,"observedGeneration":%)" PRIu64
-    R"(}})",
-    replicas, app, app, images[o.id % images.size()], replicas, replicas,
-    replicas, replicas, o.generation);
-}
-
-void workload::render_configmap(std::string& out, const object& o) {
-  metadata(out, kind::configmap, o, "");
-  out += R"(,"data":{)";
-  std::uniform_int_distribution<int> nkeys(2, 8);
-  int keys = nkeys(rng_);
-  for (int i = 0; i < keys; ++i)
-    append(
-      out,
-      R"(%s"setting-%d.properties":"log.level=info\nfeature.flag.%d=%s\npool.size=%u\ntimeout.ms=%u\n")",
-      i ? "," : "", i, i, (rng_() & 1) ? "true" : "false",
-      static_cast<unsigned>(rng_() % 64),
-      static_cast<unsigned>(rng_() % 30000));
-  out += "}}";
-}
-
-void workload::render_event(std::string& out, const object& o,
-                            generated_event& ev) {
-  metadata(out, kind::event, o, "");
-  auto [ns, pod] = pick_object(kind::pod, rng_);
-  if (pod.empty())
-    pod = "unknown";
-  ns = namespace_name(o.ns);
-  ev.link_resource = "pods";
-  ev.link_name = pod;
-  auto ts = timestamp(now_ns_);
-  auto reason = reasons[rng_() % reasons.size()];
-  append(
-    out,
-    R"(,"involvedObject":{"kind":"Pod","namespace":"%s","name":"%s","uid":"%s","apiVersion":"v1","resourceVersion":"%)" PRIu64
-    R"(","fieldPath":"spec.containers{main}"},"reason":"%s","message":"%s container main in pod %s","source":{"component":"kubelet","host":"node-%u"},"firstTimestamp":"%s","lastTimestamp":"%s","count":%)" PRIu64
-    R"(,"type":"%s","eventTime":null,"reportingComponent":"kubelet","reportingInstance":"node-%u"})",
-    ns.c_str(), pod.c_str(), uid_of(kind::pod, o).c_str(),
-    resource_version_ - 1, reason, reason, pod.c_str(),
-    static_cast<unsigned>(o.id % 7), ts.c_str(), ts.c_str(), o.generation,
-    reason[0] == 'B' ? "Warning" : "Normal", static_cast<unsigned>(o.id % 7));
-}
-
-void workload::render(std::string& out, kind k, const object&,
-                      const char* type) {
-  (void)k;
-  append(out, R"({"type":"%s","object":{"kind":"%s","apiVersion":"%s%s%s",)",
-         type, info(k).kind, info(k).group, *info(k).group ? "/" : "",
-         info(k).version);
+  // The apiserver's framing: {"type":"X","object":{...}} and a newline.
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  doc.Accept(w);
+  out += R"({"type":")";
+  out += type;
+  out += R"(","object":)";
+  out.append(buf.GetString(), buf.GetSize());
+  out += "}\n";
 }
 
 std::pair<std::string, std::string>
@@ -322,7 +321,7 @@ generated_event workload::next(std::string& out) {
   auto pick_live = [&]() -> object* {
     for (int tries = 0; tries < 16 && !objs.empty(); ++tries) {
       auto& o = objs[objs.size() - 1
-                     - rng_() % std::min(objs.size(), population[ki] * 2)];
+                     - rng_() % std::min(objs.size(), population_[ki] * 2)];
       if (o.live)
         return &o;
     }
@@ -331,7 +330,7 @@ generated_event workload::next(std::string& out) {
   const char* type = "MODIFIED";
   object* target = nullptr;
   // Until a kind reaches its population every event creates an object.
-  auto filling = objs.size() < population[ki];
+  auto filling = objs.size() < population_[ki];
   auto action = rng_() % 100;
   if (filling || action < (k == kind::event ? 70u : 8u)) {
     objs.push_back(object{static_cast<unsigned>(rng_() % num_namespaces),
@@ -359,15 +358,7 @@ generated_event workload::next(std::string& out) {
   ev.k = k;
   ev.ns = namespace_name(target->ns);
   ev.name = object_name(k, *target);
-  render(out, k, *target, type);
-  switch (k) {
-    case kind::pod: render_pod(out, *target); break;
-    case kind::deployment: render_deployment(out, *target); break;
-    case kind::replicaset: render_replicaset(out, *target); break;
-    case kind::configmap: render_configmap(out, *target); break;
-    case kind::event: render_event(out, *target, ev); break;
-  }
-  out += "}\n";
+  render(out, k, *target, type, ev);
   return ev;
 }
 

@@ -1,9 +1,16 @@
-// Seeded generator of realistic watch traffic: Pods (4-8 KB with status),
-// Deployments, ReplicaSets, ConfigMaps and Events, emitted as the bytes of
-// watch-stream lines. Pure: the same seed gives the same bytes.
+// Seeded generator of realistic watch traffic: Pods, Deployments,
+// ReplicaSets, ConfigMaps and Events, emitted as the bytes of watch-stream
+// lines. Every object is a copy of an object captured from a real control
+// plane (bench/templates/) with its identity, times and status varied, so
+// field shapes and sizes are the real ones. Pure: the same seed and
+// templates give the same bytes.
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -43,7 +50,12 @@ struct generated_event {
 /// (most events) and deleted.
 class workload {
 public:
-  workload(uint64_t seed, int64_t start_ns, int64_t step_ns);
+  /// @param templates directory of captured objects: `pod.json`,
+  ///        `pod-*.json`, `deployment*.json`, ... (at least one per kind).
+  /// @param live_objects how many live objects all kinds settle around.
+  /// Throws `std::runtime_error` when a kind has no readable template.
+  workload(uint64_t seed, int64_t start_ns, int64_t step_ns,
+           const std::filesystem::path& templates, size_t live_objects = 9000);
 
   /// Appends one watch line (`{"type":..,"object":..}\n`) to `out` and
   /// returns what it is about.
@@ -71,17 +83,15 @@ private:
 
   std::string object_name(kind k, const object& o) const;
   std::string uid_of(kind k, const object& o) const;
-  void render(std::string& out, kind k, const object& o, const char* type);
-  void render_pod(std::string& out, const object& o);
-  void render_deployment(std::string& out, const object& o);
-  void render_replicaset(std::string& out, const object& o);
-  void render_configmap(std::string& out, const object& o);
-  void render_event(std::string& out, const object& o, generated_event& ev);
-  void metadata(std::string& out, kind k, const object& o,
-                const char* extra_labels);
-  void managed_fields(std::string& out, kind k, const object& o);
+  void load_templates(const std::filesystem::path& dir);
+  void render(std::string& out, kind k, const object& o, const char* type,
+              generated_event& ev);
   std::string timestamp(int64_t ns) const;
 
+  /// Live objects per kind once filled.
+  size_t population_[num_kinds] = {};
+  /// Parsed templates per kind; an object uses `id % size()`.
+  std::vector<std::unique_ptr<rapidjson::Document>> templates_[num_kinds];
   std::mt19937_64 rng_;
   uint64_t seed_;
   int64_t now_ns_;

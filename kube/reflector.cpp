@@ -333,7 +333,9 @@ void reflector::on_data(uint64_t gen, std::string_view data, bool at_end,
   auto handle = [&](std::string_view doc) {
     if (st.stop_requested)
       return; // the stream is being abandoned: ignore the rest
-    auto line = parse_watch_line(doc);
+    // No document here: the watcher parses each object once to build its
+    // record, on the actor scheduler's threads.
+    auto line = scan_watch_line(doc);
     if (!line) {
       ++stats_.malformed_lines;
       KWS_WARN("reflector {} skips a malformed watch line: {}",

@@ -128,6 +128,113 @@ struct meta_handler
   }
 };
 
+/// SAX handler for `scan_watch_line`: the line's `type`, the number of
+/// its members, whether `object` is an object, and the object's
+/// `metadata.resourceVersion` and initial-events-end annotation.
+struct line_handler
+    : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, line_handler> {
+  enum class want { none, type, object, metadata, rv, annotations, end_mark };
+  int depth = 0;
+  size_t top_members = 0;
+  want pending = want::none;
+  int object_depth = 0; // depth of `object`'s members, 0 when outside
+  bool in_meta = false;
+  bool in_annotations = false;
+  bool seen_type = false;
+  bool seen_object = false;
+  bool object_is_object = false;
+  bool seen_rv = false;
+  bool seen_end_mark = false;
+  std::string type;
+  std::string rv;
+  bool initial_events_end = false;
+
+  bool Default() {
+    pending = want::none;
+    return true;
+  }
+
+  bool String(const char* str, rapidjson::SizeType len, bool) {
+    std::string_view x{str, len};
+    switch (pending) {
+      case want::type: type.assign(x); break;
+      case want::rv: rv.assign(x); break;
+      case want::end_mark: initial_events_end = x == "true"; break;
+      default: break;
+    }
+    pending = want::none;
+    return true;
+  }
+
+  bool Key(const char* str, rapidjson::SizeType len, bool) {
+    std::string_view key{str, len};
+    pending = want::none;
+    if (depth == 1) {
+      ++top_members;
+      if (key == "type" && !seen_type) {
+        seen_type = true;
+        pending = want::type;
+      } else if (key == "object" && !seen_object) {
+        seen_object = true;
+        pending = want::object;
+      }
+    } else if (object_depth != 0 && depth == object_depth && !in_meta
+               && key == "metadata") {
+      pending = want::metadata;
+    } else if (in_meta && depth == object_depth + 1 && !in_annotations) {
+      if (key == "resourceVersion" && !seen_rv) {
+        seen_rv = true;
+        pending = want::rv;
+      } else if (key == "annotations") {
+        pending = want::annotations;
+      }
+    } else if (in_annotations && depth == object_depth + 2
+               && key == "k8s.io/initial-events-end" && !seen_end_mark) {
+      seen_end_mark = true;
+      pending = want::end_mark;
+    }
+    return true;
+  }
+
+  bool StartObject() {
+    ++depth;
+    if (pending == want::object) {
+      object_is_object = true;
+      object_depth = depth;
+    } else if (pending == want::metadata) {
+      in_meta = true;
+    } else if (pending == want::annotations) {
+      in_annotations = true;
+    }
+    pending = want::none;
+    return true;
+  }
+
+  bool EndObject(rapidjson::SizeType) {
+    if (in_annotations && depth == object_depth + 2)
+      in_annotations = false;
+    else if (in_meta && depth == object_depth + 1)
+      in_meta = false;
+    else if (object_depth != 0 && depth == object_depth)
+      object_depth = 0;
+    --depth;
+    pending = want::none;
+    return true;
+  }
+
+  bool StartArray() {
+    ++depth;
+    pending = want::none;
+    return true;
+  }
+
+  bool EndArray(rapidjson::SizeType) {
+    --depth;
+    pending = want::none;
+    return true;
+  }
+};
+
 /// Writes `item` as a complete object: adds `apiVersion`/`kind` when
 /// missing or empty, keeps every other member in its order.
 void write_item(const rapidjson::Value& item, std::string_view api_version,
@@ -266,8 +373,8 @@ caf::expected<list_page> parse_list_page(std::string_view body,
   return result;
 }
 
-caf::expected<watch_line> parse_watch_line(std::string_view line) {
-  rapidjson::Document doc;
+caf::expected<parsed_watch_line> parse_watch_line(std::string_view line,
+                                                  rapidjson::Document& doc) {
   doc.Parse<parse_flags>(line.data(), line.size());
   if (doc.HasParseError())
     return caf::make_error(ec::parse_error,
@@ -283,59 +390,121 @@ caf::expected<watch_line> parse_watch_line(std::string_view line) {
     return caf::make_error(
       ec::parse_error,
       fmt::format("watch line without an object: {}", excerpt(line)));
-  watch_line result;
+  parsed_watch_line result;
   if (type == "ERROR") {
-    result.is_error = true;
+    result.line.is_error = true;
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w{buf};
     obj->value.Accept(w);
-    result.status = parse_status({buf.GetString(), buf.GetSize()});
-    if (result.status.message.empty() && result.status.code == 0)
-      result.status.message = excerpt(line);
+    result.line.status = parse_status({buf.GetString(), buf.GetSize()});
+    if (result.line.status.message.empty() && result.line.status.code == 0)
+      result.line.status.message = excerpt(line);
     return result;
   }
+  auto& event = result.line.event;
   if (type == "ADDED")
-    result.event.type = watch_event_type::added;
+    event.type = watch_event_type::added;
   else if (type == "MODIFIED")
-    result.event.type = watch_event_type::modified;
+    event.type = watch_event_type::modified;
   else if (type == "DELETED")
-    result.event.type = watch_event_type::deleted;
+    event.type = watch_event_type::deleted;
   else if (type == "BOOKMARK")
-    result.event.type = watch_event_type::bookmark;
+    event.type = watch_event_type::bookmark;
   else
     return caf::make_error(
       ec::parse_error,
       fmt::format("unknown watch event type '{}'", excerpt(type, 40)));
-  // Go's encoder writes {"type":"X","object":{...}}: slice the object out
-  // to keep its bytes; anything else is re-serialized.
-  auto prefix = fmt::format(R"({{"type":"{}","object":)", type);
-  if (doc.MemberCount() == 2 && line.substr(0, prefix.size()) == prefix
+  // Go's encoder writes {"type":"X","object":{...}}: the object's bytes
+  // are then a slice of the line.
+  constexpr std::string_view head = R"({"type":")";
+  constexpr std::string_view mid = R"(","object":)";
+  if (doc.MemberCount() == 2 && line.size() > head.size() + mid.size()
+      && line.substr(0, head.size()) == head
+      && line.substr(head.size(), type.size()) == type
+      && line.substr(head.size() + type.size(), mid.size()) == mid
       && line.back() == '}') {
-    auto text = line.substr(prefix.size(), line.size() - prefix.size() - 1);
+    auto skip = head.size() + type.size() + mid.size();
+    auto text = line.substr(skip, line.size() - skip - 1);
     while (!text.empty() && (text.back() == ' ' || text.back() == '\n'))
       text.remove_suffix(1);
-    result.event.object.assign(text);
-  } else {
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w{buf};
-    obj->value.Accept(w);
-    result.event.object.assign(buf.GetString(), buf.GetSize());
+    result.object_text = text;
   }
+  result.object = &obj->value;
   const auto& object = obj->value;
   if (auto m = object.FindMember("metadata");
       m != object.MemberEnd() && m->value.IsObject()) {
-    result.event.resource_version = string_member(m->value, "resourceVersion");
+    event.resource_version = string_member(m->value, "resourceVersion");
     if (auto a = m->value.FindMember("annotations");
         a != m->value.MemberEnd() && a->value.IsObject())
-      result.initial_events_end
+      result.line.initial_events_end
         = string_member(a->value, "k8s.io/initial-events-end") == "true";
   }
-  if (result.event.resource_version.empty())
+  if (event.resource_version.empty())
     return caf::make_error(
       ec::parse_error,
       fmt::format("{} event without metadata.resourceVersion: {}", type,
                   excerpt(line)));
   return result;
+}
+
+caf::expected<watch_line> scan_watch_line(std::string_view line) {
+  line_handler h;
+  rapidjson::MemoryStream stream{line.data(), line.size()};
+  rapidjson::Reader reader;
+  // Iterative: nesting depth costs no stack on the io thread.
+  auto ok = reader.Parse<rapidjson::kParseIterativeFlag>(stream, h);
+  // Anything unusual (errors, ERROR events, other member layouts) gets the
+  // full parse, whose results and messages are the reference.
+  if (ok.IsError() || h.depth != 0 || !h.object_is_object || h.type == "ERROR")
+    return parse_watch_line(line);
+  watch_line result;
+  auto& event = result.event;
+  if (h.type == "ADDED")
+    event.type = watch_event_type::added;
+  else if (h.type == "MODIFIED")
+    event.type = watch_event_type::modified;
+  else if (h.type == "DELETED")
+    event.type = watch_event_type::deleted;
+  else if (h.type == "BOOKMARK")
+    event.type = watch_event_type::bookmark;
+  else
+    return parse_watch_line(line);
+  constexpr std::string_view head = R"({"type":")";
+  constexpr std::string_view mid = R"(","object":)";
+  auto skip = head.size() + h.type.size() + mid.size();
+  if (h.top_members != 2 || line.size() <= skip
+      || line.substr(0, head.size()) != head
+      || line.substr(head.size(), h.type.size()) != h.type
+      || line.substr(head.size() + h.type.size(), mid.size()) != mid
+      || line.back() != '}' || h.rv.empty())
+    return parse_watch_line(line);
+  auto text = line.substr(skip, line.size() - skip - 1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\n'))
+    text.remove_suffix(1);
+  event.object.assign(text);
+  event.resource_version = std::move(h.rv);
+  result.initial_events_end = h.initial_events_end;
+  return result;
+}
+
+caf::expected<watch_line> parse_watch_line(std::string_view line) {
+  rapidjson::Document doc;
+  auto parsed = parse_watch_line(line, doc);
+  if (!parsed)
+    return std::move(parsed.error());
+  auto& result = parsed->line;
+  if (result.is_error)
+    return std::move(result);
+  // Keep the apiserver's exact bytes; anything else is re-serialized.
+  if (!parsed->object_text.empty()) {
+    result.event.object.assign(parsed->object_text);
+  } else {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+    parsed->object->Accept(w);
+    result.event.object.assign(buf.GetString(), buf.GetSize());
+  }
+  return std::move(result);
 }
 
 std::string url_encode(std::string_view x) {

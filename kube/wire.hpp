@@ -6,6 +6,7 @@
 #include "messages/watch.hpp"
 
 #include <caf/expected.hpp>
+#include <rapidjson/document.h>
 
 #include <optional>
 #include <string>
@@ -89,6 +90,31 @@ struct watch_line {
 /// give `ec::parse_error`. The object text is taken verbatim from the line
 /// when the line has the apiserver's shape, so it keeps its exact bytes.
 caf::expected<watch_line> parse_watch_line(std::string_view line);
+
+/// The same result as `parse_watch_line` without building a document:
+/// one validating SAX pass reads the type and the metadata the reflector
+/// needs, and the object's bytes are sliced from the line. Lines that are
+/// not in the apiserver's shape, and ERROR lines, take `parse_watch_line`.
+/// The record builder then parses each object once.
+caf::expected<watch_line> scan_watch_line(std::string_view line);
+
+/// One watch line parsed into a document that the caller keeps, so the
+/// record builder can use the object without parsing it again.
+struct parsed_watch_line {
+  /// As from `parse_watch_line`, except that `line.event.object` is empty.
+  watch_line line;
+  /// The event's `object` inside the caller's document; null for ERROR.
+  rapidjson::Value* object = nullptr;
+  /// The object's exact bytes inside the line when the line has the
+  /// apiserver's shape (`{"type":"X","object":{...}}`), otherwise empty.
+  /// Valid as long as the line's bytes are.
+  std::string_view object_text;
+};
+
+/// Parses one watch line into `doc` and leaves the document to the caller.
+/// Errors as `parse_watch_line`.
+caf::expected<parsed_watch_line> parse_watch_line(std::string_view line,
+                                                  rapidjson::Document& doc);
 
 /// Percent-encodes a query parameter value (RFC 3986 unreserved kept).
 std::string url_encode(std::string_view x);

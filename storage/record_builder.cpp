@@ -12,6 +12,7 @@
 
 #include <limits>
 #include <optional>
+#include <vector>
 
 namespace kws::storage {
 
@@ -47,6 +48,111 @@ bool too_deep(std::string_view json) {
     } else if ((c == '}' || c == ']') && depth > 0) {
       --depth;
     }
+  }
+  return false;
+}
+
+bool too_deep(const Value& root) {
+  std::vector<std::pair<const Value*, size_t>> todo{{&root, 1}};
+  while (!todo.empty()) {
+    auto [v, depth] = todo.back();
+    todo.pop_back();
+    if (!v->IsObject() && !v->IsArray())
+      continue;
+    if (depth > max_depth)
+      return true;
+    if (v->IsObject())
+      for (const auto& m : v->GetObject())
+        todo.emplace_back(&m.value, depth + 1);
+    else
+      for (const auto& x : v->GetArray())
+        todo.emplace_back(&x, depth + 1);
+  }
+  return false;
+}
+
+size_t skip_ws(std::string_view x, size_t i) {
+  while (i < x.size()
+         && (x[i] == ' ' || x[i] == '\n' || x[i] == '\r' || x[i] == '\t'))
+    ++i;
+  return i;
+}
+
+/// Returns the index after the string starting at `x[i] == '"'`, or npos.
+size_t skip_string(std::string_view x, size_t i) {
+  for (++i; i < x.size(); ++i) {
+    if (x[i] == '\\')
+      ++i;
+    else if (x[i] == '"')
+      return i + 1;
+  }
+  return std::string_view::npos;
+}
+
+/// Returns the index after the JSON value starting at `x[i]`, or npos.
+size_t skip_value(std::string_view x, size_t i) {
+  if (i >= x.size())
+    return std::string_view::npos;
+  if (x[i] == '"')
+    return skip_string(x, i);
+  if (x[i] != '{' && x[i] != '[') {
+    while (i < x.size() && x[i] != ',' && x[i] != '}' && x[i] != ']'
+           && x[i] != ' ' && x[i] != '\n' && x[i] != '\r' && x[i] != '\t')
+      ++i;
+    return i;
+  }
+  size_t depth = 0;
+  while (i < x.size()) {
+    auto c = x[i];
+    if (c == '"') {
+      i = skip_string(x, i);
+      if (i == std::string_view::npos)
+        return i;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0)
+        return i + 1;
+    }
+    ++i;
+  }
+  return std::string_view::npos;
+}
+
+/// Calls `f(key, value_begin, value_end, key_begin)` for each member of the
+/// object starting at `x[i] == '{'` until `f` returns true. Returns false
+/// when the text is not shaped as expected.
+template <class F>
+bool for_each_member(std::string_view x, size_t i, F f) {
+  constexpr auto npos = std::string_view::npos;
+  if (i >= x.size() || x[i] != '{')
+    return false;
+  i = skip_ws(x, i + 1);
+  if (i < x.size() && x[i] == '}')
+    return true;
+  while (i < x.size() && x[i] == '"') {
+    auto key_begin = i;
+    auto key_end = skip_string(x, i);
+    if (key_end == npos)
+      return false;
+    auto key = x.substr(key_begin + 1, key_end - key_begin - 2);
+    i = skip_ws(x, key_end);
+    if (i >= x.size() || x[i] != ':')
+      return false;
+    auto value_begin = skip_ws(x, i + 1);
+    auto value_end = skip_value(x, value_begin);
+    if (value_end == npos)
+      return false;
+    if (f(key, value_begin, value_end, key_begin))
+      return true;
+    i = skip_ws(x, value_end);
+    if (i < x.size() && x[i] == '}')
+      return true;
+    if (i >= x.size() || x[i] != ',')
+      return false;
+    i = skip_ws(x, i + 1);
   }
   return false;
 }
@@ -111,8 +217,7 @@ void digest_values(Value& obj, rapidjson::Document::AllocatorType& alloc) {
   }
 }
 
-void digest_secret(rapidjson::Document& doc) {
-  auto& alloc = doc.GetAllocator();
+void digest_secret(Value& doc, rapidjson::Document::AllocatorType& alloc) {
   for (const char* key : {"data", "stringData"}) {
     auto it = doc.FindMember(key);
     if (it != doc.MemberEnd())
@@ -199,6 +304,36 @@ event_fields read_event(const resource_type& rt, const Value& doc) {
 
 } // namespace
 
+std::pair<size_t, size_t> managed_fields_span(std::string_view json) {
+  std::pair<size_t, size_t> result{0, 0};
+  for_each_member(
+    json, skip_ws(json, 0),
+    [&](std::string_view key, size_t begin, size_t, size_t) {
+      if (key != "metadata")
+        return false;
+      // The previous member's end, to cut a preceding comma.
+      size_t prev_end = std::string_view::npos;
+      for_each_member(
+        json, begin,
+        [&](std::string_view k, size_t, size_t end, size_t key_begin) {
+          if (k != "managedFields") {
+            prev_end = end;
+            return false;
+          }
+          auto next = skip_ws(json, end);
+          if (next < json.size() && json[next] == ',')
+            result = {key_begin, skip_ws(json, next + 1)};
+          else if (prev_end != std::string_view::npos)
+            result = {prev_end, end};
+          else
+            result = {key_begin, end};
+          return true;
+        });
+      return true;
+    });
+  return result;
+}
+
 bool is_event_type(const resource_type& rt) {
   return rt.plural == "events"
     && (rt.group.empty() || rt.group == "events.k8s.io");
@@ -239,6 +374,16 @@ caf::expected<resource_event> build_record(const resource_type& rt, verb v,
                              + rapidjson::GetParseError_En(doc.GetParseError())
                              + " at offset "
                              + std::to_string(doc.GetErrorOffset()));
+  return build_record(rt, v, doc, doc.GetAllocator(),
+                      opts.copy_object_text ? object_json : std::string_view{},
+                      now_ns, opts);
+}
+
+caf::expected<resource_event>
+build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
+             rapidjson::Document::AllocatorType& alloc,
+             std::string_view object_text, int64_t now_ns,
+             const record_options& opts) {
   if (!doc.IsObject())
     return caf::make_error(ec::parse_error, "object JSON is not an object");
   auto meta_it = doc.FindMember("metadata");
@@ -276,9 +421,26 @@ caf::expected<resource_event> build_record(const resource_type& rt, verb v,
     ev.involved_uid = evf.uid;
     ev.involved_kind = evf.kind;
   }
-  metadata.EraseMember("managedFields");
-  if (opts.digest_secrets && rt.group.empty() && rt.plural == "secrets")
-    digest_secret(doc);
+  const bool has_managed_fields = metadata.HasMember("managedFields");
+  const bool secret
+    = opts.digest_secrets && rt.group.empty() && rt.plural == "secrets";
+  // Copying the object's own bytes is only possible when nothing in it
+  // changes but managedFields, and that can be cut out of the text.
+  std::pair<size_t, size_t> cut{0, 0};
+  bool copy = !object_text.empty() && !secret;
+  if (copy && has_managed_fields) {
+    cut = managed_fields_span(object_text);
+    copy = cut.second > cut.first;
+  }
+  if (!copy) {
+    if (has_managed_fields)
+      metadata.EraseMember("managedFields");
+    if (secret)
+      digest_secret(doc, alloc);
+    if (too_deep(doc))
+      return caf::make_error(ec::parse_error,
+                             "object JSON nests deeper than 512 levels");
+  }
   auto message = evf.has_message
     ? evf.message
     : capitalized(v) + " " + rt.plural + " " + ev.name;
@@ -320,6 +482,17 @@ caf::expected<resource_event> build_record(const resource_type& rt, verb v,
   }
   // Last, so the small fields lead when a person reads a record.
   w.Key("objectChanges");
+  if (copy) {
+    // The writer has written the key (its colon comes with the next value);
+    // the text follows verbatim, then the record's closing brace.
+    ev.record.reserve(buf.GetSize() + object_text.size() + 2);
+    ev.record.assign(buf.GetString(), buf.GetSize());
+    ev.record.push_back(':');
+    ev.record.append(object_text.substr(0, cut.first));
+    ev.record.append(object_text.substr(cut.second));
+    ev.record.push_back('}');
+    return ev;
+  }
   if (!doc.Accept(w))
     return caf::make_error(ec::parse_error, "object JSON cannot be written");
   w.EndObject();

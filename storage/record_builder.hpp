@@ -7,10 +7,12 @@
 #include "messages/resource_type.hpp"
 
 #include <caf/expected.hpp>
+#include <rapidjson/document.h>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace kws::storage {
 
@@ -28,6 +30,9 @@ struct record_options {
   /// Replace each Secret `data`/`stringData` value (and a kubectl
   /// last-applied annotation, which repeats them) by `sha256:<hex>`.
   bool digest_secrets = true;
+  /// The object text is compact JSON, as the apiserver writes it: copy it
+  /// into `objectChanges` (minus managedFields) instead of re-serializing.
+  bool copy_object_text = false;
 };
 
 /// Builds the event record of one change of one object.
@@ -44,6 +49,26 @@ caf::expected<resource_event> build_record(const resource_type& rt, verb v,
                                            std::string_view object_json,
                                            int64_t now_ns,
                                            const record_options& opts = {});
+
+/// Builds the same record from an object already parsed (the watch line's
+/// document), so it is not parsed twice.
+/// @param object the parsed object; `metadata.managedFields` is erased from
+///        it (and Secret values digested) in place.
+/// @param alloc the allocator of the document that holds `object`.
+/// @param object_text the object's exact JSON text if known (else empty):
+///        `objectChanges` is then copied from it, minus managedFields,
+///        instead of being serialized from `object`.
+caf::expected<resource_event>
+build_record(const resource_type& rt, verb v, rapidjson::Value& object,
+             rapidjson::Document::AllocatorType& alloc,
+             std::string_view object_text, int64_t now_ns,
+             const record_options& opts = {});
+
+/// The byte range of `"managedFields":<value>` among the members of the
+/// top-level `metadata` object of `json`, with one adjoining comma, so that
+/// cutting it leaves valid JSON. `{0, 0}` when there is none or `json` is
+/// not shaped as expected.
+std::pair<size_t, size_t> managed_fields_span(std::string_view json);
 
 /// True for the resource types holding Kubernetes Event objects
 /// (core `events` and `events.k8s.io` `events`).

@@ -3,6 +3,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
 
@@ -19,6 +20,14 @@ rocksdb::CompressionType best_compression() {
   return rocksdb::kNoCompression;
 }
 
+rocksdb::CompressionType fast_compression(rocksdb::CompressionType fallback) {
+  auto supported = rocksdb::GetSupportedCompressions();
+  if (std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression)
+      != supported.end())
+    return rocksdb::kLZ4Compression;
+  return fallback;
+}
+
 } // namespace
 
 rocks_options make_rocks_options(const store_options& opts) {
@@ -30,19 +39,37 @@ rocks_options make_rocks_options(const store_options& opts) {
   // Whole-key Bloom filters serve the point reads of records by `r` key;
   // index and filter blocks live in the cache so memory stays bounded.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.optimize_filters_for_memory = true;
   table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // What would otherwise grow outside the cache with the number of files
+  // and during flushes is charged to it: one budget for everything.
+  using role = rocksdb::CacheEntryRole;
+  for (auto r : {role::kFilterConstruction, role::kBlockBasedTableReader,
+                 role::kFileMetadata})
+    table.cache_usage_options.options_overrides.insert(
+      {r, {rocksdb::CacheEntryRoleOptions::Decision::kEnabled}});
   result.cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  result.cf.compression = best_compression();
-  result.cf.bottommost_compression = result.cf.compression;
-  result.cf.write_buffer_size = 32 << 20;
+  // Flushes and upper-level compactions run beside ingest on few cores:
+  // LZ4 there costs a fraction of zstd's CPU; the bottommost level, which
+  // holds most bytes, keeps the best compression for disk.
+  result.cf.bottommost_compression = best_compression();
+  result.cf.compression = fast_compression(result.cf.bottommost_compression);
+  // Half the budget per memtable, so a flush frees memory well before the
+  // budget is reached (one day's partition takes almost all writes).
+  result.cf.write_buffer_size
+    = std::max<size_t>(opts.write_buffer_bytes / 2, size_t{4} << 20);
   auto& db = result.db;
   db.create_if_missing = true;
   db.create_missing_column_families = true;
   // Flushing all column families together keeps records, indexes and meta
   // of one batch in the same generation of files, which checkpoints rely on.
   db.atomic_flush = true;
-  db.db_write_buffer_size = opts.write_buffer_bytes;
+  // Memtables are charged to the block cache: its capacity bounds data,
+  // index and filter blocks and memtables together.
+  db.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
+    opts.write_buffer_bytes, result.cache);
   db.max_background_jobs = 2;
   db.keep_log_file_num = 4;
   db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;

@@ -28,10 +28,12 @@ struct store_options {
   /// Fsync the write-ahead log on every write. Off still survives a killed
   /// process (the log is in the page cache), only not a power loss.
   bool sync = true;
-  /// Shared block cache for all column families.
-  size_t block_cache_bytes = size_t{128} << 20;
-  /// Memtable budget across all column families.
-  size_t write_buffer_bytes = size_t{64} << 20;
+  /// Shared block cache for all column families. Memtables, table readers
+  /// and filter construction are charged to it, so this bounds all of
+  /// RocksDB's memory (see storage/README.md).
+  size_t block_cache_bytes = size_t{96} << 20;
+  /// Memtable budget across all column families (part of the cache).
+  size_t write_buffer_bytes = size_t{32} << 20;
   /// Ingest time in nanoseconds since the epoch; chooses the partition a
   /// write goes to. Defaults to the system clock; tests set a fixed day.
   std::function<int64_t()> clock;

@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <string>
+#include <vector>
+
 using namespace kws::kube;
 using kws::ec;
 using kws::watch_event_type;
@@ -148,6 +151,106 @@ TEST(watch_line, error_410_expired_and_legacy_gone) {
   ASSERT_TRUE(internal);
   EXPECT_FALSE(internal->status.is_expired());
   EXPECT_EQ(internal->status.code, 500);
+}
+
+TEST(watch_line, parsed_in_place_the_object_stays_in_the_document) {
+  std::string text
+    = R"({"type":"MODIFIED","object":{"kind":"Pod","metadata":{"name":"a",)"
+      R"("resourceVersion":"9"}}})";
+  rapidjson::Document doc;
+  auto parsed = parse_watch_line(text, doc);
+  ASSERT_TRUE(parsed);
+  EXPECT_FALSE(parsed->line.is_error);
+  EXPECT_EQ(parsed->line.event.type, watch_event_type::modified);
+  EXPECT_EQ(parsed->line.event.resource_version, "9");
+  // No copy of the object: its bytes are a view into the line...
+  EXPECT_TRUE(parsed->line.event.object.empty());
+  EXPECT_EQ(parsed->object_text,
+            R"({"kind":"Pod","metadata":{"name":"a","resourceVersion":"9"}})");
+  EXPECT_GE(parsed->object_text.data(), text.data());
+  // ...and its DOM is the document's `object`.
+  ASSERT_NE(parsed->object, nullptr);
+  EXPECT_EQ(parsed->object, &doc["object"]);
+  EXPECT_STREQ((*parsed->object)["metadata"]["name"].GetString(), "a");
+}
+
+TEST(watch_line, parsed_in_place_without_the_apiservers_shape) {
+  rapidjson::Document doc;
+  auto parsed = parse_watch_line(
+    R"({ "object" : {"metadata":{"resourceVersion":"8"}} , "type":"ADDED"})",
+    doc);
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->object_text.empty());
+  ASSERT_NE(parsed->object, nullptr);
+  EXPECT_STREQ((*parsed->object)["metadata"]["resourceVersion"].GetString(),
+               "8");
+  auto err = parse_watch_line(
+    R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Gone"}})",
+    doc);
+  ASSERT_TRUE(err);
+  EXPECT_TRUE(err->line.is_error);
+  EXPECT_EQ(err->object, nullptr);
+  EXPECT_TRUE(err->line.status.is_expired());
+  rapidjson::Document scratch;
+  auto bad = parse_watch_line(R"({"type":"SYNC","object":{}})", scratch);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error(), ec::parse_error);
+}
+
+TEST(watch_line, scan_gives_what_the_full_parse_gives) {
+  auto recorded = test::fixture("watch_configmaps.jsonl");
+  std::vector<std::string> lines;
+  for (size_t pos = 0; pos < recorded.size();) {
+    auto nl = recorded.find('\n', pos);
+    if (nl == std::string::npos)
+      nl = recorded.size();
+    if (nl > pos)
+      lines.push_back(recorded.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  ASSERT_FALSE(lines.empty());
+  for (
+    const char* x :
+    {R"({"type":"ADDED","object":{"metadata":{"resourceVersion":"1"}}})",
+     R"({"type":"DELETED","object":{"kind":"Pod","metadata":{"name":"a",)"
+     R"("labels":{"resourceVersion":"no"},"managedFields":[{)"
+     R"("resourceVersion":"no"}],"resourceVersion":"3"},"spec":{}}})",
+     R"({"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1",)"
+     R"("metadata":{"resourceVersion":"48213377","annotations":{)"
+     R"("k8s.io/initial-events-end":"true"}}}})",
+     R"({"type":"BOOKMARK","object":{"metadata":{"annotations":{)"
+     R"("k8s.io/initial-events-end":"false"},"resourceVersion":"5"}}})",
+     R"({"type":"MODIFIED","object":{"metadata":{"resourceVersion":"2"}}})"
+     "\n",
+     R"({ "object" : {"metadata":{"resourceVersion":"8"}} , "type":"ADDED"})",
+     R"({"type":"ADDED","object":{"metadata":{"resourceVersion":"1"}},)"
+     R"("extra":1})",
+     R"({"type":"ERROR","object":{"kind":"Status","code":410,)"
+     R"("reason":"Expired","message":"too old"}})",
+     R"({"type":"ADDED","object":{"spec":{"metadata":{)"
+     R"("resourceVersion":"1"}}}})",
+     R"({"type":"ADDED","object":{"metadata":{"resourceVersion":7}}})",
+     R"({"type":"SYNC","object":{"metadata":{"resourceVersion":"1"}}})",
+     R"({"type":"ADDED","object":"x"})", R"({"type":"ADDED"})", "[]", "{", "",
+     R"({"type":"ADDED","object":{"metadata":{}}} x)"})
+    lines.emplace_back(x);
+  for (const auto& text : lines) {
+    auto full = parse_watch_line(text);
+    auto scan = scan_watch_line(text);
+    ASSERT_EQ(static_cast<bool>(full), static_cast<bool>(scan)) << text;
+    if (!full) {
+      EXPECT_EQ(scan.error().code(), full.error().code()) << text;
+      continue;
+    }
+    EXPECT_EQ(scan->is_error, full->is_error) << text;
+    EXPECT_EQ(scan->status.code, full->status.code) << text;
+    EXPECT_EQ(scan->status.reason, full->status.reason) << text;
+    EXPECT_EQ(scan->initial_events_end, full->initial_events_end) << text;
+    EXPECT_EQ(scan->event.type, full->event.type) << text;
+    EXPECT_EQ(scan->event.resource_version, full->event.resource_version)
+      << text;
+    EXPECT_EQ(scan->event.object, full->event.object) << text;
+  }
 }
 
 TEST(watch_line, malformed_lines_are_parse_errors) {

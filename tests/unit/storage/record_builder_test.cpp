@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 using namespace kws;
 using namespace kws::storage;
@@ -257,4 +259,116 @@ TEST(record_builder_test, strings_are_escaped) {
   auto doc = parse(ev->record);
   EXPECT_EQ(str(doc["objectChanges"]["metadata"]["annotations"], "q"),
             "say \"hi\"\n\xc3\xa9");
+}
+
+namespace {
+
+/// Builds through the document entry point, as the ingest path does.
+caf::expected<resource_event> build_parsed(const resource_type& rt, verb v,
+                                           const std::string& json,
+                                           bool with_text,
+                                           const record_options& opts = {}) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  EXPECT_FALSE(doc.HasParseError()) << json;
+  return build_record(rt, v, doc, doc.GetAllocator(),
+                      with_text ? std::string_view{json} : std::string_view{},
+                      now, opts);
+}
+
+std::string compact(const std::string& json) {
+  auto doc = parse(json);
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  doc.Accept(w);
+  return {buf.GetString(), buf.GetSize()};
+}
+
+} // namespace
+
+TEST(record_builder_test, parsed_object_gives_the_same_record) {
+  // Compact, as the apiserver sends it; managedFields in the middle.
+  auto pod = compact(read_fixture("pod.json"));
+  resource_type secrets{"", "v1", "Secret", "secrets", true};
+  auto secret = compact(read_fixture("secret.json"));
+  for (auto with_text : {false, true}) {
+    auto a = build_record(pods(), verb::update, pod, now);
+    auto b = build_parsed(pods(), verb::update, pod, with_text);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(b->record, a->record) << with_text;
+    EXPECT_EQ(b->user, "kubelet");
+    EXPECT_EQ(b->uid, a->uid);
+    auto c = build_record(secrets, verb::create, secret, now);
+    auto d = build_parsed(secrets, verb::create, secret, with_text);
+    ASSERT_TRUE(c && d);
+    EXPECT_EQ(d->record, c->record) << with_text;
+    EXPECT_EQ(d->record.find("s3cr3t-t0ken"), std::string::npos);
+  }
+}
+
+TEST(record_builder_test, copied_object_text_keeps_its_bytes) {
+  // Go escapes '<' and keeps "1.0": a copy keeps both, a rewrite would not.
+  std::string json = R"({"metadata":{"name":"a","namespace":"n",)"
+                     R"("managedFields":[{"manager":"m","time":null}],)"
+                     R"("resourceVersion":"3"},"data":{"x":"\u003cb\u003e",)"
+                     R"("n":1.0}})";
+  record_options opts;
+  opts.copy_object_text = true;
+  auto ev = build_record(pods(), verb::update, json, now, opts);
+  ASSERT_TRUE(ev) << render(ev.error());
+  auto tail = std::string{R"("objectChanges":{"metadata":{"name":"a",)"}
+    + R"("namespace":"n","resourceVersion":"3"},"data":{"x":)"
+    + R"("\u003cb\u003e","n":1.0}}})";
+  ASSERT_GE(ev->record.size(), tail.size());
+  EXPECT_EQ(ev->record.substr(ev->record.size() - tail.size()), tail);
+  EXPECT_EQ(ev->user, "m");
+  auto doc = parse(ev->record);
+  EXPECT_EQ(str(doc["objectChanges"]["data"], "x"), "<b>");
+}
+
+TEST(record_builder_test, managed_fields_are_cut_wherever_they_stand) {
+  auto cut = [](const std::string& json) {
+    auto [b, e] = managed_fields_span(json);
+    return e > b ? json.substr(0, b) + json.substr(e) : json;
+  };
+  EXPECT_EQ(cut(R"({"metadata":{"managedFields":[{"a":"]"}],"name":"x"}})"),
+            R"({"metadata":{"name":"x"}})");
+  EXPECT_EQ(cut(R"({"metadata":{"name":"x","managedFields":[{}]}})"),
+            R"({"metadata":{"name":"x"}})");
+  EXPECT_EQ(
+    cut(R"({"metadata":{"name":"x","managedFields":[],"uid":"u"},"b":1})"),
+    R"({"metadata":{"name":"x","uid":"u"},"b":1})");
+  EXPECT_EQ(cut(R"({"metadata":{"managedFields":null}})"),
+            R"({"metadata":{}})");
+  EXPECT_EQ(cut("{ \"metadata\" : { \"name\" : \"x\" , "
+                "\"managedFields\" : [ 1 ] } }"),
+            "{ \"metadata\" : { \"name\" : \"x\" } }");
+  // Only metadata's own member, never a nested or a top-level one.
+  for (const std::string& none :
+       {std::string{R"({"managedFields":[],"metadata":{"name":"x"}})"},
+        std::string{R"({"metadata":{"labels":{"managedFields":"y"}}})"},
+        std::string{R"({"spec":{"metadata":{"managedFields":[]}}})"},
+        std::string{R"({"metadata":{"name":"x\"managedFields\":"}})"},
+        std::string{R"({"metadata":{"name":)"}, std::string{}}) {
+    auto [b, e] = managed_fields_span(none);
+    EXPECT_EQ(b, e) << none;
+  }
+}
+
+TEST(record_builder_test, parsed_object_errors) {
+  rapidjson::Document doc;
+  doc.Parse(R"([1])");
+  auto ev
+    = build_record(pods(), verb::create, doc, doc.GetAllocator(), {}, now);
+  ASSERT_FALSE(ev);
+  EXPECT_EQ(ev.error(), ec::parse_error);
+  std::string deep = R"({"metadata":{"name":"a"},"x":)" + std::string(600, '[')
+    + std::string(600, ']') + "}";
+  doc.Parse(deep.data(), deep.size());
+  ASSERT_FALSE(doc.HasParseError());
+  // Re-serializing would recurse 600 levels: refused like the text entry.
+  auto deep_ev
+    = build_record(pods(), verb::create, doc, doc.GetAllocator(), {}, now);
+  ASSERT_FALSE(deep_ev);
+  EXPECT_EQ(deep_ev.error(), ec::parse_error);
 }
