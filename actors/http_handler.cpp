@@ -79,11 +79,12 @@ void with_resolved_type(self_ptr self, const std::string& raw, F then) {
       });
 }
 
-void answer_events(self_ptr self, http_request req, responder_ptr rp) {
+void answer_events(self_ptr self, const http_request& req,
+                   const responder_ptr& rp) {
   auto started = std::chrono::steady_clock::now();
   auto raw = query_value(req, "resourceType");
   with_resolved_type(
-    self, raw, [self, req, rp, started](rest::resolver_fn resolve) {
+    self, raw, [self, req, rp, started](const rest::resolver_fn& resolve) {
       auto query = rest::parse_event_query(
         req, self->state.config.max_query_limit, resolve);
       if (!query)
@@ -101,12 +102,12 @@ void answer_events(self_ptr self, http_request req, responder_ptr rp) {
     });
 }
 
-void answer_history(self_ptr self, http_request req, rest::route_match m,
-                    responder_ptr rp) {
+void answer_history(self_ptr self, const http_request& req,
+                    const rest::route_match& m, const responder_ptr& rp) {
   auto started = std::chrono::steady_clock::now();
   with_resolved_type(
     self, m.resource_type,
-    [self, req, m, rp, started](rest::resolver_fn resolve) {
+    [self, req, m, rp, started](const rest::resolver_fn& resolve) {
       auto query = rest::parse_history_query(req, m.ns, m.resource_type, m.name,
                                              self->state.config.max_query_limit,
                                              resolve);
@@ -125,7 +126,7 @@ void answer_history(self_ptr self, http_request req, rest::route_match m,
     });
 }
 
-void answer_readyz(self_ptr self, responder_ptr rp) {
+void answer_readyz(self_ptr self, const responder_ptr& rp) {
   self
     ->request(self->state.discovery, self->state.config.timeout, atom::status_v)
     .then(
@@ -157,7 +158,8 @@ void answer_readyz(self_ptr self, responder_ptr rp) {
 }
 
 /// POST /admin/backup?dest=DIR: a consistent online backup by STORAGE.
-void answer_backup(self_ptr self, const http_request& req, responder_ptr rp) {
+void answer_backup(self_ptr self, const http_request& req,
+                   const responder_ptr& rp) {
   if (req.method != "POST") {
     auto res = rest::error_response(405, "use POST for /admin/backup");
     res.headers["Allow"] = "POST";

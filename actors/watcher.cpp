@@ -184,7 +184,7 @@ void watcher_state::on_list(list_result list) {
       });
 }
 
-void watcher_state::on_events(std::vector<watch_event> events) {
+void watcher_state::on_events(const std::vector<watch_event>& events) {
   size_t num_malformed = 0;
   auto batch
     = records_from_events(config.type, events, config.digest_secret_values,
@@ -260,8 +260,8 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
       self->state.on_list(std::move(list));
     },
     // INTERNAL: watch events, or a batch to send again.
-    [self](atom::internal, std::vector<watch_event>& events) {
-      self->state.on_events(std::move(events));
+    [self](atom::internal, const std::vector<watch_event>& events) {
+      self->state.on_events(events);
     },
     // INTERNAL: the reflector hit an error and retries after its backoff.
     [self](atom::internal, atom::failed, caf::error& err) {

@@ -42,7 +42,7 @@ struct watcher_state {
   void on_list(list_result list);
 
   /// Turns watch events into records.
-  void on_events(std::vector<watch_event> events);
+  void on_events(const std::vector<watch_event>& events);
 
   /// Reports the current status to DISCOVERY.
   void report();

@@ -177,14 +177,13 @@ void reflector::request_page(std::string rv, bool paginate,
                     self->fail(res.error(), next_step::relist);
                     return;
                   }
-                  self->on_page(std::move(rv), paginate,
-                                std::move(continue_token), std::move(acc), gen,
-                                std::move(*res));
+                  self->on_page(std::move(rv), paginate, continue_token,
+                                std::move(acc), gen, std::move(*res));
                 });
 }
 
 void reflector::on_page(std::string rv, bool paginate,
-                        std::string continue_token,
+                        const std::string& continue_token,
                         std::shared_ptr<list_result> acc, uint64_t gen,
                         response res) {
   if (res.status == 200) {
@@ -395,7 +394,7 @@ void reflector::on_data(uint64_t gen, std::string_view data, bool at_end,
   deliver_events(std::move(batch), std::move(after));
 }
 
-void reflector::on_stream_end(caf::error err) {
+void reflector::on_stream_end(const caf::error& err) {
   close_stream();
   auto lived = std::chrono::steady_clock::now() - watch_started_;
   if (lived < very_short_watch && stream_events_ == 0) {
@@ -447,7 +446,7 @@ std::chrono::milliseconds reflector::next_backoff() {
   return backoff_.next(std::chrono::steady_clock::now(), unit(rng_));
 }
 
-void reflector::fail(caf::error err, next_step step,
+void reflector::fail(const caf::error& err, next_step step,
                      std::chrono::milliseconds delay) {
   ++gen_;
   close_stream();

@@ -135,7 +135,7 @@ private:
   void do_list();
   void request_page(std::string rv, bool paginate, std::string continue_token,
                     std::shared_ptr<kws::list_result> acc, uint64_t gen);
-  void on_page(std::string rv, bool paginate, std::string continue_token,
+  void on_page(std::string rv, bool paginate, const std::string& continue_token,
                std::shared_ptr<kws::list_result> acc, uint64_t gen,
                response res);
   void do_watch();
@@ -143,8 +143,8 @@ private:
   void read_stream(uint64_t gen);
   void on_data(uint64_t gen, std::string_view data, bool at_end,
                caf::error end_error);
-  void on_stream_end(caf::error err);
-  void fail(caf::error err, next_step step,
+  void on_stream_end(const caf::error& err);
+  void fail(const caf::error& err, next_step step,
             std::chrono::milliseconds delay = std::chrono::milliseconds{-1});
   void schedule(std::chrono::milliseconds delay, next_step step);
   void deliver_list(kws::list_result result);

@@ -35,7 +35,7 @@ rocks_options make_rocks_options(const store_options& opts) {
   result.cache = rocksdb::NewLRUCache(opts.block_cache_bytes);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = result.cache;
-  table.block_size = 16 * 1024;
+  table.block_size = 16 * size_t{1024};
   // Whole-key Bloom filters serve the point reads of records by `r` key;
   // index and filter blocks live in the cache so memory stays bounded.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

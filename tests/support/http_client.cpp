@@ -36,7 +36,7 @@ http_result http_call(uint16_t port, const std::string& method,
     return result;
   beast::flat_buffer buf;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(1024 * 1024 * 1024);
+  parser.body_limit(std::uint64_t{1024} * 1024 * 1024);
   parser.skip(method == "HEAD");
   http::read(stream, buf, parser, ec);
   if (ec)
