@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
@@ -12,12 +13,13 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 
 namespace kws::kube {
 
 namespace {
-
-constexpr auto parse_flags = rapidjson::kParseFullPrecisionFlag;
 
 /// Shortens peer data quoted in error messages.
 std::string excerpt(std::string_view x, size_t max = 200) {
@@ -26,10 +28,89 @@ std::string excerpt(std::string_view x, size_t max = 200) {
   return std::string{x.substr(0, max)} + "...";
 }
 
-std::string parse_error_text(const rapidjson::Document& doc) {
+/// Builds a Document from the parser's events but converts numbers itself.
+/// RapidJSON 1.1.0 (Debian's) gets numbers wrong in full-precision mode:
+/// `0e100` became -2e146, `0.` with 30 zeros 9.6e-240, and the integer
+/// 18446744073709551615661100 9.7e24 (Tencent/rapidjson#1249 and later
+/// fixes); its normal mode may be a few ULP off. Objects are re-serialized
+/// from the Document, so a wrong value would be stored. std::from_chars
+/// rounds correctly; integers keep RapidJSON's own types.
+struct exact_numbers {
+  rapidjson::Document& doc;
+
+  bool Null() { return doc.Null(); }
+  bool Bool(bool b) { return doc.Bool(b); }
+  bool Int(int i) { return doc.Int(i); }
+  bool Uint(unsigned u) { return doc.Uint(u); }
+  bool Int64(int64_t i) { return doc.Int64(i); }
+  bool Uint64(uint64_t u) { return doc.Uint64(u); }
+  bool Double(double d) { return doc.Double(d); }
+  bool String(const char* str, rapidjson::SizeType len, bool copy) {
+    return doc.String(str, len, copy);
+  }
+  bool StartObject() { return doc.StartObject(); }
+  bool Key(const char* str, rapidjson::SizeType len, bool copy) {
+    return doc.Key(str, len, copy);
+  }
+  bool EndObject(rapidjson::SizeType n) { return doc.EndObject(n); }
+  bool StartArray() { return doc.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) { return doc.EndArray(n); }
+
+  /// `text` is a valid JSON number (the parser checked its syntax).
+  bool RawNumber(const char* str, rapidjson::SizeType len, bool) {
+    std::string_view text{str, len};
+    auto end = text.data() + text.size();
+    bool minus = text.front() == '-';
+    if (text.find_first_of(".eE") == std::string_view::npos) {
+      uint64_t u = 0;
+      auto first = text.data() + (minus ? 1 : 0);
+      auto [ptr, err] = std::from_chars(first, end, u);
+      if (err == std::errc{} && ptr == end) {
+        if (!minus)
+          return doc.Uint64(u);
+        if (u <= uint64_t{1} << 63)
+          return doc.Int64(static_cast<int64_t>(~u + 1));
+      }
+      // Beyond 64 bits: a double, as RapidJSON does.
+    }
+    double d = 0;
+    auto [ptr, err] = std::from_chars(text.data(), end, d);
+    if (err == std::errc::result_out_of_range) {
+      // from_chars does not say which way; underflow is 0 as in RapidJSON,
+      // overflow an error.
+      d = std::strtod(std::string{text}.c_str(), nullptr);
+      if (std::isinf(d))
+        return false;
+    } else if (err != std::errc{} || ptr != end) {
+      return false;
+    }
+    return doc.Double(d);
+  }
+};
+
+/// Parses `json` into `doc` (see exact_numbers).
+rapidjson::ParseResult parse_json(rapidjson::Document& doc,
+                                  std::string_view json) {
+  rapidjson::ParseResult result;
+  auto generate = [&](rapidjson::Document& target) {
+    // As Document::Parse reads it (a UTF-8 BOM is skipped).
+    rapidjson::MemoryStream memory{json.data(), json.size()};
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>
+      stream{memory};
+    rapidjson::Reader reader;
+    exact_numbers handler{target};
+    result
+      = reader.Parse<rapidjson::kParseNumbersAsStringsFlag>(stream, handler);
+    return !result.IsError();
+  };
+  doc.Populate(generate);
+  return result;
+}
+
+std::string parse_error_text(const rapidjson::ParseResult& result) {
   return fmt::format("{} at offset {}",
-                     rapidjson::GetParseError_En(doc.GetParseError()),
-                     doc.GetErrorOffset());
+                     rapidjson::GetParseError_En(result.Code()),
+                     result.Offset());
 }
 
 using json::string_member;
@@ -47,6 +128,19 @@ struct meta_handler
   bool want_initial_end = false;
   bool done = false;
   std::string* target = nullptr;
+
+  /// Fields captured so far (bits of `capture`).
+  unsigned captured = 0;
+
+  /// The first occurrence of a repeated key wins, as for the DOM lookups
+  /// (`FindMember`) that read the same objects elsewhere, so every reader
+  /// agrees on an object's resourceVersion.
+  void capture(std::string& field, unsigned bit) {
+    if ((captured & bit) == 0) {
+      captured |= bit;
+      target = &field;
+    }
+  }
 
   void clear_pending() {
     target = nullptr;
@@ -76,13 +170,13 @@ struct meta_handler
       pending_meta = true;
     } else if (in_meta && depth == 2) {
       if (key == "namespace")
-        target = &out->namespace_;
+        capture(out->namespace_, 1u);
       else if (key == "name")
-        target = &out->name;
+        capture(out->name, 2u);
       else if (key == "uid")
-        target = &out->uid;
+        capture(out->uid, 4u);
       else if (key == "resourceVersion")
-        target = &out->resource_version;
+        capture(out->resource_version, 8u);
       else if (key == "annotations")
         pending_annotations = true;
     } else if (in_annotations && depth == 3
@@ -195,8 +289,8 @@ api_status parse_status(std::string_view body, int http_status) {
   api_status result;
   result.code = http_status;
   rapidjson::Document doc;
-  doc.Parse<parse_flags>(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()
+  auto parsed = parse_json(doc, body);
+  if (parsed.IsError() || !doc.IsObject()
       || string_member(doc, "kind") != "Status") {
     result.message = excerpt(body);
     return result;
@@ -222,11 +316,10 @@ api_status parse_status(std::string_view body, int http_status) {
 caf::expected<list_page> parse_list_page(std::string_view body,
                                          std::string_view item_kind) {
   rapidjson::Document doc;
-  doc.Parse<parse_flags>(body.data(), body.size());
-  if (doc.HasParseError())
+  if (auto parsed = parse_json(doc, body); parsed.IsError())
     return caf::make_error(
       ec::parse_error,
-      fmt::format("cannot parse list response: {}", parse_error_text(doc)));
+      fmt::format("cannot parse list response: {}", parse_error_text(parsed)));
   if (!doc.IsObject())
     return caf::make_error(ec::parse_error,
                            "list response is not a JSON object");
@@ -268,11 +361,12 @@ caf::expected<list_page> parse_list_page(std::string_view body,
 
 caf::expected<watch_line> parse_watch_line(std::string_view line) {
   rapidjson::Document doc;
-  doc.Parse<parse_flags>(line.data(), line.size());
-  if (doc.HasParseError())
+  auto parsed = parse_json(doc, line);
+  if (parsed.IsError())
     return caf::make_error(ec::parse_error,
                            fmt::format("cannot parse watch line: {}: {}",
-                                       parse_error_text(doc), excerpt(line)));
+                                       parse_error_text(parsed),
+                                       excerpt(line)));
   if (!doc.IsObject())
     return caf::make_error(
       ec::parse_error,
