@@ -11,6 +11,7 @@ packages=(
   libboost1.81-dev libssl-dev
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
+  clang-14 libclang-rt-14-dev  # tests/fuzz: libFuzzer and the sanitizers
 )
 
 missing=()
