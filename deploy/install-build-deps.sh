@@ -13,6 +13,7 @@ packages=(
   libboost1.81-dev libssl-dev
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
+  clang-14 libclang-rt-14-dev  # tests/fuzz: libFuzzer and the sanitizers
 )
 if [ "${1:-}" = --test-tools ]; then
   packages+=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14)

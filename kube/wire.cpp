@@ -1,6 +1,7 @@
 #include "kube/wire.hpp"
 
 #include "messages/json_fields.hpp"
+#include "messages/json_parse.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
@@ -17,8 +18,6 @@ namespace kws::kube {
 
 namespace {
 
-constexpr auto parse_flags = rapidjson::kParseFullPrecisionFlag;
-
 /// Shortens peer data quoted in error messages.
 std::string excerpt(std::string_view x, size_t max = 200) {
   if (x.size() <= max)
@@ -26,10 +25,10 @@ std::string excerpt(std::string_view x, size_t max = 200) {
   return std::string{x.substr(0, max)} + "...";
 }
 
-std::string parse_error_text(const rapidjson::Document& doc) {
+std::string parse_error_text(const rapidjson::ParseResult& result) {
   return fmt::format("{} at offset {}",
-                     rapidjson::GetParseError_En(doc.GetParseError()),
-                     doc.GetErrorOffset());
+                     rapidjson::GetParseError_En(result.Code()),
+                     result.Offset());
 }
 
 using json::string_member;
@@ -47,6 +46,19 @@ struct meta_handler
   bool want_initial_end = false;
   bool done = false;
   std::string* target = nullptr;
+
+  /// Fields captured so far (bits of `capture`).
+  unsigned captured = 0;
+
+  /// The first occurrence of a repeated key wins, as for the DOM lookups
+  /// (`FindMember`) that read the same objects elsewhere, so every reader
+  /// agrees on an object's resourceVersion.
+  void capture(std::string& field, unsigned bit) {
+    if ((captured & bit) == 0) {
+      captured |= bit;
+      target = &field;
+    }
+  }
 
   void clear_pending() {
     target = nullptr;
@@ -76,13 +88,13 @@ struct meta_handler
       pending_meta = true;
     } else if (in_meta && depth == 2) {
       if (key == "namespace")
-        target = &out->namespace_;
+        capture(out->namespace_, 1u);
       else if (key == "name")
-        target = &out->name;
+        capture(out->name, 2u);
       else if (key == "uid")
-        target = &out->uid;
+        capture(out->uid, 4u);
       else if (key == "resourceVersion")
-        target = &out->resource_version;
+        capture(out->resource_version, 8u);
       else if (key == "annotations")
         pending_annotations = true;
     } else if (in_annotations && depth == 3
@@ -302,8 +314,8 @@ api_status parse_status(std::string_view body, int http_status) {
   api_status result;
   result.code = http_status;
   rapidjson::Document doc;
-  doc.Parse<parse_flags>(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()
+  auto parsed = json::parse(doc, body);
+  if (parsed.IsError() || !doc.IsObject()
       || string_member(doc, "kind") != "Status") {
     result.message = excerpt(body);
     return result;
@@ -329,11 +341,10 @@ api_status parse_status(std::string_view body, int http_status) {
 caf::expected<list_page> parse_list_page(std::string_view body,
                                          std::string_view item_kind) {
   rapidjson::Document doc;
-  doc.Parse<parse_flags>(body.data(), body.size());
-  if (doc.HasParseError())
+  if (auto parsed = json::parse(doc, body); parsed.IsError())
     return caf::make_error(
       ec::parse_error,
-      fmt::format("cannot parse list response: {}", parse_error_text(doc)));
+      fmt::format("cannot parse list response: {}", parse_error_text(parsed)));
   if (!doc.IsObject())
     return caf::make_error(ec::parse_error,
                            "list response is not a JSON object");
@@ -375,11 +386,12 @@ caf::expected<list_page> parse_list_page(std::string_view body,
 
 caf::expected<parsed_watch_line> parse_watch_line(std::string_view line,
                                                   rapidjson::Document& doc) {
-  doc.Parse<parse_flags>(line.data(), line.size());
-  if (doc.HasParseError())
+  auto parsed = json::parse(doc, line);
+  if (parsed.IsError())
     return caf::make_error(ec::parse_error,
                            fmt::format("cannot parse watch line: {}: {}",
-                                       parse_error_text(doc), excerpt(line)));
+                                       parse_error_text(parsed),
+                                       excerpt(line)));
   if (!doc.IsObject())
     return caf::make_error(
       ec::parse_error,

@@ -103,9 +103,10 @@ std::string render_prometheus() {
   auto& reg = global();
   std::lock_guard guard{reg.mtx};
   std::string out;
-  for (auto& [family_name, fam] : reg.families) {
-    // A named copy, because clang 14 cannot capture structured bindings.
-    const auto& name = family_name;
+  // Not a structured binding: clang 14 cannot capture those in the lambda.
+  for (auto& entry : reg.families) {
+    const auto& name = entry.first;
+    auto& fam = entry.second;
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, fam.help, name,
                        fam.type);
     auto line = [&](const std::string& labels, auto value) {

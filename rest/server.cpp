@@ -3,7 +3,7 @@
 #include "messages/errors.hpp"
 #include "messages/logging.hpp"
 #include "rest/render.hpp"
-#include "rest/url.hpp"
+#include "rest/request_head.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -35,8 +35,6 @@ http_response error_response(uint16_t status, std::string_view message,
 }
 
 namespace {
-
-using parser_type = http::request_parser<http::string_body>;
 
 /// One connection: read a request, hand it to the handler, write the answer,
 /// repeat while the client keeps the connection alive. All I/O runs on the
@@ -83,8 +81,7 @@ public:
 private:
   void do_read() {
     parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(opts_.max_header_bytes));
-    parser_->body_limit(opts_.max_body_bytes);
+    limit_parser(*parser_, opts_);
     stream_.expires_after(opts_.read_timeout);
     http::async_read(
       stream_, buffer_, *parser_,
@@ -97,44 +94,18 @@ private:
         || ec == net::error::connection_reset || ec == net::error::eof)
       return do_close();
     keep_alive_ = false;
-    if (ec == http::error::header_limit)
-      return do_write(error_response(431, "request head too large"));
-    if (ec == http::error::body_limit)
-      return do_write(error_response(413, "request body too large"));
     if (ec)
-      return do_write(
-        error_response(400, "malformed HTTP request: " + ec.message()));
+      return do_write(read_error_response(ec));
     stream_.expires_never();
     const auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
     head_only_ = req.method() == http::verb::head;
-    http_request out;
-    out.method = std::string{req.method_string()};
     beast::error_code ep_ec;
     auto remote = stream_.socket().remote_endpoint(ep_ec);
-    out.from_loopback = !ep_ec && remote.address().is_loopback();
-    if (auto err = parse_target(req.target(), out)) {
-      auto& ctx = err.context();
-      auto name = ctx.size() > 1 && ctx.match_element<std::string>(0)
-        ? ctx.get_as<std::string>(0)
-        : std::string{};
-      auto msg = ctx.size() > 1 && ctx.match_element<std::string>(1)
-        ? ctx.get_as<std::string>(1)
-        : error_detail(err);
-      return do_write(error_response(400, msg, name));
-    }
-    bool admin = out.path.starts_with(opts_.admin_prefix);
-    if (admin && req.method() == http::verb::post && !out.from_loopback)
-      return do_write(error_response(403,
-                                     "admin endpoints answer only "
-                                     "loopback clients"));
-    if (req.method() != http::verb::get && !head_only_
-        && !(admin && req.method() == http::verb::post)) {
-      auto res = error_response(
-        405, "method " + std::string{req.method_string()} + " is not allowed");
-      res.headers["Allow"] = admin ? "GET, HEAD, POST" : "GET, HEAD";
-      return do_write(std::move(res));
-    }
+    auto accepted
+      = accept_request(req, !ep_ec && remote.address().is_loopback(), opts_);
+    if (auto* res = std::get_if<http_response>(&accepted))
+      return do_write(std::move(*res));
     waiting_ = true;
     ++request_id_;
     timer_.expires_after(opts_.handler_timeout);
@@ -146,7 +117,7 @@ private:
         self->do_write(error_response(504, "the request timed out"));
       });
     handler_(
-      std::move(out),
+      std::move(std::get<http_request>(accepted)),
       std::make_shared<session_responder>(shared_from_this(), request_id_));
   }
 
@@ -212,7 +183,7 @@ private:
   beast::tcp_stream stream_;
   net::steady_timer timer_;
   beast::flat_buffer buffer_;
-  std::optional<parser_type> parser_;
+  std::optional<request_parser> parser_;
   const server_options& opts_;
   const request_handler& handler_;
   std::atomic<size_t>& num_open_;

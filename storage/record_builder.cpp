@@ -1,6 +1,7 @@
 #include "storage/record_builder.hpp"
 
 #include "messages/errors.hpp"
+#include "messages/json_parse.hpp"
 #include "messages/time_format.hpp"
 
 #include <caf/error.hpp>
@@ -365,15 +366,11 @@ caf::expected<resource_event> build_record(const resource_type& rt, verb v,
     return caf::make_error(ec::parse_error,
                            "object JSON nests deeper than 512 levels");
   rapidjson::Document doc;
-  doc
-    .Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseIterativeFlag>(
-      object_json.data(), object_json.size());
-  if (doc.HasParseError())
+  if (auto parsed = json::parse(doc, object_json); parsed.IsError())
     return caf::make_error(ec::parse_error,
                            std::string{"object JSON: "}
-                             + rapidjson::GetParseError_En(doc.GetParseError())
-                             + " at offset "
-                             + std::to_string(doc.GetErrorOffset()));
+                             + rapidjson::GetParseError_En(parsed.Code())
+                             + " at offset " + std::to_string(parsed.Offset()));
   return build_record(rt, v, doc, doc.GetAllocator(),
                       opts.copy_object_text ? object_json : std::string_view{},
                       now_ns, opts);

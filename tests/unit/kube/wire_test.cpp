@@ -350,3 +350,77 @@ TEST(reflector_queries, list_and_watch_parameters) {
   EXPECT_EQ(reflector::watch_query("5", false, std::chrono::seconds{300}),
             "watch=1&resourceVersion=5&timeoutSeconds=300");
 }
+
+// Found by tests/fuzz (watch_line): RapidJSON 1.1.0's full-precision parser
+// got numbers wrong (0e100 became -2e146, a 30-zero fraction 9.6e-240, an
+// integer beyond 64 bits lost a digit) and passed 0 to clz on the way.
+// Objects that are re-serialized would have been stored with those values.
+TEST(numbers, keep_their_value_when_objects_are_reserialized) {
+  // Not the apiserver's shape (a third member): the object is re-serialized.
+  auto line = parse_watch_line(
+    R"({"type":"ADDED","object":{"metadata":{"resourceVersion":"7"},)"
+    R"("a":0e100,"b":-0.000000000000000000000000000000,)"
+    R"("c":0.0e-5,"d":"0e100","e":0.5e100,"f":0,"g":0.0,"h":-0,)"
+    R"("i":184467440737095516156611000,"j":18446744073709551615,)"
+    R"("k":-9223372036854775808,"l":0.1,"m":1e-400},"x":1})");
+  ASSERT_TRUE(line) << kws::render(line.error());
+  EXPECT_EQ(line->event.object,
+            R"({"metadata":{"resourceVersion":"7"},)"
+            R"("a":0.0,"b":-0.0,"c":0.0,"d":"0e100","e":5e99,"f":0,"g":0.0,)"
+            R"("h":0,"i":1.844674407370955e26,"j":18446744073709551615,)"
+            R"("k":-9223372036854775808,"l":0.1,"m":0.0})");
+  // The apiserver's shape keeps the bytes as sent.
+  line = parse_watch_line(
+    R"({"type":"ADDED","object":{"metadata":{"resourceVersion":"8"},"a":0E+300}})");
+  ASSERT_TRUE(line) << kws::render(line.error());
+  EXPECT_EQ(line->event.object,
+            R"({"metadata":{"resourceVersion":"8"},"a":0E+300})");
+  auto page = parse_list_page(
+    R"({"kind":"ConfigMapList","apiVersion":"v1","metadata":{},)"
+    R"("items":[{"metadata":{"name":"z"},"v":[0e23,-0e300,0.00000000000000000000000000e1]}]})");
+  ASSERT_TRUE(page) << kws::render(page.error());
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0],
+            R"({"apiVersion":"v1","kind":"ConfigMap",)"
+            R"("metadata":{"name":"z"},"v":[0.0,-0.0,0.0]})");
+  // Too large for a double stays an error.
+  auto too_large = parse_watch_line(
+    R"({"type":"ADDED","object":{"metadata":{"resourceVersion":"9"},"a":1e400}})");
+  ASSERT_FALSE(too_large);
+  EXPECT_NE(kws::render(too_large.error()).find("cannot parse"),
+            std::string::npos)
+    << kws::render(too_large.error());
+}
+
+TEST(numbers, fuzz_inputs_are_parse_errors_at_their_offsets) {
+  // The inputs that found it: fragments starting with "-0e96-43e2-...",
+  // "0E0E55" and "[ 18446744073709551615661100 0".
+  for (auto [file, offset] :
+       {std::pair{"fuzz/watch_line-zero-exponent.json", "offset 5"},
+        std::pair{"fuzz/watch_line-zero-then-exponent.bin", "offset 3"},
+        std::pair{"fuzz/watch_line-integer-beyond-64-bits.bin", "offset 29"}}) {
+    auto line = parse_watch_line(test::fixture(file));
+    ASSERT_FALSE(line) << file;
+    EXPECT_EQ(line.error(), ec::parse_error);
+    EXPECT_NE(kws::render(line.error()).find(offset), std::string::npos)
+      << file << ": " << kws::render(line.error());
+  }
+}
+
+// Found by tests/fuzz (watch_line): with a key repeated in `metadata`, the
+// watch-line parser took the first resourceVersion and parse_object_meta the
+// last, so the reflector and storage disagreed about the same object.
+TEST(object_meta, repeated_keys_first_one_wins_as_in_the_watch_line) {
+  auto line = parse_watch_line(
+    test::fixture("fuzz/watch_line-repeated-resource-version.json"));
+  ASSERT_TRUE(line) << kws::render(line.error());
+  EXPECT_EQ(line->event.resource_version, "255");
+  auto meta = parse_object_meta(line->event.object);
+  ASSERT_TRUE(meta) << kws::render(meta.error());
+  EXPECT_EQ(meta->resource_version, "255");
+  meta = parse_object_meta(
+    R"({"metadata":{"name":"a","uid":"1","name":"b","uid":"2","namespace":"x","namespace":"y"}})");
+  ASSERT_TRUE(meta) << kws::render(meta.error());
+  EXPECT_EQ(meta->key(), "x/a");
+  EXPECT_EQ(meta->uid, "1");
+}

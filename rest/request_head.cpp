@@ -1,0 +1,54 @@
+#include "rest/request_head.hpp"
+
+#include "messages/errors.hpp"
+#include "rest/url.hpp"
+
+#include <boost/beast/http/error.hpp>
+
+namespace kws::rest {
+
+namespace http = boost::beast::http;
+
+void limit_parser(request_parser& parser, const server_options& opts) {
+  parser.header_limit(static_cast<uint32_t>(opts.max_header_bytes));
+  parser.body_limit(opts.max_body_bytes);
+}
+
+http_response read_error_response(const boost::beast::error_code& ec) {
+  if (ec == http::error::header_limit)
+    return error_response(431, "request head too large");
+  if (ec == http::error::body_limit)
+    return error_response(413, "request body too large");
+  return error_response(400, "malformed HTTP request: " + ec.message());
+}
+
+std::variant<http_request, http_response>
+accept_request(const request_parser::value_type& req, bool from_loopback,
+               const server_options& opts) {
+  http_request out;
+  out.method = std::string{req.method_string()};
+  out.from_loopback = from_loopback;
+  if (auto err = parse_target(req.target(), out)) {
+    auto& ctx = err.context();
+    auto name = ctx.size() > 1 && ctx.match_element<std::string>(0)
+      ? ctx.get_as<std::string>(0)
+      : std::string{};
+    auto msg = ctx.size() > 1 && ctx.match_element<std::string>(1)
+      ? ctx.get_as<std::string>(1)
+      : error_detail(err);
+    return error_response(400, msg, name);
+  }
+  bool admin = out.path.starts_with(opts.admin_prefix);
+  if (admin && req.method() == http::verb::post && !from_loopback)
+    return error_response(403, "admin endpoints answer only loopback clients");
+  if (req.method() != http::verb::get && req.method() != http::verb::head
+      && !(admin && req.method() == http::verb::post)) {
+    auto res = error_response(
+      405, "method " + std::string{req.method_string()} + " is not allowed");
+    res.headers["Allow"] = admin ? "GET, HEAD, POST" : "GET, HEAD";
+    return res;
+  }
+  return out;
+}
+
+} // namespace kws::rest
