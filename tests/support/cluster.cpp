@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <rapidjson/document.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,6 +184,8 @@ background_command::background_command(const std::string& command,
                                        std::string log_path) {
   pid_ = ::fork();
   if (pid_ == 0) {
+    // Dies with the test process, also when that one crashes.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (auto& [k, v] : env)
       ::setenv(k.c_str(), v.c_str(), 1);
     int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -258,6 +261,8 @@ server_process::server_process(std::map<std::string, std::string> env,
   }
   pid_ = ::fork();
   if (pid_ == 0) {
+    // Dies with the test process, also when that one crashes.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (auto& [k, v] : env)
       ::setenv(k.c_str(), v.c_str(), 1);
     int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);

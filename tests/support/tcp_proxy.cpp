@@ -101,7 +101,9 @@ void tcp_proxy::pump(int from, int to, bool from_target) {
     }
     ssize_t sent = 0;
     while (sent < n) {
-      auto m = ::write(to, buf.data() + sent, static_cast<size_t>(n - sent));
+      // MSG_NOSIGNAL: a peer that hung up must not kill the test with SIGPIPE.
+      auto m = ::send(to, buf.data() + sent, static_cast<size_t>(n - sent),
+                      MSG_NOSIGNAL);
       if (m <= 0)
         break;
       sent += m;
