@@ -3,6 +3,7 @@
 // no automatic etcd compaction and no watch cache for ConfigMaps (so a test
 // decides when a resourceVersion is compacted and gets a real 410), and no
 // leader election (the controllers outlive a kube-apiserver restart).
+#include "kube/wire.hpp"
 #include "tests/support/audit_oracle.hpp"
 #include "tests/support/cluster.hpp"
 #include "tests/support/contract_record.hpp"
@@ -13,8 +14,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cctype>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -47,20 +46,6 @@ const std::set<std::string> watched_resources{"pods",
                                               "ingresses",
                                               "networkpolicies",
                                               "widgets"};
-
-std::string url_encode(const std::string& x) {
-  std::string out;
-  for (unsigned char c : x) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof(buf), "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 struct restarts : ::testing::Test {
   static inline std::unique_ptr<private_cluster> cluster;
@@ -129,7 +114,7 @@ struct restarts : ::testing::Test {
     for (;;) {
       auto target = "/api/v1/events?" + query + "&limit=1000";
       if (!token.empty())
-        target += "&continue=" + url_encode(token);
+        target += "&continue=" + kube::url_encode(token);
       auto res = http_get(port, target);
       rapidjson::Document doc;
       doc.Parse(res.body.c_str());
