@@ -67,6 +67,9 @@ struct service : ::testing::Test {
     server.reset();
     kubectl(cluster, "delete namespace " + ns + " --wait=false");
     kubectl(cluster, "delete crd gizmos.e2e.example.com --wait=false");
+    // Logs and stores stay for a failure's diagnosis only.
+    if (::testing::UnitTest::GetInstance()->failed_test_count() == 0)
+      std::filesystem::remove_all(dir);
   }
 
   void SetUp() override {
