@@ -14,8 +14,10 @@
 #include "kube/resolver.hpp"
 #include "messages/logging.hpp"
 #include "messages/metrics.hpp"
+#include "storage/rocks_store.hpp"
 
 #include <caf/stateful_actor.hpp>
+#include <rapidjson/document.h>
 
 #include <algorithm>
 #include <cctype>
@@ -32,6 +34,59 @@ const resource_type crd_type{"apiextensions.k8s.io", "v1",
                              "customresourcedefinitions", false};
 
 } // namespace
+
+caf::expected<std::vector<resource_type>>
+stored_types(const storage::rocks_store& store) {
+  auto checkpoints = store.checkpoints();
+  if (!checkpoints)
+    return checkpoints.error();
+  std::vector<resource_type> result;
+  for (auto& [key, rv] : *checkpoints) {
+    resource_type rt;
+    auto dot = key.find('.');
+    rt.plural = key.substr(0, dot);
+    rt.group = dot == std::string::npos ? "" : key.substr(dot + 1);
+    event_query q;
+    q.resource = rt.plural;
+    q.group = rt.group;
+    q.descending = true;
+    // Core types share plurals with other groups (events), and an empty
+    // group does not narrow: look at a few records for the right group.
+    q.limit = 20;
+    auto page = store.query(q);
+    if (!page)
+      return page.error();
+    for (auto& json : page->records) {
+      rapidjson::Document doc;
+      doc.Parse(json.c_str());
+      if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("kind")
+          || !doc["kind"].IsString() || !doc.HasMember("apiVersion")
+          || !doc["apiVersion"].IsString() || !doc.HasMember("namespace")
+          || !doc["namespace"].IsString())
+        continue;
+      std::string api_version = doc["apiVersion"].GetString();
+      auto slash = api_version.find('/');
+      auto group
+        = slash == std::string::npos ? "" : api_version.substr(0, slash);
+      if (group != rt.group)
+        continue;
+      rt.version = slash == std::string::npos ? api_version
+                                              : api_version.substr(slash + 1);
+      rt.kind = doc["kind"].GetString();
+      rt.namespaced = doc["namespace"].GetStringLength() > 0;
+      result.push_back(std::move(rt));
+      break;
+    }
+  }
+  return result;
+}
+
+discovery_state::~discovery_state() {
+  // CAF destroys the state in on_exit(), before attached functors run: the
+  // reflector is stopped here, never through `self->state` afterwards.
+  if (crd_reflector)
+    crd_reflector->stop();
+}
 
 std::chrono::milliseconds discovery_state::backoff(uint32_t n) const {
   auto result = config.initial_backoff;
@@ -157,10 +212,10 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
   st.client = std::move(client);
   st.storage = std::move(storage);
   st.correlator = std::move(correlator);
-  self->attach_functor([self] {
-    if (self->state.crd_reflector)
-      self->state.crd_reflector->stop();
-  });
+  // History outlives a restart: a type the apiserver no longer serves still
+  // resolves by the names it had. Watched types resolve through discovery.
+  for (auto& rt : st.config.stored)
+    st.retired.emplace(rt.group_resource(), rt);
   // Watchers are monitored, not linked (one failing must not stop the
   // others), so they are stopped explicitly.
   self->set_exit_handler([self](const caf::exit_msg& msg) {

@@ -15,6 +15,10 @@ class reflector;
 class resource_resolver;
 } // namespace kws::kube
 
+namespace kws::storage {
+class rocks_store;
+} // namespace kws::storage
+
 namespace kws {
 
 /// Configuration of DISCOVERY.
@@ -24,6 +28,9 @@ struct discovery_config {
   bool watch_all = false;
   bool discover_crds = true;
   bool digest_secret_values = true;
+  /// Types the store holds history of (`stored_types`): they resolve by
+  /// name even when the apiserver no longer serves them.
+  std::vector<resource_type> stored;
   /// How often discovery runs again to notice new API groups.
   std::chrono::milliseconds refresh_interval{std::chrono::minutes{5}};
   /// First and largest wait before retrying a failed discovery or restarting
@@ -35,6 +42,9 @@ struct discovery_config {
 /// State of DISCOVERY.
 struct discovery_state {
   explicit discovery_state(discovery_actor::pointer self) : self{self} {}
+
+  /// Stops the CRD reflector (the actor is exiting).
+  ~discovery_state();
 
   /// One running (or restarting) watcher.
   struct entry {
@@ -73,9 +83,9 @@ struct discovery_state {
   std::vector<api_resource> discovered;
   /// Resolves clients' resourceType names; rebuilt on every change.
   std::shared_ptr<const kube::resource_resolver> resolver;
-  /// Types whose watchers stopped (their CRD was deleted): their history
-  /// stays queryable by name. FIXME: kept in memory only, so a restart
-  /// forgets them; storage's checkpoints could seed this set.
+  /// Types not watched now whose history stays queryable by name: those
+  /// whose watchers stopped (their CRD was deleted) and, from the start,
+  /// every type the store holds records of (`config.stored`).
   std::map<std::string, resource_type> retired;
   /// Established CRDs by name.
   std::map<std::string, resource_type> crds;
@@ -88,6 +98,12 @@ struct discovery_state {
 
   static inline const char* name = "discovery";
 };
+
+/// The resource types `store` holds records of, one per checkpoint, with
+/// kind, version and scope taken from the newest record of the type. Types
+/// with a checkpoint but no record are left out.
+caf::expected<std::vector<resource_type>>
+stored_types(const storage::rocks_store& store);
 
 /// Implements the DISCOVERY interface.
 discovery_actor::behavior_type

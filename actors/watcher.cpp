@@ -128,6 +128,13 @@ ingest_batch records_from_list(const resource_type& rt, const list_result& list,
   return result;
 }
 
+watcher_state::~watcher_state() {
+  // CAF destroys the state in on_exit(), before attached functors run: the
+  // reflector is stopped here, never through `self->state` afterwards.
+  if (reflector)
+    reflector->stop();
+}
+
 void watcher_state::report() {
   caf::anon_send(discovery, status);
 }
@@ -209,10 +216,6 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
   st.storage = std::move(storage);
   st.discovery = std::move(discovery);
   st.status.type = st.config.type;
-  self->attach_functor([self] {
-    if (self->state.reflector)
-      self->state.reflector->stop();
-  });
   self
     ->request(st.storage, st.config.ack_timeout, atom::checkpoint_v,
               st.config.type.group_resource())

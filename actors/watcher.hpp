@@ -31,6 +31,9 @@ struct watcher_config {
 struct watcher_state {
   explicit watcher_state(watcher_actor::pointer self) : self{self} {}
 
+  /// Stops the reflector (the actor is exiting).
+  ~watcher_state();
+
   /// Phases: `resuming` (asking STORAGE for the checkpoint), `running`
   /// (reflector delivering), `stopped`.
   enum class phase : uint8_t { resuming, running, stopped };

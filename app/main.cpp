@@ -1,5 +1,6 @@
 // k8s-watch-server: load the configuration, open the store, connect to the
 // cluster, start the actors, serve HTTP, and shut down cleanly on a signal.
+#include "actors/discovery.hpp"
 #include "actors/register.hpp"
 #include "actors/supervisor.hpp"
 #include "app/options.hpp"
@@ -68,6 +69,12 @@ int serve(const app::options& opts) {
   scfg.discovery.watch_all = settings->watch_all;
   scfg.discovery.discover_crds = settings->discover_crds;
   scfg.discovery.digest_secret_values = settings->digest_secret_values;
+  if (auto stored = stored_types(*shared_store))
+    scfg.discovery.stored = std::move(*stored);
+  else
+    KWS_WARN("cannot list the resource types in the store, types no longer "
+             "served will not resolve by name: {}",
+             stored.error());
   scfg.http.max_query_limit = settings->max_query_limit;
   int exit_code = 0;
   {

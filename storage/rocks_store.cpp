@@ -377,6 +377,23 @@ rocks_store::checkpoint(std::string_view gr) const {
   return result;
 }
 
+caf::expected<checkpoint_map> rocks_store::checkpoints() const {
+  const std::string prefix = meta_checkpoint_key("");
+  const std::string upper = "d"; // The successor of the prefix "c".
+  rocksdb::Slice upper_slice{upper};
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it{
+    impl_->db->NewIterator(ro, impl_->meta_cf.get())};
+  checkpoint_map result;
+  for (it->Seek(prefix); it->Valid(); it->Next())
+    result.emplace(it->key().ToStringView().substr(prefix.size()),
+                   it->value().ToString());
+  if (!it->status().ok())
+    return to_error(it->status(), "cannot list checkpoints");
+  return result;
+}
+
 caf::expected<std::vector<live_object>>
 rocks_store::live_objects(std::string_view gr) const {
   auto prefix = meta_live_prefix(gr);

@@ -95,6 +95,9 @@ public:
   caf::expected<watch_checkpoint>
   checkpoint(std::string_view group_resource) const;
 
+  /// Every checkpoint: the resource types this store holds history of.
+  caf::expected<checkpoint_map> checkpoints() const;
+
   /// Every live object of a resource type with its latest uid and
   /// resourceVersion, ordered by key.
   caf::expected<std::vector<live_object>>

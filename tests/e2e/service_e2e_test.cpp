@@ -7,6 +7,7 @@
 #include "tests/support/cluster.hpp"
 #include "tests/support/contract_record.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/tcp_proxy.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace kws::test {
 namespace {
@@ -65,6 +67,9 @@ struct service : ::testing::Test {
     server.reset();
     kubectl(cluster, "delete namespace " + ns + " --wait=false");
     kubectl(cluster, "delete crd gizmos.e2e.example.com --wait=false");
+    // Logs and stores stay for a failure's diagnosis only.
+    if (::testing::UnitTest::GetInstance()->failed_test_count() == 0)
+      std::filesystem::remove_all(dir);
   }
 
   void SetUp() override {
@@ -502,6 +507,51 @@ TEST_F(service, types_the_service_account_may_not_read_are_reported_not_fatal) {
   EXPECT_EQ(limited.terminate(5s), 0);
   kubectl(cluster, "delete clusterrolebinding " + name);
   kubectl(cluster, "delete clusterrole " + name);
+}
+
+TEST_F(service, readiness_is_503_until_the_apiserver_answers) {
+  // A second server talks to the apiserver through a proxy that holds every
+  // answer: it serves, but cannot have listed anything, so it must not be
+  // ready; once the answers pass, it must become ready.
+  auto api_port = static_cast<uint16_t>(
+    std::stoi(cluster.api_url.substr(cluster.api_url.rfind(':') + 1)));
+  tcp_proxy proxy{api_port, true};
+  ASSERT_NE(proxy.port(), 0);
+  std::stringstream kubeconfig;
+  kubeconfig << std::ifstream{cluster.kubeconfig}.rdbuf();
+  auto text = kubeconfig.str();
+  auto at = text.find(cluster.api_url);
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, cluster.api_url.size(),
+               "https://127.0.0.1:" + std::to_string(proxy.port()));
+  auto proxied = dir / "proxied.kubeconfig";
+  std::ofstream{proxied} << text;
+  auto held_port = free_port();
+  server_process held{{{"KUBECONFIG", proxied.string()},
+                       {"STORAGE_PATH", (dir / "held-store").string()},
+                       {"SERVER_PORT", std::to_string(held_port)},
+                       {"CONFIG_PATH", (dir / "resources.yaml").string()}},
+                      (dir / "held.log").string()};
+  ASSERT_TRUE(eventually(
+    [&] { return http_get(held_port, "/health").status == 200; }, patience));
+  ASSERT_TRUE(eventually([&] { return proxy.connections() > 0; }, patience))
+    << "the server never connected to the apiserver";
+  auto before = http_get(held_port, "/readyz");
+  EXPECT_EQ(before.status, 503) << before.body;
+  EXPECT_NE(before.body.find(R"("status":"not ready")"), std::string::npos)
+    << before.body;
+  proxy.release();
+  test::http_result after;
+  EXPECT_TRUE(eventually(
+    [&] {
+      after = http_get(held_port, "/readyz");
+      return after.status == 200;
+    },
+    patience))
+    << after.status << " " << after.body;
+  EXPECT_NE(after.body.find(R"("status":"ready")"), std::string::npos)
+    << after.body;
+  EXPECT_EQ(held.terminate(10s), 0);
 }
 
 TEST_F(service, bad_queries_are_400_naming_the_parameter) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <rapidjson/document.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -36,13 +38,17 @@ std::string str(const rapidjson::Value& v, const char* key) {
 } // namespace
 
 cluster_state load_cluster_state() {
-  cluster_state result;
   const char* path = std::getenv("KWS_CLUSTER_STATE");
   if (!path || !*path) {
     ADD_FAILURE() << "KWS_CLUSTER_STATE is not set: run tests/cluster/up "
                      "first (tests/run does)";
-    return result;
+    return {};
   }
+  return load_cluster_state(std::string{path});
+}
+
+cluster_state load_cluster_state(const std::string& path) {
+  cluster_state result;
   rapidjson::Document doc;
   auto text = read_file(path);
   doc.Parse(text.c_str());
@@ -50,7 +56,9 @@ cluster_state load_cluster_state() {
     ADD_FAILURE() << "cannot parse " << path;
     return result;
   }
+  result.dir = str(doc, "dir");
   result.api_url = str(doc, "api_url");
+  result.etcd_url = str(doc, "etcd_url");
   result.ca_file = str(doc, "ca_file");
   result.kubeconfig = str(doc, "kubeconfig");
   result.kubectl = str(doc, "bin_dir") + "/kubectl";
@@ -90,6 +98,135 @@ int kubectl(const cluster_state& c, const std::string& args, std::string* out,
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::string cluster_scripts_dir() {
+  return KWS_SOURCE_DIR "/tests/cluster";
+}
+
+int run_command(const std::string& command,
+                const std::map<std::string, std::string>& env,
+                std::string* out) {
+  int fds[2];
+  if (::pipe(fds) != 0)
+    return -1;
+  pid_t pid = ::fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    for (auto& [k, v] : env)
+      ::setenv(k.c_str(), v.c_str(), 1);
+    ::close(fds[0]);
+    ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);
+    // Background children (the cluster harness) must not keep the pipe open.
+    ::close(fds[1]);
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    ::execl("/bin/sh", "sh", "-c", command.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string output;
+  std::array<char, 4096> buf;
+  ssize_t n;
+  while ((n = ::read(fds[0], buf.data(), buf.size())) > 0)
+    output.append(buf.data(), static_cast<size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (out)
+    *out = std::move(output);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+private_cluster::private_cluster(std::string dir,
+                                 std::map<std::string, std::string> knobs)
+    : dir_{std::move(dir)} {
+  std::filesystem::create_directories(dir_);
+  knobs["KWS_CLUSTER_DIR"] = dir_ + "/cluster";
+  std::string out;
+  up_ = true;
+  int rc = run_command(cluster_scripts_dir() + "/up", knobs, &out);
+  std::ofstream{dir_ + "/up.log"} << out;
+  if (rc != 0) {
+    ADD_FAILURE() << "tests/cluster/up failed (" << rc << "):\n" << out;
+    return;
+  }
+  state_ = load_cluster_state(dir_ + "/cluster/state.json");
+  ok_ = !state_.api_url.empty();
+}
+
+private_cluster::~private_cluster() {
+  down();
+}
+
+int private_cluster::run_script(const std::string& command,
+                                std::string* out) const {
+  return run_command(cluster_scripts_dir() + "/" + command,
+                     {{"KWS_CLUSTER_DIR", dir_ + "/cluster"}}, out);
+}
+
+int private_cluster::down() {
+  if (!up_)
+    return 0;
+  up_ = false;
+  ok_ = false;
+  std::string out;
+  int rc = run_command(cluster_scripts_dir() + "/down",
+                       {{"KWS_CLUSTER_DIR", dir_ + "/cluster"}}, &out);
+  if (rc != 0)
+    ADD_FAILURE() << "tests/cluster/down failed (" << rc << "):\n" << out;
+  return rc;
+}
+
+background_command::background_command(const std::string& command,
+                                       std::map<std::string, std::string> env,
+                                       std::string log_path) {
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    // Dies with the test process, also when that one crashes.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (auto& [k, v] : env)
+      ::setenv(k.c_str(), v.c_str(), 1);
+    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    ::execl("/bin/sh", "sh", "-c", command.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+}
+
+background_command::~background_command() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool background_command::exited() {
+  if (pid_ <= 0)
+    return true;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_)
+    return false;
+  pid_ = -1;
+  status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return true;
+}
+
+int background_command::wait(std::chrono::milliseconds limit) {
+  if (!eventually([this] { return exited(); }, limit)) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    return -1;
+  }
+  return status_;
+}
+
 uint16_t free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -124,6 +261,8 @@ server_process::server_process(std::map<std::string, std::string> env,
   }
   pid_ = ::fork();
   if (pid_ == 0) {
+    // Dies with the test process, also when that one crashes.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (auto& [k, v] : env)
       ::setenv(k.c_str(), v.c_str(), 1);
     int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);

@@ -13,7 +13,8 @@ using tcp = boost::asio::ip::tcp;
 
 http_result http_call(uint16_t port, const std::string& method,
                       const std::string& target,
-                      const std::map<std::string, std::string>& headers) {
+                      const std::map<std::string, std::string>& headers,
+                      const std::string& body) {
   http_result result;
   boost::asio::io_context ioc;
   beast::tcp_stream stream{ioc};
@@ -30,6 +31,7 @@ http_result http_call(uint16_t port, const std::string& method,
   req.set(http::field::host, "localhost");
   for (auto& [k, v] : headers)
     req.set(k, v);
+  req.body() = body;
   req.prepare_payload();
   http::write(stream, req, ec);
   if (ec)

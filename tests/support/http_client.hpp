@@ -14,10 +14,12 @@ struct http_result {
 };
 
 /// Sends `method target` to 127.0.0.1:port with optional extra headers and
-/// returns the answer; status 0 when the connection failed or closed.
+/// body and returns the answer; status 0 when the connection failed or
+/// closed.
 http_result http_call(uint16_t port, const std::string& method,
                       const std::string& target,
-                      const std::map<std::string, std::string>& headers = {});
+                      const std::map<std::string, std::string>& headers = {},
+                      const std::string& body = {});
 
 inline http_result http_get(uint16_t port, const std::string& target) {
   return http_call(port, "GET", target);

@@ -2,6 +2,8 @@
 //
 //	kws-cluster run   --dir DIR --bin BIN   start the cluster and supervise it until SIGTERM
 //	kws-cluster churn --kubeconfig FILE ... generate a seeded workload
+//	kws-cluster restart-apiserver --dir DIR [--down 2s] [--timeout 2m]
+//	                                         restart kube-apiserver of a running cluster
 package main
 
 import (
@@ -12,13 +14,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"k8s-watch-server/tests/cluster/internal/churn"
 	"k8s-watch-server/tests/cluster/internal/harness"
 )
 
 func usage() {
-	fmt.Fprintf(os.Stderr, "usage: kws-cluster run|churn [flags]\n")
+	fmt.Fprintf(os.Stderr, "usage: kws-cluster run|churn|restart-apiserver [flags]\n")
 	os.Exit(2)
 }
 
@@ -52,6 +55,21 @@ func main() {
 			log.Printf("churn: %v", err)
 			os.Exit(1)
 		}
+	case "restart-apiserver":
+		fs := flag.NewFlagSet("restart-apiserver", flag.ExitOnError)
+		dir := fs.String("dir", "/tmp/kws-cluster", "state directory of the running cluster")
+		down := fs.Duration("down", 0, "how long kube-apiserver stays stopped")
+		timeout := fs.Duration("timeout", 2*time.Minute, "how long to wait for the new kube-apiserver to be ready")
+		_ = fs.Parse(os.Args[2:])
+		if *down < 0 || *timeout <= 0 {
+			log.Fatal("--down must be >= 0 and --timeout > 0")
+		}
+		pid, err := harness.RequestAPIServerRestart(ctx, *dir, *down, *timeout)
+		if err != nil {
+			log.Printf("restart-apiserver: %v", err)
+			os.Exit(1)
+		}
+		fmt.Println(pid)
 	default:
 		usage()
 	}

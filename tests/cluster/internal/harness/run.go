@@ -14,10 +14,12 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,15 +49,20 @@ const (
 	adminTokenUser    = "kws-admin-token"
 	stateSchema       = 1
 	stopGrace         = 15 * time.Second
+	restartGrace      = 3 * time.Second
 	childStartTimeout = 2 * time.Minute
 )
 
 type proc struct {
 	name string
+	args []string
 	cmd  *exec.Cmd
 	logf *os.File
 	done chan struct{}
 	err  error
+	// expected marks an exit the harness asked for (a restart), which must not
+	// stop the cluster.
+	expected atomic.Bool
 }
 
 // Harness holds a running cluster.
@@ -97,16 +104,32 @@ func Run(ctx context.Context, o Options) error {
 	}
 	log.Printf("cluster ready: %s (kubeconfig %s)", h.state.APIURL, h.state.Kubeconfig)
 
+	// SIGUSR1 asks for a kube-apiserver restart (kws-cluster restart-apiserver).
+	restart := make(chan os.Signal, 1)
+	signal.Notify(restart, syscall.SIGUSR1)
+	defer signal.Stop(restart)
 	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Printf("shutting down")
-	case p := <-h.died:
-		runErr = fmt.Errorf("%s exited: %v", p.name, p.err)
-		log.Printf("%v; stopping the cluster", runErr)
-	case err := <-h.etcd.Err():
-		runErr = fmt.Errorf("etcd: %v", err)
-		log.Printf("%v; stopping the cluster", runErr)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			log.Printf("shutting down")
+			break wait
+		case <-restart:
+			if err := h.restartAPIServer(ctx); err != nil {
+				runErr = fmt.Errorf("restarting kube-apiserver: %w", err)
+				log.Printf("%v; stopping the cluster", runErr)
+				break wait
+			}
+		case p := <-h.died:
+			runErr = fmt.Errorf("%s exited: %v", p.name, p.err)
+			log.Printf("%v; stopping the cluster", runErr)
+			break wait
+		case err := <-h.etcd.Err():
+			runErr = fmt.Errorf("etcd: %v", err)
+			log.Printf("%v; stopping the cluster", runErr)
+			break wait
+		}
 	}
 	if runErr != nil {
 		h.state.Status = "failed"
@@ -397,7 +420,14 @@ func (h *Harness) startEtcd(clientPort, peerPort int) error {
 
 func (h *Harness) spawn(name string, args []string) (*proc, error) {
 	logPath := h.path("logs", name+".log")
-	f, err := os.Create(logPath)
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	for _, q := range h.procs {
+		if q.name == name {
+			// A restart appends: the log of the earlier run stays.
+			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+		}
+	}
+	f, err := os.OpenFile(logPath, flags, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -413,8 +443,16 @@ func (h *Harness) spawn(name string, args []string) (*proc, error) {
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, logf: f, done: make(chan struct{})}
-	h.procs = append(h.procs, p)
+	p := &proc{name: name, args: args, cmd: cmd, logf: f, done: make(chan struct{})}
+	replaced := false
+	for i, q := range h.procs {
+		if q.name == name {
+			h.procs[i], replaced = p, true
+		}
+	}
+	if !replaced {
+		h.procs = append(h.procs, p)
+	}
 	h.mu.Lock()
 	h.state.Pids[name] = cmd.Process.Pid
 	h.state.Logs[name] = logPath
@@ -423,6 +461,9 @@ func (h *Harness) spawn(name string, args []string) (*proc, error) {
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
+		if p.expected.Load() {
+			return
+		}
 		select {
 		case h.died <- p:
 		default:
@@ -484,6 +525,58 @@ func (h *Harness) startAPIServer(ctx context.Context, port int) error {
 		_, err := h.client.CoreV1().Namespaces().Get(ctx, "default", metav1.GetOptions{})
 		return err == nil, nil
 	})
+}
+
+// RestartRequestFile (in <dir>/run) holds how long a requested kube-apiserver
+// restart keeps it down, as a Go duration; absent means no wait.
+const RestartRequestFile = "restart-apiserver"
+
+// restartAPIServer stops kube-apiserver (SIGTERM, SIGKILL after 3 s), keeps it down for the
+// requested time, starts it again with the same flags and port, waits for
+// /readyz and counts the restart in state.json. Its exit is expected, so it
+// does not stop the cluster; any other component exit still does.
+func (h *Harness) restartAPIServer(ctx context.Context) error {
+	var old *proc
+	for _, p := range h.procs {
+		if p.name == "kube-apiserver" {
+			old = p
+		}
+	}
+	if old == nil {
+		return errors.New("kube-apiserver is not running")
+	}
+	var down time.Duration
+	if b, err := os.ReadFile(h.path("run", RestartRequestFile)); err == nil {
+		d, err := time.ParseDuration(strings.TrimSpace(string(b)))
+		if err != nil {
+			return fmt.Errorf("%s: %w", h.path("run", RestartRequestFile), err)
+		}
+		down = d
+	}
+	log.Printf("restarting kube-apiserver pid %d (down for %s)", old.cmd.Process.Pid, down)
+	old.expected.Store(true)
+	// Its graceful shutdown waits for open watches; an outage need not.
+	h.stopProc(old, restartGrace)
+	select {
+	case <-time.After(down):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p, err := h.spawn("kube-apiserver", old.args)
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(h.caPEM)
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	if err := h.waitHTTP(ctx, p, hc, h.state.APIURL+"/readyz"); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.state.APIServerRestarts++
+	h.mu.Unlock()
+	log.Printf("kube-apiserver restarted, pid %d", p.cmd.Process.Pid)
+	return h.writeState()
 }
 
 func (h *Harness) startControllers(ctx context.Context, kcmPort, schedPort int) error {

@@ -38,6 +38,8 @@ type State struct {
 	Logs  map[string]string `json:"logs"`
 	Bin   string            `json:"bin_dir"`
 	Knobs map[string]string `json:"knobs"`
+	// APIServerRestarts counts completed `kws-cluster restart-apiserver` runs.
+	APIServerRestarts int `json:"apiserver_restarts"`
 }
 
 // ServiceAccountState describes the read-only ServiceAccount and its in-cluster style mount.
