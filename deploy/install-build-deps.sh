@@ -2,8 +2,8 @@
 # Installs every Debian package needed to build and test k8s-watch-server.
 # Idempotent and quiet: when everything is present it only checks and exits.
 # Also used by the container image's build stage (without the test tools).
-#   --test-tools   also clang, its sanitizer and fuzzer runtime, clang-format
-#                  and clang-tidy (the quality gates of tests/run)
+#   --test-tools   also clang, its sanitizer and fuzzer runtime (tests/fuzz),
+#                  clang-format and clang-tidy (the quality gates of tests/run)
 set -euo pipefail
 
 packages=(
@@ -13,7 +13,6 @@ packages=(
   libboost1.81-dev libssl-dev
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
-  clang-14 libclang-rt-14-dev  # tests/fuzz: libFuzzer and the sanitizers
 )
 if [ "${1:-}" = --test-tools ]; then
   packages+=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14)

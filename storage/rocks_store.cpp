@@ -205,10 +205,12 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
   if (auto st = rocksdb::DB::ListColumnFamilies(db_opts, s->opts.path, &names);
       !st.ok())
     names.clear(); // A new database: nothing to list yet.
-  for (auto required : {rocksdb::kDefaultColumnFamilyName, std::string{"meta"}})
+  for (const auto& required :
+       {rocksdb::kDefaultColumnFamilyName, std::string{"meta"}})
     if (std::find(names.begin(), names.end(), required) == names.end())
       names.push_back(required);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  descs.reserve(names.size());
   for (const auto& name : names)
     descs.emplace_back(name, s->cf_opts);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

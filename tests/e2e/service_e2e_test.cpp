@@ -302,7 +302,9 @@ spec:
     spec:
       containers: [{name: c, image: busybox}]
 )");
-  for (auto [resource, name] : std::vector<std::pair<std::string, std::string>>{
+  // (resource, name); not a structured binding, which clang 14 cannot
+  // capture in a lambda.
+  for (const auto& object : std::vector<std::pair<std::string, std::string>>{
          {"secrets", "s1"},
          {"services", "svc1"},
          {"persistentvolumeclaims", "pvc1"},
@@ -314,11 +316,11 @@ spec:
          {"daemonsets", "ds1"}})
     EXPECT_TRUE(eventually(
       [&] {
-        auto v = verbs_of(resource, name);
+        auto v = verbs_of(object.first, object.second);
         return !v.empty() && v.front() == "create";
       },
       patience))
-      << resource << "/" << name;
+      << object.first << "/" << object.second;
   // Secret values are never stored, only their digests.
   auto doc = get_json("/api/v1/events?namespace=" + ns
                       + "&resourceType=secrets&resourceName=s1");
