@@ -377,9 +377,9 @@ void reflector::on_data(uint64_t gen, std::string_view data, bool at_end,
       return;
     auto& st = *self->state_;
     if (st.stop_requested)
-      self->fail(std::move(st.stop_error), st.stop_step);
+      self->fail(st.stop_error, st.stop_step);
     else if (at_end)
-      self->on_stream_end(std::move(end_error));
+      self->on_stream_end(end_error);
     else
       self->read_stream(gen);
   };

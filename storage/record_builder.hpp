@@ -52,14 +52,14 @@ caf::expected<resource_event> build_record(const resource_type& rt, verb v,
 
 /// Builds the same record from an object already parsed (the watch line's
 /// document), so it is not parsed twice.
-/// @param object the parsed object; `metadata.managedFields` is erased from
+/// @param doc the parsed object; `metadata.managedFields` is erased from
 ///        it (and Secret values digested) in place.
-/// @param alloc the allocator of the document that holds `object`.
+/// @param alloc the allocator of the document that holds `doc`.
 /// @param object_text the object's exact JSON text if known (else empty):
 ///        `objectChanges` is then copied from it, minus managedFields,
 ///        instead of being serialized from `object`.
 caf::expected<resource_event>
-build_record(const resource_type& rt, verb v, rapidjson::Value& object,
+build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
              rapidjson::Document::AllocatorType& alloc,
              std::string_view object_text, int64_t now_ns,
              const record_options& opts = {});

@@ -19,7 +19,9 @@ struct object_key {
   std::string ns;
   std::string name;
 
-  auto operator<=>(const object_key&) const = default;
+  // clang-tidy 14 reports the literal 0 of the synthesized comparison.
+  auto operator<=>(
+    const object_key&) const = default; // NOLINT(modernize-use-nullptr)
 };
 
 /// The successful writes to watched resource types in namespaces named

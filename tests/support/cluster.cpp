@@ -112,9 +112,8 @@ int run_command(const std::string& command,
   if (pid < 0)
     return -1;
   if (pid == 0) {
-    // The forked child runs one thread only, so setenv cannot race.
     for (auto& [k, v] : env)
-      ::setenv(k.c_str(), v.c_str(), 1); // NOLINT(concurrency-mt-unsafe)
+      ::setenv(k.c_str(), v.c_str(), 1);
     ::close(fds[0]);
     ::dup2(fds[1], 1);
     ::dup2(fds[1], 2);
