@@ -201,20 +201,17 @@ http_handler(self_ptr self, http_handler_config cfg, index_actor index,
           return rp->deliver(json_response(200, R"({"status":"ok"})"));
         case rest::route::livez:
           return rp->deliver(json_response(200, R"({"status":"live"})"));
-        case rest::route::readyz: return answer_readyz(self, std::move(rp));
+        case rest::route::readyz: return answer_readyz(self, rp);
         case rest::route::metrics: {
           http_response res;
           res.content_type = "text/plain; version=0.0.4";
           res.body = metrics::render_prometheus();
           return rp->deliver(std::move(res));
         }
-        case rest::route::events:
-          return answer_events(self, std::move(req), std::move(rp));
+        case rest::route::events: return answer_events(self, req, rp);
         case rest::route::object_history:
-          return answer_history(self, std::move(req), std::move(m),
-                                std::move(rp));
-        case rest::route::admin_backup:
-          return answer_backup(self, req, std::move(rp));
+          return answer_history(self, req, m, rp);
+        case rest::route::admin_backup: return answer_backup(self, req, rp);
         case rest::route::unknown: break;
       }
       rp->deliver(rest::error_response(404, "no such endpoint: " + req.path));

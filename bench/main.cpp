@@ -36,6 +36,7 @@
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -148,8 +149,8 @@ struct latency {
     if (ms.empty())
       return 0;
     std::sort(ms.begin(), ms.end());
-    auto idx
-      = static_cast<size_t>(p * static_cast<double>(ms.size() - 1) + 0.5);
+    auto idx = static_cast<size_t>(
+      std::llround(p * static_cast<double>(ms.size() - 1)));
     return ms[std::min(idx, ms.size() - 1)];
   }
   double mean() const {

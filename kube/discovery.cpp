@@ -376,10 +376,10 @@ void discover_api_resources(const std::shared_ptr<client>& c,
 }
 
 void discover(
-  std::shared_ptr<client> c,
+  const std::shared_ptr<client>& c,
   std::function<void(caf::expected<std::vector<resource_type>>)> done) {
   discover_api_resources(
-    std::move(c),
+    c,
     [done
      = std::move(done)](caf::expected<std::vector<api_resource_info>> infos) {
       if (!infos) {

@@ -81,7 +81,7 @@ void discover_api_resources(
 
 /// `discover_api_resources` reduced by `select_watchable`.
 void discover(
-  std::shared_ptr<client> c,
+  const std::shared_ptr<client>& c,
   std::function<void(caf::expected<std::vector<resource_type>>)> done);
 
 } // namespace kws::kube

@@ -34,7 +34,7 @@ struct http_handler_test : test::deterministic_fixture {
   void TearDown() override {
     // The parked reply of a stuck index ties handler and index together;
     // exits end both.
-    for (auto hdl :
+    for (const auto& hdl :
          {caf::actor_cast<caf::actor>(aut), caf::actor_cast<caf::actor>(index),
           caf::actor_cast<caf::actor>(discovery),
           caf::actor_cast<caf::actor>(storage)})

@@ -263,7 +263,11 @@ public:
   }
 
   ~tcp_proxy() {
-    down();
+    try {
+      down();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "the proxy did not stop: " << e.what();
+    }
     work_.reset();
     ioc_.stop();
     thread_.join();

@@ -133,7 +133,7 @@ TEST(line_splitter, finish_returns_an_unterminated_tail) {
 TEST(line_splitter, several_megabyte_documents) {
   std::string big
     = R"({"type":"ADDED","object":{"metadata":{"resourceVersion":"7"},"data":")";
-  big.append(6 * 1024 * 1024, 'x');
+  big.append(size_t{6} * 1024 * 1024, 'x');
   big += "\"}}\n";
   line_splitter s;
   std::vector<std::string> got;

@@ -129,7 +129,7 @@ TEST_F(server_test, admin_paths_take_post_from_loopback) {
 TEST_F(server_test, oversized_heads_are_431) {
   start();
   auto res = http_call(srv->port(), "GET", "/health",
-                       {{"X-Filler", std::string(17 * 1024, 'a')}});
+                       {{"X-Filler", std::string(size_t{17} * 1024, 'a')}});
   EXPECT_EQ(res.status, 431);
   EXPECT_EQ(res.body, R"({"error":"request head too large"})");
   auto long_target = "/api/v1/events?resourceName=" + std::string(20000, 'b');
