@@ -126,8 +126,11 @@ int serve(const app::options& opts) {
     (*srv)->stop();
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
     self->wait_for(sup);
-    client->get()->stop();
   }
+  // Only now: the actor system's end waited for every watcher, whose
+  // reflectors' stops still needed the client's io thread to close their
+  // streams (stopped earlier, those would keep each other alive).
+  client->get()->stop();
   return exit_code;
 }
 

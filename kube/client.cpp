@@ -193,6 +193,13 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view x) {
   return std::chrono::seconds{n};
 }
 
+/// An io_context whose queued handlers can be destroyed without running
+/// them (what its destructor does) once no thread runs it any more.
+struct io_context : asio::io_context {
+  using asio::execution_context::shutdown;
+  using asio::io_context::io_context;
+};
+
 /// Something `close_all` must close when the client stops.
 struct closable {
   virtual ~closable() = default;
@@ -226,7 +233,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   std::string verify_name;
   bool verify_is_ip = false;
 
-  asio::io_context ioc{1};
+  io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
     work;
   std::thread thread;
@@ -1158,6 +1165,10 @@ void client::stop() {
   }
   if (im->thread.joinable())
     im->thread.join();
+  // Handlers that ioc.stop() left queued own operations, reflectors and,
+  // through them, the impl: a cycle nothing else breaks. Destroy them
+  // without running them, as the io_context's destructor would.
+  im->ioc.shutdown();
 }
 
 const cluster_config& client::config() const {

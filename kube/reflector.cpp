@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace kws::kube {
 
 namespace {
@@ -122,11 +124,18 @@ void reflector::ack() {
 }
 
 void reflector::stop() {
+  // Callbacks often own the reflector (directly or through their owner):
+  // dropping them at stop breaks that cycle. Inside a callback the running
+  // function must not be destroyed, so on the io thread they are dropped by
+  // the posted step below instead.
+  reflector_callbacks dropped;
   {
     std::lock_guard guard{callback_mtx_};
     if (stopped_)
       return;
     stopped_ = true;
+    if (!client_->on_io_thread())
+      dropped = std::exchange(callbacks_, {});
   }
   auto self = shared_from_this();
   client_->post([self] {
@@ -137,6 +146,9 @@ void reflector::stop() {
       self->timer_->cancel();
       self->timer_.reset();
     }
+    reflector_callbacks dropped;
+    std::lock_guard guard{self->callback_mtx_};
+    dropped = std::exchange(self->callbacks_, {});
   });
 }
 

@@ -107,7 +107,8 @@ public:
   /// Stops the reflector and closes its connection. Idempotent and
   /// callable from any thread, including from inside a callback. No
   /// callback runs after `stop` returns (a callback running concurrently on
-  /// the io thread is waited for).
+  /// the io thread is waited for), and the callbacks are released, so they
+  /// may own the reflector.
   void stop();
 
   const resource_type& type() const { return type_; }

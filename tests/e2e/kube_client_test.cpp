@@ -926,3 +926,42 @@ TEST_F(kube_e2e, apiserver_going_away_mid_watch_resumes_without_loss) {
   EXPECT_EQ(rec->lists.size(), 1u);
   EXPECT_EQ(rec->of(ns + "/b")[0].type, watch_event_type::added);
 }
+
+// Found by LeakSanitizer: a recorder owns its reflector and the reflector's
+// callbacks own the recorder, so the pair (and the client) outlived the test.
+TEST_F(kube_e2e, stop_releases_callbacks_that_own_the_reflector) {
+  std::weak_ptr<recorder> weak;
+  {
+    auto rec = watch(admin, configmaps);
+    weak = rec;
+    ASSERT_TRUE(rec->wait([](recorder& r) { return !r.lists.empty(); }));
+    rec->stop();
+    recorders.clear();
+  }
+  EXPECT_TRUE(eventually([&] { return weak.expired(); }))
+    << "the reflector still holds its callbacks after stop";
+}
+
+// Work still queued when stop gives up waiting for the io thread owns its
+// captures; here they own the client itself, a cycle only stop can break.
+TEST_F(kube_e2e, stop_after_its_timeout_destroys_queued_work_unrun) {
+  client_options opts;
+  opts.stop_timeout = 100ms;
+  auto made = client::make(admin_cert_config(), opts);
+  ASSERT_TRUE(made) << kws::render(made.error());
+  auto c = *made;
+  std::promise<void> entered;
+  c->post([&entered] {
+    entered.set_value();
+    std::this_thread::sleep_for(1s); // outlasts stop_timeout
+  });
+  entered.get_future().wait();
+  auto owner = std::make_shared<std::shared_ptr<client>>(c);
+  std::weak_ptr<std::shared_ptr<client>> weak = owner;
+  std::atomic<bool> ran = false;
+  c->post([owner, &ran] { ran = true; });
+  owner.reset();
+  c->stop();
+  EXPECT_FALSE(ran);
+  EXPECT_TRUE(weak.expired()) << "queued work outlived the client's stop";
+}
