@@ -78,16 +78,37 @@ struct options {
   std::string templates = KWS_BENCH_TEMPLATES;
   /// Live objects the workload settles around.
   size_t live_objects = 9000;
+  /// Events written straight into the store before the measured ingest, so
+  /// that ingest, memory and queries run against a store of
+  /// `prefill + events` records.
+  uint64_t prefill = 0;
 };
 
 double seconds(clk::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+/// Peak RSS since the start or since the last `reset_peak_rss` (VmHWM;
+/// getrusage's maximum cannot be reset).
 long peak_rss_kib() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
+  long kib = 0;
+  if (auto* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+        break;
+    std::fclose(f);
+  }
+  return kib;
+}
+
+/// Starts the peak RSS over from the current RSS, so a phase's peak is its
+/// own (Linux: writing 5 to clear_refs resets VmHWM).
+void reset_peak_rss() {
+  if (auto* f = std::fopen("/proc/self/clear_refs", "w")) {
+    std::fputs("5", f);
+    std::fclose(f);
+  }
 }
 
 /// CPU seconds (user + system) of all threads of the process so far.
@@ -250,13 +271,10 @@ bench_watcher(bench_watcher_actor::stateful_pointer<bench_watcher_state> self,
 /// Generates the traffic into one stream file per kind (so generation costs
 /// nothing during the measured ingest) and returns the batch schedule.
 std::vector<batch_slice> generate_streams(const options& opt,
+                                          bench::workload& w,
                                           const fs::path& dir, gen_stats& gs) {
   auto t0 = clk::now();
   std::vector<batch_slice> schedule;
-  bench::workload w(opt.seed, start_ns,
-                    static_cast<int64_t>(opt.days) * day_ns
-                      / static_cast<int64_t>(opt.events),
-                    opt.templates, opt.live_objects);
   std::FILE* files[num_kinds];
   std::string bufs[num_kinds];
   size_t counts[num_kinds] = {};
@@ -300,12 +318,14 @@ std::vector<batch_slice> generate_streams(const options& opt,
   return schedule;
 }
 
-ingest_result run_pipeline(const options& opt,
+ingest_result run_pipeline(const options& opt, bench::workload& w,
                            std::shared_ptr<storage::rocks_store> store,
                            std::atomic<int64_t>& fake_now, gen_stats& gs,
                            const fs::path& stream_dir) {
   ingest_result res;
-  auto schedule = generate_streams(opt, stream_dir, gs);
+  auto schedule = generate_streams(opt, w, stream_dir, gs);
+  // The measured phase's own peak, not the prefill's or the generator's.
+  reset_peak_rss();
   std::FILE* files[num_kinds];
   for (size_t k = 0; k < num_kinds; ++k) {
     auto path = stream_dir / bench::info(static_cast<kind>(k)).plural;
@@ -410,6 +430,64 @@ ingest_result run_pipeline(const options& opt,
   self->wait_for(writer);
   res.stored = store->next_sequence() - 1; // sequences start at 1
   return res;
+}
+
+// -- prefill ---------------------------------------------------------------
+
+/// Writes `opt.prefill` events of `w` straight into the store with the
+/// service's own pure steps (scan, build, link Events, write) on this thread
+/// and no actors: a store of millions of records in minutes. Returns the
+/// records stored.
+uint64_t prefill(const options& opt, bench::workload& w,
+                 storage::rocks_store& store, std::atomic<int64_t>& fake_now) {
+  std::vector<resource_type> types;
+  for (size_t i = 0; i < num_kinds; ++i)
+    types.push_back(type_of(static_cast<kind>(i)));
+  kind_index kinds;
+  kinds.reset(types);
+  std::vector<watch_event> pending[num_kinds];
+  uint64_t stored = 0;
+  auto write = [&](size_t k) {
+    size_t bad = 0;
+    auto batch
+      = records_from_events(types[k], pending[k], true, w.now_ns(), bad);
+    pending[k].clear();
+    if (bad > 0) {
+      std::fprintf(stderr, "prefill: %zu malformed objects\n", bad);
+      std::exit(1);
+    }
+    if (static_cast<kind>(k) == kind::event)
+      link_events(batch.events, kinds);
+    fake_now = w.now_ns();
+    auto written = store.write(
+      batch.events, {{batch.group_resource, batch.resource_version}});
+    if (!written) {
+      std::fprintf(stderr, "prefill: %s\n", to_string(written.error()).c_str());
+      std::exit(1);
+    }
+    stored += written->written;
+  };
+  std::string line;
+  for (uint64_t i = 0; i < opt.prefill; ++i) {
+    line.clear();
+    auto k = static_cast<size_t>(w.next(line).k);
+    if (!line.empty() && line.back() == '\n')
+      line.pop_back(); // as the splitter hands lines over
+    auto x = kube::scan_watch_line(line);
+    if (!x || x->is_error) {
+      std::fprintf(stderr, "prefill: malformed line\n");
+      std::exit(1);
+    }
+    pending[k].push_back(std::move(x->event));
+    if (pending[k].size() >= opt.storage_batch)
+      write(k);
+    if ((i + 1) % 1'000'000 == 0)
+      std::fprintf(stderr, "prefill: %" PRIu64 " events\n", i + 1);
+  }
+  for (size_t k = 0; k < num_kinds; ++k)
+    if (!pending[k].empty())
+      write(k);
+  return stored;
 }
 
 // -- raw limit -------------------------------------------------------------
@@ -532,7 +610,7 @@ struct json_out {
     stderr,
     "usage: kws_bench --events N --seed S --out FILE.json [--dir DIR]"
     " [--days D] [--queries Q] [--templates DIR] [--live-objects N] "
-    "[--keep]\n");
+    "[--prefill N] [--keep]\n");
   std::exit(2);
 }
 
@@ -565,6 +643,8 @@ int main(int argc, char** argv) {
       opt.templates = val();
     else if (a == "--keep")
       opt.keep = true;
+    else if (a == "--prefill")
+      opt.prefill = std::stoull(val());
     else
       usage();
   }
@@ -595,10 +675,24 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto store = std::make_shared<storage::rocks_store>(std::move(*opened));
+  // One workload over both phases: the measured ingest continues the
+  // prefill's objects and time line.
+  bench::workload w(opt.seed, start_ns,
+                    static_cast<int64_t>(opt.days) * day_ns
+                      / static_cast<int64_t>(opt.prefill + opt.events),
+                    opt.templates, opt.live_objects);
+  js.num("prefill_events", static_cast<double>(opt.prefill));
+  if (opt.prefill > 0) {
+    std::fprintf(stderr, "prefill of %" PRIu64 " events...\n", opt.prefill);
+    auto t0 = clk::now();
+    auto stored = prefill(opt, w, *store, fake_now);
+    js.num("prefill_records", static_cast<double>(stored));
+    js.num("prefill_seconds", seconds(clk::now() - t0));
+  }
   std::fprintf(stderr, "pipeline ingest of %" PRIu64 " events...\n",
                opt.events);
   gen_stats gs;
-  auto ing = run_pipeline(opt, store, fake_now, gs, root / "streams");
+  auto ing = run_pipeline(opt, w, store, fake_now, gs, root / "streams");
   auto rss_ingest = peak_rss_kib();
   if (auto err = store->flush()) {
     std::fprintf(stderr, "flush failed: %s\n", to_string(err).c_str());
