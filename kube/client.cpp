@@ -1144,6 +1144,14 @@ void client::post(std::function<void()> f) {
   });
 }
 
+void client::post_cleanup(std::function<void()> f) {
+  if (impl_->stopped)
+    return;
+  // Queued before stop's own steps or, when stop already queued them, as
+  // work that keeps run() going until it ran.
+  asio::post(impl_->ioc, std::move(f));
+}
+
 bool client::on_io_thread() const {
   return impl_->on_io_thread();
 }

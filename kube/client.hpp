@@ -155,8 +155,14 @@ public:
   std::shared_ptr<scheduled_call> schedule(std::chrono::milliseconds delay,
                                            std::function<void()> f);
 
-  /// Runs `f` on the io thread.
+  /// Runs `f` on the io thread, unless the client stops first.
   void post(std::function<void()> f);
+
+  /// Runs `f` on the io thread, also when `stop` is called before it gets
+  /// there (then before the io thread ends): for clean-up that must not be
+  /// skipped, such as closing streams whose callbacks own their owner.
+  /// Dropped only when the client had stopped already.
+  void post_cleanup(std::function<void()> f);
 
   /// True when called on this client's io thread.
   bool on_io_thread() const;

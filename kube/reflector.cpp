@@ -138,7 +138,7 @@ void reflector::stop() {
       dropped = std::exchange(callbacks_, {});
   }
   auto self = shared_from_this();
-  client_->post([self] {
+  client_->post_cleanup([self] {
     ++self->gen_;
     self->after_ack_ = nullptr;
     self->close_stream();

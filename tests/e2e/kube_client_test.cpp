@@ -965,3 +965,23 @@ TEST_F(kube_e2e, stop_after_its_timeout_destroys_queued_work_unrun) {
   EXPECT_FALSE(ran);
   EXPECT_TRUE(weak.expired()) << "queued work outlived the client's stop";
 }
+
+// Found by LeakSanitizer in the server, which stops its client right after
+// the watchers: the reflector's clean-up was skipped once the client was
+// stopping, and a reflector waiting for an ack kept itself alive.
+TEST_F(kube_e2e, a_reflector_stopped_just_before_its_client_is_released) {
+  auto c = make_client(admin_cert_config());
+  ASSERT_TRUE(c);
+  auto rec = std::make_shared<recorder>();
+  rec->auto_ack = false; // the reflector waits for an ack after the list
+  rec->r
+    = reflector::make(c, configmaps, reflector_options{}, rec->callbacks());
+  rec->r->start("");
+  ASSERT_TRUE(rec->wait([](recorder& r) { return !r.lists.empty(); }));
+  std::weak_ptr<reflector> weak = rec->r;
+  rec->stop();
+  c->stop();
+  rec.reset();
+  EXPECT_TRUE(eventually([&] { return weak.expired(); }))
+    << "the reflector outlived its stop and its client's";
+}
