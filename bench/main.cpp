@@ -164,6 +164,14 @@ resource_type type_of(kind k) {
   return resource_type{i.group, i.version, i.kind, i.plural, true};
 }
 
+/// Every generated type, indexed by `kind`.
+std::vector<resource_type> all_types() {
+  std::vector<resource_type> types;
+  for (size_t i = 0; i < num_kinds; ++i)
+    types.push_back(type_of(static_cast<kind>(i)));
+  return types;
+}
+
 struct latency {
   std::vector<double> ms;
   double pct(double p) {
@@ -343,9 +351,7 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
   // Events go through the CORRELATOR, which links them to their objects by
   // involvedObject, as in the service.
   auto correlator = sys.spawn(kws::correlator, writer);
-  std::vector<resource_type> types;
-  for (size_t i = 0; i < num_kinds; ++i)
-    types.push_back(type_of(static_cast<kind>(i)));
+  auto types = all_types();
   caf::anon_send(correlator, types);
   std::atomic<uint64_t> malformed{0};
   std::atomic<int64_t> busy_ns{0};
@@ -440,9 +446,7 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
 /// records stored.
 uint64_t prefill(const options& opt, bench::workload& w,
                  storage::rocks_store& store, std::atomic<int64_t>& fake_now) {
-  std::vector<resource_type> types;
-  for (size_t i = 0; i < num_kinds; ++i)
-    types.push_back(type_of(static_cast<kind>(i)));
+  auto types = all_types();
   kind_index kinds;
   kinds.reset(types);
   std::vector<watch_event> pending[num_kinds];
