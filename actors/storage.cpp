@@ -8,6 +8,7 @@
 
 #include "messages/logging.hpp"
 #include "messages/metrics.hpp"
+#include "messages/process_memory.hpp"
 #include "storage/rocks_store.hpp"
 
 #include <caf/stateful_actor.hpp>
@@ -80,6 +81,14 @@ uint64_t storage_state::flush() {
   pending_checkpoints.clear();
   for (auto& rp : promises)
     rp.deliver(atom::ok_v);
+  // Writing is what makes RocksDB churn through memory; this is where the
+  // memory it freed goes back.
+  auto now = std::chrono::steady_clock::now();
+  if (config.release_interval.count() > 0
+      && now - last_release >= config.release_interval) {
+    last_release = now;
+    process_memory::release_free();
+  }
   return result->written;
 }
 

@@ -28,6 +28,9 @@ struct storage_config {
   uint32_t retention_days = 14;
   /// How often expired partitions are looked for.
   std::chrono::milliseconds retention_interval{std::chrono::hours{1}};
+  /// After a write, free memory goes back to the kernel when the last time
+  /// lies this long ago (process_memory.hpp); zero never does.
+  std::chrono::milliseconds release_interval{std::chrono::seconds{1}};
   /// Wall clock in nanoseconds since the epoch (injectable for tests).
   std::function<int64_t()> now;
 };
@@ -54,6 +57,8 @@ struct storage_state {
   std::vector<caf::typed_response_promise<atom::ok>> waiting;
   /// Invalidates flush timers of batches already written.
   uint64_t generation = 0;
+  /// When free memory last went back to the kernel.
+  std::chrono::steady_clock::time_point last_release;
 
   static inline const char* name = "storage";
 };

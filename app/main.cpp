@@ -8,6 +8,7 @@
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
 #include "messages/logging.hpp"
+#include "messages/process_memory.hpp"
 #include "rest/server.hpp"
 #include "storage/rocks_store.hpp"
 
@@ -39,6 +40,7 @@ sigset_t block_shutdown_signals() {
 }
 
 int serve(const app::options& opts) {
+  process_memory::limit_arenas(process_memory::service_arenas);
   auto signals = block_shutdown_signals();
   auto settings = config::load(opts.config_path, config::process_env());
   if (!settings)

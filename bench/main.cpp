@@ -4,7 +4,8 @@
 // per stored event and peak RSS. Writes one JSON object to --out.
 //
 //   kws_bench --events N --seed S --out FILE.json [--dir DIR] [--days D]
-//             [--queries Q] [--templates DIR] [--live-objects N] [--keep]
+//             [--queries Q] [--templates DIR] [--live-objects N]
+//             [--prefill N] [--keep] [--rocksdb-stats FILE]
 #include "actors/correlator.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/register.hpp"
@@ -13,6 +14,7 @@
 #include "bench/workload.hpp"
 #include "kube/line_splitter.hpp"
 #include "kube/wire.hpp"
+#include "messages/process_memory.hpp"
 #include "messages/resource_type.hpp"
 #include "storage/rocks_options.hpp"
 #include "storage/rocks_store.hpp"
@@ -21,6 +23,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <malloc.h>
 #include <rapidjson/document.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
@@ -43,6 +46,7 @@
 #include <ctime>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -82,6 +86,8 @@ struct options {
   /// that ingest, memory and queries run against a store of
   /// `prefill + events` records.
   uint64_t prefill = 0;
+  /// Where RocksDB's statistics go after the measured ingest ("" nowhere).
+  std::string rocksdb_stats;
 };
 
 double seconds(clk::duration d) {
@@ -111,6 +117,32 @@ void reset_peak_rss() {
   }
 }
 
+long current_rss_kib() {
+  long pages = 0, rss = 0;
+  if (auto* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &rss) != 2)
+      rss = 0;
+    std::fclose(f);
+  }
+  return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/// Where the process's memory is, for attributing a peak: the allocator's
+/// heap in use and held free (glibc's mallinfo2), against the RSS.
+struct memory_split {
+  double rss_mb = 0;
+  double heap_used_mb = 0;
+  double heap_free_mb = 0;
+};
+
+memory_split measure_memory() {
+  auto mi = mallinfo2();
+  constexpr double mib = 1024.0 * 1024.0;
+  return {static_cast<double>(current_rss_kib()) / 1024.0,
+          static_cast<double>(mi.uordblks + mi.hblkhd) / mib,
+          static_cast<double>(mi.fordblks) / mib};
+}
+
 /// CPU seconds (user + system) of all threads of the process so far.
 double process_cpu_s() {
   rusage ru{};
@@ -126,16 +158,6 @@ double thread_cpu_s() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-long current_rss_kib() {
-  long pages = 0, rss = 0;
-  if (auto* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &rss) != 2)
-      rss = 0;
-    std::fclose(f);
-  }
-  return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 struct dir_size {
@@ -217,6 +239,10 @@ struct ingest_result {
   uint64_t batches = 0;
   /// CPU seconds of all threads during the measured ingest.
   double cpu_s = 0;
+  /// Memory when the measured ingest starts (what the peak starts from) and
+  /// when it ends, before the actors are gone.
+  memory_split start;
+  memory_split end;
 };
 
 /// One watcher batch of the generated traffic: which stream, how many
@@ -334,6 +360,7 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
   auto schedule = generate_streams(opt, w, stream_dir, gs);
   // The measured phase's own peak, not the prefill's or the generator's.
   reset_peak_rss();
+  res.start = measure_memory();
   std::FILE* files[num_kinds];
   for (size_t k = 0; k < num_kinds; ++k) {
     auto path = stream_dir / bench::info(static_cast<kind>(k)).plural;
@@ -419,6 +446,7 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
     .receive([](uint64_t) {}, [](caf::error&) {});
   res.wall_s = seconds(clk::now() - t_start);
   res.cpu_s = process_cpu_s() - cpu_start;
+  res.end = measure_memory();
   for (auto* f : files)
     std::fclose(f);
   fs::remove_all(stream_dir);
@@ -511,9 +539,9 @@ struct raw_result {
 /// writer on this machine can do with the same bytes.
 raw_result run_raw(const options& opt, const fs::path& dir) {
   raw_result res;
-  // One default column family with the store's own options.
+  // One default column family with the options of the store's records.
   auto rocks = storage::make_rocks_options(storage::store_options{});
-  rocksdb::Options o{rocks.db, rocks.cf};
+  rocksdb::Options o{rocks.db, rocks.record_cf};
   rocksdb::DB* raw = nullptr;
   if (auto st = rocksdb::DB::Open(o, dir.string(), &raw); !st.ok()) {
     std::fprintf(stderr, "raw open failed: %s\n", st.ToString().c_str());
@@ -614,13 +642,15 @@ struct json_out {
     stderr,
     "usage: kws_bench --events N --seed S --out FILE.json [--dir DIR]"
     " [--days D] [--queries Q] [--templates DIR] [--live-objects N] "
-    "[--prefill N] [--keep]\n");
+    "[--prefill N] [--keep] [--rocksdb-stats FILE]\n");
   std::exit(2);
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
+  // The service's allocator settings (app/main.cpp).
+  kws::process_memory::limit_arenas(kws::process_memory::service_arenas);
   options opt;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -647,6 +677,8 @@ int main(int argc, char** argv) {
       opt.templates = val();
     else if (a == "--keep")
       opt.keep = true;
+    else if (a == "--rocksdb-stats")
+      opt.rocksdb_stats = val();
     else if (a == "--prefill")
       opt.prefill = std::stoull(val());
     else
@@ -692,12 +724,20 @@ int main(int argc, char** argv) {
     auto stored = prefill(opt, w, *store, fake_now);
     js.num("prefill_records", static_cast<double>(stored));
     js.num("prefill_seconds", seconds(clk::now() - t0));
+    // The service, which wrote those records over days, returned the
+    // memory its writes freed as it went (actors/storage.cpp).
+    kws::process_memory::release_free();
   }
   std::fprintf(stderr, "pipeline ingest of %" PRIu64 " events...\n",
                opt.events);
   gen_stats gs;
   auto ing = run_pipeline(opt, w, store, fake_now, gs, root / "streams");
   auto rss_ingest = peak_rss_kib();
+  if (!opt.rocksdb_stats.empty()) {
+    // Since the store opened: the prefill's compactions count too.
+    std::ofstream out{opt.rocksdb_stats};
+    out << store->statistics();
+  }
   if (auto err = store->flush()) {
     std::fprintf(stderr, "flush failed: %s\n", to_string(err).c_str());
     return 1;
@@ -735,6 +775,14 @@ int main(int argc, char** argv) {
   js.num("disk_bytes_per_event",
          static_cast<double>(disk.total) / static_cast<double>(ing.stored));
   js.num("peak_rss_mb_after_ingest", static_cast<double>(rss_ingest) / 1024.0);
+  for (auto [phase, m] : {std::pair{"start", ing.start}, {"end", ing.end}}) {
+    auto key = [&](const char* what) {
+      return std::string{"ingest_"} + phase + "_" + what;
+    };
+    js.num(key("rss_mb").c_str(), m.rss_mb);
+    js.num(key("heap_used_mb").c_str(), m.heap_used_mb);
+    js.num(key("heap_free_mb").c_str(), m.heap_free_mb);
+  }
 
   // 2. Queries over the store just built.
   std::fprintf(stderr, "queries...\n");

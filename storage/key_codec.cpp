@@ -51,19 +51,21 @@ std::string format_id(uint64_t seq) {
   return std::string(buf, 16);
 }
 
-std::string partition_name(int64_t day) {
+namespace {
+
+std::string day_name(char tag, int64_t day) {
   int64_t y = 0;
   unsigned m = 0;
   unsigned d = 0;
   civil_from_days(day, y, m, d);
   char buf[32];
-  int n = std::snprintf(buf, sizeof(buf), "p%04lld%02u%02u",
+  int n = std::snprintf(buf, sizeof(buf), "%c%04lld%02u%02u", tag,
                         static_cast<long long>(y), m, d);
   return std::string(buf, static_cast<size_t>(n));
 }
 
-std::optional<int64_t> partition_day(std::string_view name) {
-  if (name.size() != 9 || name[0] != 'p')
+std::optional<int64_t> day_of_name(char tag, std::string_view name) {
+  if (name.size() != 9 || name[0] != tag)
     return std::nullopt;
   int64_t digits[8];
   for (size_t i = 0; i < 8; ++i) {
@@ -79,9 +81,27 @@ std::optional<int64_t> partition_day(std::string_view name) {
     return std::nullopt;
   auto day = days_from_civil(y, m, d);
   // Reject dates like 20260231 that would silently alias another day.
-  if (partition_name(day) != name)
+  if (day_name(tag, day) != name)
     return std::nullopt;
   return day;
+}
+
+} // namespace
+
+std::string partition_name(int64_t day) {
+  return day_name('p', day);
+}
+
+std::optional<int64_t> partition_day(std::string_view name) {
+  return day_of_name('p', name);
+}
+
+std::string records_name(int64_t day) {
+  return day_name('r', day);
+}
+
+std::optional<int64_t> records_day(std::string_view name) {
+  return day_of_name('r', name);
 }
 
 record_summary summarize(const resource_event& ev) {

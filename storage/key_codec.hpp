@@ -60,9 +60,18 @@ std::string partition_name(int64_t day);
 /// Day index of a partition name; `nullopt` for any other name.
 std::optional<int64_t> partition_day(std::string_view name);
 
+/// Column-family name of the records of day `day`'s partition, e.g.
+/// "r20261126". Stores written before records had their own column family
+/// keep them in the partition's.
+std::string records_name(int64_t day);
+
+/// Day index of a records column family's name; `nullopt` for any other.
+std::optional<int64_t> records_day(std::string_view name);
+
 /// Key spaces inside a partition, told apart by the first key byte.
 enum class index_kind : char {
-  /// `r | ts | seq` → summary + record JSON (the primary copy).
+  /// `r | ts | seq` → summary + record JSON (the primary copy), in the
+  /// partition's records column family.
   time = 'r',
   /// `u | uid \0 | ts | seq` → summary.
   uid = 'u',

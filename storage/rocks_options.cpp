@@ -36,10 +36,7 @@ rocks_options make_rocks_options(const store_options& opts) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = result.cache;
   table.block_size = 16 * size_t{1024};
-  // Whole-key Bloom filters serve the point reads of records by `r` key;
-  // index and filter blocks live in the cache so memory stays bounded.
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.optimize_filters_for_memory = true;
+  // Index and filter blocks live in the cache so memory stays bounded.
   table.cache_index_and_filter_blocks = true;
   table.cache_index_and_filter_blocks_with_high_priority = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
@@ -50,16 +47,24 @@ rocks_options make_rocks_options(const store_options& opts) {
                  role::kFileMetadata})
     table.cache_usage_options.options_overrides.insert(
       {r, {rocksdb::CacheEntryRoleOptions::Decision::kEnabled}});
-  result.cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  auto& cf = result.index_cf;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // Flushes and upper-level compactions run beside ingest on few cores:
   // LZ4 there costs a fraction of zstd's CPU; the bottommost level, which
   // holds most bytes, keeps the best compression for disk.
-  result.cf.bottommost_compression = best_compression();
-  result.cf.compression = fast_compression(result.cf.bottommost_compression);
+  cf.bottommost_compression = best_compression();
+  cf.compression = fast_compression(cf.bottommost_compression);
   // Half the budget per memtable, so a flush frees memory well before the
   // budget is reached (one day's partition takes almost all writes).
-  result.cf.write_buffer_size
+  cf.write_buffer_size
     = std::max<size_t>(opts.write_buffer_bytes / 2, size_t{4} << 20);
+  // Point lookups: whole-key Bloom filters spare the levels that do not
+  // hold the key.
+  result.record_cf = cf;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.optimize_filters_for_memory = true;
+  result.record_cf.table_factory.reset(
+    rocksdb::NewBlockBasedTableFactory(table));
   auto& db = result.db;
   db.create_if_missing = true;
   db.create_missing_column_families = true;

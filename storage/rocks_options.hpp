@@ -15,14 +15,20 @@ namespace kws::storage {
 /// Database and column-family options for a store opened with `opts`.
 struct rocks_options {
   rocksdb::DBOptions db;
-  /// Used for every column family (partitions and meta).
-  rocksdb::ColumnFamilyOptions cf;
+  /// A partition's indexes, only ever walked by key range: no Bloom filters,
+  /// which would cost memory and CPU for up to eight keys per record.
+  rocksdb::ColumnFamilyOptions index_cf;
+  /// Column families read by point lookups: a partition's records (fetched
+  /// from index hits) and meta (the live state read per event). Whole-key
+  /// Bloom filters, one key per record.
+  rocksdb::ColumnFamilyOptions record_cf;
   /// The block cache the column families share.
   std::shared_ptr<rocksdb::Cache> cache;
 };
 
-/// Builds the options: zstd (or the best compression available), Bloom
-/// filters, index and filter blocks in a bounded block cache, atomic flush.
+/// Builds the options: LZ4 above and zstd (or the best compression
+/// available) at the bottom, Bloom filters for records, index and filter
+/// blocks in a bounded block cache, atomic flush.
 rocks_options make_rocks_options(const store_options& opts);
 
 } // namespace kws::storage

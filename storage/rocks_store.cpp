@@ -162,14 +162,29 @@ caf::expected<partition_ref> rocks_store::impl::partition_for(int64_t day) {
     if (auto it = parts.find(day); it != parts.end())
       return it->second;
   }
+  // Records first: `open` completes a partition whose records column family
+  // exists alone (a crash in between), never the other way round.
+  auto records = create_family(records_name(day), record_opts);
+  if (!records)
+    return records.error();
   auto name = partition_name(day);
-  rocksdb::ColumnFamilyHandle* h = nullptr;
-  if (auto st = db->CreateColumnFamily(cf_opts, name, &h); !st.ok())
-    return to_error(st, "cannot create partition " + name);
-  partition_ref p{name, day, wrap(h), max_time_ns, min_time_ns};
+  auto cf = create_family(name, index_opts);
+  if (!cf)
+    return cf.error();
+  partition_ref p{name,        day,        std::move(*cf), std::move(*records),
+                  max_time_ns, min_time_ns};
   std::unique_lock guard{mtx};
   parts.emplace(day, p);
   return p;
+}
+
+caf::expected<rocks_store::impl::cf_ptr>
+rocks_store::impl::create_family(const std::string& name,
+                                 const rocksdb::ColumnFamilyOptions& options) {
+  rocksdb::ColumnFamilyHandle* h = nullptr;
+  if (auto st = db->CreateColumnFamily(options, name, &h); !st.ok())
+    return to_error(st, "cannot create column family " + name);
+  return wrap(h);
 }
 
 // -- rocks_store
@@ -199,7 +214,8 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
   s->opts = std::move(opts);
   auto rocks = make_rocks_options(s->opts);
   s->cache = rocks.cache;
-  s->cf_opts = rocks.cf;
+  s->index_opts = rocks.index_cf;
+  s->record_opts = rocks.record_cf;
   rocksdb::DBOptions db_opts = rocks.db;
   std::vector<std::string> names;
   if (auto st = rocksdb::DB::ListColumnFamilies(db_opts, s->opts.path, &names);
@@ -212,13 +228,16 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   descs.reserve(names.size());
   for (const auto& name : names)
-    descs.emplace_back(name, s->cf_opts);
+    descs.emplace_back(name,
+                       name == "meta" || records_day(name) ? s->record_opts
+                                                           : s->index_opts);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   if (auto st = rocksdb::DB::Open(db_opts, s->opts.path, descs, &handles, &raw);
       !st.ok())
     return to_error(st, "cannot open store at " + s->opts.path);
   s->db.reset(raw);
+  std::map<int64_t, impl::cf_ptr> records;
   for (size_t i = 0; i < names.size(); ++i) {
     auto h = s->wrap(handles[i]);
     if (names[i] == rocksdb::kDefaultColumnFamilyName)
@@ -226,12 +245,34 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
     else if (names[i] == "meta")
       s->meta_cf = std::move(h);
     else if (auto day = partition_day(names[i]))
-      s->parts.emplace(
-        *day,
-        partition_ref{names[i], *day, std::move(h), min_time_ns, max_time_ns});
+      s->parts.emplace(*day,
+                       partition_ref{names[i], *day, std::move(h), nullptr,
+                                     min_time_ns, max_time_ns});
+    else if (auto rday = records_day(names[i]))
+      records.emplace(*rday, std::move(h));
     else
       s->other_cfs.push_back(std::move(h)); // Opened because RocksDB must.
   }
+  for (auto& [day, family] : records) {
+    auto it = s->parts.find(day);
+    if (it == s->parts.end()) {
+      // Created right before a crash, before its partition: nothing was
+      // written to it yet, so completing the pair loses nothing.
+      auto name = partition_name(day);
+      auto cf = s->create_family(name, s->index_opts);
+      if (!cf)
+        return cf.error();
+      it = s->parts
+             .emplace(day,
+                      partition_ref{name, day, std::move(*cf), nullptr,
+                                    max_time_ns, min_time_ns})
+             .first;
+    }
+    it->second.records = std::move(family);
+  }
+  for (auto& [day, p] : s->parts)
+    if (!p.records)
+      p.records = p.cf; // Written before records had their own family.
   rocksdb::ReadOptions ro;
   std::string value;
   auto st = s->db->Get(ro, s->meta_cf.get(), meta_sequence_key(), &value);
@@ -267,6 +308,7 @@ rocks_store::write(const std::vector<resource_event>& events,
   if (!part)
     return part.error();
   auto* cf = part->cf.get();
+  auto* records = part->records.get();
   auto* meta = s.meta_cf.get();
   rocksdb::WriteBatch wb;
   // Later events of the same object in this batch must see the live state
@@ -316,7 +358,8 @@ rocks_store::write(const std::vector<resource_event>& events,
                                + "): " + error_detail(json.error()));
     auto summary = summarize(ev);
     auto keys = index_keys(summary, position{ev.timestamp_ns, seq});
-    if (auto err = put(cf, keys.front(), encode_record_value(summary, *json)))
+    if (auto err
+        = put(records, keys.front(), encode_record_value(summary, *json)))
       return err;
     auto encoded = encode_summary(summary);
     for (size_t k = 1; k < keys.size(); ++k)
@@ -443,8 +486,8 @@ caf::expected<size_t> rocks_store::drop_expired(int64_t now_ns,
   size_t dropped = 0;
   rocksdb::WriteBatch wb;
   for (auto& p : expired) {
-    // Readers holding the handle keep reading their snapshot; the files go
-    // away when the last of them releases it.
+    // Readers holding the handles keep reading their snapshot; the files go
+    // away when the last of them releases them.
     if (auto st = s.db->DropColumnFamily(p.cf.get()); !st.ok()) {
       KWS_ERROR("GC error: cannot drop partition {}: {}", p.name,
                 st.ToString());
@@ -457,6 +500,17 @@ caf::expected<size_t> rocks_store::drop_expired(int64_t now_ns,
     ++dropped;
     if (auto st = wb.Delete(s.meta_cf.get(), meta_bounds_key(p.name)); !st.ok())
       return to_error(st, "cannot add to the write batch");
+    // The partition is gone for readers. Records left behind by a failure
+    // here are found alone by the next `open`, which completes them to an
+    // empty-bounded partition that the next run drops.
+    if (p.records == p.cf)
+      continue;
+    if (auto st = s.db->DropColumnFamily(p.records.get()); !st.ok()) {
+      KWS_ERROR("GC error: cannot drop the records of partition {}: {}", p.name,
+                st.ToString());
+      if (!first_error)
+        first_error = to_error(st, "cannot drop the records of " + p.name);
+    }
   }
   expired.clear();
   if (wb.Count() > 0) {
@@ -527,12 +581,40 @@ caf::error rocks_store::flush() {
     for (const auto& [day, p] : s.parts) {
       keep.push_back(p);
       handles.push_back(p.cf.get());
+      if (p.records != p.cf)
+        handles.push_back(p.records.get());
     }
   }
   handles.push_back(s.meta_cf.get());
   if (auto st = s.db->Flush(rocksdb::FlushOptions{}, handles); !st.ok())
     return to_error(st, "cannot flush " + s.opts.path);
   return {};
+}
+
+std::string rocks_store::statistics() const {
+  auto& s = *impl_;
+  std::vector<std::pair<std::string, impl::cf_ptr>> families;
+  {
+    std::shared_lock guard{s.mtx};
+    for (const auto& [day, p] : s.parts) {
+      families.emplace_back(p.name, p.cf);
+      if (p.records != p.cf)
+        families.emplace_back(records_name(day), p.records);
+    }
+  }
+  families.emplace_back("meta", s.meta_cf);
+  std::string result;
+  for (const auto& [name, cf] : families) {
+    std::string text;
+    if (!s.db->GetProperty(cf.get(), "rocksdb.cfstats-no-file-histogram",
+                           &text))
+      continue;
+    result += "** ";
+    result += name;
+    result += " **\n";
+    result += text;
+  }
+  return result;
 }
 
 std::vector<std::string> rocks_store::partitions() const {

@@ -66,7 +66,8 @@ struct consistency_report {
 ///
 /// Thread safety: `write`, `drop_expired` and `flush` may run concurrently
 /// with each other (they serialize) and with any number of readers
-/// (`query`, `history`, `checkpoint`, `live_objects`, `backup`, `verify`).
+/// (`query`, `history`, `checkpoint`, `live_objects`, `backup`, `verify`,
+/// `statistics`).
 /// No call may outlive the store.
 class rocks_store {
 public:
@@ -119,6 +120,10 @@ public:
 
   /// Flushes all memtables to SST files.
   caf::error flush();
+
+  /// RocksDB's own statistics of every column family (levels, compaction
+  /// bytes and time since open), as text for a person to read.
+  std::string statistics() const;
 
   /// Checks that every record has all its index entries and every index
   /// entry has its record. Reads everything: a tool for tests and repair.

@@ -23,8 +23,14 @@ struct partition_ref {
   std::string name;
   /// Days since the epoch (UTC) of the ingest day.
   int64_t day = 0;
-  /// Shared so a reader keeps a dropped partition readable until it is done.
+  /// The index entries. Shared so a reader keeps a dropped partition
+  /// readable until it is done.
   std::shared_ptr<rocksdb::ColumnFamilyHandle> cf;
+  /// The records (`r` keys): their own column family, so that compactions
+  /// of the index entries never rewrite record bytes and records, written
+  /// in time order, rarely overlap between files. The same as `cf` for a
+  /// partition written before records had their own column family.
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> records;
   /// Smallest and largest record timestamp in the partition (min > max when
   /// empty). Records are partitioned by ingest day, but a create from the
   /// first list carries the object's creation time, so these bounds, not
@@ -61,7 +67,8 @@ struct rocks_store::impl {
 
   store_options opts;
   std::shared_ptr<rocksdb::Cache> cache;
-  rocksdb::ColumnFamilyOptions cf_opts;
+  rocksdb::ColumnFamilyOptions index_opts;
+  rocksdb::ColumnFamilyOptions record_opts;
   std::unique_ptr<rocksdb::DB> db;
   cf_ptr default_cf;
   cf_ptr meta_cf;
@@ -81,6 +88,11 @@ struct rocks_store::impl {
 
   /// Wraps a handle so it is destroyed through the database.
   cf_ptr wrap(rocksdb::ColumnFamilyHandle* h);
+
+  /// Creates the column family `name`.
+  caf::expected<cf_ptr>
+  create_family(const std::string& name,
+                const rocksdb::ColumnFamilyOptions& options);
 
   /// The partition for `day`, created when missing. @pre holds `write_mtx`.
   caf::expected<partition_ref> partition_for(int64_t day);

@@ -95,6 +95,8 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
   if (lo > hi)
     return {};
   const size_t key_size = spec.prefix.size() + position_bytes;
+  const bool records = !spec.prefix.empty()
+    && spec.prefix[0] == static_cast<char>(index_kind::time);
   std::vector<std::unique_ptr<source>> sources;
   for (const auto& part : view.parts) {
     if (part.min_ts > hi.ts || part.max_ts < lo.ts)
@@ -110,7 +112,8 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
     auto ro = view.options();
     ro.iterate_lower_bound = &src->lower_slice;
     ro.iterate_upper_bound = &src->upper_slice;
-    src->it.reset(view.db->NewIterator(ro, part.cf.get()));
+    src->it.reset(
+      view.db->NewIterator(ro, records ? part.records.get() : part.cf.get()));
     if (spec.descending)
       src->it->SeekToLast();
     else
@@ -181,7 +184,7 @@ caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
     slices.assign(keys.begin(), keys.end());
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
-    view.db->MultiGet(view.options(), part->cf.get(), keys.size(),
+    view.db->MultiGet(view.options(), part->records.get(), keys.size(),
                       slices.data(), values.data(), statuses.data(), true);
     for (size_t k = 0; k < todo.size(); ++k) {
       if (!statuses[k].ok()) {
@@ -272,6 +275,77 @@ caf::error collect(const read_view& view, const scan_spec& spec, uint32_t limit,
   if (failure)
     return failure;
   return fetch_records(view, hits, out);
+}
+
+/// Checks every key of `family`, one column family of `part`: each record
+/// against its index entries, each index entry against its record.
+caf::error verify_family(const read_view& view, const partition_ref& part,
+                         rocksdb::ColumnFamilyHandle* family, uint64_t newest,
+                         std::unordered_set<uint64_t>& seen,
+                         consistency_report& report) {
+  const char time_tag = static_cast<char>(index_kind::time);
+  const bool shared = part.records == part.cf;
+  std::unique_ptr<rocksdb::Iterator> it{
+    view.db->NewIterator(view.options(), family)};
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    auto pos = key_position(key);
+    if (!pos || key.empty()) {
+      report.problems.push_back("short key in " + part.name);
+      continue;
+    }
+    const bool is_record
+      = key[0] == time_tag && key.size() == 1 + position_bytes;
+    if (!shared && is_record != (family == part.records.get())) {
+      report.problems.push_back(
+        std::string{"'"} + key[0] + "' key of " + format_id(pos->seq)
+        + " in the wrong column family of " + part.name);
+      continue;
+    }
+    if (is_record) {
+      ++report.records;
+      if (pos->seq > newest)
+        report.problems.push_back("record " + format_id(pos->seq)
+                                  + " is newer than the sequence number");
+      if (!seen.insert(pos->seq).second)
+        report.problems.push_back("id " + format_id(pos->seq)
+                                  + " is not unique");
+      auto decoded = decode_record_value(it->value().ToStringView());
+      if (!decoded) {
+        report.problems.push_back("undecodable record " + format_id(pos->seq));
+        continue;
+      }
+      if (decoded->second.find("\"id\":\"" + format_id(pos->seq) + "\"") != 1)
+        report.problems.push_back("record " + format_id(pos->seq)
+                                  + " does not start with its id");
+      if (pos->ts < part.min_ts || pos->ts > part.max_ts)
+        report.problems.push_back("record " + format_id(pos->seq)
+                                  + " lies outside its partition bounds");
+      auto expected_value = encode_summary(decoded->first);
+      auto keys = index_keys(decoded->first, *pos);
+      for (size_t i = 1; i < keys.size(); ++i) {
+        std::string value;
+        auto st = view.db->Get(view.options(), part.cf.get(), keys[i], &value);
+        if (!st.ok() || value != expected_value)
+          report.problems.push_back(std::string{"record "} + format_id(pos->seq)
+                                    + " lacks its '" + keys[i][0]
+                                    + "' index entry");
+      }
+    } else {
+      ++report.index_entries;
+      auto record_key = std::string(1, time_tag) + encode_position(*pos);
+      std::string value;
+      auto st
+        = view.db->Get(view.options(), part.records.get(), record_key, &value);
+      if (!st.ok())
+        report.problems.push_back(std::string{"'"} + key[0]
+                                  + "' index entry without record "
+                                  + format_id(pos->seq));
+    }
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "cannot verify partition " + part.name);
+  return {};
 }
 
 } // namespace
@@ -384,62 +458,13 @@ caf::expected<consistency_report> rocks_store::verify() const {
   if (!newest)
     return newest.error();
   std::unordered_set<uint64_t> seen;
-  const char time_tag = static_cast<char>(index_kind::time);
   for (const auto& part : view.parts) {
-    std::unique_ptr<rocksdb::Iterator> it{
-      view.db->NewIterator(view.options(), part.cf.get())};
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto key = it->key().ToStringView();
-      auto pos = key_position(key);
-      if (!pos || key.empty()) {
-        report.problems.push_back("short key in " + part.name);
-        continue;
-      }
-      if (key[0] == time_tag && key.size() == 1 + position_bytes) {
-        ++report.records;
-        if (pos->seq > *newest)
-          report.problems.push_back("record " + format_id(pos->seq)
-                                    + " is newer than the sequence number");
-        if (!seen.insert(pos->seq).second)
-          report.problems.push_back("id " + format_id(pos->seq)
-                                    + " is not unique");
-        auto decoded = decode_record_value(it->value().ToStringView());
-        if (!decoded) {
-          report.problems.push_back("undecodable record "
-                                    + format_id(pos->seq));
-          continue;
-        }
-        if (decoded->second.find("\"id\":\"" + format_id(pos->seq) + "\"") != 1)
-          report.problems.push_back("record " + format_id(pos->seq)
-                                    + " does not start with its id");
-        if (pos->ts < part.min_ts || pos->ts > part.max_ts)
-          report.problems.push_back("record " + format_id(pos->seq)
-                                    + " lies outside its partition bounds");
-        auto expected_value = encode_summary(decoded->first);
-        auto keys = index_keys(decoded->first, *pos);
-        for (size_t i = 1; i < keys.size(); ++i) {
-          std::string value;
-          auto st
-            = view.db->Get(view.options(), part.cf.get(), keys[i], &value);
-          if (!st.ok() || value != expected_value)
-            report.problems.push_back(std::string{"record "}
-                                      + format_id(pos->seq) + " lacks its '"
-                                      + keys[i][0] + "' index entry");
-        }
-      } else {
-        ++report.index_entries;
-        auto record_key = std::string(1, time_tag) + encode_position(*pos);
-        std::string value;
-        auto st
-          = view.db->Get(view.options(), part.cf.get(), record_key, &value);
-        if (!st.ok())
-          report.problems.push_back(std::string{"'"} + key[0]
-                                    + "' index entry without record "
-                                    + format_id(pos->seq));
-      }
-    }
-    if (!it->status().ok())
-      return to_error(it->status(), "cannot verify partition " + part.name);
+    auto families = part.records == part.cf
+      ? std::vector{part.cf.get()}
+      : std::vector{part.records.get(), part.cf.get()};
+    for (auto* family : families)
+      if (auto err = verify_family(view, part, family, *newest, seen, report))
+        return err;
   }
   return report;
 }

@@ -57,6 +57,12 @@ TEST(key_codec_test, partition_names_round_trip) {
   EXPECT_FALSE(partition_day("p2026112"));
   EXPECT_FALSE(partition_day("p20261131"));
   EXPECT_FALSE(partition_day("p2026x126"));
+  // A day's records family is named apart, and neither parses as the other.
+  EXPECT_EQ(records_name(day), "r20261126");
+  EXPECT_EQ(records_day("r20261126"), day);
+  EXPECT_FALSE(records_day("p20261126"));
+  EXPECT_FALSE(partition_day("r20261126"));
+  EXPECT_FALSE(records_day("r20261131"));
 }
 
 TEST(key_codec_test, summaries_round_trip) {

@@ -9,9 +9,12 @@
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -56,6 +59,93 @@ struct writer_guard {
       thread.join();
   }
 };
+
+/// The store's database opened directly with every column family, to look
+/// at or rearrange its layout while no `rocks_store` has it open.
+class raw_db {
+public:
+  explicit raw_db(const std::string& path) {
+    std::vector<std::string> names;
+    auto st = rocksdb::DB::ListColumnFamilies({}, path, &names);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (const auto& name : names)
+      descs.emplace_back(name, rocksdb::ColumnFamilyOptions{});
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    st = rocksdb::DB::Open({}, path, descs, &handles, &db);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    db_.reset(db);
+    for (size_t i = 0; i < handles.size(); ++i)
+      families_.emplace(names[i], handles[i]);
+  }
+
+  raw_db(const raw_db&) = delete;
+  raw_db& operator=(const raw_db&) = delete;
+
+  ~raw_db() {
+    for (auto& [name, h] : families_)
+      EXPECT_TRUE(db_->DestroyColumnFamilyHandle(h).ok());
+    EXPECT_TRUE(db_->Close().ok());
+  }
+
+  rocksdb::DB& db() { return *db_; }
+
+  /// The handle of `name`; nullptr when there is no such column family.
+  rocksdb::ColumnFamilyHandle* family(const std::string& name) const {
+    auto it = families_.find(name);
+    return it == families_.end() ? nullptr : it->second;
+  }
+
+  /// The first key byte of every key of `name`, with counts.
+  std::map<char, size_t> key_tags(const std::string& name) {
+    std::map<char, size_t> result;
+    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, family(name))};
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      ++result[it->key()[0]];
+    EXPECT_TRUE(it->status().ok());
+    return result;
+  }
+
+  /// Rewrites day `day` to the layout of stores written before records had
+  /// their own column family: records moved into the partition's family.
+  void merge_records_into_partition(int64_t day) {
+    auto* records = family(records_name(day));
+    auto* part = family(partition_name(day));
+    ASSERT_NE(records, nullptr);
+    ASSERT_NE(part, nullptr);
+    rocksdb::WriteBatch wb;
+    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, records)};
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      ASSERT_TRUE(wb.Put(part, it->key(), it->value()).ok());
+    ASSERT_TRUE(it->status().ok());
+    it.reset();
+    ASSERT_TRUE(db_->Write({}, &wb).ok());
+    ASSERT_TRUE(db_->DropColumnFamily(records).ok());
+    ASSERT_TRUE(db_->DestroyColumnFamilyHandle(records).ok());
+    families_.erase(records_name(day));
+  }
+
+  /// Creates an empty column family `name` with default options.
+  void create_family(const std::string& name) {
+    rocksdb::ColumnFamilyHandle* h = nullptr;
+    ASSERT_TRUE(db_->CreateColumnFamily({}, name, &h).ok());
+    families_.emplace(name, h);
+  }
+
+private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
+};
+
+/// The column families of the database at `path`, sorted.
+std::vector<std::string> family_names(const std::string& path) {
+  std::vector<std::string> names;
+  auto st = rocksdb::DB::ListColumnFamilies({}, path, &names);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 class rocks_store_test : public testing::Test {
 protected:
@@ -550,7 +640,12 @@ TEST_F(rocks_store_test, retention_drops_exactly_the_expired_partitions) {
   const auto after = dir_bytes(dir_);
   EXPECT_LT(after, before - before / 5)
     << "before " << before << " after " << after;
-  // Dropped partitions stay dropped across a reopen.
+  // Dropped partitions stay dropped across a reopen, records and indexes.
+  store_.reset();
+  auto families = family_names(options().path);
+  EXPECT_EQ(families.size(), 2u + 2u * 14u);
+  EXPECT_EQ(std::count(families.begin(), families.end(), "r20261111"), 0);
+  EXPECT_EQ(std::count(families.begin(), families.end(), "r20261112"), 1);
   open();
   EXPECT_EQ(store_->partitions().size(), 14u);
   auto report = store_->verify();
@@ -560,6 +655,115 @@ TEST_F(rocks_store_test, retention_drops_exactly_the_expired_partitions) {
   auto zero = store_->drop_expired(now, 0);
   ASSERT_FALSE(zero);
   EXPECT_EQ(zero.error(), ec::invalid_argument);
+}
+
+TEST_F(rocks_store_test, each_day_keeps_its_records_apart_from_its_indexes) {
+  open();
+  write(
+    {make_event(day0 + sec, verb::create, "n", "pods", "a", "ua", "1"),
+     make_event(day0 + 2 * sec, verb::update, "n", "pods", "a", "ua", "2")});
+  store_.reset();
+  const auto path = options().path;
+  EXPECT_EQ(
+    family_names(path),
+    (std::vector<std::string>{"default", "meta", "p20261126", "r20261126"}));
+  raw_db raw{path};
+  EXPECT_EQ(raw.key_tags("r20261126"), (std::map<char, size_t>{{'r', 2}}));
+  auto index = raw.key_tags("p20261126");
+  EXPECT_EQ(index.count('r'), 0u);
+  EXPECT_EQ(index['h'], 2u);
+  EXPECT_EQ(index['u'], 2u);
+}
+
+TEST_F(rocks_store_test, statistics_cover_every_column_family_it_reads) {
+  open();
+  write({make_event(day0 + sec, verb::create, "n", "pods", "a", "ua", "1")});
+  ASSERT_TRUE(store_->flush() == caf::error{});
+  auto text = store_->statistics();
+  for (const auto* name : {"p20261126", "r20261126", "meta"})
+    EXPECT_NE(text.find(std::string{"** "} + name + " **"), std::string::npos)
+      << name << " missing from:\n"
+      << text;
+  // Flushed data shows up as a file at L0.
+  EXPECT_NE(text.find("L0      1/0"), std::string::npos) << text;
+}
+
+TEST_F(rocks_store_test, reads_and_retires_days_written_before_the_split) {
+  const int64_t yesterday = day0 - ns_per_day;
+  open();
+  clock_ = yesterday + 3600 * sec;
+  write({make_event(yesterday + sec, verb::create, "n", "pods", "a", "ua", "1"),
+         make_event(yesterday + 2 * sec, verb::create, "n", "pods", "b", "ub",
+                    "2")});
+  auto about = make_event(yesterday + 3 * sec, verb::create, "n", "events",
+                          "a.1", "ue", "3");
+  about.link_ns = "n";
+  about.link_resource = "pods";
+  about.link_name = "a";
+  write({about});
+  clock_ = day0 + 3600 * sec;
+  write({make_event(day0 + sec, verb::update, "n", "pods", "a", "ua", "4")});
+  event_query all;
+  all.limit = 2; // Pages cross the two days.
+  const auto before = all_pages(all);
+  ASSERT_EQ(before.size(), 4u);
+  history_query hq;
+  hq.ns = "n";
+  hq.resource = "pods";
+  hq.name = "a";
+  auto history_before = store_->history(hq);
+  ASSERT_TRUE(history_before);
+  ASSERT_EQ(history_before->watch_events.size(), 2u);
+  ASSERT_EQ(history_before->related_events.size(), 1u);
+  store_.reset();
+  // Yesterday as an older version wrote it: records in the partition.
+  raw_db{options().path}.merge_records_into_partition(day_index(yesterday));
+  EXPECT_EQ(family_names(options().path),
+            (std::vector<std::string>{"default", "meta", "p20261125",
+                                      "p20261126", "r20261126"}));
+  open();
+  EXPECT_EQ(all_pages(all), before);
+  auto history_after = store_->history(hq);
+  ASSERT_TRUE(history_after);
+  EXPECT_EQ(history_after->watch_events, history_before->watch_events);
+  EXPECT_EQ(history_after->related_events, history_before->related_events);
+  auto report = store_->verify();
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+  EXPECT_EQ(report->records, 4u);
+  // Retention drops the old day like any other.
+  auto dropped = store_->drop_expired(day0 + 14 * ns_per_day, 14);
+  ASSERT_TRUE(dropped) << render(dropped.error());
+  EXPECT_EQ(*dropped, 1u);
+  store_.reset();
+  EXPECT_EQ(
+    family_names(options().path),
+    (std::vector<std::string>{"default", "meta", "p20261126", "r20261126"}));
+}
+
+TEST_F(rocks_store_test, completes_a_day_whose_records_family_exists_alone) {
+  open();
+  write({make_event(day0 + sec, verb::create, "n", "pods", "a", "ua", "1")});
+  store_.reset();
+  // A crash between creating a day's two column families leaves this.
+  raw_db{options().path}.create_family("r20261120");
+  open();
+  EXPECT_EQ(store_->partitions(),
+            (std::vector<std::string>{"p20261120", "p20261126"}));
+  auto report = store_->verify();
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+  EXPECT_EQ(report->records, 1u);
+  auto dropped = store_->drop_expired(day0 + 8 * ns_per_day, 14);
+  ASSERT_TRUE(dropped) << render(dropped.error());
+  EXPECT_EQ(*dropped, 0u);
+  dropped = store_->drop_expired(day0 + 14 * ns_per_day, 14);
+  ASSERT_TRUE(dropped) << render(dropped.error());
+  EXPECT_EQ(*dropped, 1u);
+  store_.reset();
+  EXPECT_EQ(
+    family_names(options().path),
+    (std::vector<std::string>{"default", "meta", "p20261126", "r20261126"}));
 }
 
 TEST_F(rocks_store_test, pagination_never_repeats_or_skips_during_ingest) {
