@@ -775,13 +775,14 @@ int main(int argc, char** argv) {
   js.num("disk_bytes_per_event",
          static_cast<double>(disk.total) / static_cast<double>(ing.stored));
   js.num("peak_rss_mb_after_ingest", static_cast<double>(rss_ingest) / 1024.0);
-  for (auto [phase, m] : {std::pair{"start", ing.start}, {"end", ing.end}}) {
-    auto key = [&](const char* what) {
-      return std::string{"ingest_"} + phase + "_" + what;
-    };
-    js.num(key("rss_mb").c_str(), m.rss_mb);
-    js.num(key("heap_used_mb").c_str(), m.heap_used_mb);
-    js.num(key("heap_free_mb").c_str(), m.heap_free_mb);
+  for (const auto& [phase, m] :
+       {std::pair{"start", ing.start}, {"end", ing.end}}) {
+    std::string prefix = "ingest_";
+    prefix += phase;
+    prefix += '_';
+    js.num((prefix + "rss_mb").c_str(), m.rss_mb);
+    js.num((prefix + "heap_used_mb").c_str(), m.heap_used_mb);
+    js.num((prefix + "heap_free_mb").c_str(), m.heap_free_mb);
   }
 
   // 2. Queries over the store just built.
