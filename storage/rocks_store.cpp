@@ -580,9 +580,8 @@ caf::error rocks_store::flush() {
     std::shared_lock guard{s.mtx};
     for (const auto& [day, p] : s.parts) {
       keep.push_back(p);
-      handles.push_back(p.cf.get());
-      if (p.records != p.cf)
-        handles.push_back(p.records.get());
+      auto families = p.families();
+      handles.insert(handles.end(), families.begin(), families.end());
     }
   }
   handles.push_back(s.meta_cf.get());

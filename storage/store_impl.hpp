@@ -31,6 +31,13 @@ struct partition_ref {
   /// in time order, rarely overlap between files. The same as `cf` for a
   /// partition written before records had their own column family.
   std::shared_ptr<rocksdb::ColumnFamilyHandle> records;
+
+  /// The partition's distinct column families, records first.
+  std::vector<rocksdb::ColumnFamilyHandle*> families() const {
+    if (records == cf)
+      return {cf.get()};
+    return {records.get(), cf.get()};
+  }
   /// Smallest and largest record timestamp in the partition (min > max when
   /// empty). Records are partitioned by ingest day, but a create from the
   /// first list carries the object's creation time, so these bounds, not

@@ -459,10 +459,7 @@ caf::expected<consistency_report> rocks_store::verify() const {
     return newest.error();
   std::unordered_set<uint64_t> seen;
   for (const auto& part : view.parts) {
-    auto families = part.records == part.cf
-      ? std::vector{part.cf.get()}
-      : std::vector{part.records.get(), part.cf.get()};
-    for (auto* family : families)
+    for (auto* family : part.families())
       if (auto err = verify_family(view, part, family, *newest, seen, report))
         return err;
   }

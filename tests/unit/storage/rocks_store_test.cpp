@@ -192,6 +192,14 @@ protected:
     return *res;
   }
 
+  /// Checks that `verify` finds no problem and `records` records.
+  void expect_consistent(uint64_t records) {
+    auto report = store_->verify();
+    ASSERT_TRUE(report);
+    EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+    EXPECT_EQ(report->records, records);
+  }
+
   /// Brute-force answer to `q` (all pages).
   std::vector<uint64_t> expected(const event_query& q) {
     std::vector<const stored*> hits;
@@ -391,10 +399,7 @@ TEST_F(rocks_store_test, reopen_loses_nothing_and_continues_ids) {
     = write({make_event(day0, verb::create, "x", "pods", "new", "un", "1")});
   ASSERT_EQ(res.ids.size(), 1u);
   EXPECT_EQ(res.ids[0], format_id(1001));
-  auto report = store_->verify();
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
-  EXPECT_EQ(report->records, 1001u);
+  expect_consistent(1001u);
 }
 
 TEST_F(rocks_store_test,
@@ -727,10 +732,7 @@ TEST_F(rocks_store_test, reads_and_retires_days_written_before_the_split) {
   ASSERT_TRUE(history_after);
   EXPECT_EQ(history_after->watch_events, history_before->watch_events);
   EXPECT_EQ(history_after->related_events, history_before->related_events);
-  auto report = store_->verify();
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
-  EXPECT_EQ(report->records, 4u);
+  expect_consistent(4u);
   // Retention drops the old day like any other.
   auto dropped = store_->drop_expired(day0 + 14 * ns_per_day, 14);
   ASSERT_TRUE(dropped) << render(dropped.error());
@@ -750,10 +752,7 @@ TEST_F(rocks_store_test, completes_a_day_whose_records_family_exists_alone) {
   open();
   EXPECT_EQ(store_->partitions(),
             (std::vector<std::string>{"p20261120", "p20261126"}));
-  auto report = store_->verify();
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
-  EXPECT_EQ(report->records, 1u);
+  expect_consistent(1u);
   auto dropped = store_->drop_expired(day0 + 8 * ns_per_day, 14);
   ASSERT_TRUE(dropped) << render(dropped.error());
   EXPECT_EQ(*dropped, 0u);
