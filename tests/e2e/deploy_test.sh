@@ -457,7 +457,25 @@ wait_http() { # wait_http URL CODE SECONDS
 }
 server_port=""
 mode=""
+# Another process can take the picked port before the server binds it: the
+# server then exits with "cannot bind", and the start is retried on a new one.
 start_server() { # start_server LOGFILE
+  local log=$1
+  for _ in 1 2 3 4 5; do
+    launch_server "$log"
+    local deadline=$((SECONDS + 120))
+    while [ $SECONDS -lt "$deadline" ] && kill -0 "$server_pid" 2>/dev/null \
+          && ! grep -q "Starting HTTP server on port" "$log"; do
+      sleep 0.2
+    done
+    if kill -0 "$server_pid" 2>/dev/null || ! grep -q "cannot bind" "$log"; then
+      return
+    fi
+    wait "$server_pid" 2>/dev/null
+    note "port $server_port was taken before the server bound it; picking another"
+  done
+}
+launch_server() { # launch_server LOGFILE
   local log=$1
   server_port=$(free_port)
   local envs=(PATH="$PATH" HOME="$tmp/home" SERVER_PORT="$server_port"
