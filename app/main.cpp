@@ -2,6 +2,7 @@
 // cluster, start the actors, serve HTTP, and shut down cleanly on a signal.
 #include "actors/discovery.hpp"
 #include "actors/register.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
 #include "app/options.hpp"
 #include "config/load.hpp"
@@ -82,6 +83,7 @@ int serve(const app::options& opts) {
   {
     caf::actor_system_config cfg;
     add_actor_types(cfg);
+    tune_scheduler(cfg);
     caf::actor_system sys{cfg};
     auto sup = sys.spawn(supervisor, scfg, shared_store, *client);
     caf::scoped_actor self{sys};
