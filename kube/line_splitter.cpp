@@ -1,6 +1,25 @@
 #include "kube/line_splitter.hpp"
 
+#include <array>
+#include <cstring>
+
 namespace kws::kube {
+
+namespace {
+
+/// A lookup table of the bytes in `stops`.
+constexpr std::array<bool, 256> table_of(std::string_view stops) {
+  std::array<bool, 256> result{};
+  for (auto c : stops)
+    result[static_cast<unsigned char>(c)] = true;
+  return result;
+}
+
+/// What can change the state inside a string literal, and between tokens.
+constexpr auto string_stops = table_of("\"\\\n");
+constexpr auto structure_stops = table_of("\"{}[]\n");
+
+} // namespace
 
 std::vector<std::string> line_splitter::feed(std::string_view data) {
   std::vector<std::string> result;
@@ -50,6 +69,20 @@ line_splitter::step line_splitter::scan(char c) {
     default: break;
   }
   return step::keep;
+}
+
+size_t line_splitter::next_significant(std::string_view data, size_t i) const {
+  if (i >= data.size() || escape_ || !in_document())
+    return i;
+  if (garbage_) {
+    const auto* nl = static_cast<const char*>(
+      std::memchr(data.data() + i, '\n', data.size() - i));
+    return nl == nullptr ? data.size() : static_cast<size_t>(nl - data.data());
+  }
+  const auto& stops = in_string_ ? string_stops : structure_stops;
+  while (i < data.size() && !stops[static_cast<unsigned char>(data[i])])
+    ++i;
+  return i;
 }
 
 std::string_view line_splitter::trim(std::string_view x) {
