@@ -249,6 +249,32 @@ std::string index_prefix(index_kind kind,
   return result;
 }
 
+std::optional<size_t> index_prefix_size(std::string_view key) {
+  if (key.empty())
+    return std::nullopt;
+  size_t components = 0;
+  switch (static_cast<index_kind>(key[0])) {
+    case index_kind::time: return 1;
+    case index_kind::uid:
+    case index_kind::name:
+    case index_kind::user:
+    case index_kind::resource:
+    case index_kind::ns: components = 1; break;
+    case index_kind::ns_resource: components = 2; break;
+    case index_kind::object:
+    case index_kind::link: components = 3; break;
+    default: return std::nullopt;
+  }
+  size_t end = 1;
+  for (size_t i = 0; i < components; ++i) {
+    auto nul = key.find('\0', end);
+    if (nul == std::string_view::npos)
+      return std::nullopt;
+    end = nul + 1;
+  }
+  return end;
+}
+
 std::vector<std::string> index_keys(const record_summary& s, position pos) {
   auto suffix = encode_position(pos);
   std::vector<std::string> keys;

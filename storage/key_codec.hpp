@@ -138,6 +138,12 @@ caf::expected<std::string> splice_id(std::string_view record,
 std::string index_prefix(index_kind kind,
                          std::initializer_list<std::string_view> parts);
 
+/// Length of the prefix of `key` that `index_prefix` builds: its tag and its
+/// kind's components, each ended by `\0`; 1 for an `r` key. `nullopt` when
+/// the first byte is no index kind or a component is unterminated. Every
+/// walk of the store stays inside one such prefix.
+std::optional<size_t> index_prefix_size(std::string_view key);
+
 /// The keys (without values) a record with summary `s` at `pos` has in its
 /// partition, the `r` key first.
 std::vector<std::string> index_keys(const record_summary& s, position pos);

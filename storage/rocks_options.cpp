@@ -1,7 +1,10 @@
 #include "storage/rocks_options.hpp"
 
+#include "storage/key_codec.hpp"
+
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
 
@@ -27,6 +30,52 @@ rocksdb::CompressionType fast_compression(rocksdb::CompressionType fallback) {
     return rocksdb::kLZ4Compression;
   return fallback;
 }
+
+/// Where a key's run of time-ordered keys starts: the key without its
+/// `ts | seq` suffix. RocksDB remembers where the last key of each such run
+/// went into the memtable and inserts the next one from there, instead of
+/// searching the skip list from its top: keys of one run arrive mostly in
+/// time order. Only runs shared by many records take part (records by time,
+/// and the indexes by user, namespace and resource); a hint costs memory
+/// per run, and runs of one object (uid, object, name, link) would add a
+/// hint per live object for little reuse.
+class time_run_prefix : public rocksdb::SliceTransform {
+public:
+  const char* Name() const override { return "kws.time_run_prefix"; }
+
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return {key.data(), key.size() - position_bytes};
+  }
+
+  bool InDomain(const rocksdb::Slice& key) const override {
+    if (key.size() <= position_bytes)
+      return false;
+    switch (static_cast<index_kind>(key[0])) {
+      case index_kind::time:
+      case index_kind::user:
+      case index_kind::ns_resource:
+      case index_kind::resource:
+      case index_kind::ns: return true;
+      default: return false;
+    }
+  }
+};
+
+/// The index prefix of a key (`index_prefix_size`): what one walk over an
+/// index shares. Prefix Bloom filters on it let a walk for one object skip
+/// every file, and so every day, that holds nothing of that object.
+class index_run_prefix : public rocksdb::SliceTransform {
+public:
+  const char* Name() const override { return "kws.index_run_prefix"; }
+
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return {key.data(), *index_prefix_size(key.ToStringView())};
+  }
+
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return index_prefix_size(key.ToStringView()).has_value();
+  }
+};
 
 } // namespace
 
@@ -58,6 +107,8 @@ rocks_options make_rocks_options(const store_options& opts) {
   // budget is reached (one day's partition takes almost all writes).
   cf.write_buffer_size
     = std::max<size_t>(opts.write_buffer_bytes / 2, size_t{4} << 20);
+  cf.memtable_insert_with_hint_prefix_extractor
+    = std::make_shared<time_run_prefix>();
   // Point lookups: whole-key Bloom filters spare the levels that do not
   // hold the key.
   result.record_cf = cf;
@@ -65,6 +116,11 @@ rocks_options make_rocks_options(const store_options& opts) {
   table.optimize_filters_for_memory = true;
   result.record_cf.table_factory.reset(
     rocksdb::NewBlockBasedTableFactory(table));
+  // Index entries are only walked by prefix, never looked up one by one:
+  // one filter entry per prefix and file instead of one per entry.
+  table.whole_key_filtering = false;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.prefix_extractor = std::make_shared<index_run_prefix>();
   auto& db = result.db;
   db.create_if_missing = true;
   db.create_missing_column_families = true;

@@ -285,8 +285,10 @@ caf::error verify_family(const read_view& view, const partition_ref& part,
                          consistency_report& report) {
   const char time_tag = static_cast<char>(index_kind::time);
   const bool shared = part.records == part.cf;
-  std::unique_ptr<rocksdb::Iterator> it{
-    view.db->NewIterator(view.options(), family)};
+  // Across every prefix: the index family's prefix filters must not apply.
+  auto ro = view.options();
+  ro.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it{view.db->NewIterator(ro, family)};
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto key = it->key().ToStringView();
     auto pos = key_position(key);

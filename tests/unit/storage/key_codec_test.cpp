@@ -131,6 +131,26 @@ TEST(key_codec_test, index_keys_cover_every_index) {
   EXPECT_EQ(index_keys(s, {10, 3}).size(), 7u);
 }
 
+TEST(key_codec_test, index_prefix_size_finds_the_prefix_of_every_key) {
+  record_summary s{verb::create, "default", "events",  "",     "e1",
+                   "uid-e",      "kubelet", "default", "pods", "web"};
+  // The position suffix holds zero bytes too: they must not end a prefix.
+  for (const auto& key : index_keys(s, {0, 0})) {
+    auto size = index_prefix_size(key);
+    ASSERT_TRUE(size) << key[0];
+    EXPECT_EQ(*size, key.size() - position_bytes) << key[0];
+  }
+  event_query by_ns;
+  by_ns.ns = "default";
+  auto query_prefix = plan_query(by_ns).prefix;
+  EXPECT_EQ(index_prefix_size(query_prefix + encode_position({5, 1}) + '\0'),
+            query_prefix.size());
+  EXPECT_FALSE(index_prefix_size(""));
+  EXPECT_FALSE(index_prefix_size("x"));
+  EXPECT_FALSE(index_prefix_size(std::string("hdefault\0pods", 13)));
+  EXPECT_FALSE(index_prefix_size("u"));
+}
+
 TEST(key_codec_test, planner_picks_the_most_selective_index) {
   event_query q;
   EXPECT_EQ(plan_query(q).kind, index_kind::time);

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <rocksdb/db.h>
+#include <rocksdb/perf_context.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -1006,4 +1008,34 @@ TEST_F(rocks_store_test, built_records_decode_strictly_as_the_contract_array) {
         EXPECT_TRUE(rec["involvedObject"][key].IsString()) << key;
     }
   }
+}
+
+TEST_F(rocks_store_test, history_walks_skip_days_without_the_object) {
+  const int64_t yesterday = day0 - ns_per_day;
+  open();
+  clock_ = yesterday + 3600 * sec;
+  write(
+    {make_event(yesterday + sec, verb::create, "n", "pods", "a", "ua", "1")});
+  clock_ = day0 + 3600 * sec;
+  write({make_event(day0 + sec, verb::create, "n", "pods", "b", "ub", "2")});
+  // Filters exist in files only.
+  ASSERT_TRUE(store_->flush() == caf::error{});
+  history_query hq;
+  hq.ns = "n";
+  hq.resource = "pods";
+  hq.name = "a";
+  // RocksDB counts, per thread, the files its filters ruled out.
+  struct counting {
+    counting() {
+      rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+      rocksdb::get_perf_context()->Reset();
+    }
+    ~counting() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
+  } scope;
+  auto h = store_->history(hq);
+  ASSERT_TRUE(h) << render(h.error());
+  EXPECT_EQ(h->watch_events.size(), 1u);
+  // Three walks find nothing: the object's entries today, and the Events
+  // about it on either day. Each is answered by a filter, not a block.
+  EXPECT_EQ(rocksdb::get_perf_context()->bloom_sst_miss_count, 3u);
 }
