@@ -5,10 +5,11 @@
 //
 //   kws_bench --events N --seed S --out FILE.json [--dir DIR] [--days D]
 //             [--queries Q] [--templates DIR] [--live-objects N]
-//             [--prefill N] [--keep] [--rocksdb-stats FILE]
+//             [--prefill N] [--keep] [--rocksdb-stats FILE] [--queries-only]
 #include "actors/correlator.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/register.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/storage.hpp"
 #include "actors/watcher.hpp"
 #include "bench/workload.hpp"
@@ -88,6 +89,10 @@ struct options {
   uint64_t prefill = 0;
   /// Where RocksDB's statistics go after the measured ingest ("" nowhere).
   std::string rocksdb_stats;
+  /// Only measure queries, over the store a run with `--keep` left in
+  /// `dir` (same `--events` and `--seed`): to profile queries without
+  /// building a large store again.
+  bool queries_only = false;
 };
 
 double seconds(clk::duration d) {
@@ -368,6 +373,7 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
   }
   caf::actor_system_config cfg;
   add_actor_types(cfg);
+  tune_scheduler(cfg);
   caf::actor_system sys{cfg};
   storage_config scfg;
   scfg.batch_size = opt.storage_batch;
@@ -637,12 +643,123 @@ struct json_out {
   }
 };
 
+/// Object histories and filtered pages over `store`, written to `js`. The
+/// objects asked for come from the workload's first events, so they exist
+/// in any store the same seed built.
+void measure_queries(const options& opt, storage::rocks_store& store,
+                     json_out& js) {
+  std::fprintf(stderr, "queries...\n");
+  bench::workload names(opt.seed, start_ns, 1, opt.templates, opt.live_objects);
+  std::string scratch;
+  for (uint64_t i = 0; i < std::min<uint64_t>(opt.events, 200'000); ++i) {
+    scratch.clear();
+    names.next(scratch);
+  }
+  std::mt19937_64 qrng(opt.seed + 7);
+  latency hist, page;
+  double hist_records = 0, page_records = 0;
+  // Event records found through the correlator's links.
+  double linked = 0;
+  const kind hist_kinds[] = {kind::pod, kind::pod, kind::deployment,
+                             kind::replicaset, kind::configmap};
+  for (unsigned q = 0; q < opt.queries; ++q) {
+    auto k = hist_kinds[q % 5];
+    auto [ns, name] = names.pick_object(k, qrng);
+    history_query hq;
+    hq.ns = ns;
+    hq.resource = bench::info(k).plural;
+    hq.name = name;
+    auto t0 = clk::now();
+    auto h = store.history(hq);
+    hist.ms.push_back(seconds(clk::now() - t0) * 1e3);
+    if (h) {
+      hist_records += static_cast<double>(h->watch_events.size()
+                                          + h->related_events.size());
+      linked += static_cast<double>(h->related_events.size());
+    }
+  }
+  for (unsigned q = 0; q < opt.queries; ++q) {
+    event_query eq;
+    eq.ns = bench::workload::namespace_name(
+      static_cast<unsigned>(qrng() % bench::workload::num_namespaces));
+    eq.resource = "pods";
+    eq.verb = "update";
+    eq.limit = 1000;
+    // A time window starting at a random point of the stored range.
+    eq.start_ns = start_ns
+      + static_cast<int64_t>(qrng()
+                             % static_cast<uint64_t>(
+                               static_cast<int64_t>(opt.days - 1) * day_ns));
+    auto t0 = clk::now();
+    auto p = store.query(eq);
+    page.ms.push_back(seconds(clk::now() - t0) * 1e3);
+    if (p)
+      page_records += static_cast<double>(p->records.size());
+    if (p && std::getenv("KWS_BENCH_DEBUG") && q < 12)
+      std::fprintf(stderr, "page %s from day %.2f: %zu records, more=%d\n",
+                   eq.ns.c_str(),
+                   static_cast<double>(eq.start_ns - start_ns) / day_ns,
+                   p->records.size(), p->has_more ? 1 : 0);
+  }
+  js.num("queries", opt.queries);
+  js.num("history_p50_ms", hist.pct(0.5));
+  js.num("history_p99_ms", hist.pct(0.99));
+  js.num("history_mean_records", hist_records / opt.queries);
+  js.num("linked_events", linked);
+  js.num("page_p50_ms", page.pct(0.5));
+  js.num("page_p99_ms", page.pct(0.99));
+  js.num("page_mean_records", page_records / opt.queries);
+  std::fprintf(stderr,
+               "history p50 %.3f p99 %.3f ms; page p50 %.3f p99 %.3f ms\n",
+               hist.pct(0.5), hist.pct(0.99), page.pct(0.5), page.pct(0.99));
+}
+
+/// Writes `js` to `opt.out`, or to stdout without one.
+int write_json(const options& opt, json_out& js) {
+  js.s += "\n}\n";
+  if (opt.out.empty()) {
+    std::fputs(js.s.c_str(), stdout);
+    return 0;
+  }
+  auto* f = std::fopen(opt.out.c_str(), "w");
+  if (f == nullptr) {
+    std::perror(opt.out.c_str());
+    return 1;
+  }
+  std::fputs(js.s.c_str(), f);
+  std::fclose(f);
+  return 0;
+}
+
+/// `--queries-only`: the query measures over a kept store.
+int queries_only(const options& opt) {
+  storage::store_options sopts;
+  sopts.path = (fs::path{opt.dir} / "store").string();
+  if (!fs::exists(fs::path{sopts.path} / "CURRENT")) {
+    std::fprintf(stderr, "no store in %s\n", sopts.path.c_str());
+    return 1;
+  }
+  auto store = storage::rocks_store::open(sopts);
+  if (!store) {
+    std::fprintf(stderr, "cannot open store: %s\n",
+                 to_string(store.error()).c_str());
+    return 1;
+  }
+  json_out js;
+  js.num("events", static_cast<double>(opt.events));
+  js.num("seed", static_cast<double>(opt.seed));
+  js.num("stored_records", static_cast<double>(store->next_sequence() - 1));
+  measure_queries(opt, *store, js);
+  js.num("peak_rss_mb", static_cast<double>(peak_rss_kib()) / 1024.0);
+  return write_json(opt, js);
+}
+
 [[noreturn]] void usage() {
   std::fprintf(
     stderr,
     "usage: kws_bench --events N --seed S --out FILE.json [--dir DIR]"
     " [--days D] [--queries Q] [--templates DIR] [--live-objects N] "
-    "[--prefill N] [--keep] [--rocksdb-stats FILE]\n");
+    "[--prefill N] [--keep] [--rocksdb-stats FILE] [--queries-only]\n");
   std::exit(2);
 }
 
@@ -681,11 +798,15 @@ int main(int argc, char** argv) {
       opt.rocksdb_stats = val();
     else if (a == "--prefill")
       opt.prefill = std::stoull(val());
+    else if (a == "--queries-only")
+      opt.queries_only = true;
     else
       usage();
   }
-  if (opt.events == 0 || opt.days < 2)
+  if (opt.events == 0 || opt.days < 2 || (opt.queries_only && opt.dir.empty()))
     usage();
+  if (opt.queries_only)
+    return queries_only(opt);
   fs::path root = opt.dir.empty()
     ? fs::temp_directory_path() / ("kws-bench-" + std::to_string(::getpid()))
     : fs::path{opt.dir};
@@ -786,73 +907,7 @@ int main(int argc, char** argv) {
   }
 
   // 2. Queries over the store just built.
-  std::fprintf(stderr, "queries...\n");
-  {
-    bench::workload names(opt.seed, start_ns, 1, opt.templates,
-                          opt.live_objects);
-    std::string scratch;
-    for (uint64_t i = 0; i < std::min<uint64_t>(opt.events, 200'000); ++i) {
-      scratch.clear();
-      names.next(scratch);
-    }
-    std::mt19937_64 qrng(opt.seed + 7);
-    latency hist, page;
-    double hist_records = 0, page_records = 0;
-    // Event records found through the correlator's links.
-    double linked = 0;
-    const kind hist_kinds[] = {kind::pod, kind::pod, kind::deployment,
-                               kind::replicaset, kind::configmap};
-    for (unsigned q = 0; q < opt.queries; ++q) {
-      auto k = hist_kinds[q % 5];
-      auto [ns, name] = names.pick_object(k, qrng);
-      history_query hq;
-      hq.ns = ns;
-      hq.resource = bench::info(k).plural;
-      hq.name = name;
-      auto t0 = clk::now();
-      auto h = store->history(hq);
-      hist.ms.push_back(seconds(clk::now() - t0) * 1e3);
-      if (h) {
-        hist_records += static_cast<double>(h->watch_events.size()
-                                            + h->related_events.size());
-        linked += static_cast<double>(h->related_events.size());
-      }
-    }
-    for (unsigned q = 0; q < opt.queries; ++q) {
-      event_query eq;
-      eq.ns = bench::workload::namespace_name(
-        static_cast<unsigned>(qrng() % bench::workload::num_namespaces));
-      eq.resource = "pods";
-      eq.verb = "update";
-      eq.limit = 1000;
-      // A time window starting at a random point of the stored range.
-      eq.start_ns = start_ns
-        + static_cast<int64_t>(qrng()
-                               % static_cast<uint64_t>(
-                                 static_cast<int64_t>(opt.days - 1) * day_ns));
-      auto t0 = clk::now();
-      auto p = store->query(eq);
-      page.ms.push_back(seconds(clk::now() - t0) * 1e3);
-      if (p)
-        page_records += static_cast<double>(p->records.size());
-      if (p && std::getenv("KWS_BENCH_DEBUG") && q < 12)
-        std::fprintf(stderr, "page %s from day %.2f: %zu records, more=%d\n",
-                     eq.ns.c_str(),
-                     static_cast<double>(eq.start_ns - start_ns) / day_ns,
-                     p->records.size(), p->has_more ? 1 : 0);
-    }
-    js.num("queries", opt.queries);
-    js.num("history_p50_ms", hist.pct(0.5));
-    js.num("history_p99_ms", hist.pct(0.99));
-    js.num("history_mean_records", hist_records / opt.queries);
-    js.num("linked_events", linked);
-    js.num("page_p50_ms", page.pct(0.5));
-    js.num("page_p99_ms", page.pct(0.99));
-    js.num("page_mean_records", page_records / opt.queries);
-    std::fprintf(stderr,
-                 "history p50 %.3f p99 %.3f ms; page p50 %.3f p99 %.3f ms\n",
-                 hist.pct(0.5), hist.pct(0.99), page.pct(0.5), page.pct(0.99));
-  }
+  measure_queries(opt, *store, js);
   js.num("peak_rss_mb", static_cast<double>(peak_rss_kib()) / 1024.0);
   js.num("rss_mb_after_queries",
          static_cast<double>(current_rss_kib()) / 1024.0);
@@ -903,19 +958,8 @@ int main(int argc, char** argv) {
   js.num("peak_rss_mb_with_raw", static_cast<double>(peak_rss_kib()) / 1024.0);
   std::fprintf(stderr, "raw: %.0f events/s (pipeline is %.0f%%)\n", raw_ev_s,
                100.0 * ev_s / raw_ev_s);
-  js.s += "\n}\n";
-  if (!opt.out.empty()) {
-    auto* f = std::fopen(opt.out.c_str(), "w");
-    if (!f) {
-      std::perror(opt.out.c_str());
-      return 1;
-    }
-    std::fputs(js.s.c_str(), f);
-    std::fclose(f);
-  } else {
-    std::fputs(js.s.c_str(), stdout);
-  }
+  auto rc = write_json(opt, js);
   if (!opt.keep)
     fs::remove_all(root);
-  return 0;
+  return rc;
 }
