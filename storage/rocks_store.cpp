@@ -590,18 +590,24 @@ caf::error rocks_store::flush() {
   return {};
 }
 
-std::string rocks_store::statistics() const {
-  auto& s = *impl_;
-  std::vector<std::pair<std::string, impl::cf_ptr>> families;
+std::vector<std::pair<std::string, rocks_store::impl::cf_ptr>>
+rocks_store::impl::named_families() const {
+  std::vector<std::pair<std::string, cf_ptr>> families;
   {
-    std::shared_lock guard{s.mtx};
-    for (const auto& [day, p] : s.parts) {
+    std::shared_lock guard{mtx};
+    for (const auto& [day, p] : parts) {
       families.emplace_back(p.name, p.cf);
       if (p.records != p.cf)
         families.emplace_back(records_name(day), p.records);
     }
   }
-  families.emplace_back("meta", s.meta_cf);
+  families.emplace_back("meta", meta_cf);
+  return families;
+}
+
+std::string rocks_store::statistics() const {
+  auto& s = *impl_;
+  auto families = s.named_families();
   std::string result;
   for (const auto& [name, cf] : families) {
     std::string text;
@@ -626,6 +632,23 @@ std::vector<std::string> rocks_store::partitions() const {
 
 uint64_t rocks_store::next_sequence() const {
   return impl_->next_seq;
+}
+
+bool rocks_store::compacting() const {
+  auto& s = *impl_;
+  uint64_t running = 0;
+  for (const auto* name :
+       {"rocksdb.num-running-compactions", "rocksdb.num-running-flushes"})
+    if (s.db->GetIntProperty(name, &running) && running > 0)
+      return true;
+  for (const auto& [name, cf] : s.named_families()) {
+    uint64_t pending = 0;
+    for (const auto* property :
+         {"rocksdb.compaction-pending", "rocksdb.mem-table-flush-pending"})
+      if (s.db->GetIntProperty(cf.get(), property, &pending) && pending > 0)
+        return true;
+  }
+  return false;
 }
 
 } // namespace kws::storage

@@ -67,7 +67,7 @@ struct consistency_report {
 /// Thread safety: `write`, `drop_expired` and `flush` may run concurrently
 /// with each other (they serialize) and with any number of readers
 /// (`query`, `history`, `checkpoint`, `live_objects`, `backup`, `verify`,
-/// `statistics`).
+/// `statistics`, `compacting`).
 /// No call may outlive the store.
 class rocks_store {
 public:
@@ -124,6 +124,11 @@ public:
   /// RocksDB's own statistics of every column family (levels, compaction
   /// bytes and time since open), as text for a person to read.
   std::string statistics() const;
+
+  /// True while RocksDB flushes or compacts in the background or has a
+  /// flush or compaction queued: reads then share CPU and disk with it, and
+  /// the files of the newest day are still being merged.
+  bool compacting() const;
 
   /// Checks that every record has all its index entries and every index
   /// entry has its record. Reads everything: a tool for tests and repair.

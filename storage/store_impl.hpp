@@ -14,6 +14,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kws::storage {
@@ -106,6 +107,9 @@ struct rocks_store::impl {
 
   /// Takes a snapshot and the current partition list.
   read_view view() const;
+
+  /// Every column family that holds data, with its name, meta last.
+  std::vector<std::pair<std::string, cf_ptr>> named_families() const;
 };
 
 /// Turns a failed status into `ec::not_found` or `ec::storage_failure`.

@@ -1039,3 +1039,24 @@ TEST_F(rocks_store_test, history_walks_skip_days_without_the_object) {
   // about it on either day. Each is answered by a filter, not a block.
   EXPECT_EQ(rocksdb::get_perf_context()->bloom_sst_miss_count, 3u);
 }
+
+TEST_F(rocks_store_test, compacting_ends_when_the_merges_are_done) {
+  open();
+  // RocksDB merges a family's L0 files once four have piled up.
+  for (int i = 0; i < 4; ++i) {
+    write({make_event(day0 + i * sec, verb::create, "n", "pods",
+                      "p" + std::to_string(i), "u" + std::to_string(i), "1")});
+    ASSERT_TRUE(store_->flush() == caf::error{});
+  }
+  for (int i = 0; i < 600 && store_->compacting(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  ASSERT_FALSE(store_->compacting());
+  auto text = store_->statistics();
+  auto from = text.find("** p20261126 **");
+  ASSERT_NE(from, std::string::npos) << text;
+  // Up to the records family, which statistics() lists next.
+  auto index = text.substr(from, text.find("** r20261126 **") - from);
+  // The index family's four files became one in L1.
+  EXPECT_NE(index.find("L1      1/0"), std::string::npos) << index;
+  EXPECT_EQ(index.find("L0      4/0"), std::string::npos) << index;
+}
