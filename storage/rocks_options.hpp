@@ -15,8 +15,9 @@ namespace kws::storage {
 /// Database and column-family options for a store opened with `opts`.
 struct rocks_options {
   rocksdb::DBOptions db;
-  /// A partition's indexes, only ever walked by key range: no Bloom filters,
-  /// which would cost memory and CPU for up to eight keys per record.
+  /// A partition's indexes, only ever walked by key range: Bloom filters
+  /// over index prefixes, not whole keys, which would cost memory and CPU
+  /// for up to eight keys per record.
   rocksdb::ColumnFamilyOptions index_cf;
   /// Column families read by point lookups: a partition's records (fetched
   /// from index hits) and meta (the live state read per event). Whole-key
@@ -27,8 +28,9 @@ struct rocks_options {
 };
 
 /// Builds the options: LZ4 above and zstd (or the best compression
-/// available) at the bottom, Bloom filters for records, index and filter
-/// blocks in a bounded block cache, atomic flush.
+/// available) at the bottom, Bloom filters for records and index prefixes,
+/// partitioned index and filter blocks in a bounded block cache, atomic
+/// flush.
 rocks_options make_rocks_options(const store_options& opts);
 
 } // namespace kws::storage

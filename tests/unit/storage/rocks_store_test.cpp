@@ -12,6 +12,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/perf_context.h>
 #include <rocksdb/perf_level.h>
+#include <rocksdb/table_properties.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -126,6 +127,17 @@ public:
     ASSERT_TRUE(db_->DropColumnFamily(records).ok());
     ASSERT_TRUE(db_->DestroyColumnFamilyHandle(records).ok());
     families_.erase(records_name(day));
+  }
+
+  /// The properties of every table file of `name`.
+  std::vector<std::shared_ptr<const rocksdb::TableProperties>>
+  tables(const std::string& name) {
+    rocksdb::TablePropertiesCollection props;
+    EXPECT_TRUE(db_->GetPropertiesOfAllTables(family(name), &props).ok());
+    std::vector<std::shared_ptr<const rocksdb::TableProperties>> result;
+    for (auto& [file, p] : props)
+      result.push_back(p);
+    return result;
   }
 
   /// Creates an empty column family `name` with default options.
@@ -1038,6 +1050,26 @@ TEST_F(rocks_store_test, history_walks_skip_days_without_the_object) {
   // Three walks find nothing: the object's entries today, and the Events
   // about it on either day. Each is answered by a filter, not a block.
   EXPECT_EQ(rocksdb::get_perf_context()->bloom_sst_miss_count, 3u);
+}
+
+TEST_F(rocks_store_test, files_keep_index_and_filters_in_partitions) {
+  open();
+  write({make_event(day0 + sec, verb::create, "n", "pods", "a", "ua", "1")});
+  ASSERT_TRUE(store_->flush() == caf::error{});
+  store_.reset();
+  raw_db raw{options().path};
+  // A lookup loads the 4 KiB partitions it needs under a small top level,
+  // so the cache holds what queries touch, not every file's whole index.
+  for (const auto& name :
+       {partition_name(day0 / ns_per_day), records_name(day0 / ns_per_day)}) {
+    auto files = raw.tables(name);
+    ASSERT_FALSE(files.empty()) << name;
+    for (const auto& t : files) {
+      EXPECT_GE(t->index_partitions, 1u) << name;
+      EXPECT_GT(t->top_level_index_size, 0u) << name;
+      EXPECT_GT(t->filter_size, 0u) << name;
+    }
+  }
 }
 
 TEST_F(rocks_store_test, compacting_ends_when_the_merges_are_done) {
