@@ -79,6 +79,23 @@ void with_resolved_type(self_ptr self, const std::string& raw, F then) {
       });
 }
 
+/// Sends `query` to the least busy INDEX actor and calls `answer` with its
+/// result or `fail` with its error.
+template <class Result, class Query, class Answer, class Fail>
+void ask_index(self_ptr self, const Query& query, Answer answer, Fail fail) {
+  auto worker = self->state.index_load.acquire();
+  self->request(self->state.indexes[worker], self->state.config.timeout, query)
+    .then(
+      [self, worker, answer](const Result& result) {
+        self->state.index_load.release(worker);
+        answer(result);
+      },
+      [self, worker, fail](const caf::error& err) {
+        self->state.index_load.release(worker);
+        fail(err);
+      });
+}
+
 void answer_events(self_ptr self, const http_request& req,
                    const responder_ptr& rp) {
   auto started = std::chrono::steady_clock::now();
@@ -89,16 +106,16 @@ void answer_events(self_ptr self, const http_request& req,
         req, self->state.config.max_query_limit, resolve);
       if (!query)
         return rp->deliver(rest::render_error(query.error()));
-      self->request(self->state.index, self->state.config.timeout, *query)
-        .then(
-          [rp, started](const event_page& page) {
-            observe("events", started);
-            rp->deliver(rest::render_page(page));
-          },
-          [rp](const caf::error& err) {
-            KWS_WARN("http-handler failed to query events: {}", err);
-            rp->deliver(rest::render_error(err));
-          });
+      ask_index<event_page>(
+        self, *query,
+        [rp, started](const event_page& page) {
+          observe("events", started);
+          rp->deliver(rest::render_page(page));
+        },
+        [rp](const caf::error& err) {
+          KWS_WARN("http-handler failed to query events: {}", err);
+          rp->deliver(rest::render_error(err));
+        });
     });
 }
 
@@ -113,16 +130,16 @@ void answer_history(self_ptr self, const http_request& req,
                                              resolve);
       if (!query)
         return rp->deliver(rest::render_error(query.error()));
-      self->request(self->state.index, self->state.config.timeout, *query)
-        .then(
-          [rp, q = *query, started](const object_history& history) {
-            observe("history", started);
-            rp->deliver(rest::render_history(q, history));
-          },
-          [rp](const caf::error& err) {
-            KWS_WARN("http-handler failed to query history: {}", err);
-            rp->deliver(rest::render_error(err));
-          });
+      ask_index<object_history>(
+        self, *query,
+        [rp, q = *query, started](const object_history& history) {
+          observe("history", started);
+          rp->deliver(rest::render_history(q, history));
+        },
+        [rp](const caf::error& err) {
+          KWS_WARN("http-handler failed to query history: {}", err);
+          rp->deliver(rest::render_error(err));
+        });
     });
 }
 
@@ -185,11 +202,14 @@ void answer_backup(self_ptr self, const http_request& req,
 
 } // namespace
 
-http_handler_actor::behavior_type
-http_handler(self_ptr self, http_handler_config cfg, index_actor index,
-             discovery_actor discovery, storage_actor storage) {
+http_handler_actor::behavior_type http_handler(self_ptr self,
+                                               http_handler_config cfg,
+                                               std::vector<index_actor> indexes,
+                                               discovery_actor discovery,
+                                               storage_actor storage) {
   self->state.config = cfg;
-  self->state.index = std::move(index);
+  self->state.index_load = least_busy{indexes.size()};
+  self->state.indexes = std::move(indexes);
   self->state.discovery = std::move(discovery);
   self->state.storage = std::move(storage);
   return {

@@ -2,9 +2,11 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
+#include "actors/least_busy.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 namespace kws {
 
@@ -24,7 +26,10 @@ struct http_handler_state {
 
   http_handler_actor::pointer self;
   http_handler_config config;
-  index_actor index;
+  /// Equal INDEX actors; each query goes to the one with the fewest in
+  /// flight.
+  std::vector<index_actor> indexes;
+  least_busy index_load{1};
   discovery_actor discovery;
   storage_actor storage;
 
@@ -32,11 +37,11 @@ struct http_handler_state {
 };
 
 /// Implements the HTTP HANDLER interface. Handles requests concurrently: each
-/// waits for its own replies, nothing blocks. `storage` serves the admin
-/// backup endpoint.
+/// waits for its own replies, nothing blocks. `indexes` (at least one) answer
+/// the queries; `storage` serves the admin backup endpoint.
 http_handler_actor::behavior_type
 http_handler(http_handler_actor::stateful_pointer<http_handler_state> self,
-             http_handler_config cfg, index_actor index,
+             http_handler_config cfg, std::vector<index_actor> indexes,
              discovery_actor discovery, storage_actor storage);
 
 } // namespace kws

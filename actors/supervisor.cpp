@@ -10,6 +10,7 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <algorithm>
 #include <type_traits>
 
 namespace kws {
@@ -26,12 +27,14 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   st.client = std::move(client);
   st.storage = self->spawn<caf::monitored + caf::detached>(
     storage_writer, st.config.storage, st.store);
-  st.index = self->spawn<caf::monitored + caf::detached>(kws::index, st.store);
+  for (size_t i = 0; i < std::max<size_t>(st.config.query_workers, 1); ++i)
+    st.indexes.push_back(
+      self->spawn<caf::monitored + caf::detached>(kws::index, st.store));
   st.correlator = self->spawn<caf::monitored>(kws::correlator, st.storage);
   st.discovery = self->spawn<caf::monitored>(
     kws::discovery, st.config.discovery, st.client, st.storage, st.correlator);
-  st.http = self->spawn<caf::monitored>(http_handler, st.config.http, st.index,
-                                        st.discovery, st.storage);
+  st.http = self->spawn<caf::monitored>(http_handler, st.config.http,
+                                        st.indexes, st.discovery, st.storage);
   self->set_down_handler([self](const caf::down_msg& msg) {
     KWS_ERROR("supervisor lost a core actor, stopping: {}", msg.reason);
     self->quit(msg.reason
@@ -40,11 +43,14 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   });
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     auto& st = self->state;
-    for (const auto& hdl : {caf::actor_cast<caf::actor>(st.discovery),
-                            caf::actor_cast<caf::actor>(st.http),
-                            caf::actor_cast<caf::actor>(st.correlator),
-                            caf::actor_cast<caf::actor>(st.index),
-                            caf::actor_cast<caf::actor>(st.storage)})
+    std::vector<caf::actor> children{
+      caf::actor_cast<caf::actor>(st.discovery),
+      caf::actor_cast<caf::actor>(st.http),
+      caf::actor_cast<caf::actor>(st.correlator)};
+    for (const auto& index : st.indexes)
+      children.push_back(caf::actor_cast<caf::actor>(index));
+    children.push_back(caf::actor_cast<caf::actor>(st.storage));
+    for (const auto& hdl : children)
       if (hdl)
         self->send_exit(hdl, msg.reason);
     self->quit(msg.reason);

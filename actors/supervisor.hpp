@@ -7,6 +7,7 @@
 #include "actors/storage.hpp"
 
 #include <memory>
+#include <vector>
 
 namespace kws::storage {
 class rocks_store;
@@ -19,6 +20,8 @@ struct supervisor_config {
   storage_config storage;
   discovery_config discovery;
   http_handler_config http;
+  /// INDEX actors answering queries side by side (at least one).
+  size_t query_workers = 2;
 };
 
 /// State of the SUPERVISOR: handles of its children.
@@ -30,7 +33,7 @@ struct supervisor_state {
   std::shared_ptr<kube::client> client;
   std::shared_ptr<storage::rocks_store> store;
   storage_actor storage;
-  index_actor index;
+  std::vector<index_actor> indexes;
   correlator_actor correlator;
   discovery_actor discovery;
   http_handler_actor http;
@@ -38,8 +41,8 @@ struct supervisor_state {
   static inline const char* name = "supervisor";
 };
 
-/// Implements the SUPERVISOR interface. Storage and index are spawned
-/// detached (they block on RocksDB); the rest run on the scheduler.
+/// Implements the SUPERVISOR interface. Storage and the index actors are
+/// spawned detached (they block on RocksDB); the rest run on the scheduler.
 supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
            supervisor_config cfg, std::shared_ptr<storage::rocks_store> store,

@@ -79,6 +79,7 @@ int serve(const app::options& opts) {
              "served will not resolve by name: {}",
              stored.error());
   scfg.http.max_query_limit = settings->max_query_limit;
+  scfg.query_workers = settings->query_workers;
   int exit_code = 0;
   {
     caf::actor_system_config cfg;

@@ -155,6 +155,11 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
       if (!x)
         return x.error();
       s.max_query_limit = static_cast<uint32_t>(*x);
+    } else if (key == "queryWorkers") {
+      auto x = int_value(key, v, 1, 64);
+      if (!x)
+        return x.error();
+      s.query_workers = static_cast<uint32_t>(*x);
     } else if (key == "batchSize") {
       auto x = int_value(key, v, 1, 100000);
       if (!x)

@@ -24,6 +24,8 @@ struct settings {
   uint16_t server_port = 8080;
   /// Default and maximum `limit` of a query.
   uint32_t max_query_limit = 1000;
+  /// Threads answering queries side by side.
+  uint32_t query_workers = 2;
   /// Replace Secret values by digests before storing.
   bool digest_secret_values = true;
   /// A storage batch is written when it holds this many records...

@@ -22,11 +22,13 @@ struct http_handler_test : test::deterministic_fixture {
   storage_actor storage = sys.spawn(test::mock_storage, store);
   http_handler_actor aut;
 
-  void SetUp() override {
+  void SetUp() override { start({index}); }
+
+  void start(std::vector<index_actor> indexes) {
     http_handler_config cfg;
     cfg.max_query_limit = 500;
     cfg.timeout = 2s;
-    aut = sys.spawn(http_handler, cfg, index, discovery, storage);
+    aut = sys.spawn(http_handler, cfg, std::move(indexes), discovery, storage);
     disc->types = {{"", "v1", "Pod", "pods", true},
                    {"apps", "v1", "Deployment", "deployments", true}};
   }
@@ -40,6 +42,17 @@ struct http_handler_test : test::deterministic_fixture {
           caf::actor_cast<caf::actor>(storage)})
       self->send_exit(hdl, caf::exit_reason::user_shutdown);
     run();
+  }
+
+  /// Sends `path?query` without waiting; the response lands in the result.
+  std::shared_ptr<test::capture_responder>
+  send(const std::string& path, std::vector<std::string> names = {},
+       std::vector<std::string> values = {}) {
+    auto rp = std::make_shared<test::capture_responder>();
+    self->send(
+      aut, http_request{"GET", path, std::move(names), std::move(values), true},
+      responder_ptr{rp});
+    return rp;
   }
 
   /// Sends `path?query` and returns the response once delivered.
@@ -154,6 +167,52 @@ TEST_F(http_handler_test, a_stuck_index_times_out_with_504) {
   advance(2s);
   ASSERT_TRUE(rp->response);
   EXPECT_EQ(rp->response->status, 504);
+}
+
+/// Two INDEX actors behind one handler.
+struct http_handler_pool_test : http_handler_test {
+  std::shared_ptr<test::index_log> idx2 = std::make_shared<test::index_log>();
+  index_actor index2 = sys.spawn(test::mock_index, idx2);
+
+  void SetUp() override { start({index, index2}); }
+
+  void TearDown() override {
+    self->send_exit(index2, caf::exit_reason::user_shutdown);
+    http_handler_test::TearDown();
+  }
+};
+
+TEST_F(http_handler_pool_test, a_stuck_index_does_not_hold_up_other_queries) {
+  idx->hang = true;
+  auto stuck = send("/api/v1/events");
+  run();
+  ASSERT_EQ(idx->queries.size(), 1u);
+  EXPECT_FALSE(stuck->response);
+  // The other index answers everything while the first one is busy.
+  idx2->page = event_page{{R"({"id":"7"})"}, false, ""};
+  idx2->history.found = true;
+  auto res = call("/api/v1/events", {"verb"}, {"delete"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, R"([{"id":"7"}])");
+  res = call("/api/v1/events/default/pods/web-1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(idx->queries.size(), 1u);
+  EXPECT_TRUE(idx->histories.empty());
+  ASSERT_EQ(idx2->queries.size(), 1u);
+  EXPECT_EQ(idx2->queries[0].verb, "delete");
+  ASSERT_EQ(idx2->histories.size(), 1u);
+  EXPECT_EQ(idx2->histories[0].name, "web-1");
+  // Once the stuck query timed out, the first index takes queries again.
+  advance(2s);
+  ASSERT_TRUE(stuck->response);
+  EXPECT_EQ(stuck->response->status, 504);
+  idx->hang = false;
+  res = call("/api/v1/events");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(idx->queries.size(), 2u);
 }
 
 } // namespace

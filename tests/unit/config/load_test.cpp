@@ -110,6 +110,7 @@ storagePath: /var/lib/kws
 retentionDays: 7
 serverPort: 9090
 maxQueryLimit: 500
+queryWorkers: 4
 resources:
   - {group: "", version: v1, kind: Pod, plural: pods, namespaced: true}
   - group: example.com
@@ -126,6 +127,7 @@ resources:
   EXPECT_EQ(s->retention_days, 7u);
   EXPECT_EQ(s->server_port, 9090);
   EXPECT_EQ(s->max_query_limit, 500u);
+  EXPECT_EQ(s->query_workers, 4u);
   ASSERT_EQ(s->resources.size(), 2u);
   EXPECT_EQ(s->resources[1].group, "example.com");
   EXPECT_EQ(s->resources[1].kind, "Widget");
@@ -180,6 +182,10 @@ TEST_F(load_test, invalid_values_name_their_key) {
             std::string::npos);
   EXPECT_NE(error_of("serverPort: 0\n").find("serverPort"), std::string::npos);
   EXPECT_NE(error_of("maxQueryLimit: 0\n").find("maxQueryLimit"),
+            std::string::npos);
+  EXPECT_NE(error_of("queryWorkers: 0\n").find("queryWorkers"),
+            std::string::npos);
+  EXPECT_NE(error_of("queryWorkers: 65\n").find("queryWorkers"),
             std::string::npos);
   EXPECT_NE(error_of("discoverCRDs: maybe\n").find("discoverCRDs"),
             std::string::npos);
