@@ -574,17 +574,11 @@ caf::error rocks_store::restore(const std::string& backup_dir,
 
 caf::error rocks_store::flush() {
   auto& s = *impl_;
+  // Holds the handles while flushing: retention may drop a day meanwhile.
+  auto families = s.named_families();
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  std::vector<partition_ref> keep; // Hold the handles while flushing.
-  {
-    std::shared_lock guard{s.mtx};
-    for (const auto& [day, p] : s.parts) {
-      keep.push_back(p);
-      auto families = p.families();
-      handles.insert(handles.end(), families.begin(), families.end());
-    }
-  }
-  handles.push_back(s.meta_cf.get());
+  for (const auto& [name, cf] : families)
+    handles.push_back(cf.get());
   if (auto st = s.db->Flush(rocksdb::FlushOptions{}, handles); !st.ok())
     return to_error(st, "cannot flush " + s.opts.path);
   return {};
