@@ -1058,7 +1058,7 @@ TEST_F(rocks_store_test, files_keep_index_and_filters_in_partitions) {
   ASSERT_TRUE(store_->flush() == caf::error{});
   store_.reset();
   raw_db raw{options().path};
-  // A lookup loads the 4 KiB partitions it needs under a small top level,
+  // A lookup loads the partitions it needs under a small top level,
   // so the cache holds what queries touch, not every file's whole index.
   for (const auto& name :
        {partition_name(day0 / ns_per_day), records_name(day0 / ns_per_day)}) {
