@@ -577,6 +577,7 @@ caf::error rocks_store::flush() {
   // Holds the handles while flushing: retention may drop a day meanwhile.
   auto families = s.named_families();
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  handles.reserve(families.size());
   for (const auto& [name, cf] : families)
     handles.push_back(cf.get());
   if (auto st = s.db->Flush(rocksdb::FlushOptions{}, handles); !st.ok())
