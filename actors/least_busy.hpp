@@ -26,8 +26,6 @@ public:
   /// The requests of `worker` still in flight.
   size_t in_flight(size_t worker) const { return in_flight_[worker]; }
 
-  size_t size() const { return in_flight_.size(); }
-
 private:
   std::vector<size_t> in_flight_;
 };
