@@ -6,6 +6,7 @@
 //   kws_bench --events N --seed S --out FILE.json [--dir DIR] [--days D]
 //             [--queries Q] [--templates DIR] [--live-objects N]
 //             [--prefill N] [--keep] [--rocksdb-stats FILE] [--queries-only]
+//             [--read-threads T]
 #include "actors/correlator.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/register.hpp"
@@ -93,6 +94,8 @@ struct options {
   /// `dir` (same `--events` and `--seed`): to profile queries without
   /// building a large store again.
   bool queries_only = false;
+  /// `store_options::read_threads` of the store the queries run on.
+  unsigned read_threads = storage::store_options{}.read_threads;
 };
 
 double seconds(clk::duration d) {
@@ -702,6 +705,7 @@ void measure_queries(const options& opt, storage::rocks_store& store,
                    p->records.size(), p->has_more ? 1 : 0);
   }
   js.num("queries", opt.queries);
+  js.num("read_threads", opt.read_threads);
   js.num("history_p50_ms", hist.pct(0.5));
   js.num("history_p99_ms", hist.pct(0.99));
   js.num("history_mean_records", hist_records / opt.queries);
@@ -735,6 +739,7 @@ int write_json(const options& opt, json_out& js) {
 int queries_only(const options& opt) {
   storage::store_options sopts;
   sopts.path = (fs::path{opt.dir} / "store").string();
+  sopts.read_threads = opt.read_threads;
   if (!fs::exists(fs::path{sopts.path} / "CURRENT")) {
     std::fprintf(stderr, "no store in %s\n", sopts.path.c_str());
     return 1;
@@ -759,7 +764,8 @@ int queries_only(const options& opt) {
     stderr,
     "usage: kws_bench --events N --seed S --out FILE.json [--dir DIR]"
     " [--days D] [--queries Q] [--templates DIR] [--live-objects N] "
-    "[--prefill N] [--keep] [--rocksdb-stats FILE] [--queries-only]\n");
+    "[--prefill N] [--keep] [--rocksdb-stats FILE] [--queries-only] "
+    "[--read-threads T]\n");
   std::exit(2);
 }
 
@@ -800,10 +806,13 @@ int main(int argc, char** argv) {
       opt.prefill = std::stoull(val());
     else if (a == "--queries-only")
       opt.queries_only = true;
+    else if (a == "--read-threads")
+      opt.read_threads = static_cast<unsigned>(std::stoul(val()));
     else
       usage();
   }
-  if (opt.events == 0 || opt.days < 2 || (opt.queries_only && opt.dir.empty()))
+  if (opt.events == 0 || opt.days < 2 || opt.read_threads == 0
+      || (opt.queries_only && opt.dir.empty()))
     usage();
   if (opt.queries_only)
     return queries_only(opt);
@@ -824,6 +833,7 @@ int main(int argc, char** argv) {
   std::atomic<int64_t> fake_now{start_ns};
   storage::store_options sopts;
   sopts.path = store_dir.string();
+  sopts.read_threads = opt.read_threads;
   sopts.clock = [&fake_now] { return fake_now.load(); };
   auto opened = storage::rocks_store::open(sopts);
   if (!opened) {

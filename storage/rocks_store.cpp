@@ -147,6 +147,7 @@ read_view rocks_store::impl::view() const {
   for (const auto& [day, p] : parts)
     v.parts.push_back(p);
   v.meta_cf = meta_cf;
+  v.read_threads = opts.read_threads;
   return v;
 }
 

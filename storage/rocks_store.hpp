@@ -34,6 +34,9 @@ struct store_options {
   size_t block_cache_bytes = size_t{96} << 20;
   /// Memtable budget across all column families (part of the cache).
   size_t write_buffer_bytes = size_t{32} << 20;
+  /// Threads that one query's record reads are split over when it reads
+  /// enough records (`storage/parallel_read.hpp`); 1 reads on the caller.
+  unsigned read_threads = 4;
   /// Ingest time in nanoseconds since the epoch; chooses the partition a
   /// write goes to. Defaults to the system clock; tests set a fixed day.
   std::function<int64_t()> clock;

@@ -53,13 +53,16 @@ struct read_view {
   const rocksdb::Snapshot* snapshot = nullptr;
   std::vector<partition_ref> parts;
   std::shared_ptr<rocksdb::ColumnFamilyHandle> meta_cf;
+  /// `store_options::read_threads`.
+  unsigned read_threads = 1;
 
   read_view() = default;
   read_view(const read_view&) = delete;
   read_view& operator=(const read_view&) = delete;
   read_view(read_view&& other) noexcept
       : db(other.db), snapshot(std::exchange(other.snapshot, nullptr)),
-        parts(std::move(other.parts)), meta_cf(std::move(other.meta_cf)) {}
+        parts(std::move(other.parts)), meta_cf(std::move(other.meta_cf)),
+        read_threads(other.read_threads) {}
   ~read_view();
 
   /// Read options pinned to the snapshot.

@@ -5,6 +5,7 @@
 #include "messages/errors.hpp"
 #include "messages/logging.hpp"
 #include "storage/key_codec.hpp"
+#include "storage/parallel_read.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_impl.hpp"
 
@@ -158,8 +159,9 @@ struct hit {
 };
 
 /// Reads the records of `hits` into `out` (same order), one MultiGet per
-/// partition: the keys are sorted, so RocksDB walks each file once instead
-/// of seeking per record.
+/// partition, split over `view.read_threads` readers when there are many:
+/// the keys are sorted, so RocksDB walks each file once instead of seeking
+/// per record.
 caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
                          std::vector<std::string>& out) {
   std::vector<std::optional<std::string>> records(hits.size());
@@ -184,8 +186,8 @@ caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
     slices.assign(keys.begin(), keys.end());
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
-    view.db->MultiGet(view.options(), part->records.get(), keys.size(),
-                      slices.data(), values.data(), statuses.data(), true);
+    parallel_multi_get(view.db, view.options(), part->records.get(), slices,
+                       values, statuses, view.read_threads);
     for (size_t k = 0; k < todo.size(); ++k) {
       if (!statuses[k].ok()) {
         if (!statuses[k].IsNotFound())

@@ -1052,6 +1052,52 @@ TEST_F(rocks_store_test, history_walks_skip_days_without_the_object) {
   EXPECT_EQ(rocksdb::get_perf_context()->bloom_sst_miss_count, 3u);
 }
 
+TEST_F(rocks_store_test, large_pages_split_their_record_reads_over_threads) {
+  open();
+  // Two days of pods in namespace "a", every third event in "b" between.
+  std::vector<resource_event> day_one;
+  std::vector<resource_event> day_two;
+  for (int i = 0; i < 900; ++i) {
+    auto n = std::to_string(i);
+    auto& day = i < 450 ? day_one : day_two;
+    day.push_back(make_event(day0 + (i < 450 ? 0 : ns_per_day) + i * sec,
+                             verb::create, i % 3 == 2 ? "b" : "a", "pods",
+                             "p" + n, "u" + n, n));
+  }
+  write(day_one);
+  clock_ = clock_ + ns_per_day;
+  write(day_two);
+  event_query q;
+  q.ns = "a";
+  q.resource = "pods";
+  q.limit = 1000;
+  const auto want = expected(q);
+  ASSERT_EQ(want.size(), 600u);
+  // RocksDB counts, per thread, the bytes its MultiGets returned.
+  auto page_read_here = [&](unsigned readers) {
+    store_.reset();
+    auto opts = options();
+    opts.read_threads = readers;
+    auto s = rocks_store::open(opts);
+    EXPECT_TRUE(s) << render(s.error());
+    store_.emplace(std::move(*s));
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+    rocksdb::get_perf_context()->Reset();
+    auto page = store_->query(q);
+    auto bytes = rocksdb::get_perf_context()->multiget_read_bytes;
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+    EXPECT_TRUE(page) << render(page.error());
+    EXPECT_EQ(seqs(page->records), want) << readers << " readers";
+    EXPECT_FALSE(page->has_more);
+    return bytes;
+  };
+  const auto alone = page_read_here(1);
+  const auto shared = page_read_here(4);
+  // 300 records a day make four ranges of 75; the caller reads one.
+  EXPECT_GT(shared, 0u);
+  EXPECT_LT(shared * 3, alone);
+}
+
 TEST_F(rocks_store_test, files_keep_index_and_filters_in_partitions) {
   open();
   write({make_event(day0 + sec, verb::create, "n", "pods", "a", "ua", "1")});
