@@ -160,6 +160,11 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
       if (!x)
         return x.error();
       s.query_workers = static_cast<uint32_t>(*x);
+    } else if (key == "readThreads") {
+      auto x = int_value(key, v, 1, 64);
+      if (!x)
+        return x.error();
+      s.read_threads = static_cast<uint32_t>(*x);
     } else if (key == "batchSize") {
       auto x = int_value(key, v, 1, 100000);
       if (!x)

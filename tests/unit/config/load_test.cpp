@@ -63,6 +63,8 @@ TEST_F(load_test, missing_default_file_means_defaults) {
   EXPECT_EQ(s->retention_days, 14u);
   EXPECT_EQ(s->server_port, 8080);
   EXPECT_EQ(s->max_query_limit, 1000u);
+  EXPECT_EQ(s->query_workers, 2u);
+  EXPECT_EQ(s->read_threads, 4u);
   EXPECT_EQ(s->resources.size(), 17u);
   EXPECT_NE(s->source.find("defaults"), std::string::npos);
 }
@@ -111,6 +113,7 @@ retentionDays: 7
 serverPort: 9090
 maxQueryLimit: 500
 queryWorkers: 4
+readThreads: 8
 resources:
   - {group: "", version: v1, kind: Pod, plural: pods, namespaced: true}
   - group: example.com
@@ -128,6 +131,7 @@ resources:
   EXPECT_EQ(s->server_port, 9090);
   EXPECT_EQ(s->max_query_limit, 500u);
   EXPECT_EQ(s->query_workers, 4u);
+  EXPECT_EQ(s->read_threads, 8u);
   ASSERT_EQ(s->resources.size(), 2u);
   EXPECT_EQ(s->resources[1].group, "example.com");
   EXPECT_EQ(s->resources[1].kind, "Widget");
@@ -186,6 +190,10 @@ TEST_F(load_test, invalid_values_name_their_key) {
   EXPECT_NE(error_of("queryWorkers: 0\n").find("queryWorkers"),
             std::string::npos);
   EXPECT_NE(error_of("queryWorkers: 65\n").find("queryWorkers"),
+            std::string::npos);
+  EXPECT_NE(error_of("readThreads: 0\n").find("readThreads"),
+            std::string::npos);
+  EXPECT_NE(error_of("readThreads: 65\n").find("readThreads"),
             std::string::npos);
   EXPECT_NE(error_of("discoverCRDs: maybe\n").find("discoverCRDs"),
             std::string::npos);
