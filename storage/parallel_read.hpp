@@ -12,8 +12,9 @@
 
 namespace kws::storage {
 
-/// Fewest keys one reader is given: below that a thread costs more than
-/// the reads it overlaps.
+/// Fewest keys one reader is given, so that the few records a history reads
+/// per day stay on the calling thread, which starting a thread would slow
+/// down when their blocks are cached.
 inline constexpr size_t min_keys_per_reader = 64;
 
 /// Splits `keys` keys into at most `readers` contiguous `[begin, end)`
