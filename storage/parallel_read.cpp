@@ -38,8 +38,7 @@ void parallel_multi_get(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
       read(ranges[i]); // No thread to spare: read it here instead.
     }
   }
-  if (!ranges.empty())
-    read(ranges.front());
+  read(ranges.front()); // split_reads never returns an empty list.
   for (auto& f : others)
     f.get();
 }

@@ -183,9 +183,11 @@ protected:
     return opts;
   }
 
-  rocks_store& open() {
+  rocks_store& open() { return open(options()); }
+
+  rocks_store& open(const store_options& opts) {
     store_.reset();
-    auto s = rocks_store::open(options());
+    auto s = rocks_store::open(opts);
     EXPECT_TRUE(s) << render(s.error());
     store_.emplace(std::move(*s));
     return *store_;
@@ -1075,12 +1077,9 @@ TEST_F(rocks_store_test, large_pages_split_their_record_reads_over_threads) {
   ASSERT_EQ(want.size(), 600u);
   // RocksDB counts, per thread, the bytes its MultiGets returned.
   auto page_read_here = [&](unsigned readers) {
-    store_.reset();
     auto opts = options();
     opts.read_threads = readers;
-    auto s = rocks_store::open(opts);
-    EXPECT_TRUE(s) << render(s.error());
-    store_.emplace(std::move(*s));
+    open(opts);
     rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
     rocksdb::get_perf_context()->Reset();
     auto page = store_->query(q);
