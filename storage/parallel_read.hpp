@@ -1,10 +1,9 @@
-// Point reads of many sorted keys, split over threads. RocksDB's MultiGet
-// reads the blocks it needs one after another (this build has no io_uring),
-// so a page of records outside the page cache waits for the disk once per
-// block; several readers keep several of those waits in flight.
+// How point reads of many sorted keys are split over threads. RocksDB's
+// MultiGet reads the blocks it needs one after another (this build has no
+// io_uring), so a page of records outside the page cache waits for the disk
+// once per block; several readers (read_pool.hpp) keep several of those
+// waits in flight.
 #pragma once
-
-#include <rocksdb/db.h>
 
 #include <cstddef>
 #include <utility>
@@ -12,9 +11,9 @@
 
 namespace kws::storage {
 
-/// Fewest keys one reader is given, so that the few records a history reads
-/// per day stay on the calling thread, which starting a thread would slow
-/// down when their blocks are cached.
+/// Fewest keys one range holds: a partition's keys are split only when each
+/// reader gets this many, because handing a few cached records to another
+/// thread costs more than reading them.
 inline constexpr size_t min_keys_per_reader = 64;
 
 /// Splits `keys` keys into at most `readers` contiguous `[begin, end)`
@@ -22,17 +21,5 @@ inline constexpr size_t min_keys_per_reader = 64;
 /// fewer), as even as possible, covering every key once, in order.
 std::vector<std::pair<size_t, size_t>> split_reads(size_t keys,
                                                    unsigned readers);
-
-/// `db->MultiGet` of `keys` (sorted) in `family`, with the ranges of
-/// `split_reads(keys.size(), readers)` read concurrently: the first on the
-/// calling thread, the others on threads of their own. `values` and
-/// `statuses` must have `keys.size()` elements. When no thread can be
-/// started, the range is read on the calling thread.
-void parallel_multi_get(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
-                        rocksdb::ColumnFamilyHandle* family,
-                        std::vector<rocksdb::Slice>& keys,
-                        std::vector<rocksdb::PinnableSlice>& values,
-                        std::vector<rocksdb::Status>& statuses,
-                        unsigned readers);
 
 } // namespace kws::storage

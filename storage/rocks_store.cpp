@@ -147,7 +147,8 @@ read_view rocks_store::impl::view() const {
   for (const auto& [day, p] : parts)
     v.parts.push_back(p);
   v.meta_cf = meta_cf;
-  v.read_threads = opts.read_threads;
+  v.pool = pool.get();
+  v.seek_alone_for = opts.seek_alone_for;
   return v;
 }
 
@@ -213,6 +214,7 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
                              + fs_err.message());
   auto s = std::make_unique<impl>();
   s->opts = std::move(opts);
+  s->pool = std::make_unique<read_pool>(std::max(s->opts.read_threads, 1u) - 1);
   auto rocks = make_rocks_options(s->opts);
   s->cache = rocks.cache;
   s->index_opts = rocks.index_cf;

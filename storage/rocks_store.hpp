@@ -11,6 +11,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,9 +35,15 @@ struct store_options {
   size_t block_cache_bytes = size_t{96} << 20;
   /// Memtable budget across all column families (part of the cache).
   size_t write_buffer_bytes = size_t{32} << 20;
-  /// Threads that one query's record reads are split over when it reads
-  /// enough records (`storage/parallel_read.hpp`); 1 reads on the caller.
+  /// Threads that one query's reads are split over (`storage/read_pool.hpp`):
+  /// the records of a large page, the partitions a query seeks. 1 reads on
+  /// the caller only.
   unsigned read_threads = 4;
+  /// How long a query seeks its partitions alone before the other read
+  /// threads join. A seek whose blocks are cached takes a few microseconds,
+  /// so a query over cached days wakes no thread; one block read from the
+  /// disk takes about 70 us here (README, Benchmarks).
+  std::chrono::microseconds seek_alone_for{100};
   /// Ingest time in nanoseconds since the epoch; chooses the partition a
   /// write goes to. Defaults to the system clock; tests set a fixed day.
   std::function<int64_t()> clock;

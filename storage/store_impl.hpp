@@ -2,6 +2,7 @@
 // public API: only the store's own translation units include it.
 #pragma once
 
+#include "storage/read_pool.hpp"
 #include "storage/rocks_store.hpp"
 
 #include <rocksdb/cache.h>
@@ -53,8 +54,10 @@ struct read_view {
   const rocksdb::Snapshot* snapshot = nullptr;
   std::vector<partition_ref> parts;
   std::shared_ptr<rocksdb::ColumnFamilyHandle> meta_cf;
-  /// `store_options::read_threads`.
-  unsigned read_threads = 1;
+  /// Helps the reads of one query overlap; owned by the store.
+  read_pool* pool = nullptr;
+  /// `store_options::seek_alone_for`.
+  std::chrono::microseconds seek_alone_for{};
 
   read_view() = default;
   read_view(const read_view&) = delete;
@@ -62,7 +65,7 @@ struct read_view {
   read_view(read_view&& other) noexcept
       : db(other.db), snapshot(std::exchange(other.snapshot, nullptr)),
         parts(std::move(other.parts)), meta_cf(std::move(other.meta_cf)),
-        read_threads(other.read_threads) {}
+        pool(other.pool), seek_alone_for(other.seek_alone_for) {}
   ~read_view();
 
   /// Read options pinned to the snapshot.
@@ -93,6 +96,8 @@ struct rocks_store::impl {
   std::mutex write_mtx;
   /// Sequence number of the next record; ids are never reused.
   std::atomic<uint64_t> next_seq = 1;
+  /// `opts.read_threads - 1` helpers for the readers' disk waits.
+  std::unique_ptr<read_pool> pool;
 
   impl() = default;
   ~impl();

@@ -12,6 +12,8 @@
 #include <rocksdb/iterator.h>
 
 #include <algorithm>
+#include <chrono>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <unordered_set>
@@ -110,18 +112,27 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
     src->upper = spec.prefix + encode_position(hi) + '\0';
     src->lower_slice = rocksdb::Slice{src->lower};
     src->upper_slice = rocksdb::Slice{src->upper};
-    auto ro = view.options();
-    ro.iterate_lower_bound = &src->lower_slice;
-    ro.iterate_upper_bound = &src->upper_slice;
-    src->it.reset(
-      view.db->NewIterator(ro, records ? part.records.get() : part.cf.get()));
-    if (spec.descending)
-      src->it->SeekToLast();
-    else
-      src->it->Seek(src->lower_slice);
-    settle(*src, key_size, spec.descending);
     sources.push_back(std::move(src));
   }
+  // The first seek of a partition reads its filter, index and data blocks;
+  // outside the page cache each waits for the disk, so the partitions of a
+  // query seek side by side once seeking alone turns out to be slow.
+  view.pool->run(
+    sources.size(),
+    [&](size_t i) {
+      auto& src = *sources[i];
+      auto ro = view.options();
+      ro.iterate_lower_bound = &src.lower_slice;
+      ro.iterate_upper_bound = &src.upper_slice;
+      src.it.reset(view.db->NewIterator(
+        ro, records ? src.part->records.get() : src.part->cf.get()));
+      if (spec.descending)
+        src.it->SeekToLast();
+      else
+        src.it->Seek(src.lower_slice);
+      settle(src, key_size, spec.descending);
+    },
+    view.seek_alone_for);
   auto check = [&]() -> caf::error {
     for (auto& src : sources)
       if (!src->it->status().ok())
@@ -158,54 +169,91 @@ struct hit {
   position pos;
 };
 
-/// Reads the records of `hits` into `out` (same order), one MultiGet per
-/// partition, split over `view.read_threads` readers when there are many:
-/// the keys are sorted, so RocksDB walks each file once instead of seeking
-/// per record.
-caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
-                         std::vector<std::string>& out) {
-  std::vector<std::optional<std::string>> records(hits.size());
-  std::vector<size_t> todo;
+/// The records one partition contributes to a read, in key order.
+struct partition_reads {
+  const partition_ref* part = nullptr;
+  /// Indexes into the hits.
+  std::vector<size_t> hits;
   std::vector<std::string> keys;
   std::vector<rocksdb::Slice> slices;
-  for (size_t first = 0; first < hits.size(); ++first) {
-    if (records[first])
-      continue;
-    const auto* part = hits[first].part;
-    todo.clear();
-    keys.clear();
-    for (size_t i = first; i < hits.size(); ++i)
-      if (hits[i].part == part)
-        todo.push_back(i);
+  std::vector<rocksdb::PinnableSlice> values;
+  std::vector<rocksdb::Status> statuses;
+};
+
+/// One MultiGet: keys `[first, last)` of `reads`.
+struct read_job {
+  partition_reads* reads;
+  size_t first;
+  size_t last;
+};
+
+/// Reads the records of `hits` into `out` (same order). Each partition's
+/// keys are sorted, so RocksDB walks each file once instead of seeking per
+/// record, and split into ranges (`split_reads`); the ranges of all
+/// partitions are read by the caller and `view.pool`. Ranges of many keys
+/// are handed out at once; the one or two records a history reads per day
+/// only once reading them alone turns out to be slow.
+caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
+                         std::vector<std::string>& out) {
+  std::vector<partition_reads> parts;
+  for (size_t i = 0; i < hits.size(); ++i) {
+    auto same
+      = [&](const partition_reads& r) { return r.part == hits[i].part; };
+    auto it = std::find_if(parts.begin(), parts.end(), same);
+    if (it == parts.end()) {
+      parts.emplace_back().part = hits[i].part;
+      it = std::prev(parts.end());
+    }
+    it->hits.push_back(i);
+  }
+  const auto readers = static_cast<unsigned>(view.pool->helpers()) + 1;
+  std::vector<read_job> jobs;
+  bool large = false;
+  for (auto& r : parts) {
     // Index order within one partition is position order, i.e. key order.
-    std::sort(todo.begin(), todo.end(),
+    std::sort(r.hits.begin(), r.hits.end(),
               [&](size_t a, size_t b) { return hits[a].pos < hits[b].pos; });
-    for (auto i : todo)
-      keys.push_back(index_prefix(index_kind::time, {})
-                     + encode_position(hits[i].pos));
-    slices.assign(keys.begin(), keys.end());
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
-    parallel_multi_get(view.db, view.options(), part->records.get(), slices,
-                       values, statuses, view.read_threads);
-    for (size_t k = 0; k < todo.size(); ++k) {
-      if (!statuses[k].ok()) {
-        if (!statuses[k].IsNotFound())
-          return to_error(statuses[k], "cannot read partition " + part->name);
+    for (auto i : r.hits)
+      r.keys.push_back(index_prefix(index_kind::time, {})
+                       + encode_position(hits[i].pos));
+    r.slices.assign(r.keys.begin(), r.keys.end());
+    r.values.resize(r.keys.size());
+    r.statuses.resize(r.keys.size());
+    for (auto [first, last] : split_reads(r.keys.size(), readers)) {
+      jobs.push_back(read_job{&r, first, last});
+      large = large || last - first >= min_keys_per_reader;
+    }
+  }
+  view.pool->run(
+    jobs.size(),
+    [&](size_t i) {
+      auto [r, first, last] = jobs[i];
+      view.db->MultiGet(view.options(), r->part->records.get(), last - first,
+                        r->slices.data() + first, r->values.data() + first,
+                        r->statuses.data() + first, true);
+    },
+    large ? std::chrono::microseconds{0} : view.seek_alone_for);
+  std::vector<std::optional<std::string>> records(hits.size());
+  for (auto& r : parts) {
+    for (size_t k = 0; k < r.hits.size(); ++k) {
+      if (!r.statuses[k].ok()) {
+        if (!r.statuses[k].IsNotFound())
+          return to_error(r.statuses[k],
+                          "cannot read partition " + r.part->name);
         // Indexes and records share one WriteBatch, so this means damage;
         // answer with what is readable and leave a trace.
-        KWS_WARN("rocks_store skips a dangling index entry in {}", part->name);
-        records[todo[k]] = std::string{};
+        KWS_WARN("rocks_store skips a dangling index entry in {}",
+                 r.part->name);
         continue;
       }
-      auto decoded = decode_record_value(values[k].ToStringView());
+      auto decoded = decode_record_value(r.values[k].ToStringView());
       if (!decoded)
         return decoded.error();
-      records[todo[k]] = std::string{decoded->second};
+      records[r.hits[k]] = std::string{decoded->second};
     }
   }
   for (auto& r : records)
-    if (r && !r->empty())
+    if (r)
       out.push_back(std::move(*r));
   return {};
 }

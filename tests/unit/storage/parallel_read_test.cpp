@@ -1,13 +1,6 @@
 #include "storage/parallel_read.hpp"
 
-#include "test_util.hpp"
-
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
-
-#include <filesystem>
-#include <memory>
-#include <string>
 
 using namespace kws::storage;
 
@@ -46,40 +39,4 @@ TEST(parallel_read_test, many_keys_split_evenly_up_to_the_readers) {
   // No readers configured still reads, on the caller.
   EXPECT_EQ(split_reads(1000, 0), (ranges{{0, 1000}}));
   EXPECT_EQ(split_reads(1000, 1), (ranges{{0, 1000}}));
-}
-
-TEST(parallel_read_test, every_key_gets_its_own_value_or_not_found) {
-  auto dir = kws::storage::test::test_dir();
-  std::filesystem::remove_all(dir);
-  rocksdb::Options o;
-  o.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(o, dir.string(), &raw).ok());
-  std::unique_ptr<rocksdb::DB> db{raw};
-  // Even keys exist, odd ones do not; sorted, as the callers pass them.
-  std::vector<std::string> names;
-  for (int i = 0; i < 1000; ++i) {
-    char key[8];
-    std::snprintf(key, sizeof key, "k%05d", i);
-    names.emplace_back(key);
-    if (i % 2 == 0) {
-      ASSERT_TRUE(db->Put({}, names.back(), "v" + names.back()).ok());
-    }
-  }
-  ASSERT_TRUE(db->Flush({}).ok());
-  std::vector<rocksdb::Slice> keys(names.begin(), names.end());
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  parallel_multi_get(db.get(), {}, db->DefaultColumnFamily(), keys, values,
-                     statuses, 4);
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i % 2 == 0) {
-      ASSERT_TRUE(statuses[i].ok()) << names[i];
-      EXPECT_EQ(values[i].ToString(), "v" + names[i]);
-    } else {
-      EXPECT_TRUE(statuses[i].IsNotFound()) << names[i];
-    }
-  }
-  db.reset();
-  std::filesystem::remove_all(dir);
 }
