@@ -58,7 +58,7 @@ read_pool::~read_pool() {
 }
 
 void read_pool::run(size_t parts, const std::function<void(size_t)>& part,
-                    std::chrono::microseconds alone_for) {
+                    std::chrono::microseconds slow_part) {
   if (parts == 0)
     return;
   if (parts == 1 || threads_.empty()) {
@@ -67,12 +67,18 @@ void read_pool::run(size_t parts, const std::function<void(size_t)>& part,
     return;
   }
   size_t done_alone = 0;
-  if (alone_for.count() > 0) {
-    const auto until = std::chrono::steady_clock::now() + alone_for;
+  if (slow_part.count() > 0) {
+    // Per part, not in total: many quick parts add up to the time of a
+    // slow one, and sharing those makes them slower here (14 cached days
+    // of one history: 0.6 to 0.7 ms alone, 0.9 to 2.1 ms when shared after
+    // 100 us in total).
+    auto start = std::chrono::steady_clock::now();
     while (done_alone < parts) {
       part(done_alone++);
-      if (std::chrono::steady_clock::now() >= until)
+      auto now = std::chrono::steady_clock::now();
+      if (now - start >= slow_part)
         break;
+      start = now;
     }
     if (done_alone == parts)
       return;

@@ -19,9 +19,9 @@ namespace kws::storage {
 
 /// A fixed set of threads that run the parts of `run` calls. The calling
 /// thread always works on its own call too, so a call finishes even when
-/// every helper is busy with other calls. A caller may work alone for a
-/// while first: parts whose blocks are cached take microseconds, and waking
-/// a helper for them costs more than it saves.
+/// every helper is busy with other calls. A caller may work alone until a
+/// part turns out slow: parts whose blocks are cached take microseconds,
+/// and on few cores waking helpers for them costs more than it saves.
 class read_pool {
 public:
   /// Starts up to `helpers` threads; fewer when the system refuses one.
@@ -36,10 +36,11 @@ public:
 
   /// Calls `part(i)` once for each `i` in `[0, parts)`, on the calling
   /// thread and on helpers, and returns when all calls have returned. The
-  /// caller runs parts alone until `alone_for` has passed, then asks
-  /// helpers to take the parts left. `part` must not throw.
+  /// caller runs parts alone until one of them takes `slow_part` or
+  /// longer, then asks helpers to take the parts left; with zero, helpers
+  /// are asked at once. `part` must not throw.
   void run(size_t parts, const std::function<void(size_t)>& part,
-           std::chrono::microseconds alone_for = {});
+           std::chrono::microseconds slow_part = {});
 
 private:
   struct batch;

@@ -148,7 +148,7 @@ read_view rocks_store::impl::view() const {
     v.parts.push_back(p);
   v.meta_cf = meta_cf;
   v.pool = pool.get();
-  v.seek_alone_for = opts.seek_alone_for;
+  v.slow_seek = opts.slow_seek;
   return v;
 }
 

@@ -39,11 +39,12 @@ struct store_options {
   /// the records of a large page, the partitions a query seeks. 1 reads on
   /// the caller only.
   unsigned read_threads = 4;
-  /// How long a query seeks its partitions alone before the other read
-  /// threads join. A seek whose blocks are cached takes a few microseconds,
-  /// so a query over cached days wakes no thread; one block read from the
-  /// disk takes about 70 us here (README, Benchmarks).
-  std::chrono::microseconds seek_alone_for{100};
+  /// A query seeks its partitions alone until one seek takes this long,
+  /// which means it waited for the disk; the other read threads then take
+  /// the partitions left. A seek whose blocks are cached takes a few
+  /// microseconds, one from the page cache tens; a seek from the disk reads
+  /// two or three blocks of about 70 us each here (README, Benchmarks).
+  std::chrono::microseconds slow_seek{150};
   /// Ingest time in nanoseconds since the epoch; chooses the partition a
   /// write goes to. Defaults to the system clock; tests set a fixed day.
   std::function<int64_t()> clock;

@@ -56,8 +56,8 @@ struct read_view {
   std::shared_ptr<rocksdb::ColumnFamilyHandle> meta_cf;
   /// Helps the reads of one query overlap; owned by the store.
   read_pool* pool = nullptr;
-  /// `store_options::seek_alone_for`.
-  std::chrono::microseconds seek_alone_for{};
+  /// `store_options::slow_seek`.
+  std::chrono::microseconds slow_seek{};
 
   read_view() = default;
   read_view(const read_view&) = delete;
@@ -65,7 +65,7 @@ struct read_view {
   read_view(read_view&& other) noexcept
       : db(other.db), snapshot(std::exchange(other.snapshot, nullptr)),
         parts(std::move(other.parts)), meta_cf(std::move(other.meta_cf)),
-        pool(other.pool), seek_alone_for(other.seek_alone_for) {}
+        pool(other.pool), slow_seek(other.slow_seek) {}
   ~read_view();
 
   /// Read options pinned to the snapshot.

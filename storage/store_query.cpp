@@ -116,7 +116,7 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
   }
   // The first seek of a partition reads its filter, index and data blocks;
   // outside the page cache each waits for the disk, so the partitions of a
-  // query seek side by side once seeking alone turns out to be slow.
+  // query seek side by side once one of them turns out to wait.
   view.pool->run(
     sources.size(),
     [&](size_t i) {
@@ -132,7 +132,7 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
         src.it->Seek(src.lower_slice);
       settle(src, key_size, spec.descending);
     },
-    view.seek_alone_for);
+    view.slow_seek);
   auto check = [&]() -> caf::error {
     for (auto& src : sources)
       if (!src->it->status().ok())
@@ -192,7 +192,7 @@ struct read_job {
 /// record, and split into ranges (`split_reads`); the ranges of all
 /// partitions are read by the caller and `view.pool`. Ranges of many keys
 /// are handed out at once; the one or two records a history reads per day
-/// only once reading them alone turns out to be slow.
+/// only once reading one of them turns out to wait for the disk.
 caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
                          std::vector<std::string>& out) {
   std::vector<partition_reads> parts;
@@ -232,7 +232,7 @@ caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
                         r->slices.data() + first, r->values.data() + first,
                         r->statuses.data() + first, true);
     },
-    large ? std::chrono::microseconds{0} : view.seek_alone_for);
+    large ? std::chrono::microseconds{0} : view.slow_seek);
   std::vector<std::optional<std::string>> records(hits.size());
   for (auto& r : parts) {
     for (size_t k = 0; k < r.hits.size(); ++k) {

@@ -45,7 +45,7 @@ private:
 
 /// The threads `pool.run` ran parts on.
 std::set<std::thread::id> threads_of(read_pool& pool, size_t parts,
-                                     std::chrono::microseconds alone_for) {
+                                     std::chrono::microseconds slow_part) {
   std::mutex mtx;
   std::set<std::thread::id> ids;
   pool.run(
@@ -54,7 +54,7 @@ std::set<std::thread::id> threads_of(read_pool& pool, size_t parts,
       std::lock_guard guard{mtx};
       ids.insert(std::this_thread::get_id());
     },
-    alone_for);
+    slow_part);
   return ids;
 }
 
@@ -63,10 +63,10 @@ std::set<std::thread::id> threads_of(read_pool& pool, size_t parts,
 TEST(read_pool_test, every_part_runs_exactly_once) {
   read_pool pool{3};
   ASSERT_EQ(pool.helpers(), 3u);
-  for (std::chrono::microseconds alone_for : {0us, 1us, 10'000'000us}) {
+  for (std::chrono::microseconds slow_part : {0us, 1us, 10'000'000us}) {
     std::vector<std::atomic<int>> runs(1000);
     pool.run(
-      runs.size(), [&](size_t i) { runs[i].fetch_add(1); }, alone_for);
+      runs.size(), [&](size_t i) { runs[i].fetch_add(1); }, slow_part);
     for (size_t i = 0; i < runs.size(); ++i)
       ASSERT_EQ(runs[i].load(), 1) << "part " << i;
   }
@@ -81,16 +81,15 @@ TEST(read_pool_test, parts_run_side_by_side_on_the_caller_and_every_helper) {
   EXPECT_EQ(all.threads(), 4u);
 }
 
-TEST(read_pool_test, quick_parts_stay_on_the_caller_until_alone_for_passes) {
+TEST(read_pool_test, quick_parts_stay_on_the_caller) {
   read_pool pool{3};
-  EXPECT_EQ(threads_of(pool, 100, 10s),
-            std::set{std::this_thread::get_id()});
+  EXPECT_EQ(threads_of(pool, 100, 10s), std::set{std::this_thread::get_id()});
 }
 
-TEST(read_pool_test, helpers_take_the_parts_left_once_alone_for_passed) {
+TEST(read_pool_test, helpers_take_the_parts_left_after_a_slow_one) {
   read_pool pool{3};
-  // The first part is the caller's and outlasts 1 us; the three left can
-  // only meet when the caller and two helpers run them.
+  // The first part is the caller's and is slow (1 ms against 1 us); the
+  // three left can only meet when the caller and two helpers run them.
   rendezvous rest{3};
   std::atomic<size_t> first_thread_parts = 0;
   const auto caller = std::this_thread::get_id();
