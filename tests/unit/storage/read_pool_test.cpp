@@ -86,28 +86,49 @@ TEST(read_pool_test, quick_parts_stay_on_the_caller) {
   EXPECT_EQ(threads_of(pool, 100, 10s), std::set{std::this_thread::get_id()});
 }
 
-TEST(read_pool_test, helpers_take_the_parts_left_after_a_slow_one) {
-  read_pool pool{3};
-  // The first part is the caller's and is slow (1 ms against 1 us); the
-  // three left can only meet when the caller and two helpers run them.
+TEST(read_pool_test, helpers_take_the_parts_left_after_a_wait_for_the_disk) {
+  // Blocks "read from the disk", as the parts say.
+  std::atomic<uint64_t> disk = 0;
+  read_pool pool{3, [&] { return disk.load(); }};
+  // The first part is the caller's, slow (1 ms against 1 us) and reads
+  // from the disk; the three left can only meet when the caller and two
+  // helpers run them.
   rendezvous rest{3};
-  std::atomic<size_t> first_thread_parts = 0;
   const auto caller = std::this_thread::get_id();
+  std::atomic<size_t> first_parts = 0;
   pool.run(
     4,
     [&](size_t i) {
       if (i == 0) {
         EXPECT_EQ(std::this_thread::get_id(), caller);
         std::this_thread::sleep_for(1ms);
-        ++first_thread_parts;
+        disk += 8;
+        ++first_parts;
         return;
       }
       rest.arrive();
     },
     1us);
-  EXPECT_EQ(first_thread_parts.load(), 1u);
+  EXPECT_EQ(first_parts.load(), 1u);
   EXPECT_TRUE(rest.met());
   EXPECT_EQ(rest.threads(), 3u);
+}
+
+TEST(read_pool_test, parts_slow_without_reading_the_disk_stay_on_the_caller) {
+  std::atomic<uint64_t> disk = 0;
+  read_pool pool{3, [&] { return disk.load(); }};
+  std::mutex mtx;
+  std::set<std::thread::id> ids;
+  pool.run(
+    4,
+    [&](size_t) {
+      // Slow like a thread that waits for a core, but nothing read.
+      std::this_thread::sleep_for(1ms);
+      std::lock_guard guard{mtx};
+      ids.insert(std::this_thread::get_id());
+    },
+    1us);
+  EXPECT_EQ(ids, std::set{std::this_thread::get_id()});
 }
 
 TEST(read_pool_test, without_helpers_the_caller_runs_every_part) {
