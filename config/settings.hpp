@@ -26,8 +26,9 @@ struct settings {
   uint32_t max_query_limit = 1000;
   /// Threads answering queries side by side.
   uint32_t query_workers = 2;
-  /// Threads one query's record reads are split over, so that reads of
-  /// blocks outside the page cache wait for the disk side by side.
+  /// Threads one query's reads are split over (the days it seeks, the
+  /// records it reads), so that reads of blocks outside the page cache wait
+  /// for the disk side by side.
   uint32_t read_threads = 4;
   /// Replace Secret values by digests before storing.
   bool digest_secret_values = true;

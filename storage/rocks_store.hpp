@@ -39,8 +39,8 @@ struct store_options {
   /// the records of a large page, the partitions a query seeks. 1 reads on
   /// the caller only.
   unsigned read_threads = 4;
-  /// A query seeks its partitions alone until one seek takes this long,
-  /// which means it waited for the disk; the other read threads then take
+  /// A query seeks its partitions alone until one seek takes this long
+  /// while its thread reads from the disk; the other read threads then take
   /// the partitions left. A seek whose blocks are cached takes a few
   /// microseconds, one from the page cache tens; a seek from the disk reads
   /// two or three blocks of about 70 us each here (README, Benchmarks).
