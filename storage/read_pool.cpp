@@ -22,20 +22,19 @@ struct read_pool::batch {
   std::condition_variable all_done;
   size_t done = 0;
 
-  /// Runs parts until none is left to claim; false when it ran none.
-  bool work() {
+  /// Runs parts until none is left to claim.
+  void work() {
     size_t finished = 0;
     for (size_t i = next.fetch_add(1); i < parts; i = next.fetch_add(1)) {
       (*part)(i);
       ++finished;
     }
     if (finished == 0)
-      return false;
+      return;
     std::lock_guard guard{mtx};
     done += finished;
     if (done == parts)
       all_done.notify_all();
-    return true;
   }
 };
 
