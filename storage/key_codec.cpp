@@ -136,12 +136,18 @@ bool read_varint(std::string_view& in, uint64_t& x) {
   return false;
 }
 
-void append_string(std::string& out, std::string_view s) {
+caf::error corrupt(std::string what) {
+  return caf::make_error(ec::storage_failure, std::move(what));
+}
+
+} // namespace
+
+void append_length_prefixed(std::string& out, std::string_view s) {
   append_varint(out, s.size());
   out.append(s);
 }
 
-bool read_string(std::string_view& in, std::string& out) {
+bool read_length_prefixed(std::string_view& in, std::string& out) {
   uint64_t n = 0;
   if (!read_varint(in, n) || n > in.size())
     return false;
@@ -150,12 +156,6 @@ bool read_string(std::string_view& in, std::string& out) {
   return true;
 }
 
-caf::error corrupt(std::string what) {
-  return caf::make_error(ec::storage_failure, std::move(what));
-}
-
-} // namespace
-
 std::string encode_summary(const record_summary& x) {
   std::string out;
   out.reserve(64 + x.ns.size() + x.name.size() + x.uid.size() + x.user.size());
@@ -163,7 +163,7 @@ std::string encode_summary(const record_summary& x) {
   out.push_back(static_cast<char>(x.action));
   for (auto* s : {&x.ns, &x.resource, &x.group, &x.name, &x.uid, &x.user,
                   &x.link_ns, &x.link_resource, &x.link_name})
-    append_string(out, *s);
+    append_length_prefixed(out, *s);
   return out;
 }
 
@@ -178,7 +178,7 @@ caf::expected<record_summary> decode_summary(std::string_view& in) {
   x.action = static_cast<verb>(action);
   for (auto* s : {&x.ns, &x.resource, &x.group, &x.name, &x.uid, &x.user,
                   &x.link_ns, &x.link_resource, &x.link_name})
-    if (!read_string(in, *s))
+    if (!read_length_prefixed(in, *s))
       return corrupt("truncated index entry");
   return x;
 }

@@ -68,31 +68,33 @@ std::string records_name(int64_t day);
 /// Day index of a records column family's name; `nullopt` for any other.
 std::optional<int64_t> records_day(std::string_view name);
 
-/// Key spaces inside a partition, told apart by the first key byte.
+/// Key spaces inside a partition, told apart by the first key byte. The
+/// value of every key but `r` is an index entry (`encode_index_value`).
 enum class index_kind : char {
   /// `r | ts | seq` → summary + record JSON (the primary copy), in the
   /// partition's records column family.
   time = 'r',
-  /// `u | uid \0 | ts | seq` → summary.
+  /// `u | uid \0 | ts | seq`.
   uid = 'u',
-  /// `h | ns \0 resource \0 name \0 | ts | seq` → summary (object history).
+  /// `h | ns \0 resource \0 name \0 | ts | seq` (object history).
   object = 'h',
-  /// `o | name \0 | ts | seq` → summary.
+  /// `o | name \0 | ts | seq`.
   name = 'o',
-  /// `w | user \0 | ts | seq` → summary.
+  /// `w | user \0 | ts | seq`.
   user = 'w',
-  /// `m | ns \0 resource \0 | ts | seq` → summary.
+  /// `m | ns \0 resource \0 | ts | seq`.
   ns_resource = 'm',
-  /// `t | resource \0 | ts | seq` → summary.
+  /// `t | resource \0 | ts | seq`.
   resource = 't',
-  /// `n | ns \0 | ts | seq` → summary.
+  /// `n | ns \0 | ts | seq`.
   ns = 'n',
-  /// `e | link ns \0 link resource \0 link name \0 | ts | seq` → summary of
-  /// the Event record about that object.
+  /// `e | link ns \0 link resource \0 link name \0 | ts | seq`: the Event
+  /// records about that object.
   link = 'e',
 };
 
-/// The filterable fields of one record, stored with every index entry so
+/// The filterable fields of one record, stored with the record and, as far
+/// as a walk of it reads them, with each index entry (index_entry.hpp), so
 /// filters are evaluated without reading or parsing the record JSON.
 struct record_summary {
   verb action = verb::create;
@@ -109,6 +111,13 @@ struct record_summary {
   friend bool operator==(const record_summary&, const record_summary&)
     = default;
 };
+
+/// Appends `s` with its length in front (a varint).
+void append_length_prefixed(std::string& out, std::string_view s);
+
+/// Reads what `append_length_prefixed` wrote from the front of `in` into
+/// `out` and advances `in`; false when `in` is truncated.
+bool read_length_prefixed(std::string_view& in, std::string& out);
 
 /// Builds the summary of an event.
 record_summary summarize(const resource_event& ev);

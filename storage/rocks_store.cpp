@@ -5,6 +5,7 @@
 #include "messages/errors.hpp"
 #include "messages/logging.hpp"
 #include "messages/time_format.hpp"
+#include "storage/index_entry.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/rocks_options.hpp"
 #include "storage/store_impl.hpp"
@@ -364,9 +365,10 @@ rocks_store::write(const std::vector<resource_event>& events,
     if (auto err
         = put(records, keys.front(), encode_record_value(summary, *json)))
       return err;
-    auto encoded = encode_summary(summary);
     for (size_t k = 1; k < keys.size(); ++k)
-      if (auto err = put(cf, keys[k], encoded))
+      if (auto err = put(
+            cf, keys[k],
+            encode_index_value(static_cast<index_kind>(keys[k][0]), summary)))
         return err;
     if (ev.action == verb::remove) {
       if (auto st = wb.Delete(meta, lk); !st.ok())

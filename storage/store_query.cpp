@@ -4,6 +4,7 @@
 // and merges the partitions by (timestamp, sequence number).
 #include "messages/errors.hpp"
 #include "messages/logging.hpp"
+#include "storage/index_entry.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/parallel_read.hpp"
 #include "storage/rocks_store.hpp"
@@ -66,7 +67,7 @@ void settle(source& src, size_t key_size, bool descending) {
   }
 }
 
-/// Calls `fn(part, pos, value)` for each entry under `spec.prefix`, in
+/// Calls `fn(part, key, pos, value)` for each entry under `spec.prefix`, in
 /// order across partitions, until `fn` returns false.
 template <class F>
 caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
@@ -152,7 +153,8 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
     if (best == nullptr)
       break;
     if (best->pos.seq <= spec.max_seq
-        && !fn(*best->part, best->pos, best->it->value().ToStringView()))
+        && !fn(*best->part, best->it->key().ToStringView(), best->pos,
+               best->it->value().ToStringView()))
       return check();
     if (spec.descending)
       best->it->Prev();
@@ -285,41 +287,42 @@ caf::error collect(const read_view& view, const scan_spec& spec, uint32_t limit,
   caf::error failure;
   std::vector<hit> hits;
   size_t found = 0;
-  auto err = scan(
-    view, spec,
-    [&](const partition_ref& part, position pos, std::string_view value) {
-      record_summary summary;
-      std::string_view json;
-      if (time_index) {
-        auto decoded = decode_record_value(value);
-        if (!decoded) {
-          failure = decoded.error();
-          return false;
-        }
-        summary = std::move(decoded->first);
-        json = decoded->second;
-      } else {
-        auto decoded = decode_summary(value);
-        if (!decoded) {
-          failure = decoded.error();
-          return false;
-        }
-        summary = std::move(*decoded);
-      }
-      if (pos.ts < spec.start_ns || pos.ts > spec.end_ns || !keep(summary))
-        return true;
-      if (found >= limit) {
-        has_more = true;
-        return false;
-      }
-      ++found;
-      if (time_index)
-        out.emplace_back(json);
-      else
-        hits.push_back(hit{&part, pos});
-      last = pos;
-      return true;
-    });
+  auto err = scan(view, spec,
+                  [&](const partition_ref& part, std::string_view key,
+                      position pos, std::string_view value) {
+                    record_summary summary;
+                    std::string_view json;
+                    if (time_index) {
+                      auto decoded = decode_record_value(value);
+                      if (!decoded) {
+                        failure = decoded.error();
+                        return false;
+                      }
+                      summary = std::move(decoded->first);
+                      json = decoded->second;
+                    } else {
+                      auto decoded = decode_index_entry(key, value);
+                      if (!decoded) {
+                        failure = decoded.error();
+                        return false;
+                      }
+                      summary = std::move(*decoded);
+                    }
+                    if (pos.ts < spec.start_ns || pos.ts > spec.end_ns
+                        || !keep(summary))
+                      return true;
+                    if (found >= limit) {
+                      has_more = true;
+                      return false;
+                    }
+                    ++found;
+                    if (time_index)
+                      out.emplace_back(json);
+                    else
+                      hits.push_back(hit{&part, pos});
+                    last = pos;
+                    return true;
+                  });
   if (err)
     return err;
   if (failure)
@@ -373,18 +376,25 @@ caf::error verify_family(const read_view& view, const partition_ref& part,
       if (pos->ts < part.min_ts || pos->ts > part.max_ts)
         report.problems.push_back("record " + format_id(pos->seq)
                                   + " lies outside its partition bounds");
-      auto expected_value = encode_summary(decoded->first);
       auto keys = index_keys(decoded->first, *pos);
       for (size_t i = 1; i < keys.size(); ++i) {
         std::string value;
         auto st = view.db->Get(view.options(), part.cf.get(), keys[i], &value);
-        if (!st.ok() || value != expected_value)
+        bool found = false;
+        if (st.ok())
+          if (auto entry = decode_index_entry(keys[i], value))
+            found = same_entry(static_cast<index_kind>(keys[i][0]), *entry,
+                               decoded->first);
+        if (!found)
           report.problems.push_back(std::string{"record "} + format_id(pos->seq)
                                     + " lacks its '" + keys[i][0]
                                     + "' index entry");
       }
     } else {
       ++report.index_entries;
+      if (!decode_index_entry(key, it->value().ToStringView()))
+        report.problems.push_back(std::string{"undecodable '"} + key[0]
+                                  + "' index entry of " + format_id(pos->seq));
       auto record_key = std::string(1, time_tag) + encode_position(*pos);
       std::string value;
       auto st

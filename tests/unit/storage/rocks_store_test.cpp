@@ -129,6 +129,30 @@ public:
     families_.erase(records_name(day));
   }
 
+  /// Rewrites the index entries of day `day` as stores wrote them before
+  /// entries were cut to what their walks read: the record's whole summary.
+  /// Returns how many entries it rewrote.
+  size_t write_whole_summaries(int64_t day) {
+    auto* records = family(records_name(day));
+    auto* part = family(partition_name(day));
+    EXPECT_NE(records, nullptr);
+    EXPECT_NE(part, nullptr);
+    rocksdb::WriteBatch wb;
+    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, records)};
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto record = decode_record_value(it->value().ToStringView());
+      EXPECT_TRUE(record);
+      auto pos = key_position(it->key().ToStringView());
+      auto keys = index_keys(record->first, *pos);
+      for (size_t i = 1; i < keys.size(); ++i)
+        EXPECT_TRUE(wb.Put(part, keys[i], encode_summary(record->first)).ok());
+    }
+    EXPECT_TRUE(it->status().ok());
+    it.reset();
+    EXPECT_TRUE(db_->Write({}, &wb).ok());
+    return wb.Count();
+  }
+
   /// The properties of every table file of `name`.
   std::vector<std::shared_ptr<const rocksdb::TableProperties>>
   tables(const std::string& name) {
@@ -214,6 +238,34 @@ protected:
     ASSERT_TRUE(report);
     EXPECT_TRUE(report->problems.empty()) << report->problems.front();
     EXPECT_EQ(report->records, records);
+  }
+
+  /// Writes two days: yesterday pods n/a (by kubectl) and m/b and an Event
+  /// about n/a, today an update of n/a. Returns the history query of n/a.
+  history_query write_two_days() {
+    const int64_t yesterday = day0 - ns_per_day;
+    clock_ = yesterday + 3600 * sec;
+    auto about = make_event(yesterday + 3 * sec, verb::create, "n", "events",
+                            "a.1", "ue", "3");
+    about.link_ns = "n";
+    about.link_resource = "pods";
+    about.link_name = "a";
+    write({make_event(yesterday + sec, verb::create, "n", "pods", "a", "ua",
+                      "1", "kubectl"),
+           make_event(yesterday + 2 * sec, verb::create, "m", "pods", "b", "ub",
+                      "2"),
+           about});
+    clock_ = day0 + 3600 * sec;
+    write({make_event(day0 + sec, verb::update, "n", "pods", "a", "ua", "4")});
+    history_query hq;
+    hq.ns = "n";
+    hq.resource = "pods";
+    hq.name = "a";
+    auto history = store_->history(hq);
+    EXPECT_TRUE(history);
+    EXPECT_EQ(history->watch_events.size(), 2u);
+    EXPECT_EQ(history->related_events.size(), 1u);
+    return hq;
   }
 
   /// Brute-force answer to `q` (all pages).
@@ -712,30 +764,13 @@ TEST_F(rocks_store_test, statistics_cover_every_column_family_it_reads) {
 TEST_F(rocks_store_test, reads_and_retires_days_written_before_the_split) {
   const int64_t yesterday = day0 - ns_per_day;
   open();
-  clock_ = yesterday + 3600 * sec;
-  write({make_event(yesterday + sec, verb::create, "n", "pods", "a", "ua", "1"),
-         make_event(yesterday + 2 * sec, verb::create, "n", "pods", "b", "ub",
-                    "2")});
-  auto about = make_event(yesterday + 3 * sec, verb::create, "n", "events",
-                          "a.1", "ue", "3");
-  about.link_ns = "n";
-  about.link_resource = "pods";
-  about.link_name = "a";
-  write({about});
-  clock_ = day0 + 3600 * sec;
-  write({make_event(day0 + sec, verb::update, "n", "pods", "a", "ua", "4")});
+  auto hq = write_two_days();
   event_query all;
   all.limit = 2; // Pages cross the two days.
   const auto before = all_pages(all);
   ASSERT_EQ(before.size(), 4u);
-  history_query hq;
-  hq.ns = "n";
-  hq.resource = "pods";
-  hq.name = "a";
   auto history_before = store_->history(hq);
   ASSERT_TRUE(history_before);
-  ASSERT_EQ(history_before->watch_events.size(), 2u);
-  ASSERT_EQ(history_before->related_events.size(), 1u);
   store_.reset();
   // Yesterday as an older version wrote it: records in the partition.
   raw_db{options().path}.merge_records_into_partition(day_index(yesterday));
@@ -757,6 +792,40 @@ TEST_F(rocks_store_test, reads_and_retires_days_written_before_the_split) {
   EXPECT_EQ(
     family_names(options().path),
     (std::vector<std::string>{"default", "meta", "p20261126", "r20261126"}));
+}
+
+TEST_F(rocks_store_test, reads_index_entries_holding_whole_summaries) {
+  const int64_t yesterday = day0 - ns_per_day;
+  open();
+  auto hq = write_two_days();
+  std::vector<event_query> queries(6);
+  queries[0].ns = "n";
+  queries[1].ns = "n";
+  queries[1].resource = "pods";
+  queries[2].resource = "pods";
+  queries[2].verb = "create";
+  queries[3].user = "kubectl";
+  queries[4].uid = "ub";
+  queries[5].name = "a";
+  std::vector<decltype(all_pages(queries[0]))> before;
+  for (const auto& q : queries) {
+    before.push_back(all_pages(q));
+    ASSERT_FALSE(before.back().empty());
+  }
+  auto history_before = store_->history(hq);
+  ASSERT_TRUE(history_before);
+  store_.reset();
+  // 7 + 7 + 8 entries of yesterday's three records (the Event links).
+  EXPECT_EQ(raw_db{options().path}.write_whole_summaries(day_index(yesterday)),
+            22u);
+  open();
+  for (size_t i = 0; i < queries.size(); ++i)
+    EXPECT_EQ(all_pages(queries[i]), before[i]) << "query " << i;
+  auto history_after = store_->history(hq);
+  ASSERT_TRUE(history_after);
+  EXPECT_EQ(history_after->watch_events, history_before->watch_events);
+  EXPECT_EQ(history_after->related_events, history_before->related_events);
+  expect_consistent(4u);
 }
 
 TEST_F(rocks_store_test, completes_a_day_whose_records_family_exists_alone) {

@@ -1,0 +1,36 @@
+// The value of a secondary index entry: the verb and the summary fields a
+// query walking that index may still filter on, minus those its key holds.
+// Index entries are most of what the store writes and compacts (seven or
+// eight per record), so each keeps only what its walks read. Pure
+// functions, unit-tested on their own.
+#pragma once
+
+#include "storage/key_codec.hpp"
+
+#include <caf/expected.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace kws::storage {
+
+/// Serializes the value of the entry of `kind` (any kind but `time`) for a
+/// record with summary `s`. A key component holding a `\0` could not be
+/// split off the key again, so such an entry keeps its key's fields in the
+/// value too.
+std::string encode_index_value(index_kind kind, const record_summary& s);
+
+/// The summary an index entry answers for: the fields of its value, and
+/// its key's components for the fields the key holds. Fields that no query
+/// walking this kind filters on stay empty (see `same_entry`). Reads the
+/// whole summaries that stores written before carry (version 1) as well.
+/// Fails with `ec::storage_failure` on bytes it cannot read.
+caf::expected<record_summary> decode_index_entry(std::string_view key,
+                                                 std::string_view value);
+
+/// True when `a` and `b` agree on the verb and every field an index entry
+/// of `kind` answers for.
+bool same_entry(index_kind kind, const record_summary& a,
+                const record_summary& b);
+
+} // namespace kws::storage
