@@ -1,7 +1,5 @@
 #include "actors/event_links.hpp"
 
-#include "messages/json_fields.hpp"
-
 namespace kws {
 
 namespace {
@@ -10,10 +8,6 @@ std::string group_of(const std::string& api_version) {
   auto slash = api_version.find('/');
   return slash == std::string::npos ? std::string{}
                                     : api_version.substr(0, slash);
-}
-
-std::string member(const rapidjson::Value& obj, const char* name) {
-  return std::string{json::string_member(obj, name)};
 }
 
 } // namespace
@@ -42,23 +36,14 @@ size_t link_events(std::vector<resource_event>& events,
                    const kind_index& kinds) {
   size_t result = 0;
   for (auto& ev : events) {
-    if (ev.involved_kind.empty())
+    if (ev.involved_kind.empty() || ev.involved_name.empty())
       continue;
-    rapidjson::Document doc;
-    doc.Parse(ev.record.data(), ev.record.size());
-    if (doc.HasParseError() || !doc.IsObject())
+    auto plural = kinds.plural(ev.involved_api_version, ev.involved_kind);
+    if (plural.empty())
       continue;
-    auto io = doc.FindMember("involvedObject");
-    if (io == doc.MemberEnd() || !io->value.IsObject())
-      continue;
-    const auto& obj = io->value;
-    auto plural = kinds.plural(member(obj, "apiVersion"), ev.involved_kind);
-    auto name = member(obj, "name");
-    if (plural.empty() || name.empty())
-      continue;
-    ev.link_ns = member(obj, "namespace");
+    ev.link_ns = ev.involved_ns;
     ev.link_resource = std::move(plural);
-    ev.link_name = std::move(name);
+    ev.link_name = ev.involved_name;
     ++result;
   }
   return result;

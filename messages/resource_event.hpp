@@ -49,9 +49,13 @@ struct resource_event {
   std::string link_ns;
   std::string link_resource;
   std::string link_name;
-  /// For Kubernetes Event objects: `involvedObject.uid` and `.kind`.
+  /// For Kubernetes Event objects: the object's `involvedObject` (or
+  /// `regarding`), which the correlator resolves to the link above.
   std::string involved_uid;
   std::string involved_kind;
+  std::string involved_api_version;
+  std::string involved_ns;
+  std::string involved_name;
 };
 
 template <class Inspector>
@@ -59,7 +63,8 @@ typename Inspector::result_type inspect(Inspector& f, resource_event& x) {
   return f(caf::meta::type_name("kws.resource_event"), x.timestamp_ns, x.action,
            x.ns, x.resource, x.group, x.name, x.uid, x.resource_version, x.user,
            x.final_state_unknown, x.record, x.link_ns, x.link_resource,
-           x.link_name, x.involved_uid, x.involved_kind);
+           x.link_name, x.involved_uid, x.involved_kind, x.involved_api_version,
+           x.involved_ns, x.involved_name);
 }
 
 } // namespace kws

@@ -417,6 +417,9 @@ build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
     evf = read_event(rt, doc);
     ev.involved_uid = evf.uid;
     ev.involved_kind = evf.kind;
+    ev.involved_api_version = evf.api_version;
+    ev.involved_ns = evf.ns;
+    ev.involved_name = evf.name;
   }
   const bool has_managed_fields = metadata.HasMember("managedFields");
   const bool secret

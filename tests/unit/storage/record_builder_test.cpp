@@ -179,6 +179,9 @@ TEST(record_builder_test, core_event_carries_its_message_and_target) {
   EXPECT_EQ(str(doc, "resourceType"), "events");
   EXPECT_EQ(ev->involved_uid, "5f0c7e0a-8d4e-4a53-9c2b-0d8c1f3e7a11");
   EXPECT_EQ(ev->involved_kind, "Pod");
+  EXPECT_EQ(ev->involved_api_version, "v1");
+  EXPECT_EQ(ev->involved_ns, "default");
+  EXPECT_EQ(ev->involved_name, "web-7d4b9c8f6-x2x9k");
   EXPECT_EQ(ev->user, "kubelet");
   EXPECT_TRUE(ev->link_resource.empty());
 }
@@ -199,6 +202,9 @@ TEST(record_builder_test, events_k8s_io_event_uses_note_and_regarding) {
             "/apis/events.k8s.io/v1/namespaces/default/events/"
             "web.17a8c3f2b1e4d5d0");
   EXPECT_EQ(ev->involved_kind, "Deployment");
+  EXPECT_EQ(ev->involved_api_version, "apps/v1");
+  EXPECT_EQ(ev->involved_ns, "default");
+  EXPECT_EQ(ev->involved_name, "web");
   EXPECT_EQ(ev->group, "events.k8s.io");
 }
 
