@@ -940,11 +940,15 @@ int main(int argc, char** argv) {
       = store->drop_expired(start_ns + 2 * day_ns + 1'000'000'000, 1);
     auto dt = seconds(clk::now() - t0);
     // The dropped files are deleted when RocksDB purges obsolete files,
-    // which may lag the drop: wait (bounded) for the directory to shrink.
+    // which may lag the drop and go file by file: wait (bounded) until the
+    // directory has shrunk and then stayed the same for 100 ms.
     auto after = measure(store_dir);
-    for (int i = 0; i < 50 && after.total >= before.total; ++i) {
+    for (int i = 0; i < 100; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds{100});
-      after = measure(store_dir);
+      auto now = measure(store_dir);
+      if (now.total == after.total && now.total < before.total)
+        break;
+      after = now;
     }
     js.num("partitions", static_cast<double>(parts_before));
     js.num("retention_partitions_dropped",

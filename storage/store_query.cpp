@@ -287,42 +287,41 @@ caf::error collect(const read_view& view, const scan_spec& spec, uint32_t limit,
   caf::error failure;
   std::vector<hit> hits;
   size_t found = 0;
-  auto err = scan(view, spec,
-                  [&](const partition_ref& part, std::string_view key,
-                      position pos, std::string_view value) {
-                    record_summary summary;
-                    std::string_view json;
-                    if (time_index) {
-                      auto decoded = decode_record_value(value);
-                      if (!decoded) {
-                        failure = decoded.error();
-                        return false;
-                      }
-                      summary = std::move(decoded->first);
-                      json = decoded->second;
-                    } else {
-                      auto decoded = decode_index_entry(key, value);
-                      if (!decoded) {
-                        failure = decoded.error();
-                        return false;
-                      }
-                      summary = std::move(*decoded);
-                    }
-                    if (pos.ts < spec.start_ns || pos.ts > spec.end_ns
-                        || !keep(summary))
-                      return true;
-                    if (found >= limit) {
-                      has_more = true;
-                      return false;
-                    }
-                    ++found;
-                    if (time_index)
-                      out.emplace_back(json);
-                    else
-                      hits.push_back(hit{&part, pos});
-                    last = pos;
-                    return true;
-                  });
+  auto visit = [&](const partition_ref& part, std::string_view key,
+                   position pos, std::string_view value) {
+    record_summary summary;
+    std::string_view json;
+    if (time_index) {
+      auto decoded = decode_record_value(value);
+      if (!decoded) {
+        failure = decoded.error();
+        return false;
+      }
+      summary = std::move(decoded->first);
+      json = decoded->second;
+    } else {
+      auto decoded = decode_index_entry(key, value);
+      if (!decoded) {
+        failure = decoded.error();
+        return false;
+      }
+      summary = std::move(*decoded);
+    }
+    if (pos.ts < spec.start_ns || pos.ts > spec.end_ns || !keep(summary))
+      return true;
+    if (found >= limit) {
+      has_more = true;
+      return false;
+    }
+    ++found;
+    if (time_index)
+      out.emplace_back(json);
+    else
+      hits.push_back(hit{&part, pos});
+    last = pos;
+    return true;
+  };
+  auto err = scan(view, spec, visit);
   if (err)
     return err;
   if (failure)
