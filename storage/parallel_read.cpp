@@ -15,4 +15,15 @@ std::vector<std::pair<size_t, size_t>> split_reads(size_t keys,
   return ranges;
 }
 
+std::vector<std::pair<size_t, size_t>> read_parts(size_t keys,
+                                                  unsigned readers) {
+  if (readers < 2 || keys < 2 || keys >= min_keys_per_reader)
+    return split_reads(keys, readers);
+  std::vector<std::pair<size_t, size_t>> parts;
+  parts.reserve(keys);
+  for (size_t k = 0; k < keys; ++k)
+    parts.emplace_back(k, k + 1);
+  return parts;
+}
+
 } // namespace kws::storage

@@ -22,4 +22,13 @@ inline constexpr size_t min_keys_per_reader = 64;
 std::vector<std::pair<size_t, size_t>> split_reads(size_t keys,
                                                    unsigned readers);
 
+/// The parts one partition's record reads are handed out in: the ranges of
+/// `split_reads`, except that fewer than `min_keys_per_reader` keys (the
+/// record or few a history reads per day) become one part per key when
+/// there are several readers. Outside the page cache each of them waits
+/// for the disk in a block of its own; as parts of their own, the read
+/// pool's helpers read them side by side once one has waited.
+std::vector<std::pair<size_t, size_t>> read_parts(size_t keys,
+                                                  unsigned readers);
+
 } // namespace kws::storage

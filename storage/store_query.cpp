@@ -191,10 +191,11 @@ struct read_job {
 
 /// Reads the records of `hits` into `out` (same order). Each partition's
 /// keys are sorted, so RocksDB walks each file once instead of seeking per
-/// record, and split into ranges (`split_reads`); the ranges of all
+/// record, and split into parts (`read_parts`); the parts of all
 /// partitions are read by the caller and `view.pool`. Ranges of many keys
-/// are handed out at once; the one or two records a history reads per day
-/// only once reading one of them turns out to wait for the disk.
+/// are handed out at once; the few records a history reads per day, one
+/// part each, only once reading one of them turns out to wait for the
+/// disk.
 caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
                          std::vector<std::string>& out) {
   std::vector<partition_reads> parts;
@@ -221,7 +222,7 @@ caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
     r.slices.assign(r.keys.begin(), r.keys.end());
     r.values.resize(r.keys.size());
     r.statuses.resize(r.keys.size());
-    for (auto [first, last] : split_reads(r.keys.size(), readers)) {
+    for (auto [first, last] : read_parts(r.keys.size(), readers)) {
       jobs.push_back(read_job{&r, first, last});
       large = large || last - first >= min_keys_per_reader;
     }

@@ -40,3 +40,16 @@ TEST(parallel_read_test, many_keys_split_evenly_up_to_the_readers) {
   EXPECT_EQ(split_reads(1000, 0), (ranges{{0, 1000}}));
   EXPECT_EQ(split_reads(1000, 1), (ranges{{0, 1000}}));
 }
+
+TEST(parallel_read_test, a_few_keys_are_read_one_part_each) {
+  EXPECT_EQ(read_parts(3, 4), (ranges{{0, 1}, {1, 2}, {2, 3}}));
+  auto r = read_parts(min_keys_per_reader - 1, 4);
+  expect_covers(r, min_keys_per_reader - 1);
+  EXPECT_EQ(r.size(), min_keys_per_reader - 1);
+  // Without helpers, or with enough keys to split, as split_reads.
+  EXPECT_EQ(read_parts(3, 1), (ranges{{0, 3}}));
+  EXPECT_EQ(read_parts(1, 4), (ranges{{0, 1}}));
+  EXPECT_EQ(read_parts(min_keys_per_reader, 4),
+            split_reads(min_keys_per_reader, 4));
+  EXPECT_EQ(read_parts(1000, 4), split_reads(1000, 4));
+}
