@@ -43,8 +43,9 @@ TEST(index_entry_test, every_query_keeps_what_whole_summaries_would_keep) {
   // A query filters on any subset of the seven fields; a stored record
   // differs from what it asks in at most one of them. Every index the
   // planner picks must then decide as the whole summary does.
-  const record_summary asked{verb::update, "shop",    "pods", "", "web-1",
-                             "uid-1",      "kubectl", "",     "", ""};
+  const record_summary asked{verb::update, "shop",  "deployments", "apps",
+                             "web-1",      "uid-1", "kubectl",     "",
+                             "",           ""};
   using member = std::string record_summary::*;
   const std::array<member, 6> filtered{
     &record_summary::ns,   &record_summary::resource, &record_summary::group,
