@@ -115,6 +115,7 @@ void discovery_state::spawn_watcher(const resource_type& rt) {
   watcher_config wcfg;
   wcfg.type = rt;
   wcfg.digest_secret_values = config.digest_secret_values;
+  wcfg.max_lag = config.max_watch_lag;
   wcfg.seed = std::hash<std::string>{}(rt.group_resource());
   // Events go through the correlator, everything else straight to storage.
   ingest_sink_actor sink = rt.plural == "events"
@@ -199,6 +200,7 @@ readiness discovery_state::current_readiness() const {
     // but must not hold back the types that work.
     if (!e.status.synced && !e.status.refused)
       result.ready = false;
+    result.degraded |= e.status.behind;
   }
   return result;
 }
@@ -252,8 +254,9 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
     };
     kube::reflector_callbacks cb;
     cb.on_list = [to_self](list_result x) { to_self(std::move(x)); };
-    cb.on_events
-      = [to_self](std::vector<watch_event> xs) { to_self(std::move(xs)); };
+    cb.on_events = [to_self](std::vector<watch_event> xs, int64_t) {
+      to_self(std::move(xs));
+    };
     cb.on_error = [](caf::error err) {
       KWS_WARN("discovery cannot watch CustomResourceDefinitions: {}", err);
     };

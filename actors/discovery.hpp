@@ -28,6 +28,9 @@ struct discovery_config {
   bool watch_all = false;
   bool discover_crds = true;
   bool digest_secret_values = true;
+  /// A watcher further behind its stream than this reports itself behind
+  /// (readiness turns `degraded`).
+  std::chrono::milliseconds max_watch_lag{std::chrono::seconds{30}};
   /// Types the store holds history of (`stored_types`): they resolve by
   /// name even when the apiserver no longer serves them.
   std::vector<resource_type> stored;

@@ -164,14 +164,36 @@ void answer_readyz(self_ptr self, const responder_ptr& rp) {
           [](const watcher_status& w) { return !w.synced && !w.refused; });
         auto failing
           = list([](const watcher_status& w) { return !w.last_error.empty(); });
-        std::string body
-          = r.ready ? R"({"status":"ready")" : R"({"status":"not ready")";
-        body += ",\"pending\":" + pending + ",\"failing\":" + failing + "}";
+        auto behind = list([](const watcher_status& w) { return w.behind; });
+        // Degraded stays 200: queries are still answered, but recent changes
+        // may not be stored yet.
+        std::string body = !r.ready ? R"({"status":"not ready")"
+          : r.degraded              ? R"({"status":"degraded")"
+                                    : R"({"status":"ready")";
+        body += ",\"pending\":" + pending + ",\"failing\":" + failing
+          + ",\"behind\":" + behind + "}";
         rp->deliver(json_response(r.ready ? 200 : 503, std::move(body)));
       },
       [rp](const caf::error& err) {
         rp->deliver(rest::error_response(503, "not ready: " + render(err)));
       });
+}
+
+/// GET /api/v1/coverage: the gaps overlapping [start, end].
+void answer_coverage(self_ptr self, const http_request& req,
+                     const responder_ptr& rp) {
+  auto query = rest::parse_coverage_query(req);
+  if (!query)
+    return rp->deliver(rest::render_error(query.error()));
+  ask_index<std::vector<coverage_gap>>(
+    self, *query,
+    [rp](const std::vector<coverage_gap>& gaps) {
+      rp->deliver(rest::render_coverage(gaps));
+    },
+    [rp](const caf::error& err) {
+      KWS_WARN("http-handler failed to query coverage: {}", err);
+      rp->deliver(rest::render_error(err));
+    });
 }
 
 /// POST /admin/backup?dest=DIR: a consistent online backup by STORAGE.
@@ -231,6 +253,7 @@ http_handler_actor::behavior_type http_handler(self_ptr self,
         case rest::route::events: return answer_events(self, req, rp);
         case rest::route::object_history:
           return answer_history(self, req, m, rp);
+        case rest::route::coverage: return answer_coverage(self, req, rp);
         case rest::route::admin_backup: return answer_backup(self, req, rp);
         case rest::route::unknown: break;
       }

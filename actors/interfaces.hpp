@@ -36,7 +36,7 @@ using storage_actor = caf::typed_actor<
   // From the HTTP handler: writes a consistent backup into the directory;
   // replies with the directory.
   caf::replies_to<atom::backup, std::string>::with<std::string>,
-  // INTERNAL: the flush timer of batch generation N fired.
+  // INTERNAL: write batch generation N (queued behind the mailbox).
   caf::reacts_to<atom::internal, atom::flush, uint64_t>,
   // INTERNAL: time to drop expired partitions.
   caf::reacts_to<atom::internal,
@@ -47,7 +47,9 @@ using index_actor = caf::typed_actor<
   // From the HTTP handler: one page of `GET /api/v1/events`.
   caf::replies_to<event_query>::with<event_page>,
   // From the HTTP handler: the history of one object by name.
-  caf::replies_to<history_query>::with<object_history>>;
+  caf::replies_to<history_query>::with<object_history>,
+  // From the HTTP handler: the coverage gaps overlapping a window.
+  caf::replies_to<coverage_query>::with<std::vector<coverage_gap>>>;
 
 /// The CORRELATOR actor interface. Links Kubernetes Events to the objects
 /// they are about, then hands them to STORAGE.
@@ -64,12 +66,15 @@ using correlator_actor = caf::typed_actor<
 using watcher_actor = caf::typed_actor<
   // INTERNAL: the client finished a (paged) list; replace semantics.
   caf::reacts_to<atom::internal, list_result>,
-  // INTERNAL: the client read these events from the watch stream.
-  caf::reacts_to<atom::internal, std::vector<watch_event>>,
+  // INTERNAL: the client read these events from the watch stream at this
+  // wall-clock time (ns since the epoch).
+  caf::reacts_to<atom::internal, std::vector<watch_event>, int64_t>,
   // INTERNAL: the client hit an error and will retry after its backoff.
   caf::reacts_to<atom::internal, atom::failed, caf::error>,
-  // INTERNAL: send a batch again after its sink failed it.
-  caf::reacts_to<atom::internal, ingest_batch>>;
+  // INTERNAL: send the in-flight batch again after its sink failed it.
+  caf::reacts_to<atom::internal, atom::flush>,
+  // INTERNAL: time to measure the lag behind the stream.
+  caf::reacts_to<atom::internal, atom::tick>>;
 
 /// The DISCOVERY actor interface. Decides the watched set, spawns one
 /// WATCHER per type and owns readiness.

@@ -1,7 +1,11 @@
-// STORAGE collects records until the batch is full or its timer fires, then
-// writes them in one WriteBatch together with the watchers' checkpoints and
-// answers every producer of that batch. The timer carries the batch
-// generation, so a timer for a batch that was already written is ignored.
+// STORAGE collects records and writes them in one WriteBatch together with
+// the watchers' checkpoints, then answers every producer of that batch. The
+// first record of a batch sends STORAGE a flush request to itself, which
+// queues behind every batch already in the mailbox: what arrived while the
+// previous write ran goes out in the next write (group commit), and a lone
+// record is written at once. A full batch is written without waiting. The
+// request carries the batch generation, so one for a batch that was already
+// written is ignored.
 // A failed write answers its producers with the error; they keep their
 // records and send them again.
 #include "actors/storage.hpp"
@@ -13,6 +17,7 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <iterator>
 #include <type_traits>
 
 namespace kws {
@@ -32,7 +37,7 @@ int64_t wall_clock_ns() {
 
 uint64_t storage_state::flush() {
   ++generation;
-  if (pending.empty() && pending_checkpoints.empty()) {
+  if (pending.empty() && pending_checkpoints.empty() && pending_gaps.empty()) {
     for (auto& rp : waiting)
       rp.deliver(atom::ok_v);
     waiting.clear();
@@ -50,7 +55,7 @@ uint64_t storage_state::flush() {
   static auto& batch_records = metrics::get_counter(
     "kws_storage_records_total", "Records written to RocksDB.");
   auto started = std::chrono::steady_clock::now();
-  auto result = store->write(pending, pending_checkpoints);
+  auto result = store->write(pending, pending_checkpoints, pending_gaps);
   batch_latency.observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
       .count());
@@ -62,6 +67,7 @@ uint64_t storage_state::flush() {
               pending.size(), result.error());
     pending.clear();
     pending_checkpoints.clear();
+    pending_gaps.clear();
     for (auto& rp : promises)
       rp.deliver(result.error());
     return 0;
@@ -79,6 +85,7 @@ uint64_t storage_state::flush() {
       .inc(n);
   pending.clear();
   pending_checkpoints.clear();
+  pending_gaps.clear();
   for (auto& rp : promises)
     rp.deliver(atom::ok_v);
   // Writing is what makes RocksDB churn through memory; this is where the
@@ -136,13 +143,14 @@ storage_writer(storage_actor::stateful_pointer<storage_state> self,
       if (!batch.resource_version.empty())
         st.pending_checkpoints[batch.group_resource]
           = std::move(batch.resource_version);
+      std::move(batch.gaps.begin(), batch.gaps.end(),
+                std::back_inserter(st.pending_gaps));
       auto rp = self->make_response_promise<atom::ok>();
       st.waiting.push_back(rp);
       if (st.pending.size() >= st.config.batch_size)
         st.flush();
       else if (was_empty)
-        self->delayed_send(self, st.config.flush_interval, atom::internal_v,
-                           atom::flush_v, st.generation);
+        self->send(self, atom::internal_v, atom::flush_v, st.generation);
       return rp;
     },
     // Writes what is buffered.
@@ -150,6 +158,8 @@ storage_writer(storage_actor::stateful_pointer<storage_state> self,
     // The live objects of a resource type.
     [self](atom::live,
            const std::string& gr) -> caf::result<std::vector<live_object>> {
+      // A relist diffs against everything received before it.
+      self->state.flush();
       auto result = self->state.store->live_objects(gr);
       if (!result)
         return result.error();
@@ -170,7 +180,7 @@ storage_writer(storage_actor::stateful_pointer<storage_state> self,
       KWS_INFO("storage wrote a backup to {}", dir);
       return dir;
     },
-    // INTERNAL: the flush timer of a batch generation fired.
+    // INTERNAL: the flush request of a batch generation.
     [self](atom::internal, atom::flush, uint64_t gen) {
       if (gen == self->state.generation)
         self->state.flush();
@@ -195,6 +205,13 @@ index(index_actor::stateful_pointer<index_state> self,
     // The history of one object.
     [self](const history_query& q) -> caf::result<object_history> {
       auto result = self->state.store->history(q);
+      if (!result)
+        return result.error();
+      return std::move(*result);
+    },
+    // The coverage gaps overlapping a window.
+    [self](const coverage_query& q) -> caf::result<std::vector<coverage_gap>> {
+      auto result = self->state.store->coverage(q);
       if (!result)
         return result.error();
       return std::move(*result);

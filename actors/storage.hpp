@@ -20,10 +20,10 @@ namespace kws {
 
 /// Configuration of STORAGE.
 struct storage_config {
-  /// A batch is written once it holds this many records...
+  /// A batch is written once it holds this many records, or else as soon as
+  /// the records that arrived during the previous write are collected
+  /// (group commit): never later than the write before it plus one mailbox.
   size_t batch_size = 1000;
-  /// ...or once its first record waited this long.
-  std::chrono::milliseconds flush_interval{200};
   /// Days a record is kept.
   uint32_t retention_days = 14;
   /// How often expired partitions are looked for.
@@ -53,9 +53,11 @@ struct storage_state {
   std::vector<resource_event> pending;
   /// Checkpoints to persist with them, by group_resource.
   std::map<std::string, std::string> pending_checkpoints;
+  /// Coverage gaps to persist with them.
+  std::vector<coverage_gap> pending_gaps;
   /// Producers waiting for their batch to become durable.
   std::vector<caf::typed_response_promise<atom::ok>> waiting;
-  /// Invalidates flush timers of batches already written.
+  /// Invalidates flush requests of batches already written.
   uint64_t generation = 0;
   /// When free memory last went back to the kernel.
   std::chrono::steady_clock::time_point last_release;

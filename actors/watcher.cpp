@@ -1,18 +1,19 @@
 // A WATCHER starts in `resuming`: it asks STORAGE for the persisted
 // resourceVersion and starts its reflector from there ("" lists first). In
-// `running` the reflector delivers a list (replace semantics) or a batch of
-// watch events; the watcher turns them into records, sends them to its sink
-// and acknowledges the reflector only once they are durable, so a slow store
-// stops the socket reads (back-pressure). A failed delivery is retried after
-// `retry_delay` with the same records. On exit the reflector is stopped.
+// `running` the reflector delivers a list (replace semantics) or watch
+// events. One batch at a time is in flight to the sink; what arrives
+// meanwhile waits in the backlog and goes out whole as the next batch once
+// the previous one is durable (group commit at the watcher). The reflector is
+// acknowledged only for durable records, so its window bounds the backlog and
+// a slow store stops the socket reads (back-pressure). A failed batch is sent
+// again after `retry_delay`. A relist after a broken watch records the
+// coverage gap it closes. On exit the reflector is stopped.
 #include "actors/watcher.hpp"
 
 #include "kube/reflector.hpp"
-#include "kube/relist_diff.hpp"
 #include "messages/logging.hpp"
 #include "messages/metrics.hpp"
-#include "rest/render.hpp"
-#include "storage/record_builder.hpp"
+#include "messages/time_format.hpp"
 
 #include <caf/stateful_actor.hpp>
 
@@ -24,109 +25,36 @@ static_assert(!std::is_aggregate_v<watcher_state>);
 
 namespace {
 
-int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
+constexpr int64_t ns_per_ms = 1'000'000;
+
+std::string resource_label(const resource_type& rt) {
+  return "resource=\"" + rt.group_resource() + "\"";
 }
 
 metrics::counter& malformed_counter(const resource_type& rt) {
   return metrics::get_counter("kws_malformed_objects_total",
                               "Objects from the apiserver that could not be "
                               "turned into records.",
-                              "resource=\"" + rt.group_resource() + "\"");
+                              resource_label(rt));
 }
 
-/// A minimal object standing for one that vanished while unobserved.
-std::string vanished_object(const resource_type& rt, const live_object& obj) {
-  auto slash = obj.key.find('/');
-  auto ns
-    = slash == std::string::npos ? std::string{} : obj.key.substr(0, slash);
-  auto name = slash == std::string::npos ? obj.key : obj.key.substr(slash + 1);
-  auto quote = [](const std::string& x) { return rest::json_string(x); };
-  std::string meta = "\"name\":" + quote(name);
-  if (!ns.empty())
-    meta += ",\"namespace\":" + quote(ns);
-  meta += ",\"uid\":" + quote(obj.uid);
-  meta += ",\"resourceVersion\":" + quote(obj.resource_version);
-  return "{\"apiVersion\":" + quote(rt.api_version())
-    + ",\"kind\":" + quote(rt.kind) + ",\"metadata\":{" + meta + "}}";
+/// The numeric distance between two resourceVersions (etcd revisions), or 0
+/// when either is not a number (they are opaque to clients).
+int64_t rv_distance(const std::string& newer, const std::string& older) {
+  try {
+    size_t n1 = 0;
+    size_t n2 = 0;
+    auto a = std::stoll(newer, &n1);
+    auto b = std::stoll(older, &n2);
+    if (n1 != newer.size() || n2 != older.size() || a < b)
+      return 0;
+    return a - b;
+  } catch (const std::exception&) {
+    return 0;
+  }
 }
 
 } // namespace
-
-ingest_batch records_from_events(const resource_type& rt,
-                                 const std::vector<watch_event>& events,
-                                 bool digest_secret_values, int64_t now_ns,
-                                 size_t& num_malformed) {
-  ingest_batch result;
-  result.group_resource = rt.group_resource();
-  storage::record_options opts;
-  opts.digest_secrets = digest_secret_values;
-  // The wire decoder keeps the apiserver's compact bytes (or writes compact
-  // JSON): objectChanges is copied from them, not re-serialized.
-  opts.copy_object_text = true;
-  for (const auto& ev : events) {
-    if (!ev.resource_version.empty())
-      result.resource_version = ev.resource_version;
-    verb v;
-    switch (ev.type) {
-      case watch_event_type::added: v = verb::create; break;
-      case watch_event_type::modified: v = verb::update; break;
-      case watch_event_type::deleted: v = verb::remove; break;
-      default: continue; // bookmarks only move the checkpoint
-    }
-    auto rec = storage::build_record(rt, v, ev.object, now_ns, opts);
-    if (!rec) {
-      ++num_malformed;
-      KWS_WARN("watcher {} skipped a malformed object: {}", rt.group_resource(),
-               rec.error());
-      continue;
-    }
-    result.events.push_back(std::move(*rec));
-  }
-  return result;
-}
-
-ingest_batch records_from_list(const resource_type& rt, const list_result& list,
-                               const std::vector<live_object>& known,
-                               bool digest_secret_values, int64_t now_ns,
-                               size_t& num_malformed) {
-  ingest_batch result;
-  result.group_resource = rt.group_resource();
-  result.resource_version = list.resource_version;
-  auto diff = kube::diff_relist(known, list);
-  num_malformed += diff.malformed.size();
-  storage::record_options opts;
-  opts.digest_secrets = digest_secret_values;
-  // List items and vanished objects are compact JSON written by RapidJSON.
-  opts.copy_object_text = true;
-  // A delete of a replaced uid comes before the create of the new one.
-  for (const auto& gone : diff.deletes) {
-    auto del_opts = opts;
-    del_opts.final_state_unknown = true;
-    auto rec = storage::build_record(
-      rt, verb::remove, vanished_object(rt, gone), now_ns, del_opts);
-    if (rec)
-      result.events.push_back(std::move(*rec));
-    else
-      ++num_malformed;
-  }
-  auto add = [&](size_t i, verb v) {
-    auto item_opts = opts;
-    item_opts.from_initial_list = v == verb::create;
-    auto rec = storage::build_record(rt, v, list.items[i], now_ns, item_opts);
-    if (rec)
-      result.events.push_back(std::move(*rec));
-    else
-      ++num_malformed;
-  };
-  for (auto i : diff.creates)
-    add(i, verb::create);
-  for (auto i : diff.updates)
-    add(i, verb::update);
-  return result;
-}
 
 watcher_state::~watcher_state() {
   // CAF destroys the state in on_exit(), before attached functors run: the
@@ -139,27 +67,66 @@ void watcher_state::report() {
   caf::anon_send(discovery, status);
 }
 
-void watcher_state::deliver(ingest_batch batch) {
-  if (current == phase::stopped)
-    return;
-  self->request(sink, config.ack_timeout, batch)
-    .then(
-      [this](atom::ok) {
-        if (reflector)
-          reflector->ack();
-      },
-      [this, batch](const caf::error& err) mutable {
-        KWS_WARN("watcher {} could not store {} records, retrying: {}",
-                 config.type.group_resource(), batch.events.size(), err);
-        status.last_error = "storing records failed: " + render(err);
-        report();
-        self->delayed_send(self, config.retry_delay, atom::internal_v,
-                           std::move(batch));
-      });
+void watcher_state::on_events(std::vector<watch_event> events,
+                              int64_t received_ns) {
+  for (auto i = events.rbegin(); i != events.rend(); ++i)
+    if (!i->resource_version.empty()) {
+      received_rv = i->resource_version;
+      this->received_ns = received_ns;
+      break;
+    }
+  backlog_events += events.size();
+  backlog.push_back(delivery{std::move(events), received_ns});
+  send_next();
+  update_lag();
 }
 
 void watcher_state::on_list(list_result list) {
-  // The diff needs STORAGE's view of the live objects.
+  waiting_list = std::move(list);
+  send_next();
+}
+
+void watcher_state::send_next() {
+  if (in_flight || current == phase::stopped)
+    return;
+  if (!backlog.empty()) {
+    // Whole deliveries, at least one, up to `max_batch_events`.
+    std::vector<watch_event> events;
+    in_flight_batch batch;
+    while (!backlog.empty()
+           && (batch.deliveries == 0
+               || events.size() + backlog.front().events.size()
+                 <= config.max_batch_events)) {
+      auto& d = backlog.front();
+      batch.received.emplace_back(d.received_ns, d.events.size());
+      backlog_events -= d.events.size();
+      std::move(d.events.begin(), d.events.end(), std::back_inserter(events));
+      ++batch.deliveries;
+      backlog.pop_front();
+    }
+    size_t num_malformed = 0;
+    batch.records = records_from_events(
+      config.type, events, config.digest_secret_values, now(), num_malformed);
+    batch.resource_version = batch.records.resource_version;
+    malformed_counter(config.type).inc(num_malformed);
+    if (!status.last_error.empty()) {
+      status.last_error.clear();
+      status.refused = false;
+      report();
+    }
+    in_flight = std::move(batch);
+    deliver();
+    return;
+  }
+  if (!waiting_list)
+    return;
+  // The diff needs STORAGE's view of the live objects, read only now that
+  // everything delivered before the list is durable.
+  auto list = std::move(*waiting_list);
+  waiting_list.reset();
+  in_flight = in_flight_batch{};
+  in_flight->deliveries = 1;
+  in_flight->is_list = true;
   self
     ->request(storage, config.ack_timeout, atom::live_v,
               config.type.group_resource())
@@ -167,8 +134,8 @@ void watcher_state::on_list(list_result list) {
       [this, list = std::move(list)](std::vector<live_object>& known) {
         size_t num_malformed = 0;
         auto batch = records_from_list(config.type, list, known,
-                                       config.digest_secret_values,
-                                       wall_clock_ns(), num_malformed);
+                                       config.digest_secret_values, now(),
+                                       num_malformed);
         malformed_counter(config.type).inc(num_malformed);
         static auto& num_relists = metrics::get_counter(
           "kws_relists_total", "Completed lists and relists.");
@@ -176,13 +143,30 @@ void watcher_state::on_list(list_result list) {
         KWS_DEBUG("watcher {} listed {} objects, {} changes",
                   config.type.group_resource(), list.items.size(),
                   batch.events.size());
-        if (!status.synced || !status.last_error.empty()) {
-          status.synced = true;
-          status.refused = false;
-          status.last_error.clear();
-          report();
+        if (positioned && !broken_by.empty()) {
+          coverage_gap gap;
+          gap.group_resource = config.type.group_resource();
+          gap.start_ns = received_ns;
+          gap.end_ns = now();
+          gap.from_resource_version = received_rv;
+          gap.to_resource_version = list.resource_version;
+          gap.reason = broken_by;
+          KWS_WARN("watcher {} relisted at resourceVersion {} after: {}; "
+                   "changes between {} and {} (resourceVersion {}) may be "
+                   "missing, the state at the relist is recorded",
+                   gap.group_resource, gap.to_resource_version, gap.reason,
+                   format_rfc3339(gap.start_ns), format_rfc3339(gap.end_ns),
+                   gap.from_resource_version);
+          metrics::get_counter("kws_coverage_gaps_total",
+                               "Relists after a broken watch: intervals in "
+                               "which versions may be missing.",
+                               resource_label(config.type))
+            .inc();
+          batch.gaps.push_back(std::move(gap));
         }
-        deliver(std::move(batch));
+        in_flight->records = std::move(batch);
+        in_flight->resource_version = list.resource_version;
+        deliver();
       },
       [this](const caf::error& err) {
         KWS_ERROR("watcher {} cannot read live objects: {}",
@@ -191,18 +175,117 @@ void watcher_state::on_list(list_result list) {
       });
 }
 
-void watcher_state::on_events(const std::vector<watch_event>& events) {
-  size_t num_malformed = 0;
-  auto batch
-    = records_from_events(config.type, events, config.digest_secret_values,
-                          wall_clock_ns(), num_malformed);
-  malformed_counter(config.type).inc(num_malformed);
-  if (!status.last_error.empty()) {
-    status.last_error.clear();
-    status.refused = false;
+void watcher_state::deliver() {
+  if (current == phase::stopped || !in_flight)
+    return;
+  self->request(sink, config.ack_timeout, in_flight->records)
+    .then([this](atom::ok) { on_durable(); },
+          [this](const caf::error& err) {
+            KWS_WARN("watcher {} could not store {} records, retrying: {}",
+                     config.type.group_resource(),
+                     in_flight ? in_flight->records.events.size() : 0, err);
+            status.last_error = "storing records failed: " + render(err);
+            report();
+            self->delayed_send(self, config.retry_delay, atom::internal_v,
+                               atom::flush_v);
+          });
+}
+
+void watcher_state::on_durable() {
+  if (!in_flight)
+    return;
+  auto batch = std::move(*in_flight);
+  in_flight.reset();
+  auto t = now();
+  if (reflector)
+    reflector->ack(batch.deliveries);
+  static auto& delivery_seconds = metrics::get_histogram(
+    "kws_watch_delivery_seconds",
+    "Time from reading a change off the watch stream to its record being "
+    "durable.");
+  for (auto& [received_ns, n] : batch.received) {
+    auto seconds = static_cast<double>(t - received_ns) / 1e9;
+    for (size_t i = 0; i < n; ++i)
+      delivery_seconds.observe(seconds);
+  }
+  if (!batch.resource_version.empty())
+    durable_rv = batch.resource_version;
+  if (batch.is_list) {
+    received_rv = batch.resource_version;
+    received_ns = t;
+    positioned = true;
+    broken_by.clear();
+    if (!status.synced || !status.last_error.empty()) {
+      status.synced = true;
+      status.refused = false;
+      status.last_error.clear();
+      report();
+    }
+  }
+  send_next();
+  update_lag();
+}
+
+void watcher_state::update_lag() {
+  int64_t oldest = 0;
+  if (in_flight && !in_flight->received.empty())
+    oldest = in_flight->received.front().first;
+  else if (!backlog.empty())
+    oldest = backlog.front().received_ns;
+  auto lag_ms
+    = oldest == 0 ? 0 : std::max<int64_t>(0, now() - oldest) / ns_per_ms;
+  auto labels = resource_label(config.type);
+  metrics::get_seconds_gauge(
+    "kws_watch_lag_seconds",
+    "Age of the oldest change read off the watch stream and not yet durable "
+    "(0 when caught up).",
+    labels)
+    .set(lag_ms);
+  auto pending
+    = backlog_events + (in_flight ? in_flight->records.events.size() : 0);
+  metrics::get_gauge("kws_watch_backlog_events",
+                     "Changes read off the watch stream and not yet durable.",
+                     labels)
+    .set(static_cast<int64_t>(pending));
+  metrics::get_gauge(
+    "kws_watch_lag_resource_versions",
+    "resourceVersions between the last change read off the watch stream and "
+    "the last durable one (0 when they are not numbers).",
+    labels)
+    .set(rv_distance(received_rv, durable_rv));
+  status.lag_ms = lag_ms;
+  bool behind = lag_ms > config.max_lag.count();
+  if (behind != status.behind) {
+    status.behind = behind;
+    if (behind)
+      KWS_WARN("watcher {} is {} s behind its watch stream ({} changes not "
+               "yet stored)",
+               config.type.group_resource(), lag_ms / 1000, pending);
+    else
+      KWS_INFO("watcher {} caught up with its watch stream",
+               config.type.group_resource());
     report();
   }
-  deliver(std::move(batch));
+}
+
+void watcher_state::on_failure(const caf::error& err) {
+  static auto& num_restarts = metrics::get_counter(
+    "kws_watch_restarts_total", "Watch restarts after errors.");
+  num_restarts.inc();
+  if (err == ec::gone) {
+    static auto& num_gone = metrics::get_counter(
+      "kws_watch_gone_total", "410 Gone answers that forced a relist.");
+    num_gone.inc();
+  }
+  // Whatever broke the stream, the reflector's next list replaces it: the
+  // versions in between are not seen.
+  broken_by = render(err);
+  ++status.restarts;
+  status.last_error = render(err);
+  status.refused = err == ec::unauthorized || err == ec::not_found;
+  KWS_WARN("watcher {} failed, retrying: {}", config.type.group_resource(),
+           err);
+  report();
 }
 
 watcher_actor::behavior_type
@@ -210,18 +293,39 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
         std::shared_ptr<kube::client> client, ingest_sink_actor sink,
         storage_actor storage, discovery_actor discovery) {
   auto& st = self->state;
+  if (!cfg.now)
+    cfg.now = [] {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+    };
   st.config = std::move(cfg);
   st.client = std::move(client);
   st.sink = std::move(sink);
   st.storage = std::move(storage);
   st.discovery = std::move(discovery);
   st.status.type = st.config.type;
+  st.received_ns = st.now();
   self
     ->request(st.storage, st.config.ack_timeout, atom::checkpoint_v,
               st.config.type.group_resource())
     .then(
       [self](const watch_checkpoint& cp) {
         auto& st = self->state;
+        st.current = watcher_state::phase::running;
+        st.durable_rv = cp.resource_version;
+        st.received_rv = cp.resource_version;
+        st.positioned = !cp.resource_version.empty();
+        // Resuming from a checkpoint, the store already holds the state up
+        // to it: synced without a list. A 410 later relists all the same.
+        if (st.positioned) {
+          st.status.synced = true;
+          st.report();
+        }
+        self->delayed_send(self, st.config.lag_interval, atom::internal_v,
+                           atom::tick_v);
+        if (!st.client)
+          return;
         // The reflector's callbacks hold only a weak reference, so a stopped
         // watcher is not kept alive by its client.
         caf::weak_actor_ptr weak = self->ctrl();
@@ -232,8 +336,9 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
         };
         kube::reflector_callbacks cb;
         cb.on_list = [to_self](list_result x) { to_self(std::move(x)); };
-        cb.on_events
-          = [to_self](std::vector<watch_event> xs) { to_self(std::move(xs)); };
+        cb.on_events = [to_self](std::vector<watch_event> xs, int64_t at) {
+          to_self(std::move(xs), at);
+        };
         cb.on_error = [to_self](caf::error err) {
           to_self(atom::failed_v, std::move(err));
         };
@@ -241,15 +346,8 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
         opts.seed = st.config.seed;
         st.reflector = kube::reflector::make(st.client, st.config.type, opts,
                                              std::move(cb));
-        st.current = watcher_state::phase::running;
         KWS_INFO("Started watching {}/{} ({})", st.config.type.group,
                  st.config.type.version, st.config.type.kind);
-        // Resuming from a checkpoint, the store already holds the state up
-        // to it: synced without a list. A 410 later relists all the same.
-        if (!cp.resource_version.empty()) {
-          st.status.synced = true;
-          st.report();
-        }
         st.reflector->start(cp.resource_version);
       },
       [self](const caf::error& err) {
@@ -262,31 +360,23 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
     [self](atom::internal, list_result& list) {
       self->state.on_list(std::move(list));
     },
-    // INTERNAL: watch events, or a batch to send again.
-    [self](atom::internal, const std::vector<watch_event>& events) {
-      self->state.on_events(events);
+    // INTERNAL: watch events.
+    [self](atom::internal, std::vector<watch_event>& events,
+           int64_t received_ns) {
+      self->state.on_events(std::move(events), received_ns);
     },
     // INTERNAL: the reflector hit an error and retries after its backoff.
     [self](atom::internal, atom::failed, caf::error& err) {
-      auto& st = self->state;
-      static auto& num_restarts = metrics::get_counter(
-        "kws_watch_restarts_total", "Watch restarts after errors.");
-      num_restarts.inc();
-      if (err == ec::gone) {
-        static auto& num_gone = metrics::get_counter(
-          "kws_watch_gone_total", "410 Gone answers that forced a relist.");
-        num_gone.inc();
-      }
-      ++st.status.restarts;
-      st.status.last_error = render(err);
-      st.status.refused = err == ec::unauthorized || err == ec::not_found;
-      KWS_WARN("watcher {} failed, retrying: {}",
-               st.config.type.group_resource(), err);
-      st.report();
+      self->state.on_failure(err);
     },
-    // INTERNAL: send a batch again after STORAGE failed it.
-    [self](atom::internal, ingest_batch& batch) {
-      self->state.deliver(std::move(batch));
+    // INTERNAL: send the in-flight batch again after its sink failed it.
+    [self](atom::internal, atom::flush) { self->state.deliver(); },
+    // INTERNAL: measure the lag while nothing else happens.
+    [self](atom::internal, atom::tick) {
+      auto& st = self->state;
+      st.update_lag();
+      self->delayed_send(self, st.config.lag_interval, atom::internal_v,
+                         atom::tick_v);
     },
   };
 }

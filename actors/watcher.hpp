@@ -5,8 +5,12 @@
 #include "actors/interfaces.hpp"
 
 #include <chrono>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace kws::kube {
 class client;
@@ -23,11 +27,26 @@ struct watcher_config {
   std::chrono::milliseconds ack_timeout{60'000};
   /// Wait before sending a batch again after STORAGE failed it.
   std::chrono::milliseconds retry_delay{1'000};
+  /// Further behind its stream than this, the watcher reports itself behind.
+  std::chrono::milliseconds max_lag{std::chrono::seconds{30}};
+  /// How often the lag is measured while nothing else happens.
+  std::chrono::milliseconds lag_interval{std::chrono::seconds{1}};
+  /// Events of at most this many reflector deliveries go into one batch.
+  size_t max_batch_events = 10'000;
   /// Seed for the reflector's backoff jitter.
   uint64_t seed = 0;
+  /// Wall clock in nanoseconds since the epoch (injectable for tests).
+  std::function<int64_t()> now;
 };
 
 /// State of a WATCHER.
+///
+/// Watch events go to the sink in batches, one at a time: what the reflector
+/// delivers while a batch is being stored waits in `backlog` and goes out
+/// whole as the next batch once the previous one is durable, so the sink
+/// sees few large batches under load and one small batch per change when
+/// idle. The reflector is acknowledged for a delivery only once its records
+/// are durable; its window bounds the backlog.
 struct watcher_state {
   explicit watcher_state(watcher_actor::pointer self) : self{self} {}
 
@@ -38,17 +57,53 @@ struct watcher_state {
   /// (reflector delivering), `stopped`.
   enum class phase : uint8_t { resuming, running, stopped };
 
-  /// Sends `batch` to the sink and acknowledges the reflector once durable.
-  void deliver(ingest_batch batch);
+  /// Events of one reflector delivery, received at `received_ns`.
+  struct delivery {
+    std::vector<watch_event> events;
+    int64_t received_ns = 0;
+  };
 
-  /// Turns a list result into records by diffing it against STORAGE's view.
+  /// The batch the sink is storing.
+  struct in_flight_batch {
+    ingest_batch records;
+    /// Reflector deliveries it covers (acknowledged once it is durable).
+    size_t deliveries = 0;
+    /// When each covered delivery was received, and its number of events.
+    std::vector<std::pair<int64_t, size_t>> received;
+    /// Last resourceVersion it holds.
+    std::string resource_version;
+    /// The records of a list (the watcher is positioned once it is durable).
+    bool is_list = false;
+  };
+
+  /// A delivery of watch events: queued, and sent at once if nothing is in
+  /// flight.
+  void on_events(std::vector<watch_event> events, int64_t received_ns);
+
+  /// A list result: handled once everything delivered before it is durable.
   void on_list(list_result list);
 
-  /// Turns watch events into records.
-  void on_events(const std::vector<watch_event>& events);
+  /// Sends the next batch (the whole backlog, or a waiting list) unless one
+  /// is in flight.
+  void send_next();
+
+  /// Sends the in-flight batch to the sink.
+  void deliver();
+
+  /// The in-flight batch is durable: acknowledges the reflector and sends
+  /// the next one.
+  void on_durable();
+
+  /// Measures the lag, updates the gauges and reports crossing `max_lag`.
+  void update_lag();
+
+  /// The reflector hit an error; the next list is a relist with a gap.
+  void on_failure(const caf::error& err);
 
   /// Reports the current status to DISCOVERY.
   void report();
+
+  int64_t now() const { return config.now(); }
 
   watcher_actor::pointer self;
   watcher_config config;
@@ -60,12 +115,31 @@ struct watcher_state {
   phase current = phase::resuming;
   watcher_status status;
 
+  /// Deliveries received while a batch is in flight, in stream order.
+  std::deque<delivery> backlog;
+  size_t backlog_events = 0;
+  std::optional<in_flight_batch> in_flight;
+  /// A list that arrived while a batch was in flight.
+  std::optional<list_result> waiting_list;
+  /// The stream position: the last resourceVersion received (or listed, or
+  /// resumed from) and when. A relist loses what came after it.
+  std::string received_rv;
+  int64_t received_ns = 0;
+  /// The last resourceVersion durable.
+  std::string durable_rv;
+  /// The last error the reflector reported since the last durable list: the
+  /// next list is a relist, and what it closes is a coverage gap.
+  std::string broken_by;
+  /// True once a list or a checkpoint gave the watcher a stream position.
+  bool positioned = false;
+
   static inline const char* name = "watcher";
 };
 
 /// Implements the WATCHER interface. The reflector runs on the client's Asio
 /// thread and reports through `anon_send`; records go to `sink`, relist diffs
-/// read `storage`, status goes to `discovery`.
+/// read `storage`, status goes to `discovery`. Without a client no reflector
+/// runs and the INTERNAL messages alone drive the watcher (actor tests).
 watcher_actor::behavior_type
 watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
         std::shared_ptr<kube::client> client, ingest_sink_actor sink,

@@ -66,8 +66,8 @@ int serve(const app::options& opts) {
   auto shared_store = std::make_shared<storage::rocks_store>(std::move(*store));
   supervisor_config scfg;
   scfg.storage.batch_size = settings->batch_size;
-  scfg.storage.flush_interval
-    = std::chrono::milliseconds{settings->flush_interval_ms};
+  scfg.discovery.max_watch_lag
+    = std::chrono::seconds{settings->max_watch_lag_seconds};
   scfg.storage.retention_days = settings->retention_days;
   scfg.discovery.resources = settings->resources;
   scfg.discovery.watch_all = settings->watch_all;

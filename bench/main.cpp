@@ -380,7 +380,6 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
   caf::actor_system sys{cfg};
   storage_config scfg;
   scfg.batch_size = opt.storage_batch;
-  scfg.flush_interval = std::chrono::milliseconds{200};
   scfg.retention_days = 3650; // retention is measured separately
   scfg.now = [&fake_now] { return fake_now.load(); };
   auto writer = sys.spawn<caf::detached>(storage_writer, scfg, store);

@@ -175,6 +175,11 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
       if (!x)
         return x.error();
       s.flush_interval_ms = static_cast<uint32_t>(*x);
+    } else if (key == "maxWatchLagSeconds") {
+      auto x = int_value(key, v, 1, 86400);
+      if (!x)
+        return x.error();
+      s.max_watch_lag_seconds = static_cast<uint32_t>(*x);
     } else if (key == "resources") {
       if (v.IsNull())
         continue;

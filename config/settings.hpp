@@ -32,10 +32,15 @@ struct settings {
   uint32_t read_threads = 4;
   /// Replace Secret values by digests before storing.
   bool digest_secret_values = true;
-  /// A storage batch is written when it holds this many records...
+  /// A storage batch is written when it holds this many records, or as soon
+  /// as the previous write finished.
   uint32_t batch_size = 1000;
-  /// ...or when its oldest record waited this long.
+  /// No longer used (storage writes as soon as the previous write finished);
+  /// still validated so existing files stay valid.
   uint32_t flush_interval_ms = 200;
+  /// A watcher further behind its watch stream than this turns /readyz
+  /// `degraded`.
+  uint32_t max_watch_lag_seconds = 30;
   /// Resource types to watch (the 17 defaults when the file names none).
   std::vector<resource_type> resources;
   /// Where the settings came from, for the startup log.

@@ -175,7 +175,7 @@ int run_probe(int argc, char** argv) {
     std::fflush(stdout);
     r->ack();
   };
-  cbs.on_events = [&r](const std::vector<watch_event>& events) {
+  cbs.on_events = [&r](const std::vector<watch_event>& events, int64_t) {
     for (const auto& ev : events) {
       auto meta = parse_object_meta(ev.object);
       auto key = meta ? meta->key() : std::string{"?"};

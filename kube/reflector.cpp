@@ -12,6 +12,7 @@
 #include "kube/line_splitter.hpp"
 #include "kube/wire.hpp"
 #include "messages/logging.hpp"
+#include "messages/metrics.hpp"
 
 #include <fmt/format.h>
 
@@ -112,15 +113,28 @@ void reflector::start(std::string resume_rv) {
   });
 }
 
-void reflector::ack() {
+void reflector::ack(size_t deliveries) {
   auto self = shared_from_this();
-  client_->post([self] {
-    if (!self->after_ack_)
+  client_->post([self, deliveries] {
+    for (size_t i = 0; i < deliveries && !self->unacked_.empty(); ++i) {
+      auto& front = self->unacked_.front();
+      self->unacked_events_ -= front.events;
+      self->unacked_bytes_ -= front.bytes;
+      if (front.list)
+        --self->unacked_lists_;
+      self->unacked_.pop_front();
+    }
+    if (!self->after_ack_ || !self->window_open())
       return;
     auto f = std::move(self->after_ack_);
     self->after_ack_ = nullptr;
     f();
   });
+}
+
+bool reflector::window_open() const {
+  return unacked_lists_ == 0 && unacked_events_ < opts_.max_unacked_events
+    && unacked_bytes_ < opts_.max_unacked_bytes;
 }
 
 void reflector::stop() {
@@ -256,7 +270,16 @@ void reflector::on_page(std::string rv, bool paginate,
 
 void reflector::deliver_list(list_result result) {
   auto self = shared_from_this();
+  // The watch starts once the list is acknowledged, so its records are
+  // stored before any event that follows it.
   after_ack_ = [self] { self->do_watch(); };
+  delivery d{result.items.size(), 0, true};
+  for (auto& item : result.items)
+    d.bytes += item.size();
+  unacked_.push_back(d);
+  unacked_events_ += d.events;
+  unacked_bytes_ += d.bytes;
+  ++unacked_lists_;
   std::lock_guard guard{callback_mtx_};
   if (stopped_)
     return;
@@ -274,6 +297,7 @@ void reflector::do_watch() {
   auto min = opts_.min_watch_timeout.count();
   std::uniform_int_distribution<int64_t> dist{min, std::max(min, 2 * min - 1)};
   auto timeout = std::chrono::seconds{dist(rng_)};
+  watch_timeout_ = timeout;
   stream_options so;
   so.target = type_.collection_path() + "?"
     + watch_query(last_sync_rv_, opts_.allow_watch_bookmarks, timeout);
@@ -340,6 +364,9 @@ void reflector::read_stream(uint64_t gen) {
 
 void reflector::on_data(uint64_t gen, std::string_view data, bool at_end,
                         caf::error end_error) {
+  auto received_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   auto& st = *state_;
   auto handle = [&](std::string_view doc) {
     if (st.stop_requested)
@@ -403,7 +430,7 @@ void reflector::on_data(uint64_t gen, std::string_view data, bool at_end,
   stats_.events += st.batch.size();
   auto batch = std::move(st.batch);
   st.batch.clear();
-  deliver_events(std::move(batch), std::move(after));
+  deliver_events(std::move(batch), received_ns, std::move(after));
 }
 
 void reflector::on_stream_end(const caf::error& err) {
@@ -422,6 +449,25 @@ void reflector::on_stream_end(const caf::error& err) {
          next_step::relist);
     return;
   }
+  // The apiserver ends the watch of a client that reads too slowly (its
+  // buffer for it overflowed), and on shutdown: a watch that ends well
+  // before the timeout it asked for is one of those. The re-watch below
+  // resumes without loss unless the resourceVersion has expired meanwhile
+  // (then a 410 relists and the watcher records the gap).
+  if (lived + std::chrono::seconds{5} < watch_timeout_) {
+    ++stats_.early_ends;
+    metrics::get_counter("kws_watch_terminated_total",
+                         "Watches the apiserver ended before their timeout "
+                         "(as it does for a client that reads too slowly).",
+                         "resource=\"" + type_.group_resource() + "\"")
+      .inc();
+    KWS_WARN("watch of {} ended by the apiserver after {} s, before its "
+             "timeout of {} s{}{}; watching again from resourceVersion {}",
+             type_.group_resource(),
+             std::chrono::duration_cast<std::chrono::seconds>(lived).count(),
+             watch_timeout_.count(), err ? ": " : "", err ? render(err) : "",
+             last_sync_rv_);
+  }
   if (err)
     report(err);
   // A clean end (server timeout) or a broken connection: re-watch at once
@@ -430,15 +476,29 @@ void reflector::on_stream_end(const caf::error& err) {
 }
 
 void reflector::deliver_events(std::vector<watch_event> events,
+                               int64_t received_ns,
                                std::function<void()> then) {
-  after_ack_ = std::move(then);
-  std::lock_guard guard{callback_mtx_};
-  if (stopped_)
-    return;
-  if (callbacks_.on_events)
-    callbacks_.on_events(std::move(events));
+  delivery d{events.size(), 0, false};
+  for (auto& ev : events)
+    d.bytes += ev.object.size();
+  unacked_.push_back(d);
+  unacked_events_ += d.events;
+  unacked_bytes_ += d.bytes;
+  {
+    std::lock_guard guard{callback_mtx_};
+    if (stopped_)
+      return;
+    if (callbacks_.on_events)
+      callbacks_.on_events(std::move(events), received_ns);
+    else
+      ack();
+  }
+  // Reading on while the consumer works is what lets events that arrive
+  // during one stored batch go out together in the next.
+  if (window_open())
+    then();
   else
-    ack();
+    after_ack_ = std::move(then);
 }
 
 // -- failures -----------------------------------------------------------------

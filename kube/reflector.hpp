@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -46,6 +47,12 @@ struct reflector_options {
   std::chrono::seconds watch_grace{30};
   /// Seed of the jitter and timeout RNG; 0 draws one from the system.
   uint64_t seed = 0;
+  /// The stream is read on while fewer watch events, and fewer bytes of
+  /// their objects, than these are delivered and not yet acknowledged: a
+  /// consumer busy with one batch finds the next one waiting, and memory
+  /// stays bounded when it falls behind.
+  uint64_t max_unacked_events = 10'000;
+  uint64_t max_unacked_bytes = uint64_t{16} << 20;
 };
 
 /// What a reflector delivers. Every callback runs on the client's io
@@ -55,8 +62,10 @@ struct reflector_callbacks {
   /// list and every relist. Items are complete JSON objects.
   std::function<void(kws::list_result)> on_list;
   /// A batch of watch events in stream order (bookmarks included so the
-  /// caller can persist their RV).
-  std::function<void(std::vector<kws::watch_event>)> on_events;
+  /// caller can persist their RV), with the wall-clock time (ns since the
+  /// epoch) its bytes were read, from which the consumer measures its lag.
+  std::function<void(std::vector<kws::watch_event>, int64_t received_ns)>
+    on_events;
   /// Something went wrong and the reflector retries after a backoff:
   /// connect failures, 401/403, 404, 5xx, 410 (`ec::gone`, followed by a
   /// relist), malformed lines (counted, then a relist). Needs no `ack`.
@@ -70,6 +79,8 @@ struct reflector_stats {
   std::atomic<uint64_t> events{0};
   std::atomic<uint64_t> errors{0};
   std::atomic<uint64_t> malformed_lines{0};
+  /// Watches the apiserver ended before their `timeoutSeconds`.
+  std::atomic<uint64_t> early_ends{0};
 };
 
 /// client-go's reflector over one resource type.
@@ -84,9 +95,14 @@ struct reflector_stats {
 /// other errors back off and relist. A watch that ends within 1 s without
 /// events counts as an error (no hot loops).
 ///
-/// Flow control: after calling `on_list` or `on_events` the reflector
-/// delivers nothing more, and stops reading the socket, until `ack()` is
-/// called. That is the back-pressure path.
+/// Flow control: every `on_list` and `on_events` is one delivery, confirmed
+/// by one `ack()`. After a list nothing more is delivered until it is
+/// acknowledged (its records come before any watch event). Watch events keep
+/// being read while the unacknowledged deliveries stay under
+/// `max_unacked_events` and `max_unacked_bytes`; past that the socket is
+/// not read until acknowledgements come. That is the back-pressure path: a
+/// consumer that stores one batch while the next events arrive receives
+/// them all in the meantime, never one read per acknowledgement.
 class reflector : public std::enable_shared_from_this<reflector> {
 public:
   static std::shared_ptr<reflector> make(std::shared_ptr<client> c,
@@ -101,8 +117,9 @@ public:
   /// Call once.
   void start(std::string resume_rv);
 
-  /// Confirms the last `on_list` or `on_events`: the reflector continues.
-  void ack();
+  /// Confirms the oldest `deliveries` unconfirmed `on_list` or `on_events`
+  /// calls: the reflector continues if they held it back.
+  void ack(size_t deliveries = 1);
 
   /// Stops the reflector and closes its connection. Idempotent and
   /// callable from any thread, including from inside a callback. No
@@ -149,7 +166,9 @@ private:
             std::chrono::milliseconds delay = std::chrono::milliseconds{-1});
   void schedule(std::chrono::milliseconds delay, next_step step);
   void deliver_list(kws::list_result result);
-  void deliver_events(std::vector<kws::watch_event> events,
+  /// True while deliveries may continue without an acknowledgement.
+  bool window_open() const;
+  void deliver_events(std::vector<kws::watch_event> events, int64_t received_ns,
                       std::function<void()> then);
   void report(const caf::error& err);
   std::chrono::milliseconds next_backoff();
@@ -177,8 +196,19 @@ private:
   std::shared_ptr<body_stream> stream_;
   std::shared_ptr<scheduled_call> timer_;
   std::chrono::steady_clock::time_point watch_started_;
+  std::chrono::seconds watch_timeout_{0};
   uint64_t stream_events_ = 0;
-  /// Set while waiting for `ack()`: what to do then.
+  /// Deliveries not yet acknowledged, oldest first.
+  struct delivery {
+    uint64_t events = 0;
+    uint64_t bytes = 0;
+    bool list = false;
+  };
+  std::deque<delivery> unacked_;
+  uint64_t unacked_events_ = 0;
+  uint64_t unacked_bytes_ = 0;
+  size_t unacked_lists_ = 0;
+  /// Set while the window is closed: what to do once it opens.
   std::function<void()> after_ack_;
   struct stream_state;
   std::shared_ptr<stream_state> state_;

@@ -76,15 +76,29 @@ counter& get_counter(std::string_view name, std::string_view help,
   return *ptr;
 }
 
-gauge& get_gauge(std::string_view name, std::string_view help,
-                 std::string_view labels) {
+namespace {
+
+gauge& find_gauge(std::string_view name, std::string_view help,
+                  std::string_view labels, int64_t divisor) {
   auto& reg = global();
   std::lock_guard guard{reg.mtx};
   auto& fam = reg.get(name, help, "gauge");
   auto& ptr = fam.gauges[std::string{labels}];
   if (!ptr)
-    ptr = std::make_unique<gauge>();
+    ptr = std::make_unique<gauge>(divisor);
   return *ptr;
+}
+
+} // namespace
+
+gauge& get_gauge(std::string_view name, std::string_view help,
+                 std::string_view labels) {
+  return find_gauge(name, help, labels, 1);
+}
+
+gauge& get_seconds_gauge(std::string_view name, std::string_view help,
+                         std::string_view labels) {
+  return find_gauge(name, help, labels, 1000);
 }
 
 histogram& get_histogram(std::string_view name, std::string_view help,
@@ -117,8 +131,14 @@ std::string render_prometheus() {
     };
     for (auto& [labels, c] : fam.counters)
       line(labels, c->value());
-    for (auto& [labels, g] : fam.gauges)
-      line(labels, g->value());
+    for (auto& [labels, g] : fam.gauges) {
+      if (g->divisor() == 1)
+        line(labels, g->value());
+      else
+        line(labels,
+             static_cast<double>(g->value())
+               / static_cast<double>(g->divisor()));
+    }
     for (auto& [labels, h] : fam.histograms)
       h->render(out, name, labels);
   }

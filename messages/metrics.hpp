@@ -20,15 +20,20 @@ private:
   std::atomic<uint64_t> value_{0};
 };
 
-/// A value that goes up and down (bytes on disk, watchers running).
+/// A value that goes up and down (bytes on disk, watchers running). It
+/// holds an integer and renders it divided by `divisor` (1000 for a value
+/// kept in milliseconds and exported in seconds).
 class gauge {
 public:
+  explicit gauge(int64_t divisor = 1) : divisor_{divisor} {}
   void set(int64_t x) { value_.store(x, std::memory_order_relaxed); }
   void add(int64_t x) { value_.fetch_add(x, std::memory_order_relaxed); }
   int64_t value() const { return value_.load(std::memory_order_relaxed); }
+  int64_t divisor() const { return divisor_; }
 
 private:
   std::atomic<int64_t> value_{0};
+  int64_t divisor_;
 };
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -59,6 +64,10 @@ counter& get_counter(std::string_view name, std::string_view help,
 
 gauge& get_gauge(std::string_view name, std::string_view help,
                  std::string_view labels = {});
+
+/// A gauge set in milliseconds and exported in seconds.
+gauge& get_seconds_gauge(std::string_view name, std::string_view help,
+                         std::string_view labels = {});
 
 /// A histogram with `latency_buckets` (seconds).
 histogram& get_histogram(std::string_view name, std::string_view help,

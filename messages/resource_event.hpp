@@ -1,6 +1,8 @@
 // One observed change of one Kubernetes object, as stored and served.
 #pragma once
 
+#include "messages/coverage.hpp"
+
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -82,12 +84,16 @@ struct ingest_batch {
   std::vector<resource_event> events;
   /// The checkpoint to persist with the records; "" leaves it unchanged.
   std::string resource_version;
+  /// Coverage gaps the records close (a relist after a broken watch),
+  /// stored in the same write. The initializer lets the many batches built
+  /// as `{resource, records, rv}` leave it out without a warning.
+  std::vector<coverage_gap> gaps = {};
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ingest_batch& x) {
   return f(caf::meta::type_name("kws.ingest_batch"), x.group_resource, x.events,
-           x.resource_version);
+           x.resource_version, x.gaps);
 }
 
 } // namespace kws

@@ -23,23 +23,31 @@ struct watcher_status {
   /// True while the apiserver refuses the type (403, 404): it is retried,
   /// but readiness does not wait for it.
   bool refused = false;
+  /// True while the oldest change received from the watch stream and not
+  /// yet durable is older than the configured limit.
+  bool behind = false;
+  /// Age of that change in milliseconds when last reported (0 caught up).
+  int64_t lag_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, watcher_status& x) {
   return f(caf::meta::type_name("kws.watcher_status"), x.type, x.synced,
-           x.last_error, x.restarts, x.refused);
+           x.last_error, x.restarts, x.refused, x.behind, x.lag_ms);
 }
 
-/// Readiness of the ingest side: ready once every watcher synced.
+/// Readiness of the ingest side: ready once every watcher synced; degraded
+/// while a watcher is behind its stream.
 struct readiness {
   bool ready = false;
+  bool degraded = false;
   std::vector<watcher_status> watchers;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, readiness& x) {
-  return f(caf::meta::type_name("kws.readiness"), x.ready, x.watchers);
+  return f(caf::meta::type_name("kws.readiness"), x.ready, x.degraded,
+           x.watchers);
 }
 
 } // namespace kws

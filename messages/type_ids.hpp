@@ -1,6 +1,7 @@
 // The type-ID block of every message type and the project's atoms.
 #pragma once
 
+#include "messages/coverage.hpp"
 #include "messages/errors.hpp"
 #include "messages/http.hpp"
 #include "messages/query.hpp"
@@ -45,6 +46,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(kws_messages, caf::first_custom_type_id)
   KWS_ADD_TYPE_ID((kws::readiness))
   KWS_ADD_TYPE_ID((kws::verb))
   KWS_ADD_TYPE_ID((kws::watch_event_type))
+  KWS_ADD_TYPE_ID((kws::coverage_gap))
+  KWS_ADD_TYPE_ID((std::vector<kws::coverage_gap>))
+  KWS_ADD_TYPE_ID((kws::coverage_query))
 
   // Atom texts are at most 10 characters and unique in the project: equal
   // texts are the same type in CAF 0.17.

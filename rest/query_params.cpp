@@ -119,6 +119,14 @@ std::string named_group(std::string_view text, const resource_type& rt) {
 
 } // namespace
 
+caf::expected<coverage_query> parse_coverage_query(const http_request& req) {
+  param_reader params{req};
+  coverage_query result;
+  if (auto err = read_range(params, result.start_ns, result.end_ns))
+    return err;
+  return result;
+}
+
 caf::expected<int64_t> parse_time(std::string_view parameter,
                                   std::string_view text) {
   auto result = parse_rfc3339(text);

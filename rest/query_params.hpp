@@ -18,6 +18,7 @@
 // Every error is `ec::invalid_argument` with context (parameter, sentence).
 #pragma once
 
+#include "messages/coverage.hpp"
 #include "messages/http.hpp"
 #include "messages/query.hpp"
 #include "messages/resource_type.hpp"
@@ -49,6 +50,9 @@ caf::expected<history_query>
 parse_history_query(const http_request& req, std::string_view ns,
                     std::string_view resource_type, std::string_view name,
                     uint32_t max_limit, const resolver_fn& resolve);
+
+/// Parses the `start` and `end` of `GET /api/v1/coverage` (both optional).
+caf::expected<coverage_query> parse_coverage_query(const http_request& req);
 
 /// Parses an RFC 3339 time to nanoseconds since the epoch (UTC). A space in
 /// place of '+' in the offset is accepted: a literal '+' in a query string

@@ -1,6 +1,7 @@
 #include "rest/render.hpp"
 
 #include "messages/errors.hpp"
+#include "messages/time_format.hpp"
 
 #include <caf/sec.hpp>
 #include <rapidjson/stringbuffer.h>
@@ -74,6 +75,33 @@ http_response render_history(const history_query& q, const object_history& h) {
   out += ",\"relatedEvents\":";
   append_array(out, h.related_events);
   out += '}';
+  return res;
+}
+
+http_response render_coverage(const std::vector<coverage_gap>& gaps) {
+  http_response res;
+  res.status = 200;
+  auto& out = res.body;
+  out += "{\"gaps\":[";
+  for (size_t i = 0; i < gaps.size(); ++i) {
+    const auto& g = gaps[i];
+    // "deployments.apps" → resource "deployments", group "apps".
+    std::string_view gr = g.group_resource;
+    auto dot = gr.find('.');
+    auto resource = gr.substr(0, dot);
+    auto group
+      = dot == std::string_view::npos ? std::string_view{} : gr.substr(dot + 1);
+    if (i > 0)
+      out += ',';
+    out += "{\"resourceType\":" + json_string(resource);
+    out += ",\"group\":" + json_string(group);
+    out += ",\"start\":" + json_string(format_rfc3339(g.start_ns));
+    out += ",\"end\":" + json_string(format_rfc3339(g.end_ns));
+    out += ",\"fromResourceVersion\":" + json_string(g.from_resource_version);
+    out += ",\"toResourceVersion\":" + json_string(g.to_resource_version);
+    out += ",\"reason\":" + json_string(g.reason) + "}";
+  }
+  out += "]}";
   return res;
 }
 

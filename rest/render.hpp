@@ -2,6 +2,7 @@
 // errors, in the exact shape of api-contract.md. Pure functions.
 #pragma once
 
+#include "messages/coverage.hpp"
 #include "messages/http.hpp"
 #include "messages/query.hpp"
 
@@ -21,6 +22,11 @@ http_response render_page(const event_page& page);
 /// `{"namespace","resourceType","resourceName","watchEvents","relatedEvents"}`
 /// with the query's (resolved) names; a 404 error when `!h.found`.
 http_response render_history(const history_query& q, const object_history& h);
+
+/// `GET /api/v1/coverage`: status 200 and `{"gaps": [{"resourceType",
+/// "group", "start", "end", "fromResourceVersion", "toResourceVersion",
+/// "reason"}]}`, the gaps ordered by start.
+http_response render_coverage(const std::vector<coverage_gap>& gaps);
 
 /// An error as `{"error": "<sentence>", "parameter": "<name>"}`. Status:
 /// `invalid_argument` → 400, `not_found` → 404, `unavailable` → 503, a

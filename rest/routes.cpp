@@ -16,6 +16,8 @@ route_match match_route(std::string_view path) {
     result.which = route::metrics;
   else if (path == "/admin/backup")
     result.which = route::admin_backup;
+  else if (path == "/api/v1/coverage")
+    result.which = route::coverage;
   if (result.which != route::unknown)
     return result;
   auto segs = path_segments(path);

@@ -18,6 +18,8 @@ enum class route {
   events,
   /// GET /api/v1/events/{namespace}/{resourceType}/{name}
   object_history,
+  /// GET /api/v1/coverage
+  coverage,
   /// POST /admin/backup?dest=DIR (loopback only)
   admin_backup,
 };

@@ -5,6 +5,7 @@
 #include "messages/errors.hpp"
 #include "messages/logging.hpp"
 #include "messages/time_format.hpp"
+#include "storage/coverage.hpp"
 #include "storage/index_entry.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/rocks_options.hpp"
@@ -302,11 +303,12 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
 
 caf::expected<write_result>
 rocks_store::write(const std::vector<resource_event>& events,
-                   const checkpoint_map& checkpoints) {
+                   const checkpoint_map& checkpoints,
+                   const std::vector<coverage_gap>& gaps) {
   auto& s = *impl_;
   std::lock_guard writer{s.write_mtx};
   write_result result;
-  if (events.empty() && checkpoints.empty())
+  if (events.empty() && checkpoints.empty() && gaps.empty())
     return result;
   auto part = s.partition_for(day_index(s.opts.clock()));
   if (!part)
@@ -388,6 +390,9 @@ rocks_store::write(const std::vector<resource_event>& events,
   }
   for (const auto& [gr, rv] : checkpoints)
     if (auto err = put(meta, meta_checkpoint_key(gr), rv))
+      return err;
+  for (const auto& gap : gaps)
+    if (auto err = put(meta, gap_key(gap), encode_gap(gap)))
       return err;
   if (result.written > 0) {
     std::string next;
@@ -490,6 +495,11 @@ caf::expected<size_t> rocks_store::drop_expired(int64_t now_ns,
   caf::error first_error;
   size_t dropped = 0;
   rocksdb::WriteBatch wb;
+  // Gaps go with the days they end in.
+  if (auto st = wb.DeleteRange(s.meta_cf.get(), gap_key_prefix,
+                               gap_seek_key((last_expired + 1) * ns_per_day));
+      !st.ok())
+    return to_error(st, "cannot add to the write batch");
   for (auto& p : expired) {
     // Readers holding the handles keep reading their snapshot; the files go
     // away when the last of them releases them.

@@ -4,6 +4,7 @@
 // actor owns one instance and decides when to write.
 #pragma once
 
+#include "messages/coverage.hpp"
 #include "messages/query.hpp"
 #include "messages/resource_event.hpp"
 #include "messages/watch.hpp"
@@ -96,12 +97,17 @@ public:
   rocks_store& operator=(const rocks_store&) = delete;
   ~rocks_store();
 
-  /// Stores `events` and `checkpoints` in one atomic WriteBatch in the
+  /// Stores `events`, `checkpoints` and `gaps` in one atomic WriteBatch in the
   /// partition of the current day, assigning each record the next id and
   /// updating the live-object state. Creates and updates that repeat the
   /// stored uid and resourceVersion of their object are dropped.
   caf::expected<write_result> write(const std::vector<resource_event>& events,
-                                    const checkpoint_map& checkpoints = {});
+                                    const checkpoint_map& checkpoints = {},
+                                    const std::vector<coverage_gap>& gaps = {});
+
+  /// The coverage gaps overlapping [q.start_ns, q.end_ns], by start.
+  caf::expected<std::vector<coverage_gap>>
+  coverage(const coverage_query& q) const;
 
   /// The last resourceVersion stored for a resource type ("" when none).
   caf::expected<watch_checkpoint>

@@ -83,6 +83,7 @@ TEST_F(http_handler_test, health_and_unknown_paths) {
 
 TEST_F(http_handler_test, readiness_follows_discovery) {
   disc->ready = readiness{false,
+                          false,
                           {watcher_status{disc->types[0], true, "", 0},
                            watcher_status{disc->types[1], false, "", 0}}};
   auto res = call("/readyz");
@@ -90,7 +91,7 @@ TEST_F(http_handler_test, readiness_follows_discovery) {
   EXPECT_EQ(res->status, 503);
   EXPECT_EQ(res->body,
             R"({"status":"not ready","pending":["deployments.apps"],)"
-            R"("failing":[]})");
+            R"("failing":[],"behind":[]})");
   disc->ready.ready = true;
   disc->ready.watchers[1].last_error = "403 forbidden";
   disc->ready.watchers[1].refused = true;
@@ -99,7 +100,52 @@ TEST_F(http_handler_test, readiness_follows_discovery) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body,
             R"({"status":"ready","pending":[],)"
-            R"("failing":["deployments.apps"]})");
+            R"("failing":["deployments.apps"],"behind":[]})");
+}
+
+TEST_F(http_handler_test, a_watcher_behind_its_stream_degrades_readiness) {
+  disc->ready = readiness{true,
+                          true,
+                          {watcher_status{disc->types[0], true, "", 0},
+                           watcher_status{disc->types[1], true, "", 0}}};
+  disc->ready.watchers[0].behind = true;
+  disc->ready.watchers[0].lag_ms = 45'000;
+  auto res = call("/readyz");
+  ASSERT_TRUE(res);
+  // Still serving: queries are answered, recent changes may be missing.
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body,
+            R"({"status":"degraded","pending":[],"failing":[],)"
+            R"("behind":["pods"]})");
+}
+
+TEST_F(http_handler_test, coverage_asks_the_index_for_the_window) {
+  coverage_gap gap;
+  gap.group_resource = "deployments.apps";
+  gap.start_ns = 1'767'225'600'000'000'000; // 2026-01-01T00:00:00Z
+  gap.end_ns = gap.start_ns + 90'000'000'000;
+  gap.from_resource_version = "10";
+  gap.to_resource_version = "42";
+  gap.reason = "410 Gone";
+  idx->gaps = {gap};
+  auto res = call("/api/v1/coverage", {"start", "end"},
+                  {"2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body,
+            R"({"gaps":[{"resourceType":"deployments","group":"apps",)"
+            R"("start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:30Z",)"
+            R"("fromResourceVersion":"10","toResourceVersion":"42",)"
+            R"("reason":"410 Gone"}]})");
+  ASSERT_EQ(idx->coverage_queries.size(), 1u);
+  EXPECT_EQ(idx->coverage_queries[0].start_ns, gap.start_ns);
+  EXPECT_EQ(idx->coverage_queries[0].end_ns, gap.start_ns + 86'400'000'000'000);
+  res = call("/api/v1/coverage", {"start"}, {"yesterday"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find(R"("parameter":"start")"), std::string::npos)
+    << res->body;
+  EXPECT_EQ(idx->coverage_queries.size(), 1u);
 }
 
 TEST_F(http_handler_test, events_resolve_the_type_and_ask_the_index) {

@@ -61,7 +61,9 @@ mock_storage(storage_actor::stateful_pointer<mock_storage_state> self,
 struct index_log {
   std::vector<event_query> queries;
   std::vector<history_query> histories;
+  std::vector<coverage_query> coverage_queries;
   event_page page;
+  std::vector<coverage_gap> gaps;
   object_history history;
   /// When true, queries are never answered (to test timeouts).
   bool hang = false;
@@ -91,6 +93,10 @@ mock_index(index_actor::stateful_pointer<mock_index_state> self,
     [self](history_query& q) -> object_history {
       self->state.log->histories.push_back(q);
       return self->state.log->history;
+    },
+    [self](coverage_query& q) -> std::vector<coverage_gap> {
+      self->state.log->coverage_queries.push_back(q);
+      return self->state.log->gaps;
     },
   };
 }

@@ -1,8 +1,9 @@
 // STORAGE over a real RocksDB in a temporary directory, driven by the
-// deterministic scheduler: batching by size and by (virtual) time, durable
-// acknowledgements, checkpoints.
+// deterministic scheduler: group commit of what queued during a write,
+// batching by size, durable acknowledgements, checkpoints, coverage gaps.
 #include "actors/storage.hpp"
 
+#include "messages/metrics.hpp"
 #include "storage/record_builder.hpp"
 #include "storage/rocks_store.hpp"
 #include "tests/support/deterministic_fixture.hpp"
@@ -47,10 +48,9 @@ struct storage_test : test::deterministic_fixture {
     store = std::make_shared<storage::rocks_store>(std::move(*s));
   }
 
-  void start(size_t batch_size, std::chrono::milliseconds interval) {
+  void start(size_t batch_size) {
     storage_config cfg;
     cfg.batch_size = batch_size;
-    cfg.flush_interval = interval;
     cfg.now = [] { return int64_t{1'700'000'100'000'000'000}; };
     aut = sys.spawn(storage_writer, cfg, store);
     run();
@@ -65,6 +65,12 @@ struct storage_test : test::deterministic_fixture {
     std::filesystem::remove_all(dir);
   }
 
+  static uint64_t batches_written() {
+    return metrics::get_counter("kws_storage_batches_total",
+                                "Batches written to RocksDB.")
+      .value();
+  }
+
   size_t stored() {
     event_query q;
     auto page = store->query(q);
@@ -73,51 +79,72 @@ struct storage_test : test::deterministic_fixture {
   }
 };
 
-TEST_F(storage_test, acknowledges_once_the_batch_size_is_reached) {
-  start(3, 10s);
-  auto rp1 = self->request(
-    aut, caf::infinite,
-    ingest_batch{"configmaps", {make_event("a", 1), make_event("b", 2)}, "2"});
-  run();
-  EXPECT_FALSE(try_collect<atom::ok>(rp1)) << "acknowledged before durable";
-  EXPECT_EQ(stored(), 0u);
-  auto rp2 = self->request(
-    aut, caf::infinite, ingest_batch{"configmaps", {make_event("c", 3)}, "3"});
-  run();
-  auto r1 = try_collect<atom::ok>(rp1);
-  ASSERT_TRUE(r1);
-  EXPECT_TRUE(*r1);
-  auto r2 = try_collect<atom::ok>(rp2);
-  ASSERT_TRUE(r2);
-  EXPECT_TRUE(*r2);
-  EXPECT_EQ(stored(), 3u);
-  auto cp = store->checkpoint("configmaps");
-  ASSERT_TRUE(cp);
-  EXPECT_EQ(cp->resource_version, "3");
-}
-
-TEST_F(storage_test, flushes_a_partial_batch_when_its_timer_fires) {
-  start(100, 200ms);
+TEST_F(storage_test, a_lone_batch_is_written_at_once) {
+  start(100);
   auto rp = self->request(
     aut, caf::infinite, ingest_batch{"configmaps", {make_event("a", 1)}, "1"});
-  run();
-  EXPECT_FALSE(try_collect<atom::ok>(rp));
-  advance(199ms);
-  EXPECT_FALSE(try_collect<atom::ok>(rp));
   EXPECT_EQ(stored(), 0u);
-  advance(1ms);
+  // No virtual time passes: the write does not wait for a timer.
+  run();
   auto r = try_collect<atom::ok>(rp);
   ASSERT_TRUE(r);
   EXPECT_TRUE(*r);
   EXPECT_EQ(stored(), 1u);
+  auto cp = store->checkpoint("configmaps");
+  ASSERT_TRUE(cp);
+  EXPECT_EQ(cp->resource_version, "1");
+}
+
+TEST_F(storage_test, batches_queued_during_a_write_go_out_in_one_write) {
+  start(100'000);
+  auto before = batches_written();
+  // Fifty producers' batches reach the mailbox while STORAGE is busy.
+  std::vector<decltype(self->request(aut, caf::infinite, ingest_batch{}))> rps;
+  for (int i = 0; i < 50; ++i)
+    rps.push_back(
+      self->request(aut, caf::infinite,
+                    ingest_batch{"configmaps",
+                                 {make_event("cm-" + std::to_string(i), i + 1)},
+                                 std::to_string(i + 1)}));
+  run();
+  for (auto& rp : rps) {
+    auto r = try_collect<atom::ok>(rp);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(*r);
+  }
+  EXPECT_EQ(batches_written() - before, 1u);
+  EXPECT_EQ(stored(), 50u);
+  auto cp = store->checkpoint("configmaps");
+  ASSERT_TRUE(cp);
+  EXPECT_EQ(cp->resource_version, "50");
+}
+
+TEST_F(storage_test, a_full_batch_is_written_without_waiting_for_the_rest) {
+  start(3);
+  auto before = batches_written();
+  auto rp1 = self->request(
+    aut, caf::infinite,
+    ingest_batch{"configmaps", {make_event("a", 1), make_event("b", 2)}, "2"});
+  auto rp2 = self->request(
+    aut, caf::infinite, ingest_batch{"configmaps", {make_event("c", 3)}, "3"});
+  auto rp3 = self->request(
+    aut, caf::infinite, ingest_batch{"configmaps", {make_event("d", 4)}, "4"});
+  run();
+  for (auto* rp : {&rp1, &rp2, &rp3}) {
+    auto r = try_collect<atom::ok>(*rp);
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(*r);
+  }
+  // a+b+c reach the batch size; d goes out in a write of its own.
+  EXPECT_EQ(batches_written() - before, 2u);
+  EXPECT_EQ(stored(), 4u);
 }
 
 TEST_F(storage_test, explicit_flush_writes_and_reports_the_count) {
-  start(100, 10s);
+  start(100);
   self->send(
     aut,
     ingest_batch{"configmaps", {make_event("a", 1), make_event("b", 2)}, ""});
-  run();
   auto rp = self->request(aut, caf::infinite, atom::flush_v);
   run();
   auto n = try_collect<uint64_t>(rp);
@@ -126,8 +153,55 @@ TEST_F(storage_test, explicit_flush_writes_and_reports_the_count) {
   EXPECT_EQ(**n, 2u);
 }
 
+TEST_F(storage_test, the_live_view_includes_records_still_pending) {
+  start(100);
+  self->send(aut, ingest_batch{"configmaps", {make_event("a", 3)}, "3"});
+  auto rp = self->request(aut, caf::infinite, atom::live_v,
+                          std::string{"configmaps"});
+  run();
+  auto live = try_collect<std::vector<live_object>>(rp);
+  ASSERT_TRUE(live);
+  ASSERT_TRUE(*live);
+  ASSERT_EQ((*live)->size(), 1u);
+  EXPECT_EQ((*live)->at(0).resource_version, "3");
+}
+
+TEST_F(storage_test, coverage_gaps_are_stored_with_their_records) {
+  start(100);
+  ingest_batch batch{"configmaps", {make_event("a", 9)}, "9"};
+  coverage_gap gap;
+  gap.group_resource = "configmaps";
+  gap.start_ns = 1'700'000'000'000'000'000;
+  gap.end_ns = 1'700'000'060'000'000'000;
+  gap.from_resource_version = "4";
+  gap.to_resource_version = "9";
+  gap.reason = "410 Gone";
+  batch.gaps.push_back(gap);
+  auto rp = self->request(aut, caf::infinite, batch);
+  run();
+  ASSERT_TRUE(try_collect<atom::ok>(rp));
+  auto all = store->coverage({});
+  ASSERT_TRUE(all) << render(all.error());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->at(0).from_resource_version, "4");
+  EXPECT_EQ(all->at(0).to_resource_version, "9");
+  EXPECT_EQ(all->at(0).reason, "410 Gone");
+  EXPECT_EQ(all->at(0).start_ns, gap.start_ns);
+  EXPECT_EQ(all->at(0).end_ns, gap.end_ns);
+  // Windows that end before it or start after it see no gap.
+  auto before = store->coverage({0, gap.start_ns - 1});
+  ASSERT_TRUE(before);
+  EXPECT_TRUE(before->empty());
+  auto after = store->coverage({gap.end_ns + 1, gap.end_ns + 2});
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->empty());
+  auto inside = store->coverage({gap.start_ns + 1, gap.start_ns + 2});
+  ASSERT_TRUE(inside);
+  EXPECT_EQ(inside->size(), 1u);
+}
+
 TEST_F(storage_test, repeats_of_an_unchanged_resource_version_are_dropped) {
-  start(1, 10s);
+  start(1);
   for (int i = 0; i < 2; ++i) {
     auto rp
       = self->request(aut, caf::infinite,
@@ -148,10 +222,11 @@ TEST_F(storage_test, repeats_of_an_unchanged_resource_version_are_dropped) {
 }
 
 TEST_F(storage_test, exit_flushes_what_producers_wait_for) {
-  start(100, 10s);
+  start(100);
   auto rp = self->request(
     aut, caf::infinite, ingest_batch{"configmaps", {make_event("a", 1)}, "1"});
-  run();
+  // The batch alone is taken; its write is still queued behind the exit.
+  sched.run_once();
   self->send_exit(aut, caf::exit_reason::user_shutdown);
   run();
   aut = nullptr;

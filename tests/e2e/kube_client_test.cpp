@@ -171,6 +171,8 @@ struct recorder : std::enable_shared_from_this<recorder> {
   std::vector<kws::list_result> lists;
   std::vector<watch_event> events;
   std::vector<caf::error> errors;
+  /// `on_events` calls, whatever namespace their events are in.
+  size_t deliveries = 0;
   std::shared_ptr<reflector> r;
   bool auto_ack = true;
   bool stopped = false;
@@ -189,9 +191,10 @@ struct recorder : std::enable_shared_from_this<recorder> {
         self->r->ack();
       self->cv.notify_all();
     };
-    cb.on_events = [self](std::vector<watch_event> xs) {
+    cb.on_events = [self](std::vector<watch_event> xs, int64_t) {
       std::lock_guard guard{self->mtx};
       self->callback_after_stop |= self->stopped;
+      ++self->deliveries;
       for (auto& x : xs) {
         if (!self->ns.empty() && x.type != watch_event_type::bookmark) {
           auto meta = parse_object_meta(x.object);
@@ -824,6 +827,77 @@ TEST_F(kube_e2e, flow_control_holds_events_until_ack) {
     }
   }};
   EXPECT_TRUE(seen_all());
+  done = true;
+  acker.join();
+}
+
+// A consumer busy storing one delivery finds the next changes waiting: the
+// stream is read on while the unacknowledged events stay under the window.
+TEST_F(kube_e2e, the_stream_is_read_on_while_deliveries_await_their_ack) {
+  auto rec = std::make_shared<recorder>();
+  rec->ns = ns;
+  rec->auto_ack = false;
+  reflector_options opts;
+  opts.max_unacked_events = 1000;
+  rec->r = reflector::make(admin, configmaps, opts, rec->callbacks());
+  recorders.push_back(rec);
+  rec->r->start("");
+  ASSERT_TRUE(rec->wait([](recorder& r) { return !r.lists.empty(); }));
+  rec->r->ack(); // the list; no event is acknowledged below
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(call(*admin, "POST", cm_path(),
+                     configmap(fmt::format("read-on-{}", i), "x")));
+  EXPECT_TRUE(rec->wait([&](recorder& r) {
+    size_t added = 0;
+    for (int i = 0; i < 5; ++i)
+      added += has_type(r.of(fmt::format("{}/read-on-{}", ns, i)),
+                        watch_event_type::added);
+    return added == 5;
+  }))
+    << "the reflector stopped reading after its first delivery";
+}
+
+// A full window stops the reads until acknowledgements come.
+TEST_F(kube_e2e, a_full_window_stops_the_reads_until_acknowledged) {
+  auto rec = std::make_shared<recorder>();
+  rec->ns = ns;
+  rec->auto_ack = false;
+  reflector_options opts;
+  opts.max_unacked_events = 1;
+  rec->r = reflector::make(admin, configmaps, opts, rec->callbacks());
+  recorders.push_back(rec);
+  rec->r->start("");
+  ASSERT_TRUE(rec->wait([](recorder& r) { return !r.lists.empty(); }));
+  rec->r->ack();
+  ASSERT_TRUE(call(*admin, "POST", cm_path(), configmap("window-0", "x")));
+  ASSERT_TRUE(rec->wait([](recorder& r) { return r.deliveries > 0; }));
+  size_t held;
+  {
+    std::lock_guard guard{rec->mtx};
+    held = rec->deliveries;
+  }
+  EXPECT_EQ(held, 1u) << "a delivery past a full window";
+  for (int i = 1; i < 3; ++i)
+    ASSERT_TRUE(call(*admin, "POST", cm_path(),
+                     configmap(fmt::format("window-{}", i), "x")));
+  // Nothing is read while the window is full (the writes above are done).
+  EXPECT_FALSE(rec->wait([&](recorder& r) { return r.deliveries > held; },
+                         std::chrono::seconds{2}))
+    << "the stream was read with a full window";
+  std::atomic<bool> done{false};
+  std::thread acker{[&] {
+    for (int i = 0; i < 600 && !done; ++i) {
+      rec->r->ack();
+      std::this_thread::sleep_for(100ms);
+    }
+  }};
+  EXPECT_TRUE(rec->wait([&](recorder& r) {
+    size_t added = 0;
+    for (int i = 0; i < 3; ++i)
+      added += has_type(r.of(fmt::format("{}/window-{}", ns, i)),
+                        watch_event_type::added);
+    return added == 3;
+  }));
   done = true;
   acker.join();
 }

@@ -114,6 +114,7 @@ serverPort: 9090
 maxQueryLimit: 500
 queryWorkers: 4
 readThreads: 8
+maxWatchLagSeconds: 90
 resources:
   - {group: "", version: v1, kind: Pod, plural: pods, namespaced: true}
   - group: example.com
@@ -132,6 +133,7 @@ resources:
   EXPECT_EQ(s->max_query_limit, 500u);
   EXPECT_EQ(s->query_workers, 4u);
   EXPECT_EQ(s->read_threads, 8u);
+  EXPECT_EQ(s->max_watch_lag_seconds, 90u);
   ASSERT_EQ(s->resources.size(), 2u);
   EXPECT_EQ(s->resources[1].group, "example.com");
   EXPECT_EQ(s->resources[1].kind, "Widget");
@@ -194,6 +196,8 @@ TEST_F(load_test, invalid_values_name_their_key) {
   EXPECT_NE(error_of("readThreads: 0\n").find("readThreads"),
             std::string::npos);
   EXPECT_NE(error_of("readThreads: 65\n").find("readThreads"),
+            std::string::npos);
+  EXPECT_NE(error_of("maxWatchLagSeconds: 0\n").find("maxWatchLagSeconds"),
             std::string::npos);
   EXPECT_NE(error_of("discoverCRDs: maybe\n").find("discoverCRDs"),
             std::string::npos);

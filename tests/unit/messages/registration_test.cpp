@@ -50,9 +50,17 @@ TEST_F(registration_test, resource_event_round_trips) {
   EXPECT_EQ(y.record, x.record);
   EXPECT_TRUE(y.final_state_unknown);
   EXPECT_EQ(y.link_resource, "deployments");
-  auto batch = round_trip(ingest_batch{"pods", {x, x}, "43"});
+  ingest_batch sent{"pods", {x, x}, "43"};
+  sent.gaps.push_back({"pods", 1, 2, "40", "43", "410 Gone"});
+  auto batch = round_trip(sent);
   EXPECT_EQ(batch.events.size(), 2u);
   EXPECT_EQ(batch.resource_version, "43");
+  ASSERT_EQ(batch.gaps.size(), 1u);
+  EXPECT_EQ(batch.gaps[0].end_ns, 2);
+  EXPECT_EQ(batch.gaps[0].reason, "410 Gone");
+  auto q = round_trip(coverage_query{5, 6});
+  EXPECT_EQ(q.start_ns, 5);
+  EXPECT_EQ(q.end_ns, 6);
 }
 
 TEST_F(registration_test, queries_and_results_round_trip) {
@@ -94,10 +102,15 @@ TEST_F(registration_test, watch_and_status_types_round_trip) {
   EXPECT_EQ(live.at(0).key, "ns/a");
   EXPECT_EQ(round_trip(watch_checkpoint{"77"}).resource_version, "77");
   resource_type rt{"apps", "v1", "Deployment", "deployments", true};
-  readiness r{false, {watcher_status{rt, true, "boom", 2}}};
+  readiness r{false, true, {watcher_status{rt, true, "boom", 2}}};
+  r.watchers[0].behind = true;
+  r.watchers[0].lag_ms = 1234;
   auto r2 = round_trip(r);
   EXPECT_FALSE(r2.ready);
+  EXPECT_TRUE(r2.degraded);
   ASSERT_EQ(r2.watchers.size(), 1u);
+  EXPECT_TRUE(r2.watchers[0].behind);
+  EXPECT_EQ(r2.watchers[0].lag_ms, 1234);
   EXPECT_EQ(r2.watchers[0].type, rt);
   EXPECT_EQ(r2.watchers[0].last_error, "boom");
   EXPECT_EQ(r2.watchers[0].restarts, 2u);

@@ -229,3 +229,19 @@ TEST(query_params_test, history_rejects_bad_input) {
                                  resolver_fn{}),
              "resourceType");
 }
+
+TEST(query_params_test, coverage_reads_its_window) {
+  auto all = parse_coverage_query(make_request({}));
+  ASSERT_TRUE(all) << render(all.error());
+  EXPECT_EQ(all->start_ns, coverage_query{}.start_ns);
+  EXPECT_EQ(all->end_ns, coverage_query{}.end_ns);
+  auto window = parse_coverage_query(make_request(
+    {{"start", "2026-11-26T10:00:00Z"}, {"end", "2026-11-26T10:05:00Z"}}));
+  ASSERT_TRUE(window) << render(window.error());
+  EXPECT_EQ(window->end_ns - window->start_ns, 300 * sec);
+  expect_bad(parse_coverage_query(make_request({{"end", "soon"}})), "end");
+  expect_bad(
+    parse_coverage_query(make_request(
+      {{"start", "2026-11-26T10:00:01Z"}, {"end", "2026-11-26T10:00:00Z"}})),
+    "start");
+}

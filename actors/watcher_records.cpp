@@ -1,0 +1,104 @@
+// The WATCHER's pure record building: watch events become records, and a
+// relist becomes the records of what changed since STORAGE's view.
+#include "actors/watcher.hpp"
+#include "kube/relist_diff.hpp"
+#include "messages/logging.hpp"
+#include "rest/render.hpp"
+#include "storage/record_builder.hpp"
+
+namespace kws {
+
+namespace {
+
+/// A minimal object standing for one that vanished while unobserved.
+std::string vanished_object(const resource_type& rt, const live_object& obj) {
+  auto slash = obj.key.find('/');
+  auto ns
+    = slash == std::string::npos ? std::string{} : obj.key.substr(0, slash);
+  auto name = slash == std::string::npos ? obj.key : obj.key.substr(slash + 1);
+  auto quote = [](const std::string& x) { return rest::json_string(x); };
+  std::string meta = "\"name\":" + quote(name);
+  if (!ns.empty())
+    meta += ",\"namespace\":" + quote(ns);
+  meta += ",\"uid\":" + quote(obj.uid);
+  meta += ",\"resourceVersion\":" + quote(obj.resource_version);
+  return "{\"apiVersion\":" + quote(rt.api_version())
+    + ",\"kind\":" + quote(rt.kind) + ",\"metadata\":{" + meta + "}}";
+}
+
+} // namespace
+
+ingest_batch records_from_events(const resource_type& rt,
+                                 const std::vector<watch_event>& events,
+                                 bool digest_secret_values, int64_t now_ns,
+                                 size_t& num_malformed) {
+  ingest_batch result;
+  result.group_resource = rt.group_resource();
+  storage::record_options opts;
+  opts.digest_secrets = digest_secret_values;
+  // The wire decoder keeps the apiserver's compact bytes (or writes compact
+  // JSON): objectChanges is copied from them, not re-serialized.
+  opts.copy_object_text = true;
+  for (const auto& ev : events) {
+    if (!ev.resource_version.empty())
+      result.resource_version = ev.resource_version;
+    verb v;
+    switch (ev.type) {
+      case watch_event_type::added: v = verb::create; break;
+      case watch_event_type::modified: v = verb::update; break;
+      case watch_event_type::deleted: v = verb::remove; break;
+      default: continue; // bookmarks only move the checkpoint
+    }
+    auto rec = storage::build_record(rt, v, ev.object, now_ns, opts);
+    if (!rec) {
+      ++num_malformed;
+      KWS_WARN("watcher {} skipped a malformed object: {}", rt.group_resource(),
+               rec.error());
+      continue;
+    }
+    result.events.push_back(std::move(*rec));
+  }
+  return result;
+}
+
+ingest_batch records_from_list(const resource_type& rt, const list_result& list,
+                               const std::vector<live_object>& known,
+                               bool digest_secret_values, int64_t now_ns,
+                               size_t& num_malformed) {
+  ingest_batch result;
+  result.group_resource = rt.group_resource();
+  result.resource_version = list.resource_version;
+  auto diff = kube::diff_relist(known, list);
+  num_malformed += diff.malformed.size();
+  storage::record_options opts;
+  opts.digest_secrets = digest_secret_values;
+  // List items and vanished objects are compact JSON written by RapidJSON.
+  opts.copy_object_text = true;
+  // A delete of a replaced uid comes before the create of the new one.
+  for (const auto& gone : diff.deletes) {
+    auto del_opts = opts;
+    del_opts.final_state_unknown = true;
+    auto rec = storage::build_record(
+      rt, verb::remove, vanished_object(rt, gone), now_ns, del_opts);
+    if (rec)
+      result.events.push_back(std::move(*rec));
+    else
+      ++num_malformed;
+  }
+  auto add = [&](size_t i, verb v) {
+    auto item_opts = opts;
+    item_opts.from_initial_list = v == verb::create;
+    auto rec = storage::build_record(rt, v, list.items[i], now_ns, item_opts);
+    if (rec)
+      result.events.push_back(std::move(*rec));
+    else
+      ++num_malformed;
+  };
+  for (auto i : diff.creates)
+    add(i, verb::create);
+  for (auto i : diff.updates)
+    add(i, verb::update);
+  return result;
+}
+
+} // namespace kws
