@@ -64,7 +64,7 @@ tls_identity make_self_signed() {
   ASN1_INTEGER_set(X509_get_serialNumber(x),
                    static_cast<long>(std::random_device{}() & 0x7fffffff));
   X509_gmtime_adj(X509_getm_notBefore(x), -60);
-  X509_gmtime_adj(X509_getm_notAfter(x), 2 * 86400);
+  X509_gmtime_adj(X509_getm_notAfter(x), long{2} * 86400);
   X509_set_pubkey(x, key.get());
   auto* name = X509_get_subject_name(x);
   X509_NAME_add_entry_by_txt(
@@ -106,7 +106,7 @@ tls_identity make_self_signed() {
 namespace {
 
 /// A chunk of one event line is written when the batch stays below this.
-constexpr size_t max_write_bytes = 64 * 1024;
+constexpr size_t max_write_bytes = size_t{64} * 1024;
 
 struct server_state {
   server_state(const pod_stream& pods, const apiserver_options& opts)

@@ -25,13 +25,13 @@
 #include <poll.h>
 #include <rapidjson/ostreamwrapper.h>
 #include <rapidjson/prettywriter.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -209,6 +209,7 @@ apiserver_process start_apiserver(const options& o, double rate,
     "--cert",         (dir.parent_path() / "cert.pem").string(),
     "--key",          (dir.parent_path() / "key.pem").string()};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args)
     argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -23,6 +23,6 @@ std::string gap_seek_key(int64_t end_ns);
 std::string encode_gap(const coverage_gap& gap);
 
 /// Reverses `encode_gap`; nullopt for a value it cannot read.
-std::optional<coverage_gap> decode_gap(std::string_view value);
+std::optional<coverage_gap> decode_gap(std::string_view in);
 
 } // namespace kws::storage

@@ -126,7 +126,7 @@ struct watcher_test : test::deterministic_fixture {
   }
 
   void TearDown() override {
-    for (auto hdl :
+    for (const auto& hdl :
          {caf::actor_cast<caf::actor>(aut), caf::actor_cast<caf::actor>(sink),
           caf::actor_cast<caf::actor>(discovery),
           caf::actor_cast<caf::actor>(writer)})
