@@ -3,11 +3,11 @@
 // no automatic etcd compaction and no watch cache for ConfigMaps (so a test
 // decides when a resourceVersion is compacted and gets a real 410), and no
 // leader election (the controllers outlive a kube-apiserver restart).
-#include "kube/wire.hpp"
 #include "tests/support/audit_oracle.hpp"
 #include "tests/support/cluster.hpp"
 #include "tests/support/contract_record.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/service_queries.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -17,7 +17,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 namespace kws::test {
@@ -26,26 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto patience = 60s;
-
-/// The 17 default types and the churn generator's CRD.
-const std::set<std::string> watched_resources{"pods",
-                                              "nodes",
-                                              "namespaces",
-                                              "services",
-                                              "configmaps",
-                                              "secrets",
-                                              "persistentvolumes",
-                                              "persistentvolumeclaims",
-                                              "events",
-                                              "deployments",
-                                              "replicasets",
-                                              "statefulsets",
-                                              "daemonsets",
-                                              "jobs",
-                                              "cronjobs",
-                                              "ingresses",
-                                              "networkpolicies",
-                                              "widgets"};
 
 struct restarts : ::testing::Test {
   static inline std::unique_ptr<private_cluster> cluster;
@@ -108,43 +87,12 @@ struct restarts : ::testing::Test {
     ASSERT_TRUE(server && server->running()) << "the server is not running";
   }
 
-  /// Appends every record matching `query` (a query string without limit),
-  /// all pages, to `out`; false when a page is not a 200 (polling callers
-  /// retry, so this does not fail the test itself).
-  static bool fetch_all(const std::string& query,
-                        std::vector<record_digest>& out) {
-    std::string token;
-    for (;;) {
-      auto target = "/api/v1/events?" + query + "&limit=1000";
-      if (!token.empty())
-        target += "&continue=" + kube::url_encode(token);
-      auto res = http_get(port, target);
-      rapidjson::Document doc;
-      doc.Parse(res.body.c_str());
-      if (res.status != 200 || !doc.IsArray())
-        return false;
-      for (auto& rec : doc.GetArray()) {
-        record_digest d;
-        d.key = {rec["resourceType"].GetString(), rec["namespace"].GetString(),
-                 rec["resourceName"].GetString()};
-        d.verb = rec["verb"].GetString();
-        d.uid = rec["uid"].GetString();
-        d.resource_version = rec["resourceVersion"].GetString();
-        d.final_state_unknown = rec.HasMember("finalStateUnknown")
-          && rec["finalStateUnknown"].IsTrue();
-        out.push_back(std::move(d));
-      }
-      if (res.headers["X-Has-More"] != "true")
-        return true;
-      token = res.headers["X-Continue"];
-    }
-  }
-
   /// Records of one object in `ns`, oldest first.
   static std::vector<record_digest> history_of(const std::string& resource,
                                                const std::string& name) {
     std::vector<record_digest> out;
-    if (!fetch_all("namespace=" + ns + "&resourceType=" + resource
+    if (!fetch_all(port,
+                   "namespace=" + ns + "&resourceType=" + resource
                      + "&resourceName=" + name,
                    out))
       out.clear();
@@ -157,20 +105,6 @@ struct restarts : ::testing::Test {
     for (auto& rec : history_of(resource, name))
       out.push_back(rec.verb);
     return out;
-  }
-
-  /// The value of a Prometheus counter of the running server (0 if absent).
-  static double metric(const std::string& name) {
-    auto body = http_get(port, "/metrics").body;
-    std::istringstream in{body};
-    std::string line;
-    double sum = 0;
-    while (std::getline(in, line))
-      if (line.rfind(name, 0) == 0
-          && (line.size() > name.size()
-              && (line[name.size()] == ' ' || line[name.size()] == '{')))
-        sum += std::stod(line.substr(line.rfind(' ') + 1));
-    return sum;
   }
 
   static bool log_has(const std::string& text) {
@@ -196,32 +130,7 @@ TEST_F(restarts, churn_across_restarts_matches_the_audit_log_exactly) {
   // The CRD exists and is watched before churn starts, so no Widget changes
   // before its watcher's first list.
   std::string out;
-  ASSERT_EQ(kubectl(state(), "apply -f -", &out, R"(
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.churn.kws.test}
-spec:
-  group: churn.kws.test
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    subresources: {status: {}}
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
-              color: {type: string}
-          status: {type: object, x-kubernetes-preserve-unknown-fields: true}
-)"),
-            0)
-    << out;
+  ASSERT_EQ(kubectl(state(), "apply -f -", &out, churn_crd_manifest), 0) << out;
   ASSERT_TRUE(eventually(
     [] { return log_has("Started watching churn.kws.test/v1 (Widget)"); },
     patience));
@@ -230,7 +139,7 @@ spec:
                          patience));
 
   auto prefix = "rs" + std::to_string(::getpid());
-  audit_oracle oracle{state().audit_log, prefix, watched_resources};
+  audit_oracle oracle{state().audit_log, prefix, churn_watched_resources};
   // About 240 operations over 4 namespaces: under the 100 per namespace
   // after which the generator starts deleting namespaces.
   background_command churn{
@@ -268,11 +177,8 @@ spec:
     [&] {
       std::vector<record_digest> records;
       oracle.update();
-      for (auto& name : oracle.namespaces)
-        if (!fetch_all("namespace=" + name, records)
-            || !fetch_all("resourceType=namespaces&resourceName=" + name,
-                          records))
-          return false;
+      if (!fetch_namespaces(port, oracle.namespaces, records))
+        return false;
       // The log may trail the watch by a moment: read it after the records.
       oracle.update();
       num_records = records.size();
@@ -347,7 +253,7 @@ TEST_F(restarts, a_compacted_resume_relists_and_infers_missed_deletes) {
     << " doomed " << ::testing::PrintToString(verbs_of("configmaps", "doomed"))
     << " newborn "
     << ::testing::PrintToString(verbs_of("configmaps", "newborn"));
-  EXPECT_GE(metric("kws_watch_gone_total"), 1) << "no 410 was seen";
+  EXPECT_GE(metric(port, "kws_watch_gone_total"), 1) << "no 410 was seen";
   // The inferred delete, with the contract's fields.
   auto res = http_get(port,
                       "/api/v1/events?namespace=" + ns
@@ -376,8 +282,8 @@ TEST_F(restarts, a_compacted_resume_relists_and_infers_missed_deletes) {
   EXPECT_FALSE(u[0].HasMember("finalStateUnknown")) << upd.body;
   // Nothing that existed before the restart is recorded again.
   std::vector<record_digest> configmaps;
-  ASSERT_TRUE(
-    fetch_all("namespace=" + ns + "&resourceType=configmaps", configmaps));
+  ASSERT_TRUE(fetch_all(port, "namespace=" + ns + "&resourceType=configmaps",
+                        configmaps));
   std::map<std::string, int> creates;
   for (auto& rec : configmaps)
     if (rec.verb == "create")
@@ -402,7 +308,7 @@ TEST_F(restarts, an_apiserver_restart_is_survived) {
       && verbs_of("secrets", "kept") == std::vector<std::string>{"create"};
     },
     patience));
-  auto restarts_before = metric("kws_watch_restarts_total");
+  auto restarts_before = metric(port, "kws_watch_restarts_total");
   // Readiness is polled during the whole outage.
   std::atomic<bool> outage_over{false};
   std::atomic<int> num_polls{0};
@@ -443,13 +349,13 @@ TEST_F(restarts, an_apiserver_restart_is_survived) {
     << ::testing::PrintToString(verbs_of("configmaps", "before-outage"))
     << ::testing::PrintToString(verbs_of("configmaps", "after-outage"))
     << ::testing::PrintToString(verbs_of("secrets", "kept"));
-  EXPECT_GT(metric("kws_watch_restarts_total"), restarts_before)
+  EXPECT_GT(metric(port, "kws_watch_restarts_total"), restarts_before)
     << "the watches never noticed the outage";
   EXPECT_EQ(http_get(port, "/readyz").status, 200);
   // Nothing recorded twice across the reconnect (an inferred delete repeats
   // the last version seen, so the verb is part of the key).
   std::vector<record_digest> records;
-  ASSERT_TRUE(fetch_all("namespace=" + ns, records));
+  ASSERT_TRUE(fetch_all(port, "namespace=" + ns, records));
   ASSERT_FALSE(records.empty());
   std::map<std::string, int> versions;
   for (auto& rec : records)
