@@ -254,6 +254,29 @@ TEST_F(restarts, a_compacted_resume_relists_and_infers_missed_deletes) {
     << " newborn "
     << ::testing::PrintToString(verbs_of("configmaps", "newborn"));
   EXPECT_GE(metric(port, "kws_watch_gone_total"), 1) << "no 410 was seen";
+  // The relist is reported as a coverage gap: the first patch of `stays`
+  // is lost for good, and the service says where.
+  auto cov = http_get(port, "/api/v1/coverage");
+  ASSERT_EQ(cov.status, 200) << cov.body;
+  rapidjson::Document gaps;
+  gaps.Parse(cov.body.c_str());
+  ASSERT_TRUE(gaps.IsObject() && gaps.HasMember("gaps")
+              && gaps["gaps"].IsArray())
+    << cov.body;
+  bool configmaps_gap = false;
+  for (auto& g : gaps["gaps"].GetArray()) {
+    if (std::string{g["resourceType"].GetString()} != "configmaps")
+      continue;
+    configmaps_gap = true;
+    EXPECT_STREQ(g["group"].GetString(), "");
+    EXPECT_LT(std::stoll(g["fromResourceVersion"].GetString()),
+              std::stoll(g["toResourceVersion"].GetString()))
+      << cov.body;
+    EXPECT_NE(std::string{g["reason"].GetString()}.find("gone"),
+              std::string::npos)
+      << cov.body;
+  }
+  EXPECT_TRUE(configmaps_gap) << cov.body;
   // The inferred delete, with the contract's fields.
   auto res = http_get(port,
                       "/api/v1/events?namespace=" + ns
