@@ -13,6 +13,7 @@
 #include "actors/scheduler.hpp"
 #include "actors/storage.hpp"
 #include "actors/watcher.hpp"
+#include "bench/process_stats.hpp"
 #include "bench/workload.hpp"
 #include "kube/line_splitter.hpp"
 #include "kube/wire.hpp"
@@ -59,6 +60,8 @@ namespace fs = std::filesystem;
 using namespace kws;
 using bench::kind;
 using bench::num_kinds;
+using bench::peak_rss_kib;
+using bench::reset_peak_rss;
 using clk = std::chrono::steady_clock;
 
 namespace {
@@ -100,29 +103,6 @@ struct options {
 
 double seconds(clk::duration d) {
   return std::chrono::duration<double>(d).count();
-}
-
-/// Peak RSS since the start or since the last `reset_peak_rss` (VmHWM;
-/// getrusage's maximum cannot be reset).
-long peak_rss_kib() {
-  long kib = 0;
-  if (auto* f = std::fopen("/proc/self/status", "r")) {
-    char line[256];
-    while (std::fgets(line, sizeof line, f))
-      if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1)
-        break;
-    std::fclose(f);
-  }
-  return kib;
-}
-
-/// Starts the peak RSS over from the current RSS, so a phase's peak is its
-/// own (Linux: writing 5 to clear_refs resets VmHWM).
-void reset_peak_rss() {
-  if (auto* f = std::fopen("/proc/self/clear_refs", "w")) {
-    std::fputs("5", f);
-    std::fclose(f);
-  }
 }
 
 long current_rss_kib() {

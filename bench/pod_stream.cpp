@@ -1,5 +1,7 @@
 #include "bench/pod_stream.hpp"
 
+#include "bench/pod_fields.hpp"
+
 #include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -17,15 +19,6 @@ namespace kws::bench {
 
 namespace {
 
-using rapidjson::Pointer;
-
-constexpr std::array<const char*, 6> apps{
-  {"checkout", "payments", "catalog", "frontend", "search", "ledger"}};
-
-constexpr std::array<const char*, 4> images{
-  {"registry.k8s.io/pause:3.10", "docker.io/library/nginx:1.27.3",
-   "ghcr.io/acme/checkout:2.14.1", "docker.io/library/redis:7.4.1"}};
-
 constexpr unsigned num_namespaces = 20;
 
 struct pod {
@@ -34,19 +27,6 @@ struct pod {
   uint64_t generation = 1;
   bool live = true;
 };
-
-/// Sets the string at `path` when the template has it (the captured shape
-/// stays as it is).
-void set(rapidjson::Document& doc, const char* path, const std::string& x) {
-  if (auto* v = Pointer(path).Get(doc))
-    v->SetString(x.data(), static_cast<rapidjson::SizeType>(x.size()),
-                 doc.GetAllocator());
-}
-
-void set(rapidjson::Document& doc, const char* path, uint64_t x) {
-  if (auto* v = Pointer(path).Get(doc); v != nullptr && v->IsNumber())
-    v->SetUint64(x);
-}
 
 std::string timestamp(int64_t secs) {
   auto t = static_cast<time_t>(secs);
@@ -98,9 +78,6 @@ public:
     auto now = timestamp(now_s_);
     auto created = timestamp(now_s_ - static_cast<int64_t>(p.generation) * 60);
     auto owner = app + "-" + std::to_string(p.id / 4);
-    auto ip = "10.244." + std::to_string(p.id % 250) + "."
-      + std::to_string(p.generation % 250);
-    auto host = "172.18.0." + std::to_string(p.id % 7 + 2);
     set(doc, "/metadata/name", name);
     set(doc, "/metadata/namespace", "team-" + std::to_string(p.ns));
     set(doc, "/metadata/uid", uid_of(seed_, p.id));
@@ -110,32 +87,10 @@ public:
     set(doc, "/metadata/labels/app", app);
     set(doc, "/metadata/annotations/kws.test~1rev",
         std::to_string(p.generation));
-    set(doc, "/metadata/generateName", owner + "-");
     set(doc, "/metadata/ownerReferences/0/name", owner);
     set(doc, "/metadata/ownerReferences/0/uid", uid_of(seed_ + 1, p.id / 4));
-    if (auto* mf = Pointer("/metadata/managedFields").Get(doc);
-        mf != nullptr && mf->IsArray())
-      for (auto& entry : mf->GetArray())
-        if (auto t = entry.FindMember("time");
-            t != entry.MemberEnd() && t->value.IsString())
-          t->value.SetString(now.data(),
-                             static_cast<rapidjson::SizeType>(now.size()),
-                             doc.GetAllocator());
-    set(doc, "/status/podIP", ip);
-    set(doc, "/status/podIPs/0/ip", ip);
-    set(doc, "/status/hostIP", host);
-    set(doc, "/status/hostIPs/0/ip", host);
-    set(doc, "/spec/nodeName", "node-" + std::to_string(p.id % 7));
-    set(doc, "/status/startTime", created);
-    set(doc, "/status/containerStatuses/0/restartCount", p.generation / 5);
-    char cid[48];
-    std::snprintf(cid, sizeof cid, "containerd://%016llx%016llx",
-                  static_cast<unsigned long long>(rng_()),
-                  static_cast<unsigned long long>(rng_()));
-    set(doc, "/status/containerStatuses/0/containerID", cid);
-    set(doc, "/status/containerStatuses/0/state/running/startedAt", now);
-    set(doc, "/spec/containers/0/image", images[p.id % images.size()]);
-    set(doc, "/status/containerStatuses/0/image", images[p.id % images.size()]);
+    set_in_each(doc, "/metadata/managedFields", "time", now);
+    vary_pod(doc, p.id, p.generation, owner, now, created, rng_);
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w{buf};
     doc.Accept(w);

@@ -12,6 +12,7 @@
 #include "actors/storage.hpp"
 #include "actors/watcher.hpp"
 #include "bench/pod_stream.hpp"
+#include "bench/process_stats.hpp"
 #include "kube/client.hpp"
 #include "messages/metrics.hpp"
 #include "storage/rocks_store.hpp"
@@ -77,26 +78,6 @@ double process_cpu_s() {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
   };
   return tv(ru.ru_utime) + tv(ru.ru_stime);
-}
-
-long peak_rss_kib() {
-  long kib = 0;
-  if (auto* f = std::fopen("/proc/self/status", "r")) {
-    char line[256];
-    while (std::fgets(line, sizeof line, f))
-      if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1)
-        break;
-    std::fclose(f);
-  }
-  return kib;
-}
-
-/// Starts the peak RSS over (Linux: 5 into clear_refs resets VmHWM).
-void reset_peak_rss() {
-  if (auto* f = std::fopen("/proc/self/clear_refs", "w")) {
-    std::fputs("5", f);
-    std::fclose(f);
-  }
 }
 
 /// The service's metrics this benchmark reads, from the text `/metrics`

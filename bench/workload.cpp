@@ -1,5 +1,7 @@
 #include "bench/workload.hpp"
 
+#include "bench/pod_fields.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
@@ -30,15 +32,6 @@ constexpr std::array<kind_info, num_kinds> kind_table{{
 /// default).
 constexpr std::array<size_t, num_kinds> population_share{
   {4000, 400, 800, 800, 3000}};
-
-constexpr std::array<const char*, 8> images{
-  {"registry.k8s.io/pause:3.10", "docker.io/library/nginx:1.27.3",
-   "quay.io/prometheus/node-exporter:v1.8.2", "ghcr.io/acme/checkout:2.14.1",
-   "docker.io/library/redis:7.4.1", "gcr.io/distroless/static:nonroot",
-   "ghcr.io/acme/payments-api:5.2.0", "docker.io/grafana/loki:3.3.0"}};
-
-constexpr std::array<const char*, 6> apps{
-  {"checkout", "payments", "catalog", "frontend", "search", "ledger"}};
 
 constexpr std::array<const char*, 6> reasons{
   {"Scheduled", "Pulling", "Pulled", "Created", "Started", "BackOff"}};
@@ -118,19 +111,6 @@ namespace {
 using rapidjson::Pointer;
 using rapidjson::Value;
 
-/// Sets the string at `path` when the template has it (shapes stay real:
-/// nothing is added that the captured object lacks).
-void set(rapidjson::Document& doc, const char* path, const std::string& x) {
-  if (auto* v = Pointer(path).Get(doc))
-    v->SetString(x.data(), static_cast<rapidjson::SizeType>(x.size()),
-                 doc.GetAllocator());
-}
-
-void set(rapidjson::Document& doc, const char* path, uint64_t x) {
-  if (auto* v = Pointer(path).Get(doc); v != nullptr && v->IsNumber())
-    v->SetUint64(x);
-}
-
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in{p, std::ios::binary};
   if (!in)
@@ -188,50 +168,15 @@ void workload::render(std::string& out, kind k, const object& o,
   set(doc, "/metadata/generation", o.generation);
   set(doc, "/metadata/labels/app", app);
   set(doc, "/metadata/annotations/kws.test~1rev", std::to_string(o.generation));
-  if (auto* mf = Pointer("/metadata/managedFields").Get(doc);
-      mf != nullptr && mf->IsArray())
-    for (auto& entry : mf->GetArray())
-      if (auto t = entry.FindMember("time");
-          t != entry.MemberEnd() && t->value.IsString())
-        t->value.SetString(now.data(),
-                           static_cast<rapidjson::SizeType>(now.size()),
-                           doc.GetAllocator());
+  set_in_each(doc, "/metadata/managedFields", "time", now);
   auto owner = app + "-" + std::to_string(o.id / 4);
   set(doc, "/metadata/ownerReferences/0/name", owner);
   set(doc, "/metadata/ownerReferences/0/uid",
       uid_of(k == kind::pod ? kind::replicaset : kind::deployment, o));
   switch (k) {
-    case kind::pod: {
-      set(doc, "/metadata/generateName", owner + "-");
-      auto ip = "10.244." + std::to_string(o.id % 250) + "."
-        + std::to_string(o.generation % 250);
-      set(doc, "/status/podIP", ip);
-      set(doc, "/status/podIPs/0/ip", ip);
-      set(doc, "/status/hostIP", "172.18.0." + std::to_string(o.id % 7 + 2));
-      set(doc, "/status/hostIPs/0/ip",
-          "172.18.0." + std::to_string(o.id % 7 + 2));
-      set(doc, "/spec/nodeName", "node-" + std::to_string(o.id % 7));
-      set(doc, "/status/startTime", created);
-      set(doc, "/status/containerStatuses/0/restartCount", o.generation / 5);
-      char id[48];
-      std::snprintf(id, sizeof id, "containerd://%016llx%016llx",
-                    static_cast<unsigned long long>(rng_()),
-                    static_cast<unsigned long long>(rng_()));
-      set(doc, "/status/containerStatuses/0/containerID", id);
-      set(doc, "/status/containerStatuses/0/state/running/startedAt", now);
-      set(doc, "/spec/containers/0/image", images[o.id % images.size()]);
-      set(doc, "/status/containerStatuses/0/image",
-          images[o.id % images.size()]);
-      if (auto* c = Pointer("/status/conditions").Get(doc);
-          c != nullptr && c->IsArray())
-        for (auto& cond : c->GetArray())
-          if (auto t = cond.FindMember("lastTransitionTime");
-              t != cond.MemberEnd() && t->value.IsString())
-            t->value.SetString(now.data(),
-                               static_cast<rapidjson::SizeType>(now.size()),
-                               doc.GetAllocator());
+    case kind::pod:
+      vary_pod(doc, o.id, o.generation, owner, now, created, rng_);
       break;
-    }
     case kind::deployment:
     case kind::replicaset: {
       auto replicas = o.id % 5 + 1;
