@@ -150,6 +150,17 @@ void audit_oracle::parse_line(const std::string& line) {
     deleted_uids[key].emplace(str(*meta, "uid"), when);
     return;
   }
+  // A delete that raced another delete of the same object (the garbage
+  // collector and a force delete) may answer with the object as it was
+  // found, without a resourceVersion: it left no version of its own, but
+  // the uid still needs its one delete record.
+  if (verb == "delete" && meta && member(*meta, "deletionTimestamp")
+      && str(*meta, "resourceVersion").empty() && !str(*meta, "uid").empty()) {
+    if (key.name.empty())
+      key.name = str(*meta, "name");
+    deleted_uids[key].emplace(str(*meta, "uid"), when);
+    return;
+  }
   if (!meta || str(*meta, "resourceVersion").empty()) {
     problems.push_back("a " + verb + " of " + resource
                        + " answered without a resourceVersion: "
