@@ -17,6 +17,8 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <charconv>
+#include <optional>
 #include <type_traits>
 
 namespace kws {
@@ -41,17 +43,16 @@ metrics::counter& malformed_counter(const resource_type& rt) {
 /// The numeric distance between two resourceVersions (etcd revisions), or 0
 /// when either is not a number (they are opaque to clients).
 int64_t rv_distance(const std::string& newer, const std::string& older) {
-  try {
-    size_t n1 = 0;
-    size_t n2 = 0;
-    auto a = std::stoll(newer, &n1);
-    auto b = std::stoll(older, &n2);
-    if (n1 != newer.size() || n2 != older.size() || a < b)
-      return 0;
-    return a - b;
-  } catch (const std::exception&) {
-    return 0;
-  }
+  auto number = [](const std::string& x) -> std::optional<int64_t> {
+    int64_t result = 0;
+    auto [end, ec] = std::from_chars(x.data(), x.data() + x.size(), result);
+    if (ec != std::errc{} || end != x.data() + x.size())
+      return std::nullopt;
+    return result;
+  };
+  auto a = number(newer);
+  auto b = number(older);
+  return a && b && *a >= *b ? *a - *b : 0;
 }
 
 } // namespace
@@ -234,25 +235,11 @@ void watcher_state::update_lag() {
     oldest = backlog.front().received_ns;
   auto lag_ms
     = oldest == 0 ? 0 : std::max<int64_t>(0, now() - oldest) / ns_per_ms;
-  auto labels = resource_label(config.type);
-  metrics::get_seconds_gauge(
-    "kws_watch_lag_seconds",
-    "Age of the oldest change read off the watch stream and not yet durable "
-    "(0 when caught up).",
-    labels)
-    .set(lag_ms);
   auto pending
     = backlog_events + (in_flight ? in_flight->records.events.size() : 0);
-  metrics::get_gauge("kws_watch_backlog_events",
-                     "Changes read off the watch stream and not yet durable.",
-                     labels)
-    .set(static_cast<int64_t>(pending));
-  metrics::get_gauge(
-    "kws_watch_lag_resource_versions",
-    "resourceVersions between the last change read off the watch stream and "
-    "the last durable one (0 when they are not numbers).",
-    labels)
-    .set(rv_distance(received_rv, durable_rv));
+  gauges.seconds->set(lag_ms);
+  gauges.backlog->set(static_cast<int64_t>(pending));
+  gauges.resource_versions->set(rv_distance(received_rv, durable_rv));
   status.lag_ms = lag_ms;
   bool behind = lag_ms > config.max_lag.count();
   if (behind != status.behind) {
@@ -305,6 +292,20 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
   st.storage = std::move(storage);
   st.discovery = std::move(discovery);
   st.status.type = st.config.type;
+  auto labels = resource_label(st.config.type);
+  st.gauges.seconds = &metrics::get_seconds_gauge(
+    "kws_watch_lag_seconds",
+    "Age of the oldest change read off the watch stream and not yet durable "
+    "(0 when caught up).",
+    labels);
+  st.gauges.backlog = &metrics::get_gauge(
+    "kws_watch_backlog_events",
+    "Changes read off the watch stream and not yet durable.", labels);
+  st.gauges.resource_versions = &metrics::get_gauge(
+    "kws_watch_lag_resource_versions",
+    "resourceVersions between the last change read off the watch stream and "
+    "the last durable one (0 when they are not numbers).",
+    labels);
   st.received_ns = st.now();
   self
     ->request(st.storage, st.config.ack_timeout, atom::checkpoint_v,

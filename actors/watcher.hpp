@@ -12,6 +12,10 @@
 #include <utility>
 #include <vector>
 
+namespace kws::metrics {
+class gauge;
+} // namespace kws::metrics
+
 namespace kws::kube {
 class client;
 class reflector;
@@ -132,6 +136,13 @@ struct watcher_state {
   std::string broken_by;
   /// True once a list or a checkpoint gave the watcher a stream position.
   bool positioned = false;
+
+  /// This type's lag gauges, looked up once: `update_lag` runs per delivery.
+  struct lag_gauges {
+    metrics::gauge* seconds = nullptr;
+    metrics::gauge* backlog = nullptr;
+    metrics::gauge* resource_versions = nullptr;
+  } gauges;
 
   static inline const char* name = "watcher";
 };
