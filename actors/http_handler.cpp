@@ -96,6 +96,34 @@ void ask_index(self_ptr self, const Query& query, Answer answer, Fail fail) {
       });
 }
 
+/// Delivers `res` with `X-Coverage-Gaps`: how many coverage gaps of
+/// `resource` (any when "") overlap [start, end], so a client knows whether
+/// "nothing changed" can be trusted. Without the count when INDEX fails.
+void deliver_with_gaps(self_ptr self, http_response res, int64_t start,
+                       int64_t end, const std::string& resource,
+                       const responder_ptr& rp) {
+  if (res.status != 200)
+    return rp->deliver(std::move(res));
+  ask_index<std::vector<coverage_gap>>(
+    self, coverage_query{start, end},
+    [rp, res, resource](const std::vector<coverage_gap>& gaps) {
+      size_t n = 0;
+      for (const auto& gap : gaps) {
+        const auto& gr = gap.group_resource;
+        if (resource.empty() || gr == resource
+            || gr.compare(0, resource.size() + 1, resource + ".") == 0)
+          ++n;
+      }
+      auto out = res;
+      out.headers["X-Coverage-Gaps"] = std::to_string(n);
+      rp->deliver(std::move(out));
+    },
+    [rp, res](const caf::error& err) {
+      KWS_WARN("http-handler failed to count coverage gaps: {}", err);
+      rp->deliver(res);
+    });
+}
+
 void answer_events(self_ptr self, const http_request& req,
                    const responder_ptr& rp) {
   auto started = std::chrono::steady_clock::now();
@@ -108,9 +136,10 @@ void answer_events(self_ptr self, const http_request& req,
         return rp->deliver(rest::render_error(query.error()));
       ask_index<event_page>(
         self, *query,
-        [rp, started](const event_page& page) {
+        [self, rp, started, q = *query](const event_page& page) {
           observe("events", started);
-          rp->deliver(rest::render_page(page));
+          deliver_with_gaps(self, rest::render_page(page), q.start_ns, q.end_ns,
+                            q.resource, rp);
         },
         [rp](const caf::error& err) {
           KWS_WARN("http-handler failed to query events: {}", err);
@@ -132,9 +161,10 @@ void answer_history(self_ptr self, const http_request& req,
         return rp->deliver(rest::render_error(query.error()));
       ask_index<object_history>(
         self, *query,
-        [rp, q = *query, started](const object_history& history) {
+        [self, rp, q = *query, started](const object_history& history) {
           observe("history", started);
-          rp->deliver(rest::render_history(q, history));
+          deliver_with_gaps(self, rest::render_history(q, history), q.start_ns,
+                            q.end_ns, q.resource, rp);
         },
         [rp](const caf::error& err) {
           KWS_WARN("http-handler failed to query history: {}", err);
@@ -196,6 +226,79 @@ void answer_coverage(self_ptr self, const http_request& req,
     });
 }
 
+/// Asks INDEX a store-built question and renders its answer.
+template <class Query>
+void ask_answer(self_ptr self, const Query& query, const responder_ptr& rp,
+                const char* what) {
+  ask_index<json_answer>(
+    self, query,
+    [rp](const json_answer& a) { rp->deliver(rest::render_answer(a)); },
+    [rp, what](const caf::error& err) {
+      KWS_WARN("http-handler failed to answer {}: {}", what, err);
+      rp->deliver(rest::render_error(err));
+    });
+}
+
+/// GET /api/v1/records/{id}.
+void answer_record(self_ptr self, const rest::route_match& m,
+                   const responder_ptr& rp) {
+  auto query = rest::parse_record_query(m.id);
+  if (!query)
+    return rp->deliver(rest::render_error(query.error()));
+  ask_answer(self, *query, rp, "a record lookup");
+}
+
+/// GET /api/v1/events/{ns}/{type}/{name}/diff and .../blame.
+void answer_object_change(self_ptr self, const http_request& req,
+                          const rest::route_match& m, const responder_ptr& rp) {
+  with_resolved_type(
+    self, m.resource_type,
+    [self, req, m, rp](const rest::resolver_fn& resolve) {
+      if (m.which == rest::route::object_diff) {
+        auto query
+          = rest::parse_diff_query(req, m.ns, m.resource_type, m.name, resolve);
+        if (!query)
+          return rp->deliver(rest::render_error(query.error()));
+        return ask_answer(self, *query, rp, "a diff");
+      }
+      auto query
+        = rest::parse_blame_query(req, m.ns, m.resource_type, m.name, resolve);
+      if (!query)
+        return rp->deliver(rest::render_error(query.error()));
+      ask_answer(self, *query, rp, "a blame");
+    });
+}
+
+/// GET /api/v1/snapshot and GET /api/v1/changes.
+void answer_window(self_ptr self, const http_request& req,
+                   const rest::route_match& m, const responder_ptr& rp) {
+  auto raw = query_value(req, "resourceType");
+  with_resolved_type(
+    self, raw, [self, req, m, rp](const rest::resolver_fn& resolve) {
+      auto limit = self->state.config.max_query_limit;
+      if (m.which == rest::route::snapshot) {
+        auto query = rest::parse_snapshot_query(req, limit, resolve);
+        if (!query)
+          return rp->deliver(rest::render_error(query.error()));
+        return ask_answer(self, *query, rp, "a snapshot");
+      }
+      auto query = rest::parse_changes_query(req, limit, resolve);
+      if (!query)
+        return rp->deliver(rest::render_error(query.error()));
+      const auto& w = query->window;
+      ask_index<json_answer>(
+        self, *query,
+        [self, rp, w](const json_answer& a) {
+          deliver_with_gaps(self, rest::render_answer(a), w.start_ns, w.end_ns,
+                            w.resource, rp);
+        },
+        [rp](const caf::error& err) {
+          KWS_WARN("http-handler failed to answer a change summary: {}", err);
+          rp->deliver(rest::render_error(err));
+        });
+    });
+}
+
 /// POST /admin/backup?dest=DIR: a consistent online backup by STORAGE.
 void answer_backup(self_ptr self, const http_request& req,
                    const responder_ptr& rp) {
@@ -253,6 +356,12 @@ http_handler_actor::behavior_type http_handler(self_ptr self,
         case rest::route::events: return answer_events(self, req, rp);
         case rest::route::object_history:
           return answer_history(self, req, m, rp);
+        case rest::route::object_diff:
+        case rest::route::object_blame:
+          return answer_object_change(self, req, m, rp);
+        case rest::route::record: return answer_record(self, m, rp);
+        case rest::route::snapshot:
+        case rest::route::changes: return answer_window(self, req, m, rp);
         case rest::route::coverage: return answer_coverage(self, req, rp);
         case rest::route::admin_backup: return answer_backup(self, req, rp);
         case rest::route::unknown: break;

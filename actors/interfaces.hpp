@@ -49,7 +49,17 @@ using index_actor = caf::typed_actor<
   // From the HTTP handler: the history of one object by name.
   caf::replies_to<history_query>::with<object_history>,
   // From the HTTP handler: the coverage gaps overlapping a window.
-  caf::replies_to<coverage_query>::with<std::vector<coverage_gap>>>;
+  caf::replies_to<coverage_query>::with<std::vector<coverage_gap>>,
+  // From the HTTP handler: one record by id (`found == false`: 404).
+  caf::replies_to<record_query>::with<json_answer>,
+  // From the HTTP handler: the patch between two versions of an object.
+  caf::replies_to<diff_query>::with<json_answer>,
+  // From the HTTP handler: who last changed each field of an object.
+  caf::replies_to<blame_query>::with<json_answer>,
+  // From the HTTP handler: every object as it was at a moment.
+  caf::replies_to<snapshot_query>::with<json_answer>,
+  // From the HTTP handler: one entry per object changed in a window.
+  caf::replies_to<changes_query>::with<json_answer>>;
 
 /// The CORRELATOR actor interface. Links Kubernetes Events to the objects
 /// they are about, then hands them to STORAGE.

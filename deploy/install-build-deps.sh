@@ -12,7 +12,7 @@ packages=(
   libcaf-dev librocksdb-dev libzstd-dev
   libboost1.81-dev libssl-dev
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev nlohmann-json3-dev
 )
 if [ "${1:-}" = --test-tools ]; then
   packages+=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14)

@@ -29,6 +29,10 @@ struct event_query {
   std::string verb;
   std::string user;
   std::string uid;
+  /// Bit `1 << c` for each accepted `storage::change_class` c; 0 = any.
+  uint8_t change_classes = 0;
+  /// JSON Pointer prefix: only updates that changed something under it.
+  std::string path;
   /// At least 1, at most the configured maximum.
   uint32_t limit = 1000;
   bool descending = false;
@@ -39,8 +43,8 @@ struct event_query {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_query& x) {
   return f(caf::meta::type_name("kws.event_query"), x.start_ns, x.end_ns, x.ns,
-           x.resource, x.group, x.name, x.verb, x.user, x.uid, x.limit,
-           x.descending, x.continue_token);
+           x.resource, x.group, x.name, x.verb, x.user, x.uid, x.change_classes,
+           x.path, x.limit, x.descending, x.continue_token);
 }
 
 /// One page of event records.

@@ -58,6 +58,17 @@ struct resource_event {
   std::string involved_api_version;
   std::string involved_ns;
   std::string involved_name;
+  /// For Kubernetes Event objects: true when its `type` is Warning.
+  bool warning = false;
+  /// `metadata.managedFields` as compact JSON ("" when none). Not part of
+  /// the stored record: STORAGE reads who changed what from it at ingest.
+  std::string managed_fields;
+  /// Byte range of `,"message":"..."` in `record`, which STORAGE rewrites
+  /// once it knows what changed; `message_end == 0` when unknown.
+  uint32_t message_begin = 0;
+  uint32_t message_end = 0;
+  /// Offset of the `objectChanges` value in `record` (0 when unknown).
+  uint32_t object_begin = 0;
 };
 
 template <class Inspector>
@@ -66,7 +77,8 @@ typename Inspector::result_type inspect(Inspector& f, resource_event& x) {
            x.ns, x.resource, x.group, x.name, x.uid, x.resource_version, x.user,
            x.final_state_unknown, x.record, x.link_ns, x.link_resource,
            x.link_name, x.involved_uid, x.involved_kind, x.involved_api_version,
-           x.involved_ns, x.involved_name);
+           x.involved_ns, x.involved_name, x.warning, x.managed_fields,
+           x.message_begin, x.message_end, x.object_begin);
 }
 
 } // namespace kws

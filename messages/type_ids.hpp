@@ -1,6 +1,7 @@
 // The type-ID block of every message type and the project's atoms.
 #pragma once
 
+#include "messages/change_query.hpp"
 #include "messages/coverage.hpp"
 #include "messages/errors.hpp"
 #include "messages/http.hpp"
@@ -49,6 +50,14 @@ CAF_BEGIN_TYPE_ID_BLOCK(kws_messages, caf::first_custom_type_id)
   KWS_ADD_TYPE_ID((kws::coverage_gap))
   KWS_ADD_TYPE_ID((std::vector<kws::coverage_gap>))
   KWS_ADD_TYPE_ID((kws::coverage_query))
+  KWS_ADD_TYPE_ID((kws::record_query))
+  KWS_ADD_TYPE_ID((kws::object_ref))
+  KWS_ADD_TYPE_ID((kws::diff_query))
+  KWS_ADD_TYPE_ID((kws::blame_query))
+  KWS_ADD_TYPE_ID((kws::window_query))
+  KWS_ADD_TYPE_ID((kws::snapshot_query))
+  KWS_ADD_TYPE_ID((kws::changes_query))
+  KWS_ADD_TYPE_ID((kws::json_answer))
 
   // Atom texts are at most 10 characters and unique in the project: equal
   // texts are the same type in CAF 0.17.

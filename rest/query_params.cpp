@@ -2,6 +2,8 @@
 
 #include "messages/errors.hpp"
 #include "messages/time_format.hpp"
+#include "storage/change_class.hpp"
+#include "storage/json_diff.hpp"
 
 #include <caf/error.hpp>
 
@@ -127,6 +129,35 @@ caf::expected<coverage_query> parse_coverage_query(const http_request& req) {
   return result;
 }
 
+caf::expected<uint8_t> parse_change_classes(std::string_view text) {
+  uint8_t mask = 0;
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    auto end = std::min(text.find(',', begin), text.size());
+    auto name = text.substr(begin, end - begin);
+    auto cls = storage::parse_change_class(name);
+    if (!cls)
+      return bad("changeClass",
+                 "changeClass must be a comma list of spec, status, meta, "
+                 "none and event, not \""
+                   + std::string{text} + "\"");
+    mask |= static_cast<uint8_t>(1u << static_cast<uint8_t>(*cls));
+    begin = end + 1;
+  }
+  return mask;
+}
+
+caf::expected<std::string> parse_pointer(std::string_view parameter,
+                                         std::string_view text) {
+  if (text.empty() || !storage::is_valid_pointer(text))
+    return bad(parameter,
+               std::string{parameter}
+                 + " must be a JSON Pointer such as "
+                   "/spec/replicas, not \""
+                 + std::string{text} + "\"");
+  return std::string{text};
+}
+
 caf::expected<int64_t> parse_time(std::string_view parameter,
                                   std::string_view text) {
   auto result = parse_rfc3339(text);
@@ -172,6 +203,24 @@ caf::expected<event_query> parse_event_query(const http_request& req,
                  "verb must be create, update or delete, not \"" + v + "\"");
     q.verb = v;
   }
+  auto classes = params.get("changeClass");
+  if (!classes)
+    return classes.error();
+  if (*classes) {
+    auto mask = parse_change_classes(**classes);
+    if (!mask)
+      return mask.error();
+    q.change_classes = *mask;
+  }
+  auto path = params.get("path");
+  if (!path)
+    return path.error();
+  if (*path) {
+    auto pointer = parse_pointer("path", **path);
+    if (!pointer)
+      return pointer.error();
+    q.path = std::move(*pointer);
+  }
   auto order = params.get("order");
   if (!order)
     return order.error();
@@ -213,6 +262,176 @@ parse_history_query(const http_request& req, std::string_view ns,
   q.resource = rt->plural;
   q.group = named_group(resource_type, *rt);
   q.name = std::string{name};
+  return q;
+}
+
+caf::expected<record_query> parse_record_query(std::string_view id) {
+  if (id.size() != 16
+      || id.find_first_not_of("0123456789abcdef") != std::string_view::npos)
+    return bad("id",
+               "a record id is 16 lowercase hex digits, not \""
+                 + std::string{id} + "\"");
+  return record_query{std::string{id}};
+}
+
+namespace {
+
+/// The object a diff or blame path names.
+caf::expected<object_ref> read_object(std::string_view ns,
+                                      std::string_view resource_type,
+                                      std::string_view name,
+                                      const resolver_fn& resolve) {
+  if (name.empty())
+    return bad("resourceName", "the path must name an object");
+  auto rt = resolve_type(resolve, resource_type);
+  if (!rt)
+    return rt.error();
+  return object_ref{std::string{ns}, rt->plural,
+                    named_group(resource_type, *rt), std::string{name}};
+}
+
+} // namespace
+
+caf::expected<diff_query> parse_diff_query(const http_request& req,
+                                           std::string_view ns,
+                                           std::string_view resource_type,
+                                           std::string_view name,
+                                           const resolver_fn& resolve) {
+  param_reader params{req};
+  diff_query q;
+  for (auto [param, out] :
+       {std::pair{"from", &q.from_id}, std::pair{"to", &q.to_id}}) {
+    auto value = params.get(param);
+    if (!value)
+      return value.error();
+    if (!*value)
+      continue;
+    auto id = parse_record_query(**value);
+    if (!id)
+      return bad(param,
+                 std::string{param}
+                   + " must be a record id (16 "
+                     "lowercase hex digits), not \""
+                   + **value + "\"");
+    *out = std::move(id->id);
+  }
+  auto ignore = params.get("ignore");
+  if (!ignore)
+    return ignore.error();
+  if (*ignore) {
+    std::string_view text = **ignore;
+    size_t begin = 0;
+    while (begin <= text.size()) {
+      auto end = std::min(text.find(',', begin), text.size());
+      auto item = text.substr(begin, end - begin);
+      // `ignore=status` is short for the pointer /status.
+      std::string pointer = !item.empty() && item[0] != '/'
+        ? "/" + std::string{item}
+        : std::string{item};
+      auto checked = parse_pointer("ignore", pointer);
+      if (!checked)
+        return checked.error();
+      q.ignore.push_back(std::move(*checked));
+      begin = end + 1;
+    }
+  }
+  auto obj = read_object(ns, resource_type, name, resolve);
+  if (!obj)
+    return obj.error();
+  q.object = std::move(*obj);
+  return q;
+}
+
+caf::expected<blame_query> parse_blame_query(const http_request& req,
+                                             std::string_view ns,
+                                             std::string_view resource_type,
+                                             std::string_view name,
+                                             const resolver_fn& resolve) {
+  param_reader params{req};
+  blame_query q;
+  auto at = params.get("at");
+  if (!at)
+    return at.error();
+  if (*at) {
+    auto t = parse_time("at", **at);
+    if (!t)
+      return t.error();
+    q.at_ns = *t;
+  }
+  auto obj = read_object(ns, resource_type, name, resolve);
+  if (!obj)
+    return obj.error();
+  q.object = std::move(*obj);
+  return q;
+}
+
+namespace {
+
+/// The filters and page of a window answer.
+caf::error read_window(const param_reader& params, uint32_t max_limit,
+                       const resolver_fn& resolve, window_query& q) {
+  if (auto err = read_limit(params, max_limit, q.limit))
+    return err;
+  for (auto [name, out] : {std::pair{"namespace", &q.ns},
+                           std::pair{"continue", &q.continue_token}}) {
+    auto value = params.get(name);
+    if (!value)
+      return value.error();
+    if (*value)
+      *out = std::move(**value);
+  }
+  auto type = params.get("resourceType");
+  if (!type)
+    return type.error();
+  if (*type) {
+    auto rt = resolve_type(resolve, **type);
+    if (!rt)
+      return rt.error();
+    q.resource = rt->plural;
+    q.group = named_group(**type, *rt);
+  }
+  return {};
+}
+
+} // namespace
+
+caf::expected<snapshot_query> parse_snapshot_query(const http_request& req,
+                                                   uint32_t max_limit,
+                                                   const resolver_fn& resolve) {
+  param_reader params{req};
+  snapshot_query q;
+  auto at = params.get("at");
+  if (!at)
+    return at.error();
+  if (*at) {
+    auto t = parse_time("at", **at);
+    if (!t)
+      return t.error();
+    q.window.end_ns = *t;
+  }
+  if (auto err = read_window(params, max_limit, resolve, q.window))
+    return err;
+  return q;
+}
+
+caf::expected<changes_query> parse_changes_query(const http_request& req,
+                                                 uint32_t max_limit,
+                                                 const resolver_fn& resolve) {
+  param_reader params{req};
+  changes_query q;
+  if (auto err = read_range(params, q.window.start_ns, q.window.end_ns))
+    return err;
+  auto classes = params.get("changeClass");
+  if (!classes)
+    return classes.error();
+  if (*classes) {
+    auto mask = parse_change_classes(**classes);
+    if (!mask)
+      return mask.error();
+    q.window.change_classes = *mask;
+  }
+  if (auto err = read_window(params, max_limit, resolve, q.window))
+    return err;
   return q;
 }
 

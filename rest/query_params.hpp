@@ -18,6 +18,7 @@
 // Every error is `ec::invalid_argument` with context (parameter, sentence).
 #pragma once
 
+#include "messages/change_query.hpp"
 #include "messages/coverage.hpp"
 #include "messages/http.hpp"
 #include "messages/query.hpp"
@@ -53,6 +54,46 @@ parse_history_query(const http_request& req, std::string_view ns,
 
 /// Parses the `start` and `end` of `GET /api/v1/coverage` (both optional).
 caf::expected<coverage_query> parse_coverage_query(const http_request& req);
+
+/// Checks the `{id}` of `GET /api/v1/records/{id}`; fails naming `id`.
+caf::expected<record_query> parse_record_query(std::string_view id);
+
+/// Parses `GET /api/v1/events/{ns}/{type}/{name}/diff`: `from` and `to`
+/// (record ids, both optional) and `ignore` (comma list of pointer
+/// prefixes; a name without a leading slash is a top-level member).
+caf::expected<diff_query> parse_diff_query(const http_request& req,
+                                           std::string_view ns,
+                                           std::string_view resource_type,
+                                           std::string_view name,
+                                           const resolver_fn& resolve);
+
+/// Parses `GET /api/v1/events/{ns}/{type}/{name}/blame`: `at` (RFC 3339,
+/// default now).
+caf::expected<blame_query> parse_blame_query(const http_request& req,
+                                             std::string_view ns,
+                                             std::string_view resource_type,
+                                             std::string_view name,
+                                             const resolver_fn& resolve);
+
+/// Parses `GET /api/v1/snapshot`: `at` (RFC 3339, default now),
+/// `namespace`, `resourceType`, `limit`, `continue`.
+caf::expected<snapshot_query> parse_snapshot_query(const http_request& req,
+                                                   uint32_t max_limit,
+                                                   const resolver_fn& resolve);
+
+/// Parses `GET /api/v1/changes`: `start`, `end`, `namespace`,
+/// `resourceType`, `changeClass`, `limit`, `continue`.
+caf::expected<changes_query> parse_changes_query(const http_request& req,
+                                                 uint32_t max_limit,
+                                                 const resolver_fn& resolve);
+
+/// Parses `changeClass=spec,status,...` into bits `1 << change_class`.
+/// Fails naming `changeClass` on an unknown or empty name.
+caf::expected<uint8_t> parse_change_classes(std::string_view text);
+
+/// Checks a non-empty RFC 6901 JSON Pointer; fails naming `parameter`.
+caf::expected<std::string> parse_pointer(std::string_view parameter,
+                                         std::string_view text);
 
 /// Parses an RFC 3339 time to nanoseconds since the epoch (UTC). A space in
 /// place of '+' in the offset is accepted: a literal '+' in a query string

@@ -1,6 +1,7 @@
 #include "rest/render.hpp"
 
 #include "messages/errors.hpp"
+#include "messages/json_text.hpp"
 #include "messages/time_format.hpp"
 
 #include <caf/sec.hpp>
@@ -33,10 +34,25 @@ size_t total_size(const std::vector<std::string>& records) {
 } // namespace
 
 std::string json_string(std::string_view s) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  return std::string{buf.GetString(), buf.GetSize()};
+  return quote_json(s);
+}
+
+http_response render_answer(const json_answer& a) {
+  http_response res;
+  if (!a.found) {
+    res.status = 404;
+    res.body = render_error_body(a.body);
+    return res;
+  }
+  if (a.paged) {
+    res.headers["X-Total-Count"] = std::to_string(a.count);
+    res.headers["X-Has-More"] = a.has_more ? "true" : "false";
+    if (a.has_more)
+      res.headers["X-Continue"] = a.continue_token;
+  }
+  res.status = 200;
+  res.body = a.body;
+  return res;
 }
 
 http_response render_page(const event_page& page) {

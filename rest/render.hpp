@@ -2,6 +2,7 @@
 // errors, in the exact shape of api-contract.md. Pure functions.
 #pragma once
 
+#include "messages/change_query.hpp"
 #include "messages/coverage.hpp"
 #include "messages/http.hpp"
 #include "messages/query.hpp"
@@ -27,6 +28,10 @@ http_response render_history(const history_query& q, const object_history& h);
 /// "group", "start", "end", "fromResourceVersion", "toResourceVersion",
 /// "reason"}]}`, the gaps ordered by start.
 http_response render_coverage(const std::vector<coverage_gap>& gaps);
+
+/// A store-built answer (record, diff, blame): status 200 and its body, or
+/// a 404 error whose sentence is the body when `!a.found`.
+http_response render_answer(const json_answer& a);
 
 /// An error as `{"error": "<sentence>", "parameter": "<name>"}`. Status:
 /// `invalid_argument` → 400, `not_found` → 404, `unavailable` → 503, a

@@ -18,20 +18,37 @@ route_match match_route(std::string_view path) {
     result.which = route::admin_backup;
   else if (path == "/api/v1/coverage")
     result.which = route::coverage;
+  else if (path == "/api/v1/snapshot")
+    result.which = route::snapshot;
+  else if (path == "/api/v1/changes")
+    result.which = route::changes;
   if (result.which != route::unknown)
     return result;
   auto segs = path_segments(path);
+  if (segs.size() == 4 && segs[0] == "api" && segs[1] == "v1"
+      && segs[2] == "records") {
+    result.which = route::record;
+    result.id = std::string{segs[3]};
+    return result;
+  }
   if (segs.size() < 3 || segs[0] != "api" || segs[1] != "v1"
       || segs[2] != "events")
     return result;
   if (segs.size() == 3) {
     result.which = route::events;
-  } else if (segs.size() == 6) {
-    result.which = route::object_history;
-    result.ns = segs[3] == "_cluster" ? std::string{} : std::string{segs[3]};
-    result.resource_type = std::string{segs[4]};
-    result.name = std::string{segs[5]};
+    return result;
   }
+  if (segs.size() == 6)
+    result.which = route::object_history;
+  else if (segs.size() == 7 && segs[6] == "diff")
+    result.which = route::object_diff;
+  else if (segs.size() == 7 && segs[6] == "blame")
+    result.which = route::object_blame;
+  else
+    return result;
+  result.ns = segs[3] == "_cluster" ? std::string{} : std::string{segs[3]};
+  result.resource_type = std::string{segs[4]};
+  result.name = std::string{segs[5]};
   return result;
 }
 

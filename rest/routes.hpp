@@ -18,18 +18,31 @@ enum class route {
   events,
   /// GET /api/v1/events/{namespace}/{resourceType}/{name}
   object_history,
+  /// GET /api/v1/events/{namespace}/{resourceType}/{name}/diff
+  object_diff,
+  /// GET /api/v1/events/{namespace}/{resourceType}/{name}/blame
+  object_blame,
+  /// GET /api/v1/records/{id}
+  record,
+  /// GET /api/v1/snapshot
+  snapshot,
+  /// GET /api/v1/changes
+  changes,
   /// GET /api/v1/coverage
   coverage,
   /// POST /admin/backup?dest=DIR (loopback only)
   admin_backup,
 };
 
-/// A matched route with its path parameters (object_history only).
+/// A matched route with its path parameters (the object routes and
+/// `record`).
 struct route_match {
   route which = route::unknown;
   std::string ns;
   std::string resource_type;
   std::string name;
+  /// The `{id}` of `record`.
+  std::string id;
 };
 
 /// Matches a decoded path. `_cluster` as namespace means cluster-scoped and

@@ -81,6 +81,8 @@ std::optional<layout> layout_of(index_kind kind) {
     case index_kind::ns: return layout{ns_key, f_ns | f_group};
     case index_kind::link:
       return layout{link_key, f_link_ns | f_link_resource | f_link_name};
+    // Its key holds the id, no field: a lookup reads the record.
+    case index_kind::id: return layout{{}, 0};
     case index_kind::time: break;
   }
   return std::nullopt;
@@ -131,7 +133,7 @@ std::string encode_index_value(index_kind kind, const record_summary& s) {
       mask = lay.answers;
   std::string out;
   out.push_back(static_cast<char>(entry_version));
-  out.push_back(static_cast<char>(s.action));
+  out.push_back(encode_verb_byte(s));
   out.push_back(static_cast<char>(mask >> 8));
   out.push_back(static_cast<char>(mask & 0xff));
   for (size_t i = 0; i < fields.size(); ++i)
@@ -146,16 +148,14 @@ caf::expected<record_summary> decode_index_entry(std::string_view key,
     return decode_summary(value);
   if (value.size() < 4)
     return corrupt("truncated index entry");
-  auto action = static_cast<uint8_t>(value[1]);
-  if (action > static_cast<uint8_t>(verb::remove))
+  record_summary s;
+  if (!decode_verb_byte(value[1], s))
     return corrupt("index entry with an unknown verb");
   auto mask = static_cast<uint16_t>((static_cast<uint8_t>(value[2]) << 8)
                                     | static_cast<uint8_t>(value[3]));
   if ((mask & ~all_fields) != 0)
     return corrupt("index entry with unknown fields");
   value.remove_prefix(4);
-  record_summary s;
-  s.action = static_cast<verb>(action);
   for (size_t i = 0; i < fields.size(); ++i)
     if ((mask & (1u << i)) != 0 && !read_length_prefixed(value, s.*fields[i]))
       return corrupt("truncated index entry");
@@ -176,7 +176,7 @@ caf::expected<record_summary> decode_index_entry(std::string_view key,
 
 bool same_entry(index_kind kind, const record_summary& a,
                 const record_summary& b) {
-  if (a.action != b.action)
+  if (a.action != b.action || a.cls != b.cls || a.warning != b.warning)
     return false;
   auto answers = layout_of(kind).value_or(layout{{}, all_fields}).answers;
   for (size_t i = 0; i < fields.size(); ++i)

@@ -104,10 +104,10 @@ std::optional<int64_t> records_day(std::string_view name) {
   return day_of_name('r', name);
 }
 
-record_summary summarize(const resource_event& ev) {
-  return record_summary{ev.action,        ev.ns,       ev.resource, ev.group,
-                        ev.name,          ev.uid,      ev.user,     ev.link_ns,
-                        ev.link_resource, ev.link_name};
+record_summary summarize(const resource_event& ev, change_class cls) {
+  return record_summary{
+    ev.action, ev.ns,      ev.resource,      ev.group,     ev.name, ev.uid,
+    ev.user,   ev.link_ns, ev.link_resource, ev.link_name, cls,     ev.warning};
 }
 
 namespace {
@@ -156,11 +156,36 @@ bool read_length_prefixed(std::string_view& in, std::string& out) {
   return true;
 }
 
+namespace {
+
+constexpr uint8_t warning_bit = 0x08;
+
+} // namespace
+
+char encode_verb_byte(const record_summary& s) {
+  return static_cast<char>(static_cast<uint8_t>(s.action)
+                           | (s.warning ? warning_bit : 0)
+                           | (static_cast<uint8_t>(s.cls) << 4));
+}
+
+bool decode_verb_byte(char byte, record_summary& s) {
+  auto b = static_cast<uint8_t>(byte);
+  auto a = static_cast<uint8_t>(b & 0x07);
+  auto c = static_cast<uint8_t>(b >> 4);
+  if (a > static_cast<uint8_t>(verb::remove)
+      || c > static_cast<uint8_t>(change_class::event))
+    return false;
+  s.action = static_cast<verb>(a);
+  s.warning = (b & warning_bit) != 0;
+  s.cls = static_cast<change_class>(c);
+  return true;
+}
+
 std::string encode_summary(const record_summary& x) {
   std::string out;
   out.reserve(64 + x.ns.size() + x.name.size() + x.uid.size() + x.user.size());
   out.push_back(static_cast<char>(summary_version));
-  out.push_back(static_cast<char>(x.action));
+  out.push_back(encode_verb_byte(x));
   for (auto* s : {&x.ns, &x.resource, &x.group, &x.name, &x.uid, &x.user,
                   &x.link_ns, &x.link_resource, &x.link_name})
     append_length_prefixed(out, *s);
@@ -170,12 +195,10 @@ std::string encode_summary(const record_summary& x) {
 caf::expected<record_summary> decode_summary(std::string_view& in) {
   if (in.size() < 2 || static_cast<uint8_t>(in[0]) != summary_version)
     return corrupt("index entry with an unknown summary version");
-  auto action = static_cast<uint8_t>(in[1]);
-  if (action > static_cast<uint8_t>(verb::remove))
+  record_summary x;
+  if (!decode_verb_byte(in[1], x))
     return corrupt("index entry with an unknown verb");
   in.remove_prefix(2);
-  record_summary x;
-  x.action = static_cast<verb>(action);
   for (auto* s : {&x.ns, &x.resource, &x.group, &x.name, &x.uid, &x.user,
                   &x.link_ns, &x.link_resource, &x.link_name})
     if (!read_length_prefixed(in, *s))
@@ -259,7 +282,8 @@ std::optional<size_t> index_prefix_size(std::string_view key) {
     case index_kind::name:
     case index_kind::user:
     case index_kind::resource:
-    case index_kind::ns: components = 1; break;
+    case index_kind::ns:
+    case index_kind::id: components = 1; break;
     case index_kind::ns_resource: components = 2; break;
     case index_kind::object:
     case index_kind::link: components = 3; break;
@@ -294,6 +318,7 @@ std::vector<std::string> index_keys(const record_summary& s, position pos) {
     keys.push_back(
       index_prefix(index_kind::link, {s.link_ns, s.link_resource, s.link_name})
       + suffix);
+  keys.push_back(index_prefix(index_kind::id, {format_id(pos.seq)}) + suffix);
   return keys;
 }
 
@@ -326,8 +351,11 @@ bool matches(const event_query& q, const record_summary& s) {
     && (q.group.empty() || q.group == s.group)
     && (q.name.empty() || q.name == s.name)
     && (q.verb.empty() || q.verb == to_string(s.action))
-    && (q.user.empty() || q.user == s.user)
-    && (q.uid.empty() || q.uid == s.uid);
+    && (q.user.empty() || q.user == s.user) && (q.uid.empty() || q.uid == s.uid)
+    && (q.change_classes == 0
+        || (q.change_classes & (1u << static_cast<uint8_t>(s.cls))) != 0)
+    // Only updates change paths.
+    && (q.path.empty() || s.action == verb::update);
 }
 
 namespace {
@@ -361,6 +389,11 @@ uint64_t filter_hash(const event_query& q) {
        {&q.ns, &q.resource, &q.group, &q.name, &q.verb, &q.user, &q.uid})
     fnv(h, *s);
   fnv(h, q.descending ? "desc" : "asc");
+  // Only when set, so tokens of queries without them stay as they were.
+  if (q.change_classes != 0)
+    fnv(h, "class:" + std::to_string(q.change_classes));
+  if (!q.path.empty())
+    fnv(h, "path:" + q.path);
   return h;
 }
 

@@ -5,6 +5,7 @@
 
 #include "messages/query.hpp"
 #include "messages/resource_event.hpp"
+#include "storage/change_class.hpp"
 
 #include <caf/expected.hpp>
 
@@ -91,6 +92,8 @@ enum class index_kind : char {
   /// `e | link ns \0 link resource \0 link name \0 | ts | seq`: the Event
   /// records about that object.
   link = 'e',
+  /// `i | id \0 | ts | seq`: finds a record by its id alone.
+  id = 'i',
 };
 
 /// The filterable fields of one record, stored with the record and, as far
@@ -107,6 +110,12 @@ struct record_summary {
   std::string link_ns;
   std::string link_resource;
   std::string link_name;
+  /// `unknown` for records stored before classes existed. Shares the verb's
+  /// byte (high nibble), so older summaries and entries read unchanged.
+  change_class cls = change_class::unknown;
+  /// For Event objects: the Event is a Warning (bit 3 of the verb byte), so
+  /// Warnings are counted from index entries alone.
+  bool warning = false;
 
   friend bool operator==(const record_summary&, const record_summary&)
     = default;
@@ -119,8 +128,17 @@ void append_length_prefixed(std::string& out, std::string_view s);
 /// `out` and advances `in`; false when `in` is truncated.
 bool read_length_prefixed(std::string_view& in, std::string& out);
 
-/// Builds the summary of an event.
-record_summary summarize(const resource_event& ev);
+/// Builds the summary of an event of class `cls`.
+record_summary summarize(const resource_event& ev,
+                         change_class cls = change_class::unknown);
+
+/// The byte holding a verb (bits 0-1), the warning flag (bit 3) and a
+/// change class (high nibble) of `s`.
+char encode_verb_byte(const record_summary& s);
+
+/// Reverses `encode_verb_byte` into `s`; false for an unknown verb or
+/// class.
+bool decode_verb_byte(char byte, record_summary& s);
 
 /// Serializes a summary (version byte, verb byte, length-prefixed strings).
 std::string encode_summary(const record_summary& x);

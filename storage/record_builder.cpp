@@ -420,8 +420,17 @@ build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
     ev.involved_api_version = evf.api_version;
     ev.involved_ns = evf.ns;
     ev.involved_name = evf.name;
+    ev.warning = evf.type == "Warning";
   }
   const bool has_managed_fields = metadata.HasMember("managedFields");
+  if (has_managed_fields) {
+    // Kept beside the record for STORAGE, which tells from it who changed
+    // each field; the stored snapshot leaves it out.
+    rapidjson::StringBuffer fields_buf;
+    rapidjson::Writer<rapidjson::StringBuffer> fields_writer{fields_buf};
+    if (metadata["managedFields"].Accept(fields_writer))
+      ev.managed_fields.assign(fields_buf.GetString(), fields_buf.GetSize());
+  }
   const bool secret
     = opts.digest_secrets && rt.group.empty() && rt.plural == "secrets";
   // Copying the object's own bytes is only possible when nothing in it
@@ -455,7 +464,9 @@ build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
   put(w, "resourceName", ev.name);
   w.Key("responseStatus");
   w.Int(v == verb::create ? 201 : 200);
+  ev.message_begin = static_cast<uint32_t>(buf.GetSize());
   put(w, "message", message);
+  ev.message_end = static_cast<uint32_t>(buf.GetSize());
   put(w, "stage", "ResponseComplete");
   put(w, "requestURI", rt.object_path(ev.ns, ev.name));
   put(w, "uid", ev.uid);
@@ -482,6 +493,8 @@ build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
   }
   // Last, so the small fields lead when a person reads a record.
   w.Key("objectChanges");
+  // The writer puts the colon before the value.
+  ev.object_begin = static_cast<uint32_t>(buf.GetSize() + 1);
   if (copy) {
     // The writer has written the key (its colon comes with the next value);
     // the text follows verbatim, then the record's closing brace.

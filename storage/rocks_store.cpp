@@ -5,9 +5,11 @@
 #include "messages/errors.hpp"
 #include "messages/logging.hpp"
 #include "messages/time_format.hpp"
+#include "storage/change_enricher.hpp"
 #include "storage/coverage.hpp"
 #include "storage/index_entry.hpp"
 #include "storage/key_codec.hpp"
+#include "storage/live_state.hpp"
 #include "storage/rocks_options.hpp"
 #include "storage/store_impl.hpp"
 
@@ -76,23 +78,6 @@ std::string meta_bounds_key(std::string_view partition) {
 }
 
 namespace {
-
-std::string encode_live(std::string_view uid, std::string_view rv) {
-  std::string out;
-  out.reserve(uid.size() + rv.size() + 1);
-  out.append(uid);
-  out.push_back('\0');
-  out.append(rv);
-  return out;
-}
-
-std::pair<std::string_view, std::string_view>
-decode_live(std::string_view value) {
-  auto sep = value.find('\0');
-  if (sep == std::string_view::npos)
-    return {value, {}};
-  return {value.substr(0, sep), value.substr(sep + 1)};
-}
 
 std::string encode_bounds(int64_t min_ts, int64_t max_ts) {
   std::string out;
@@ -330,39 +315,52 @@ rocks_store::write(const std::vector<resource_event>& events,
       return to_error(st, "cannot add to the write batch");
     return {};
   };
+  // The records this batch stores, by live key: the previous version of a
+  // later update of the same object in it.
+  std::unordered_map<std::string, std::string> batch_records;
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& ev = events[i];
     auto lk = meta_live_prefix(group_resource(ev.resource, ev.group))
       + live_key(ev.ns, ev.name);
+    std::optional<live_state> current;
     if (ev.action != verb::remove && !ev.uid.empty()
         && !ev.resource_version.empty()) {
-      std::optional<std::string> current;
       if (auto it = overlay.find(lk); it != overlay.end()) {
-        current = it->second;
+        if (it->second)
+          current = decode_live(*it->second);
       } else {
         std::string value;
         auto st = s.db->Get(ro, meta, lk, &value);
         if (st.ok())
-          current = std::move(value);
+          current = decode_live(value);
         else if (!st.IsNotFound())
           return to_error(st, "cannot read live state of " + ev.name);
       }
-      if (current) {
-        auto [uid, rv] = decode_live(*current);
-        if (uid == ev.uid && rv == ev.resource_version) {
-          ++result.dropped;
-          continue;
-        }
+      if (current && current->uid == ev.uid
+          && current->resource_version == ev.resource_version) {
+        ++result.dropped;
+        continue;
       }
     }
+    std::string before;
+    std::optional<previous_version> prev;
+    if (ev.action == verb::update && current && current->uid == ev.uid) {
+      auto text = s.previous_record(lk, *current, batch_records, before);
+      if (!text)
+        return text.error();
+      if (!text->empty())
+        prev = previous_version{record_object(*text), current->managers};
+    }
+    std::string record = ev.record;
+    auto facts = enrich_record(ev, record, prev ? &*prev : nullptr);
     auto id = format_id(seq);
-    auto json = splice_id(ev.record, id);
+    auto json = splice_id(record, id);
     if (!json)
       return caf::make_error(ec::invalid_argument,
                              "event " + std::to_string(i) + " (" + ev.resource
                                + " " + ev.name
                                + "): " + error_detail(json.error()));
-    auto summary = summarize(ev);
+    auto summary = summarize(ev, facts.cls);
     auto keys = index_keys(summary, position{ev.timestamp_ns, seq});
     if (auto err
         = put(records, keys.front(), encode_record_value(summary, *json)))
@@ -376,11 +374,20 @@ rocks_store::write(const std::vector<resource_event>& events,
       if (auto st = wb.Delete(meta, lk); !st.ok())
         return to_error(st, "cannot add to the write batch");
       overlay[lk] = std::nullopt;
+      batch_records.erase(lk);
     } else {
-      auto value = encode_live(ev.uid, ev.resource_version);
+      live_state next;
+      next.uid = ev.uid;
+      next.resource_version = ev.resource_version;
+      next.located = true;
+      next.day = part->day;
+      next.pos = position{ev.timestamp_ns, seq};
+      next.managers = std::move(facts.managers);
+      auto value = encode_live(next);
       if (auto err = put(meta, lk, value))
         return err;
       overlay[lk] = std::move(value);
+      batch_records[lk] = std::move(*json);
     }
     min_ts = std::min(min_ts, ev.timestamp_ns);
     max_ts = std::max(max_ts, ev.timestamp_ns);
@@ -462,9 +469,10 @@ rocks_store::live_objects(std::string_view gr) const {
   std::vector<live_object> result;
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     auto key = it->key().ToStringView();
-    auto [uid, rv] = decode_live(it->value().ToStringView());
+    auto live = decode_live(it->value().ToStringView());
     result.push_back(live_object{std::string{key.substr(prefix.size())},
-                                 std::string{uid}, std::string{rv}});
+                                 std::move(live.uid),
+                                 std::move(live.resource_version)});
   }
   if (!it->status().ok())
     return to_error(it->status(),

@@ -4,6 +4,7 @@
 // actor owns one instance and decides when to write.
 #pragma once
 
+#include "messages/change_query.hpp"
 #include "messages/coverage.hpp"
 #include "messages/query.hpp"
 #include "messages/resource_event.hpp"
@@ -130,6 +131,25 @@ public:
 
   /// The records of one object and of the Events about it.
   caf::expected<object_history> history(const history_query& q) const;
+
+  /// One record by id; `found == false` when unknown or expired.
+  caf::expected<json_answer> record(const record_query& q) const;
+
+  /// An RFC 6902 patch between two versions of one object
+  /// (`store_changes.cpp` has the rules for absent ids).
+  caf::expected<json_answer> diff(const diff_query& q) const;
+
+  /// Every leaf of the version current at `q.at_ns` with the version that
+  /// last changed it and its manager.
+  caf::expected<json_answer> blame(const blame_query& q) const;
+
+  /// Every object that existed at `q.window.end_ns`, each as its record
+  /// current then, ordered by resource, namespace and name.
+  caf::expected<json_answer> snapshot(const snapshot_query& q) const;
+
+  /// One entry per object changed in the window with its net patch: spec
+  /// changes and deletes first, then by Warning Events.
+  caf::expected<json_answer> changes(const changes_query& q) const;
 
   /// Writes a consistent, openable copy of the store to `dir` (which must
   /// not exist) while writes continue.

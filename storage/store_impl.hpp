@@ -2,6 +2,7 @@
 // public API: only the store's own translation units include it.
 #pragma once
 
+#include "storage/live_state.hpp"
 #include "storage/read_pool.hpp"
 #include "storage/rocks_store.hpp"
 
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -115,6 +117,14 @@ struct rocks_store::impl {
 
   /// Takes a snapshot and the current partition list.
   read_view view() const;
+
+  /// The stored record of `current`, the newest version of the object
+  /// under live key `lk`: this batch's record of it from `batch`, else read
+  /// into `buffer`. "" when its partition is gone. @pre holds `write_mtx`.
+  caf::expected<std::string_view>
+  previous_record(const std::string& lk, const live_state& current,
+                  const std::unordered_map<std::string, std::string>& batch,
+                  std::string& buffer) const;
 
   /// Every column family that holds data, with its name, meta last.
   std::vector<std::pair<std::string, cf_ptr>> named_families() const;

@@ -62,6 +62,13 @@ struct index_log {
   std::vector<event_query> queries;
   std::vector<history_query> histories;
   std::vector<coverage_query> coverage_queries;
+  std::vector<record_query> records;
+  std::vector<diff_query> diffs;
+  std::vector<blame_query> blames;
+  std::vector<snapshot_query> snapshots;
+  std::vector<changes_query> changes;
+  /// The answer to every record, diff, blame, snapshot and changes query.
+  json_answer answer;
   event_page page;
   std::vector<coverage_gap> gaps;
   object_history history;
@@ -97,6 +104,26 @@ mock_index(index_actor::stateful_pointer<mock_index_state> self,
     [self](coverage_query& q) -> std::vector<coverage_gap> {
       self->state.log->coverage_queries.push_back(q);
       return self->state.log->gaps;
+    },
+    [self](record_query& q) -> json_answer {
+      self->state.log->records.push_back(q);
+      return self->state.log->answer;
+    },
+    [self](diff_query& q) -> json_answer {
+      self->state.log->diffs.push_back(q);
+      return self->state.log->answer;
+    },
+    [self](blame_query& q) -> json_answer {
+      self->state.log->blames.push_back(q);
+      return self->state.log->answer;
+    },
+    [self](snapshot_query& q) -> json_answer {
+      self->state.log->snapshots.push_back(q);
+      return self->state.log->answer;
+    },
+    [self](changes_query& q) -> json_answer {
+      self->state.log->changes.push_back(q);
+      return self->state.log->answer;
     },
   };
 }

@@ -121,14 +121,17 @@ TEST(key_codec_test, index_keys_cover_every_index) {
     kinds += k[0];
     EXPECT_EQ(*key_position(k), (position{10, 3}));
   }
-  EXPECT_EQ(kinds, "ruhowmtne");
+  EXPECT_EQ(kinds, "ruhowmtnei");
+  EXPECT_EQ(keys.back(),
+            index_prefix(index_kind::id, {format_id(3)})
+              + encode_position({10, 3}));
   EXPECT_EQ(keys[2],
             index_prefix(index_kind::object, {"default", "events", "e1"})
               + encode_position({10, 3}));
   // No uid, no link: those entries are left out.
   s.uid.clear();
   s.link_resource.clear();
-  EXPECT_EQ(index_keys(s, {10, 3}).size(), 7u);
+  EXPECT_EQ(index_keys(s, {10, 3}).size(), 8u);
 }
 
 TEST(key_codec_test, index_prefix_size_finds_the_prefix_of_every_key) {

@@ -1,0 +1,162 @@
+#include "storage/change_enricher.hpp"
+
+#include "messages/json_text.hpp"
+#include "storage/change_message.hpp"
+#include "storage/field_managers.hpp"
+#include "storage/json_diff.hpp"
+
+#include <rapidjson/document.h>
+
+#include <optional>
+
+namespace kws::storage {
+
+namespace {
+
+constexpr std::string_view object_key = ",\"objectChanges\":";
+
+bool is_event_object(const resource_event& ev) {
+  return ev.resource == "events"
+    && (ev.group.empty() || ev.group == "events.k8s.io");
+}
+
+std::string prefix_of(const resource_event& ev) {
+  switch (ev.action) {
+    case verb::create: return "Create " + ev.resource + " " + ev.name;
+    case verb::update: return "Update " + ev.resource + " " + ev.name;
+    case verb::remove: return "Delete " + ev.resource + " " + ev.name;
+  }
+  return {};
+}
+
+/// Where `,"objectChanges":` starts in `record`; npos when absent.
+size_t object_key_pos(const resource_event& ev, const std::string& record) {
+  if (ev.object_begin >= object_key.size()
+      && ev.object_begin <= record.size()) {
+    auto pos = ev.object_begin - object_key.size();
+    if (std::string_view{record}.substr(pos, object_key.size()) == object_key)
+      return pos;
+  }
+  return record.find(object_key);
+}
+
+/// Replaces the message and inserts `fields` (each starting with a comma)
+/// before `objectChanges`.
+void rewrite(const resource_event& ev, std::string& record,
+             const std::optional<std::string>& message,
+             const std::string& fields) {
+  auto key = object_key_pos(ev, record);
+  if (key == std::string::npos)
+    return;
+  std::string out;
+  out.reserve(record.size() + fields.size() + 256);
+  const bool has_span
+    = message && ev.message_end > ev.message_begin && ev.message_end <= key;
+  if (has_span) {
+    out.append(record, 0, ev.message_begin);
+    out += ",\"message\":" + quote_json(*message);
+    out.append(record, ev.message_end, key - ev.message_end);
+  } else {
+    out.append(record, 0, key);
+  }
+  out += fields;
+  out.append(record, key, std::string::npos);
+  record = std::move(out);
+}
+
+std::string class_field(change_class cls) {
+  return ",\"changeClass\":\"" + std::string{to_string(cls)} + "\"";
+}
+
+std::string string_array(const std::vector<std::string>& xs, size_t limit) {
+  std::string out = "[";
+  for (size_t i = 0; i < xs.size() && i < limit; ++i) {
+    if (i > 0)
+      out += ',';
+    out += quote_json(xs[i]);
+  }
+  return out + "]";
+}
+
+} // namespace
+
+std::string_view record_object(std::string_view record) {
+  auto pos = record.find(object_key);
+  if (pos == std::string_view::npos || record.empty() || record.back() != '}')
+    return {};
+  auto begin = pos + object_key.size();
+  return record.substr(begin, record.size() - 1 - begin);
+}
+
+change_facts enrich_record(const resource_event& ev, std::string& record,
+                           const previous_version* prev) {
+  change_facts facts;
+  auto entries = parse_managed_fields(ev.managed_fields);
+  facts.managers = fingerprint(entries);
+  if (is_event_object(ev)) {
+    facts.cls = change_class::event;
+    rewrite(ev, record, std::nullopt, class_field(facts.cls));
+    return facts;
+  }
+  auto key = object_key_pos(ev, record);
+  if (key == std::string::npos)
+    return facts;
+  rapidjson::Document to;
+  auto to_text = std::string_view{record}.substr(key + object_key.size());
+  to_text.remove_suffix(1);
+  if (to.Parse(to_text.data(), to_text.size()).HasParseError())
+    return facts;
+  if (ev.action != verb::update) {
+    facts.cls = change_class::spec;
+    std::optional<std::string> message;
+    // A Pod may be created already failing; a new Node's conditions are
+    // its first state, not a change.
+    if (ev.action == verb::create && ev.resource == "pods") {
+      auto notes = state_notes(nullptr, to);
+      if (!notes.empty()) {
+        std::string text = prefix_of(ev) + ": ";
+        for (size_t i = 0; i < notes.size(); ++i)
+          text += (i > 0 ? "; " : "") + notes[i];
+        message = std::move(text);
+      }
+    }
+    rewrite(ev, record, message, class_field(facts.cls));
+    return facts;
+  }
+  if (prev == nullptr)
+    return facts;
+  rapidjson::Document from;
+  if (from.Parse(prev->object.data(), prev->object.size()).HasParseError())
+    return facts;
+  auto diff = diff_json(from, to);
+  facts.cls = classify_update(diff.changed_paths);
+  std::string fields = class_field(facts.cls);
+  fields += ",\"changedPaths\":"
+    + string_array(diff.changed_paths, max_changed_paths);
+  if (diff.changed_paths.size() > max_changed_paths)
+    fields += ",\"changedPathsTruncated\":true";
+  fields += ",\"managers\":"
+    + string_array(changed_managers(prev->managers, entries), SIZE_MAX);
+  std::string owners_json = "{";
+  if (!entries.empty() && !diff.changed_paths.empty()) {
+    field_owners owners{entries, to};
+    size_t n = 0;
+    for (const auto& path : diff.changed_paths) {
+      if (n >= max_changed_paths)
+        break;
+      if (is_bookkeeping(path))
+        continue;
+      auto owner = owners.owner_of(path);
+      if (owner.empty())
+        continue;
+      if (n++ > 0)
+        owners_json += ',';
+      owners_json += quote_json(path) + ":" + quote_json(owner);
+    }
+  }
+  fields += ",\"fieldManagers\":" + owners_json + "}";
+  rewrite(ev, record, update_message(prefix_of(ev), diff, from, to), fields);
+  return facts;
+}
+
+} // namespace kws::storage

@@ -1,0 +1,268 @@
+#include "storage/field_managers.hpp"
+
+#include "storage/json_diff.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <map>
+#include <optional>
+
+namespace kws::storage {
+
+namespace {
+
+using rapidjson::Value;
+
+constexpr char unit_sep = '\x1f';
+constexpr char record_sep = '\x1e';
+
+std::string str(const Value& obj, const char* key) {
+  auto i = obj.FindMember(key);
+  if (i == obj.MemberEnd() || !i->value.IsString())
+    return {};
+  return {i->value.GetString(), i->value.GetStringLength()};
+}
+
+std::string fnv1a_hex(std::string_view data) {
+  uint64_t h = 14695981039346656037ULL;
+  for (char c : data) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  constexpr std::string_view digits = "0123456789abcdef";
+  std::string out(16, '0');
+  for (size_t i = 16; i-- > 0; h >>= 4U)
+    out[i] = digits[h & 0xFU];
+  return out;
+}
+
+std::string entry_key(const managed_entry& e) {
+  return e.manager + unit_sep + e.operation + unit_sep + e.subresource;
+}
+
+std::string line_of(const managed_entry& e) {
+  return entry_key(e) + unit_sep + e.time + unit_sep + fnv1a_hex(e.fields_v1);
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    auto end = s.find(sep, start);
+    out.push_back(s.substr(
+      start,
+      end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos)
+      return out;
+    start = end + 1;
+  }
+}
+
+// A node of a fieldsV1 tree that stands for a whole (atomic) value.
+bool is_leaf(const Value& node) {
+  if (!node.IsObject())
+    return true;
+  if (node.MemberCount() == 0)
+    return true;
+  return node.MemberCount() == 1 && node.MemberBegin()->name == ".";
+}
+
+bool has_prefix(const Value& name, std::string_view prefix) {
+  return name.GetStringLength() >= prefix.size()
+    && std::string_view{name.GetString(), prefix.size()} == prefix;
+}
+
+std::optional<size_t> parse_index(std::string_view s) {
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc{} || end != s.data() + s.size() || s.empty())
+    return std::nullopt;
+  return n;
+}
+
+} // namespace
+
+std::vector<managed_entry> parse_managed_fields(std::string_view json_array) {
+  std::vector<managed_entry> out;
+  rapidjson::Document doc;
+  doc.Parse(json_array.data(), json_array.size());
+  if (doc.HasParseError() || !doc.IsArray())
+    return out;
+  for (const auto& x : doc.GetArray()) {
+    if (!x.IsObject() || !x.HasMember("manager") || !x["manager"].IsString())
+      continue;
+    managed_entry e;
+    e.manager = str(x, "manager");
+    e.operation = str(x, "operation");
+    e.subresource = str(x, "subresource");
+    e.time = str(x, "time");
+    if (auto i = x.FindMember("fieldsV1"); i != x.MemberEnd())
+      e.fields_v1 = compact_json(i->value);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string fingerprint(const std::vector<managed_entry>& entries) {
+  std::vector<std::string> lines;
+  lines.reserve(entries.size());
+  for (const auto& e : entries)
+    lines.push_back(line_of(e));
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (const auto& l : lines) {
+    if (!out.empty())
+      out += record_sep;
+    out += l;
+  }
+  return out;
+}
+
+std::vector<std::string>
+changed_managers(std::string_view previous_fingerprint,
+                 const std::vector<managed_entry>& current) {
+  // key (manager, operation, subresource) → "time\x1fhash".
+  std::map<std::string, std::string, std::less<>> previous;
+  if (!previous_fingerprint.empty()) {
+    for (auto line : split(previous_fingerprint, record_sep)) {
+      auto fields = split(line, unit_sep);
+      if (fields.size() != 5)
+        continue;
+      auto key = std::string{fields[0]} + unit_sep + std::string{fields[1]}
+        + unit_sep + std::string{fields[2]};
+      previous[key]
+        = std::string{fields[3]} + unit_sep + std::string{fields[4]};
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& e : current) {
+    auto i = previous.find(entry_key(e));
+    if (i == previous.end()
+        || i->second != e.time + unit_sep + fnv1a_hex(e.fields_v1))
+      out.push_back(e.manager);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+field_owners::field_owners(const std::vector<managed_entry>& entries,
+                           const Value& object)
+    : object_(&object) {
+  trees_.reserve(entries.size());
+  for (const auto& e : entries) {
+    auto t = std::make_unique<tree>();
+    t->manager = e.manager;
+    t->time = e.time;
+    t->fields.Parse(e.fields_v1.data(), e.fields_v1.size());
+    if (t->fields.HasParseError() || !t->fields.IsObject())
+      t->fields.SetObject();
+    parse_keys(t->fields);
+    trees_.push_back(std::move(t));
+  }
+}
+
+void field_owners::parse_keys(const Value& node) {
+  for (const auto& m : node.GetObject()) {
+    if (has_prefix(m.name, "k:") || has_prefix(m.name, "v:")) {
+      rapidjson::Document key;
+      key.Parse(m.name.GetString() + 2, m.name.GetStringLength() - 2);
+      if (!key.HasParseError())
+        keys_.emplace(&m.name, std::move(key));
+    }
+    if (m.value.IsObject())
+      parse_keys(m.value);
+  }
+}
+
+const Value* field_owners::element_child(const Value& node,
+                                         const Value& element,
+                                         size_t index) const {
+  for (const auto& m : node.GetObject()) {
+    if (has_prefix(m.name, "i:")) {
+      auto n
+        = parse_index({m.name.GetString() + 2, m.name.GetStringLength() - 2});
+      if (n == index)
+        return &m.value;
+      continue;
+    }
+    auto key = keys_.find(&m.name);
+    if (key == keys_.end())
+      continue;
+    const Value& k = key->second;
+    if (has_prefix(m.name, "v:")) {
+      if (json_equal(k, element))
+        return &m.value;
+      continue;
+    }
+    if (!k.IsObject() || !element.IsObject())
+      continue;
+    bool all = std::all_of(k.MemberBegin(), k.MemberEnd(), [&](const auto& f) {
+      auto e = element.FindMember(f.name);
+      return e != element.MemberEnd() && json_equal(f.value, e->value);
+    });
+    if (all)
+      return &m.value;
+  }
+  return nullptr;
+}
+
+int field_owners::match(const tree& t,
+                        const std::vector<std::string>& tokens) const {
+  const Value* node = &t.fields;
+  // Where the walk is in the object; null once it leaves it.
+  const Value* at = object_;
+  for (size_t n = 0; n < tokens.size(); ++n) {
+    if (n > 0 && is_leaf(*node))
+      return static_cast<int>(n);
+    if (!node->IsObject())
+      return -1;
+    const Value* child = nullptr;
+    if (at != nullptr && at->IsArray()) {
+      auto index = parse_index(tokens[n]);
+      if (!index || *index >= at->Size())
+        return -1;
+      at = &(*at)[static_cast<rapidjson::SizeType>(*index)];
+      child = element_child(*node, *at, *index);
+    } else {
+      auto key = "f:" + tokens[n];
+      auto i
+        = node->FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
+      if (i != node->MemberEnd())
+        child = &i->value;
+      if (at != nullptr && at->IsObject()) {
+        auto j = at->FindMember(
+          Value(rapidjson::StringRef(tokens[n].data(), tokens[n].size())));
+        at = j == at->MemberEnd() ? nullptr : &j->value;
+      } else {
+        at = nullptr;
+      }
+    }
+    if (child == nullptr)
+      return -1;
+    node = child;
+  }
+  return static_cast<int>(tokens.size());
+}
+
+std::string field_owners::owner_of(std::string_view pointer) const {
+  if (pointer.empty() || !is_valid_pointer(pointer))
+    return {};
+  auto tokens = split_pointer(pointer);
+  const tree* best = nullptr;
+  int best_matched = -1;
+  for (const auto& t : trees_) {
+    auto matched = match(*t, tokens);
+    if (matched < 0)
+      continue;
+    if (matched > best_matched
+        || (matched == best_matched && t->time > best->time)) {
+      best = t.get();
+      best_matched = matched;
+    }
+  }
+  return best == nullptr ? std::string{} : best->manager;
+}
+
+} // namespace kws::storage

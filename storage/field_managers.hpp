@@ -1,0 +1,88 @@
+// Kubernetes field managers (metadata.managedFields, server-side apply):
+// which manager changed since the previous version, and who owns a given
+// field, so each change of a patch can be blamed on a manager.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace kws::storage {
+
+/// One metadata.managedFields entry.
+struct managed_entry {
+  std::string manager;
+  std::string operation;
+  std::string subresource;
+  std::string time;
+  /// The fieldsV1 object as compact JSON text.
+  std::string fields_v1;
+};
+
+/// Parses a managedFields JSON array (compact text, as cut from the object);
+/// entries that are not objects or lack `manager` are skipped; "" or
+/// invalid JSON → empty vector.
+std::vector<managed_entry> parse_managed_fields(std::string_view json_array);
+
+/// A compact, stable text fingerprint of the entries: one line per entry
+/// "manager\x1foperation\x1fsubresource\x1ftime\x1f<16 hex FNV-1a of
+/// fields_v1>" joined by "\x1e", lines sorted. Used to store and later
+/// compare.
+std::string fingerprint(const std::vector<managed_entry>& entries);
+
+/// Managers whose entry (keyed by manager+operation+subresource) is new in
+/// `current` or differs (time or fields) from the one in
+/// `previous_fingerprint`; sorted, unique manager names. previous "" →
+/// every manager of current.
+std::vector<std::string>
+changed_managers(std::string_view previous_fingerprint,
+                 const std::vector<managed_entry>& current);
+
+/// Resolves field ownership against an object (without managedFields).
+/// Keeps a pointer to `object`: it must outlive this resolver. Each entry's
+/// fieldsV1 (and its "k:"/"v:" keys) is parsed once, at construction.
+class field_owners {
+public:
+  field_owners(const std::vector<managed_entry>& entries,
+               const rapidjson::Value& object);
+
+  /// The manager owning the field at `pointer` (a JSON Pointer into
+  /// `object`), "" when nobody owns it. Walks each entry's fieldsV1 tree:
+  /// at an object member `t` the key "f:t"; at an array element (index i of
+  /// the array in `object` at that point) a key "k:{...}" whose every field
+  /// equals the element's field, "v:<json>" equal to the element, or
+  /// "i:<i>". A manager owns the pointer when its tree contains the whole
+  /// path, or a prefix of it ending in a leaf node (`{}` or only "."), i.e.
+  /// an atomic value. Among several owners the one whose tree matched the
+  /// most tokens wins, then the newest `time`, then the first entry.
+  std::string owner_of(std::string_view pointer) const;
+
+private:
+  struct tree {
+    std::string manager;
+    std::string time;
+    rapidjson::Document fields;
+  };
+
+  /// The number of tokens matched when `t` owns `tokens`, else -1.
+  int match(const tree& t, const std::vector<std::string>& tokens) const;
+
+  /// The child of `node` under the "k:"/"v:"/"i:" key that designates
+  /// `element` (at `index` of its array), or nullptr.
+  const rapidjson::Value* element_child(const rapidjson::Value& node,
+                                        const rapidjson::Value& element,
+                                        size_t index) const;
+
+  void parse_keys(const rapidjson::Value& node);
+
+  const rapidjson::Value* object_;
+  std::vector<std::unique_ptr<tree>> trees_;
+  /// The parsed JSON of every "k:"/"v:" key, by the address of its name.
+  std::unordered_map<const rapidjson::Value*, rapidjson::Document> keys_;
+};
+
+} // namespace kws::storage

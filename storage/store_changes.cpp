@@ -1,0 +1,285 @@
+// Answers about changes of one object: a record by id, the patch between
+// two versions, and who last changed each field (blame). The versions come
+// from the object's history walk; patches are computed here, at query time,
+// from the stored snapshots, so any two versions can be compared.
+#include "messages/errors.hpp"
+#include "messages/json_text.hpp"
+#include "messages/time_format.hpp"
+#include "storage/change_enricher.hpp"
+#include "storage/change_message.hpp"
+#include "storage/json_diff.hpp"
+#include "storage/rocks_store.hpp"
+#include "storage/store_scan.hpp"
+
+#include <rapidjson/document.h>
+
+#include <map>
+
+namespace kws::storage {
+
+namespace {
+
+/// Versions of one object a blame or diff reads at most.
+constexpr uint32_t max_versions = 100'000;
+
+/// One stored version, parsed.
+struct version {
+  std::string json;
+  rapidjson::Document doc;
+
+  std::string field(const char* name) const {
+    auto it = doc.FindMember(name);
+    if (it == doc.MemberEnd() || !it->value.IsString())
+      return {};
+    return {it->value.GetString(), it->value.GetStringLength()};
+  }
+
+  const rapidjson::Value* member(const char* name) const {
+    auto it = doc.FindMember(name);
+    return it == doc.MemberEnd() ? nullptr : &it->value;
+  }
+
+  const rapidjson::Value& object() const {
+    static const rapidjson::Value empty{rapidjson::kObjectType};
+    auto* x = member("objectChanges");
+    return x != nullptr ? *x : empty;
+  }
+
+  /// `{"id","timestamp","resourceVersion","uid"}`.
+  std::string ref() const {
+    return "{\"id\":" + quote_json(field("id"))
+      + ",\"timestamp\":" + quote_json(field("timestamp"))
+      + ",\"resourceVersion\":" + quote_json(field("resourceVersion"))
+      + ",\"uid\":" + quote_json(field("uid")) + "}";
+  }
+
+  /// The manager of `path` this version recorded (`fieldManagers`), or ""
+  /// when it changed nothing at, under or above `path`.
+  std::string manager_of(std::string_view path) const {
+    auto* owners = member("fieldManagers");
+    if (owners == nullptr || !owners->IsObject())
+      return {};
+    for (const auto& m : owners->GetObject()) {
+      std::string_view key{m.name.GetString(), m.name.GetStringLength()};
+      if ((pointer_has_prefix(key, path) || pointer_has_prefix(path, key))
+          && m.value.IsString())
+        return {m.value.GetString(), m.value.GetStringLength()};
+    }
+    return {};
+  }
+};
+
+caf::error not_found(std::string what) {
+  return caf::make_error(ec::not_found, std::move(what));
+}
+
+/// Every stored version of the object, oldest first.
+caf::expected<std::vector<version>> versions_of(const read_view& view,
+                                                const object_ref& obj) {
+  if (obj.resource.empty() || obj.name.empty())
+    return caf::make_error(ec::invalid_argument, "resourceType",
+                           "an object needs a resource and a name");
+  scan_spec spec;
+  spec.prefix
+    = index_prefix(index_kind::object, {obj.ns, obj.resource, obj.name});
+  auto own = [&obj](const record_summary& s) {
+    return s.ns == obj.ns && s.resource == obj.resource && s.name == obj.name
+      && (obj.group.empty() || s.group == obj.group);
+  };
+  std::vector<std::string> jsons;
+  bool more = false;
+  position last;
+  if (auto err = collect(view, spec, max_versions, own, jsons, more, last))
+    return err;
+  std::vector<version> result(jsons.size());
+  for (size_t i = 0; i < jsons.size(); ++i) {
+    result[i].json = std::move(jsons[i]);
+    result[i].doc.Parse(result[i].json.data(), result[i].json.size());
+    if (result[i].doc.HasParseError() || !result[i].doc.IsObject())
+      return caf::make_error(ec::storage_failure,
+                             "a stored record of " + obj.name
+                               + " is not valid JSON");
+  }
+  return result;
+}
+
+std::string object_name(const object_ref& obj) {
+  return obj.resource + " " + (obj.ns.empty() ? "" : obj.ns + "/") + obj.name;
+}
+
+/// Index of the version with id `id`; an `invalid_argument` naming `param`
+/// when the object has none.
+caf::expected<size_t> find_version(const std::vector<version>& vs,
+                                   const std::string& id, const char* param,
+                                   const object_ref& obj) {
+  for (size_t i = 0; i < vs.size(); ++i)
+    if (vs[i].field("id") == id)
+      return i;
+  return caf::make_error(ec::invalid_argument, param,
+                         "record " + id + " is no version of "
+                           + object_name(obj));
+}
+
+} // namespace
+
+caf::expected<json_answer> rocks_store::record(const record_query& q) const {
+  auto view = impl_->view();
+  scan_spec spec;
+  spec.prefix = index_prefix(index_kind::id, {q.id});
+  std::vector<std::string> out;
+  bool more = false;
+  position last;
+  auto any = [](const record_summary&) { return true; };
+  if (auto err = collect(view, spec, 1, any, out, more, last))
+    return err;
+  if (out.empty())
+    return not_found("no record " + q.id + " (unknown or expired)");
+  json_answer result;
+  result.body = std::move(out.front());
+  result.count = 1;
+  return result;
+}
+
+caf::expected<json_answer> rocks_store::diff(const diff_query& q) const {
+  auto view = impl_->view();
+  auto vs = versions_of(view, q.object);
+  if (!vs)
+    return vs.error();
+  if (vs->empty())
+    return not_found("no records of " + object_name(q.object));
+  size_t from = 0;
+  size_t to = 0;
+  if (!q.from_id.empty() && !q.to_id.empty()) {
+    auto f = find_version(*vs, q.from_id, "from", q.object);
+    if (!f)
+      return f.error();
+    auto t = find_version(*vs, q.to_id, "to", q.object);
+    if (!t)
+      return t.error();
+    from = *f;
+    to = *t;
+  } else if (!q.to_id.empty()) {
+    auto t = find_version(*vs, q.to_id, "to", q.object);
+    if (!t)
+      return t.error();
+    if (*t == 0)
+      return not_found("record " + q.to_id + " is the oldest version of "
+                       + object_name(q.object));
+    to = *t;
+    from = to - 1;
+  } else if (!q.from_id.empty()) {
+    auto f = find_version(*vs, q.from_id, "from", q.object);
+    if (!f)
+      return f.error();
+    if (*f + 1 >= vs->size())
+      return not_found("record " + q.from_id + " is the newest version of "
+                       + object_name(q.object));
+    from = *f;
+    to = from + 1;
+  } else {
+    if (vs->size() < 2)
+      return not_found("only one version of " + object_name(q.object)
+                       + " is stored");
+    to = vs->size() - 1;
+    from = to - 1;
+  }
+  const auto& a = (*vs)[from];
+  const auto& b = (*vs)[to];
+  auto d = diff_json(a.object(), b.object());
+  drop_ops_under(d.ops, q.ignore);
+  // The manager of an op: the newest version from `from` (exclusive) to
+  // `to` that recorded who changed that path.
+  auto manager_of = [&](std::string_view path) -> std::string {
+    if (to <= from)
+      return {};
+    for (size_t i = to; i > from; --i)
+      if (auto m = (*vs)[i].manager_of(path); !m.empty())
+        return m;
+    return {};
+  };
+  auto summary
+    = update_message("Update " + q.object.resource + " " + q.object.name, d,
+                     a.object(), b.object());
+  json_answer result;
+  result.body = "{\"from\":" + a.ref() + ",\"to\":" + b.ref()
+    + ",\"patch\":" + patch_to_json(d.ops, manager_of)
+    + ",\"summary\":" + quote_json(summary) + "}";
+  result.count = d.ops.size();
+  return result;
+}
+
+caf::expected<json_answer> rocks_store::blame(const blame_query& q) const {
+  auto view = impl_->view();
+  auto vs = versions_of(view, q.object);
+  if (!vs)
+    return vs.error();
+  // The version current at `at`: the newest one not after it.
+  std::optional<size_t> current;
+  for (size_t i = 0; i < vs->size(); ++i) {
+    auto ts = parse_rfc3339((*vs)[i].field("timestamp"));
+    if (ts && *ts <= q.at_ns)
+      current = i;
+  }
+  if (!current)
+    return not_found("no version of " + object_name(q.object)
+                     + " existed at that time");
+  const auto& now = (*vs)[*current];
+  if (now.field("verb") == "delete")
+    return not_found(object_name(q.object) + " was deleted at "
+                     + now.field("timestamp"));
+  // Walk the versions of its uid oldest first; each update takes over the
+  // paths it changed, the oldest version owns everything else.
+  auto uid = now.field("uid");
+  size_t first = *current;
+  while (first > 0 && (*vs)[first - 1].field("uid") == uid
+         && (*vs)[first - 1].field("verb") != "delete")
+    --first;
+  struct owner {
+    size_t version;
+    std::string manager;
+  };
+  std::map<std::string, owner, std::less<>> last_change;
+  for (size_t i = first + 1; i <= *current; ++i) {
+    const auto& v = (*vs)[i];
+    auto* paths = v.member("changedPaths");
+    if (paths == nullptr || !paths->IsArray())
+      continue;
+    for (const auto& p : paths->GetArray()) {
+      if (!p.IsString())
+        continue;
+      std::string path{p.GetString(), p.GetStringLength()};
+      auto manager = v.manager_of(path);
+      last_change[path] = owner{i, manager};
+    }
+  }
+  auto first_manager = [&](size_t i) {
+    const auto& v = (*vs)[i];
+    return v.field("user");
+  };
+  std::string fields = "[";
+  bool comma = false;
+  for (const auto& path : leaf_paths(now.object())) {
+    owner o{first, {}};
+    if (auto it = last_change.find(path); it != last_change.end())
+      o = it->second;
+    else
+      o.manager = (*vs)[first].manager_of(path);
+    if (o.manager.empty())
+      o.manager = first_manager(o.version);
+    const auto& v = (*vs)[o.version];
+    if (comma)
+      fields += ',';
+    comma = true;
+    fields += "{\"path\":" + quote_json(path)
+      + ",\"id\":" + quote_json(v.field("id"))
+      + ",\"timestamp\":" + quote_json(v.field("timestamp"))
+      + ",\"verb\":" + quote_json(v.field("verb"))
+      + ",\"manager\":" + quote_json(o.manager) + "}";
+  }
+  fields += "]";
+  json_answer result;
+  result.body = "{\"version\":" + now.ref() + ",\"fields\":" + fields + "}";
+  return result;
+}
+
+} // namespace kws::storage

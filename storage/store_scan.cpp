@@ -1,0 +1,151 @@
+// The non-template parts of the store's walks (store_scan.hpp).
+#include "storage/store_scan.hpp"
+
+#include "messages/errors.hpp"
+#include "messages/logging.hpp"
+#include "storage/parallel_read.hpp"
+
+#include <chrono>
+#include <iterator>
+
+namespace kws::storage {
+
+namespace {
+
+/// The records one partition contributes to a read, in key order.
+struct partition_reads {
+  const partition_ref* part = nullptr;
+  /// Indexes into the hits.
+  std::vector<size_t> hits;
+  std::vector<std::string> keys;
+  std::vector<rocksdb::Slice> slices;
+  std::vector<rocksdb::PinnableSlice> values;
+  std::vector<rocksdb::Status> statuses;
+};
+
+/// One MultiGet: keys `[first, last)` of `reads`.
+struct read_job {
+  partition_reads* reads;
+  size_t first;
+  size_t last;
+};
+
+} // namespace
+
+void settle(source& src, size_t key_size, bool descending) {
+  while (src.it->Valid()) {
+    auto key = src.it->key();
+    if (key.size() == key_size) {
+      src.pos = *key_position(key.ToStringView());
+      return;
+    }
+    if (descending)
+      src.it->Prev();
+    else
+      src.it->Next();
+  }
+}
+
+/// Reads the records of `hits` into `out` (same order). Each partition's
+/// keys are sorted, so RocksDB walks each file once instead of seeking per
+/// record, and split into parts (`read_parts`); the parts of all
+/// partitions are read by the caller and `view.pool`. Ranges of many keys
+/// are handed out at once; the few records a history reads per day, one
+/// part each, only once reading one of them turns out to wait for the
+/// disk.
+caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
+                         std::vector<std::string>& out) {
+  std::vector<partition_reads> parts;
+  for (size_t i = 0; i < hits.size(); ++i) {
+    auto same
+      = [&](const partition_reads& r) { return r.part == hits[i].part; };
+    auto it = std::find_if(parts.begin(), parts.end(), same);
+    if (it == parts.end()) {
+      parts.emplace_back().part = hits[i].part;
+      it = std::prev(parts.end());
+    }
+    it->hits.push_back(i);
+  }
+  const auto readers = static_cast<unsigned>(view.pool->helpers()) + 1;
+  std::vector<read_job> jobs;
+  bool large = false;
+  for (auto& r : parts) {
+    // Index order within one partition is position order, i.e. key order.
+    std::sort(r.hits.begin(), r.hits.end(),
+              [&](size_t a, size_t b) { return hits[a].pos < hits[b].pos; });
+    for (auto i : r.hits)
+      r.keys.push_back(index_prefix(index_kind::time, {})
+                       + encode_position(hits[i].pos));
+    r.slices.assign(r.keys.begin(), r.keys.end());
+    r.values.resize(r.keys.size());
+    r.statuses.resize(r.keys.size());
+    for (auto [first, last] : read_parts(r.keys.size(), readers)) {
+      jobs.push_back(read_job{&r, first, last});
+      large = large || last - first >= min_keys_per_reader;
+    }
+  }
+  view.pool->run(
+    jobs.size(),
+    [&](size_t i) {
+      auto [r, first, last] = jobs[i];
+      view.db->MultiGet(view.options(), r->part->records.get(), last - first,
+                        r->slices.data() + first, r->values.data() + first,
+                        r->statuses.data() + first, true);
+    },
+    large ? std::chrono::microseconds{0} : view.slow_seek);
+  std::vector<std::optional<std::string>> records(hits.size());
+  for (auto& r : parts) {
+    for (size_t k = 0; k < r.hits.size(); ++k) {
+      if (!r.statuses[k].ok()) {
+        if (!r.statuses[k].IsNotFound())
+          return to_error(r.statuses[k],
+                          "cannot read partition " + r.part->name);
+        // Indexes and records share one WriteBatch, so this means damage;
+        // answer with what is readable and leave a trace.
+        KWS_WARN("rocks_store skips a dangling index entry in {}",
+                 r.part->name);
+        continue;
+      }
+      auto decoded = decode_record_value(r.values[k].ToStringView());
+      if (!decoded)
+        return decoded.error();
+      records[r.hits[k]] = std::string{decoded->second};
+    }
+  }
+  for (auto& r : records)
+    if (r)
+      out.push_back(std::move(*r));
+  return {};
+}
+
+/// The sequence number of the newest record the snapshot holds.
+caf::expected<uint64_t> newest_seq(const read_view& view) {
+  std::string value;
+  auto st = view.db->Get(view.options(), view.meta_cf.get(),
+                         meta_sequence_key(), &value);
+  if (st.IsNotFound())
+    return uint64_t{0};
+  if (!st.ok())
+    return to_error(st, "cannot read the sequence number");
+  if (value.size() != 8)
+    return caf::make_error(ec::storage_failure,
+                           "malformed sequence number in meta");
+  return read_u64(value) - 1;
+}
+
+caf::expected<std::string_view> read_record(const read_view& view,
+                                            const partition_ref& part,
+                                            position pos, std::string& buffer) {
+  auto key = index_prefix(index_kind::time, {}) + encode_position(pos);
+  std::string value;
+  auto st = view.db->Get(view.options(), part.records.get(), key, &value);
+  if (!st.ok())
+    return to_error(st, "cannot read a record of partition " + part.name);
+  auto decoded = decode_record_value(value);
+  if (!decoded)
+    return decoded.error();
+  buffer.assign(decoded->second);
+  return std::string_view{buffer};
+}
+
+} // namespace kws::storage

@@ -1,0 +1,179 @@
+// The walks of the window answers (snapshot, changes): the object index
+// per partition in key order, and their paging. Internal to the store.
+#pragma once
+
+#include "messages/change_query.hpp"
+#include "messages/errors.hpp"
+#include "storage/store_scan.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace kws::storage::window {
+
+/// A page holds at most this many bytes of JSON (then `X-Has-More`).
+constexpr size_t max_page_bytes = size_t{8} << 20;
+
+/// Records of one object a change entry reads at most.
+constexpr uint32_t max_entry_records = 1000;
+
+/// Where an object's record is, from its index entry.
+struct located {
+  const partition_ref* part = nullptr;
+  position pos;
+  record_summary summary;
+};
+
+/// An object as the `h` key names it; ordered by resource, namespace,
+/// name.
+struct object_key {
+  std::string resource;
+  std::string ns;
+  std::string name;
+
+  friend auto operator<=>(const object_key&, const object_key&) = default;
+};
+
+/// Calls `fn(entry)` for every `tag` (`h` or `e`) entry with a timestamp in
+/// [lo, hi] and a sequence number up to `max_seq` of the objects matching
+/// the filters of `q`, partition by partition.
+template <class F>
+caf::error walk_objects(const read_view& view, const window_query& q,
+                        int64_t lo, int64_t hi, uint64_t max_seq, char tag,
+                        F&& fn) {
+  std::string prefix(1, tag);
+  if (!q.ns.empty()) {
+    prefix += q.ns;
+    prefix += '\0';
+    if (!q.resource.empty()) {
+      prefix += q.resource;
+      prefix += '\0';
+    }
+  }
+  auto upper = prefix;
+  upper.push_back('\xff');
+  for (const auto& part : view.parts) {
+    if (part.min_ts > hi || part.max_ts < lo)
+      continue;
+    auto ro = view.options();
+    // Shorter than an index prefix: the prefix filters must not apply.
+    ro.total_order_seek = true;
+    rocksdb::Slice upper_slice{upper};
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it{
+      view.db->NewIterator(ro, part.cf.get())};
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      auto key = it->key().ToStringView();
+      auto pos = key_position(key);
+      if (!pos || pos->ts < lo || pos->ts > hi || pos->seq > max_seq)
+        continue;
+      auto entry = decode_index_entry(key, it->value().ToStringView());
+      if (!entry)
+        return entry.error();
+      // An `e` key names the object an Event is about.
+      const bool link = tag == static_cast<char>(index_kind::link);
+      const auto& ns = link ? entry->link_ns : entry->ns;
+      const auto& resource = link ? entry->link_resource : entry->resource;
+      if ((!q.ns.empty() && ns != q.ns)
+          || (!q.resource.empty() && resource != q.resource)
+          || (!q.group.empty() && !link && entry->group != q.group))
+        continue;
+      fn(located{&part, *pos, std::move(*entry)});
+    }
+    if (!it->status().ok())
+      return to_error(it->status(), "cannot read partition " + part.name);
+  }
+  return {};
+}
+
+/// The opaque continue token of a window answer: the newest sequence
+/// number of page one, a hash of the filters, and where the page ended.
+inline std::string encode_token(uint64_t max_seq, uint64_t filters,
+                                std::string_view after) {
+  std::string raw;
+  append_u64(raw, max_seq);
+  append_u64(raw, filters);
+  raw.append(after);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (char c : raw) {
+    out.push_back(digits[static_cast<uint8_t>(c) >> 4]);
+    out.push_back(digits[static_cast<uint8_t>(c) & 0xf]);
+  }
+  return out;
+}
+
+struct token {
+  uint64_t max_seq = 0;
+  std::string after;
+};
+
+inline caf::expected<token> decode_token(std::string_view text,
+                                         uint64_t filters) {
+  auto bad = caf::make_error(ec::invalid_argument, "continue",
+                             "the continue token is not one this server "
+                             "gave for this query");
+  if (text.size() % 2 != 0 || text.size() < 32)
+    return bad;
+  std::string raw;
+  for (size_t i = 0; i < text.size(); i += 2) {
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9')
+        return c - '0';
+      if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+      return -1;
+    };
+    int hi = hex(text[i]);
+    int lo = hex(text[i + 1]);
+    if (hi < 0 || lo < 0)
+      return bad;
+    raw.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  if (read_u64(std::string_view{raw}.substr(8)) != filters)
+    return bad;
+  return token{read_u64(raw), raw.substr(16)};
+}
+
+inline uint64_t window_hash(const window_query& q, std::string_view kind) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  std::string text{kind};
+  append_ts(text, q.start_ns);
+  append_ts(text, q.end_ns);
+  for (const auto* s : {&q.ns, &q.resource, &q.group}) {
+    text += *s;
+    text.push_back('\0');
+  }
+  text.push_back(static_cast<char>(q.change_classes));
+  for (char c : text) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+/// The page's starting state: the newest sequence number and the resume
+/// point.
+inline caf::expected<token>
+start_page(const read_view& view, const window_query& q, uint64_t filters) {
+  if (q.limit == 0)
+    return caf::make_error(ec::invalid_argument, "limit",
+                           "limit must be at least 1");
+  if (!q.continue_token.empty())
+    return decode_token(q.continue_token, filters);
+  auto newest = newest_seq(view);
+  if (!newest)
+    return newest.error();
+  return token{*newest, {}};
+}
+
+inline std::string sort_key(const object_key& k) {
+  std::string out;
+  out.reserve(k.resource.size() + k.ns.size() + k.name.size() + 2);
+  out.append(k.resource).push_back('\0');
+  out.append(k.ns).push_back('\0');
+  out.append(k.name);
+  return out;
+}
+
+} // namespace kws::storage::window
