@@ -39,8 +39,9 @@ using storage_actor = caf::typed_actor<
   // INTERNAL: write batch generation N (queued behind the mailbox).
   caf::reacts_to<atom::internal, atom::flush, uint64_t>,
   // INTERNAL: time to drop expired partitions.
-  caf::reacts_to<atom::internal,
-                 atom::retention>>::extend_with<ingest_sink_actor>;
+  caf::reacts_to<atom::internal, atom::retention>,
+  // INTERNAL: time to note in the store that the server is alive.
+  caf::reacts_to<atom::internal, atom::tick>>::extend_with<ingest_sink_actor>;
 
 /// The INDEX actor interface. Answers queries from RocksDB snapshots.
 using index_actor = caf::typed_actor<

@@ -119,6 +119,13 @@ void storage_state::run_retention() {
                      atom::retention_v);
 }
 
+void storage_state::note_alive() {
+  if (auto err = store->mark_alive(config.now()))
+    KWS_WARN("storage cannot note that the server is alive: {}", err);
+  self->delayed_send(self, config.alive_interval, atom::internal_v,
+                     atom::tick_v);
+}
+
 storage_actor::behavior_type
 storage_writer(storage_actor::stateful_pointer<storage_state> self,
                storage_config cfg,
@@ -127,10 +134,24 @@ storage_writer(storage_actor::stateful_pointer<storage_state> self,
     cfg.now = wall_clock_ns;
   self->state.config = std::move(cfg);
   self->state.store = std::move(store);
+  // The time since the store last knew the server alive was not watched.
+  if (auto gaps = self->state.store->record_downtime(self->state.config.now());
+      !gaps)
+    KWS_WARN("storage cannot record the time the server was down: {}",
+             gaps.error());
+  else if (!gaps->empty())
+    KWS_INFO("storage: the server was down for {} s; coverage gaps for {} "
+             "resource types",
+             (gaps->front().end_ns - gaps->front().start_ns) / 1'000'000'000,
+             gaps->size());
   self->state.run_retention();
+  self->state.note_alive();
   self->set_exit_handler([self](const caf::exit_msg& msg) {
-    // Flush what producers are still waiting for before going away.
+    // Flush what producers are still waiting for before going away, and
+    // note when that was: downtime starts here.
     self->state.flush();
+    if (auto err = self->state.store->mark_alive(self->state.config.now()))
+      KWS_WARN("storage cannot note the time of shutdown: {}", err);
     self->quit(msg.reason);
   });
   return {
@@ -187,6 +208,8 @@ storage_writer(storage_actor::stateful_pointer<storage_state> self,
     },
     // INTERNAL: time to drop expired partitions.
     [self](atom::internal, atom::retention) { self->state.run_retention(); },
+    // INTERNAL: time to note that the server is alive.
+    [self](atom::internal, atom::tick) { self->state.note_alive(); },
   };
 }
 

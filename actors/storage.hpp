@@ -31,6 +31,9 @@ struct storage_config {
   /// After a write, free memory goes back to the kernel when the last time
   /// lies this long ago (process_memory.hpp); zero never does.
   std::chrono::milliseconds release_interval{std::chrono::seconds{1}};
+  /// How often the store notes that the server is alive: after a crash,
+  /// the "server down" coverage gap starts at most this long before it.
+  std::chrono::milliseconds alive_interval{std::chrono::seconds{10}};
   /// Wall clock in nanoseconds since the epoch (injectable for tests).
   std::function<int64_t()> now;
 };
@@ -45,6 +48,9 @@ struct storage_state {
 
   /// Drops expired partitions and re-arms the retention timer.
   void run_retention();
+
+  /// Notes in the store that the server is alive and re-arms the timer.
+  void note_alive();
 
   storage_actor::pointer self;
   storage_config config;

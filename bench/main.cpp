@@ -13,6 +13,7 @@
 #include "actors/scheduler.hpp"
 #include "actors/storage.hpp"
 #include "actors/watcher.hpp"
+#include "bench/change_queries.hpp"
 #include "bench/process_stats.hpp"
 #include "bench/workload.hpp"
 #include "kube/line_splitter.hpp"
@@ -692,6 +693,20 @@ void measure_queries(const options& opt, storage::rocks_store& store,
   js.num("page_p50_ms", page.pct(0.5));
   js.num("page_p99_ms", page.pct(0.99));
   js.num("page_mean_records", page_records / opt.queries);
+  auto changes = bench::measure_changes(
+    store, opt.seed, start_ns,
+    start_ns + static_cast<int64_t>(opt.days) * day_ns, opt.queries / 4);
+  js.num("changes_namespace_p50_ms", changes.namespace_p50_ms);
+  js.num("changes_namespace_p99_ms", changes.namespace_p99_ms);
+  js.num("changes_all_p50_ms", changes.all_p50_ms);
+  js.num("changes_all_p99_ms", changes.all_p99_ms);
+  js.num("changes_all_entries", changes.all_entries);
+  js.num("changes_failures", static_cast<double>(changes.failures));
+  std::fprintf(stderr,
+               "changes: one namespace p50 %.1f p99 %.1f ms; all p50 %.1f "
+               "p99 %.1f ms\n",
+               changes.namespace_p50_ms, changes.namespace_p99_ms,
+               changes.all_p50_ms, changes.all_p99_ms);
   std::fprintf(stderr,
                "history p50 %.3f p99 %.3f ms; page p50 %.3f p99 %.3f ms\n",
                hist.pct(0.5), hist.pct(0.99), page.pct(0.5), page.pct(0.99));

@@ -8,6 +8,7 @@
 #include <rapidjson/document.h>
 
 #include <optional>
+#include <set>
 
 namespace kws::storage {
 
@@ -135,8 +136,11 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
     + string_array(diff.changed_paths, max_changed_paths);
   if (diff.changed_paths.size() > max_changed_paths)
     fields += ",\"changedPathsTruncated\":true";
-  fields += ",\"managers\":"
-    + string_array(changed_managers(prev->managers, entries), SIZE_MAX);
+  // Who changed it: the owners of the changed paths. An entry's time has
+  // whole seconds, so a manager writing twice within one leaves it as it
+  // was, and the entry of a manager that lost a field to another changes
+  // too; entry changes only speak when no changed path has an owner.
+  std::set<std::string> who;
   std::string owners_json = "{";
   if (!entries.empty() && !diff.changed_paths.empty()) {
     field_owners owners{entries, to};
@@ -152,8 +156,13 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
       if (n++ > 0)
         owners_json += ',';
       owners_json += quote_json(path) + ":" + quote_json(owner);
+      who.insert(std::move(owner));
     }
   }
+  auto managers = who.empty()
+    ? changed_managers(prev->managers, entries)
+    : std::vector<std::string>(who.begin(), who.end());
+  fields += ",\"managers\":" + string_array(managers, SIZE_MAX);
   fields += ",\"fieldManagers\":" + owners_json + "}";
   rewrite(ev, record, update_message(prefix_of(ev), diff, from, to), fields);
   return facts;

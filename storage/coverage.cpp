@@ -1,5 +1,8 @@
 // Coverage gaps in the `meta` column family: written with the relist that
-// closes them, read by `rocks_store::coverage`, dropped with their day.
+// closes them or on start for the time the server was down, read by
+// `rocks_store::coverage`, dropped with their day. The time before a type
+// was first watched is no stored gap: it is answered from its first-watch
+// time.
 #include "storage/coverage.hpp"
 
 #include "messages/errors.hpp"
@@ -53,6 +56,102 @@ std::optional<coverage_gap> decode_gap(std::string_view in) {
   return gap;
 }
 
+namespace {
+
+/// Every resource type's first-watch time.
+caf::expected<std::vector<std::pair<std::string, int64_t>>>
+first_watches(const rocks_store::impl& s) {
+  auto prefix = meta_first_watch_prefix();
+  std::unique_ptr<rocksdb::Iterator> it{
+    s.db->NewIterator(rocksdb::ReadOptions{}, s.meta_cf.get())};
+  std::vector<std::pair<std::string, int64_t>> result;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    auto value = it->value().ToStringView();
+    if (value.size() == 8)
+      result.emplace_back(
+        std::string{it->key().ToStringView().substr(prefix.size())},
+        read_ts(value));
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "cannot read first-watch times");
+  return result;
+}
+
+} // namespace
+
+caf::error rocks_store::impl::note_first_watch(rocksdb::WriteBatch& wb,
+                                               const std::string& gr,
+                                               int64_t now_ns) {
+  if (first_watched.contains(gr))
+    return {};
+  auto key = meta_first_watch_prefix() + gr;
+  std::string value;
+  auto st = db->Get(rocksdb::ReadOptions{}, meta_cf.get(), key, &value);
+  if (st.IsNotFound()) {
+    std::string ts;
+    append_ts(ts, now_ns);
+    if (auto put = wb.Put(meta_cf.get(), key, ts); !put.ok())
+      return to_error(put, "cannot add to the write batch");
+  } else if (!st.ok()) {
+    return to_error(st, "cannot read the first-watch time of " + gr);
+  }
+  first_watched.insert(gr);
+  return {};
+}
+
+caf::error rocks_store::mark_alive(int64_t now_ns) {
+  std::string value;
+  append_ts(value, now_ns);
+  rocksdb::WriteOptions wo;
+  wo.sync = impl_->opts.sync;
+  auto st = impl_->db->Put(wo, impl_->meta_cf.get(), meta_alive_key(), value);
+  if (!st.ok())
+    return to_error(st, "cannot note that the server is alive");
+  return {};
+}
+
+caf::expected<std::vector<coverage_gap>>
+rocks_store::record_downtime(int64_t now_ns) {
+  auto& s = *impl_;
+  std::lock_guard writer{s.write_mtx};
+  std::string alive;
+  auto st = s.db->Get(rocksdb::ReadOptions{}, s.meta_cf.get(), meta_alive_key(),
+                      &alive);
+  std::vector<coverage_gap> gaps;
+  if (!st.ok() && !st.IsNotFound())
+    return to_error(st, "cannot read when the server was last alive");
+  // A store written before this was noted has no such time: no gap.
+  if (st.ok() && alive.size() == 8 && read_ts(alive) < now_ns) {
+    auto cps = checkpoints();
+    if (!cps)
+      return cps.error();
+    for (const auto& [gr, rv] : *cps) {
+      coverage_gap gap;
+      gap.group_resource = gr;
+      gap.start_ns = read_ts(alive);
+      gap.end_ns = now_ns;
+      gap.from_resource_version = rv;
+      gap.reason = "server down";
+      gaps.push_back(std::move(gap));
+    }
+  }
+  rocksdb::WriteBatch wb;
+  for (const auto& gap : gaps)
+    if (auto put = wb.Put(s.meta_cf.get(), gap_key(gap), encode_gap(gap));
+        !put.ok())
+      return to_error(put, "cannot add to the write batch");
+  std::string now;
+  append_ts(now, now_ns);
+  if (auto put = wb.Put(s.meta_cf.get(), meta_alive_key(), now); !put.ok())
+    return to_error(put, "cannot add to the write batch");
+  rocksdb::WriteOptions wo;
+  wo.sync = s.opts.sync;
+  if (auto w = s.db->Write(wo, &wb); !w.ok())
+    return to_error(w, "cannot store the downtime gaps");
+  return gaps;
+}
+
 caf::expected<std::vector<coverage_gap>>
 rocks_store::coverage(const coverage_query& q) const {
   // The successor of the prefix bounds the scan.
@@ -74,6 +173,20 @@ rocks_store::coverage(const coverage_query& q) const {
   }
   if (!it->status().ok())
     return to_error(it->status(), "cannot read coverage gaps");
+  if (q.start_ns != min_time_ns) {
+    auto firsts = first_watches(*impl_);
+    if (!firsts)
+      return firsts.error();
+    for (const auto& [gr, first] : *firsts)
+      if (first > q.start_ns) {
+        coverage_gap gap;
+        gap.group_resource = gr;
+        gap.start_ns = q.start_ns;
+        gap.end_ns = std::min(first, q.end_ns);
+        gap.reason = "not yet watched";
+        result.push_back(std::move(gap));
+      }
+  }
   std::sort(result.begin(), result.end(), [](const auto& a, const auto& b) {
     return std::tie(a.start_ns, a.group_resource)
       < std::tie(b.start_ns, b.group_resource);

@@ -77,6 +77,14 @@ std::string meta_bounds_key(std::string_view partition) {
   return key;
 }
 
+std::string meta_alive_key() {
+  return "a";
+}
+
+std::string meta_first_watch_prefix() {
+  return "f";
+}
+
 namespace {
 
 std::string encode_bounds(int64_t min_ts, int64_t max_ts) {
@@ -395,9 +403,19 @@ rocks_store::write(const std::vector<resource_event>& events,
     ++seq;
     ++result.written;
   }
-  for (const auto& [gr, rv] : checkpoints)
+  const auto now = s.opts.clock();
+  for (const auto& [gr, rv] : checkpoints) {
     if (auto err = put(meta, meta_checkpoint_key(gr), rv))
       return err;
+    if (auto err = s.note_first_watch(wb, gr, now))
+      return err;
+  }
+  {
+    std::string alive;
+    append_ts(alive, now);
+    if (auto err = put(meta, meta_alive_key(), alive))
+      return err;
+  }
   for (const auto& gap : gaps)
     if (auto err = put(meta, gap_key(gap), encode_gap(gap)))
       return err;

@@ -106,9 +106,19 @@ public:
                                     const checkpoint_map& checkpoints = {},
                                     const std::vector<coverage_gap>& gaps = {});
 
-  /// The coverage gaps overlapping [q.start_ns, q.end_ns], by start.
+  /// The coverage gaps overlapping [q.start_ns, q.end_ns], by start: those
+  /// stored, and for a window with a start, the time before each resource
+  /// type was first watched ("not yet watched").
   caf::expected<std::vector<coverage_gap>>
   coverage(const coverage_query& q) const;
+
+  /// Notes that the server is alive at `now_ns` (every write does too).
+  caf::error mark_alive(int64_t now_ns);
+
+  /// On start: stores a "server down" gap from the last moment the store
+  /// knew the server alive to `now_ns` for every resource type with a
+  /// checkpoint, and returns them.
+  caf::expected<std::vector<coverage_gap>> record_downtime(int64_t now_ns);
 
   /// The last resourceVersion stored for a resource type ("" when none).
   caf::expected<watch_checkpoint>

@@ -239,7 +239,7 @@ caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
     return err;
   err = walk_objects(
     view, q, q.start_ns, q.end_ns, page->max_seq,
-    static_cast<char>(index_kind::link), [&](located x) {
+    static_cast<char>(index_kind::link), [&](const located& x) {
       auto it = objects.find(object_key{
         x.summary.link_resource, x.summary.link_ns, x.summary.link_name});
       if (it == objects.end())

@@ -13,7 +13,10 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
+#include <tuple>
 
 namespace kws::storage {
 
@@ -73,13 +76,15 @@ caf::error not_found(std::string what) {
   return caf::make_error(ec::not_found, std::move(what));
 }
 
-/// Every stored version of the object, oldest first.
+/// The versions of the object `spec` walks (its prefix is set here), at
+/// most `limit`, oldest first.
 caf::expected<std::vector<version>> versions_of(const read_view& view,
-                                                const object_ref& obj) {
+                                                const object_ref& obj,
+                                                scan_spec spec,
+                                                uint32_t limit) {
   if (obj.resource.empty() || obj.name.empty())
     return caf::make_error(ec::invalid_argument, "resourceType",
                            "an object needs a resource and a name");
-  scan_spec spec;
   spec.prefix
     = index_prefix(index_kind::object, {obj.ns, obj.resource, obj.name});
   auto own = [&obj](const record_summary& s) {
@@ -89,8 +94,10 @@ caf::expected<std::vector<version>> versions_of(const read_view& view,
   std::vector<std::string> jsons;
   bool more = false;
   position last;
-  if (auto err = collect(view, spec, max_versions, own, jsons, more, last))
+  if (auto err = collect(view, spec, limit, own, jsons, more, last))
     return err;
+  if (spec.descending)
+    std::reverse(jsons.begin(), jsons.end());
   std::vector<version> result(jsons.size());
   for (size_t i = 0; i < jsons.size(); ++i) {
     result[i].json = std::move(jsons[i]);
@@ -100,6 +107,23 @@ caf::expected<std::vector<version>> versions_of(const read_view& view,
                              "a stored record of " + obj.name
                                + " is not valid JSON");
   }
+  return result;
+}
+
+/// Where the record `id` is; nullopt when unknown or expired.
+caf::expected<std::optional<position>> position_of(const read_view& view,
+                                                   const std::string& id) {
+  scan_spec spec;
+  spec.prefix = index_prefix(index_kind::id, {id});
+  std::optional<position> result;
+  auto err = scan(view, spec,
+                  [&](const partition_ref&, std::string_view, position pos,
+                      std::string_view) {
+                    result = pos;
+                    return false;
+                  });
+  if (err)
+    return err;
   return result;
 }
 
@@ -142,14 +166,46 @@ caf::expected<json_answer> rocks_store::record(const record_query& q) const {
 
 caf::expected<json_answer> rocks_store::diff(const diff_query& q) const {
   auto view = impl_->view();
-  auto vs = versions_of(view, q.object);
+  // Reads only the versions the answer needs: the range between two ids,
+  // or a version and its neighbour.
+  std::optional<position> from_pos;
+  std::optional<position> to_pos;
+  for (auto [id, param, out] : {std::tuple{&q.from_id, "from", &from_pos},
+                                std::tuple{&q.to_id, "to", &to_pos}}) {
+    if (id->empty())
+      continue;
+    auto pos = position_of(view, *id);
+    if (!pos)
+      return pos.error();
+    if (!*pos)
+      return caf::make_error(ec::invalid_argument, param,
+                             "no record " + *id + " (unknown or expired)");
+    *out = **pos;
+  }
+  scan_spec spec;
+  uint32_t limit = 2;
+  if (from_pos && to_pos) {
+    spec.start_ns = std::min(from_pos->ts, to_pos->ts);
+    spec.end_ns = std::max(from_pos->ts, to_pos->ts);
+    limit = max_versions;
+  } else if (to_pos) {
+    // `to` and the version before it.
+    spec.descending = true;
+    spec.after = position{to_pos->ts, to_pos->seq + 1};
+  } else if (from_pos) {
+    // `from` (ids start at 1) and the version after it.
+    spec.after = position{from_pos->ts, from_pos->seq - 1};
+  } else {
+    spec.descending = true;
+  }
+  auto vs = versions_of(view, q.object, spec, limit);
   if (!vs)
     return vs.error();
   if (vs->empty())
     return not_found("no records of " + object_name(q.object));
   size_t from = 0;
   size_t to = 0;
-  if (!q.from_id.empty() && !q.to_id.empty()) {
+  if (from_pos && to_pos) {
     auto f = find_version(*vs, q.from_id, "from", q.object);
     if (!f)
       return f.error();
@@ -158,30 +214,28 @@ caf::expected<json_answer> rocks_store::diff(const diff_query& q) const {
       return t.error();
     from = *f;
     to = *t;
-  } else if (!q.to_id.empty()) {
-    auto t = find_version(*vs, q.to_id, "to", q.object);
-    if (!t)
-      return t.error();
-    if (*t == 0)
+  } else if (to_pos) {
+    if (vs->back().field("id") != q.to_id)
+      return find_version({}, q.to_id, "to", q.object).error();
+    if (vs->size() < 2)
       return not_found("record " + q.to_id + " is the oldest version of "
                        + object_name(q.object));
-    to = *t;
-    from = to - 1;
-  } else if (!q.from_id.empty()) {
-    auto f = find_version(*vs, q.from_id, "from", q.object);
-    if (!f)
-      return f.error();
-    if (*f + 1 >= vs->size())
+    from = 0;
+    to = 1;
+  } else if (from_pos) {
+    if (vs->front().field("id") != q.from_id)
+      return find_version({}, q.from_id, "from", q.object).error();
+    if (vs->size() < 2)
       return not_found("record " + q.from_id + " is the newest version of "
                        + object_name(q.object));
-    from = *f;
-    to = from + 1;
+    from = 0;
+    to = 1;
   } else {
     if (vs->size() < 2)
       return not_found("only one version of " + object_name(q.object)
                        + " is stored");
-    to = vs->size() - 1;
-    from = to - 1;
+    from = 0;
+    to = 1;
   }
   const auto& a = (*vs)[from];
   const auto& b = (*vs)[to];
@@ -210,7 +264,9 @@ caf::expected<json_answer> rocks_store::diff(const diff_query& q) const {
 
 caf::expected<json_answer> rocks_store::blame(const blame_query& q) const {
   auto view = impl_->view();
-  auto vs = versions_of(view, q.object);
+  scan_spec spec;
+  spec.end_ns = q.at_ns;
+  auto vs = versions_of(view, q.object, spec, max_versions);
   if (!vs)
     return vs.error();
   // The version current at `at`: the newest one not after it.

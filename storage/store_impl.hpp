@@ -9,6 +9,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <map>
@@ -17,6 +18,7 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -96,6 +98,8 @@ struct rocks_store::impl {
   std::map<int64_t, partition_ref> parts;
   /// Serializes writers (write, drop_expired).
   std::mutex write_mtx;
+  /// Resource types known to have a first-watch time. @pre `write_mtx`.
+  std::unordered_set<std::string> first_watched;
   /// Sequence number of the next record; ids are never reused.
   std::atomic<uint64_t> next_seq = 1;
   /// `opts.read_threads - 1` helpers for the readers' disk waits.
@@ -114,6 +118,11 @@ struct rocks_store::impl {
 
   /// The partition for `day`, created when missing. @pre holds `write_mtx`.
   caf::expected<partition_ref> partition_for(int64_t day);
+
+  /// Adds `gr`'s first-watch time to `wb` unless it has one.
+  /// @pre holds `write_mtx`.
+  caf::error note_first_watch(rocksdb::WriteBatch& wb, const std::string& gr,
+                              int64_t now_ns);
 
   /// Takes a snapshot and the current partition list.
   read_view view() const;
@@ -138,5 +147,9 @@ std::string meta_sequence_key();
 std::string meta_checkpoint_key(std::string_view group_resource);
 std::string meta_live_prefix(std::string_view group_resource);
 std::string meta_bounds_key(std::string_view partition);
+/// When the server last wrote or reported itself alive (ns).
+std::string meta_alive_key();
+/// When a resource type was first watched: its first checkpoint (ns).
+std::string meta_first_watch_prefix();
 
 } // namespace kws::storage

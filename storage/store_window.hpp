@@ -31,7 +31,9 @@ struct object_key {
   std::string ns;
   std::string name;
 
-  friend auto operator<=>(const object_key&, const object_key&) = default;
+  // clang-tidy 14 reports the literal 0 of the synthesized comparison.
+  friend auto operator<=>(const object_key&, const object_key&)
+    = default; // NOLINT(modernize-use-nullptr)
 };
 
 /// Calls `fn(entry)` for every `tag` (`h` or `e`) entry with a timestamp in

@@ -187,6 +187,140 @@ TEST_F(http_handler_test, history_of_an_unseen_object_is_404) {
   EXPECT_EQ(idx->histories[0].name, "nope");
 }
 
+TEST_F(http_handler_test, events_filter_by_change_class_and_path) {
+  auto res = call("/api/v1/events", {"changeClass", "path"},
+                  {"spec,status", "/spec/template"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  ASSERT_EQ(idx->queries.size(), 1u);
+  EXPECT_EQ(idx->queries[0].change_classes, (1u << 1) | (1u << 2));
+  EXPECT_EQ(idx->queries[0].path, "/spec/template");
+  for (auto [name, value] :
+       {std::pair{"changeClass", "spec,heartbeat"},
+        std::pair{"changeClass", ""}, std::pair{"path", "spec"},
+        std::pair{"path", "/a~2b"}}) {
+    res = call("/api/v1/events", {name}, {value});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << name << "=" << value;
+    EXPECT_NE(res->body.find(std::string{R"("parameter":")"} + name + "\""),
+              std::string::npos)
+      << res->body;
+  }
+  EXPECT_EQ(idx->queries.size(), 1u);
+}
+
+TEST_F(http_handler_test, answers_count_the_coverage_gaps_of_their_window) {
+  coverage_gap pods_gap;
+  pods_gap.group_resource = "pods";
+  pods_gap.reason = "server down";
+  coverage_gap deploy_gap;
+  deploy_gap.group_resource = "deployments.apps";
+  idx->gaps = {pods_gap, deploy_gap};
+  auto res = call("/api/v1/events", {"start", "end"},
+                  {"2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->headers["X-Coverage-Gaps"], "2");
+  ASSERT_EQ(idx->coverage_queries.size(), 1u);
+  EXPECT_EQ(idx->coverage_queries[0].start_ns, 1'767'225'600'000'000'000);
+  res = call("/api/v1/events", {"resourceType"}, {"deployments"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->headers["X-Coverage-Gaps"], "1") << "only the asked type";
+  idx->history.found = true;
+  res = call("/api/v1/events/default/pods/web");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->headers["X-Coverage-Gaps"], "1");
+  idx->answer = json_answer{true, "[]", false, "", 0, true};
+  res = call("/api/v1/changes", {"resourceType"}, {"pods"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->headers["X-Coverage-Gaps"], "1");
+  EXPECT_EQ(res->headers["X-Has-More"], "false");
+}
+
+TEST_F(http_handler_test, records_are_looked_up_by_a_valid_id) {
+  idx->answer = json_answer{true, R"({"id":"00000000000000ab"})", false, "",
+                            1, false};
+  auto res = call("/api/v1/records/00000000000000ab");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, R"({"id":"00000000000000ab"})");
+  ASSERT_EQ(idx->records.size(), 1u);
+  EXPECT_EQ(idx->records[0].id, "00000000000000ab");
+  idx->answer = json_answer{false, "no record 00000000000000ac", false, "", 0,
+                            false};
+  res = call("/api/v1/records/00000000000000ac");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_NE(res->body.find("no record 00000000000000ac"), std::string::npos);
+  res = call("/api/v1/records/AB");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find(R"("parameter":"id")"), std::string::npos);
+  EXPECT_EQ(idx->records.size(), 2u);
+}
+
+TEST_F(http_handler_test, diff_and_blame_name_their_object_and_parameters) {
+  idx->answer = json_answer{true, R"({"patch":[]})", false, "", 0, false};
+  auto res = call("/api/v1/events/shop/deployments/web/diff",
+                  {"from", "to", "ignore"},
+                  {"0000000000000001", "0000000000000002", "status,/metadata"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  ASSERT_EQ(idx->diffs.size(), 1u);
+  const auto& d = idx->diffs[0];
+  EXPECT_EQ(d.object.ns, "shop");
+  EXPECT_EQ(d.object.resource, "deployments");
+  EXPECT_EQ(d.object.name, "web");
+  EXPECT_EQ(d.from_id, "0000000000000001");
+  EXPECT_EQ(d.to_id, "0000000000000002");
+  EXPECT_EQ(d.ignore, (std::vector<std::string>{"/status", "/metadata"}));
+  res = call("/api/v1/events/shop/deployments/web/diff", {"from"}, {"latest"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find(R"("parameter":"from")"), std::string::npos);
+  res = call("/api/v1/events/_cluster/nodes/n1/blame", {"at"},
+             {"2026-01-01T00:00:00Z"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400) << "nodes is no known type here";
+  res = call("/api/v1/events/default/pods/web/blame", {"at"},
+             {"2026-01-01T00:00:00Z"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  ASSERT_EQ(idx->blames.size(), 1u);
+  EXPECT_EQ(idx->blames[0].at_ns, 1'767'225'600'000'000'000);
+  res = call("/api/v1/events/default/pods/web/blame", {"at"}, {"noon"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find(R"("parameter":"at")"), std::string::npos);
+  EXPECT_EQ(idx->blames.size(), 1u);
+}
+
+TEST_F(http_handler_test, snapshots_and_changes_are_paged) {
+  idx->answer = json_answer{true, R"([{"id":"1"}])", true, "tok", 1, true};
+  auto res = call("/api/v1/snapshot", {"at", "namespace", "limit"},
+                  {"2026-01-01T00:00:00Z", "shop", "9999"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->headers["X-Total-Count"], "1");
+  EXPECT_EQ(res->headers["X-Has-More"], "true");
+  EXPECT_EQ(res->headers["X-Continue"], "tok");
+  ASSERT_EQ(idx->snapshots.size(), 1u);
+  EXPECT_EQ(idx->snapshots[0].window.end_ns, 1'767'225'600'000'000'000);
+  EXPECT_EQ(idx->snapshots[0].window.ns, "shop");
+  EXPECT_EQ(idx->snapshots[0].window.limit, 500u);
+  res = call("/api/v1/changes", {"start", "end", "changeClass"},
+             {"2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z", "spec"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  ASSERT_EQ(idx->changes.size(), 1u);
+  EXPECT_EQ(idx->changes[0].window.change_classes, 1u << 1);
+  res = call("/api/v1/changes", {"start", "end"},
+             {"2026-01-02T00:00:00Z", "2026-01-01T00:00:00Z"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find(R"("parameter":"start")"), std::string::npos);
+  EXPECT_EQ(idx->changes.size(), 1u);
+}
+
 TEST_F(http_handler_test, backup_asks_storage_for_a_checkpoint) {
   auto res = call("/admin/backup", {"dest"}, {"/backups/today"}, "POST");
   ASSERT_TRUE(res);

@@ -54,6 +54,7 @@ mock_storage(storage_actor::stateful_pointer<mock_storage_state> self,
     [](atom::internal, atom::retention) {
       ADD_FAILURE() << "unexpected retention";
     },
+    [](atom::internal, atom::tick) { ADD_FAILURE() << "unexpected tick"; },
   };
 }
 

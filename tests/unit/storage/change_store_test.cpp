@@ -454,3 +454,56 @@ TEST(live_state_test, reads_both_layouts) {
   EXPECT_FALSE(old.located);
   EXPECT_EQ(old.resource_version, "12");
 }
+
+TEST_F(change_store_test, the_time_the_server_was_down_is_a_coverage_gap) {
+  // A fresh store knows of no downtime.
+  auto none = store_->record_downtime(day0 + 3000 * sec);
+  ASSERT_TRUE(none) << render(none.error());
+  EXPECT_TRUE(none->empty());
+  // The write notes the server alive at the store's clock (1 h).
+  ASSERT_TRUE(store_->write({}, {{"deployments.apps", "5"}}));
+  auto gaps = store_->record_downtime(day0 + 3700 * sec);
+  ASSERT_TRUE(gaps) << render(gaps.error());
+  ASSERT_EQ(gaps->size(), 1u);
+  EXPECT_EQ((*gaps)[0].group_resource, "deployments.apps");
+  EXPECT_EQ((*gaps)[0].start_ns, day0 + 3600 * sec);
+  EXPECT_EQ((*gaps)[0].end_ns, day0 + 3700 * sec);
+  EXPECT_EQ((*gaps)[0].reason, "server down");
+  EXPECT_EQ((*gaps)[0].from_resource_version, "5");
+  auto stored
+    = store_->coverage(coverage_query{day0 + 3650 * sec, day0 + 3660 * sec});
+  ASSERT_TRUE(stored) << render(stored.error());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].reason, "server down");
+  // The next start counts from the last one, not from the write.
+  ASSERT_FALSE(store_->mark_alive(day0 + 3800 * sec));
+  gaps = store_->record_downtime(day0 + 3900 * sec);
+  ASSERT_TRUE(gaps);
+  ASSERT_EQ(gaps->size(), 1u);
+  EXPECT_EQ((*gaps)[0].start_ns, day0 + 3800 * sec);
+  // A window after the downtimes has no gap.
+  auto later
+    = store_->coverage(coverage_query{day0 + 3950 * sec, day0 + 4000 * sec});
+  ASSERT_TRUE(later);
+  EXPECT_TRUE(later->empty());
+}
+
+TEST_F(change_store_test, the_time_before_a_type_was_first_watched_is_a_gap) {
+  ASSERT_TRUE(store_->write({}, {{"deployments.apps", "5"}}));
+  ASSERT_TRUE(store_->write({}, {{"deployments.apps", "6"}}));
+  auto before = store_->coverage(coverage_query{day0, day0 + 7200 * sec});
+  ASSERT_TRUE(before) << render(before.error());
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ((*before)[0].reason, "not yet watched");
+  EXPECT_EQ((*before)[0].start_ns, day0);
+  // The first checkpoint's time, not the second's.
+  EXPECT_EQ((*before)[0].end_ns, day0 + 3600 * sec);
+  auto after
+    = store_->coverage(coverage_query{day0 + 3600 * sec, day0 + 7200 * sec});
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->empty());
+  // Without a start the whole past is asked, not a window.
+  auto all = store_->coverage(coverage_query{});
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->empty());
+}
