@@ -92,8 +92,6 @@ std::string_view record_object(std::string_view record) {
 change_facts enrich_record(const resource_event& ev, std::string& record,
                            const previous_version* prev) {
   change_facts facts;
-  auto entries = parse_managed_fields(ev.managed_fields);
-  facts.managers = fingerprint(entries);
   if (is_event_object(ev)) {
     facts.cls = change_class::event;
     rewrite(ev, record, std::nullopt, class_field(facts.cls));
@@ -102,10 +100,13 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
   auto key = object_key_pos(ev, record);
   if (key == std::string::npos)
     return facts;
+  // Parsed in place from copies: a snapshot is mostly strings, and in
+  // place they are not copied once more into the document.
   rapidjson::Document to;
-  auto to_text = std::string_view{record}.substr(key + object_key.size());
-  to_text.remove_suffix(1);
-  if (to.Parse(to_text.data(), to_text.size()).HasParseError())
+  auto to_view = std::string_view{record}.substr(key + object_key.size());
+  to_view.remove_suffix(1);
+  std::string to_text{to_view};
+  if (to.ParseInsitu(to_text.data()).HasParseError())
     return facts;
   if (ev.action != verb::update) {
     facts.cls = change_class::spec;
@@ -127,7 +128,8 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
   if (prev == nullptr)
     return facts;
   rapidjson::Document from;
-  if (from.Parse(prev->object.data(), prev->object.size()).HasParseError())
+  std::string from_text{prev->object};
+  if (from.ParseInsitu(from_text.data()).HasParseError())
     return facts;
   auto diff = diff_json(from, to);
   facts.cls = classify_update(diff.changed_paths);
@@ -136,14 +138,14 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
     + string_array(diff.changed_paths, max_changed_paths);
   if (diff.changed_paths.size() > max_changed_paths)
     fields += ",\"changedPathsTruncated\":true";
-  // Who changed it: the owners of the changed paths. An entry's time has
-  // whole seconds, so a manager writing twice within one leaves it as it
-  // was, and the entry of a manager that lost a field to another changes
-  // too; entry changes only speak when no changed path has an owner.
+  // Who changed it: the owners of the changed paths in this version's
+  // managedFields. Not the entries that changed: an entry's time has whole
+  // seconds, so a manager writing twice within one leaves it as it was, and
+  // the entry of a manager that lost a field to another changes too.
   std::set<std::string> who;
   std::string owners_json = "{";
-  if (!entries.empty() && !diff.changed_paths.empty()) {
-    field_owners owners{entries, to};
+  if (!ev.managed_fields.empty() && !diff.changed_paths.empty()) {
+    field_owners owners{ev.managed_fields, to};
     size_t n = 0;
     for (const auto& path : diff.changed_paths) {
       if (n >= max_changed_paths)
@@ -159,10 +161,8 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
       who.insert(std::move(owner));
     }
   }
-  auto managers = who.empty()
-    ? changed_managers(prev->managers, entries)
-    : std::vector<std::string>(who.begin(), who.end());
-  fields += ",\"managers\":" + string_array(managers, SIZE_MAX);
+  fields += ",\"managers\":"
+    + string_array(std::vector<std::string>(who.begin(), who.end()), SIZE_MAX);
   fields += ",\"fieldManagers\":" + owners_json + "}";
   rewrite(ev, record, update_message(prefix_of(ev), diff, from, to), fields);
   return facts;

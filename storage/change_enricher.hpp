@@ -15,15 +15,11 @@ namespace kws::storage {
 struct previous_version {
   /// Its `objectChanges` JSON.
   std::string_view object;
-  /// The `fingerprint` of its managedFields.
-  std::string_view managers;
 };
 
 /// What `enrich_record` found out.
 struct change_facts {
   change_class cls = change_class::unknown;
-  /// Fingerprint of the record's managedFields, for its successor.
-  std::string managers;
 };
 
 /// At most this many `changedPaths` per record; more sets

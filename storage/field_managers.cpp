@@ -152,28 +152,44 @@ field_owners::field_owners(const std::vector<managed_entry>& entries,
     : object_(&object) {
   trees_.reserve(entries.size());
   for (const auto& e : entries) {
-    auto t = std::make_unique<tree>();
-    t->manager = e.manager;
-    t->time = e.time;
-    t->fields.Parse(e.fields_v1.data(), e.fields_v1.size());
-    if (t->fields.HasParseError() || !t->fields.IsObject())
-      t->fields.SetObject();
-    parse_keys(t->fields);
-    trees_.push_back(std::move(t));
+    auto doc = std::make_unique<rapidjson::Document>();
+    doc->Parse(e.fields_v1.data(), e.fields_v1.size());
+    const Value* fields = &empty_;
+    if (!doc->HasParseError() && doc->IsObject())
+      fields = doc.get();
+    trees_.push_back(tree{e.manager, e.time, fields});
+    docs_.push_back(std::move(doc));
   }
 }
 
-void field_owners::parse_keys(const Value& node) {
-  for (const auto& m : node.GetObject()) {
-    if (has_prefix(m.name, "k:") || has_prefix(m.name, "v:")) {
-      rapidjson::Document key;
-      key.Parse(m.name.GetString() + 2, m.name.GetStringLength() - 2);
-      if (!key.HasParseError())
-        keys_.emplace(&m.name, std::move(key));
-    }
-    if (m.value.IsObject())
-      parse_keys(m.value);
+field_owners::field_owners(std::string_view managed_fields_json,
+                           const Value& object)
+    : object_(&object) {
+  text_.assign(managed_fields_json);
+  all_.ParseInsitu(text_.data());
+  if (all_.HasParseError() || !all_.IsArray())
+    return;
+  for (const auto& x : all_.GetArray()) {
+    if (!x.IsObject() || !x.HasMember("manager") || !x["manager"].IsString())
+      continue;
+    const Value* fields = &empty_;
+    if (auto i = x.FindMember("fieldsV1");
+        i != x.MemberEnd() && i->value.IsObject())
+      fields = &i->value;
+    trees_.push_back(tree{str(x, "manager"), str(x, "time"), fields});
   }
+}
+
+const Value* field_owners::key_of(const Value& name) const {
+  auto it = keys_.find(&name);
+  if (it == keys_.end()) {
+    auto doc = std::make_unique<rapidjson::Document>();
+    doc->Parse(name.GetString() + 2, name.GetStringLength() - 2);
+    if (doc->HasParseError())
+      doc.reset();
+    it = keys_.emplace(&name, std::move(doc)).first;
+  }
+  return it->second.get();
 }
 
 const Value* field_owners::element_child(const Value& node,
@@ -187,10 +203,12 @@ const Value* field_owners::element_child(const Value& node,
         return &m.value;
       continue;
     }
-    auto key = keys_.find(&m.name);
-    if (key == keys_.end())
+    if (!has_prefix(m.name, "k:") && !has_prefix(m.name, "v:"))
       continue;
-    const Value& k = key->second;
+    const auto* key = key_of(m.name);
+    if (key == nullptr)
+      continue;
+    const Value& k = *key;
     if (has_prefix(m.name, "v:")) {
       if (json_equal(k, element))
         return &m.value;
@@ -210,7 +228,7 @@ const Value* field_owners::element_child(const Value& node,
 
 int field_owners::match(const tree& t,
                         const std::vector<std::string>& tokens) const {
-  const Value* node = &t.fields;
+  const Value* node = t.fields;
   // Where the walk is in the object; null once it leaves it.
   const Value* at = object_;
   for (size_t n = 0; n < tokens.size(); ++n) {
@@ -253,12 +271,12 @@ std::string field_owners::owner_of(std::string_view pointer) const {
   const tree* best = nullptr;
   int best_matched = -1;
   for (const auto& t : trees_) {
-    auto matched = match(*t, tokens);
+    auto matched = match(t, tokens);
     if (matched < 0)
       continue;
     if (matched > best_matched
-        || (matched == best_matched && t->time > best->time)) {
-      best = t.get();
+        || (matched == best_matched && t.time > best->time)) {
+      best = &t;
       best_matched = matched;
     }
   }

@@ -43,11 +43,16 @@ changed_managers(std::string_view previous_fingerprint,
                  const std::vector<managed_entry>& current);
 
 /// Resolves field ownership against an object (without managedFields).
-/// Keeps a pointer to `object`: it must outlive this resolver. Each entry's
-/// fieldsV1 (and its "k:"/"v:" keys) is parsed once, at construction.
+/// Keeps a pointer to `object`: it must outlive this resolver. The fieldsV1
+/// trees are parsed once, at construction; a "k:"/"v:" key only when a
+/// lookup meets it (an update asks for a few paths of large trees).
 class field_owners {
 public:
   field_owners(const std::vector<managed_entry>& entries,
+               const rapidjson::Value& object);
+
+  /// From the managedFields array as compact JSON, parsed in one go.
+  field_owners(std::string_view managed_fields_json,
                const rapidjson::Value& object);
 
   /// The manager owning the field at `pointer` (a JSON Pointer into
@@ -65,7 +70,8 @@ private:
   struct tree {
     std::string manager;
     std::string time;
-    rapidjson::Document fields;
+    /// Into `docs_` or `all_`; an empty object when the entry has none.
+    const rapidjson::Value* fields = nullptr;
   };
 
   /// The number of tokens matched when `t` owns `tokens`, else -1.
@@ -77,12 +83,22 @@ private:
                                         const rapidjson::Value& element,
                                         size_t index) const;
 
-  void parse_keys(const rapidjson::Value& node);
+  /// The parsed JSON of a "k:"/"v:" key name; nullptr when invalid.
+  const rapidjson::Value* key_of(const rapidjson::Value& name) const;
 
   const rapidjson::Value* object_;
-  std::vector<std::unique_ptr<tree>> trees_;
-  /// The parsed JSON of every "k:"/"v:" key, by the address of its name.
-  std::unordered_map<const rapidjson::Value*, rapidjson::Document> keys_;
+  std::vector<tree> trees_;
+  /// The fieldsV1 documents of the entries constructor.
+  std::vector<std::unique_ptr<rapidjson::Document>> docs_;
+  /// The whole managedFields array of the text constructor, parsed in
+  /// place in `text_`.
+  std::string text_;
+  rapidjson::Document all_;
+  rapidjson::Value empty_{rapidjson::kObjectType};
+  /// The parsed "k:"/"v:" keys met so far, by the address of their name.
+  mutable std::unordered_map<const rapidjson::Value*,
+                             std::unique_ptr<rapidjson::Document>>
+    keys_;
 };
 
 } // namespace kws::storage

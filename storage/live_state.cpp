@@ -11,8 +11,7 @@ constexpr size_t located_bytes = 1 + 8 + 16;
 
 std::string encode_live(const live_state& x) {
   std::string out;
-  out.reserve(x.uid.size() + x.resource_version.size() + 2 + located_bytes
-              + x.managers.size());
+  out.reserve(x.uid.size() + x.resource_version.size() + 2 + located_bytes);
   out.append(x.uid);
   out.push_back('\0');
   out.append(x.resource_version);
@@ -22,7 +21,6 @@ std::string encode_live(const live_state& x) {
   out.push_back(located_version);
   append_ts(out, x.day);
   out += encode_position(x.pos);
-  out.append(x.managers);
   return out;
 }
 
@@ -45,7 +43,6 @@ live_state decode_live(std::string_view value) {
   result.day = read_ts(loc.substr(1));
   if (auto pos = key_position(loc.substr(9, 16)))
     result.pos = *pos;
-  result.managers = loc.substr(located_bytes);
   result.located = true;
   return result;
 }

@@ -21,11 +21,9 @@ struct live_state {
   /// Ingest day of the partition holding the version, and its position.
   int64_t day = 0;
   position pos;
-  /// `field_managers.hpp` fingerprint of its managedFields.
-  std::string managers;
 };
 
-/// `uid \0 rv` then, when located, `\0 \x01 day ts seq managers`.
+/// `uid \0 rv` then, when located, `\0 \x01 day ts seq`.
 std::string encode_live(const live_state& x);
 
 /// Reads both layouts; an unreadable tail leaves `located` false.

@@ -303,6 +303,34 @@ event_fields read_event(const resource_type& rt, const Value& doc) {
   return x;
 }
 
+/// The value of the `"managedFields":<value>` member text `span` (which
+/// may carry one comma before or after it).
+std::string managed_fields_value(std::string_view span) {
+  auto key = span.find("\"managedFields\"");
+  if (key == std::string_view::npos)
+    return {};
+  auto colon = span.find(':', key);
+  if (colon == std::string_view::npos)
+    return {};
+  auto value = span.substr(colon + 1);
+  auto is_space
+    = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!value.empty() && (is_space(value.back()) || value.back() == ','))
+    value.remove_suffix(1);
+  while (!value.empty() && is_space(value.front()))
+    value.remove_prefix(1);
+  return std::string{value};
+}
+
+/// `v` as compact JSON.
+std::string compact(const Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  if (!v.Accept(w))
+    return {};
+  return {buf.GetString(), buf.GetSize()};
+}
+
 } // namespace
 
 std::pair<size_t, size_t> managed_fields_span(std::string_view json) {
@@ -423,14 +451,6 @@ build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
     ev.warning = evf.type == "Warning";
   }
   const bool has_managed_fields = metadata.HasMember("managedFields");
-  if (has_managed_fields) {
-    // Kept beside the record for STORAGE, which tells from it who changed
-    // each field; the stored snapshot leaves it out.
-    rapidjson::StringBuffer fields_buf;
-    rapidjson::Writer<rapidjson::StringBuffer> fields_writer{fields_buf};
-    if (metadata["managedFields"].Accept(fields_writer))
-      ev.managed_fields.assign(fields_buf.GetString(), fields_buf.GetSize());
-  }
   const bool secret
     = opts.digest_secrets && rt.group.empty() && rt.plural == "secrets";
   // Copying the object's own bytes is only possible when nothing in it
@@ -441,6 +461,13 @@ build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
     cut = managed_fields_span(object_text);
     copy = cut.second > cut.first;
   }
+  // managedFields is kept beside the record for STORAGE, which tells from
+  // it who changed each field; the stored snapshot leaves it out.
+  if (copy && has_managed_fields)
+    ev.managed_fields = managed_fields_value(
+      object_text.substr(cut.first, cut.second - cut.first));
+  else if (has_managed_fields)
+    ev.managed_fields = compact(metadata["managedFields"]);
   if (!copy) {
     if (has_managed_fields)
       metadata.EraseMember("managedFields");

@@ -323,9 +323,13 @@ rocks_store::write(const std::vector<resource_event>& events,
       return to_error(st, "cannot add to the write batch");
     return {};
   };
-  // The records this batch stores, by live key: the previous version of a
-  // later update of the same object in it.
-  std::unordered_map<std::string, std::string> batch_records;
+  // First, in order: which events are stored (a repeat of the stored
+  // resourceVersion is not), their ids, and the version each update
+  // follows: an earlier event of this batch or a stored record.
+  std::vector<planned_record> plan;
+  plan.reserve(events.size());
+  // The newest event of each object in this batch, by live key.
+  std::unordered_map<std::string, const resource_event*> batch_newest;
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& ev = events[i];
     auto lk = meta_live_prefix(group_resource(ev.resource, ev.group))
@@ -350,26 +354,46 @@ rocks_store::write(const std::vector<resource_event>& events,
         continue;
       }
     }
-    std::string before;
-    std::optional<previous_version> prev;
+    planned_record item;
+    item.event = &ev;
+    item.seq = seq++;
     if (ev.action == verb::update && current && current->uid == ev.uid) {
-      auto text = s.previous_record(lk, *current, batch_records, before);
-      if (!text)
-        return text.error();
-      if (!text->empty())
-        prev = previous_version{record_object(*text), current->managers};
+      if (auto it = batch_newest.find(lk); it != batch_newest.end())
+        item.previous_in_batch = it->second;
+      else if (current->located)
+        item.previous_stored = *current;
     }
-    std::string record = ev.record;
-    auto facts = enrich_record(ev, record, prev ? &*prev : nullptr);
-    auto id = format_id(seq);
-    auto json = splice_id(record, id);
+    if (ev.action == verb::remove) {
+      overlay[lk] = std::nullopt;
+      batch_newest.erase(lk);
+    } else {
+      live_state next;
+      next.uid = ev.uid;
+      next.resource_version = ev.resource_version;
+      next.located = true;
+      next.day = part->day;
+      next.pos = position{ev.timestamp_ns, item.seq};
+      overlay[lk] = encode_live(next);
+      batch_newest[lk] = &ev;
+    }
+    item.live_key = std::move(lk);
+    plan.push_back(std::move(item));
+  }
+  // Then the diffs, side by side: each needs only its own event and the
+  // version before it, whose snapshot enrichment leaves as it was.
+  if (auto err = s.enrich(plan))
+    return err;
+  for (auto& item : plan) {
+    const auto& ev = *item.event;
+    auto id = format_id(item.seq);
+    auto json = splice_id(item.record, id);
     if (!json)
       return caf::make_error(ec::invalid_argument,
-                             "event " + std::to_string(i) + " (" + ev.resource
-                               + " " + ev.name
+                             "event " + std::to_string(&ev - events.data())
+                               + " (" + ev.resource + " " + ev.name
                                + "): " + error_detail(json.error()));
-    auto summary = summarize(ev, facts.cls);
-    auto keys = index_keys(summary, position{ev.timestamp_ns, seq});
+    auto summary = summarize(ev, item.facts.cls);
+    auto keys = index_keys(summary, position{ev.timestamp_ns, item.seq});
     if (auto err
         = put(records, keys.front(), encode_record_value(summary, *json)))
       return err;
@@ -378,29 +402,16 @@ rocks_store::write(const std::vector<resource_event>& events,
             cf, keys[k],
             encode_index_value(static_cast<index_kind>(keys[k][0]), summary)))
         return err;
-    if (ev.action == verb::remove) {
-      if (auto st = wb.Delete(meta, lk); !st.ok())
+    // The overlay holds each object's state after its last event here.
+    if (auto& live = overlay[item.live_key]; !live) {
+      if (auto st = wb.Delete(meta, item.live_key); !st.ok())
         return to_error(st, "cannot add to the write batch");
-      overlay[lk] = std::nullopt;
-      batch_records.erase(lk);
-    } else {
-      live_state next;
-      next.uid = ev.uid;
-      next.resource_version = ev.resource_version;
-      next.located = true;
-      next.day = part->day;
-      next.pos = position{ev.timestamp_ns, seq};
-      next.managers = std::move(facts.managers);
-      auto value = encode_live(next);
-      if (auto err = put(meta, lk, value))
-        return err;
-      overlay[lk] = std::move(value);
-      batch_records[lk] = std::move(*json);
+    } else if (auto err = put(meta, item.live_key, *live)) {
+      return err;
     }
     min_ts = std::min(min_ts, ev.timestamp_ns);
     max_ts = std::max(max_ts, ev.timestamp_ns);
     result.ids.push_back(std::move(id));
-    ++seq;
     ++result.written;
   }
   const auto now = s.opts.clock();

@@ -2,6 +2,7 @@
 // public API: only the store's own translation units include it.
 #pragma once
 
+#include "storage/change_enricher.hpp"
 #include "storage/live_state.hpp"
 #include "storage/read_pool.hpp"
 #include "storage/rocks_store.hpp"
@@ -15,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -80,6 +82,20 @@ struct read_view {
   }
 };
 
+/// One event a write stores, and the version before it.
+struct planned_record {
+  const resource_event* event = nullptr;
+  uint64_t seq = 0;
+  std::string live_key;
+  /// The event of this batch before it, or else the stored version before
+  /// it (updates only; neither when there is none).
+  const resource_event* previous_in_batch = nullptr;
+  std::optional<live_state> previous_stored;
+  /// Filled by `enrich`: the record to store (without id) and its class.
+  std::string record;
+  change_facts facts;
+};
+
 struct rocks_store::impl {
   using cf_ptr = std::shared_ptr<rocksdb::ColumnFamilyHandle>;
 
@@ -127,13 +143,15 @@ struct rocks_store::impl {
   /// Takes a snapshot and the current partition list.
   read_view view() const;
 
-  /// The stored record of `current`, the newest version of the object
-  /// under live key `lk`: this batch's record of it from `batch`, else read
-  /// into `buffer`. "" when its partition is gone. @pre holds `write_mtx`.
-  caf::expected<std::string_view>
-  previous_record(const std::string& lk, const live_state& current,
-                  const std::unordered_map<std::string, std::string>& batch,
-                  std::string& buffer) const;
+  /// The stored record of `version` read into `buffer`; "" when its
+  /// partition is gone. @pre holds `write_mtx`.
+  caf::expected<std::string_view> stored_record(const live_state& version,
+                                                std::string& buffer) const;
+
+  /// Builds each planned record with what changed since the version
+  /// before it (`change_enricher.hpp`), several at a time on `pool`.
+  /// @pre holds `write_mtx`.
+  caf::error enrich(std::vector<planned_record>& plan) const;
 
   /// Every column family that holds data, with its name, meta last.
   std::vector<std::pair<std::string, cf_ptr>> named_families() const;

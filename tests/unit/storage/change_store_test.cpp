@@ -440,14 +440,12 @@ TEST(live_state_test, reads_both_layouts) {
   x.located = true;
   x.day = 20'000;
   x.pos = position{-5, 7};
-  x.managers = "kubectl\x1fUpdate";
   auto back = decode_live(encode_live(x));
   EXPECT_TRUE(back.located);
   EXPECT_EQ(back.uid, "u");
   EXPECT_EQ(back.resource_version, "12");
   EXPECT_EQ(back.day, 20'000);
   EXPECT_EQ(back.pos, x.pos);
-  EXPECT_EQ(back.managers, x.managers);
   auto old = decode_live(std::string{"u\0"
                                      "12",
                                      4});
