@@ -237,16 +237,16 @@ TEST_F(http_handler_test, answers_count_the_coverage_gaps_of_their_window) {
 }
 
 TEST_F(http_handler_test, records_are_looked_up_by_a_valid_id) {
-  idx->answer = json_answer{true, R"({"id":"00000000000000ab"})", false, "",
-                            1, false};
+  idx->answer
+    = json_answer{true, R"({"id":"00000000000000ab"})", false, "", 1, false};
   auto res = call("/api/v1/records/00000000000000ab");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body, R"({"id":"00000000000000ab"})");
   ASSERT_EQ(idx->records.size(), 1u);
   EXPECT_EQ(idx->records[0].id, "00000000000000ab");
-  idx->answer = json_answer{false, "no record 00000000000000ac", false, "", 0,
-                            false};
+  idx->answer
+    = json_answer{false, "no record 00000000000000ac", false, "", 0, false};
   res = call("/api/v1/records/00000000000000ac");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
@@ -260,9 +260,9 @@ TEST_F(http_handler_test, records_are_looked_up_by_a_valid_id) {
 
 TEST_F(http_handler_test, diff_and_blame_name_their_object_and_parameters) {
   idx->answer = json_answer{true, R"({"patch":[]})", false, "", 0, false};
-  auto res = call("/api/v1/events/shop/deployments/web/diff",
-                  {"from", "to", "ignore"},
-                  {"0000000000000001", "0000000000000002", "status,/metadata"});
+  auto res
+    = call("/api/v1/events/shop/deployments/web/diff", {"from", "to", "ignore"},
+           {"0000000000000001", "0000000000000002", "status,/metadata"});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   ASSERT_EQ(idx->diffs.size(), 1u);

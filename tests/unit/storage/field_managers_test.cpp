@@ -197,7 +197,9 @@ TEST(field_managers_test, unknown_paths_have_no_owner) {
   EXPECT_EQ(owners.owner_of("/spec/template/spec/containers/7/image"), "");
   EXPECT_EQ(owners.owner_of("/spec/template/spec/containers/x/image"), "");
   // No entries, or broken fieldsV1: nobody.
-  EXPECT_EQ(field_owners(std::vector<managed_entry>{}, object).owner_of("/spec/replicas"), "");
+  EXPECT_EQ(field_owners(std::vector<managed_entry>{}, object)
+              .owner_of("/spec/replicas"),
+            "");
   EXPECT_EQ(field_owners({{"m", "Update", "", "t", "{"}}, object)
               .owner_of("/spec/replicas"),
             "");
