@@ -165,6 +165,8 @@ std::string meta_sequence_key();
 std::string meta_checkpoint_key(std::string_view group_resource);
 std::string meta_live_prefix(std::string_view group_resource);
 std::string meta_bounds_key(std::string_view partition);
+/// The `b` value: a partition's smallest and largest record timestamp.
+std::string encode_bounds(int64_t min_ts, int64_t max_ts);
 /// When the server last wrote or reported itself alive (ns).
 std::string meta_alive_key();
 /// When a resource type was first watched: its first checkpoint (ns).

@@ -1,0 +1,184 @@
+// Writing a batch: dedup against the live state, ids, the change fields of
+// every record (store_versions.cpp), index entries, checkpoints and gaps,
+// all in one WriteBatch.
+#include "messages/errors.hpp"
+#include "messages/time_format.hpp"
+#include "storage/change_enricher.hpp"
+#include "storage/coverage.hpp"
+#include "storage/index_entry.hpp"
+#include "storage/key_codec.hpp"
+#include "storage/live_state.hpp"
+#include "storage/rocks_store.hpp"
+#include "storage/store_impl.hpp"
+
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <optional>
+#include <unordered_map>
+
+namespace kws::storage {
+
+caf::expected<write_result>
+rocks_store::write(const std::vector<resource_event>& events,
+                   const checkpoint_map& checkpoints,
+                   const std::vector<coverage_gap>& gaps) {
+  auto& s = *impl_;
+  std::lock_guard writer{s.write_mtx};
+  write_result result;
+  if (events.empty() && checkpoints.empty() && gaps.empty())
+    return result;
+  auto part = s.partition_for(day_index(s.opts.clock()));
+  if (!part)
+    return part.error();
+  auto* cf = part->cf.get();
+  auto* records = part->records.get();
+  auto* meta = s.meta_cf.get();
+  rocksdb::WriteBatch wb;
+  // Later events of the same object in this batch must see the live state
+  // left by earlier ones, which the database does not have yet.
+  std::unordered_map<std::string, std::optional<std::string>> overlay;
+  uint64_t seq = s.next_seq;
+  int64_t min_ts = max_time_ns;
+  int64_t max_ts = min_time_ns;
+  rocksdb::ReadOptions ro;
+  auto put = [&](rocksdb::ColumnFamilyHandle* h, const std::string& k,
+                 const std::string& v) -> caf::error {
+    if (auto st = wb.Put(h, k, v); !st.ok())
+      return to_error(st, "cannot add to the write batch");
+    return {};
+  };
+  // First, in order: which events are stored (a repeat of the stored
+  // resourceVersion is not), their ids, and the version each update
+  // follows: an earlier event of this batch or a stored record.
+  std::vector<planned_record> plan;
+  plan.reserve(events.size());
+  // The newest event of each object in this batch, by live key.
+  std::unordered_map<std::string, const resource_event*> batch_newest;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const auto& ev = events[i];
+    auto lk = meta_live_prefix(group_resource(ev.resource, ev.group))
+      + live_key(ev.ns, ev.name);
+    std::optional<live_state> current;
+    if (ev.action != verb::remove && !ev.uid.empty()
+        && !ev.resource_version.empty()) {
+      if (auto it = overlay.find(lk); it != overlay.end()) {
+        if (it->second)
+          current = decode_live(*it->second);
+      } else {
+        std::string value;
+        auto st = s.db->Get(ro, meta, lk, &value);
+        if (st.ok())
+          current = decode_live(value);
+        else if (!st.IsNotFound())
+          return to_error(st, "cannot read live state of " + ev.name);
+      }
+      if (current && current->uid == ev.uid
+          && current->resource_version == ev.resource_version) {
+        ++result.dropped;
+        continue;
+      }
+    }
+    planned_record item;
+    item.event = &ev;
+    item.seq = seq++;
+    if (ev.action == verb::update && current && current->uid == ev.uid) {
+      if (auto it = batch_newest.find(lk); it != batch_newest.end())
+        item.previous_in_batch = it->second;
+      else if (current->located)
+        item.previous_stored = *current;
+    }
+    if (ev.action == verb::remove) {
+      overlay[lk] = std::nullopt;
+      batch_newest.erase(lk);
+    } else {
+      live_state next;
+      next.uid = ev.uid;
+      next.resource_version = ev.resource_version;
+      next.located = true;
+      next.day = part->day;
+      next.pos = position{ev.timestamp_ns, item.seq};
+      overlay[lk] = encode_live(next);
+      batch_newest[lk] = &ev;
+    }
+    item.live_key = std::move(lk);
+    plan.push_back(std::move(item));
+  }
+  // Then the diffs, side by side: each needs only its own event and the
+  // version before it, whose snapshot enrichment leaves as it was.
+  if (auto err = s.enrich(plan))
+    return err;
+  for (auto& item : plan) {
+    const auto& ev = *item.event;
+    auto id = format_id(item.seq);
+    auto json = splice_id(item.record, id);
+    if (!json)
+      return caf::make_error(ec::invalid_argument,
+                             "event " + std::to_string(&ev - events.data())
+                               + " (" + ev.resource + " " + ev.name
+                               + "): " + error_detail(json.error()));
+    auto summary = summarize(ev, item.facts.cls);
+    auto keys = index_keys(summary, position{ev.timestamp_ns, item.seq});
+    if (auto err
+        = put(records, keys.front(), encode_record_value(summary, *json)))
+      return err;
+    for (size_t k = 1; k < keys.size(); ++k)
+      if (auto err = put(
+            cf, keys[k],
+            encode_index_value(static_cast<index_kind>(keys[k][0]), summary)))
+        return err;
+    // The overlay holds each object's state after its last event here.
+    if (auto& live = overlay[item.live_key]; !live) {
+      if (auto st = wb.Delete(meta, item.live_key); !st.ok())
+        return to_error(st, "cannot add to the write batch");
+    } else if (auto err = put(meta, item.live_key, *live)) {
+      return err;
+    }
+    min_ts = std::min(min_ts, ev.timestamp_ns);
+    max_ts = std::max(max_ts, ev.timestamp_ns);
+    result.ids.push_back(std::move(id));
+    ++result.written;
+  }
+  const auto now = s.opts.clock();
+  for (const auto& [gr, rv] : checkpoints) {
+    if (auto err = put(meta, meta_checkpoint_key(gr), rv))
+      return err;
+    if (auto err = s.note_first_watch(wb, gr, now))
+      return err;
+  }
+  {
+    std::string alive;
+    append_ts(alive, now);
+    if (auto err = put(meta, meta_alive_key(), alive))
+      return err;
+  }
+  for (const auto& gap : gaps)
+    if (auto err = put(meta, gap_key(gap), encode_gap(gap)))
+      return err;
+  if (result.written > 0) {
+    std::string next;
+    append_u64(next, seq);
+    if (auto err = put(meta, meta_sequence_key(), next))
+      return err;
+    // Widen the bounds readers prune by before the records become visible.
+    std::unique_lock guard{s.mtx};
+    auto& p = s.parts.at(part->day);
+    p.min_ts = std::min(p.min_ts, min_ts);
+    p.max_ts = std::max(p.max_ts, max_ts);
+    if (auto err
+        = put(meta, meta_bounds_key(p.name), encode_bounds(p.min_ts, p.max_ts)))
+      return err;
+  }
+  if (wb.Count() == 0)
+    return result;
+  rocksdb::WriteOptions wo;
+  wo.sync = s.opts.sync;
+  if (auto st = s.db->Write(wo, &wb); !st.ok())
+    return to_error(st,
+                    "cannot write a batch of " + std::to_string(result.written)
+                      + " records to " + s.opts.path);
+  s.next_seq = seq;
+  return result;
+}
+
+} // namespace kws::storage
