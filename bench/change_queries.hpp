@@ -11,10 +11,10 @@ namespace kws::bench {
 
 /// Latencies of `GET /api/v1/changes`-equivalent calls, in milliseconds.
 struct change_query_times {
-  /// One namespace over the whole stored range, first page of 100 entries.
+  /// One namespace over the window, first page of 100 entries.
   double namespace_p50_ms = 0;
   double namespace_p99_ms = 0;
-  /// Every namespace over the whole stored range, first page of 100.
+  /// Every namespace over the window, first page of 100.
   double all_p50_ms = 0;
   double all_p99_ms = 0;
   /// Objects the unfiltered window held, and entries of one page.
