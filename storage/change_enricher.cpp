@@ -51,8 +51,11 @@ void rewrite(const resource_event& ev, std::string& record,
     return;
   std::string out;
   out.reserve(record.size() + fields.size() + 256);
-  const bool has_span
-    = message && ev.message_end > ev.message_begin && ev.message_end <= key;
+  constexpr std::string_view message_key = ",\"message\":\"";
+  const bool has_span = message && ev.message_end > ev.message_begin
+    && ev.message_end <= key
+    && std::string_view{record}.substr(ev.message_begin, message_key.size())
+      == message_key;
   if (has_span) {
     out.append(record, 0, ev.message_begin);
     out += ",\"message\":" + quote_json(*message);
