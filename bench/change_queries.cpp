@@ -1,5 +1,6 @@
 #include "bench/change_queries.hpp"
 
+#include "bench/percentile.hpp"
 #include "bench/workload.hpp"
 
 #include <algorithm>
@@ -9,19 +10,6 @@
 #include <vector>
 
 namespace kws::bench {
-
-namespace {
-
-double percentile(std::vector<double> xs, double p) {
-  if (xs.empty())
-    return 0;
-  std::sort(xs.begin(), xs.end());
-  auto idx
-    = static_cast<size_t>(std::llround(p * static_cast<double>(xs.size() - 1)));
-  return xs[std::min(idx, xs.size() - 1)];
-}
-
-} // namespace
 
 change_query_times measure_changes(const storage::rocks_store& store,
                                    uint64_t seed, int64_t start_ns,

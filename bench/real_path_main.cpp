@@ -17,6 +17,7 @@
 // after --max-seconds and then waits up to --drain-seconds for what was
 // written to become durable. Traffic stays on 127.0.0.1.
 #include "bench/fake_apiserver.hpp"
+#include "bench/percentile.hpp"
 #include "bench/pod_stream.hpp"
 #include "bench/real_path_service.hpp"
 #include "bench/stamps.hpp"
@@ -246,15 +247,6 @@ apiserver_process start_apiserver(const options& o, double rate,
     throw std::runtime_error("the apiserver process did not start");
   }
   return p;
-}
-
-double percentile(std::vector<double> xs, double p) {
-  if (xs.empty())
-    return 0;
-  std::sort(xs.begin(), xs.end());
-  auto idx
-    = static_cast<size_t>(std::llround(p * static_cast<double>(xs.size() - 1)));
-  return xs[std::min(idx, xs.size() - 1)];
 }
 
 /// The upper bound of the bucket holding quantile `p`.

@@ -119,6 +119,42 @@ std::string named_group(std::string_view text, const resource_type& rt) {
   return text.find('.') != std::string_view::npos ? rt.group : std::string{};
 }
 
+/// Calls `fn` with each item of a comma list ("a,b" → "a", "b"; "" → "").
+template <class F>
+caf::error for_each_item(std::string_view text, F fn) {
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    auto end = std::min(text.find(',', begin), text.size());
+    if (auto err = fn(text.substr(begin, end - begin)))
+      return err;
+    begin = end + 1;
+  }
+  return {};
+}
+
+/// Reads the optional time parameter `name` into `out`.
+caf::error read_time(const param_reader& params, const char* name,
+                     int64_t& out);
+
+/// Reads `resourceType` (optional) into `resource` and `group`.
+caf::error read_type(const param_reader& params, const resolver_fn& resolve,
+                     std::string& resource, std::string& group) {
+  auto type = params.get("resourceType");
+  if (!type)
+    return type.error();
+  if (!*type)
+    return {};
+  auto rt = resolve_type(resolve, **type);
+  if (!rt)
+    return rt.error();
+  resource = rt->plural;
+  group = named_group(**type, *rt);
+  return {};
+}
+
+/// Reads `changeClass` (optional) into `mask`.
+caf::error read_classes(const param_reader& params, uint8_t& mask);
+
 } // namespace
 
 caf::expected<coverage_query> parse_coverage_query(const http_request& req) {
@@ -131,10 +167,7 @@ caf::expected<coverage_query> parse_coverage_query(const http_request& req) {
 
 caf::expected<uint8_t> parse_change_classes(std::string_view text) {
   uint8_t mask = 0;
-  size_t begin = 0;
-  while (begin <= text.size()) {
-    auto end = std::min(text.find(',', begin), text.size());
-    auto name = text.substr(begin, end - begin);
+  auto err = for_each_item(text, [&](std::string_view name) -> caf::error {
     auto cls = storage::parse_change_class(name);
     if (!cls)
       return bad("changeClass",
@@ -142,10 +175,43 @@ caf::expected<uint8_t> parse_change_classes(std::string_view text) {
                  "none and event, not \""
                    + std::string{text} + "\"");
     mask |= static_cast<uint8_t>(1u << static_cast<uint8_t>(*cls));
-    begin = end + 1;
-  }
+    return {};
+  });
+  if (err)
+    return err;
   return mask;
 }
+
+namespace {
+
+caf::error read_time(const param_reader& params, const char* name,
+                     int64_t& out) {
+  auto value = params.get(name);
+  if (!value)
+    return value.error();
+  if (!*value)
+    return {};
+  auto t = parse_time(name, **value);
+  if (!t)
+    return t.error();
+  out = *t;
+  return {};
+}
+
+caf::error read_classes(const param_reader& params, uint8_t& mask) {
+  auto classes = params.get("changeClass");
+  if (!classes)
+    return classes.error();
+  if (!*classes)
+    return {};
+  auto parsed = parse_change_classes(**classes);
+  if (!parsed)
+    return parsed.error();
+  mask = *parsed;
+  return {};
+}
+
+} // namespace
 
 caf::expected<std::string> parse_pointer(std::string_view parameter,
                                          std::string_view text) {
@@ -203,15 +269,8 @@ caf::expected<event_query> parse_event_query(const http_request& req,
                  "verb must be create, update or delete, not \"" + v + "\"");
     q.verb = v;
   }
-  auto classes = params.get("changeClass");
-  if (!classes)
-    return classes.error();
-  if (*classes) {
-    auto mask = parse_change_classes(**classes);
-    if (!mask)
-      return mask.error();
-    q.change_classes = *mask;
-  }
+  if (auto err = read_classes(params, q.change_classes))
+    return err;
   auto path = params.get("path");
   if (!path)
     return path.error();
@@ -230,16 +289,8 @@ caf::expected<event_query> parse_event_query(const http_request& req,
       return bad("order", "order must be asc or desc, not \"" + o + "\"");
     q.descending = o == "desc";
   }
-  auto type = params.get("resourceType");
-  if (!type)
-    return type.error();
-  if (*type) {
-    auto rt = resolve_type(resolve, **type);
-    if (!rt)
-      return rt.error();
-    q.resource = rt->plural;
-    q.group = named_group(**type, *rt);
-  }
+  if (auto err = read_type(params, resolve, q.resource, q.group))
+    return err;
   return q;
 }
 
@@ -319,11 +370,7 @@ caf::expected<diff_query> parse_diff_query(const http_request& req,
   if (!ignore)
     return ignore.error();
   if (*ignore) {
-    std::string_view text = **ignore;
-    size_t begin = 0;
-    while (begin <= text.size()) {
-      auto end = std::min(text.find(',', begin), text.size());
-      auto item = text.substr(begin, end - begin);
+    auto err = for_each_item(**ignore, [&](std::string_view item) {
       // `ignore=status` is short for the pointer /status.
       std::string pointer = !item.empty() && item[0] != '/'
         ? "/" + std::string{item}
@@ -332,8 +379,10 @@ caf::expected<diff_query> parse_diff_query(const http_request& req,
       if (!checked)
         return checked.error();
       q.ignore.push_back(std::move(*checked));
-      begin = end + 1;
-    }
+      return caf::error{};
+    });
+    if (err)
+      return err;
   }
   auto obj = read_object(ns, resource_type, name, resolve);
   if (!obj)
@@ -349,15 +398,8 @@ caf::expected<blame_query> parse_blame_query(const http_request& req,
                                              const resolver_fn& resolve) {
   param_reader params{req};
   blame_query q;
-  auto at = params.get("at");
-  if (!at)
-    return at.error();
-  if (*at) {
-    auto t = parse_time("at", **at);
-    if (!t)
-      return t.error();
-    q.at_ns = *t;
-  }
+  if (auto err = read_time(params, "at", q.at_ns))
+    return err;
   auto obj = read_object(ns, resource_type, name, resolve);
   if (!obj)
     return obj.error();
@@ -380,17 +422,7 @@ caf::error read_window(const param_reader& params, uint32_t max_limit,
     if (*value)
       *out = std::move(**value);
   }
-  auto type = params.get("resourceType");
-  if (!type)
-    return type.error();
-  if (*type) {
-    auto rt = resolve_type(resolve, **type);
-    if (!rt)
-      return rt.error();
-    q.resource = rt->plural;
-    q.group = named_group(**type, *rt);
-  }
-  return {};
+  return read_type(params, resolve, q.resource, q.group);
 }
 
 } // namespace
@@ -400,15 +432,8 @@ caf::expected<snapshot_query> parse_snapshot_query(const http_request& req,
                                                    const resolver_fn& resolve) {
   param_reader params{req};
   snapshot_query q;
-  auto at = params.get("at");
-  if (!at)
-    return at.error();
-  if (*at) {
-    auto t = parse_time("at", **at);
-    if (!t)
-      return t.error();
-    q.window.end_ns = *t;
-  }
+  if (auto err = read_time(params, "at", q.window.end_ns))
+    return err;
   if (auto err = read_window(params, max_limit, resolve, q.window))
     return err;
   return q;
@@ -421,15 +446,8 @@ caf::expected<changes_query> parse_changes_query(const http_request& req,
   changes_query q;
   if (auto err = read_range(params, q.window.start_ns, q.window.end_ns))
     return err;
-  auto classes = params.get("changeClass");
-  if (!classes)
-    return classes.error();
-  if (*classes) {
-    auto mask = parse_change_classes(**classes);
-    if (!mask)
-      return mask.error();
-    q.window.change_classes = *mask;
-  }
+  if (auto err = read_classes(params, q.window.change_classes))
+    return err;
   if (auto err = read_window(params, max_limit, resolve, q.window))
     return err;
   return q;

@@ -14,49 +14,11 @@ namespace {
 
 using rapidjson::Value;
 
-constexpr char unit_sep = '\x1f';
-constexpr char record_sep = '\x1e';
-
 std::string str(const Value& obj, const char* key) {
   auto i = obj.FindMember(key);
   if (i == obj.MemberEnd() || !i->value.IsString())
     return {};
   return {i->value.GetString(), i->value.GetStringLength()};
-}
-
-std::string fnv1a_hex(std::string_view data) {
-  uint64_t h = 14695981039346656037ULL;
-  for (char c : data) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  constexpr std::string_view digits = "0123456789abcdef";
-  std::string out(16, '0');
-  for (size_t i = 16; i-- > 0; h >>= 4U)
-    out[i] = digits[h & 0xFU];
-  return out;
-}
-
-std::string entry_key(const managed_entry& e) {
-  return e.manager + unit_sep + e.operation + unit_sep + e.subresource;
-}
-
-std::string line_of(const managed_entry& e) {
-  return entry_key(e) + unit_sep + e.time + unit_sep + fnv1a_hex(e.fields_v1);
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    auto end = s.find(sep, start);
-    out.push_back(s.substr(
-      start,
-      end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos)
-      return out;
-    start = end + 1;
-  }
 }
 
 // A node of a fieldsV1 tree that stands for a whole (atomic) value.
@@ -82,85 +44,6 @@ std::optional<size_t> parse_index(std::string_view s) {
 }
 
 } // namespace
-
-std::vector<managed_entry> parse_managed_fields(std::string_view json_array) {
-  std::vector<managed_entry> out;
-  rapidjson::Document doc;
-  doc.Parse(json_array.data(), json_array.size());
-  if (doc.HasParseError() || !doc.IsArray())
-    return out;
-  for (const auto& x : doc.GetArray()) {
-    if (!x.IsObject() || !x.HasMember("manager") || !x["manager"].IsString())
-      continue;
-    managed_entry e;
-    e.manager = str(x, "manager");
-    e.operation = str(x, "operation");
-    e.subresource = str(x, "subresource");
-    e.time = str(x, "time");
-    if (auto i = x.FindMember("fieldsV1"); i != x.MemberEnd())
-      e.fields_v1 = compact_json(i->value);
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-std::string fingerprint(const std::vector<managed_entry>& entries) {
-  std::vector<std::string> lines;
-  lines.reserve(entries.size());
-  for (const auto& e : entries)
-    lines.push_back(line_of(e));
-  std::sort(lines.begin(), lines.end());
-  std::string out;
-  for (const auto& l : lines) {
-    if (!out.empty())
-      out += record_sep;
-    out += l;
-  }
-  return out;
-}
-
-std::vector<std::string>
-changed_managers(std::string_view previous_fingerprint,
-                 const std::vector<managed_entry>& current) {
-  // key (manager, operation, subresource) → "time\x1fhash".
-  std::map<std::string, std::string, std::less<>> previous;
-  if (!previous_fingerprint.empty()) {
-    for (auto line : split(previous_fingerprint, record_sep)) {
-      auto fields = split(line, unit_sep);
-      if (fields.size() != 5)
-        continue;
-      auto key = std::string{fields[0]} + unit_sep + std::string{fields[1]}
-        + unit_sep + std::string{fields[2]};
-      previous[key]
-        = std::string{fields[3]} + unit_sep + std::string{fields[4]};
-    }
-  }
-  std::vector<std::string> out;
-  for (const auto& e : current) {
-    auto i = previous.find(entry_key(e));
-    if (i == previous.end()
-        || i->second != e.time + unit_sep + fnv1a_hex(e.fields_v1))
-      out.push_back(e.manager);
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-field_owners::field_owners(const std::vector<managed_entry>& entries,
-                           const Value& object)
-    : object_(&object) {
-  trees_.reserve(entries.size());
-  for (const auto& e : entries) {
-    auto doc = std::make_unique<rapidjson::Document>();
-    doc->Parse(e.fields_v1.data(), e.fields_v1.size());
-    const Value* fields = &empty_;
-    if (!doc->HasParseError() && doc->IsObject())
-      fields = doc.get();
-    trees_.push_back(tree{e.manager, e.time, fields});
-    docs_.push_back(std::move(doc));
-  }
-}
 
 field_owners::field_owners(std::string_view managed_fields_json,
                            const Value& object)

@@ -1,6 +1,6 @@
 // Kubernetes field managers (metadata.managedFields, server-side apply):
-// which manager changed since the previous version, and who owns a given
-// field, so each change of a patch can be blamed on a manager.
+// who owns a given field, so each change of a patch can be blamed on a
+// manager.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -13,45 +13,14 @@
 
 namespace kws::storage {
 
-/// One metadata.managedFields entry.
-struct managed_entry {
-  std::string manager;
-  std::string operation;
-  std::string subresource;
-  std::string time;
-  /// The fieldsV1 object as compact JSON text.
-  std::string fields_v1;
-};
-
-/// Parses a managedFields JSON array (compact text, as cut from the object);
-/// entries that are not objects or lack `manager` are skipped; "" or
-/// invalid JSON → empty vector.
-std::vector<managed_entry> parse_managed_fields(std::string_view json_array);
-
-/// A compact, stable text fingerprint of the entries: one line per entry
-/// "manager\x1foperation\x1fsubresource\x1ftime\x1f<16 hex FNV-1a of
-/// fields_v1>" joined by "\x1e", lines sorted. Used to store and later
-/// compare.
-std::string fingerprint(const std::vector<managed_entry>& entries);
-
-/// Managers whose entry (keyed by manager+operation+subresource) is new in
-/// `current` or differs (time or fields) from the one in
-/// `previous_fingerprint`; sorted, unique manager names. previous "" →
-/// every manager of current.
-std::vector<std::string>
-changed_managers(std::string_view previous_fingerprint,
-                 const std::vector<managed_entry>& current);
-
 /// Resolves field ownership against an object (without managedFields).
 /// Keeps a pointer to `object`: it must outlive this resolver. The fieldsV1
 /// trees are parsed once, at construction; a "k:"/"v:" key only when a
 /// lookup meets it (an update asks for a few paths of large trees).
 class field_owners {
 public:
-  field_owners(const std::vector<managed_entry>& entries,
-               const rapidjson::Value& object);
-
-  /// From the managedFields array as compact JSON, parsed in one go.
+  /// From the managedFields array as compact JSON, parsed in one go;
+  /// nobody owns anything when it is no JSON array.
   field_owners(std::string_view managed_fields_json,
                const rapidjson::Value& object);
 
@@ -70,7 +39,7 @@ private:
   struct tree {
     std::string manager;
     std::string time;
-    /// Into `docs_` or `all_`; an empty object when the entry has none.
+    /// Into `all_`; an empty object when the entry has none.
     const rapidjson::Value* fields = nullptr;
   };
 
@@ -88,10 +57,7 @@ private:
 
   const rapidjson::Value* object_;
   std::vector<tree> trees_;
-  /// The fieldsV1 documents of the entries constructor.
-  std::vector<std::unique_ptr<rapidjson::Document>> docs_;
-  /// The whole managedFields array of the text constructor, parsed in
-  /// place in `text_`.
+  /// The whole managedFields array, parsed in place in `text_`.
   std::string text_;
   rapidjson::Document all_;
   rapidjson::Value empty_{rapidjson::kObjectType};

@@ -4,6 +4,7 @@
 // entries alone; only the page's objects have their records read, for the
 // changed paths and the net patch.
 #include "messages/errors.hpp"
+#include "messages/json_fields.hpp"
 #include "messages/json_text.hpp"
 #include "storage/change_paths.hpp"
 #include "storage/json_diff.hpp"
@@ -54,10 +55,7 @@ bool ranks_before(const object_changes& a, const object_changes& b) {
 
 /// A top-level string member of a record ("" when absent).
 std::string string_field(const rapidjson::Value& doc, const char* name) {
-  auto it = doc.FindMember(name);
-  if (it == doc.MemberEnd() || !it->value.IsString())
-    return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
+  return std::string{json::string_member(doc, name)};
 }
 
 /// The object's records under its `h` (or `e`) prefix in [lo, hi].

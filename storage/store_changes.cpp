@@ -3,6 +3,7 @@
 // from the object's history walk; patches are computed here, at query time,
 // from the stored snapshots, so any two versions can be compared.
 #include "messages/errors.hpp"
+#include "messages/json_fields.hpp"
 #include "messages/json_text.hpp"
 #include "messages/time_format.hpp"
 #include "storage/change_enricher.hpp"
@@ -31,15 +32,11 @@ struct version {
   rapidjson::Document doc;
 
   std::string field(const char* name) const {
-    auto it = doc.FindMember(name);
-    if (it == doc.MemberEnd() || !it->value.IsString())
-      return {};
-    return {it->value.GetString(), it->value.GetStringLength()};
+    return std::string{json::string_member(doc, name)};
   }
 
   const rapidjson::Value* member(const char* name) const {
-    auto it = doc.FindMember(name);
-    return it == doc.MemberEnd() ? nullptr : &it->value;
+    return json::member(doc, name);
   }
 
   const rapidjson::Value& object() const {

@@ -53,8 +53,10 @@ rocks_store::write(const std::vector<resource_event>& events,
   // follows: an earlier event of this batch or a stored record.
   std::vector<planned_record> plan;
   plan.reserve(events.size());
-  // The newest event of each object in this batch, by live key.
+  // The newest event of each object in this batch, by live key, and its
+  // place in the plan: only it writes the object's live state.
   std::unordered_map<std::string, const resource_event*> batch_newest;
+  std::unordered_map<std::string, size_t> last_planned;
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& ev = events[i];
     auto lk = meta_live_prefix(group_resource(ev.resource, ev.group))
@@ -101,6 +103,7 @@ rocks_store::write(const std::vector<resource_event>& events,
       overlay[lk] = encode_live(next);
       batch_newest[lk] = &ev;
     }
+    last_planned[lk] = plan.size();
     item.live_key = std::move(lk);
     plan.push_back(std::move(item));
   }
@@ -108,7 +111,8 @@ rocks_store::write(const std::vector<resource_event>& events,
   // version before it, whose snapshot enrichment leaves as it was.
   if (auto err = s.enrich(plan))
     return err;
-  for (auto& item : plan) {
+  for (size_t n = 0; n < plan.size(); ++n) {
+    auto& item = plan[n];
     const auto& ev = *item.event;
     auto id = format_id(item.seq);
     auto json = splice_id(item.record, id);
@@ -127,12 +131,15 @@ rocks_store::write(const std::vector<resource_event>& events,
             cf, keys[k],
             encode_index_value(static_cast<index_kind>(keys[k][0]), summary)))
         return err;
-    // The overlay holds each object's state after its last event here.
-    if (auto& live = overlay[item.live_key]; !live) {
-      if (auto st = wb.Delete(meta, item.live_key); !st.ok())
-        return to_error(st, "cannot add to the write batch");
-    } else if (auto err = put(meta, item.live_key, *live)) {
-      return err;
+    // An object's last event here writes its live state: the overlay's.
+    if (last_planned[item.live_key] == n) {
+      const auto& live = overlay[item.live_key];
+      if (!live) {
+        if (auto st = wb.Delete(meta, item.live_key); !st.ok())
+          return to_error(st, "cannot add to the write batch");
+      } else if (auto err = put(meta, item.live_key, *live)) {
+        return err;
+      }
     }
     min_ts = std::min(min_ts, ev.timestamp_ns);
     max_ts = std::max(max_ts, ev.timestamp_ns);
