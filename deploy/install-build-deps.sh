@@ -3,7 +3,9 @@
 # Idempotent and quiet: when everything is present it only checks and exits.
 # Also used by the container image's build stage (without the test tools).
 #   --test-tools   also clang, its sanitizer and fuzzer runtime (tests/fuzz),
-#                  clang-format and clang-tidy (the quality gates of tests/run)
+#                  clang-format and clang-tidy (the quality gates of tests/run),
+#                  and podman, buildah, runc, mmdebstrap, uidmap (the image
+#                  test, tests/e2e/image_test.sh; deploy/build-image)
 set -euo pipefail
 
 packages=(
@@ -16,6 +18,7 @@ packages=(
 )
 if [ "${1:-}" = --test-tools ]; then
   packages+=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14)
+  packages+=(podman buildah runc mmdebstrap uidmap)
 fi
 
 missing=()
