@@ -4,8 +4,10 @@
 // deleted one leaves it (its history stays in storage). After each change it
 // reconciles: watchers for new types are spawned (monitored), watchers of
 // vanished types are stopped. A watcher that goes down unasked is restarted
-// after a backoff; the others keep running. Readiness is "discovery ran and
-// every watcher finished its first list or reported why it cannot".
+// after a backoff; the others keep running. A reloaded configuration
+// (`watch_settings`) reconciles the same way, and restarts the watchers whose
+// filter or options changed. Readiness is "discovery ran and every watcher
+// finished its first list or reported why it cannot".
 #include "actors/discovery.hpp"
 
 #include "actors/watcher.hpp"
@@ -111,11 +113,14 @@ void discovery_state::run_discovery() {
     });
 }
 
-void discovery_state::spawn_watcher(const resource_type& rt) {
+void discovery_state::spawn_watcher(const resource_type& rt, bool relist) {
   watcher_config wcfg;
   wcfg.type = rt;
-  wcfg.digest_secret_values = config.digest_secret_values;
-  wcfg.max_lag = config.max_watch_lag;
+  wcfg.digest_secret_values = config.watch.digest_secret_values;
+  wcfg.max_lag = std::chrono::milliseconds{config.watch.max_watch_lag_ms};
+  wcfg.filter = config.watch.filters.for_type(rt);
+  wcfg.relist = relist;
+  auto filter = wcfg.filter;
   wcfg.seed = std::hash<std::string>{}(rt.group_resource());
   // Events go through the correlator, everything else straight to storage.
   ingest_sink_actor sink = rt.plural == "events"
@@ -129,11 +134,62 @@ void discovery_state::spawn_watcher(const resource_type& rt) {
   e.handle = hdl;
   e.status.type = rt;
   e.status.synced = false;
+  e.status.filter = filter;
+  e.filter = std::move(filter);
+  e.digest_secret_values = config.watch.digest_secret_values;
+  e.max_watch_lag_ms = config.watch.max_watch_lag_ms;
+}
+
+void discovery_state::stop_watcher(const std::string& key) {
+  auto i = watchers.find(key);
+  if (i == watchers.end())
+    return;
+  if (i->second.handle) {
+    self->demonitor(i->second.handle.address());
+    self->send_exit(i->second.handle, caf::exit_reason::user_shutdown);
+  }
+  watchers.erase(i);
+}
+
+void discovery_state::start_crd_reflector() {
+  caf::weak_actor_ptr weak = self->ctrl();
+  auto to_self = [weak](auto... xs) {
+    if (auto strong = weak.lock())
+      caf::anon_send(caf::actor_cast<discovery_actor>(strong), atom::internal_v,
+                     std::move(xs)...);
+  };
+  kube::reflector_callbacks cb;
+  cb.on_list = [to_self](list_result x) { to_self(std::move(x)); };
+  cb.on_events = [to_self](std::vector<watch_event> xs, int64_t) {
+    to_self(std::move(xs));
+  };
+  cb.on_error = [](caf::error err) {
+    KWS_WARN("discovery cannot watch CustomResourceDefinitions: {}", err);
+  };
+  crd_reflector = kube::reflector::make(
+    client, crd_type, kube::reflector_options{}, std::move(cb));
+  crd_reflector->start("");
+}
+
+void discovery_state::apply(watch_settings next) {
+  bool crds_on = !config.watch.discover_crds && next.discover_crds;
+  bool crds_off = config.watch.discover_crds && !next.discover_crds;
+  config.watch = std::move(next);
+  if (crds_off && crd_reflector) {
+    crd_reflector->stop();
+    crd_reflector.reset();
+    crds.clear();
+  }
+  if (crds_on && client)
+    start_crd_reflector();
+  if (discovered_once)
+    reconcile();
 }
 
 void discovery_state::reconcile() {
-  auto wanted = select_watched(config.resources, discovered, crds,
-                               config.watch_all, config.discover_crds);
+  auto wanted
+    = select_watched(config.watch.resources, discovered, crds,
+                     config.watch.watch_all, config.watch.discover_crds);
   std::map<std::string, resource_type> want;
   for (auto& rt : wanted)
     want.emplace(rt.group_resource(), rt);
@@ -145,16 +201,29 @@ void discovery_state::reconcile() {
     KWS_INFO("Stopped watching {}/{} ({})", i->second.type.group,
              i->second.type.version, i->second.type.kind);
     retired[i->first] = i->second.type;
-    if (i->second.handle) {
-      self->demonitor(i->second.handle.address());
-      self->send_exit(i->second.handle, caf::exit_reason::user_shutdown);
-    }
-    i = watchers.erase(i);
+    auto key = (i++)->first;
+    stop_watcher(key);
   }
   for (auto& [key, rt] : want) {
     retired.erase(key);
-    if (!watchers.contains(key))
+    auto i = watchers.find(key);
+    if (i == watchers.end()) {
       spawn_watcher(rt);
+      continue;
+    }
+    // A reload changed how the type is watched: start over from the
+    // checkpoint (with a list when what is selected changed).
+    auto filter = config.watch.filters.for_type(rt);
+    bool refiltered = filter != i->second.filter;
+    if (!refiltered
+        && i->second.digest_secret_values == config.watch.digest_secret_values
+        && i->second.max_watch_lag_ms == config.watch.max_watch_lag_ms)
+      continue;
+    KWS_INFO("Restarting the watcher of {} with its new configuration", key);
+    auto restarts = i->second.status.restarts;
+    stop_watcher(key);
+    spawn_watcher(rt, refiltered);
+    watchers[key].status.restarts = restarts;
   }
   static auto& num_watchers
     = metrics::get_gauge("kws_watchers", "Resource types being watched.");
@@ -245,26 +314,14 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
     }
   });
   st.run_discovery();
-  if (st.config.discover_crds) {
-    caf::weak_actor_ptr weak = self->ctrl();
-    auto to_self = [weak](auto... xs) {
-      if (auto strong = weak.lock())
-        caf::anon_send(caf::actor_cast<discovery_actor>(strong),
-                       atom::internal_v, std::move(xs)...);
-    };
-    kube::reflector_callbacks cb;
-    cb.on_list = [to_self](list_result x) { to_self(std::move(x)); };
-    cb.on_events = [to_self](std::vector<watch_event> xs, int64_t) {
-      to_self(std::move(xs));
-    };
-    cb.on_error = [](caf::error err) {
-      KWS_WARN("discovery cannot watch CustomResourceDefinitions: {}", err);
-    };
-    st.crd_reflector = kube::reflector::make(
-      st.client, crd_type, kube::reflector_options{}, std::move(cb));
-    st.crd_reflector->start("");
-  }
+  if (st.config.watch.discover_crds && st.client)
+    st.start_crd_reflector();
   return {
+    // From main(): the configuration was reloaded.
+    [self](watch_settings& next) {
+      self->state.apply(std::move(next));
+      return atom::ok_v;
+    },
     // Readiness and per-watcher status.
     [self](atom::status) { return self->state.current_readiness(); },
     // Resolves a resourceType parameter.
@@ -306,6 +363,7 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
       auto restarts = i->second.status.restarts;
       i->second.status = std::move(status);
       i->second.status.restarts = std::max(restarts, i->second.status.restarts);
+      i->second.status.filter = i->second.filter;
       auto r = st.current_readiness();
       if (r.ready && !st.synced_logged) {
         st.synced_logged = true;

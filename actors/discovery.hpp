@@ -23,14 +23,8 @@ namespace kws {
 
 /// Configuration of DISCOVERY.
 struct discovery_config {
-  /// Types named by the configuration.
-  std::vector<resource_type> resources;
-  bool watch_all = false;
-  bool discover_crds = true;
-  bool digest_secret_values = true;
-  /// A watcher further behind its stream than this reports itself behind
-  /// (readiness turns `degraded`).
-  std::chrono::milliseconds max_watch_lag{std::chrono::seconds{30}};
+  /// What to watch and how; replaced by a configuration reload.
+  watch_settings watch;
   /// Types the store holds history of (`stored_types`): they resolve by
   /// name even when the apiserver no longer serves them.
   std::vector<resource_type> stored;
@@ -54,6 +48,11 @@ struct discovery_state {
     resource_type type;
     watcher_actor handle;
     watcher_status status;
+    /// What the running watcher was started with: a reload that changes
+    /// it restarts the watcher.
+    watch_filter filter;
+    bool digest_secret_values = true;
+    int64_t max_watch_lag_ms = 0;
     /// Consecutive crashes, for the restart backoff.
     uint32_t crashes = 0;
   };
@@ -64,8 +63,18 @@ struct discovery_state {
   /// Starts and stops watchers until they match the wanted set.
   void reconcile();
 
-  /// Spawns the watcher of one type.
-  void spawn_watcher(const resource_type& rt);
+  /// Spawns the watcher of one type; `relist` when its filter changed.
+  void spawn_watcher(const resource_type& rt, bool relist = false);
+
+  /// Stops the watcher of `key` (it is not restarted).
+  void stop_watcher(const std::string& key);
+
+  /// Applies reloaded settings: starts or stops the CRD reflector, then
+  /// reconciles.
+  void apply(watch_settings next);
+
+  /// Starts the reflector over CustomResourceDefinitions.
+  void start_crd_reflector();
 
   /// Applies a CRD list or CRD events.
   void apply_crd(const std::string& json, bool deleted);

@@ -215,15 +215,24 @@ void answer_coverage(self_ptr self, const http_request& req,
   auto query = rest::parse_coverage_query(req);
   if (!query)
     return rp->deliver(rest::render_error(query.error()));
-  ask_index<std::vector<coverage_gap>>(
-    self, *query,
-    [rp](const std::vector<coverage_gap>& gaps) {
-      rp->deliver(rest::render_coverage(gaps));
-    },
-    [rp](const caf::error& err) {
-      KWS_WARN("http-handler failed to query coverage: {}", err);
-      rp->deliver(rest::render_error(err));
-    });
+  // The watched types' filters say what is recorded only in part.
+  self
+    ->request(self->state.discovery, self->state.config.timeout, atom::status_v)
+    .then(
+      [self, rp, query = *query](const readiness& r) {
+        ask_index<std::vector<coverage_gap>>(
+          self, query,
+          [rp, watched = r.watchers](const std::vector<coverage_gap>& gaps) {
+            rp->deliver(rest::render_coverage(gaps, watched));
+          },
+          [rp](const caf::error& err) {
+            KWS_WARN("http-handler failed to query coverage: {}", err);
+            rp->deliver(rest::render_error(err));
+          });
+      },
+      [rp](const caf::error& err) {
+        rp->deliver(rest::error_response(503, "not ready: " + render(err)));
+      });
 }
 
 /// Asks INDEX a store-built question and renders its answer.

@@ -85,7 +85,10 @@ using watcher_actor = caf::typed_actor<
   // INTERNAL: send the in-flight batch again after its sink failed it.
   caf::reacts_to<atom::internal, atom::flush>,
   // INTERNAL: time to measure the lag behind the stream.
-  caf::reacts_to<atom::internal, atom::tick>>;
+  caf::reacts_to<atom::internal, atom::tick>,
+  // INTERNAL: whether the object with this uid (of a DELETED event under a
+  // selector) still exists.
+  caf::reacts_to<atom::internal, atom::live, std::string, bool>>;
 
 /// The DISCOVERY actor interface. Decides the watched set, spawns one
 /// WATCHER per type and owns readiness.
@@ -97,6 +100,9 @@ using discovery_actor = caf::typed_actor<
   caf::replies_to<atom::resolve, std::string>::with<resource_type>,
   // From WATCHERs: their status changed (synced, failing, recovered).
   caf::reacts_to<watcher_status>,
+  // From the SUPERVISOR: a reloaded configuration; watchers start, stop or
+  // restart to match it.
+  caf::replies_to<watch_settings>::with<atom::ok>,
   // INTERNAL: a discovery run finished with these resource types.
   caf::reacts_to<atom::internal, std::vector<api_resource>>,
   // INTERNAL: the CRD reflector listed every CustomResourceDefinition.
@@ -124,7 +130,9 @@ using supervisor_actor = caf::typed_actor<
   // From main() once, after start: the handler the REST server feeds.
   caf::replies_to<atom::get>::with<http_handler_actor>,
   // From main() on SIGTERM: flush storage and stop; replies when done.
-  caf::replies_to<atom::stop>::with<atom::ok>>;
+  caf::replies_to<atom::stop>::with<atom::ok>,
+  // From main(): a reloaded configuration, for DISCOVERY.
+  caf::replies_to<watch_settings>::with<atom::ok>>;
 
 } // namespace kws
 

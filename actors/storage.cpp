@@ -75,6 +75,13 @@ uint64_t storage_state::flush() {
   num_batches.inc();
   batch_records.inc(result->written);
   num_dropped.inc(result->dropped);
+  for (auto& [resource, n] : result->status_dropped)
+    metrics::get_counter("kws_status_updates_dropped_total",
+                         "Updates not stored because they changed only "
+                         "status and the type is configured with "
+                         "statusUpdates: drop.",
+                         "resource=\"" + resource + "\"")
+      .inc(n);
   std::map<std::string_view, uint64_t> per_resource;
   for (auto& ev : pending)
     ++per_resource[ev.resource];

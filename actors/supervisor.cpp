@@ -62,6 +62,9 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     },
     // The handler the REST server feeds.
     [self](atom::get) { return self->state.http; },
+    [self](watch_settings& next) -> caf::result<atom::ok> {
+      return self->delegate(self->state.discovery, std::move(next));
+    },
     // Flush storage and stop the watchers; replies when durable.
     [self](atom::stop) -> caf::result<atom::ok> {
       auto& st = self->state;

@@ -10,6 +10,7 @@
 // coverage gap it closes. On exit the reflector is stopped.
 #include "actors/watcher.hpp"
 
+#include "kube/client.hpp"
 #include "kube/reflector.hpp"
 #include "messages/logging.hpp"
 #include "messages/metrics.hpp"
@@ -83,8 +84,49 @@ void watcher_state::on_events(std::vector<watch_event> events,
 }
 
 void watcher_state::on_list(list_result list) {
+  std::vector<live_object> none;
+  retain_selected(selection, list, none);
   waiting_list = std::move(list);
   send_next();
+}
+
+void watcher_state::build_batch(const std::vector<watch_event>& events) {
+  size_t num_malformed = 0;
+  in_flight->records = records_from_events(
+    config.type, events, config.digest_secret_values, now(), num_malformed);
+  mark_status_drops(config.filter, in_flight->records);
+  in_flight->resource_version = in_flight->records.resource_version;
+  malformed_counter(config.type).inc(num_malformed);
+  if (!status.last_error.empty()) {
+    status.last_error.clear();
+    status.refused = false;
+    report();
+  }
+  deliver();
+}
+
+bool watcher_state::check_exits(std::vector<watch_event>& events) {
+  if (!client)
+    return false;
+  auto candidates = selector_exit_candidates(config.type, selection, events);
+  if (candidates.empty())
+    return false;
+  checking = exit_check{std::move(events), candidates.size(), {}};
+  caf::weak_actor_ptr weak = self->ctrl();
+  for (auto& obj : candidates) {
+    kube::request_options req;
+    req.target = obj.path;
+    client->send(std::move(req),
+                 [weak, uid = obj.uid](caf::expected<kube::response> res) {
+                   // A failed lookup counts as gone: the delete is recorded.
+                   bool there = res && res->status == 200
+                     && is_same_object(res->body, uid);
+                   if (auto strong = weak.lock())
+                     caf::anon_send(caf::actor_cast<watcher_actor>(strong),
+                                    atom::internal_v, atom::live_v, uid, there);
+                 });
+  }
+  return true;
 }
 
 void watcher_state::send_next() {
@@ -105,18 +147,10 @@ void watcher_state::send_next() {
       ++batch.deliveries;
       backlog.pop_front();
     }
-    size_t num_malformed = 0;
-    batch.records = records_from_events(
-      config.type, events, config.digest_secret_values, now(), num_malformed);
-    batch.resource_version = batch.records.resource_version;
-    malformed_counter(config.type).inc(num_malformed);
-    if (!status.last_error.empty()) {
-      status.last_error.clear();
-      status.refused = false;
-      report();
-    }
+    retain_selected(selection, events);
     in_flight = std::move(batch);
-    deliver();
+    if (!check_exits(events))
+      build_batch(events);
     return;
   }
   if (!waiting_list)
@@ -133,11 +167,21 @@ void watcher_state::send_next() {
               config.type.group_resource())
     .then(
       [this, list = std::move(list)](std::vector<live_object>& known) {
+        // Objects outside the selected namespaces are not unlisted ones.
+        list_result none;
+        retain_selected(selection, none, known);
         size_t num_malformed = 0;
         auto batch = records_from_list(config.type, list, known,
                                        config.digest_secret_values, now(),
                                        num_malformed);
         malformed_counter(config.type).inc(num_malformed);
+        if (keep_unlisted) {
+          keep_unlisted = false;
+          std::erase_if(batch.events, [](const resource_event& ev) {
+            return ev.action == verb::remove && ev.final_state_unknown;
+          });
+        }
+        mark_status_drops(config.filter, batch);
         static auto& num_relists = metrics::get_counter(
           "kws_relists_total", "Completed lists and relists.");
         num_relists.inc();
@@ -307,6 +351,15 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
     "the last durable one (0 when they are not numbers).",
     labels);
   st.received_ns = st.now();
+  // DISCOVERY passes validated filters; one that still fails stops the
+  // watcher (its checkpoint request is never answered then).
+  if (auto sel = kube::make_selection(st.config.type, st.config.filter)) {
+    st.selection = std::move(*sel);
+  } else {
+    KWS_ERROR("watcher {} has an invalid filter: {}",
+              st.config.type.group_resource(), sel.error());
+    self->quit(sel.error());
+  }
   self
     ->request(st.storage, st.config.ack_timeout, atom::checkpoint_v,
               st.config.type.group_resource())
@@ -317,9 +370,16 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
         st.durable_rv = cp.resource_version;
         st.received_rv = cp.resource_version;
         st.positioned = !cp.resource_version.empty();
+        // A changed filter lists first; what that list adds is reported as
+        // a gap, like any relist.
+        bool relist = st.positioned && st.config.relist;
+        if (relist) {
+          st.broken_by = "filter changed";
+          st.keep_unlisted = true;
+        }
         // Resuming from a checkpoint, the store already holds the state up
         // to it: synced without a list. A 410 later relists all the same.
-        if (st.positioned) {
+        if (st.positioned && !relist) {
           st.status.synced = true;
           st.report();
         }
@@ -345,11 +405,12 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
         };
         kube::reflector_options opts;
         opts.seed = st.config.seed;
+        opts.filter = st.selection;
         st.reflector = kube::reflector::make(st.client, st.config.type, opts,
                                              std::move(cb));
         KWS_INFO("Started watching {}/{} ({})", st.config.type.group,
                  st.config.type.version, st.config.type.kind);
-        st.reflector->start(cp.resource_version);
+        st.reflector->start(relist ? "" : cp.resource_version);
       },
       [self](const caf::error& err) {
         KWS_ERROR("watcher {} cannot read its checkpoint: {}",
@@ -372,6 +433,26 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
     },
     // INTERNAL: send the in-flight batch again after its sink failed it.
     [self](atom::internal, atom::flush) { self->state.deliver(); },
+    // INTERNAL: a DELETED object under a selector was looked up.
+    [self](atom::internal, atom::live, const std::string& uid, bool there) {
+      auto& st = self->state;
+      if (!st.checking)
+        return;
+      if (there)
+        st.checking->still_there.insert(uid);
+      if (--st.checking->pending > 0)
+        return;
+      auto events = std::move(st.checking->events);
+      drop_selector_exits(events, st.checking->still_there);
+      if (!st.checking->still_there.empty())
+        metrics::get_counter("kws_selector_exits_total",
+                             "Objects that stopped matching a label or field "
+                             "selector (not recorded as deleted).",
+                             resource_label(st.config.type))
+          .inc(st.checking->still_there.size());
+      st.checking.reset();
+      st.build_batch(events);
+    },
     // INTERNAL: measure the lag while nothing else happens.
     [self](atom::internal, atom::tick) {
       auto& st = self->state;

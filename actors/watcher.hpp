@@ -3,12 +3,15 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
+#include "kube/selector.hpp"
 
 #include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,6 +40,12 @@ struct watcher_config {
   std::chrono::milliseconds lag_interval{std::chrono::seconds{1}};
   /// Events of at most this many reflector deliveries go into one batch.
   size_t max_batch_events = 10'000;
+  /// What of the type is recorded.
+  watch_filter filter;
+  /// The filter changed since the checkpoint: list before watching, so that
+  /// objects it now selects are recorded; that list infers no deletes (an
+  /// object missing from it may only have left the selection).
+  bool relist = false;
   /// Seed for the reflector's backoff jitter.
   uint64_t seed = 0;
   /// Wall clock in nanoseconds since the epoch (injectable for tests).
@@ -91,6 +100,13 @@ struct watcher_state {
   /// is in flight.
   void send_next();
 
+  /// Builds the in-flight batch's records from `events` and delivers it.
+  void build_batch(const std::vector<watch_event>& events);
+
+  /// Looks up the objects of DELETED events that may only have left the
+  /// selectors; false when there are none (or no client).
+  bool check_exits(std::vector<watch_event>& events);
+
   /// Sends the in-flight batch to the sink.
   void deliver();
 
@@ -136,6 +152,18 @@ struct watcher_state {
   std::string broken_by;
   /// True once a list or a checkpoint gave the watcher a stream position.
   bool positioned = false;
+  /// The namespace path and selectors of `config.filter`.
+  kube::selection selection;
+  /// The next list infers no deletes (`config.relist`).
+  bool keep_unlisted = false;
+  /// The events of the in-flight batch while DELETED objects are looked up
+  /// (`selector_exit_candidates`); built into records once all answered.
+  struct exit_check {
+    std::vector<watch_event> events;
+    size_t pending = 0;
+    std::set<std::string> still_there;
+  };
+  std::optional<exit_check> checking;
 
   /// This type's lag gauges, looked up once: `update_lag` runs per delivery.
   struct lag_gauges {
@@ -163,6 +191,37 @@ ingest_batch records_from_events(const resource_type& rt,
                                  const std::vector<watch_event>& events,
                                  bool digest_secret_values, int64_t now_ns,
                                  size_t& num_malformed);
+
+/// Keeps what the namespace lists of `sel` record that the request could
+/// not leave out: other watch events become bookmarks (they still move the
+/// checkpoint); list items and known objects of other namespaces go. Pure.
+void retain_selected(const kube::selection& sel,
+                     std::vector<watch_event>& events);
+void retain_selected(const kube::selection& sel, list_result& list,
+                     std::vector<live_object>& known);
+
+/// Marks updates for `statusUpdates: drop`. Pure.
+void mark_status_drops(const watch_filter& filter, ingest_batch& batch);
+
+/// The object of a DELETED event: its path and uid.
+struct deleted_object {
+  std::string path;
+  std::string uid;
+};
+
+/// Under a label or field selector the apiserver also sends DELETED (with
+/// the object as it last matched) when an object merely stops matching:
+/// the DELETED objects to look up before recording them. Pure.
+std::vector<deleted_object>
+selector_exit_candidates(const resource_type& rt, const kube::selection& sel,
+                         const std::vector<watch_event>& events);
+
+/// True when `body` (a GET's answer) is the object with `uid`.
+bool is_same_object(std::string_view body, std::string_view uid);
+
+/// DELETED events of objects that still exist become bookmarks. Pure.
+void drop_selector_exits(std::vector<watch_event>& events,
+                         const std::set<std::string>& still_there);
 
 /// Builds the records of a relist: creates and updates from the fresh list,
 /// deletes marked finalStateUnknown for objects STORAGE knows but the list

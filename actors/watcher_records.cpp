@@ -6,6 +6,8 @@
 #include "rest/render.hpp"
 #include "storage/record_builder.hpp"
 
+#include <rapidjson/document.h>
+
 namespace kws {
 
 namespace {
@@ -26,7 +28,110 @@ std::string vanished_object(const resource_type& rt, const live_object& obj) {
     + ",\"kind\":" + quote(rt.kind) + ",\"metadata\":{" + meta + "}}";
 }
 
+/// The namespace of a live object's key ("<namespace>/<name>").
+std::string_view key_namespace(const std::string& key) {
+  auto slash = key.find('/');
+  return slash == std::string::npos ? std::string_view{}
+                                    : std::string_view{key}.substr(0, slash);
+}
+
 } // namespace
+
+void retain_selected(const kube::selection& sel,
+                     std::vector<watch_event>& events) {
+  // Only namespace lists the request could not carry are checked here.
+  if (sel.namespaces.empty() && sel.exclude_namespaces.empty())
+    return;
+  for (auto& ev : events) {
+    if (ev.type == watch_event_type::bookmark
+        || kube::selects_object(sel, ev.object))
+      continue;
+    // Its resourceVersion still moves the checkpoint.
+    ev.type = watch_event_type::bookmark;
+    ev.object.clear();
+  }
+}
+
+std::vector<deleted_object>
+selector_exit_candidates(const resource_type& rt, const kube::selection& sel,
+                         const std::vector<watch_event>& events) {
+  std::vector<deleted_object> result;
+  if (sel.labels.empty() && sel.fields.empty())
+    return result;
+  for (const auto& ev : events) {
+    if (ev.type != watch_event_type::deleted)
+      continue;
+    rapidjson::Document doc;
+    doc.Parse(ev.object.data(), ev.object.size());
+    if (doc.HasParseError() || !doc.IsObject())
+      continue;
+    auto md = doc.FindMember("metadata");
+    if (md == doc.MemberEnd() || !md->value.IsObject())
+      continue;
+    auto text = [&](const char* key) {
+      auto it = md->value.FindMember(key);
+      return it != md->value.MemberEnd() && it->value.IsString()
+        ? std::string{it->value.GetString(), it->value.GetStringLength()}
+        : std::string{};
+    };
+    auto name = text("name");
+    auto uid = text("uid");
+    if (name.empty() || uid.empty())
+      continue;
+    result.push_back({rt.object_path(text("namespace"), name), std::move(uid)});
+  }
+  return result;
+}
+
+bool is_same_object(std::string_view body, std::string_view uid) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject())
+    return false;
+  auto md = doc.FindMember("metadata");
+  if (md == doc.MemberEnd() || !md->value.IsObject())
+    return false;
+  auto it = md->value.FindMember("uid");
+  return it != md->value.MemberEnd() && it->value.IsString()
+    && std::string_view{it->value.GetString(), it->value.GetStringLength()}
+    == uid;
+}
+
+void drop_selector_exits(std::vector<watch_event>& events,
+                         const std::set<std::string>& still_there) {
+  if (still_there.empty())
+    return;
+  for (auto& ev : events) {
+    if (ev.type != watch_event_type::deleted)
+      continue;
+    for (const auto& uid : still_there)
+      if (is_same_object(ev.object, uid)) {
+        ev.type = watch_event_type::bookmark;
+        ev.object.clear();
+        break;
+      }
+  }
+}
+
+void retain_selected(const kube::selection& sel, list_result& list,
+                     std::vector<live_object>& known) {
+  std::erase_if(known, [&](const live_object& obj) {
+    auto ns = key_namespace(obj.key);
+    return !ns.empty() && !sel.selects_namespace(ns);
+  });
+  if (sel.namespaces.empty() && sel.exclude_namespaces.empty())
+    return;
+  std::erase_if(list.items, [&](const std::string& item) {
+    return !kube::selects_object(sel, item);
+  });
+}
+
+void mark_status_drops(const watch_filter& filter, ingest_batch& batch) {
+  if (filter.status != status_updates::drop)
+    return;
+  for (auto& ev : batch.events)
+    ev.drop_if_status_only = ev.action == verb::update;
+}
 
 ingest_batch records_from_events(const resource_type& rt,
                                  const std::vector<watch_event>& events,

@@ -4,7 +4,9 @@
 #include "actors/register.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
+#include "app/logging.hpp"
 #include "app/options.hpp"
+#include "app/reload.hpp"
 #include "config/load.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
@@ -30,12 +32,14 @@ int fail(const std::string& what) {
   return 1;
 }
 
-/// Blocks SIGTERM and SIGINT in every thread; main() waits for them.
+/// Blocks SIGTERM, SIGINT and SIGHUP (reload) in every thread; main()
+/// waits for them.
 sigset_t block_shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -46,6 +50,7 @@ int serve(const app::options& opts) {
   auto settings = config::load(opts.config_path, config::process_env());
   if (!settings)
     return fail("invalid configuration: " + error_detail(settings.error()));
+  app::use_log_format(settings->log_format);
   KWS_INFO("k8s-watch-server {} using configuration from {}", KWS_VERSION,
            settings->source);
   auto cluster = kube::load_default(opts.kubeconfig);
@@ -66,13 +71,8 @@ int serve(const app::options& opts) {
   auto shared_store = std::make_shared<storage::rocks_store>(std::move(*store));
   supervisor_config scfg;
   scfg.storage.batch_size = settings->batch_size;
-  scfg.discovery.max_watch_lag
-    = std::chrono::seconds{settings->max_watch_lag_seconds};
   scfg.storage.retention_days = settings->retention_days;
-  scfg.discovery.resources = settings->resources;
-  scfg.discovery.watch_all = settings->watch_all;
-  scfg.discovery.discover_crds = settings->discover_crds;
-  scfg.discovery.digest_secret_values = settings->digest_secret_values;
+  scfg.discovery.watch = config::watch_part(*settings);
   if (auto stored = stored_types(*shared_store))
     scfg.discovery.stored = std::move(*stored);
   else
@@ -99,6 +99,8 @@ int serve(const app::options& opts) {
       return exit_code;
     rest::server_options sopts;
     sopts.port = settings->server_port;
+    if (settings->access_log)
+      sopts.on_access = app::access_log(settings->log_format);
     auto srv
       = rest::server::start(sopts, [http](http_request req, responder_ptr rp) {
           caf::anon_send(http, std::move(req), std::move(rp));
@@ -114,8 +116,28 @@ int serve(const app::options& opts) {
       sup_down = true;
       ::kill(::getpid(), SIGTERM);
     });
+    app::config_reloader reloader{
+      config::resolve_path(opts.config_path, config::process_env()),
+      config::process_env(), *settings};
     int sig = 0;
-    sigwait(&signals, &sig);
+    while (true) {
+      // The file is looked at every two seconds; SIGHUP reloads at once.
+      timespec poll{2, 0};
+      sig = sigtimedwait(&signals, nullptr, &poll);
+      if (sig > 0 && sig != SIGHUP)
+        break;
+      if (sig != SIGHUP && !reloader.changed())
+        continue;
+      auto next = reloader.reload();
+      if (!next)
+        continue;
+      self->request(sup, std::chrono::seconds{10}, std::move(*next))
+        .receive([](atom::ok) {},
+                 [](caf::error& err) {
+                   KWS_ERROR("cannot apply the reloaded configuration: {}",
+                             err);
+                 });
+    }
     if (sup_down) {
       exit_code = 1;
       KWS_ERROR("the supervisor stopped, shutting down");

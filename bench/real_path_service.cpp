@@ -62,6 +62,7 @@ discovery_actor::behavior_type standin_discovery(
       view.watchers = {std::move(status)};
       view.ready = view.watchers.front().synced;
     },
+    [](watch_settings&) { return atom::ok_v; },
     [](atom::internal, std::vector<api_resource>&) {},
     [](atom::internal, list_result&) {},
     [](atom::internal, std::vector<watch_event>&) {},

@@ -1,9 +1,11 @@
 #include "config/load.hpp"
 
+#include "kube/selector.hpp"
 #include "messages/errors.hpp"
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -61,14 +63,103 @@ caf::expected<std::string> string_value(const std::string& key,
   return n.Scalar();
 }
 
+/// A list of namespace names (DNS labels), no duplicates.
+caf::expected<std::vector<std::string>> namespace_list(const std::string& key,
+                                                       const YAML::Node& n) {
+  std::vector<std::string> result;
+  if (n.IsNull())
+    return result;
+  if (!n.IsSequence())
+    return config_error(key, "expected a list of namespaces");
+  for (size_t i = 0; i < n.size(); ++i) {
+    auto item = key + "[" + std::to_string(i) + "]";
+    auto name = string_value(item, n[i], false);
+    if (!name)
+      return name.error();
+    auto alnum
+      = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    bool label
+      = name->size() <= 63 && alnum(name->front()) && alnum(name->back());
+    for (char c : *name)
+      label = label
+        && (std::islower(static_cast<unsigned char>(c))
+            || std::isdigit(static_cast<unsigned char>(c)) || c == '-');
+    if (!label)
+      return config_error(item,
+                          "'" + *name
+                            + "' is not a namespace name (lowercase "
+                              "letters, digits and '-', at most 63)");
+    if (std::find(result.begin(), result.end(), *name) != result.end())
+      return config_error(item, "duplicate namespace " + *name);
+    result.push_back(std::move(*name));
+  }
+  return result;
+}
+
+/// The filter keys of one resource entry.
+caf::error parse_filter(const std::string& prefix, const YAML::Node& n,
+                        bool namespaced, watch_filter& out) {
+  for (const char* key : {"namespaces", "excludeNamespaces"}) {
+    auto node = n[key];
+    if (!node)
+      continue;
+    if (!namespaced)
+      return config_error(prefix + "." + key,
+                          "the resource is cluster-scoped (namespaced: false)");
+    auto list = namespace_list(prefix + "." + key, node);
+    if (!list)
+      return list.error();
+    (std::string_view{key} == "namespaces" ? out.namespaces
+                                           : out.exclude_namespaces)
+      = std::move(*list);
+  }
+  if (auto node = n["labelSelector"]) {
+    auto text = string_value(prefix + ".labelSelector", node, true);
+    if (!text)
+      return text.error();
+    if (auto parsed = kube::parse_label_selector(*text); !parsed)
+      return config_error(prefix + ".labelSelector",
+                          error_detail(parsed.error()));
+    out.label_selector = std::move(*text);
+  }
+  if (auto node = n["fieldSelector"]) {
+    auto text = string_value(prefix + ".fieldSelector", node, true);
+    if (!text)
+      return text.error();
+    if (auto parsed = kube::parse_field_selector(*text); !parsed)
+      return config_error(prefix + ".fieldSelector",
+                          error_detail(parsed.error()));
+    out.field_selector = std::move(*text);
+  }
+  if (auto node = n["statusUpdates"]) {
+    auto text = string_value(prefix + ".statusUpdates", node, false);
+    if (!text)
+      return text.error();
+    if (*text != "keep" && *text != "drop")
+      return config_error(prefix + ".statusUpdates",
+                          "expected keep or drop, got '" + *text + "'");
+    out.status = *text == "drop" ? status_updates::drop : status_updates::keep;
+  }
+  return {};
+}
+
 caf::expected<resource_type> parse_resource(const std::string& prefix,
-                                            const YAML::Node& n) {
+                                            const YAML::Node& n,
+                                            watch_filter& filter) {
   if (!n.IsMap())
     return config_error(prefix,
                         "expected a mapping with group, version, "
                         "kind, plural and namespaced");
-  static const std::set<std::string> known{"group", "version", "kind", "plural",
-                                           "namespaced"};
+  static const std::set<std::string> known{"group",
+                                           "version",
+                                           "kind",
+                                           "plural",
+                                           "namespaced",
+                                           "namespaces",
+                                           "excludeNamespaces",
+                                           "labelSelector",
+                                           "fieldSelector",
+                                           "statusUpdates"};
   for (const auto& kv : n) {
     auto key = kv.first.as<std::string>();
     if (!known.contains(key))
@@ -109,7 +200,26 @@ caf::expected<resource_type> parse_resource(const std::string& prefix,
       return value.error();
     result.namespaced = *value;
   }
+  if (auto err = parse_filter(prefix, n, result.namespaced, filter))
+    return err;
   return result;
+}
+
+/// Every configured type must keep a namespace to record.
+caf::error check_filters(const settings& s) {
+  auto probe = resource_type{"", "v1", "Pod", "pods", true};
+  watch_filter global;
+  global.namespaces = s.filters.namespaces;
+  global.exclude_namespaces = s.filters.exclude_namespaces;
+  if (auto sel = kube::make_selection(probe, global); !sel)
+    return config_error("namespaces", error_detail(sel.error()));
+  for (size_t i = 0; i < s.resources.size(); ++i) {
+    const auto& rt = s.resources[i];
+    if (auto sel = kube::make_selection(rt, s.filters.for_type(rt)); !sel)
+      return config_error("resources[" + std::to_string(i) + "].namespaces",
+                          error_detail(sel.error()));
+  }
+  return {};
 }
 
 caf::error apply_yaml(settings& s, const YAML::Node& root) {
@@ -180,6 +290,19 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
       if (!x)
         return x.error();
       s.max_watch_lag_seconds = static_cast<uint32_t>(*x);
+    } else if (key == "accessLog") {
+      auto x = bool_value(key, v);
+      if (!x)
+        return x.error();
+      s.access_log = *x;
+    } else if (key == "logFormat") {
+      auto x = v.IsScalar() ? v.Scalar() : std::string{};
+      if (x == "text")
+        s.log_format = log_format::text;
+      else if (x == "json")
+        s.log_format = log_format::json;
+      else
+        return config_error(key, "expected text or json, got '" + x + "'");
     } else if (key == "resources") {
       if (v.IsNull())
         continue;
@@ -189,21 +312,31 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
       std::set<std::string> seen;
       for (size_t i = 0; i < v.size(); ++i) {
         auto prefix = "resources[" + std::to_string(i) + "]";
-        auto rt = parse_resource(prefix, v[i]);
+        watch_filter filter;
+        auto rt = parse_resource(prefix, v[i], filter);
         if (!rt)
           return rt.error();
         if (!seen.insert(rt->group_resource()).second)
           return config_error(prefix,
                               "duplicate resource " + rt->group_resource());
+        if (!filter.records_everything())
+          s.filters.by_type[rt->group_resource()] = std::move(filter);
         resources.push_back(std::move(*rt));
       }
       if (!resources.empty())
         s.resources = std::move(resources);
+    } else if (key == "namespaces" || key == "excludeNamespaces") {
+      auto x = namespace_list(key, v);
+      if (!x)
+        return x.error();
+      (key == "namespaces" ? s.filters.namespaces
+                           : s.filters.exclude_namespaces)
+        = std::move(*x);
     } else {
       return config_error(key, "unknown key");
     }
   }
-  return {};
+  return check_filters(s);
 }
 
 caf::error apply_env(settings& s, const env_lookup& env) {
@@ -257,15 +390,28 @@ caf::expected<settings> parse_yaml(const std::string& text) {
   return result;
 }
 
+std::string resolve_path(const std::string& path, const env_lookup& env) {
+  if (!path.empty())
+    return path;
+  if (auto value = env("CONFIG_PATH"); value && !value->empty())
+    return *value;
+  return default_config_path;
+}
+
+watch_settings watch_part(const settings& s) {
+  watch_settings result;
+  result.resources = s.resources;
+  result.watch_all = s.watch_all;
+  result.discover_crds = s.discover_crds;
+  result.digest_secret_values = s.digest_secret_values;
+  result.max_watch_lag_ms = int64_t{s.max_watch_lag_seconds} * 1000;
+  result.filters = s.filters;
+  return result;
+}
+
 caf::expected<settings> load(const std::string& path, const env_lookup& env) {
-  auto file = path;
-  bool named = !file.empty();
-  if (file.empty()) {
-    if (auto value = env("CONFIG_PATH"); value && !value->empty())
-      file = *value;
-    else
-      file = default_config_path;
-  }
+  auto file = resolve_path(path, env);
+  bool named = !path.empty();
   settings result;
   result.resources = default_resources();
   std::ifstream in{file};

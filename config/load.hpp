@@ -25,6 +25,12 @@ inline constexpr const char* default_config_path = "/config/resources.yaml";
 /// offending key, e.g. `retentionDays: must be between 1 and 3650`.
 caf::expected<settings> parse_yaml(const std::string& text);
 
+/// The file `load` reads: `path`, else CONFIG_PATH, else the default.
+std::string resolve_path(const std::string& path, const env_lookup& env);
+
+/// What DISCOVERY needs of the settings (the part a reload changes).
+watch_settings watch_part(const settings& s);
+
 /// Loads the configuration: the file at `path` (or CONFIG_PATH, or the
 /// default path when `path` is empty), then environment overrides
 /// (STORAGE_PATH, its alias BADGER_PATH, SERVER_PORT). A missing file

@@ -2,12 +2,17 @@
 #pragma once
 
 #include "messages/resource_type.hpp"
+#include "messages/watch_filter.hpp"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace kws::config {
+
+/// How log lines are written: `text` for people, `json` (one object per
+/// line) for log pipelines.
+enum class log_format : uint8_t { text, json };
 
 /// Everything the service is configured with, after defaults, the YAML file
 /// and environment overrides were applied and validated.
@@ -41,8 +46,15 @@ struct settings {
   /// A watcher further behind its watch stream than this turns /readyz
   /// `degraded`.
   uint32_t max_watch_lag_seconds = 30;
+  /// One log line per HTTP request (probes only when they fail).
+  bool access_log = true;
+  /// How every log line is written, the access log's included.
+  config::log_format log_format = config::log_format::text;
   /// Resource types to watch (the 17 defaults when the file names none).
   std::vector<resource_type> resources;
+  /// What is recorded: the global `namespaces` / `excludeNamespaces` and
+  /// each resource entry's own filter.
+  watch_filters filters;
   /// Where the settings came from, for the startup log.
   std::string source;
 };

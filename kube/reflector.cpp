@@ -55,9 +55,9 @@ struct reflector::stream_state {
 
 reflector::reflector(std::shared_ptr<client> c, resource_type type,
                      reflector_options opts, reflector_callbacks callbacks)
-    : client_(std::move(c)), type_(std::move(type)), opts_(opts),
-      callbacks_(std::move(callbacks)), backoff_(make_policy(opts)),
-      rng_(make_seed(opts.seed)) {}
+    : client_(std::move(c)), type_(std::move(type)), opts_(std::move(opts)),
+      callbacks_(std::move(callbacks)), backoff_(make_policy(opts_)),
+      rng_(make_seed(opts_.seed)) {}
 
 reflector::~reflector() = default;
 
@@ -65,8 +65,8 @@ std::shared_ptr<reflector> reflector::make(std::shared_ptr<client> c,
                                            resource_type type,
                                            reflector_options opts,
                                            reflector_callbacks callbacks) {
-  return std::shared_ptr<reflector>(
-    new reflector(std::move(c), std::move(type), opts, std::move(callbacks)));
+  return std::shared_ptr<reflector>(new reflector(
+    std::move(c), std::move(type), std::move(opts), std::move(callbacks)));
 }
 
 std::string reflector::watch_query(const std::string& rv, bool bookmarks,
@@ -187,8 +187,9 @@ void reflector::do_list() {
 void reflector::request_page(std::string rv, bool paginate,
                              std::string continue_token,
                              std::shared_ptr<list_result> acc, uint64_t gen) {
-  auto target = type_.collection_path() + "?"
-    + list_query(rv, paginate ? opts_.page_size : 0, continue_token);
+  auto target = opts_.filter.collection_path(type_) + "?"
+    + list_query(rv, paginate ? opts_.page_size : 0, continue_token)
+    + opts_.filter.query();
   KWS_TRACE("reflector {} lists {}", type_.group_resource(), target);
   request_options req;
   req.target = std::move(target);
@@ -240,8 +241,8 @@ void reflector::on_page(std::string rv, bool paginate,
     return;
   }
   auto status = parse_status(res.body, static_cast<int>(res.status));
-  auto err
-    = status_error(res, "GET", client_->authority(), type_.collection_path());
+  auto err = status_error(res, "GET", client_->authority(),
+                          opts_.filter.collection_path(type_));
   if (status.is_expired() && !continue_token.empty()) {
     // The continue token outlived compaction: one unpaginated list at the
     // original RV gives a consistent snapshot (client-go's pager).
@@ -299,8 +300,9 @@ void reflector::do_watch() {
   auto timeout = std::chrono::seconds{dist(rng_)};
   watch_timeout_ = timeout;
   stream_options so;
-  so.target = type_.collection_path() + "?"
-    + watch_query(last_sync_rv_, opts_.allow_watch_bookmarks, timeout);
+  so.target = opts_.filter.collection_path(type_) + "?"
+    + watch_query(last_sync_rv_, opts_.allow_watch_bookmarks, timeout)
+    + opts_.filter.query();
   so.idle_timeout = opts_.idle_timeout;
   so.max_age = timeout + opts_.watch_grace;
   KWS_TRACE("reflector {} watches {}", type_.group_resource(), so.target);
@@ -335,8 +337,8 @@ void reflector::on_stream(uint64_t gen, stream_result res) {
   }
   if (res.body)
     res.body->close();
-  auto err
-    = status_error(head, "GET", client_->authority(), type_.collection_path());
+  auto err = status_error(head, "GET", client_->authority(),
+                          opts_.filter.collection_path(type_));
   auto status = parse_status(head.body, static_cast<int>(head.status));
   if (head.status == 429) {
     auto delay = head.retry_after ? std::chrono::milliseconds{*head.retry_after}

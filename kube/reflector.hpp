@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kube/backoff.hpp"
+#include "kube/selector.hpp"
 #include "messages/errors.hpp"
 #include "messages/resource_type.hpp"
 #include "messages/watch.hpp"
@@ -53,6 +54,8 @@ struct reflector_options {
   /// stays bounded when it falls behind.
   uint64_t max_unacked_events = 10'000;
   uint64_t max_unacked_bytes = uint64_t{16} << 20;
+  /// The namespace path and selectors lists and watches ask for.
+  selection filter;
 };
 
 /// What a reflector delivers. Every callback runs on the client's io

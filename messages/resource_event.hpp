@@ -69,6 +69,9 @@ struct resource_event {
   uint32_t message_end = 0;
   /// Offset of the `objectChanges` value in `record` (0 when unknown).
   uint32_t object_begin = 0;
+  /// An update STORAGE drops when it changed only `status` (the type's
+  /// `statusUpdates: drop`).
+  bool drop_if_status_only = false;
 };
 
 template <class Inspector>
@@ -78,7 +81,8 @@ typename Inspector::result_type inspect(Inspector& f, resource_event& x) {
            x.final_state_unknown, x.record, x.link_ns, x.link_resource,
            x.link_name, x.involved_uid, x.involved_kind, x.involved_api_version,
            x.involved_ns, x.involved_name, x.warning, x.managed_fields,
-           x.message_begin, x.message_end, x.object_begin);
+           x.message_begin, x.message_end, x.object_begin,
+           x.drop_if_status_only);
 }
 
 } // namespace kws

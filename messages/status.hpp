@@ -2,6 +2,7 @@
 #pragma once
 
 #include "messages/resource_type.hpp"
+#include "messages/watch_filter.hpp"
 
 #include <caf/meta/type_name.hpp>
 
@@ -28,12 +29,15 @@ struct watcher_status {
   bool behind = false;
   /// Age of that change in milliseconds when last reported (0 caught up).
   int64_t lag_ms = 0;
+  /// What of the type is recorded (set by DISCOVERY). The initializer lets
+  /// the statuses built as `{type, synced, error, restarts}` leave it out.
+  watch_filter filter = {};
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, watcher_status& x) {
   return f(caf::meta::type_name("kws.watcher_status"), x.type, x.synced,
-           x.last_error, x.restarts, x.refused, x.behind, x.lag_ms);
+           x.last_error, x.restarts, x.refused, x.behind, x.lag_ms, x.filter);
 }
 
 /// Readiness of the ingest side: ready once every watcher synced; degraded

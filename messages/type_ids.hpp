@@ -10,6 +10,7 @@
 #include "messages/resource_type.hpp"
 #include "messages/status.hpp"
 #include "messages/watch.hpp"
+#include "messages/watch_filter.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/type_id.hpp>
@@ -58,6 +59,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(kws_messages, caf::first_custom_type_id)
   KWS_ADD_TYPE_ID((kws::snapshot_query))
   KWS_ADD_TYPE_ID((kws::changes_query))
   KWS_ADD_TYPE_ID((kws::json_answer))
+  KWS_ADD_TYPE_ID((kws::watch_filter))
+  KWS_ADD_TYPE_ID((kws::watch_filters))
+  KWS_ADD_TYPE_ID((kws::watch_settings))
+  KWS_ADD_TYPE_ID((kws::status_updates))
 
   // Atom texts are at most 10 characters and unique in the project: equal
   // texts are the same type in CAF 0.17.

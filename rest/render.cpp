@@ -94,7 +94,8 @@ http_response render_history(const history_query& q, const object_history& h) {
   return res;
 }
 
-http_response render_coverage(const std::vector<coverage_gap>& gaps) {
+http_response render_coverage(const std::vector<coverage_gap>& gaps,
+                              const std::vector<watcher_status>& watched) {
   http_response res;
   res.status = 200;
   auto& out = res.body;
@@ -116,6 +117,34 @@ http_response render_coverage(const std::vector<coverage_gap>& gaps) {
     out += ",\"fromResourceVersion\":" + json_string(g.from_resource_version);
     out += ",\"toResourceVersion\":" + json_string(g.to_resource_version);
     out += ",\"reason\":" + json_string(g.reason) + "}";
+  }
+  out += "],\"filtered\":[";
+  auto list = [&out](const std::vector<std::string>& xs) {
+    out += '[';
+    for (size_t i = 0; i < xs.size(); ++i) {
+      if (i > 0)
+        out += ',';
+      out += json_string(xs[i]);
+    }
+    out += ']';
+  };
+  bool first = true;
+  for (const auto& w : watched) {
+    const auto& f = w.filter;
+    if (f.records_everything())
+      continue;
+    if (!first)
+      out += ',';
+    first = false;
+    out += "{\"resourceType\":" + json_string(w.type.plural);
+    out += ",\"group\":" + json_string(w.type.group);
+    out += ",\"namespaces\":";
+    list(f.namespaces);
+    out += ",\"excludeNamespaces\":";
+    list(f.exclude_namespaces);
+    out += ",\"labelSelector\":" + json_string(f.label_selector);
+    out += ",\"fieldSelector\":" + json_string(f.field_selector);
+    out += ",\"statusUpdates\":" + json_string(to_string(f.status)) + "}";
   }
   out += "]}";
   return res;

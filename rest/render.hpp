@@ -6,6 +6,7 @@
 #include "messages/coverage.hpp"
 #include "messages/http.hpp"
 #include "messages/query.hpp"
+#include "messages/status.hpp"
 
 #include <caf/error.hpp>
 
@@ -26,8 +27,12 @@ http_response render_history(const history_query& q, const object_history& h);
 
 /// `GET /api/v1/coverage`: status 200 and `{"gaps": [{"resourceType",
 /// "group", "start", "end", "fromResourceVersion", "toResourceVersion",
-/// "reason"}]}`, the gaps ordered by start.
-http_response render_coverage(const std::vector<coverage_gap>& gaps);
+/// "reason"}], "filtered": [{"resourceType", "group", "namespaces",
+/// "excludeNamespaces", "labelSelector", "fieldSelector",
+/// "statusUpdates"}]}`, the gaps ordered by start, then the watched types
+/// of which only a part is recorded.
+http_response render_coverage(const std::vector<coverage_gap>& gaps,
+                              const std::vector<watcher_status>& watched = {});
 
 /// A store-built answer (record, diff, blame): status 200 and its body, or
 /// a 404 error whose sentence is the body when `!a.found`.

@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -46,6 +47,10 @@ public:
       : stream_{std::move(socket)}, timer_{stream_.get_executor()}, opts_{opts},
         handler_{handler}, num_open_{num_open} {
     ++num_open_;
+    beast::error_code ec;
+    auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec)
+      remote_ = remote.address().to_string();
   }
 
   ~session() { --num_open_; }
@@ -61,6 +66,7 @@ public:
     keep_alive_ = false;
     net::dispatch(stream_.get_executor(),
                   [self = shared_from_this(), res = std::move(res)]() mutable {
+                    self->begin_access(nullptr);
                     self->do_write(std::move(res));
                   });
   }
@@ -94,10 +100,14 @@ private:
         || ec == net::error::connection_reset || ec == net::error::eof)
       return do_close();
     keep_alive_ = false;
-    if (ec)
+    if (ec) {
+      head_only_ = false; // the previous request's, on a kept-alive connection
+      begin_access(nullptr);
       return do_write(read_error_response(ec));
+    }
     stream_.expires_never();
     const auto& req = parser_->get();
+    begin_access(&req);
     keep_alive_ = req.keep_alive();
     head_only_ = req.method() == http::verb::head;
     beast::error_code ep_ec;
@@ -122,6 +132,8 @@ private:
   }
 
   void do_write(http_response res) {
+    access_.status = res.status;
+    access_.bytes = head_only_ ? 0 : res.body.size();
     http::response<http::string_body> msg;
     msg.version(11);
     msg.result(res.status);
@@ -153,9 +165,36 @@ private:
   }
 
   void on_write(beast::error_code ec) {
+    // Also after a failed write: the request was answered, if not received.
+    end_access();
     if (ec || !keep_alive_)
       return do_close();
     do_read();
+  }
+
+  /// Starts the access entry of a request; `req` is null when its head did
+  /// not parse (or was never read).
+  void begin_access(const request_parser::value_type* req) {
+    if (!opts_.on_access)
+      return;
+    started_ = std::chrono::steady_clock::now();
+    access_ = access_entry{};
+    access_.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    access_.remote = remote_;
+    if (req) {
+      access_.method = std::string{req->method_string()};
+      access_.target = std::string{req->target()};
+    }
+  }
+
+  void end_access() {
+    if (!opts_.on_access)
+      return;
+    access_.duration = std::chrono::steady_clock::now() - started_;
+    if (should_log(access_))
+      opts_.on_access(access_);
   }
 
   void do_close() {
@@ -191,6 +230,12 @@ private:
   bool head_only_ = false;
   bool waiting_ = false;
   uint64_t request_id_ = 0;
+  /// The client's address, for the access log.
+  std::string remote_;
+  /// The access log entry of the request being answered, and when its head
+  /// had been read.
+  access_entry access_;
+  std::chrono::steady_clock::time_point started_;
 };
 
 } // namespace

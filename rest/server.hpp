@@ -4,6 +4,7 @@
 #pragma once
 
 #include "messages/http.hpp"
+#include "rest/access_log.hpp"
 
 #include <caf/expected.hpp>
 
@@ -35,6 +36,10 @@ struct server_options {
   /// Paths under this prefix also accept POST, from loopback clients only
   /// (operator commands such as a backup, run inside the pod).
   std::string admin_prefix = "/admin/";
+  /// Called once per response the access log keeps (`should_log`), also for
+  /// the answers the server gives by itself, once the response is written,
+  /// on an io thread: it must not block. Empty: no access log.
+  std::function<void(const access_entry&)> on_access;
 };
 
 /// Receives every well-formed GET or HEAD request, and POSTs to admin paths

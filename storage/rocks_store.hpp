@@ -63,6 +63,9 @@ struct write_result {
   /// Creates and updates dropped because the store already holds that
   /// uid at that resourceVersion (a repeat after a reconnect or relist).
   size_t dropped = 0;
+  /// Updates not stored because they changed only `status` and their type
+  /// drops such updates (`drop_if_status_only`), by `group_resource`.
+  std::map<std::string, size_t> status_dropped;
   /// Ids of the stored records, in input order (dropped events have none).
   std::vector<std::string> ids;
 };

@@ -16,8 +16,75 @@
 #include <algorithm>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace kws::storage {
+
+namespace {
+
+/// Updates marked `drop_if_status_only` that changed only `status` are not
+/// stored. Their objects' live states take their resourceVersions but keep
+/// locating the last stored version, so that the next stored update is
+/// diffed against it. Returns the places in `plan` of the dropped ones and
+/// rewrites `overlay` (the live values to write) for their objects.
+std::unordered_set<size_t> drop_status_only(
+  const std::vector<planned_record>& plan,
+  const std::unordered_map<std::string, std::optional<live_state>>&
+    stored_before,
+  int64_t day,
+  std::unordered_map<std::string, std::optional<std::string>>& overlay) {
+  std::unordered_set<size_t> dropped;
+  std::unordered_set<std::string_view> objects;
+  for (size_t n = 0; n < plan.size(); ++n) {
+    const auto& item = plan[n];
+    if (item.event->drop_if_status_only
+        && item.facts.cls == change_class::status) {
+      dropped.insert(n);
+      objects.insert(item.live_key);
+    }
+  }
+  if (dropped.empty())
+    return dropped;
+  std::unordered_map<std::string_view, std::optional<live_state>> live;
+  for (size_t n = 0; n < plan.size(); ++n) {
+    const auto& item = plan[n];
+    if (!objects.contains(item.live_key))
+      continue;
+    auto it = live.find(item.live_key);
+    if (it == live.end()) {
+      auto before = stored_before.find(item.live_key);
+      it = live
+             .emplace(item.live_key,
+                      before == stored_before.end() ? std::nullopt
+                                                    : before->second)
+             .first;
+    }
+    const auto& ev = *item.event;
+    if (ev.action == verb::remove) {
+      it->second.reset();
+      continue;
+    }
+    live_state next;
+    next.uid = ev.uid;
+    next.resource_version = ev.resource_version;
+    if (!dropped.contains(n)) {
+      next.located = true;
+      next.day = day;
+      next.pos = position{ev.timestamp_ns, item.seq};
+    } else if (it->second && it->second->uid == ev.uid && it->second->located) {
+      next.located = true;
+      next.day = it->second->day;
+      next.pos = it->second->pos;
+    }
+    it->second = std::move(next);
+  }
+  for (const auto& [key, state] : live)
+    overlay[std::string{key}]
+      = state ? std::optional<std::string>{encode_live(*state)} : std::nullopt;
+  return dropped;
+}
+
+} // namespace
 
 caf::expected<write_result>
 rocks_store::write(const std::vector<resource_event>& events,
@@ -57,6 +124,8 @@ rocks_store::write(const std::vector<resource_event>& events,
   // place in the plan: only it writes the object's live state.
   std::unordered_map<std::string, const resource_event*> batch_newest;
   std::unordered_map<std::string, size_t> last_planned;
+  // Each object's live state before this batch, where it was read.
+  std::unordered_map<std::string, std::optional<live_state>> stored_before;
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& ev = events[i];
     auto lk = meta_live_prefix(group_resource(ev.resource, ev.group))
@@ -74,6 +143,7 @@ rocks_store::write(const std::vector<resource_event>& events,
           current = decode_live(value);
         else if (!st.IsNotFound())
           return to_error(st, "cannot read live state of " + ev.name);
+        stored_before.emplace(lk, current);
       }
       if (current && current->uid == ev.uid
           && current->resource_version == ev.resource_version) {
@@ -111,9 +181,15 @@ rocks_store::write(const std::vector<resource_event>& events,
   // version before it, whose snapshot enrichment leaves as it was.
   if (auto err = s.enrich(plan))
     return err;
+  auto skipped = drop_status_only(plan, stored_before, part->day, overlay);
+  for (auto n : skipped)
+    ++result.status_dropped[group_resource(plan[n].event->resource,
+                                           plan[n].event->group)];
   for (size_t n = 0; n < plan.size(); ++n) {
     auto& item = plan[n];
     const auto& ev = *item.event;
+    if (skipped.contains(n))
+      continue;
     auto id = format_id(item.seq);
     auto json = splice_id(item.record, id);
     if (!json)
@@ -131,20 +207,20 @@ rocks_store::write(const std::vector<resource_event>& events,
             cf, keys[k],
             encode_index_value(static_cast<index_kind>(keys[k][0]), summary)))
         return err;
-    // An object's last event here writes its live state: the overlay's.
-    if (last_planned[item.live_key] == n) {
-      const auto& live = overlay[item.live_key];
-      if (!live) {
-        if (auto st = wb.Delete(meta, item.live_key); !st.ok())
-          return to_error(st, "cannot add to the write batch");
-      } else if (auto err = put(meta, item.live_key, *live)) {
-        return err;
-      }
-    }
     min_ts = std::min(min_ts, ev.timestamp_ns);
     max_ts = std::max(max_ts, ev.timestamp_ns);
     result.ids.push_back(std::move(id));
     ++result.written;
+  }
+  // Each object's live state after its last event here: the overlay's.
+  for (const auto& [lk, n] : last_planned) {
+    const auto& live = overlay[lk];
+    if (!live) {
+      if (auto st = wb.Delete(meta, lk); !st.ok())
+        return to_error(st, "cannot add to the write batch");
+    } else if (auto err = put(meta, lk, *live)) {
+      return err;
+    }
   }
   const auto now = s.opts.clock();
   for (const auto& [gr, rv] : checkpoints) {

@@ -128,6 +128,13 @@ TEST_F(http_handler_test, coverage_asks_the_index_for_the_window) {
   gap.to_resource_version = "42";
   gap.reason = "410 Gone";
   idx->gaps = {gap};
+  // What is recorded of a type only in part is listed as filtered.
+  watcher_status pods{disc->types[0], true, "", 0};
+  pods.filter.namespaces = {"shop"};
+  pods.filter.exclude_namespaces = {"kube-system"};
+  pods.filter.label_selector = "app=web";
+  pods.filter.status = status_updates::drop;
+  disc->ready.watchers = {pods, watcher_status{disc->types[1], true, "", 0}};
   auto res = call("/api/v1/coverage", {"start", "end"},
                   {"2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"});
   ASSERT_TRUE(res);
@@ -136,7 +143,11 @@ TEST_F(http_handler_test, coverage_asks_the_index_for_the_window) {
             R"({"gaps":[{"resourceType":"deployments","group":"apps",)"
             R"("start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:30Z",)"
             R"("fromResourceVersion":"10","toResourceVersion":"42",)"
-            R"("reason":"410 Gone"}]})");
+            R"("reason":"410 Gone"}],)"
+            R"("filtered":[{"resourceType":"pods","group":"",)"
+            R"("namespaces":["shop"],"excludeNamespaces":["kube-system"],)"
+            R"("labelSelector":"app=web","fieldSelector":"",)"
+            R"("statusUpdates":"drop"}]})");
   ASSERT_EQ(idx->coverage_queries.size(), 1u);
   EXPECT_EQ(idx->coverage_queries[0].start_ns, gap.start_ns);
   EXPECT_EQ(idx->coverage_queries[0].end_ns, gap.start_ns + 86'400'000'000'000);

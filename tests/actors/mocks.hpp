@@ -134,6 +134,7 @@ struct discovery_log {
   readiness ready;
   std::vector<resource_type> types;
   std::vector<watcher_status> reports;
+  std::vector<watch_settings> settings;
 };
 
 struct mock_discovery_state {
@@ -157,6 +158,10 @@ mock_discovery(discovery_actor::stateful_pointer<mock_discovery_state> self,
                              "unknown resource type '" + name + "'");
     },
     [self](watcher_status& st) { self->state.log->reports.push_back(st); },
+    [self](watch_settings& next) {
+      self->state.log->settings.push_back(std::move(next));
+      return atom::ok_v;
+    },
     [](atom::internal, std::vector<api_resource>&) {
       ADD_FAILURE() << "unexpected discovery result";
     },

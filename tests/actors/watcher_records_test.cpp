@@ -107,5 +107,97 @@ TEST(watcher_records_test, relist_records_creates_updates_and_unseen_deletes) {
   }
 }
 
+std::string pod_in(const std::string& ns, const std::string& name,
+                   const std::string& rv, const std::string& app) {
+  return R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name
+    + R"(","namespace":")" + ns + R"(","uid":"u-)" + name
+    + R"(","resourceVersion":")" + rv + R"(","labels":{"app":")" + app
+    + R"("}}})";
+}
+
+TEST(watcher_records_test,
+     objects_outside_the_selection_only_move_the_checkpoint) {
+  watch_filter f;
+  f.namespaces = {"a", "b"};
+  f.label_selector = "app=web";
+  auto sel = kube::make_selection(pods, f);
+  ASSERT_TRUE(sel);
+  std::vector<watch_event> evs{
+    {watch_event_type::added, pod_in("a", "in", "1", "web"), "1"},
+    {watch_event_type::added, pod_in("c", "out", "2", "web"), "2"},
+    {watch_event_type::deleted, pod_in("a", "relabeled", "3", "web"), "3"},
+    {watch_event_type::deleted, pod_in("b", "gone", "4", "web"), "4"},
+    {watch_event_type::modified, pod_in("c", "out", "5", "web"), "5"}};
+  retain_selected(*sel, evs);
+  // Both DELETED objects are looked up: either may only have left the
+  // label selection (the apiserver sends them as they last matched).
+  auto candidates = selector_exit_candidates(pods, *sel, evs);
+  ASSERT_EQ(candidates.size(), 2u);
+  EXPECT_EQ(candidates[0].path, "/api/v1/namespaces/a/pods/relabeled");
+  EXPECT_EQ(candidates[0].uid, "u-relabeled");
+  EXPECT_EQ(candidates[1].path, "/api/v1/namespaces/b/pods/gone");
+  // The lookup found `relabeled` (same uid): it was not deleted.
+  EXPECT_TRUE(
+    is_same_object(pod_in("a", "relabeled", "6", "db"), "u-relabeled"));
+  EXPECT_FALSE(is_same_object(pod_in("a", "relabeled", "6", "db"), "u-other"));
+  EXPECT_FALSE(is_same_object("{\"kind\":\"Status\",\"code\":404}", "u-gone"));
+  drop_selector_exits(evs, {"u-relabeled"});
+  size_t malformed = 0;
+  auto batch = records_from_events(pods, evs, true, 42, malformed);
+  std::vector<std::string> seen;
+  for (auto& ev : batch.events)
+    seen.push_back(to_string(ev.action) + " " + ev.name);
+  EXPECT_EQ(seen, (std::vector<std::string>{"create in", "delete gone"}));
+  EXPECT_EQ(batch.resource_version, "5");
+}
+
+TEST(watcher_records_test, without_selectors_nothing_is_looked_up) {
+  watch_filter f;
+  f.namespaces = {"a"};
+  auto sel = kube::make_selection(pods, f);
+  ASSERT_TRUE(sel);
+  std::vector<watch_event> evs{
+    {watch_event_type::deleted, pod_in("a", "gone", "4", "web"), "4"}};
+  EXPECT_TRUE(selector_exit_candidates(pods, *sel, evs).empty());
+}
+
+TEST(watcher_records_test, a_relist_leaves_unselected_namespaces_alone) {
+  watch_filter f;
+  f.namespaces = {"a", "b"};
+  auto sel = kube::make_selection(pods, f);
+  ASSERT_TRUE(sel);
+  std::vector<live_object> known{{"a/kept", "u-kept", "1"},
+                                 {"c/elsewhere", "u-elsewhere", "2"}};
+  list_result list{
+    {pod_in("a", "kept", "1", "web"), pod_in("c", "new-elsewhere", "3", "web")},
+    "9"};
+  retain_selected(*sel, list, known);
+  size_t malformed = 0;
+  auto batch = records_from_list(pods, list, known, true, 42, malformed);
+  // Nothing in c: neither the new object nor a delete of the known one.
+  EXPECT_TRUE(batch.events.empty());
+  EXPECT_EQ(batch.resource_version, "9");
+}
+
+TEST(watcher_records_test, drop_marks_only_updates) {
+  std::vector<watch_event> evs{
+    {watch_event_type::added, pod("a", "u1", "1"), "1"},
+    {watch_event_type::modified, pod("a", "u1", "2"), "2"},
+    {watch_event_type::deleted, pod("a", "u1", "3"), "3"}};
+  size_t malformed = 0;
+  auto batch = records_from_events(pods, evs, true, 42, malformed);
+  watch_filter keep;
+  mark_status_drops(keep, batch);
+  for (auto& ev : batch.events)
+    EXPECT_FALSE(ev.drop_if_status_only);
+  watch_filter drop;
+  drop.status = status_updates::drop;
+  mark_status_drops(drop, batch);
+  ASSERT_EQ(batch.events.size(), 3u);
+  EXPECT_FALSE(batch.events[0].drop_if_status_only);
+  EXPECT_TRUE(batch.events[1].drop_if_status_only);
+  EXPECT_FALSE(batch.events[2].drop_if_status_only);
+}
+
 } // namespace
 } // namespace kws

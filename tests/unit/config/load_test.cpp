@@ -244,5 +244,99 @@ TEST_F(load_test, invalid_environment_values_name_the_variable) {
   EXPECT_NE(render(s.error()).find("STORAGE_PATH"), std::string::npos);
 }
 
+TEST_F(load_test, access_log_is_on_and_logs_are_text_by_default) {
+  auto s = load(write("{}"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_TRUE(s->access_log);
+  EXPECT_EQ(s->log_format, log_format::text);
+}
+
+TEST_F(load_test, reads_access_log_and_log_format) {
+  auto s = load(write("accessLog: false\nlogFormat: json\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_FALSE(s->access_log);
+  EXPECT_EQ(s->log_format, log_format::json);
+  s = load(write("logFormat: text\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->log_format, log_format::text);
+}
+
+TEST_F(load_test, invalid_log_settings_name_the_key_and_the_choices) {
+  auto err = error_of("logFormat: yaml\n");
+  EXPECT_NE(err.find("logFormat: expected text or json, got 'yaml'"),
+            std::string::npos)
+    << err;
+  err = error_of("logFormat: JSON\n");
+  EXPECT_NE(err.find("logFormat"), std::string::npos) << err;
+  err = error_of("logFormat: [json]\n");
+  EXPECT_NE(err.find("logFormat: expected text or json"), std::string::npos)
+    << err;
+  err = error_of("accessLog: sometimes\n");
+  EXPECT_NE(err.find("accessLog: expected true or false"), std::string::npos)
+    << err;
+}
+
+TEST_F(load_test, reads_namespace_lists_selectors_and_status_policy) {
+  auto s = load(write(R"(
+namespaces: [shop, payments]
+excludeNamespaces: [kube-system]
+resources:
+  - {group: "", version: v1, kind: Pod, plural: pods, namespaced: true,
+     namespaces: [shop], excludeNamespaces: [noisy],
+     labelSelector: "app in (web, api),!canary",
+     fieldSelector: "status.phase!=Succeeded", statusUpdates: drop}
+  - {group: coordination.k8s.io, version: v1, kind: Lease, plural: leases,
+     namespaced: true, statusUpdates: keep}
+  - {group: "", version: v1, kind: Node, plural: nodes, namespaced: false,
+     labelSelector: "node-role.kubernetes.io/worker"}
+)"),
+                env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->filters.namespaces,
+            (std::vector<std::string>{"shop", "payments"}));
+  EXPECT_EQ(s->filters.exclude_namespaces,
+            std::vector<std::string>{"kube-system"});
+  const auto& pods = s->filters.by_type.at("pods");
+  EXPECT_EQ(pods.namespaces, std::vector<std::string>{"shop"});
+  EXPECT_EQ(pods.exclude_namespaces, std::vector<std::string>{"noisy"});
+  EXPECT_EQ(pods.label_selector, "app in (web, api),!canary");
+  EXPECT_EQ(pods.field_selector, "status.phase!=Succeeded");
+  EXPECT_EQ(pods.status, status_updates::drop);
+  // A filter that changes nothing is not kept.
+  EXPECT_FALSE(s->filters.by_type.contains("leases.coordination.k8s.io"));
+  EXPECT_EQ(s->filters.by_type.at("nodes").label_selector,
+            "node-role.kubernetes.io/worker");
+  auto watch = watch_part(*s);
+  EXPECT_EQ(watch.filters, s->filters);
+  EXPECT_EQ(watch.max_watch_lag_ms, 30'000);
+}
+
+TEST_F(load_test, invalid_filters_name_the_key) {
+  auto check = [&](const std::string& text, const std::string& expected) {
+    auto err = error_of(text);
+    EXPECT_NE(err.find(expected), std::string::npos) << err;
+  };
+  const std::string pod = "resources:\n  - {group: \"\", version: v1, "
+                          "kind: Pod, plural: pods, namespaced: true, ";
+  check("namespaces: [Shop]\n", "namespaces[0]: 'Shop' is not a namespace");
+  check("excludeNamespaces: shop\n",
+        "excludeNamespaces: expected a list of namespaces");
+  check("namespaces: [a, a]\n", "namespaces[1]: duplicate namespace a");
+  check("namespaces: [a]\nexcludeNamespaces: [a]\n",
+        "namespaces: every namespace of `namespaces` is excluded");
+  check(pod + "labelSelector: \"app in web\"}\n",
+        "resources[0].labelSelector: 'app in web'");
+  check(pod + "fieldSelector: \"spec.nodeName\"}\n",
+        "resources[0].fieldSelector: 'spec.nodeName'");
+  check(pod + "statusUpdates: sometimes}\n",
+        "resources[0].statusUpdates: expected keep or drop, got 'sometimes'");
+  check(pod + "namespaces: [a], excludeNamespaces: [a]}\n",
+        "resources[0].namespaces: every namespace");
+  check("resources:\n  - {group: \"\", version: v1, kind: Node, plural: "
+        "nodes, namespaced: false, namespaces: [a]}\n",
+        "resources[0].namespaces: the resource is cluster-scoped");
+  check(pod + "selector: x}\n", "resources[0].selector: unknown key");
+}
+
 } // namespace
 } // namespace kws::config

@@ -12,6 +12,9 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <map>
+#include <mutex>
 #include <thread>
 
 namespace kws::rest {
@@ -234,6 +237,140 @@ TEST(url_test, splits_targets_keeping_parameter_order) {
   EXPECT_EQ(req.path, "/p");
   EXPECT_EQ(req.query_names, (std::vector<std::string>{"b", "a", "flag", "b"}));
   EXPECT_EQ(req.query_values, (std::vector<std::string>{"2", "1", "", "3"}));
+}
+
+/// A server whose access log goes into a vector; /readyz answers
+/// `readyz_status`, /slow never.
+struct access_log_server_test : server_test {
+  std::vector<access_entry> logged;
+  std::atomic<uint16_t> readyz_status{200};
+
+  // The server's threads write into `logged`, so they stop before it goes.
+  void TearDown() override {
+    if (srv)
+      srv->stop();
+  }
+
+  void start_logged(server_options opts = {}) {
+    opts.address = "127.0.0.1";
+    opts.port = 0;
+    opts.on_access = [this](const access_entry& e) {
+      std::lock_guard guard{mtx};
+      logged.push_back(e);
+    };
+    auto s = server::start(opts, [this](http_request req, responder_ptr rp) {
+      if (req.path == "/slow")
+        return;
+      http_response res;
+      if (req.path == "/readyz")
+        res.status = readyz_status;
+      res.body = R"({"path":")" + req.path + "\"}";
+      rp->deliver(std::move(res));
+    });
+    ASSERT_TRUE(s) << render(s.error());
+    srv = std::move(*s);
+  }
+
+  /// The entries once there are `n` (the callback runs after the client may
+  /// have read the response); fails the test after 5 s.
+  std::vector<access_entry> wait_for(size_t n) {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard guard{mtx};
+        if (logged.size() >= n)
+          return logged;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    std::lock_guard guard{mtx};
+    ADD_FAILURE() << "expected " << n << " access entries, got "
+                  << logged.size();
+    return logged;
+  }
+};
+
+TEST_F(access_log_server_test, logs_each_request_once_with_its_duration) {
+  start_logged();
+  auto before = std::chrono::system_clock::now();
+  auto target = std::string{"/api/v1/events?namespace=kube%2Dsystem&limit=5"};
+  auto res = http_get(srv->port(), target);
+  ASSERT_EQ(res.status, 200);
+  auto entries = wait_for(1);
+  ASSERT_EQ(entries.size(), 1u);
+  const auto& e = entries[0];
+  EXPECT_EQ(e.method, "GET");
+  EXPECT_EQ(e.target, target);
+  EXPECT_EQ(e.status, 200);
+  EXPECT_EQ(e.bytes, res.body.size());
+  EXPECT_GT(e.duration.count(), 0);
+  EXPECT_LT(e.duration, std::chrono::seconds{5});
+  EXPECT_EQ(e.remote, "127.0.0.1");
+  EXPECT_TRUE(e.caller.empty());
+  auto since = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 before.time_since_epoch())
+                 .count();
+  EXPECT_GE(e.time_ns, since - 1'000'000'000);
+  EXPECT_LE(e.time_ns, since + 60'000'000'000);
+  res = http_call(srv->port(), "HEAD", "/x");
+  ASSERT_EQ(res.status, 200);
+  entries = wait_for(2);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].method, "HEAD");
+  EXPECT_EQ(entries[1].bytes, 0u); // no body written
+}
+
+TEST_F(access_log_server_test, probes_are_logged_only_when_they_fail) {
+  start_logged();
+  EXPECT_EQ(http_get(srv->port(), "/readyz").status, 200);
+  EXPECT_EQ(http_get(srv->port(), "/health").status, 200);
+  EXPECT_EQ(http_get(srv->port(), "/livez").status, 200);
+  readyz_status = 503;
+  EXPECT_EQ(http_get(srv->port(), "/readyz").status, 503);
+  EXPECT_EQ(http_get(srv->port(), "/after").status, 200);
+  wait_for(2);
+  std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  std::lock_guard guard{mtx};
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_EQ(logged[0].target, "/readyz");
+  EXPECT_EQ(logged[0].status, 503);
+  EXPECT_EQ(logged[1].target, "/after");
+}
+
+TEST_F(access_log_server_test, answers_the_server_gives_itself_are_logged) {
+  server_options opts;
+  opts.handler_timeout = std::chrono::milliseconds{50};
+  start_logged(opts);
+  EXPECT_EQ(http_call(srv->port(), "GET", "/health",
+                      {{"X-Filler", std::string(size_t{17} * 1024, 'a')}})
+              .status,
+            431);
+  EXPECT_NE(raw("NOT HTTP AT ALL\r\n\r\n").find("400"), std::string::npos);
+  EXPECT_EQ(http_call(srv->port(), "DELETE", "/health").status, 405);
+  EXPECT_EQ(http_get(srv->port(), "/api/%2").status, 400);
+  EXPECT_EQ(http_get(srv->port(), "/slow?x=1").status, 504);
+  auto entries = wait_for(5);
+  ASSERT_EQ(entries.size(), 5u);
+  std::map<uint16_t, access_entry> by_status;
+  for (auto& e : entries)
+    by_status[e.status] = e;
+  ASSERT_EQ(by_status.size(), 4u);
+  EXPECT_TRUE(by_status[431].target.empty()); // the head never parsed
+  EXPECT_EQ(by_status[405].method, "DELETE");
+  EXPECT_EQ(by_status[405].target, "/health");
+  EXPECT_EQ(by_status[504].target, "/slow?x=1");
+  EXPECT_GE(by_status[504].duration, std::chrono::milliseconds{50});
+  EXPECT_EQ(by_status[504].bytes,
+            std::string_view{R"({"error":"the request timed out"})"}.size());
+}
+
+TEST_F(access_log_server_test, an_error_after_a_head_request_has_its_body) {
+  start_logged();
+  auto out = raw("HEAD /x HTTP/1.1\r\nHost: x\r\n\r\nNOT HTTP\r\n\r\n");
+  EXPECT_NE(out.find("malformed HTTP request"), std::string::npos) << out;
+  auto entries = wait_for(2);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].status, 400);
+  EXPECT_GT(entries[1].bytes, 0u);
 }
 
 } // namespace

@@ -505,3 +505,66 @@ TEST_F(change_store_test, the_time_before_a_type_was_first_watched_is_a_gap) {
   ASSERT_TRUE(all);
   EXPECT_TRUE(all->empty());
 }
+
+TEST_F(change_store_test,
+       status_only_updates_of_a_type_that_drops_them_are_not_stored) {
+  record_options opts;
+  opts.copy_object_text = true;
+  auto fields = json::array({managed("kubectl-client-side-apply",
+                                     "2026-11-26T00:00:00Z", apply_fields)});
+  auto version = [&](verb v, const std::string& rv, int replicas,
+                     int status_replicas, int64_t ts) {
+    auto ev = build_record(
+      deployments(), v,
+      deployment(rv, replicas, "web:1", fields, status_replicas).dump(), ts,
+      opts);
+    EXPECT_TRUE(ev) << render(ev.error());
+    ev->drop_if_status_only = v == verb::update;
+    return *ev;
+  };
+  ASSERT_TRUE(store_->write({version(verb::create, "1", 2, 0, day0 + sec)}));
+  // A heartbeat that changed only status: not stored, counted by type.
+  auto heartbeat
+    = store_->write({version(verb::update, "2", 2, 2, day0 + 2 * sec)});
+  ASSERT_TRUE(heartbeat) << render(heartbeat.error());
+  EXPECT_EQ(heartbeat->written, 0u);
+  EXPECT_EQ(heartbeat->status_dropped["deployments.apps"], 1u);
+  // Its resourceVersion is the object's now: a repeat is a duplicate.
+  auto repeat
+    = store_->write({version(verb::update, "2", 2, 2, day0 + 3 * sec)});
+  ASSERT_TRUE(repeat);
+  EXPECT_EQ(repeat->dropped, 1u);
+  EXPECT_TRUE(repeat->status_dropped.empty());
+  // In one batch: a heartbeat is dropped, the scale after it is stored. Its
+  // diff is against the version received before it.
+  auto batch
+    = store_->write({version(verb::update, "3", 2, 3, day0 + 4 * sec),
+                     version(verb::update, "4", 3, 3, day0 + 5 * sec)});
+  ASSERT_TRUE(batch) << render(batch.error());
+  EXPECT_EQ(batch->written, 1u);
+  EXPECT_EQ(batch->status_dropped["deployments.apps"], 1u);
+  auto scale = record(batch->ids.at(0));
+  EXPECT_EQ(scale["changeClass"], "spec");
+  EXPECT_EQ(
+    strings(scale["changedPaths"]),
+    (std::vector<std::string>{"/metadata/generation",
+                              "/metadata/resourceVersion", "/spec/replicas"}));
+  // Across batches the next stored update is diffed against the last
+  // stored version: what the dropped heartbeat changed is in it.
+  ASSERT_TRUE(
+    store_->write({version(verb::update, "5", 3, 4, day0 + 6 * sec)}));
+  auto later
+    = store_->write({version(verb::update, "6", 4, 4, day0 + 7 * sec)});
+  ASSERT_TRUE(later);
+  ASSERT_EQ(later->written, 1u);
+  auto grown = record(later->ids.at(0));
+  EXPECT_EQ(grown["changeClass"], "spec");
+  auto paths = strings(grown["changedPaths"]);
+  for (const char* path : {"/spec/replicas", "/status/replicas"})
+    EXPECT_NE(std::find(paths.begin(), paths.end(), path), paths.end()) << path;
+  // Deletes and creates are kept whatever their class.
+  auto gone = version(verb::remove, "7", 4, 4, day0 + 8 * sec);
+  auto removed = store_->write({gone});
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(removed->written, 1u);
+}
