@@ -35,24 +35,14 @@ tools=${KWS_TOOLS_CACHE:-$HOME/.cache/kws-tools}
 helm_version=v3.22.0
 hadolint_version=2.15.1
 
-passed=0
-failed=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-note() { echo "NOTE: $*"; }
-check() { # check "description" command...
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
+# shellcheck source=tests/e2e/lib.sh
+source "$root/tests/e2e/lib.sh"
 
 suffix="$$-$RANDOM"
 ns="kws-deploy-e2e-$suffix"
 cluster_name="k8s-watch-server-e2e-$suffix"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kws-deploy-e2e.XXXXXX")
 server_pid=""
-ns_created=0
-rbac_applied=0
-K=()
 
 cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -60,58 +50,19 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$server_pid" 2>/dev/null
   fi
-  if [ ${#K[@]} -gt 0 ]; then
-    if [ "$rbac_applied" = 1 ]; then
-      "${K[@]}" delete clusterrolebinding "$cluster_name" --ignore-not-found --wait=false
-      "${K[@]}" delete clusterrole "$cluster_name" --ignore-not-found --wait=false
-    fi
-    if [ "$ns_created" = 1 ]; then
-      "${K[@]}" delete namespace "$ns" --ignore-not-found --wait=false
-    fi
-  fi
+  kws_e2e_cleanup_cluster
   if [ "${KWS_KEEP_TMP:-0}" = 1 ]; then
     echo "scratch directory kept: $tmp" >&2
   else
     rm -rf "$tmp"
   fi
 }
-on_exit() {
-  cleanup >/dev/null 2>&1
-  echo "$passed passed, $failed failed"
-  if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then exit 0; fi
-  exit 1
-}
 trap on_exit EXIT
 trap 'fail "interrupted"; exit 130' INT TERM
 
 # ---------------------------------------------------------------- cluster ---
-if [ ! -f "$state" ]; then
-  fail "control plane state file $state exists (run tests/cluster/up)"
-  exit 1
-fi
-status=$(jq -r .status "$state" 2>/dev/null)
-if [ "$status" != ready ]; then
-  fail "control plane is ready (state $state says '${status:-unreadable}')"
-  exit 1
-fi
-kubeconfig=$(jq -r .kubeconfig "$state")
-kubectl_bin="$(jq -r .bin_dir "$state")/kubectl"
-ca_file=$(jq -r .ca_file "$state")
-api_port=$(jq -r '.ports["kube-apiserver"]' "$state")
-K=("$kubectl_bin" --kubeconfig "$kubeconfig" --request-timeout=30s)
-if ! "${K[@]}" get --raw /readyz >/dev/null 2>&1; then
-  fail "kube-apiserver answers /readyz"
-  exit 1
-fi
-pass "control plane is ready ($(jq -r .api_url "$state"))"
-
-if "${K[@]}" create namespace "$ns" >/dev/null; then
-  ns_created=1
-  pass "test namespace $ns created"
-else
-  fail "test namespace $ns created"
-  exit 1
-fi
+kws_e2e_cluster "$state"
+kws_e2e_namespace
 
 # dry_run FILE|- [NAMESPACE]: server-side dry run with strict field validation.
 dry_run() {
@@ -384,32 +335,7 @@ else
 fi
 
 # ------------------------------------------------------------- RBAC, real ---
-mkdir -p "$tmp/rbac"
-cp "$deploy/rbac.yaml" "$tmp/rbac/rbac.yaml"
-cat >"$tmp/rbac/kustomization.yaml" <<EOF
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-namespace: $ns
-resources:
-  - rbac.yaml
-patches:
-  - target: {kind: ClusterRole, name: k8s-watch-server}
-    patch: |-
-      - op: replace
-        path: /metadata/name
-        value: $cluster_name
-  - target: {kind: ClusterRoleBinding, name: k8s-watch-server}
-    patch: |-
-      - op: replace
-        path: /metadata/name
-        value: $cluster_name
-      - op: replace
-        path: /roleRef/name
-        value: $cluster_name
-EOF
-rbac_applied=1
-if "${K[@]}" kustomize "$tmp/rbac" >"$tmp/rbac.yaml" 2>"$tmp/rbac.err" \
-   && "${K[@]}" apply -f "$tmp/rbac.yaml" >"$tmp/rbac.out" 2>>"$tmp/rbac.err"; then
+if kws_e2e_rbac; then
   pass "rbac.yaml applied (ServiceAccount in $ns, ClusterRole/Binding $cluster_name)"
   sa="system:serviceaccount:$ns:k8s-watch-server"
   can_i() { # can_i EXPECTED VERB RESOURCE [ARGS...]
@@ -437,15 +363,6 @@ else
 fi
 
 # ------------------------------------------------------ server in-cluster ---
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 20000))
-    ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-  done
-  echo 18080
-}
-http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1"; }
 wait_http() { # wait_http URL CODE SECONDS
   local deadline=$((SECONDS + $3))
   while [ $SECONDS -lt "$deadline" ]; do
@@ -526,12 +443,8 @@ stop_server() { # stop_server: SIGTERM, returns the exit code (124 on timeout)
 }
 
 if [ "$have_binary" = 1 ] && [ "$rbac_applied" = 1 ] \
-   && token=$("${K[@]}" create token k8s-watch-server -n "$ns" --duration=1h 2>"$tmp/token.err"); then
+   && kws_e2e_service_account "$tmp/sa"; then
   pass "kubectl create token for the ServiceAccount"
-  mkdir -p "$tmp/sa"
-  printf '%s' "$token" >"$tmp/sa/token"
-  cp "$ca_file" "$tmp/sa/ca.crt"
-  printf '%s' "$ns" >"$tmp/sa/namespace"
   if grep -q KWS_SERVICE_ACCOUNT_DIR "$server_bin" 2>/dev/null; then
     mode="sa-dir-env"
   elif [ "$(id -u)" = 0 ] && case $tmp in /run/* | /var/run/*) false ;; esac \

@@ -28,16 +28,9 @@ deploy="$root/deploy"
 state=${KWS_CLUSTER_STATE:-/tmp/kws-cluster/state.json}
 server_bin=${KWS_SERVER_BINARY:-${KWS_DEFAULT_SERVER_BINARY:-$root/build/k8s-watch-server}}
 
-passed=0
-failed=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-note() { echo "NOTE: $*"; }
+# shellcheck source=tests/e2e/lib.sh
+source "$root/tests/e2e/lib.sh"
 indent() { sed 's/^/    /'; }
-check() { # check "description" command...
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
 skip() {
   echo "SKIP: $* (image_e2e needs Podman able to run containers)"
   trap - EXIT
@@ -54,35 +47,18 @@ image=localhost/k8s-watch-server:e2e
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kws-image-e2e.XXXXXX")
 chmod 755 "$tmp"
 podman_ready=0
-ns_created=0
-rbac_applied=0
-K=()
 
 cleanup() {
   if [ "$podman_ready" = 1 ]; then
     podman rm --force --ignore --time 5 "$ctr" "$ctr-bogus"
     podman volume rm --force "$volume"
   fi
-  if [ ${#K[@]} -gt 0 ]; then
-    if [ "$rbac_applied" = 1 ]; then
-      "${K[@]}" delete clusterrolebinding "$cluster_name" --ignore-not-found --wait=false
-      "${K[@]}" delete clusterrole "$cluster_name" --ignore-not-found --wait=false
-    fi
-    if [ "$ns_created" = 1 ]; then
-      "${K[@]}" delete namespace "$ns" --ignore-not-found --wait=false
-    fi
-  fi
+  kws_e2e_cleanup_cluster
   if [ "${KWS_KEEP_TMP:-0}" = 1 ]; then
     echo "scratch directory kept: $tmp" >&2
   else
     rm -rf "$tmp"
   fi
-}
-on_exit() {
-  cleanup >/dev/null 2>&1
-  echo "$passed passed, $failed failed"
-  if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then exit 0; fi
-  exit 1
 }
 trap on_exit EXIT
 trap 'fail "interrupted"; exit 130' INT TERM
@@ -141,54 +117,9 @@ check "the image runs the binary as user 65532 with entrypoint /usr/local/bin/k8
     = "65532:65532 /usr/local/bin/k8s-watch-server"
 
 # ------------------------------------------------------------- cluster ---
-if [ ! -f "$state" ] || [ "$(jq -r .status "$state" 2>/dev/null)" != ready ]; then
-  fail "control plane is ready (state file $state; run tests/cluster/up)"
-  exit 1
-fi
-kubeconfig=$(jq -r .kubeconfig "$state")
-kubectl_bin="$(jq -r .bin_dir "$state")/kubectl"
-ca_file=$(jq -r .ca_file "$state")
-api_port=$(jq -r '.ports["kube-apiserver"]' "$state")
-K=("$kubectl_bin" --kubeconfig "$kubeconfig" --request-timeout=30s)
-if ! "${K[@]}" get --raw /readyz >/dev/null 2>&1; then
-  fail "kube-apiserver answers /readyz"
-  exit 1
-fi
-pass "control plane is ready ($(jq -r .api_url "$state"))"
-if "${K[@]}" create namespace "$ns" >/dev/null; then
-  ns_created=1
-  pass "test namespace $ns created"
-else
-  fail "test namespace $ns created"
-  exit 1
-fi
-
-# rbac.yaml in the test namespace, the cluster-wide objects renamed.
-mkdir -p "$tmp/rbac"
-cp "$deploy/rbac.yaml" "$tmp/rbac/rbac.yaml"
-cat >"$tmp/rbac/kustomization.yaml" <<EOF
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-namespace: $ns
-resources:
-  - rbac.yaml
-patches:
-  - target: {kind: ClusterRole, name: k8s-watch-server}
-    patch: |-
-      - op: replace
-        path: /metadata/name
-        value: $cluster_name
-  - target: {kind: ClusterRoleBinding, name: k8s-watch-server}
-    patch: |-
-      - op: replace
-        path: /metadata/name
-        value: $cluster_name
-      - op: replace
-        path: /roleRef/name
-        value: $cluster_name
-EOF
-rbac_applied=1
-if ! { "${K[@]}" kustomize "$tmp/rbac" >"$tmp/rbac.yaml" && "${K[@]}" apply -f "$tmp/rbac.yaml" >/dev/null; } 2>"$tmp/rbac.err"; then
+kws_e2e_cluster "$state"
+kws_e2e_namespace
+if ! kws_e2e_rbac; then
   sed 's/^/    /' "$tmp/rbac.err"
   fail "rbac.yaml applied in $ns"
   exit 1
@@ -199,15 +130,12 @@ pass "rbac.yaml applied (ServiceAccount k8s-watch-server in $ns, ClusterRole/Bin
 # and namespace, and the ConfigMap's resources.yaml, readable by anyone
 # (defaultMode 0644), mounted read-only.
 sa="$tmp/serviceaccount"
-mkdir -p "$sa" "$tmp/config"
-if ! token=$("${K[@]}" create token k8s-watch-server -n "$ns" --duration=1h 2>"$tmp/token.err"); then
+mkdir -p "$tmp/config"
+if ! kws_e2e_service_account "$sa"; then
   sed 's/^/    /' "$tmp/token.err"
   fail "kubectl create token for the ServiceAccount"
   exit 1
 fi
-printf '%s' "$token" >"$sa/token"
-cp "$ca_file" "$sa/ca.crt"
-printf '%s' "$ns" >"$sa/namespace"
 "${K[@]}" create --dry-run=client -o json -f "$deploy/configmap.yaml" \
   | jq -r '.data["resources.yaml"]' >"$tmp/config/resources.yaml"
 chmod 755 "$sa" "$tmp/config"
@@ -242,14 +170,6 @@ check "statefulset mounts: data /data, config /config (read-only), tmp /tmp" \
 # downward API, and what the kubelet adds for the Service of the apiserver.
 # With host networking (the control plane listens on loopback) the REST API
 # gets a free port instead of 8080, which may be taken on the host.
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 20000))
-    ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-  done
-  echo 18080
-}
 port=$(free_port)
 envs=()
 while IFS= read -r e; do
@@ -287,7 +207,6 @@ if ! out=$("${run[@]}" 2>&1 >/dev/null) && ! podman container exists "$ctr"; the
   exit 1
 fi
 base="http://127.0.0.1:$port"
-http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1"; }
 running() { [ "$(podman inspect --format '{{.State.Running}}' "$ctr" 2>/dev/null)" = true ]; }
 wait_http() { # wait_http URL CODE SECONDS
   local deadline=$((SECONDS + $3))
