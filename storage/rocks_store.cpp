@@ -419,6 +419,14 @@ caf::error rocks_store::backup(const std::string& dir) const {
   if (auto st = rocksdb::Checkpoint::Create(impl_->db.get(), &raw); !st.ok())
     return to_error(st, "cannot start a backup");
   std::unique_ptr<rocksdb::Checkpoint> cp{raw};
+  // RocksDB makes the checkpoint directory itself but not its parents
+  // (`--dest /data/backups/<date>` on a fresh volume).
+  std::error_code err;
+  if (auto parent = std::filesystem::path{dir}.parent_path(); !parent.empty())
+    std::filesystem::create_directories(parent, err);
+  if (err)
+    return caf::make_error(ec::storage_failure,
+                           "cannot back up to " + dir + ": " + err.message());
   // log_size_for_flush = 0: always flush first, so the copy holds SST files
   // (hard links) and only a short WAL tail.
   if (auto st = cp->CreateCheckpoint(dir, 0); !st.ok())

@@ -136,8 +136,9 @@ caf::expected<event_page> rocks_store::query(const event_query& q) const {
   if (!q.path.empty())
     filter
       = [&q](std::string_view json) { return changed_under(json, q.path); };
+  // At most 8 MiB a page, like the other paged answers.
   if (auto err = collect(view, spec, q.limit, keep, page.records, page.has_more,
-                         last, filter))
+                         last, filter, max_page_bytes))
     return err;
   if (page.has_more)
     page.continue_token

@@ -151,6 +151,9 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
   return check();
 }
 
+/// A page holds at most this many bytes of JSON (then `X-Has-More`).
+constexpr size_t max_page_bytes = size_t{8} << 20;
+
 /// A matching index entry whose record is still to be read.
 struct hit {
   const partition_ref* part;
@@ -183,15 +186,22 @@ using record_filter = std::function<bool(std::string_view json)>;
 /// last record collected.
 /// With a `filter`, each record that passes `keep` is read at once and
 /// counts only if it passes the filter as well.
+/// The records stop before `max_bytes` would be exceeded (the first one is
+/// always kept), which also sets `has_more`: a page then resumes after
+/// `last`.
 template <class Keep>
 caf::error collect(const read_view& view, const scan_spec& spec, uint32_t limit,
                    Keep&& keep, std::vector<std::string>& out, bool& has_more,
-                   position& last, const record_filter& filter = {}) {
+                   position& last, const record_filter& filter = {},
+                   size_t max_bytes = std::numeric_limits<size_t>::max()) {
   const bool time_index = !spec.prefix.empty()
     && spec.prefix[0] == static_cast<char>(index_kind::time);
   caf::error failure;
   std::vector<hit> hits;
+  // Positions of the records in `out`, for a page cut by size.
+  std::vector<position> kept;
   size_t found = 0;
+  size_t bytes = 0;
   auto visit = [&](const partition_ref& part, std::string_view key,
                    position pos, std::string_view value) {
     record_summary summary;
@@ -231,11 +241,18 @@ caf::error collect(const read_view& view, const scan_spec& spec, uint32_t limit,
       has_more = true;
       return false;
     }
-    ++found;
-    if (time_index || filter)
+    if (time_index || filter) {
+      if (found > 0 && bytes + json.size() > max_bytes) {
+        has_more = true;
+        return false;
+      }
+      bytes += json.size();
       out.emplace_back(json);
-    else
+    } else {
       hits.push_back(hit{&part, pos});
+      kept.push_back(pos);
+    }
+    ++found;
     last = pos;
     return true;
   };
@@ -244,7 +261,20 @@ caf::error collect(const read_view& view, const scan_spec& spec, uint32_t limit,
     return err;
   if (failure)
     return failure;
-  return fetch_records(view, hits, out);
+  auto first = out.size();
+  if (auto read = fetch_records(view, hits, out))
+    return read;
+  // An index walk learns the sizes only now; record first + j is kept[j].
+  for (size_t j = 0; first + j < out.size(); ++j) {
+    if (j > 0 && bytes + out[first + j].size() > max_bytes) {
+      out.resize(first + j);
+      last = kept[j - 1];
+      has_more = true;
+      break;
+    }
+    bytes += out[first + j].size();
+  }
+  return {};
 }
 
 } // namespace kws::storage

@@ -11,9 +11,6 @@
 
 namespace kws::storage::window {
 
-/// A page holds at most this many bytes of JSON (then `X-Has-More`).
-constexpr size_t max_page_bytes = size_t{8} << 20;
-
 /// Records of one object a change entry reads at most.
 constexpr uint32_t max_entry_records = 1000;
 

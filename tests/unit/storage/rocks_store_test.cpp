@@ -984,7 +984,8 @@ TEST_F(rocks_store_test, backup_during_writes_restores_to_equal_answers) {
   writer_guard guard{stop, writer};
   while (batches < 20 && !failed)
     std::this_thread::yield();
-  auto backup_dir = (dir_ / "backup").string();
+  // Its parent does not exist yet either.
+  auto backup_dir = (dir_ / "backups" / "today").string();
   auto err = store_->backup(backup_dir);
   ASSERT_FALSE(err) << render(err);
   while (batches < 40 && !failed)
