@@ -13,7 +13,11 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <functional>
+#include <memory>
 #include <type_traits>
+#include <utility>
+#include <variant>
 
 namespace kws {
 
@@ -334,6 +338,91 @@ void answer_backup(self_ptr self, const http_request& req,
       });
 }
 
+void answer(self_ptr self, const http_request& req, const responder_ptr& rp);
+
+/// Collects the answers of an MCP call's REST queries; the last one in
+/// builds the reply. Touched only from the handler's own callbacks.
+struct mcp_gather {
+  std::vector<http_response> answers;
+  size_t missing;
+  std::function<http_response(const std::vector<http_response>&)> finish;
+  responder_ptr rp;
+};
+
+class mcp_slot : public responder {
+public:
+  mcp_slot(std::shared_ptr<mcp_gather> g, size_t i)
+      : gather_{std::move(g)}, i_{i} {}
+  void deliver(http_response res) override {
+    auto g = std::exchange(gather_, nullptr);
+    if (!g)
+      return;
+    g->answers[i_] = std::move(res);
+    if (--g->missing == 0)
+      g->rp->deliver(g->finish(g->answers));
+  }
+
+private:
+  std::shared_ptr<mcp_gather> gather_;
+  size_t i_;
+};
+
+/// POST /mcp: the pure MCP layer answers, or names the REST queries a tool
+/// needs; those go through the same paths as a client's.
+void answer_mcp(self_ptr self, const http_request& req,
+                const responder_ptr& rp) {
+  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+  auto out = mcp::handle(req, self->state.config.mcp, now);
+  if (auto* res = std::get_if<http_response>(&out))
+    return rp->deliver(std::move(*res));
+  auto& call = std::get<mcp::pending_call>(out);
+  auto gather = std::make_shared<mcp_gather>();
+  gather->answers.resize(call.queries.size());
+  gather->missing = call.queries.size();
+  gather->finish = std::move(call.finish);
+  gather->rp = rp;
+  if (call.queries.empty())
+    return rp->deliver(gather->finish(gather->answers));
+  for (size_t i = 0; i < call.queries.size(); ++i)
+    answer(self, call.queries[i], std::make_shared<mcp_slot>(gather, i));
+}
+
+void answer(self_ptr self, const http_request& req, const responder_ptr& rp) {
+  auto m = rest::match_route(req.path);
+  switch (m.which) {
+    case rest::route::health:
+      return rp->deliver(json_response(200, R"({"status":"ok"})"));
+    case rest::route::livez:
+      return rp->deliver(json_response(200, R"({"status":"live"})"));
+    case rest::route::readyz: return answer_readyz(self, rp);
+    case rest::route::metrics: {
+      http_response res;
+      res.content_type = "text/plain; version=0.0.4";
+      res.body = metrics::render_prometheus();
+      return rp->deliver(std::move(res));
+    }
+    case rest::route::events: return answer_events(self, req, rp);
+    case rest::route::object_history: return answer_history(self, req, m, rp);
+    case rest::route::object_diff:
+    case rest::route::object_blame:
+      return answer_object_change(self, req, m, rp);
+    case rest::route::record: return answer_record(self, m, rp);
+    case rest::route::snapshot:
+    case rest::route::changes: return answer_window(self, req, m, rp);
+    case rest::route::coverage: return answer_coverage(self, req, rp);
+    case rest::route::admin_backup: return answer_backup(self, req, rp);
+    case rest::route::mcp:
+      // The server lets only POST through; a tool's query is a GET.
+      if (req.method == "POST")
+        return answer_mcp(self, req, rp);
+      break;
+    case rest::route::unknown: break;
+  }
+  rp->deliver(rest::error_response(404, "no such endpoint: " + req.path));
+}
+
 } // namespace
 
 http_handler_actor::behavior_type http_handler(self_ptr self,
@@ -341,42 +430,14 @@ http_handler_actor::behavior_type http_handler(self_ptr self,
                                                std::vector<index_actor> indexes,
                                                discovery_actor discovery,
                                                storage_actor storage) {
-  self->state.config = cfg;
+  self->state.config = std::move(cfg);
   self->state.index_load = least_busy{indexes.size()};
   self->state.indexes = std::move(indexes);
   self->state.discovery = std::move(discovery);
   self->state.storage = std::move(storage);
   return {
     // From the REST server's adapter: one request and where to answer it.
-    [self](http_request& req, responder_ptr& rp) {
-      auto m = rest::match_route(req.path);
-      switch (m.which) {
-        case rest::route::health:
-          return rp->deliver(json_response(200, R"({"status":"ok"})"));
-        case rest::route::livez:
-          return rp->deliver(json_response(200, R"({"status":"live"})"));
-        case rest::route::readyz: return answer_readyz(self, rp);
-        case rest::route::metrics: {
-          http_response res;
-          res.content_type = "text/plain; version=0.0.4";
-          res.body = metrics::render_prometheus();
-          return rp->deliver(std::move(res));
-        }
-        case rest::route::events: return answer_events(self, req, rp);
-        case rest::route::object_history:
-          return answer_history(self, req, m, rp);
-        case rest::route::object_diff:
-        case rest::route::object_blame:
-          return answer_object_change(self, req, m, rp);
-        case rest::route::record: return answer_record(self, m, rp);
-        case rest::route::snapshot:
-        case rest::route::changes: return answer_window(self, req, m, rp);
-        case rest::route::coverage: return answer_coverage(self, req, rp);
-        case rest::route::admin_backup: return answer_backup(self, req, rp);
-        case rest::route::unknown: break;
-      }
-      rp->deliver(rest::error_response(404, "no such endpoint: " + req.path));
-    },
+    [self](http_request& req, responder_ptr& rp) { answer(self, req, rp); },
   };
 }
 

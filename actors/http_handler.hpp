@@ -3,6 +3,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/least_busy.hpp"
+#include "rest/mcp/protocol.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -18,6 +19,8 @@ struct http_handler_config {
   std::chrono::milliseconds timeout{10'000};
   /// How long STORAGE may take to write a backup.
   std::chrono::milliseconds backup_timeout{std::chrono::minutes{10}};
+  /// What the MCP endpoint accepts and says about itself.
+  mcp::options mcp;
 };
 
 /// State of the HTTP HANDLER: the peers it asks.

@@ -5,6 +5,7 @@
 #include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
 #include "app/logging.hpp"
+#include "app/mcp_hosts.hpp"
 #include "app/options.hpp"
 #include "app/reload.hpp"
 #include "config/load.hpp"
@@ -80,6 +81,9 @@ int serve(const app::options& opts) {
              "served will not resolve by name: {}",
              stored.error());
   scfg.http.max_query_limit = settings->max_query_limit;
+  scfg.http.mcp.version = KWS_VERSION;
+  scfg.http.mcp.allowed_hosts = app::service_host_names();
+  scfg.http.mcp.allowed_origins = app::allowed_origins();
   scfg.query_workers = settings->query_workers;
   int exit_code = 0;
   {
@@ -181,6 +185,7 @@ int main(int argc, char** argv) {
     case kws::app::mode::probe: return kws::app::run_probe(argc, argv);
     case kws::app::mode::backup: return kws::app::run_backup(*opts);
     case kws::app::mode::restore: return kws::app::run_restore(*opts);
+    case kws::app::mode::mcp: return kws::app::run_mcp_stdio(*opts);
     case kws::app::mode::serve: break;
   }
   if (opts->verbose)

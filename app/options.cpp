@@ -20,6 +20,10 @@ caf::expected<options> parse_options(int argc, char** argv) {
       result.command = sub == "backup" ? mode::backup : mode::restore;
       first = 2;
     }
+    if (sub == "mcp") {
+      result.command = mode::mcp;
+      first = 2;
+    }
   }
   for (int i = first; i < argc; ++i) {
     std::string_view arg{argv[i]};
@@ -49,6 +53,9 @@ caf::expected<options> parse_options(int argc, char** argv) {
         return err;
     } else if (flag == "--dest") {
       if (auto err = value(result.dest))
+        return err;
+    } else if (flag == "--url") {
+      if (auto err = value(result.url))
         return err;
     } else if (flag == "--from") {
       if (auto err = value(result.from))

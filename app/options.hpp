@@ -8,7 +8,7 @@
 
 namespace kws::app {
 
-enum class mode { serve, help, version, probe, backup, restore };
+enum class mode { serve, help, version, probe, backup, restore, mcp };
 
 struct options {
   mode command = mode::serve;
@@ -21,6 +21,8 @@ struct options {
   std::string from;
   /// backup: port of the running server (default $SERVER_PORT or 8080).
   uint16_t port = 0;
+  /// mcp: the running server's MCP endpoint.
+  std::string url = "http://127.0.0.1:8080/mcp";
 };
 
 inline constexpr const char* usage = R"(usage: k8s-watch-server [options]
@@ -28,6 +30,7 @@ inline constexpr const char* usage = R"(usage: k8s-watch-server [options]
                               [--watch RESOURCE] [--seconds N]
        k8s-watch-server backup --dest DIR [--port N]
        k8s-watch-server restore --from DIR --dest DIR
+       k8s-watch-server mcp [--url http://HOST:PORT/mcp]
 
 Watches every resource type of a Kubernetes cluster, stores each change for
 retentionDays and answers history queries over HTTP.
@@ -46,6 +49,10 @@ backup asks the server running on 127.0.0.1 for a consistent online backup
 of its store into DIR (a new directory on the same file system is cheapest).
 restore copies a backup into a new, empty store directory for a server that
 is not running; point STORAGE_PATH at it.
+mcp is the stdio transport of the MCP endpoint for desktop assistants: one
+JSON-RPC message a line on stdin, relayed to a running server (default
+http://127.0.0.1:8080/mcp, e.g. through kubectl port-forward), its answers
+on stdout; it exits when stdin closes.
 
 environment: CONFIG_PATH, STORAGE_PATH (alias BADGER_PATH), SERVER_PORT,
 KUBECONFIG, KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT
@@ -62,5 +69,8 @@ int run_backup(const options& opts);
 
 /// `k8s-watch-server restore`: copies a backup into a new store directory.
 int run_restore(const options& opts);
+
+/// `k8s-watch-server mcp`: relays stdio MCP to a running server's /mcp.
+int run_mcp_stdio(const options& opts);
 
 } // namespace kws::app

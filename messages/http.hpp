@@ -15,8 +15,8 @@ namespace kws {
 
 /// A parsed HTTP request.
 struct http_request {
-  /// "GET" or "HEAD"; "POST" only for admin paths from loopback (the server
-  /// answers every other method itself).
+  /// "GET" or "HEAD"; "POST" only for admin paths from loopback and for the
+  /// MCP endpoint (the server answers every other method itself).
   std::string method;
   /// The decoded path without the query, e.g. "/api/v1/events".
   std::string path;
@@ -26,12 +26,17 @@ struct http_request {
   std::vector<std::string> query_values;
   /// True when the client connected from a loopback address.
   bool from_loopback = false;
+  /// The headers of a request with a body (POST /mcp), names in lower case;
+  /// empty for GET and HEAD, whose handlers read no header.
+  std::map<std::string, std::string> headers = {};
+  /// The request body (POST /mcp only).
+  std::string body = {};
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_request& x) {
   return f(caf::meta::type_name("kws.http_request"), x.method, x.path,
-           x.query_names, x.query_values, x.from_loopback);
+           x.query_names, x.query_values, x.from_loopback, x.headers, x.body);
 }
 
 /// A response for the server to write.

@@ -5,13 +5,30 @@
 
 #include <boost/beast/http/error.hpp>
 
+#include <algorithm>
+#include <cctype>
+
 namespace kws::rest {
 
 namespace http = boost::beast::http;
 
 void limit_parser(request_parser& parser, const server_options& opts) {
   parser.header_limit(static_cast<uint32_t>(opts.max_header_bytes));
+  // The parser checks a Content-Length against this limit as soon as the
+  // head is read, before the target is known: it has to admit the larger.
+  parser.body_limit(std::max(opts.max_body_bytes, opts.mcp_body_bytes));
+}
+
+bool limit_body(request_parser& parser, const server_options& opts) {
+  const auto& head = parser.get();
+  auto target = head.target();
+  auto path = target.substr(0, target.find('?'));
+  if (!opts.mcp_path.empty() && head.method() == http::verb::post
+      && std::string_view{path.data(), path.size()} == opts.mcp_path)
+    return true;
   parser.body_limit(opts.max_body_bytes);
+  auto length = parser.content_length();
+  return !length || *length <= opts.max_body_bytes;
 }
 
 http_response read_error_response(const boost::beast::error_code& ec) {
@@ -37,6 +54,21 @@ accept_request(const request_parser::value_type& req, bool from_loopback,
       ? ctx.get_as<std::string>(1)
       : error_detail(err);
     return error_response(400, msg, name);
+  }
+  if (!opts.mcp_path.empty() && out.path == opts.mcp_path) {
+    if (req.method() != http::verb::post) {
+      auto res = error_response(405, "the MCP endpoint takes POST only");
+      res.headers["Allow"] = "POST";
+      return res;
+    }
+    for (const auto& field : req) {
+      std::string name{field.name_string()};
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers[name] = std::string{field.value()};
+    }
+    out.body = req.body();
+    return out;
   }
   bool admin = out.path.starts_with(opts.admin_prefix);
   if (admin && req.method() == http::verb::post && !from_loopback)

@@ -22,13 +22,19 @@ using request_parser
 /// Sets the server's head and body limits on a fresh parser.
 void limit_parser(request_parser& parser, const server_options& opts);
 
+/// Once the head is read: the body limit of its target (only the MCP
+/// endpoint takes large bodies). False when the announced Content-Length
+/// is already over it (answer 413 without reading the body).
+bool limit_body(request_parser& parser, const server_options& opts);
+
 /// The answer to a request that failed to read: 431 for a head over the
 /// limit, 413 for a body over the limit, else 400.
 http_response read_error_response(const boost::beast::error_code& ec);
 
 /// Converts a parsed request into what the handler receives, or into the
 /// answer the server gives by itself (400 for a bad target, 403 for an admin
-/// POST from elsewhere than loopback, 405 for other methods).
+/// POST from elsewhere than loopback, 405 for other methods; the MCP endpoint
+/// takes POST only).
 std::variant<http_request, http_response>
 accept_request(const request_parser::value_type& req, bool from_loopback,
                const server_options& opts);

@@ -32,6 +32,8 @@ enum class route {
   coverage,
   /// POST /admin/backup?dest=DIR (loopback only)
   admin_backup,
+  /// POST /mcp (the server lets no other method through)
+  mcp,
 };
 
 /// A matched route with its path parameters (the object routes and

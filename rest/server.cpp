@@ -89,6 +89,17 @@ private:
     parser_.emplace();
     limit_parser(*parser_, opts_);
     stream_.expires_after(opts_.read_timeout);
+    http::async_read_header(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&session::on_head, shared_from_this()));
+  }
+
+  // The head decides the body limit, so the body is read in a second step.
+  void on_head(beast::error_code ec, size_t n) {
+    if (ec)
+      return on_read(ec, n);
+    if (!limit_body(*parser_, opts_))
+      return on_read(http::error::body_limit, n);
     http::async_read(
       stream_, buffer_, *parser_,
       beast::bind_front_handler(&session::on_read, shared_from_this()));

@@ -36,15 +36,20 @@ struct server_options {
   /// Paths under this prefix also accept POST, from loopback clients only
   /// (operator commands such as a backup, run inside the pod).
   std::string admin_prefix = "/admin/";
+  /// The MCP endpoint: POST only (a JSON-RPC message in the body), from any
+  /// client; other methods get 405. Empty: no such endpoint.
+  std::string mcp_path = "/mcp";
+  /// Larger bodies of POSTs to `mcp_path` are answered with 413.
+  size_t mcp_body_bytes = size_t{1} << 20U;
   /// Called once per response the access log keeps (`should_log`), also for
   /// the answers the server gives by itself, once the response is written,
   /// on an io thread: it must not block. Empty: no access log.
   std::function<void(const access_entry&)> on_access;
 };
 
-/// Receives every well-formed GET or HEAD request, and POSTs to admin paths
-/// from loopback. Must not block; must make sure `deliver` is called once,
-/// from any thread.
+/// Receives every well-formed GET or HEAD request, POSTs to admin paths
+/// from loopback and POSTs to the MCP endpoint. Must not block; must make sure
+/// `deliver` is called once, from any thread.
 using request_handler = std::function<void(http_request, responder_ptr)>;
 
 /// A running HTTP server. Stops and joins its threads on destruction.

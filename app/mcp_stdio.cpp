@@ -1,0 +1,131 @@
+// `k8s-watch-server mcp --url URL`: the stdio transport for desktop
+// assistants, relaying each line to a running server's /mcp over HTTP.
+// Nothing but MCP goes to stdout; diagnostics go to stderr.
+#include "app/options.hpp"
+#include "rest/mcp/stdio_relay.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <iostream>
+#include <optional>
+#include <string>
+
+namespace kws::app {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+struct endpoint {
+  std::string host;
+  std::string port;
+  std::string path;
+};
+
+/// Reads `http://host[:port][/path]`; the path defaults to /mcp.
+std::optional<endpoint> parse_url(std::string_view url) {
+  constexpr std::string_view scheme = "http://";
+  if (!url.starts_with(scheme))
+    return std::nullopt;
+  url.remove_prefix(scheme.size());
+  endpoint out;
+  auto slash = url.find('/');
+  out.path
+    = slash == std::string_view::npos ? "/mcp" : std::string{url.substr(slash)};
+  if (out.path == "/")
+    out.path = "/mcp";
+  auto authority = url.substr(0, slash);
+  auto colon = authority.rfind(':');
+  bool bracketed = !authority.empty() && authority.front() == '[';
+  if (colon != std::string_view::npos
+      && (!bracketed || authority[colon - 1] == ']')) {
+    out.host = std::string{authority.substr(0, colon)};
+    out.port = std::string{authority.substr(colon + 1)};
+  } else {
+    out.host = std::string{authority};
+    out.port = "80";
+  }
+  if (bracketed && out.host.size() > 2)
+    out.host = out.host.substr(1, out.host.size() - 2);
+  if (out.host.empty() || out.port.empty())
+    return std::nullopt;
+  return out;
+}
+
+/// POSTs one message; the status and body, or the reason it failed.
+struct posted {
+  int status = 0;
+  std::string body;
+  std::string error;
+};
+
+posted post(const endpoint& to, const std::string& line,
+            const std::map<std::string, std::string>& headers) {
+  posted out;
+  try {
+    boost::asio::io_context ioc;
+    tcp::resolver resolver{ioc};
+    beast::tcp_stream stream{ioc};
+    stream.expires_after(std::chrono::seconds{60});
+    stream.connect(resolver.resolve(to.host, to.port));
+    http::request<http::string_body> req{http::verb::post, to.path, 11};
+    req.set(http::field::host, to.host + ":" + to.port);
+    for (const auto& [name, value] : headers)
+      req.set(name, value);
+    req.body() = line;
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buf;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(size_t{64} << 20U);
+    http::read(stream, buf, parser);
+    out.status = static_cast<int>(parser.get().result_int());
+    out.body = parser.get().body();
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  } catch (const boost::system::system_error& e) {
+    out.error = e.code().message();
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+} // namespace
+
+int run_mcp_stdio(const options& opts) {
+  auto to = parse_url(opts.url);
+  if (!to) {
+    std::cerr
+      << "k8s-watch-server mcp: --url must be http://HOST[:PORT][/PATH], "
+         "got '"
+      << opts.url << "'\n";
+    return 2;
+  }
+  mcp::relay_state state;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty())
+      continue;
+    auto answer = post(*to, line, mcp::relay_headers(line, state));
+    std::optional<std::string> out;
+    if (!answer.error.empty()) {
+      std::cerr << "k8s-watch-server mcp: " << opts.url << ": " << answer.error
+                << "\n";
+      out = mcp::relay_failure(
+        line, "cannot reach " + opts.url + ": " + answer.error);
+    } else {
+      out = mcp::relay_answer(line, answer.status, answer.body, state);
+    }
+    if (out)
+      std::cout << *out << "\n" << std::flush;
+  }
+  return 0;
+}
+
+} // namespace kws::app
