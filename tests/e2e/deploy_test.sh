@@ -309,8 +309,10 @@ if [ -x "$helm_bin" ]; then
   if "${H[@]}" install --dry-run=server --kubeconfig "$kubeconfig" --namespace "$ns" \
        kws-e2e "$chart" >"$tmp/helm-install.out" 2>&1; then
     pass "helm install --dry-run=server in $ns"
-    check "chart NOTES.txt renders (AUDIT_API_URL, PVC name)" \
-      bash -c "grep -q 'AUDIT_API_URL=http://kws-e2e-k8s-watch-server.$ns.svc:8080' '$tmp/helm-install.out' && grep -q 'PVC data-kws-e2e-k8s-watch-server-0' '$tmp/helm-install.out'"
+    check "chart NOTES.txt renders (the MCP URL, PVC name) and MCP_ALLOWED_HOSTS names the release's Service" \
+      bash -c "grep -q 'http://kws-e2e-k8s-watch-server.$ns.svc:8080/mcp' '$tmp/helm-install.out' \
+        && grep -q 'PVC data-kws-e2e-k8s-watch-server-0' '$tmp/helm-install.out' \
+        && grep -q 'kws-e2e-k8s-watch-server,kws-e2e-k8s-watch-server.$ns,kws-e2e-k8s-watch-server.$ns.svc,kws-e2e-k8s-watch-server.$ns.svc.cluster.local' '$tmp/helm-install.out'"
   else
     sed 's/^/    /' "$tmp/helm-install.out" | tail -20
     fail "helm install --dry-run=server in $ns"
