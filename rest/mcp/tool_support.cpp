@@ -3,6 +3,7 @@
 #include "messages/time_format.hpp"
 #include "rest/mcp/json_out.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace kws::mcp {
@@ -316,7 +317,8 @@ page_cursor read_cursor(arg_reader& args) {
 }
 
 tool_result finish_result(rapidjson::Document& doc, const char* items_key,
-                          const call_context& ctx, const page_info* page) {
+                          const call_context& ctx, const page_info* page,
+                          bool cut_before) {
   auto& a = doc.GetAllocator();
   doc.AddMember("now", text(format_rfc3339(ctx.now_ns), a), a);
   auto items = doc.FindMember(items_key);
@@ -344,12 +346,45 @@ tool_result finish_result(rapidjson::Document& doc, const char* items_key,
       {page->asked.rest_token, page->asked.skip + static_cast<uint32_t>(kept)});
   else if (page && !page->rest_next.empty())
     next = encode_cursor({page->rest_next, 0});
-  doc.AddMember("truncated", cut || !next.empty(), a);
+  doc.AddMember("truncated", cut || cut_before || !next.empty(), a);
   if (!next.empty())
     doc.AddMember("nextCursor", text(next, a), a);
   tool_result r;
   r.structured = stringify(doc);
   return r;
+}
+
+tool_plan paged(std::string path,
+                std::vector<std::pair<std::string, std::string>> params,
+                const page_cursor& cursor, uint32_t limit,
+                const call_context& ctx, item_fn to_item, const char* what,
+                summary_fn summarize) {
+  auto room = std::min(max_listing_items, cursor.skip + limit);
+  params.emplace_back("limit", std::to_string(room));
+  params.emplace_back("continue", cursor.rest_token);
+  tool_plan plan;
+  plan.queries.push_back(rest_get(std::move(path), params));
+  plan.render = [cursor, ctx, to_item, what,
+                 summarize](const std::vector<http_response>& answers) {
+    auto answer = read_answer(answers.at(0));
+    if (!answer.ok)
+      return failure(answer, what);
+    rapidjson::Document doc{rapidjson::kObjectType};
+    auto& a = doc.GetAllocator();
+    rapidjson::Value list{rapidjson::kArrayType};
+    uint32_t i = 0;
+    for (const auto& item : items(answer.doc))
+      if (i++ >= cursor.skip)
+        list.PushBack(to_item(item, a), a);
+    if (summarize)
+      summarize(list, doc);
+    doc.AddMember("items", list, a);
+    if (answer.coverage_gaps >= 0)
+      doc.AddMember("coverageGaps", answer.coverage_gaps, a);
+    page_info page{cursor, answer.continue_token};
+    return finish_result(doc, "items", ctx, &page);
+  };
+  return plan;
 }
 
 namespace {

@@ -103,7 +103,8 @@ page_cursor read_cursor(arg_reader& args);
 /// Finishes a result object: adds `now`, keeps the array `items_key` within
 /// the text budget (dropping items from its end), and sets `truncated` and
 /// `nextCursor`. `page` tells how the items were fetched, or null for a
-/// listing that cannot resume (then the cut is only flagged).
+/// listing that cannot resume (then the cut is only flagged); `cut_before`
+/// says items were left out before (then `truncated` is set too).
 struct page_info {
   page_cursor asked;
   /// The REST answer's X-Continue ("" when the page was the last).
@@ -111,7 +112,27 @@ struct page_info {
 };
 tool_result finish_result(rapidjson::Document& doc, const char* items_key,
                           const call_context& ctx,
-                          const page_info* page = nullptr);
+                          const page_info* page = nullptr,
+                          bool cut_before = false);
+
+/// Items a listing returns at most (the REST API's largest page).
+inline constexpr uint32_t max_listing_items = 1000;
+
+/// How a listing's REST items become the tool's items.
+using item_fn = rapidjson::Value (*)(const rapidjson::Value&,
+                                     rapidjson::Document::AllocatorType&);
+/// Adds members computed over a listing's items to its result.
+using summary_fn
+  = void (*)(const rapidjson::Value& items, rapidjson::Document& doc);
+
+/// A listing of one REST page (`path` with `params`): asks for the cursor's
+/// page with room for the items already returned from it, and returns
+/// `limit` items after those, each made by `to_item`.
+tool_plan paged(std::string path,
+                std::vector<std::pair<std::string, std::string>> params,
+                const page_cursor& cursor, uint32_t limit,
+                const call_context& ctx, item_fn to_item, const char* what,
+                summary_fn summarize = nullptr);
 
 /// Standard Base64 (RFC 4648) with padding; decoding fails on anything else.
 std::string base64_encode(std::string_view bytes);

@@ -65,4 +65,7 @@ void add_incident_tools(std::vector<tool>& out);
 /// The change-history tools built on the change-intelligence endpoints.
 void add_history_tools(std::vector<tool>& out);
 
+/// The plan of the `what_changed` tool (what_changed.cpp).
+tool_outcome what_changed(const rapidjson::Value& raw, const call_context& ctx);
+
 } // namespace kws::mcp

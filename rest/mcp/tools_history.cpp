@@ -16,54 +16,9 @@ using value = rapidjson::Value;
 using alloc = rapidjson::Document::AllocatorType;
 using params = std::vector<std::pair<std::string, std::string>>;
 
-constexpr uint32_t max_items = 1000;
-constexpr int64_t ns_per_hour = 3'600'000'000'000;
-
-/// How a listing's REST items become the tool's items.
-using item_fn = value (*)(const value&, alloc&);
-
+/// A record shortened for a listing.
 value summary_item(const value& record, alloc& a) {
   return summarize_record(record, a);
-}
-
-value copy_item(const value& item, alloc& a) {
-  return value{item, a};
-}
-
-/// Adds members computed over a listing's items to its result.
-using summary_fn = void (*)(const value& items, rapidjson::Document& doc);
-
-/// A listing of one REST page: asks for the cursor's page with room for the
-/// items already returned from it, and returns `limit` items after those.
-tool_plan paged(std::string path, params ps, const page_cursor& cursor,
-                uint32_t limit, const call_context& ctx, item_fn to_item,
-                const char* what, summary_fn summarize = nullptr) {
-  auto room = std::min(max_items, cursor.skip + limit);
-  ps.emplace_back("limit", std::to_string(room));
-  ps.emplace_back("continue", cursor.rest_token);
-  tool_plan plan;
-  plan.queries.push_back(rest_get(std::move(path), ps));
-  plan.render = [cursor, ctx, to_item, what,
-                 summarize](const std::vector<http_response>& answers) {
-    auto answer = read_answer(answers.at(0));
-    if (!answer.ok)
-      return failure(answer, what);
-    rapidjson::Document doc{rapidjson::kObjectType};
-    auto& a = doc.GetAllocator();
-    value items{rapidjson::kArrayType};
-    uint32_t i = 0;
-    for (const auto& item : mcp::items(answer.doc))
-      if (i++ >= cursor.skip)
-        items.PushBack(to_item(item, a), a);
-    if (summarize)
-      summarize(items, doc);
-    doc.AddMember("items", items, a);
-    if (answer.coverage_gaps >= 0)
-      doc.AddMember("coverageGaps", answer.coverage_gaps, a);
-    page_info page{cursor, answer.continue_token};
-    return finish_result(doc, "items", ctx, &page);
-  };
-  return plan;
 }
 
 /// A single REST answer (an object) passed on as the result, its array
@@ -101,61 +56,6 @@ std::string object_path(arg_reader& args, const char* suffix = "") {
   return "/api/v1/events/" + ns + "/" + type + "/" + name + suffix;
 }
 
-/// The Warning Events about the changed objects, summed, and the Event
-/// reasons of the objects that had any (the REST entries count reasons of
-/// both types together): what went wrong around the changes, up front.
-void warning_reasons(const value& entries, rapidjson::Document& doc) {
-  auto& a = doc.GetAllocator();
-  value by_reason{rapidjson::kObjectType};
-  int64_t total = 0;
-  for (const auto& entry : mcp::items(entries)) {
-    const auto& events = at(entry, "events");
-    if (int_at(events, "Warning") == 0)
-      continue;
-    total += int_at(events, "Warning");
-    const auto& reasons = at(events, "reasons");
-    if (!reasons.IsObject())
-      continue;
-    for (const auto& r : reasons.GetObject()) {
-      if (!r.value.IsInt64())
-        continue;
-      auto it = by_reason.FindMember(r.name);
-      if (it == by_reason.MemberEnd())
-        by_reason.AddMember(value{r.name, a}, value{r.value.GetInt64()}, a);
-      else
-        it->value.SetInt64(it->value.GetInt64() + r.value.GetInt64());
-    }
-  }
-  value summary{rapidjson::kObjectType};
-  summary.AddMember("warningEvents", total, a);
-  summary.AddMember("reasons", by_reason, a);
-  doc.AddMember("events", summary, a);
-}
-
-tool_outcome what_changed(const value& raw, const call_context& ctx) {
-  arg_reader args{raw, ctx.now_ns};
-  auto window = args.duration("window", ns_per_hour);
-  auto end = args.time("end", ctx.now_ns);
-  auto ns = args.text("namespace");
-  auto types = args.list("resourceTypes");
-  bool with_status = args.flag("includeStatus", false);
-  auto limit = args.count("limit", ctx.default_items, max_items);
-  auto cursor = read_cursor(args);
-  if (types.size() > 1)
-    args.fail("resourceTypes",
-              "name at most one type per call (call once per "
-              "type, or none for every type)");
-  if (args.failed())
-    return args.error();
-  params ps{{"start", time_text(end - window)},
-            {"end", time_text(end)},
-            {"namespace", ns},
-            {"resourceType", types.empty() ? "" : types.front()},
-            {"changeClass", with_status ? "" : "spec,meta"}};
-  return paged("/api/v1/changes", std::move(ps), cursor, limit, ctx, copy_item,
-               "what_changed", warning_reasons);
-}
-
 tool_outcome list_changes(const value& raw, const call_context& ctx) {
   arg_reader args{raw, ctx.now_ns};
   params ps;
@@ -167,7 +67,7 @@ tool_outcome list_changes(const value& raw, const call_context& ctx) {
     if (t != 0)
       ps.emplace_back(name, time_text(t));
   }
-  auto limit = args.count("limit", ctx.default_items, max_items);
+  auto limit = args.count("limit", ctx.default_items, max_listing_items);
   auto cursor = read_cursor(args);
   if (args.failed())
     return args.error();
@@ -181,7 +81,7 @@ tool_outcome object_history(const value& raw, const call_context& ctx) {
   auto path = object_path(args);
   auto start = args.time("start", 0);
   auto end = args.time("end", 0);
-  auto limit = args.count("limit", ctx.default_items, max_items);
+  auto limit = args.count("limit", ctx.default_items, max_listing_items);
   if (args.failed())
     return args.error();
   params ps{{"start", start ? time_text(start) : ""},
@@ -244,7 +144,7 @@ tool_outcome events_for(const value& raw, const call_context& ctx) {
     return args.error();
   params ps{{"start", start ? time_text(start) : ""},
             {"end", end ? time_text(end) : ""},
-            {"limit", std::to_string(max_items)}};
+            {"limit", std::to_string(max_listing_items)}};
   tool_plan plan;
   plan.queries.push_back(rest_get(path, ps));
   plan.render = [ctx, type](const std::vector<http_response>& answers) {
@@ -324,7 +224,7 @@ tool_outcome snapshot_at(const value& raw, const call_context& ctx) {
   params ps{{"at", time_text(at)},
             {"namespace", args.text("namespace")},
             {"resourceType", args.text("resourceType")}};
-  auto limit = args.count("limit", ctx.default_items, max_items);
+  auto limit = args.count("limit", ctx.default_items, max_listing_items);
   auto cursor = read_cursor(args);
   if (args.failed())
     return args.error();
@@ -391,7 +291,7 @@ void add_history_tools(std::vector<tool>& out) {
        + time_prop("end of the window (default now)")
        + ","
          R"("namespace":{"type":"string"},)"
-         R"("resourceTypes":{"type":"array","items":{"type":"string"},"maxItems":1,"description":"one type, or none for every type"},)"
+         R"("resourceTypes":{"type":"array","items":{"type":"string"},"maxItems":10,"description":"types to ask about (default every type); a cursor pages one type only"},)"
          R"("includeStatus":{"type":"boolean","description":"also objects whose only changes were to status"},)"
        + page_props + "}}",
      listing_output(

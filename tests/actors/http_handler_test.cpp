@@ -332,6 +332,71 @@ TEST_F(http_handler_test, snapshots_and_changes_are_paged) {
   EXPECT_EQ(idx->changes.size(), 1u);
 }
 
+/// A POST /mcp of `body` (a legacy-era message).
+std::optional<http_response> mcp_call(http_handler_test& t,
+                                      const std::string& body) {
+  auto rp = std::make_shared<test::capture_responder>();
+  http_request req{"POST", "/mcp", {}, {}, false};
+  req.headers["content-type"] = "application/json";
+  req.body = body;
+  t.self->send(t.aut, std::move(req), responder_ptr{rp});
+  t.run();
+  return rp->response;
+}
+
+TEST_F(http_handler_test, an_mcp_tool_runs_its_queries_through_the_rest_paths) {
+  idx->answer
+    = json_answer{true,
+                  R"([{"namespace":"shop","resourceName":"web-1","events":)"
+                  R"({"Warning":2,"Normal":0,"reasons":{"BackOff":2}}}])",
+                  false,
+                  "",
+                  1,
+                  true};
+  idx->page = event_page{
+    {R"({"id":"0000000000000007","namespace":"shop","resourceName":"api-0",)"
+     R"("message":"Update pods api-0: container app waiting: )"
+     R"(ImagePullBackOff: Back-off"})"},
+    false,
+    ""};
+  auto res
+    = mcp_call(*this,
+               R"({"jsonrpc":"2.0","id":5,"method":"tools/call","params":)"
+               R"({"name":"check_pod_issues","arguments":{"start_time":)"
+               R"("2026-01-01T00:00:00Z","end_time":"2026-01-01T01:00:00Z",)"
+               R"("namespace":"shop"}}})");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  // Both queries went through the parsers and the resolver to INDEX.
+  ASSERT_EQ(idx->changes.size(), 1u);
+  EXPECT_EQ(idx->changes[0].window.resource, "pods");
+  EXPECT_EQ(idx->changes[0].window.ns, "shop");
+  ASSERT_EQ(idx->queries.size(), 1u);
+  EXPECT_EQ(idx->queries[0].resource, "pods");
+  EXPECT_EQ(idx->queries[0].change_classes, 1u << 2) << "status only";
+  EXPECT_NE(res->body.find(R"("id":5,"result")"), std::string::npos);
+  EXPECT_NE(res->body.find(R"("resourceName":"web-1","warnings":2)"),
+            std::string::npos)
+    << res->body;
+  EXPECT_NE(res->body.find("ImagePullBackOff"), std::string::npos);
+  EXPECT_NE(res->body.find(R"("isError":false)"), std::string::npos);
+  // A query the REST layer refuses is an error result naming the argument.
+  res = mcp_call(
+    *this,
+    R"({"jsonrpc":"2.0","id":6,"method":"tools/call","params":)"
+    R"({"name":"list_changes","arguments":{"resourceType":"gadgets"}}})");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find(R"("isError":true)"), std::string::npos);
+  EXPECT_NE(res->body.find("argument resourceType"), std::string::npos)
+    << res->body;
+  EXPECT_EQ(idx->queries.size(), 1u) << "never reached INDEX";
+  // Protocol answers need no query at all.
+  res = mcp_call(*this, R"({"jsonrpc":"2.0","id":7,"method":"ping"})");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, R"({"jsonrpc":"2.0","id":7,"result":{}})");
+}
+
 TEST_F(http_handler_test, backup_asks_storage_for_a_checkpoint) {
   auto res = call("/admin/backup", {"dest"}, {"/backups/today"}, "POST");
   ASSERT_TRUE(res);

@@ -107,6 +107,12 @@ async function exercise(name, client) {
   check(`${name}: what_changed lists the changed ConfigMap with its diff`,
     entry && entry.patch.some((op) => op.path === '' || op.path.startsWith('/data')),
     JSON.stringify(answers.what_changed.items.map((e) => e.resourceName)));
+  const two = await client.callTool({ name: 'what_changed',
+    arguments: { window: '1h', namespace: ns, resourceTypes: ['pods', 'configmaps'] } });
+  check(`${name}: what_changed over two types has the ConfigMap and the Pod`,
+    !two.isError && ['settings', 'pull'].every((n) =>
+      two.structuredContent.items.some((e) => e.resourceName === n)),
+    JSON.stringify(two.structuredContent));
   const versions = answers.object_history.items;
   const diff = answers.diff_versions;
   const from = await client.callTool({ name: 'get_version', arguments: { id: diff.from.id } });

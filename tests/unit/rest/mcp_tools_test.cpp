@@ -87,8 +87,13 @@ TEST(mcp_args, bad_arguments_name_the_argument) {
           {{"includeStatus", "yes"}},
           "argument includeStatus: expected true or false"},
          {"what_changed",
-          {{"resourceTypes", {"pods", "nodes"}}},
-          "argument resourceTypes:"},
+          {{"resourceTypes",
+            {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}}},
+          "argument resourceTypes: name at most 10"},
+         {"what_changed",
+          {{"resourceTypes", {"pods", "nodes"}},
+           {"cursor", encode_cursor({"tok", 0})}},
+          "argument cursor: answers about several types do not page"},
          {"what_changed", {{"cursor", "!!"}}, "argument cursor:"},
          {"list_changes",
           {{"start", "2026-13-01T00:00:00Z"}},
@@ -166,6 +171,41 @@ TEST(mcp_tools, what_changed_sums_the_warnings_around_the_changes) {
   EXPECT_EQ(r["events"]["warningEvents"], 5);
   EXPECT_EQ(r["events"]["reasons"], (json{{"BackOff", 5}, {"Pulled", 1}}));
   EXPECT_EQ(r["items"].size(), 3u);
+}
+
+TEST(mcp_tools, what_changed_merges_several_types_in_the_rest_ranking) {
+  auto out = call("what_changed",
+                  {{"resourceTypes", {"configmaps", "pods"}}, {"limit", 3}});
+  const auto& q = std::get<tool_plan>(out).queries;
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(params_of(q[0])["resourceType"], "configmaps");
+  EXPECT_EQ(params_of(q[1])["resourceType"], "pods");
+  EXPECT_EQ(params_of(q[1])["limit"], "3");
+  auto entry
+    = [](const char* name, const char* cls, int warnings, const char* last) {
+        return json{
+          {"resourceName", name},
+          {"changeClasses", {cls}},
+          {"verbs", {{"create", 0}, {"update", 1}, {"delete", 0}}},
+          {"events", {{"Warning", warnings}, {"reasons", json::object()}}},
+          {"last", last}};
+      };
+  json configmaps = json::array(
+    {entry("cm-status", "status", 0, "09"), entry("cm-spec", "spec", 0, "02")});
+  json pods = json::array({entry("pod-warned", "status", 4, "01"),
+                           entry("pod-spec", "spec", 1, "03")});
+  auto r = render(out,
+                  {ok(configmaps, {{"X-Coverage-Gaps", "1"}}),
+                   ok(pods, {{"X-Coverage-Gaps", "2"}})});
+  std::vector<std::string> names;
+  for (const auto& e : r["items"])
+    names.push_back(e["resourceName"]);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"pod-spec", "cm-spec", "pod-warned"}));
+  EXPECT_EQ(r["truncated"], true) << "cm-status was left out";
+  EXPECT_FALSE(r.contains("nextCursor"));
+  EXPECT_EQ(r["coverageGaps"], 3);
+  EXPECT_EQ(r["events"]["warningEvents"], 5);
 }
 
 TEST(mcp_tools, a_cut_listing_resumes_exactly_where_it_was_cut) {
