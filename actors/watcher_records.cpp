@@ -35,6 +35,28 @@ std::string_view key_namespace(const std::string& key) {
                                     : std::string_view{key}.substr(0, slash);
 }
 
+/// Keeps only the event's resourceVersion, which still moves the
+/// checkpoint.
+void to_bookmark(watch_event& ev) {
+  ev.type = watch_event_type::bookmark;
+  ev.object.clear();
+}
+
+/// metadata.uid of an object's JSON ("" when it has none).
+std::string uid_of(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject())
+    return {};
+  auto md = doc.FindMember("metadata");
+  if (md == doc.MemberEnd() || !md->value.IsObject())
+    return {};
+  auto it = md->value.FindMember("uid");
+  return it != md->value.MemberEnd() && it->value.IsString()
+    ? std::string{it->value.GetString(), it->value.GetStringLength()}
+    : std::string{};
+}
+
 } // namespace
 
 void retain_selected(const kube::selection& sel,
@@ -46,9 +68,7 @@ void retain_selected(const kube::selection& sel,
     if (ev.type == watch_event_type::bookmark
         || kube::selects_object(sel, ev.object))
       continue;
-    // Its resourceVersion still moves the checkpoint.
-    ev.type = watch_event_type::bookmark;
-    ev.object.clear();
+    to_bookmark(ev);
   }
 }
 
@@ -84,33 +104,19 @@ selector_exit_candidates(const resource_type& rt, const kube::selection& sel,
 }
 
 bool is_same_object(std::string_view body, std::string_view uid) {
-  rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject())
-    return false;
-  auto md = doc.FindMember("metadata");
-  if (md == doc.MemberEnd() || !md->value.IsObject())
-    return false;
-  auto it = md->value.FindMember("uid");
-  return it != md->value.MemberEnd() && it->value.IsString()
-    && std::string_view{it->value.GetString(), it->value.GetStringLength()}
-    == uid;
+  auto found = uid_of(body);
+  return !found.empty() && found == uid;
 }
 
 void drop_selector_exits(std::vector<watch_event>& events,
                          const std::set<std::string>& still_there) {
   if (still_there.empty())
     return;
-  for (auto& ev : events) {
-    if (ev.type != watch_event_type::deleted)
-      continue;
-    for (const auto& uid : still_there)
-      if (is_same_object(ev.object, uid)) {
-        ev.type = watch_event_type::bookmark;
-        ev.object.clear();
-        break;
-      }
-  }
+  // Each deleted object is parsed once, whatever the number of uids.
+  for (auto& ev : events)
+    if (ev.type == watch_event_type::deleted
+        && still_there.count(uid_of(ev.object)) > 0)
+      to_bookmark(ev);
 }
 
 void retain_selected(const kube::selection& sel, list_result& list,

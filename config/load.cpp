@@ -222,6 +222,45 @@ caf::error check_filters(const settings& s) {
   return {};
 }
 
+/// The yes/no settings.
+struct bool_key {
+  const char* key;
+  bool settings::*field;
+};
+
+constexpr bool_key bool_keys[] = {
+  {"discoverCRDs", &settings::discover_crds},
+  {"watchAll", &settings::watch_all},
+  {"digestSecretValues", &settings::digest_secret_values},
+  {"accessLog", &settings::access_log},
+};
+
+/// The whole-number settings and their ranges.
+struct count_key {
+  const char* key;
+  int64_t min;
+  int64_t max;
+  uint32_t settings::*field;
+};
+
+constexpr count_key count_keys[] = {
+  {"retentionDays", 1, 3650, &settings::retention_days},
+  {"maxQueryLimit", 1, 100000, &settings::max_query_limit},
+  {"queryWorkers", 1, 64, &settings::query_workers},
+  {"readThreads", 1, 64, &settings::read_threads},
+  {"batchSize", 1, 100000, &settings::batch_size},
+  {"flushIntervalMs", 1, 60000, &settings::flush_interval_ms},
+  {"maxWatchLagSeconds", 1, 86400, &settings::max_watch_lag_seconds},
+};
+
+template <class Key, size_t N>
+const Key* find_key(const Key (&keys)[N], const std::string& key) {
+  for (const auto& k : keys)
+    if (key == k.key)
+      return &k;
+  return nullptr;
+}
+
 caf::error apply_yaml(settings& s, const YAML::Node& root) {
   if (root.IsNull())
     return {};
@@ -230,71 +269,26 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
   for (const auto& kv : root) {
     auto key = kv.first.as<std::string>();
     const auto& v = kv.second;
-    if (key == "discoverCRDs") {
+    if (const auto* b = find_key(bool_keys, key)) {
       auto x = bool_value(key, v);
       if (!x)
         return x.error();
-      s.discover_crds = *x;
-    } else if (key == "watchAll") {
-      auto x = bool_value(key, v);
+      s.*(b->field) = *x;
+    } else if (const auto* n = find_key(count_keys, key)) {
+      auto x = int_value(key, v, n->min, n->max);
       if (!x)
         return x.error();
-      s.watch_all = *x;
-    } else if (key == "digestSecretValues") {
-      auto x = bool_value(key, v);
-      if (!x)
-        return x.error();
-      s.digest_secret_values = *x;
+      s.*(n->field) = static_cast<uint32_t>(*x);
     } else if (key == "storagePath") {
       auto x = string_value(key, v, false);
       if (!x)
         return x.error();
       s.storage_path = *x;
-    } else if (key == "retentionDays") {
-      auto x = int_value(key, v, 1, 3650);
-      if (!x)
-        return x.error();
-      s.retention_days = static_cast<uint32_t>(*x);
     } else if (key == "serverPort") {
       auto x = int_value(key, v, 1, 65535);
       if (!x)
         return x.error();
       s.server_port = static_cast<uint16_t>(*x);
-    } else if (key == "maxQueryLimit") {
-      auto x = int_value(key, v, 1, 100000);
-      if (!x)
-        return x.error();
-      s.max_query_limit = static_cast<uint32_t>(*x);
-    } else if (key == "queryWorkers") {
-      auto x = int_value(key, v, 1, 64);
-      if (!x)
-        return x.error();
-      s.query_workers = static_cast<uint32_t>(*x);
-    } else if (key == "readThreads") {
-      auto x = int_value(key, v, 1, 64);
-      if (!x)
-        return x.error();
-      s.read_threads = static_cast<uint32_t>(*x);
-    } else if (key == "batchSize") {
-      auto x = int_value(key, v, 1, 100000);
-      if (!x)
-        return x.error();
-      s.batch_size = static_cast<uint32_t>(*x);
-    } else if (key == "flushIntervalMs") {
-      auto x = int_value(key, v, 1, 60000);
-      if (!x)
-        return x.error();
-      s.flush_interval_ms = static_cast<uint32_t>(*x);
-    } else if (key == "maxWatchLagSeconds") {
-      auto x = int_value(key, v, 1, 86400);
-      if (!x)
-        return x.error();
-      s.max_watch_lag_seconds = static_cast<uint32_t>(*x);
-    } else if (key == "accessLog") {
-      auto x = bool_value(key, v);
-      if (!x)
-        return x.error();
-      s.access_log = *x;
     } else if (key == "logFormat") {
       auto x = v.IsScalar() ? v.Scalar() : std::string{};
       if (x == "text")

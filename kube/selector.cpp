@@ -181,21 +181,29 @@ std::string field_value(const rapidjson::Value& object, std::string_view path) {
 
 } // namespace
 
-caf::expected<std::vector<label_requirement>>
-parse_label_selector(std::string_view text) {
-  std::vector<label_requirement> result;
+/// Both selector kinds: trim, split into terms, parse each with
+/// `parse_one(text, term)`; the first bad term fails the whole selector.
+template <class Requirement, class ParseOne>
+caf::expected<std::vector<Requirement>> parse_terms(std::string_view text,
+                                                    ParseOne parse_one) {
+  std::vector<Requirement> result;
   if (trim(text).empty())
     return result;
   auto terms = split_terms(text);
   if (!terms)
     return terms.error();
   for (auto term : *terms) {
-    auto req = parse_label_term(text, term);
+    auto req = parse_one(text, term);
     if (!req)
       return req.error();
     result.push_back(std::move(*req));
   }
   return result;
+}
+
+caf::expected<std::vector<label_requirement>>
+parse_label_selector(std::string_view text) {
+  return parse_terms<label_requirement>(text, parse_label_term);
 }
 
 bool matches(const std::vector<label_requirement>& selector,
@@ -241,35 +249,32 @@ bool matches(const std::vector<label_requirement>& selector,
 
 caf::expected<std::vector<field_requirement>>
 parse_field_selector(std::string_view text) {
-  std::vector<field_requirement> result;
-  if (trim(text).empty())
-    return result;
-  auto terms = split_terms(text);
-  if (!terms)
-    return terms.error();
-  for (auto term : *terms) {
-    field_requirement req;
-    auto eq = term.find('=');
-    if (eq == std::string_view::npos || eq == 0)
-      return selector_error(text,
-                            "expected field=value or field!=value, got '"
-                              + std::string{term} + "'");
-    auto path_end = eq;
-    if (term[eq - 1] == '!') {
-      req.equals = false;
-      --path_end;
-    }
-    auto value_begin = eq + 1;
-    if (req.equals && value_begin < term.size() && term[value_begin] == '=')
-      ++value_begin;
-    auto path = trim(term.substr(0, path_end));
-    if (!valid_token(path, false) || path.empty())
-      return selector_error(text, "invalid field '" + std::string{path} + "'");
-    req.path = std::string{path};
-    req.value = std::string{trim(term.substr(value_begin))};
-    result.push_back(std::move(req));
-  }
-  return result;
+  return parse_terms<field_requirement>(
+    text,
+    [](std::string_view selector,
+       std::string_view term) -> caf::expected<field_requirement> {
+      field_requirement req;
+      auto eq = term.find('=');
+      if (eq == std::string_view::npos || eq == 0)
+        return selector_error(selector,
+                              "expected field=value or field!=value, got '"
+                                + std::string{term} + "'");
+      auto path_end = eq;
+      if (term[eq - 1] == '!') {
+        req.equals = false;
+        --path_end;
+      }
+      auto value_begin = eq + 1;
+      if (req.equals && value_begin < term.size() && term[value_begin] == '=')
+        ++value_begin;
+      auto path = trim(term.substr(0, path_end));
+      if (!valid_token(path, false) || path.empty())
+        return selector_error(selector,
+                              "invalid field '" + std::string{path} + "'");
+      req.path = std::string{path};
+      req.value = std::string{trim(term.substr(value_begin))};
+      return req;
+    });
 }
 
 std::string selection::collection_path(const resource_type& type) const {
