@@ -56,16 +56,9 @@ struct access_log_e2e : ::testing::Test {
   void start(const std::string& config) {
     std::ofstream{dir / "resources.yaml"} << config;
     port = free_port();
-    server = std::make_unique<server_process>(
-      std::map<std::string, std::string>{
-        {"KUBECONFIG", cluster.kubeconfig},
-        {"STORAGE_PATH", (dir / "store").string()},
-        {"SERVER_PORT", std::to_string(port)},
-        {"CONFIG_PATH", (dir / "resources.yaml").string()}},
-      log_path());
-    auto ready = eventually(
-      [this] { return http_get(port, "/readyz").status == 200; }, 120s);
-    ASSERT_TRUE(ready) << "server never became ready; log in " << log_path();
+    server = start_ready_server(cluster, dir.string(), port,
+                                (dir / "resources.yaml").string());
+    ASSERT_FALSE(HasFailure());
   }
 
   std::vector<std::string> log_lines() const {

@@ -198,16 +198,8 @@ struct changes : ::testing::Test {
   }
 
   static void start_server() {
-    server = std::make_unique<server_process>(
-      std::map<std::string, std::string>{
-        {"KUBECONFIG", cluster.kubeconfig},
-        {"STORAGE_PATH", (dir / "store").string()},
-        {"SERVER_PORT", std::to_string(port)},
-        {"CONFIG_PATH", (dir / "resources.yaml").string()}},
-      (dir / "server.log").string());
-    ASSERT_TRUE(
-      eventually([] { return http_get(port, "/readyz").status == 200; }, 120s))
-      << "server never became ready; log in " << (dir / "server.log");
+    server = start_ready_server(cluster, dir.string(), port,
+                                (dir / "resources.yaml").string());
   }
 
   static void SetUpTestSuite() {

@@ -69,16 +69,7 @@ struct selective : ::testing::Test {
       ASSERT_EQ(kubectl(cluster, "create namespace " + ns), 0);
     write_config(pods_and_secrets(true));
     port = free_port();
-    server = std::make_unique<server_process>(
-      std::map<std::string, std::string>{
-        {"KUBECONFIG", cluster.kubeconfig},
-        {"STORAGE_PATH", (dir / "store").string()},
-        {"SERVER_PORT", std::to_string(port)},
-        {"CONFIG_PATH", config_path()}},
-      (dir / "server.log").string());
-    ASSERT_TRUE(
-      eventually([] { return http_get(port, "/readyz").status == 200; }, 120s))
-      << "server never became ready; log in " << (dir / "server.log");
+    server = start_ready_server(cluster, dir.string(), port, config_path());
   }
 
   static void TearDownTestSuite() {

@@ -1,5 +1,7 @@
 #include "tests/support/cluster.hpp"
 
+#include "tests/support/http_client.hpp"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -303,6 +305,25 @@ void server_process::kill() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+std::unique_ptr<server_process>
+start_ready_server(const cluster_state& cluster, const std::string& dir,
+                   uint16_t port, const std::string& config_path,
+                   const std::map<std::string, std::string>& extra_env) {
+  std::map<std::string, std::string> env{{"KUBECONFIG", cluster.kubeconfig},
+                                         {"STORAGE_PATH", dir + "/store"},
+                                         {"SERVER_PORT", std::to_string(port)}};
+  if (!config_path.empty())
+    env["CONFIG_PATH"] = config_path;
+  for (const auto& [name, value] : extra_env)
+    env[name] = value;
+  auto log = dir + "/server.log";
+  auto server = std::make_unique<server_process>(std::move(env), log);
+  if (!eventually([port] { return http_get(port, "/readyz").status == 200; },
+                  std::chrono::seconds{120}))
+    ADD_FAILURE() << "the server never became ready; log in " << log;
+  return server;
 }
 
 } // namespace kws::test

@@ -132,4 +132,13 @@ private:
   pid_t pid_ = -1;
 };
 
+/// Starts the server against `cluster` on `port` with its store in
+/// `dir`/store, its log in `dir`/server.log, the configuration file
+/// `config_path` (none when empty) and `extra_env`, and waits up to 120 s
+/// for /readyz to answer 200. Fails the test (naming the log) otherwise.
+std::unique_ptr<server_process>
+start_ready_server(const cluster_state& cluster, const std::string& dir,
+                   uint16_t port, const std::string& config_path,
+                   const std::map<std::string, std::string>& extra_env = {});
+
 } // namespace kws::test
