@@ -14,6 +14,7 @@
 #include "messages/logging.hpp"
 #include "messages/process_memory.hpp"
 #include "rest/server.hpp"
+#include "rest/ui_bundle.hpp"
 #include "storage/rocks_store.hpp"
 
 #include <caf/actor_system.hpp>
@@ -103,6 +104,7 @@ int serve(const app::options& opts) {
       return exit_code;
     rest::server_options sopts;
     sopts.port = settings->server_port;
+    sopts.site = ui_bundle();
     if (settings->access_log)
       sopts.on_access = app::access_log(settings->log_format);
     auto srv

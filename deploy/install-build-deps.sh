@@ -5,7 +5,8 @@
 #   --test-tools   also clang, its sanitizer and fuzzer runtime (tests/fuzz),
 #                  clang-format and clang-tidy (the quality gates of tests/run),
 #                  and podman, buildah, runc, mmdebstrap, uidmap (the image
-#                  test, tests/e2e/image_test.sh; deploy/build-image)
+#                  test, tests/e2e/image_test.sh; deploy/build-image), and
+#                  chromium (the page's browser tests, tests/ui)
 set -euo pipefail
 
 packages=(
@@ -16,9 +17,13 @@ packages=(
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev
 )
+# The page's bundle (ui/build.sh) needs npm; a Node.js from elsewhere that
+# brings its own npm is kept.
+command -v npm >/dev/null || packages+=(nodejs npm)
 if [ "${1:-}" = --test-tools ]; then
   packages+=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14)
   packages+=(podman buildah runc mmdebstrap uidmap)
+  packages+=(chromium)
 fi
 
 missing=()

@@ -38,13 +38,15 @@ struct event_query {
   bool descending = false;
   /// Opaque position from a previous page's `X-Continue`; "" for page one.
   std::string continue_token;
+  /// `view=summary`: records without their snapshot (rest/record_summary).
+  bool summary = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_query& x) {
   return f(caf::meta::type_name("kws.event_query"), x.start_ns, x.end_ns, x.ns,
            x.resource, x.group, x.name, x.verb, x.user, x.uid, x.change_classes,
-           x.path, x.limit, x.descending, x.continue_token);
+           x.path, x.limit, x.descending, x.continue_token, x.summary);
 }
 
 /// One page of event records.

@@ -289,6 +289,15 @@ caf::expected<event_query> parse_event_query(const http_request& req,
       return bad("order", "order must be asc or desc, not \"" + o + "\"");
     q.descending = o == "desc";
   }
+  auto view = params.get("view");
+  if (!view)
+    return view.error();
+  if (*view) {
+    const auto& v = **view;
+    if (v != "full" && v != "summary")
+      return bad("view", "view must be full or summary, not \"" + v + "\"");
+    q.summary = v == "summary";
+  }
   if (auto err = read_type(params, resolve, q.resource, q.group))
     return err;
   return q;

@@ -7,7 +7,8 @@
 //   to UTC; inclusive; `start` after `end` is an error naming `start`.
 // * `limit`: default and maximum `max_limit`; larger values are capped;
 //   0, negative or non-numeric values are errors.
-// * `verb`: create | update | delete; `order`: asc | desc.
+// * `verb`: create | update | delete; `order`: asc | desc; `view`: full |
+//   summary (records without their snapshot).
 // * `resourceType`: whatever the resolver accepts (plural, kind, singular,
 //   short name, plural.group). The group narrows the query only when the
 //   client named one (`deployments.apps`); otherwise any group matches.

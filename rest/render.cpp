@@ -1,5 +1,7 @@
 #include "rest/render.hpp"
 
+#include "rest/record_summary.hpp"
+
 #include "messages/errors.hpp"
 #include "messages/json_text.hpp"
 #include "messages/time_format.hpp"
@@ -55,11 +57,20 @@ http_response render_answer(const json_answer& a) {
   return res;
 }
 
-http_response render_page(const event_page& page) {
+http_response render_page(const event_page& page, bool summary) {
   http_response res;
   res.status = 200;
-  res.body.reserve(total_size(page.records));
-  append_array(res.body, page.records);
+  if (summary) {
+    std::vector<std::string> light;
+    light.reserve(page.records.size());
+    for (const auto& r : page.records)
+      light.push_back(summarize_record(r));
+    res.body.reserve(total_size(light));
+    append_array(res.body, light);
+  } else {
+    res.body.reserve(total_size(page.records));
+    append_array(res.body, page.records);
+  }
   res.headers["X-Total-Count"] = std::to_string(page.records.size());
   res.headers["X-Has-More"] = page.has_more ? "true" : "false";
   if (page.has_more)

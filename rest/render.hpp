@@ -18,7 +18,8 @@ namespace kws::rest {
 /// `GET /api/v1/events`: status 200, the records as a JSON array in page
 /// order, and the headers `X-Total-Count` (records in this response),
 /// `X-Has-More` (`true`/`false`) and, when more follow, `X-Continue`.
-http_response render_page(const event_page& page);
+/// `summary`: each record in its light form (`summarize_record`).
+http_response render_page(const event_page& page, bool summary = false);
 
 /// `GET /api/v1/events/{ns}/{type}/{name}`: status 200 and
 /// `{"namespace","resourceType","resourceName","watchEvents","relatedEvents"}`

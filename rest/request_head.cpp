@@ -1,6 +1,7 @@
 #include "rest/request_head.hpp"
 
 #include "messages/errors.hpp"
+#include "rest/static_site.hpp"
 #include "rest/url.hpp"
 
 #include <boost/beast/http/error.hpp>
@@ -54,6 +55,16 @@ accept_request(const request_parser::value_type& req, bool from_loopback,
       ? ctx.get_as<std::string>(1)
       : error_detail(err);
     return error_response(400, msg, name);
+  }
+  if (!opts.site.empty() && is_site_path(out.path)) {
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      auto res = error_response(
+        405, "method " + std::string{req.method_string()} + " is not allowed");
+      res.headers["Allow"] = "GET, HEAD";
+      return res;
+    }
+    auto tag = req[http::field::if_none_match];
+    return answer_site(opts.site, out.path, {tag.data(), tag.size()});
   }
   if (!opts.mcp_path.empty() && out.path == opts.mcp_path) {
     if (req.method() != http::verb::post) {

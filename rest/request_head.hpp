@@ -34,7 +34,7 @@ http_response read_error_response(const boost::beast::error_code& ec);
 /// Converts a parsed request into what the handler receives, or into the
 /// answer the server gives by itself (400 for a bad target, 403 for an admin
 /// POST from elsewhere than loopback, 405 for other methods; the MCP endpoint
-/// takes POST only).
+/// takes POST only; the page and its files, `answer_site`).
 std::variant<http_request, http_response>
 accept_request(const request_parser::value_type& req, bool from_loopback,
                const server_options& opts);

@@ -5,6 +5,7 @@
 
 #include "messages/http.hpp"
 #include "rest/access_log.hpp"
+#include "rest/static_site.hpp"
 
 #include <caf/expected.hpp>
 
@@ -41,6 +42,9 @@ struct server_options {
   std::string mcp_path = "/mcp";
   /// Larger bodies of POSTs to `mcp_path` are answered with 413.
   size_t mcp_body_bytes = size_t{1} << 20U;
+  /// The timeline page the server answers by itself at `/` and `/ui/`.
+  /// Empty: those paths are unknown (404) like any other.
+  static_site site = {};
   /// Called once per response the access log keeps (`should_log`), also for
   /// the answers the server gives by itself, once the response is written,
   /// on an io thread: it must not block. Empty: no access log.

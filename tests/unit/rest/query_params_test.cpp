@@ -161,6 +161,14 @@ TEST(query_params_test, verb_and_order_must_be_known) {
     expect_bad(parse({{"order", bad}}), "order");
 }
 
+TEST(query_params_test, view_is_full_or_summary) {
+  EXPECT_FALSE(parse({})->summary);
+  EXPECT_FALSE(parse({{"view", "full"}})->summary);
+  EXPECT_TRUE(parse({{"view", "summary"}})->summary);
+  for (const char* bad : {"light", "SUMMARY", ""})
+    expect_bad(parse({{"view", bad}}), "view");
+}
+
 TEST(query_params_test, unknown_resource_type_is_a_400_naming_it) {
   expect_bad(parse({{"resourceType", "gizmos"}}), "resourceType");
   expect_bad(parse({{"resourceType", ""}}), "resourceType");
