@@ -14,6 +14,7 @@
 #include "kube/discovery.hpp"
 #include "kube/reflector.hpp"
 #include "kube/resolver.hpp"
+#include "messages/ascii_case.hpp"
 #include "messages/logging.hpp"
 #include "messages/metrics.hpp"
 #include "storage/rocks_store.hpp"
@@ -22,7 +23,6 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
-#include <cctype>
 #include <type_traits>
 
 namespace kws {
@@ -335,13 +335,8 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
       if (!result) {
         // A type that is gone keeps its history: resolve it by the names it
         // had while watched.
-        auto lower = [](std::string x) {
-          for (auto& c : x)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-          return x;
-        };
         for (auto& [key, rt] : st.retired)
-          if (name == rt.plural || name == key || lower(name) == lower(rt.kind))
+          if (name == rt.plural || name == key || ascii_iequals(name, rt.kind))
             return rt;
       }
       if (!result)

@@ -1,5 +1,7 @@
 #include "kube/resolver.hpp"
 
+#include "messages/ascii_case.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,27 +11,14 @@ namespace kws::kube {
 
 namespace {
 
-std::string lower(std::string_view x) {
-  std::string result{x};
-  for (auto& c : result)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return result;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size()
-    && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x))
-             == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 bool names_match(const api_resource_info& info, std::string_view name) {
-  if (iequals(info.type.plural, name) || iequals(info.singular, name)
-      || iequals(info.type.kind, name))
+  if (ascii_iequals(info.type.plural, name)
+      || ascii_iequals(info.singular, name)
+      || ascii_iequals(info.type.kind, name))
     return true;
-  return std::any_of(info.short_names.begin(), info.short_names.end(),
-                     [&](const std::string& s) { return iequals(s, name); });
+  return std::any_of(
+    info.short_names.begin(), info.short_names.end(),
+    [&](const std::string& s) { return ascii_iequals(s, name); });
 }
 
 /// True for strings shaped like a Kubernetes version: v1, v2beta1, v1alpha3.
@@ -106,9 +95,9 @@ resource_resolver::resolve(std::string_view name) const {
   for (const auto& s : splits) {
     const api_resource_info* best = nullptr;
     for (const auto& info : infos_) {
-      if (s.qualified && !iequals(info.type.group, s.group))
+      if (s.qualified && !ascii_iequals(info.type.group, s.group))
         continue;
-      if (!s.version.empty() && !iequals(info.type.version, s.version))
+      if (!s.version.empty() && !ascii_iequals(info.type.version, s.version))
         continue;
       if (!names_match(info, s.name))
         continue;
@@ -139,7 +128,7 @@ resource_resolver::resolve_kind(std::string_view group_or_api_version,
       continue;
     if (info.type.kind == kind)
       return preferred_of(info)->type;
-    if (insensitive == nullptr && iequals(info.type.kind, kind))
+    if (insensitive == nullptr && ascii_iequals(info.type.kind, kind))
       insensitive = &info;
   }
   if (insensitive != nullptr)
@@ -151,7 +140,7 @@ resource_resolver::resolve_kind(std::string_view group_or_api_version,
 }
 
 std::string guess_plural(std::string_view kind) {
-  auto result = lower(kind);
+  auto result = ascii_lower(kind);
   if (result.empty() || result == "endpoints")
     return result;
   if (result.back() == 's')

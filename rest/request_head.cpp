@@ -1,5 +1,6 @@
 #include "rest/request_head.hpp"
 
+#include "messages/ascii_case.hpp"
 #include "messages/errors.hpp"
 #include "rest/static_site.hpp"
 #include "rest/url.hpp"
@@ -7,7 +8,6 @@
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
-#include <cctype>
 
 namespace kws::rest {
 
@@ -73,10 +73,9 @@ accept_request(const request_parser::value_type& req, bool from_loopback,
       return res;
     }
     for (const auto& field : req) {
-      std::string name{field.name_string()};
-      for (auto& c : name)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out.headers[name] = std::string{field.value()};
+      auto name = field.name_string();
+      out.headers[ascii_lower({name.data(), name.size()})]
+        = std::string{field.value()};
     }
     out.body = req.body();
     return out;

@@ -1,27 +1,21 @@
 #include "rest/mcp/http_checks.hpp"
 
+#include "messages/ascii_case.hpp"
 #include "rest/mcp/tool_support.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
 #include <algorithm>
-#include <cctype>
 
 namespace kws::mcp {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out{s};
-  for (auto& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool listed(std::string_view value, const std::vector<std::string>& list) {
-  auto v = lower(value);
-  return std::any_of(list.begin(), list.end(),
-                     [&v](const std::string& x) { return lower(x) == v; });
+  auto v = ascii_lower(value);
+  return std::any_of(list.begin(), list.end(), [&v](const std::string& x) {
+    return ascii_lower(x) == v;
+  });
 }
 
 } // namespace
@@ -33,12 +27,13 @@ std::string host_of(std::string_view s) {
     s = s.substr(0, slash);
   if (!s.empty() && s.front() == '[') {
     auto close = s.find(']');
-    return close == std::string_view::npos ? lower(s)
-                                           : lower(s.substr(1, close - 1));
+    return close == std::string_view::npos
+      ? ascii_lower(s)
+      : ascii_lower(s.substr(1, close - 1));
   }
   if (auto colon = s.find(':'); colon != std::string_view::npos)
     s = s.substr(0, colon);
-  return lower(s);
+  return ascii_lower(s);
 }
 
 bool is_ip_literal(std::string_view host) {

@@ -161,29 +161,38 @@ http_response initialize(const exchange& x, const options& opts) {
   return result_reply(x, r, opts);
 }
 
+/// The `tools` of tools/list, the same for every call: built once.
+const document& tool_list() {
+  static const document list = [] {
+    document tools{rapidjson::kArrayType};
+    auto& a = tools.GetAllocator();
+    for (const auto& t : tool_table()) {
+      value item{rapidjson::kObjectType};
+      item.AddMember("name", rapidjson::StringRef(t.name), a);
+      item.AddMember("title", rapidjson::StringRef(t.title), a);
+      item.AddMember("description", rapidjson::StringRef(t.description), a);
+      document in;
+      in.Parse(t.input_schema.c_str());
+      document out;
+      out.Parse(t.output_schema.c_str());
+      item.AddMember("inputSchema", value{in, a}, a);
+      item.AddMember("outputSchema", value{out, a}, a);
+      value hints{rapidjson::kObjectType};
+      hints.AddMember("title", rapidjson::StringRef(t.title), a);
+      hints.AddMember("readOnlyHint", true, a);
+      hints.AddMember("openWorldHint", false, a);
+      item.AddMember("annotations", hints, a);
+      tools.PushBack(item, a);
+    }
+    return tools;
+  }();
+  return list;
+}
+
 http_response list_tools(const exchange& x, const options& opts) {
   document r{rapidjson::kObjectType};
   auto& a = r.GetAllocator();
-  value tools{rapidjson::kArrayType};
-  for (const auto& t : tool_table()) {
-    value item{rapidjson::kObjectType};
-    item.AddMember("name", rapidjson::StringRef(t.name), a);
-    item.AddMember("title", rapidjson::StringRef(t.title), a);
-    item.AddMember("description", rapidjson::StringRef(t.description), a);
-    document in;
-    in.Parse(t.input_schema.c_str());
-    document out;
-    out.Parse(t.output_schema.c_str());
-    item.AddMember("inputSchema", value{in, a}, a);
-    item.AddMember("outputSchema", value{out, a}, a);
-    value hints{rapidjson::kObjectType};
-    hints.AddMember("title", rapidjson::StringRef(t.title), a);
-    hints.AddMember("readOnlyHint", true, a);
-    hints.AddMember("openWorldHint", false, a);
-    item.AddMember("annotations", hints, a);
-    tools.PushBack(item, a);
-  }
-  r.AddMember("tools", tools, a);
+  r.AddMember("tools", value{tool_list(), a}, a);
   return result_reply(x, r, opts, true);
 }
 
@@ -228,9 +237,13 @@ outcome call_tool(const exchange& x, const options& opts, int64_t now_ns) {
   // The request document is gone when the queries are answered.
   auto answer_to = x;
   answer_to.params = nullptr;
-  call.finish = [x = answer_to, opts, render = std::move(plan.render)](
+  // A reply reads only the version of the options, not the allowlists.
+  options reply_opts;
+  reply_opts.version = opts.version;
+  call.finish = [x = answer_to, o = std::move(reply_opts),
+                 render = std::move(plan.render)](
                   const std::vector<http_response>& answers) {
-    return tool_reply(x, render(answers), opts);
+    return tool_reply(x, render(answers), o);
   };
   return call;
 }

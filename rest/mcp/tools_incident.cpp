@@ -23,6 +23,8 @@ constexpr const char* records_limit = "1000";
 struct window {
   std::string start;
   std::string end;
+  /// The optional `namespace` of a namespaced tool; "" means every one.
+  std::string ns = {};
 };
 
 /// The required `start_time`/`end_time` of every incident tool.
@@ -32,6 +34,13 @@ window read_window(arg_reader& args) {
   if (!args.failed() && start > end)
     args.fail("start_time", "is after end_time");
   return {format_rfc3339(start), format_rfc3339(end)};
+}
+
+/// The window and the optional `namespace` of a namespaced incident tool.
+window read_window_in_namespace(arg_reader& args) {
+  auto w = read_window(args);
+  w.ns = args.text("namespace");
+  return w;
 }
 
 http_request changes_of(const window& w, std::string type, std::string ns) {
@@ -192,12 +201,11 @@ tool_outcome check_node_health(const value& raw, const call_context& ctx) {
 
 tool_outcome check_pod_issues(const value& raw, const call_context& ctx) {
   arg_reader args{raw, ctx.now_ns};
-  auto w = read_window(args);
-  auto ns = args.text("namespace");
+  auto w = read_window_in_namespace(args);
   if (args.failed())
     return args.error();
   return plan_of(
-    {changes_of(w, "pods", ns), records_of(w, "pods", ns, "status")},
+    {changes_of(w, "pods", w.ns), records_of(w, "pods", w.ns, "status")},
     "check_pod_issues", ctx,
     [](std::vector<rest_answer>& in, rapidjson::Document& doc) {
       auto& a = doc.GetAllocator();
@@ -229,13 +237,12 @@ std::string_view phase_set(const value& entry) {
 
 tool_outcome check_volume_issues(const value& raw, const call_context& ctx) {
   arg_reader args{raw, ctx.now_ns};
-  auto w = read_window(args);
-  auto ns = args.text("namespace");
+  auto w = read_window_in_namespace(args);
   if (args.failed())
     return args.error();
   return plan_of(
-    {changes_of(w, "persistentvolumeclaims", ns),
-     changes_of(w, "persistentvolumes", ""), changes_of(w, "pods", ns)},
+    {changes_of(w, "persistentvolumeclaims", w.ns),
+     changes_of(w, "persistentvolumes", ""), changes_of(w, "pods", w.ns)},
     "check_volume_issues", ctx,
     [](std::vector<rest_answer>& in, rapidjson::Document& doc) {
       auto& a = doc.GetAllocator();
@@ -371,17 +378,16 @@ value missing_resources(const value& container, alloc& a) {
 
 tool_outcome check_resource_limits(const value& raw, const call_context& ctx) {
   arg_reader args{raw, ctx.now_ns};
-  auto w = read_window(args);
-  auto ns = args.text("namespace");
+  auto w = read_window_in_namespace(args);
   if (args.failed())
     return args.error();
   return plan_of(
     {rest_get("/api/v1/snapshot",
               {{"at", w.end},
-               {"namespace", ns},
+               {"namespace", w.ns},
                {"resourceType", "pods"},
                {"limit", records_limit}}),
-     records_of(w, "pods", ns, "status")},
+     records_of(w, "pods", w.ns, "status")},
     "check_resource_limits", ctx,
     [](std::vector<rest_answer>& in, rapidjson::Document& doc) {
       auto& a = doc.GetAllocator();
