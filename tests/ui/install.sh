@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what the page tests and the page bench drive the browser with,
+# once per lock: the npm packages of package-lock.json (playwright-core)
+# into ${KWS_UI_TEST_CACHE:-~/.cache/kws-ui-tests}/<sha256 of the lock>.
+# Prints that directory; progress goes to stderr. Playwright downloads no
+# browser here: it drives Debian's chromium, installed from Debian when
+# /usr/bin/chromium is missing (as nodejs and npm are when there is no npm).
+set -euo pipefail
+
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+cache=${KWS_UI_TEST_CACHE:-$HOME/.cache/kws-ui-tests}
+
+apt_install() {
+  local sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  echo "installing $* from Debian" >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
+    --no-install-recommends "$@" >&2
+}
+[ -x /usr/bin/chromium ] || apt_install chromium
+command -v npm >/dev/null || apt_install nodejs npm
+
+key=$(cat "$here/package.json" "$here/package-lock.json" | sha256sum | cut -c1-16)
+dir=$cache/$key
+if [ -f "$dir/.complete" ]; then
+  echo "$dir"
+  exit 0
+fi
+
+mkdir -p "$cache"
+work=$(mktemp -d "$cache/.install.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cp "$here/package.json" "$here/package-lock.json" "$work/"
+echo "npm ci into $dir" >&2
+(cd "$work" && npm ci --no-audit --no-fund --cache "$cache/npm-cache" >&2)
+touch "$work/.complete"
+rm -rf "$dir"
+mv "$work" "$dir"
+trap - EXIT
+echo "$dir"
