@@ -1,0 +1,48 @@
+// The page checks, in order, over the history run.sh made (facts.json):
+//   1 loads without console errors        (timeline.mjs)
+//   2 lane, ticks and drawer diffs         (timeline.mjs)
+//   3 a copied link reproduces the view    (link.mjs)
+//   4 as-of shows the older state          (asof.mjs)
+//   5 the outage is a shaded coverage gap  (gap.mjs)
+//   6 a screenshot of each state           (every check; listed at the end)
+// No console error or uncaught exception on any page, over the whole run.
+// Usage: KWS_UI_DEPS=<install.sh's dir> node checks.mjs facts.json
+import { readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { freshPage, launch, screenshotter } from "./browser.mjs";
+import { assert, reporter } from "./report.mjs";
+import { deploymentLane, pageLoads } from "./timeline.mjs";
+import { sharedLink } from "./link.mjs";
+import { asOfMode } from "./asof.mjs";
+import { coverageGap } from "./gap.mjs";
+
+const facts = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const report = reporter();
+const errors = [];
+const browser = await launch();
+const ctx = { browser, facts, errors, report, shot: screenshotter(facts.screenshots) };
+report.note(`page ${facts.base}, namespace ${facts.namespace}, screenshots in ${facts.screenshots}`);
+
+try {
+  const page = await freshPage(browser, errors, "timeline");
+  await pageLoads(ctx, page);
+  if (await deploymentLane(ctx, page)) await sharedLink(ctx, page);
+  else report.fail("a link copied from the address bar reproduces the view", "no drawer to link to");
+  await page.context().close();
+  await asOfMode(ctx);
+  await coverageGap(ctx);
+} finally {
+  await browser.close();
+}
+
+await report.check("no console error or uncaught exception on any page", async () => {
+  assert(errors.length === 0, errors.slice(0, 5).join(" | "));
+});
+await report.check("a screenshot of each checked state is written", async () => {
+  for (const name of ["01-loaded", "02-lane", "02-drawer-scale", "02-drawer-image", "03-link",
+    "04-asof-before-scale", "04-asof-before-image", "05-coverage-gap"]) {
+    const file = path.join(facts.screenshots, `${name}.png`);
+    assert(ctx.shot.written.includes(name) && statSync(file).size > 0, `${file} was not written`);
+  }
+});
+process.exitCode = report.summary() ? 0 : 1;

@@ -1,0 +1,34 @@
+// Check 5: the time the server was stopped is shaded on the ruler as a
+// coverage gap with reason "server down", over the outage run.sh made.
+import { freshPage, ready } from "./browser.mjs";
+import { assert } from "./report.mjs";
+import { setNamespace, tid } from "./hooks.mjs";
+
+export async function coverageGap(ctx) {
+  const { browser, facts, errors, shot, report } = ctx;
+  const gapSel = `${tid("coverage-gap")}[data-reason="server down"]`;
+  await report.check("the ruler shades the outage as a coverage-gap with reason server down", async () => {
+    const page = await freshPage(browser, errors, "gap");
+    try {
+      await page.goto(facts.base);
+      await ready(page);
+      await setNamespace(page, facts.namespace);
+      await page.locator(`${tid("window-preset")}[data-window="15m"]`).click();
+      await page.waitForURL((u) => u.searchParams.get("window") === "15m");
+      await ready(page, gapSel);
+      const gaps = await page.locator(gapSel).evaluateAll((els) => els.map((e) => ({
+        start: Date.parse(e.dataset.start), end: Date.parse(e.dataset.end),
+      })));
+      const stopped = Date.parse(facts.outage.stoppedAt);
+      const restarted = Date.parse(facts.outage.restartedAt);
+      assert(gaps.some((g) => g.start <= restarted && g.end >= stopped),
+        `no shaded gap overlaps the outage ${facts.outage.stoppedAt}…${facts.outage.restartedAt}: `
+        + JSON.stringify(gaps.map((g) => [new Date(g.start), new Date(g.end)])));
+      const box = await page.locator(gapSel).first().boundingBox();
+      assert(box && box.width > 0 && box.height > 0, "the shaded gap has no area on screen");
+      await shot(page, "05-coverage-gap");
+    } finally {
+      await page.context().close();
+    }
+  });
+}

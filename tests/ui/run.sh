@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The timeline page in headless Chromium (Playwright), served by the real
+# server, which records the real control plane. No mocks: the page talks to
+# the server's own API.
+#
+# Makes the history the page must show first: a Deployment created with 2
+# replicas, scaled to 3, given a new image; then the server is stopped
+# (SIGTERM), a ConfigMap is created while it is down, and it is started again
+# on the same store (a `server down` coverage gap). The facts the checks need
+# (record ids and times, read from the server) go to facts.json; checks.mjs
+# drives the browser and prints one PASS/FAIL line per check. A screenshot of
+# each checked state goes to $KWS_UI_SCREENSHOT_DIR.
+#
+#   KWS_CLUSTER_STATE      the control plane's state.json (tests/cluster/up)
+#   KWS_SERVER_BINARY      the server (else KWS_DEFAULT_SERVER_BINARY, else
+#                          build/k8s-watch-server)
+#   KWS_UI_SCREENSHOT_DIR  default ./ui-screenshots
+#   KWS_UI_DEV_SERVER=1    development only: serve the page from ui/ with
+#                          ui/dev-server.mjs (proxying the API to the server)
+#                          instead of the page embedded in the server
+set -uo pipefail
+
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
+here=$root/tests/ui
+state=${KWS_CLUSTER_STATE:-${KWS_CLUSTER_DIR:-/tmp/kws-cluster}/state.json}
+server_bin=${KWS_SERVER_BINARY:-${KWS_DEFAULT_SERVER_BINARY:-$root/build/k8s-watch-server}}
+shots=${KWS_UI_SCREENSHOT_DIR:-$PWD/ui-screenshots}
+ns=kws-ui-$RANDOM
+cluster_name=$ns
+tmp=$(mktemp -d)
+server_pid=""
+dev_pid=""
+base=""
+
+# shellcheck source=tests/e2e/lib.sh
+source "$root/tests/e2e/lib.sh"
+# shellcheck source=tests/ui/server.sh
+source "$here/server.sh"
+
+cleanup() {
+  [ -n "$dev_pid" ] && kill "$dev_pid" 2>/dev/null && wait "$dev_pid"
+  stop_server
+  kws_e2e_cleanup_cluster
+  rm -rf "$tmp"
+}
+trap on_exit EXIT
+
+deps=$("$here/install.sh") || { fail "UI test packages installed (tests/ui/install.sh)"; exit 1; }
+pass "UI test packages ready in $deps"
+
+kws_e2e_cluster "$state"
+kws_e2e_namespace
+
+port=$(free_port)
+api=http://127.0.0.1:$port
+start_server || { tail -20 "$tmp/server.log"; exit 1; }
+set_page_base_url || { fail "the page is served (GET $base is HTML)"; exit 1; }
+pass "the page is served at $base"
+
+# The Deployment's history. Each step waits until the server recorded the
+# previous one and leaves 2 s between them, so that a moment strictly
+# between two records exists at the second precision of the page's inputs.
+"${K[@]}" -n "$ns" create deployment web --image=registry.invalid/web:1 --replicas=2 >/dev/null
+create_id=$(wait_record "deployments&resourceName=web&verb=create")
+check "the create of deployment web is recorded" test -n "$create_id"
+space_after "$create_id"
+"${K[@]}" -n "$ns" scale deployment web --replicas=3 >/dev/null
+scale_id=$(wait_record "deployments&resourceName=web&path=/spec/replicas")
+check "the scale 2→3 is recorded" test -n "$scale_id"
+space_after "$scale_id"
+"${K[@]}" -n "$ns" set image deployment/web web=registry.invalid/web:2 >/dev/null
+image_id=$(wait_record "deployments&resourceName=web&path=/spec/template/spec/containers/0/image")
+check "the image change is recorded" test -n "$image_id"
+
+# A stretch the server did not watch.
+stopped_at=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+stop_server
+sleep 3 # the outage the page has to shade; not an assertion
+"${K[@]}" -n "$ns" create configmap while-down --from-literal=key=v1 >/dev/null
+restarted_at=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+start_server || { tail -20 "$tmp/server.log"; exit 1; }
+down_id=$(wait_record "configmaps&resourceName=while-down")
+check "the ConfigMap made while the server was down is recorded after the restart" \
+  test -n "$down_id"
+gap=$(curl -s "$api/api/v1/coverage?start=$stopped_at" \
+  | jq -c '[.gaps[] | select(.reason == "server down")][0] // empty')
+check "the server reports the outage as a server down coverage gap" test -n "$gap"
+
+record() { curl -s "$api/api/v1/records/$1"; }
+jq -n --arg base "$base" --arg api "$api" --arg ns "$ns" --arg shots "$shots" \
+  --argjson create "$(record "$create_id")" --argjson scale "$(record "$scale_id")" \
+  --argjson image "$(record "$image_id")" --argjson gap "${gap:-null}" \
+  --arg stoppedAt "$stopped_at" --arg restartedAt "$restarted_at" \
+  '{base: $base, api: $api, namespace: $ns, screenshots: $shots,
+    deployment: "web", oldImage: "registry.invalid/web:1",
+    newImage: "registry.invalid/web:2",
+    records: {create: ($create | del(.objectChanges)),
+              scale: ($scale | del(.objectChanges)),
+              image: ($image | del(.objectChanges))},
+    outage: {stoppedAt: $stoppedAt, restartedAt: $restartedAt, gap: $gap}}' \
+  >"$tmp/facts.json"
+
+mkdir -p "$shots"
+# checks.mjs prints its own PASS/FAIL lines and a summary.
+if KWS_UI_DEPS=$deps node "$here/checks.mjs" "$tmp/facts.json" >"$tmp/checks.out" 2>&1; then
+  cat "$tmp/checks.out"
+  pass "page checks: $(tail -1 "$tmp/checks.out")"
+else
+  cat "$tmp/checks.out"
+  fail "page checks: $(tail -1 "$tmp/checks.out")"
+fi
+note "screenshots in $shots"
+
+if grep -qE 'ERROR|CRITICAL' "$tmp/server.log"; then
+  grep -E 'ERROR|CRITICAL' "$tmp/server.log" | head -5
+  fail "the server logged no error"
+else
+  pass "the server logged no error"
+fi

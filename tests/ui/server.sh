@@ -1,0 +1,72 @@
+# shellcheck shell=bash disable=SC2154 # root, ns, tmp, port, api, server_bin, kubeconfig: set by the script
+# The server's life in the page tests and the page bench: start it on the
+# test's store and port (again after a stop, so the store sees an outage),
+# find where it serves the page, and wait for records of the test namespace.
+#
+#   start_server       starts $server_bin on $tmp/store and $port (log
+#                      appended to $tmp/server.log), waits for /readyz
+#   stop_server        SIGTERM, waits for it to exit
+#   set_page_base_url  sets base: the page the server serves at /ui/, or with
+#                      KWS_UI_DEV_SERVER=1 (development only) ui/dev-server.mjs
+#                      over a fresh ui/build.sh, proxying the API to the server
+#   wait_record QUERY  prints the id of the first record of $ns matching
+#                      resourceType=QUERY, waiting up to 30 s; empty if none
+#   space_after ID     returns 2 s after the time of record ID
+
+start_server() {
+  KUBECONFIG=$kubeconfig STORAGE_PATH=$tmp/store SERVER_PORT=$port \
+    "$server_bin" >>"$tmp/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 200); do
+    [ "$(http_code "$api/readyz")" = 200 ] && break
+    sleep 0.3
+  done
+  check "the server is ready on port $port" test "$(http_code "$api/readyz")" = 200
+}
+
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  kill -TERM "$server_pid" 2>/dev/null
+  wait "$server_pid"
+  server_pid=""
+}
+
+set_page_base_url() {
+  if [ "${KWS_UI_DEV_SERVER:-}" = 1 ]; then
+    local dev_port
+    dev_port=$(free_port)
+    "$root/ui/build.sh" "$tmp/ui-out" >"$tmp/ui-build.log" 2>&1 \
+      || { tail -20 "$tmp/ui-build.log"; return 1; }
+    node "$root/ui/dev-server.mjs" --dir "$tmp/ui-out" --port "$dev_port" \
+      --api "$api" >"$tmp/dev-server.log" 2>&1 &
+    # shellcheck disable=SC2034 # killed by the script's cleanup
+    dev_pid=$!
+    base=http://127.0.0.1:$dev_port/ui/
+    note "development: the page from ui/ through ui/dev-server.mjs at $base"
+  else
+    base=$api/ui/
+  fi
+  for _ in $(seq 50); do
+    curl -s --max-time 5 "$base" | grep -qi '<html' && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+wait_record() {
+  local id=""
+  for _ in $(seq 100); do
+    id=$(curl -s "$api/api/v1/events?namespace=$ns&resourceType=$1" | jq -r '.[0].id // empty')
+    [ -n "$id" ] && break
+    sleep 0.3
+  done
+  echo "$id"
+}
+
+space_after() {
+  local at wait
+  at=$(curl -s "$api/api/v1/records/$1" | jq -r .timestamp)
+  wait=$(awk -v t="$(date -d "$at" +%s.%N)" -v now="$(date +%s.%N)" \
+    'BEGIN { w = t + 2 - now; print (w > 0 ? w : 0) }')
+  sleep "$wait"
+}
