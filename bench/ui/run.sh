@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Bench of the timeline page with many objects in its window, through the
+# real path: ConfigMaps created in a bench namespace of the real control
+# plane (kubectl create -f of generated Lists, a few chunks at a time),
+# recorded by the real server, the page opened from that server in headless
+# chromium (bench.mjs). Prints time to first render and the frame times while
+# scrolling the lanes. Not part of ctest.
+#
+#   KWS_CLUSTER_STATE        the control plane's state.json (tests/cluster/up)
+#   KWS_SERVER_BINARY        the server (else build/k8s-watch-server)
+#   KWS_UI_BENCH_OBJECTS     ConfigMaps to create (default 20000)
+#   KWS_UI_BENCH_PARALLEL    chunks of 1000 created at once (default 2)
+#   KWS_UI_BENCH_LOADS       page loads timed (default 3)
+#   KWS_UI_DEV_SERVER=1      development only: the page from ui/ through
+#                            ui/dev-server.mjs (see tests/ui/server.sh)
+set -uo pipefail
+
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
+state=${KWS_CLUSTER_STATE:-${KWS_CLUSTER_DIR:-/tmp/kws-cluster}/state.json}
+server_bin=${KWS_SERVER_BINARY:-${KWS_DEFAULT_SERVER_BINARY:-$root/build/k8s-watch-server}}
+objects=${KWS_UI_BENCH_OBJECTS:-20000}
+parallel=${KWS_UI_BENCH_PARALLEL:-2}
+loads=${KWS_UI_BENCH_LOADS:-3}
+chunk=1000
+ns=kws-ui-bench-$RANDOM
+# shellcheck disable=SC2034 # used by lib.sh
+cluster_name=$ns
+tmp=$(mktemp -d)
+server_pid=""
+dev_pid=""
+base=""
+
+# shellcheck source=tests/e2e/lib.sh
+source "$root/tests/e2e/lib.sh"
+# shellcheck source=tests/ui/server.sh
+source "$root/tests/ui/server.sh"
+
+cleanup() {
+  [ -n "$dev_pid" ] && kill "$dev_pid" 2>/dev/null && wait "$dev_pid"
+  stop_server
+  kws_e2e_cleanup_cluster
+  rm -rf "$tmp"
+}
+trap on_exit EXIT
+
+deps=$("$root/tests/ui/install.sh") || { fail "UI test packages installed"; exit 1; }
+kws_e2e_cluster "$state"
+kws_e2e_namespace
+port=$(free_port)
+api=http://127.0.0.1:$port
+start_server || exit 1
+set_page_base_url || { fail "the page is served (GET $base is HTML)"; exit 1; }
+
+# One List of $chunk ConfigMaps a file; the last name of each is what
+# tells that the server recorded the whole chunk (kubectl creates in order).
+mkdir -p "$tmp/lists"
+lasts=()
+for ((from = 0; from < objects; from += chunk)); do
+  to=$((from + chunk < objects ? from + chunk : objects))
+  jq -n --argjson from "$from" --argjson to "$to" \
+    '{apiVersion: "v1", kind: "List",
+      items: [range($from; $to) | {apiVersion: "v1", kind: "ConfigMap",
+        metadata: {name: "cm-\(.)", labels: {app: "bench-\(. % 50)"}},
+        data: {index: "\(.)"}}]}' >"$tmp/lists/$from.json"
+  lasts+=("cm-$((to - 1))")
+done
+started=$(date +%s)
+# shellcheck disable=SC2016 # expanded by the inner shell
+find "$tmp/lists" -name '*.json' -print0 \
+  | xargs -0 -P "$parallel" -I{} sh -c '"$@" -n '"$ns"' create -f "$0" >/dev/null' {} "${K[@]}"
+check "$objects ConfigMaps created in $ns in $(($(date +%s) - started)) s" \
+  test "$("${K[@]}" -n "$ns" get configmaps -o name | grep -c '^configmap/cm-')" = "$objects"
+for name in "${lasts[@]}"; do
+  [ -n "$(wait_record "configmaps&resourceName=$name")" ] || { fail "$name recorded"; exit 1; }
+done
+pass "the server recorded them ($(($(date +%s) - started)) s after the first create)"
+
+url="$base?namespace=$ns"
+note "page $url"
+if KWS_UI_DEPS=$deps node "$root/bench/ui/bench.mjs" "$url" "$objects" "$loads" | tee "$tmp/bench.out"; then
+  pass "bench of the page with $objects objects in the window"
+else
+  fail "bench of the page with $objects objects in the window"
+fi
