@@ -1,0 +1,119 @@
+// Requests to the REST API (docs/api.md). Every call goes to an absolute
+// /api/v1 path, so that the page works wherever the server serves it.
+
+import type {
+  BlameAnswer, ChangeEntry, CoverageAnswer, DiffAnswer, EventRecord, ObjectHistory,
+} from './types';
+
+export class ApiError extends Error {
+  constructor(public status: number, message: string) {
+    super(message);
+  }
+}
+
+async function getJson<T>(url: string, signal?: AbortSignal): Promise<{ body: T; res: Response }> {
+  const res = await fetch(url, { signal, headers: { Accept: 'application/json' } });
+  if (!res.ok) {
+    let text = `${res.status} ${res.statusText}`;
+    try {
+      const err = (await res.json()) as { error?: string };
+      if (err.error) text = `${res.status}: ${err.error}`;
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(res.status, `${url}: ${text}`);
+  }
+  return { body: (await res.json()) as T, res };
+}
+
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  }
+  return p.toString();
+}
+
+export interface PageResult<T> {
+  items: T[];
+  truncated: boolean;
+}
+
+/**
+ * Reads every page of a paged listing (/events, /snapshot, /changes) up to
+ * `maxItems`, following X-Continue while X-Has-More says so.
+ */
+export async function readAllPages<T>(
+  path: string,
+  params: Record<string, string | number | undefined | null>,
+  maxItems: number,
+  signal?: AbortSignal,
+  onPage?: (count: number) => void,
+): Promise<PageResult<T>> {
+  const items: T[] = [];
+  let cont: string | null = null;
+  for (;;) {
+    const q = query({ ...params, continue: cont ?? undefined });
+    const { body, res } = await getJson<T[]>(`${path}?${q}`, signal);
+    for (const it of body) items.push(it);
+    onPage?.(items.length);
+    const more = res.headers.get('X-Has-More') === 'true';
+    cont = res.headers.get('X-Continue');
+    if (!more || !cont || body.length === 0) return { items, truncated: false };
+    if (items.length >= maxItems) return { items, truncated: true };
+  }
+}
+
+export const PAGE_LIMIT = 1000;
+
+export function eventsUrlParams(
+  start: string, end: string, namespace: string, resourceType?: string,
+): Record<string, string | number | undefined> {
+  return {
+    start, end, namespace: namespace || undefined, resourceType, limit: PAGE_LIMIT, order: 'asc',
+  };
+}
+
+export function objectPath(namespace: string, resourceType: string, name: string): string {
+  const enc = encodeURIComponent;
+  return `/api/v1/events/${enc(namespace)}/${enc(resourceType)}/${enc(name)}`;
+}
+
+export async function getRecord(id: string, signal?: AbortSignal): Promise<EventRecord> {
+  return (await getJson<EventRecord>(`/api/v1/records/${encodeURIComponent(id)}`, signal)).body;
+}
+
+export async function getHistory(
+  ns: string, type: string, name: string, signal?: AbortSignal,
+): Promise<ObjectHistory> {
+  return (await getJson<ObjectHistory>(objectPath(ns, type, name), signal)).body;
+}
+
+export async function getDiff(
+  ns: string, type: string, name: string, from: string | null, to: string, signal?: AbortSignal,
+): Promise<DiffAnswer> {
+  const q = query({ from, to });
+  return (await getJson<DiffAnswer>(`${objectPath(ns, type, name)}/diff?${q}`, signal)).body;
+}
+
+export async function getBlame(
+  ns: string, type: string, name: string, at: string, signal?: AbortSignal,
+): Promise<BlameAnswer> {
+  const q = query({ at });
+  return (await getJson<BlameAnswer>(`${objectPath(ns, type, name)}/blame?${q}`, signal)).body;
+}
+
+export async function getCoverage(start: string, end: string, signal?: AbortSignal): Promise<CoverageAnswer> {
+  return (await getJson<CoverageAnswer>(`/api/v1/coverage?${query({ start, end })}`, signal)).body;
+}
+
+export async function getChanges(
+  start: string, end: string, namespace: string, resourceType: string | undefined, signal?: AbortSignal,
+): Promise<PageResult<ChangeEntry>> {
+  return readAllPages<ChangeEntry>(
+    '/api/v1/changes',
+    { start, end, namespace: namespace || undefined, resourceType, limit: 200 },
+    1000,
+    signal,
+  );
+}

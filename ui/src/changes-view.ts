@@ -1,0 +1,76 @@
+// "What changed between T1 and T2" (/changes over the window): one entry per
+// object, spec changes and deletes first, as the server ranks them.
+
+import { getChanges } from './api';
+import { h } from './dom';
+import type { StateStore, ViewState } from './state';
+import { objectKey } from './state';
+import type { ChangeEntry } from './types';
+import { formatFull, toRfc3339 } from './time';
+
+export class ChangesView {
+  readonly root: HTMLElement;
+  private list: HTMLElement;
+  private title: HTMLElement;
+  private loadedKey = '';
+  private abort: AbortController | null = null;
+
+  constructor(private store: StateStore, private onLoaded: () => void) {
+    this.title = h('h3', { text: 'What changed' });
+    this.list = h('div', { class: 'changes-list' });
+    this.root = h('section', { class: 'panel changes', testid: 'changes-view' }, this.title, this.list);
+  }
+
+  async show(s: ViewState, start: number, end: number): Promise<void> {
+    const key = `${s.namespace}|${s.kinds.join(',')}|${start}|${end}`;
+    if (key === this.loadedKey) return;
+    this.loadedKey = key;
+    this.abort?.abort();
+    const abort = new AbortController();
+    this.abort = abort;
+    this.title.textContent = `What changed between ${formatFull(start)} and ${formatFull(end)}`;
+    this.list.replaceChildren(h('p', { class: 'muted', text: 'Loading…' }));
+    try {
+      // One query per asked type (the endpoint takes one), merged as listed.
+      const types = s.kinds.length ? s.kinds : [undefined];
+      const pages = await Promise.all(types.map((t) =>
+        getChanges(toRfc3339(start), toRfc3339(end), s.namespace, t, abort.signal)));
+      if (abort.signal.aborted) return;
+      this.render(pages.flatMap((p) => p.items), pages.some((p) => p.truncated));
+    } catch (e) {
+      if (abort.signal.aborted) return;
+      this.list.replaceChildren(h('p', { class: 'error', text: String(e instanceof Error ? e.message : e) }));
+    }
+    this.onLoaded();
+  }
+
+  private render(entries: ChangeEntry[], truncated: boolean): void {
+    if (!entries.length) {
+      this.list.replaceChildren(h('p', { class: 'muted', text: 'Nothing changed in this window.' }));
+      return;
+    }
+    const rows = entries.map((e) => {
+      const key = objectKey(e.namespace, e.resourceType, e.resourceName);
+      const verbs = Object.entries(e.verbs).filter(([, n]) => n > 0).map(([v, n]) => `${v} ${n}`).join(', ');
+      const warn = e.events?.Warning ?? 0;
+      const paths = e.changedPaths.filter((p) => !p.startsWith('/metadata/resourceVersion'));
+      const tr = h('tr', { testid: 'changes-row', 'data-object': key, tabindex: 0 },
+        h('td', { class: 'mono', text: key }),
+        h('td', { text: verbs }),
+        h('td', { text: e.changeClasses.join(', ') }),
+        h('td', { class: warn ? 'warn-text' : '', text: warn ? `${warn} Warning` : '' }),
+        h('td', { class: 'mono small', text: paths.slice(0, 4).join(' ') + (paths.length > 4 ? ` +${paths.length - 4}` : '') }));
+      const open = () => this.store.update({ object: key, rev: e.last, from: null });
+      tr.addEventListener('click', open);
+      tr.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') open(); });
+      return tr;
+    });
+    this.list.replaceChildren(
+      h('table', { class: 'changes-table' },
+        h('thead', {}, h('tr', {},
+          h('th', { text: 'object' }), h('th', { text: 'verbs' }), h('th', { text: 'classes' }),
+          h('th', { text: 'Events' }), h('th', { text: 'paths' }))),
+        h('tbody', {}, rows)),
+      ...(truncated ? [h('p', { class: 'muted', text: 'More entries exist; narrow the window or namespace.' })] : []));
+  }
+}
