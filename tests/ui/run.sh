@@ -56,6 +56,9 @@ api=http://127.0.0.1:$port
 start_server || { tail -20 "$tmp/server.log"; exit 1; }
 set_page_base_url || { fail "the page is served (GET $base is HTML)"; exit 1; }
 pass "the page is served at $base"
+if [ "${KWS_UI_DEV_SERVER:-}" != 1 ]; then
+  check "GET / serves the page too" test "$(http_code "$api/")" = 200
+fi
 
 # The Deployment's history. Each step waits until the server recorded the
 # previous one and leaves 2 s between them, so that a moment strictly
