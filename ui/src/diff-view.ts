@@ -13,6 +13,7 @@ import type { PatchOp } from './types';
 export interface DiffInput {
   before: unknown;
   after: unknown;
+  fileName: string;
   beforeLabel: string;
   afterLabel: string;
   ops: PatchOp[];
@@ -22,7 +23,8 @@ export interface DiffInput {
 export function renderDiff(d: DiffInput): HTMLElement {
   const a = pretty(d.before);
   const b = pretty(d.after);
-  const patch = createTwoFilesPatch(d.beforeLabel, d.afterLabel, a, b, undefined, undefined, { context: 4 });
+  // One file name on both sides: diff2html would call different names a rename.
+  const patch = createTwoFilesPatch(d.fileName, d.fileName, a, b, undefined, undefined, { context: 4 });
   const rendered = h('div', { class: 'diff-rendered' });
   // diff2html escapes the text it puts into its markup.
   rendered.innerHTML = diffHtml(patch, {
@@ -48,6 +50,9 @@ export function renderDiff(d: DiffInput): HTMLElement {
       h('th', { text: 'new' }), h('th', { text: 'manager' }))),
     h('tbody', {}, rows));
   return h('div', { class: 'diff', testid: 'diff', 'data-mode': d.mode },
+    h('p', { class: 'diff-labels mono' },
+      h('span', { class: 'old', text: `− ${d.beforeLabel}` }), h('br'),
+      h('span', { class: 'new', text: `+ ${d.afterLabel}` })),
     rendered,
     h('h4', { text: `Changed fields (${d.ops.length})` }),
     d.ops.length ? table : h('p', { class: 'muted', text: 'No field changed.' }));

@@ -120,6 +120,7 @@ export class Drawer {
 
     const diff = renderDiff({
       before, after, ops, mode: s.diff,
+      fileName: `${rec.resourceType}/${rec.resourceName}.json`,
       beforeLabel: fromRec ? `${fromRec.id} ${formatFull(parseTime(fromRec.timestamp))}` : '(nothing before)',
       afterLabel: `${rec.id} ${when}`,
     });

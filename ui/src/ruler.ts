@@ -100,6 +100,8 @@ export class Ruler {
       width: this.width,
       height: 110,
       legend: { show: false },
+      // No side padding: the plot's x range must line up with the lane tracks.
+      padding: [8, 0, 0, 0],
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
       scales: { x: { time: true, range: () => [s0, s1] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
