@@ -107,7 +107,10 @@ export class Ruler {
       scales: { x: { time: true, range: () => [s0, s1] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       axes: [
         { stroke: axisColor, grid, ticks: grid },
-        { stroke: axisColor, grid, ticks: grid, size: RULER_Y_AXIS },
+        {
+          stroke: axisColor, grid, ticks: grid, size: RULER_Y_AXIS,
+          values: (_u, vals) => vals.map((v) => (v >= 1000 ? `${+(v / 1000).toFixed(1)}k` : String(v))),
+        },
       ],
       series: [
         {},
