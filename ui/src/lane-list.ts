@@ -10,7 +10,7 @@ import { formatFull } from './time';
 export const ROW_HEIGHT = 26;
 const OVERSCAN = 8;
 const LABEL_WIDTH = 280;
-const MERGE_PX = 3;
+const MIN_GAP_PX = 7;
 
 export interface LaneListHandlers {
   selectTick(lane: Lane, tick: Tick): void;
@@ -33,13 +33,13 @@ function rankOf(t: Tick): number {
   return RANK[t.rec.changeClass ?? 'spec'] ?? 3;
 }
 
-/** At most one tick per MERGE_PX pixels: the most telling one of each bucket. */
+/** At most one tick per MIN_GAP_PX pixels: the most telling one of each bucket. */
 function mergeTicks(ticks: Tick[], start: number, span: number, width: number, keep: string | null): { tick: Tick; n: number }[] {
-  if (ticks.length * MERGE_PX < width) return ticks.map((tick) => ({ tick, n: 1 }));
+  if (ticks.length * MIN_GAP_PX < width) return ticks.map((tick) => ({ tick, n: 1 }));
   const out: { tick: Tick; n: number }[] = [];
   let bucket = -1;
   for (const tick of ticks) {
-    const b = Math.floor((((tick.t - start) / span) * width) / MERGE_PX);
+    const b = Math.floor((((tick.t - start) / span) * width) / MIN_GAP_PX);
     const last = out[out.length - 1];
     if (b === bucket && last) {
       last.n++;
@@ -138,21 +138,18 @@ export class LaneList {
       const bar = h('div', {
         class: `lifecycle-bar${seg.created ? ' created' : ''}${seg.deleted ? ' deleted' : ''}`,
         testid: 'lifecycle-bar',
-        'data-unknown-end': seg.unknownFrom !== null ? 'true' : null,
+        'data-unknown-end': seg.unknownEnd ? 'true' : null,
       });
       bar.style.left = this.pos(seg.start);
       bar.style.right = `calc(100% - ${this.pos(seg.end)})`;
-      if (seg.unknownFrom !== null) {
-        const unknown = h('div', { class: 'unknown-part', title: 'state unknown: the server was not watching' });
-        const frac = (seg.unknownFrom - seg.start) / Math.max(1, seg.end - seg.start);
-        unknown.style.left = `${(Math.min(1, Math.max(0, frac)) * 100).toFixed(2)}%`;
-        bar.append(unknown);
+      const len = Math.max(1, seg.end - seg.start);
+      for (const u of seg.unknown) {
+        const part = h('div', { class: 'unknown-part', title: 'state unknown: the server was not watching' });
+        part.style.left = `${(((u.from - seg.start) / len) * 100).toFixed(2)}%`;
+        part.style.width = `${(((u.to - u.from) / len) * 100).toFixed(2)}%`;
+        bar.append(part);
       }
       track.append(bar);
-    }
-    const shown = showQuiet ? lane.ticks : lane.ticks.filter((t) => !isQuietTick(t.rec));
-    for (const { tick, n } of mergeTicks(shown, start, span, width, selectedRev)) {
-      track.append(this.tickEl(lane, tick, n, tick.rec.id === selectedRev));
     }
     for (const { tick, n } of mergeTicks(lane.events, start, span, width, null)) {
       const type = tick.rec.type === 'Warning' ? 'Warning' : 'Normal';
@@ -165,6 +162,18 @@ export class LaneList {
       });
       m.style.left = this.pos(tick.t);
       track.append(m);
+    }
+    // Ticks after the markers, so that a tick is always the thing clicked;
+    // ticks closer than MIN_GAP_PX are nudged apart so each stays clickable.
+    const shown = showQuiet ? lane.ticks : lane.ticks.filter((t) => !isQuietTick(t.rec));
+    let lastX = -Infinity;
+    for (const { tick, n } of mergeTicks(shown, start, span, width, selectedRev)) {
+      let x = ((tick.t - start) / span) * width;
+      if (x < lastX + MIN_GAP_PX) x = lastX + MIN_GAP_PX;
+      lastX = x;
+      const el = this.tickEl(lane, tick, n, tick.rec.id === selectedRev);
+      el.style.left = `${Math.min(width, Math.max(0, x)).toFixed(1)}px`;
+      track.append(el);
     }
     const label = h('div', { class: 'lane-label', title: lane.key },
       h('span', { class: 'indent' }),
@@ -196,7 +205,6 @@ export class LaneList {
       title: `${formatFull(tick.t)} ${r.verb} by ${r.user ?? '?'}: ${r.message ?? ''}${n > 1 ? ` (+${n - 1} more here)` : ''}`,
       'aria-label': `${r.verb} ${lane.name} at ${formatFull(tick.t)}`,
     });
-    el.style.left = this.pos(tick.t);
     el.addEventListener('click', (e) => {
       e.stopPropagation();
       this.handlers.selectTick(lane, tick);

@@ -17,8 +17,10 @@ export interface Segment {
   end: number;
   created: boolean;
   deleted: boolean;
-  /** Where the state stops being known (a watch gap after the last record). */
-  unknownFrom: number | null;
+  /** Watch gaps after the last record: the state is not known there. */
+  unknown: { from: number; to: number }[];
+  /** A gap reaches the end of the bar: the final state is unknown. */
+  unknownEnd: boolean;
 }
 
 export interface Lane {
@@ -146,7 +148,7 @@ function segmentsOf(lane: Lane, window: { start: number; end: number }, gaps: Co
     byUid.set(uid, list);
   }
   if (byUid.size === 0) {
-    return [{ start: window.start, end: window.end, created: false, deleted: false, unknownFrom: null }];
+    return [{ start: window.start, end: window.end, created: false, deleted: false, unknown: [], unknownEnd: false }];
   }
   const myGaps = gaps.filter((g) => g.resourceType === lane.resourceType || !g.resourceType);
   const out: Segment[] = [];
@@ -157,18 +159,18 @@ function segmentsOf(lane: Lane, window: { start: number; end: number }, gaps: Co
     const deleted = last.rec.verb === 'delete';
     const start = created ? first.t : window.start;
     const end = deleted ? last.t : window.end;
-    let unknownFrom: number | null = null;
+    const unknown: { from: number; to: number }[] = [];
     if (!deleted) {
       for (const g of myGaps) {
         const gs = parseTime(g.start);
-        const ge = g.end ? parseTime(g.end) : window.end;
-        if (ge > last.t && gs < end) {
-          const from = Math.max(gs, last.t);
-          unknownFrom = unknownFrom === null ? from : Math.min(unknownFrom, from);
-        }
+        const ge = g.end ? parseTime(g.end) : end;
+        const from = Math.max(gs, last.t, start);
+        const to = Math.min(ge, end);
+        if (to > from) unknown.push({ from, to });
       }
     }
-    out.push({ start, end, created, deleted, unknownFrom });
+    const unknownEnd = unknown.some((u) => u.to >= end - 1);
+    out.push({ start, end, created, deleted, unknown, unknownEnd });
   }
   out.sort((a, b) => a.start - b.start);
   return out;
