@@ -8,14 +8,17 @@ export function reporter() {
     fail(what, why) { failed++; console.log(`FAIL: ${what}${why ? `: ${why}` : ""}`); },
     note(what) { console.log(`NOTE: ${what}`); },
     // Runs an async check; a thrown error (an assertion or a timeout waiting
-    // for the page) fails it with the error's first line.
+    // for the page) fails it with the error's first lines.
     async check(what, fn) {
       try {
         await fn();
         r.pass(what);
         return true;
       } catch (err) {
-        r.fail(what, String(err && err.message || err).split("\n")[0]);
+        // Playwright's call log (what it waited for) follows the first line.
+        const lines = String(err && err.message || err).replace(/\x1b\[[0-9;]*m/g, "")
+          .split("\n").map((l) => l.trim()).filter(Boolean);
+        r.fail(what, [lines[0], ...lines.slice(1).slice(-4)].join(" | "));
         return false;
       }
     },
