@@ -84,7 +84,9 @@ export class Drawer {
       ops = [{ op: 'add', path: '', value: '(the whole object: first recorded version)', manager: rec.user }];
     }
     const after = asObject(rec.objectChanges);
-    const blame = await getBlame(obj.namespace, obj.resourceType, obj.name, rec.timestamp, signal)
+    // A deleted object has no fields at its delete: blame the version before.
+    const blameAt = rec.verb === 'delete' && previous ? previous.timestamp : rec.timestamp;
+    const blame = await getBlame(obj.namespace, obj.resourceType, obj.name, blameAt, signal)
       .catch((e: Error) => e);
     if (signal.aborted) return;
     this.render(s, rec, versions, fromRec, before, after, ops, blame);

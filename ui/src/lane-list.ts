@@ -166,15 +166,17 @@ export class LaneList {
     // Ticks after the markers, so that a tick is always the thing clicked;
     // ticks closer than MIN_GAP_PX are nudged apart so each stays clickable.
     const shown = showQuiet ? lane.ticks : lane.ticks.filter((t) => !isQuietTick(t.rec));
-    let lastX = -Infinity;
-    for (const { tick, n } of mergeTicks(shown, start, span, width, selectedRev)) {
-      let x = ((tick.t - start) / span) * width;
-      if (x < lastX + MIN_GAP_PX) x = lastX + MIN_GAP_PX;
-      lastX = x;
+    const placed = mergeTicks(shown, start, span, width, selectedRev);
+    const xs = placed.map(({ tick }) => ((tick.t - start) / span) * width);
+    for (let i = 1; i < xs.length; i++) xs[i] = Math.max(xs[i], xs[i - 1] + MIN_GAP_PX);
+    // Pushed past the end: pull the tail back, so the last tick stays inside.
+    if (xs.length) xs[xs.length - 1] = Math.min(xs[xs.length - 1], width - 3);
+    for (let i = xs.length - 2; i >= 0; i--) xs[i] = Math.min(xs[i], xs[i + 1] - MIN_GAP_PX);
+    placed.forEach(({ tick, n }, i) => {
       const el = this.tickEl(lane, tick, n, tick.rec.id === selectedRev);
-      el.style.left = `${Math.min(width, Math.max(0, x)).toFixed(1)}px`;
+      el.style.left = `${Math.max(0, xs[i]).toFixed(1)}px`;
       track.append(el);
-    }
+    });
     const label = h('div', { class: 'lane-label', title: lane.key },
       h('span', { class: 'indent' }),
       h('span', { class: `kind kind-${lane.resourceType}`, text: lane.kind }),
