@@ -49,7 +49,7 @@ kws_e2e_namespace
 port=$(free_port)
 api=http://127.0.0.1:$port
 start_server || exit 1
-set_page_base_url || { fail "the page is served (GET $base is HTML)"; exit 1; }
+set_page_base_url || { fail "the page is served (GET $base is HTML, ${base}app.js answers)"; exit 1; }
 
 # One List of $chunk ConfigMaps a file; the last name of each is what
 # tells that the server recorded the whole chunk (kubectl creates in order).

@@ -54,7 +54,7 @@ kws_e2e_namespace
 port=$(free_port)
 api=http://127.0.0.1:$port
 start_server || { tail -20 "$tmp/server.log"; exit 1; }
-set_page_base_url || { fail "the page is served (GET $base is HTML)"; exit 1; }
+set_page_base_url || { fail "the page is served (GET $base is HTML, ${base}app.js answers)"; exit 1; }
 pass "the page is served at $base"
 if [ "${KWS_UI_DEV_SERVER:-}" != 1 ]; then
   check "GET / serves the page too" test "$(http_code "$api/")" = 200

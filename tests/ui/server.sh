@@ -6,7 +6,8 @@
 #   start_server       starts $server_bin on $tmp/store and $port (log
 #                      appended to $tmp/server.log), waits for /readyz
 #   stop_server        SIGTERM, waits for it to exit
-#   set_page_base_url  sets base: the page the server serves at /ui/, or with
+#   set_page_base_url  sets base: the page the server serves at /ui/ (HTML and
+#                      its app.js), or with
 #                      KWS_UI_DEV_SERVER=1 (development only) ui/dev-server.mjs
 #                      over a fresh ui/build.sh, proxying the API to the server
 #   wait_record QUERY  prints the id of the first record of $ns matching
@@ -46,8 +47,11 @@ set_page_base_url() {
   else
     base=$api/ui/
   fi
+  # The page and its script: a server built without the page (KWS_UI=OFF)
+  # answers /ui/ with a note but no app.js.
   for _ in $(seq 50); do
-    curl -s --max-time 5 "$base" | grep -qi '<html' && return 0
+    curl -s --max-time 5 "$base" | grep -qi '<html' \
+      && [ "$(http_code "${base}app.js")" = 200 ] && return 0
     sleep 0.2
   done
   return 1
