@@ -64,6 +64,11 @@ mkdir -p "$work/dist"
   --outfile="$work/dist/app.js"
 cp "$work/src/index.html" "$work/dist/index.html"
 
-# OUTDIR ends up with exactly the three files.
+# OUTDIR ends up with exactly the three files. Only a directory that is
+# empty or holds an earlier bundle is emptied: a mistyped OUTDIR is not.
+if [ -n "$(ls -A "$out")" ] && [ ! -f "$out/app.js" ]; then
+  echo "$out is not empty and holds no earlier bundle: not touching it" >&2
+  exit 1
+fi
 find "$out" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 cp "$work/dist/index.html" "$work/dist/app.js" "$work/dist/app.css" "$out/"

@@ -7,7 +7,7 @@ import { h } from './dom';
 import type { Lane } from './lanes-model';
 import { isQuietTick } from './lanes-model';
 import type { CoverageGap } from './types';
-import { formatFull, parseTime, toRfc3339 } from './time';
+import { formatFull, formatTime, parseTime, toRfc3339 } from './time';
 
 const BINS = 120;
 export const RULER_Y_AXIS = 44;
@@ -49,16 +49,23 @@ function histogram(d: RulerData): uPlot.AlignedData {
   return [xs, all, spec, warn];
 }
 
-/** Merges the per-type gaps that cover the same interval and reason. */
+/** One shaded interval per reason where the per-type gaps overlap. */
 function distinctGaps(gaps: CoverageGap[]): { start: number; end: number; reason: string; types: string[] }[] {
-  const map = new Map<string, { start: number; end: number; reason: string; types: string[] }>();
-  for (const g of gaps) {
-    const key = `${g.start}|${g.end}|${g.reason}`;
-    const e = map.get(key);
-    if (e) e.types.push(g.resourceType);
-    else map.set(key, { start: parseTime(g.start), end: g.end ? parseTime(g.end) : NaN, reason: g.reason, types: [g.resourceType] });
+  const sorted = gaps
+    .map((g) => ({ start: parseTime(g.start), end: g.end ? parseTime(g.end) : NaN, reason: g.reason, types: [g.resourceType] }))
+    .sort((a, b) => a.reason.localeCompare(b.reason) || a.start - b.start);
+  const out: typeof sorted = [];
+  for (const g of sorted) {
+    const last = out[out.length - 1];
+    const lastEnd = last && (Number.isNaN(last.end) ? Infinity : last.end);
+    if (last && last.reason === g.reason && g.start <= lastEnd) {
+      if (Number.isNaN(g.end) || g.end > lastEnd) last.end = g.end;
+      if (!last.types.includes(g.types[0])) last.types.push(g.types[0]);
+    } else {
+      out.push(g);
+    }
   }
-  return [...map.values()];
+  return out.sort((a, b) => a.start - b.start);
 }
 
 export class Ruler {
@@ -67,15 +74,20 @@ export class Ruler {
   private plot: uPlot | null = null;
   private data: RulerData | null = null;
   private width = 800;
+  private gapNote: HTMLElement;
 
   constructor(private onZoom: (start: number, end: number) => void) {
     this.host = h('div', { class: 'ruler-plot' });
+    // The shading lets drags through to the brush, so it has no tooltip:
+    // the gaps are spelled out here instead.
+    this.gapNote = h('div', { class: 'gap-note small' });
     this.root = h('div', { class: 'ruler', testid: 'ruler', 'aria-label': 'Time ruler: drag to zoom' },
       h('div', { class: 'ruler-legend' },
         h('span', { class: 'sw sw-all' }), ' changes ',
         h('span', { class: 'sw sw-spec' }), ' spec ',
         h('span', { class: 'sw sw-warn' }), ' Warnings',
-        h('div', { class: 'muted small', text: 'drag on the histogram to zoom' })),
+        h('div', { class: 'muted small', text: 'drag on the histogram to zoom' }),
+        this.gapNote),
       this.host);
   }
 
@@ -141,7 +153,11 @@ export class Ruler {
     over.querySelectorAll('.gap-shade, .now-line').forEach((el) => el.remove());
     const span = d.end - d.start;
     const pct = (t: number) => `${(((t - d.start) / span) * 100).toFixed(3)}%`;
-    for (const g of distinctGaps(d.gaps)) {
+    const all = distinctGaps(d.gaps);
+    this.gapNote.textContent = all.slice(0, 2).map((g) =>
+      `not watched (${g.reason}) ${formatTime(g.start, span)}–${Number.isNaN(g.end) ? 'now' : formatTime(g.end, span)}`,
+    ).join('; ') + (all.length > 2 ? `; +${all.length - 2} more` : '');
+    for (const g of all) {
       const end = Number.isNaN(g.end) ? d.end : g.end;
       const a = Math.max(d.start, g.start);
       const b = Math.min(d.end, end);

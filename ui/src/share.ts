@@ -23,6 +23,9 @@ export function curlCommand(s: ViewState, start: number, end: number): string {
   if (obj && s.rev) {
     const enc = encodeURIComponent;
     url = `${origin()}/api/v1/events/${enc(obj.namespace)}/${enc(obj.resourceType)}/${enc(obj.name)}/diff?${query({ from: s.from, to: s.rev })}`;
+  } else if (obj) {
+    const enc = encodeURIComponent;
+    url = `${origin()}/api/v1/events/${enc(obj.namespace)}/${enc(obj.resourceType)}/${enc(obj.name)}`;
   } else {
     url = `${origin()}/api/v1/events?${query({
       start: toRfc3339(start),
