@@ -159,7 +159,11 @@ function apply(s: ViewState, force = false): void {
   void track(changes.show(s, win.start, win.end).catch(() => undefined));
 }
 
-store.subscribe((next) => apply(next));
+store.subscribe((next, prev) => {
+  apply(next);
+  // Chosen elsewhere (changes list, a blame link): bring its lane into view.
+  if (next.object && next.object !== prev.object) laneList.reveal(next.object);
+});
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && drawer.isOpen()) store.update({ rev: null, from: null });
 });
