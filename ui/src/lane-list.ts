@@ -235,7 +235,8 @@ export class LaneList {
       const next = cur < 0 ? (e.key === 'ArrowRight' ? 0 : ticks.length - 1)
         : Math.min(ticks.length - 1, Math.max(0, cur + (e.key === 'ArrowRight' ? 1 : -1)));
       this.handlers.selectTick(row.lane, ticks[next]);
-    } else if (e.key === 'Enter') {
+    } else if (e.key === 'Enter' && e.target === this.root) {
+      // Enter on a tick is that button's click; here only the list's own.
       const row = rows[this.focusRow];
       if (row?.type === 'lane') this.handlers.selectLane(row.lane);
     }
