@@ -1,7 +1,8 @@
 // The timeline page with many objects in its window, in headless chromium:
 // time to first render (navigation start to the first body[data-ready=true]
 // with lanes, read in the page) and the frame times while the lanes scroll
-// (requestAnimationFrame deltas while scrollTop moves every frame).
+// (requestAnimationFrame deltas while scrollTop moves every frame, and the
+// main thread's time a frame from Chrome's counters).
 // Prints the numbers and one JSON line. Usage:
 //   KWS_UI_DEPS=<tests/ui/install.sh's dir> node bench.mjs <page URL> <objects> [loads]
 import { freshPage, launch } from "../../tests/ui/browser.mjs";
@@ -86,7 +87,17 @@ try {
   result.firstRenderMs = sorted[Math.floor(sorted.length / 2)];
   result.laneCount = await page.locator('[data-testid="lane-count"]').innerText().catch(() => null);
 
+  // Main-thread time of the scroll from Chrome's own counters (CDP
+  // Performance domain): less at the mercy of other processes' load than
+  // the frame deltas.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
+  const metrics = async () => Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics
+    .map((m) => [m.name, m.value]));
+  const m0 = await metrics();
   const s = await page.evaluate(scrollLanes, { frames: FRAMES, step: STEP });
+  const m1 = await metrics();
+  const perFrame = (name) => round((m1[name] - m0[name]) * 1000 / FRAMES);
   const d = [...s.deltas].sort((a, b) => a - b);
   result.scroll = {
     frames: d.length, stepPx: STEP,
@@ -95,6 +106,10 @@ try {
     over33Ms: d.filter((x) => x > 33.4).length,
     scrolledToPx: s.scrolledTo, scrollHeightPx: s.scrollHeight, lanesInDom: s.lanesInDom,
     heapMB: s.heapMB && round(s.heapMB),
+    mainThreadPerFrameMs: {
+      task: perFrame("TaskDuration"), script: perFrame("ScriptDuration"),
+      layout: perFrame("LayoutDuration"), style: perFrame("RecalcStyleDuration"),
+    },
   };
   await page.context().close();
 } finally {
@@ -107,5 +122,8 @@ const sc = result.scroll;
 console.log(`frame time while scrolling ${sc.frames} frames at ${sc.stepPx} px/frame: mean ${sc.meanMs} ms, `
   + `p50 ${sc.p50Ms}, p95 ${sc.p95Ms}, p99 ${sc.p99Ms}, max ${sc.maxMs}; ${sc.over33Ms} frames over 33 ms; `
   + `${sc.lanesInDom} lanes in the DOM, JS heap ${sc.heapMB} MB`);
+const mt = sc.mainThreadPerFrameMs;
+console.log(`main thread a frame while scrolling: tasks ${mt.task} ms (script ${mt.script}, layout ${mt.layout}, `
+  + `style ${mt.style})`);
 if (errors.length) console.log(`console errors: ${errors.slice(0, 5).join(" | ")}`);
 console.log(JSON.stringify(result));
