@@ -61,9 +61,36 @@ function scrollLanes({ frames, step }) {
   });
 }
 
+// Runs fn and returns its value with perFrame(counter): the main thread's
+// time a frame from Chrome's own counters (CDP Performance domain), less at
+// the mercy of other processes' load than the frame deltas.
+async function counted(page, fn) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
+  const metrics = async () => Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics
+    .map((m) => [m.name, m.value]));
+  const m0 = await metrics();
+  const value = await fn();
+  const m1 = await metrics();
+  return { value, perFrame: (name) => round((m1[name] - m0[name]) * 1000 / FRAMES) };
+}
+
+// The floor of this machine and browser: the same scroll over a plain list
+// of the same height, so that the page's numbers can be read against it.
+async function floor(browser) {
+  const page = await freshPage(browser, [], "floor");
+  const rows = Array.from({ length: 40 }, (_, i) => `<div data-testid="lane" style="height:26px">row ${i}</div>`);
+  await page.setContent(`<div style="height:800px;overflow:auto"><div style="height:${objects * 26}px">`
+    + `${rows.join("")}</div></div>`);
+  const { value: s, perFrame } = await counted(page, () => page.evaluate(scrollLanes, { frames: FRAMES, step: STEP }));
+  await page.context().close();
+  const d = [...s.deltas].sort((a, b) => a - b);
+  return { p50Ms: round(pct(d, 50)), p95Ms: round(pct(d, 95)), taskPerFrameMs: perFrame("TaskDuration") };
+}
+
 const errors = [];
 const browser = await launch();
-const result = { url, objects, loads: [], firstRenderMs: null, laneCount: null, scroll: null };
+const result = { url, objects, loads: [], firstRenderMs: null, laneCount: null, scroll: null, floor: null };
 try {
   let page = null;
   for (let i = 0; i < loads; i++) {
@@ -87,17 +114,7 @@ try {
   result.firstRenderMs = sorted[Math.floor(sorted.length / 2)];
   result.laneCount = await page.locator('[data-testid="lane-count"]').innerText().catch(() => null);
 
-  // Main-thread time of the scroll from Chrome's own counters (CDP
-  // Performance domain): less at the mercy of other processes' load than
-  // the frame deltas.
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("Performance.enable");
-  const metrics = async () => Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics
-    .map((m) => [m.name, m.value]));
-  const m0 = await metrics();
-  const s = await page.evaluate(scrollLanes, { frames: FRAMES, step: STEP });
-  const m1 = await metrics();
-  const perFrame = (name) => round((m1[name] - m0[name]) * 1000 / FRAMES);
+  const { value: s, perFrame } = await counted(page, () => page.evaluate(scrollLanes, { frames: FRAMES, step: STEP }));
   const d = [...s.deltas].sort((a, b) => a - b);
   result.scroll = {
     frames: d.length, stepPx: STEP,
@@ -112,6 +129,7 @@ try {
     },
   };
   await page.context().close();
+  result.floor = await floor(browser);
 } finally {
   await browser.close();
 }
@@ -125,5 +143,7 @@ console.log(`frame time while scrolling ${sc.frames} frames at ${sc.stepPx} px/f
 const mt = sc.mainThreadPerFrameMs;
 console.log(`main thread a frame while scrolling: tasks ${mt.task} ms (script ${mt.script}, layout ${mt.layout}, `
   + `style ${mt.style})`);
+console.log(`floor (a plain list of the same height scrolled the same way): frames p50 ${result.floor.p50Ms} ms, `
+  + `p95 ${result.floor.p95Ms}; tasks ${result.floor.taskPerFrameMs} ms a frame`);
 if (errors.length) console.log(`console errors: ${errors.slice(0, 5).join(" | ")}`);
 console.log(JSON.stringify(result));
