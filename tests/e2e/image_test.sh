@@ -237,6 +237,8 @@ else
   exit 1
 fi
 check "/livez 200" test "$(http_code "$base/livez")" = 200
+check "the timeline page and its script are served from the binary" \
+  bash -c "curl -s --max-time 5 '$base/' | grep -q '/ui/app.js' && test \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 '$base/ui/app.js')\" = 200"
 check "the server runs as uid $uid, gid $gid" \
   test "$(podman exec "$ctr" sh -c 'echo "$(id -u) $(id -g)"')" = "$uid $gid"
 check "the root filesystem is read-only" \
