@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace kws::storage {
 
@@ -31,8 +32,8 @@ struct object_changes {
   size_t deletes = 0;
   /// Bits `1 << change_class` of its records.
   uint8_t classes = 0;
-  located first;
-  located last;
+  /// Where its newest record in the window is.
+  position last;
   size_t warnings = 0;
   size_t normals = 0;
 
@@ -48,8 +49,8 @@ bool ranks_before(const object_changes& a, const object_changes& b) {
     return a.spec_or_delete();
   if (a.warnings != b.warnings)
     return a.warnings > b.warnings;
-  if (a.last.pos != b.last.pos)
-    return a.last.pos > b.last.pos;
+  if (a.last != b.last)
+    return a.last > b.last;
   return a.key < b.key;
 }
 
@@ -200,6 +201,77 @@ caf::expected<std::string> render_entry(const read_view& view,
   return out + "}}}";
 }
 
+/// Counts one record of `c`.
+void count(object_changes& c, const record_summary& s, position pos) {
+  switch (s.action) {
+    case verb::create: ++c.creates; break;
+    case verb::update: ++c.updates; break;
+    case verb::remove: ++c.deletes; break;
+  }
+  c.classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(s.cls));
+  c.last = std::max(c.last, pos);
+}
+
+/// Hashes an object's index prefix, looked up by view while walking.
+struct prefix_hash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+/// Where each object of a walk is in the tally, by its object index
+/// prefix; `skipped` for an object the query leaves out.
+using tally_index
+  = std::unordered_map<std::string, size_t, prefix_hash, std::equal_to<>>;
+constexpr size_t skipped = static_cast<size_t>(-1);
+
+/// The window's objects from the object index. A busy window holds many
+/// records of each object: only an object's first entry is decoded in full
+/// (its name, the filters); the others are found by their key's object
+/// prefix and read for their verb byte alone. With a `group` filter, which
+/// an entry's value holds, every entry is decoded.
+caf::error tally_objects(const read_view& view, const window_query& q,
+                         uint64_t max_seq, std::vector<object_changes>& out,
+                         tally_index& where) {
+  // Event objects are counted for the object they are about, unless asked
+  // for by type.
+  const bool events_asked = q.resource == "events";
+  const bool decode_each = !q.group.empty();
+  constexpr auto tag = static_cast<char>(index_kind::object);
+  return walk_entries(
+    view, q, q.start_ns, q.end_ns, max_seq, tag,
+    [&](const partition_ref&, std::string_view key, std::string_view value,
+        position pos) -> caf::error {
+      auto prefix = key.substr(0, key.size() - position_bytes);
+      if (auto it = where.find(prefix); it != where.end() && !decode_each) {
+        record_summary s;
+        if (value.size() < 2 || !decode_verb_byte(value[1], s))
+          return caf::make_error(ec::storage_failure,
+                                 "index entry with an unknown verb");
+        if (it->second != skipped)
+          count(out[it->second], s, pos);
+        return {};
+      }
+      auto entry = decode_index_entry(key, value);
+      if (!entry)
+        return entry.error();
+      if (!matches_window(q, tag, *entry)
+          || (entry->resource == "events" && !events_asked)) {
+        if (!decode_each)
+          where.emplace(std::string{prefix}, skipped);
+        return {};
+      }
+      auto [it, fresh] = where.emplace(std::string{prefix}, out.size());
+      if (fresh) {
+        out.emplace_back();
+        out.back().key = object_key{entry->resource, entry->ns, entry->name};
+      }
+      count(out[it->second], *entry, pos);
+      return {};
+    });
+}
+
 } // namespace
 
 caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
@@ -209,46 +281,26 @@ caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
   auto page = start_page(view, q, filters);
   if (!page)
     return page.error();
-  std::map<object_key, object_changes> objects;
-  // Event objects are counted for the object they are about, unless asked
-  // for by type.
-  const bool events_asked = q.resource == "events";
+  std::vector<object_changes> objects;
+  tally_index where;
+  if (auto err = tally_objects(view, q, page->max_seq, objects, where))
+    return err;
   auto err = walk_objects(
     view, q, q.start_ns, q.end_ns, page->max_seq,
-    static_cast<char>(index_kind::object), [&](located x) {
-      if (x.summary.resource == "events" && !events_asked)
-        return;
-      object_key k{x.summary.resource, x.summary.ns, x.summary.name};
-      auto& c = objects[k];
-      c.key = std::move(k);
-      switch (x.summary.action) {
-        case verb::create: ++c.creates; break;
-        case verb::update: ++c.updates; break;
-        case verb::remove: ++c.deletes; break;
-      }
-      c.classes
-        |= static_cast<uint8_t>(1u << static_cast<uint8_t>(x.summary.cls));
-      if (c.first.part == nullptr || x.pos < c.first.pos)
-        c.first = x;
-      if (c.last.part == nullptr || c.last.pos < x.pos)
-        c.last = std::move(x);
-    });
-  if (err)
-    return err;
-  err = walk_objects(
-    view, q, q.start_ns, q.end_ns, page->max_seq,
     static_cast<char>(index_kind::link), [&](const located& x) {
-      auto it = objects.find(object_key{
-        x.summary.link_resource, x.summary.link_ns, x.summary.link_name});
-      if (it == objects.end())
+      auto it = where.find(index_prefix(
+        index_kind::object,
+        {x.summary.link_ns, x.summary.link_resource, x.summary.link_name}));
+      if (it == where.end() || it->second == skipped)
         return;
-      ++(x.summary.warning ? it->second.warnings : it->second.normals);
+      auto& c = objects[it->second];
+      ++(x.summary.warning ? c.warnings : c.normals);
     });
   if (err)
     return err;
   std::vector<object_changes> ranked;
   ranked.reserve(objects.size());
-  for (auto& [k, c] : objects)
+  for (auto& c : objects)
     if (q.change_classes == 0 || (c.classes & q.change_classes) != 0)
       ranked.push_back(std::move(c));
   std::sort(ranked.begin(), ranked.end(), ranks_before);

@@ -33,11 +33,13 @@ struct object_key {
     = default; // NOLINT(modernize-use-nullptr)
 };
 
-/// Calls `fn(entry)` for every `tag` (`h` or `e`) entry with a timestamp in
-/// [lo, hi] and a sequence number up to `max_seq` of the objects matching
-/// the filters of `q`, partition by partition.
+/// Calls `fn(part, key, value, pos)` for every `tag` (`h` or `e`) index entry
+/// under the prefix of `q`'s namespace and type with a timestamp in [lo, hi]
+/// and a sequence number up to `max_seq`, partition by partition; `fn`
+/// returns an error to stop. The entry is not decoded: a caller that sees
+/// many entries of one object decodes only what it needs.
 template <class F>
-caf::error walk_objects(const read_view& view, const window_query& q,
+caf::error walk_entries(const read_view& view, const window_query& q,
                         int64_t lo, int64_t hi, uint64_t max_seq, char tag,
                         F&& fn) {
   std::string prefix(1, tag);
@@ -66,23 +68,44 @@ caf::error walk_objects(const read_view& view, const window_query& q,
       auto pos = key_position(key);
       if (!pos || pos->ts < lo || pos->ts > hi || pos->seq > max_seq)
         continue;
-      auto entry = decode_index_entry(key, it->value().ToStringView());
-      if (!entry)
-        return entry.error();
-      // An `e` key names the object an Event is about.
-      const bool link = tag == static_cast<char>(index_kind::link);
-      const auto& ns = link ? entry->link_ns : entry->ns;
-      const auto& resource = link ? entry->link_resource : entry->resource;
-      if ((!q.ns.empty() && ns != q.ns)
-          || (!q.resource.empty() && resource != q.resource)
-          || (!q.group.empty() && !link && entry->group != q.group))
-        continue;
-      fn(located{&part, *pos, std::move(*entry)});
+      if (auto err = fn(part, key, it->value().ToStringView(), *pos))
+        return err;
     }
     if (!it->status().ok())
       return to_error(it->status(), "cannot read partition " + part.name);
   }
   return {};
+}
+
+/// True when the decoded entry of a `tag` walk matches the filters of `q`
+/// (an `e` key names the object an Event is about).
+inline bool matches_window(const window_query& q, char tag,
+                           const record_summary& entry) {
+  const bool link = tag == static_cast<char>(index_kind::link);
+  const auto& ns = link ? entry.link_ns : entry.ns;
+  const auto& resource = link ? entry.link_resource : entry.resource;
+  return (q.ns.empty() || ns == q.ns)
+    && (q.resource.empty() || resource == q.resource)
+    && (q.group.empty() || link || entry.group == q.group);
+}
+
+/// Calls `fn(entry)` for every decoded `tag` (`h` or `e`) entry with a
+/// timestamp in [lo, hi] and a sequence number up to `max_seq` of the
+/// objects matching the filters of `q`, partition by partition.
+template <class F>
+caf::error walk_objects(const read_view& view, const window_query& q,
+                        int64_t lo, int64_t hi, uint64_t max_seq, char tag,
+                        F&& fn) {
+  return walk_entries(view, q, lo, hi, max_seq, tag,
+                      [&](const partition_ref& part, std::string_view key,
+                          std::string_view value, position pos) -> caf::error {
+                        auto entry = decode_index_entry(key, value);
+                        if (!entry)
+                          return entry.error();
+                        if (matches_window(q, tag, *entry))
+                          fn(located{&part, pos, std::move(*entry)});
+                        return {};
+                      });
 }
 
 /// The opaque continue token of a window answer: the newest sequence

@@ -1,0 +1,136 @@
+// /changes tallies each object of the window from the object index: every
+// record counted once for its own object (same names in two namespaces
+// stay apart), the filters applied per object, Event objects left out
+// unless asked for, and the pages of one ranking cover it exactly once.
+#include "messages/errors.hpp"
+#include "storage/rocks_store.hpp"
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+
+namespace kws::storage {
+namespace {
+
+using json = nlohmann::json;
+using test::make_event;
+
+constexpr int64_t sec = 1'000'000'000;
+constexpr int64_t day0 = int64_t{20'000} * 86'400 * sec;
+
+class change_tally_test : public testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = test::test_dir();
+    std::filesystem::remove_all(dir_);
+    store_options opts;
+    opts.path = (dir_ / "db").string();
+    opts.sync = false;
+    opts.clock = [] { return day0 + 3600 * sec; };
+    auto s = rocks_store::open(opts);
+    ASSERT_TRUE(s) << render(s.error());
+    store_.emplace(std::move(*s));
+    int t = 0;
+    auto add = [&](verb v, const char* ns, const char* type, const char* name) {
+      auto uid = std::string{ns} + "/" + type + "/" + name;
+      events_.push_back(make_event(day0 + ++t * sec, v, ns, type, name, uid,
+                                   std::to_string(100 + t)));
+    };
+    add(verb::create, "shop", "configmaps", "a");
+    add(verb::create, "shop", "configmaps", "b");
+    add(verb::create, "other", "configmaps", "a");
+    for (int i = 0; i < 3; ++i)
+      add(verb::update, "shop", "configmaps", "a");
+    add(verb::update, "shop", "deployments", "web");
+    add(verb::remove, "shop", "configmaps", "b");
+    add(verb::update, "other", "configmaps", "a");
+    add(verb::create, "shop", "events", "a.1");
+    auto res = store_->write(events_, {});
+    ASSERT_TRUE(res) << render(res.error());
+  }
+
+  void TearDown() override {
+    store_.reset();
+    std::error_code err;
+    std::filesystem::remove_all(dir_, err);
+  }
+
+  /// `ns/type/name` → verbs of every entry of `q`, page after page.
+  std::map<std::string, json> tally(changes_query q, size_t& pages) {
+    std::map<std::string, json> out;
+    pages = 0;
+    for (int guard = 0; guard < 20; ++guard) {
+      auto a = store_->changes(q);
+      EXPECT_TRUE(a) << render(a.error());
+      if (!a)
+        break;
+      ++pages;
+      for (const auto& e : json::parse(a->body)) {
+        auto key = e["namespace"].get<std::string>() + "/"
+          + e["resourceType"].get<std::string>() + "/"
+          + e["resourceName"].get<std::string>();
+        EXPECT_EQ(out.count(key), 0u) << key << " on two pages";
+        out[key] = e["verbs"];
+      }
+      if (!a->has_more)
+        break;
+      q.window.continue_token = a->continue_token;
+    }
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::optional<rocks_store> store_;
+  std::vector<resource_event> events_;
+};
+
+json verbs(int creates, int updates, int deletes) {
+  return {{"create", creates}, {"update", updates}, {"delete", deletes}};
+}
+
+TEST_F(change_tally_test, every_record_counts_once_for_its_own_object) {
+  size_t pages = 0;
+  auto all = tally(changes_query{}, pages);
+  EXPECT_EQ(pages, 1u);
+  std::map<std::string, json> expected{
+    {"shop/configmaps/a", verbs(1, 3, 0)},
+    {"shop/configmaps/b", verbs(1, 0, 1)},
+    {"other/configmaps/a", verbs(1, 1, 0)},
+    {"shop/deployments/web", verbs(0, 1, 0)},
+  };
+  EXPECT_EQ(all, expected);
+}
+
+TEST_F(change_tally_test, the_filters_apply_to_each_object) {
+  size_t pages = 0;
+  changes_query q;
+  q.window.ns = "other";
+  EXPECT_EQ(
+    tally(q, pages),
+    (std::map<std::string, json>{{"other/configmaps/a", verbs(1, 1, 0)}}));
+  q = {};
+  q.window.group = "apps";
+  EXPECT_EQ(
+    tally(q, pages),
+    (std::map<std::string, json>{{"shop/deployments/web", verbs(0, 1, 0)}}));
+  q = {};
+  q.window.resource = "events";
+  EXPECT_EQ(tally(q, pages),
+            (std::map<std::string, json>{{"shop/events/a.1", verbs(1, 0, 0)}}));
+}
+
+TEST_F(change_tally_test, pages_of_one_ranking_cover_every_object_once) {
+  size_t pages = 0;
+  changes_query q;
+  q.window.limit = 1;
+  auto all = tally(q, pages);
+  EXPECT_EQ(pages, 4u);
+  EXPECT_EQ(all.size(), 4u);
+  EXPECT_EQ(all["shop/configmaps/a"], verbs(1, 3, 0));
+}
+
+} // namespace
+} // namespace kws::storage
