@@ -272,6 +272,33 @@ caf::error tally_objects(const read_view& view, const window_query& q,
     });
 }
 
+/// Counts the Kubernetes Events about each tallied object. A link key
+/// names the object by the same components, in the same order, as its
+/// object index key: the object is found by that prefix, and the entry is
+/// read for its verb byte (the Warning bit) alone.
+caf::error tally_events(const read_view& view, const window_query& q,
+                        uint64_t max_seq, std::vector<object_changes>& objects,
+                        const tally_index& where) {
+  std::string probe;
+  return walk_entries(
+    view, q, q.start_ns, q.end_ns, max_seq, static_cast<char>(index_kind::link),
+    [&](const partition_ref&, std::string_view key, std::string_view value,
+        position) -> caf::error {
+      probe.assign(key.substr(0, key.size() - position_bytes));
+      probe[0] = static_cast<char>(index_kind::object);
+      auto it = where.find(probe);
+      if (it == where.end() || it->second == skipped)
+        return {};
+      record_summary s;
+      if (value.size() < 2 || !decode_verb_byte(value[1], s))
+        return caf::make_error(ec::storage_failure,
+                               "index entry with an unknown verb");
+      auto& c = objects[it->second];
+      ++(s.warning ? c.warnings : c.normals);
+      return {};
+    });
+}
+
 } // namespace
 
 caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
@@ -285,18 +312,7 @@ caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
   tally_index where;
   if (auto err = tally_objects(view, q, page->max_seq, objects, where))
     return err;
-  auto err = walk_objects(
-    view, q, q.start_ns, q.end_ns, page->max_seq,
-    static_cast<char>(index_kind::link), [&](const located& x) {
-      auto it = where.find(index_prefix(
-        index_kind::object,
-        {x.summary.link_ns, x.summary.link_resource, x.summary.link_name}));
-      if (it == where.end() || it->second == skipped)
-        return;
-      auto& c = objects[it->second];
-      ++(x.summary.warning ? c.warnings : c.normals);
-    });
-  if (err)
+  if (auto err = tally_events(view, q, page->max_seq, objects, where))
     return err;
   std::vector<object_changes> ranked;
   ranked.reserve(objects.size());

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <optional>
+#include <tuple>
 
 namespace kws::storage {
 namespace {
@@ -47,7 +48,16 @@ protected:
     add(verb::update, "shop", "deployments", "web");
     add(verb::remove, "shop", "configmaps", "b");
     add(verb::update, "other", "configmaps", "a");
-    add(verb::create, "shop", "events", "a.1");
+    // Events about shop's a (a Warning and a Normal) and other's a.
+    for (auto [name, ns, warning] :
+         {std::tuple{"a.1", "shop", true}, std::tuple{"a.2", "shop", false},
+          std::tuple{"a.3", "other", true}}) {
+      add(verb::create, ns, "events", name);
+      events_.back().link_ns = ns;
+      events_.back().link_resource = "configmaps";
+      events_.back().link_name = "a";
+      events_.back().warning = warning;
+    }
     auto res = store_->write(events_, {});
     ASSERT_TRUE(res) << render(res.error());
   }
@@ -58,7 +68,8 @@ protected:
     std::filesystem::remove_all(dir_, err);
   }
 
-  /// `ns/type/name` → verbs of every entry of `q`, page after page.
+  /// `ns/type/name` → verbs of every entry of `q`, page after page (and
+  /// its Events by type into `events`).
   std::map<std::string, json> tally(changes_query q, size_t& pages) {
     std::map<std::string, json> out;
     pages = 0;
@@ -74,6 +85,7 @@ protected:
           + e["resourceName"].get<std::string>();
         EXPECT_EQ(out.count(key), 0u) << key << " on two pages";
         out[key] = e["verbs"];
+        events[key] = e["events"];
       }
       if (!a->has_more)
         break;
@@ -85,6 +97,7 @@ protected:
   std::filesystem::path dir_;
   std::optional<rocks_store> store_;
   std::vector<resource_event> events_;
+  std::map<std::string, json> events;
 };
 
 json verbs(int creates, int updates, int deletes) {
@@ -102,6 +115,11 @@ TEST_F(change_tally_test, every_record_counts_once_for_its_own_object) {
     {"shop/deployments/web", verbs(0, 1, 0)},
   };
   EXPECT_EQ(all, expected);
+  EXPECT_EQ(events["shop/configmaps/a"]["Warning"], 1);
+  EXPECT_EQ(events["shop/configmaps/a"]["Normal"], 1);
+  EXPECT_EQ(events["other/configmaps/a"]["Warning"], 1);
+  EXPECT_EQ(events["other/configmaps/a"]["Normal"], 0);
+  EXPECT_EQ(events["shop/configmaps/b"]["Warning"], 0);
 }
 
 TEST_F(change_tally_test, the_filters_apply_to_each_object) {
@@ -118,8 +136,11 @@ TEST_F(change_tally_test, the_filters_apply_to_each_object) {
     (std::map<std::string, json>{{"shop/deployments/web", verbs(0, 1, 0)}}));
   q = {};
   q.window.resource = "events";
-  EXPECT_EQ(tally(q, pages),
-            (std::map<std::string, json>{{"shop/events/a.1", verbs(1, 0, 0)}}));
+  EXPECT_EQ(
+    tally(q, pages),
+    (std::map<std::string, json>{{"shop/events/a.1", verbs(1, 0, 0)},
+                                 {"shop/events/a.2", verbs(1, 0, 0)},
+                                 {"other/events/a.3", verbs(1, 0, 0)}}));
 }
 
 TEST_F(change_tally_test, pages_of_one_ranking_cover_every_object_once) {
