@@ -59,6 +59,10 @@ export class LaneList {
   private view: View = { rows: [], start: 0, end: 1, showQuiet: false, selectedObject: null, selectedRev: null };
   private pending = false;
   private focusRow = -1;
+  /** Rendered rows by index, kept while they stay in view: a scroll then
+   * only builds (and the browser only paints) the rows that come in. */
+  private rendered = new Map<number, HTMLElement>();
+  private renderedWidth = 0;
 
   constructor(private handlers: LaneListHandlers) {
     this.spacer = h('div', { class: 'lanes-spacer' });
@@ -70,6 +74,7 @@ export class LaneList {
 
   setView(view: View): void {
     this.view = view;
+    this.rendered.clear();
     const idx = view.rows.findIndex((r) => r.type === 'lane' && r.lane.key === view.selectedObject);
     if (idx >= 0) this.focusRow = idx;
     this.render();
@@ -102,20 +107,45 @@ export class LaneList {
 
   render(): void {
     const { rows } = this.view;
-    this.spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
+    // Geometry is read before anything is written: no forced layout.
     const first = Math.max(0, Math.floor(this.root.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const visible = Math.ceil((this.root.clientHeight || 600) / ROW_HEIGHT) + 2 * OVERSCAN;
     const last = Math.min(rows.length, first + visible);
     const trackWidth = Math.max(100, (this.root.clientWidth || 1000) - LABEL_WIDTH);
-    const els: HTMLElement[] = [];
-    for (let i = first; i < last; i++) {
-      const row = rows[i];
-      const el = row.type === 'group' ? this.groupRow(row.label, row.count) : this.laneRow(row.lane, row.depth, trackWidth);
-      el.style.top = `${i * ROW_HEIGHT}px`;
-      if (i === this.focusRow) el.classList.add('focused');
-      els.push(el);
+    if (trackWidth !== this.renderedWidth) {
+      this.rendered.clear();
+      this.renderedWidth = trackWidth;
     }
-    this.spacer.replaceChildren(...els);
+    this.spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
+    for (const [i, el] of this.rendered) {
+      if (i < first || i >= last) {
+        el.remove();
+        this.rendered.delete(i);
+      }
+    }
+    // Kept rows stay untouched in the DOM (the browser need not paint them
+    // again); new ones go before or after them, so DOM order is row order.
+    const kept = this.rendered.size;
+    const before: HTMLElement[] = [];
+    const after: HTMLElement[] = [];
+    let pastKept = false;
+    for (let i = first; i < last; i++) {
+      let el = this.rendered.get(i);
+      if (el) pastKept = true;
+      else {
+        const row = rows[i];
+        el = row.type === 'group' ? this.groupRow(row.label, row.count) : this.laneRow(row.lane, row.depth, trackWidth);
+        el.style.top = `${i * ROW_HEIGHT}px`;
+        this.rendered.set(i, el);
+        (pastKept ? after : before).push(el);
+      }
+      el.classList.toggle('focused', i === this.focusRow);
+    }
+    if (!kept) this.spacer.replaceChildren(...before, ...after);
+    else {
+      if (before.length) this.spacer.prepend(...before);
+      if (after.length) this.spacer.append(...after);
+    }
   }
 
   private groupRow(label: string, count: number): HTMLElement {
