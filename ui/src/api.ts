@@ -34,6 +34,24 @@ export function query(params: Record<string, string | number | undefined | null>
   return p.toString();
 }
 
+export interface OnePage<T> {
+  items: T[];
+  /** The token of the next page, null when this was the last one. */
+  next: string | null;
+}
+
+/** One page of a paged listing. */
+export async function readPage<T>(
+  path: string,
+  params: Record<string, string | number | undefined | null>,
+  signal?: AbortSignal,
+): Promise<OnePage<T>> {
+  const { body, res } = await getJson<T[]>(`${path}?${query(params)}`, signal);
+  const more = res.headers.get('X-Has-More') === 'true';
+  const cont = res.headers.get('X-Continue');
+  return { items: body, next: more && cont && body.length ? cont : null };
+}
+
 export interface PageResult<T> {
   items: T[];
   truncated: boolean;

@@ -3,7 +3,7 @@
 // bench when a render after a load has finished.
 
 import './styles.css';
-import { PAGE_LIMIT, getCoverage, readAllPages } from './api';
+import { PAGE_LIMIT, getCoverage } from './api';
 import { AsOfView } from './asof-view';
 import { ChangesView } from './changes-view';
 import { Controls } from './controls';
@@ -13,6 +13,7 @@ import { LaneList } from './lane-list';
 import type { Lane } from './lanes-model';
 import { arrangeRows, buildLanes, scoreLanes } from './lanes-model';
 import { RULER_Y_AXIS, Ruler } from './ruler';
+import { loadSliced } from './sliced-load';
 import { copyText, curlCommand, exportNdjson, mcpCall } from './share';
 import type { ViewState } from './state';
 import { StateStore, resolveWindow } from './state';
@@ -79,22 +80,10 @@ function dataKey(s: ViewState): string {
 
 /** Reads the window's records (summaries when the server offers them). */
 async function loadRecords(s: ViewState, signal: AbortSignal): Promise<{ records: EventRecord[]; truncated: boolean }> {
-  const base = {
-    start: toRfc3339(win.start), end: toRfc3339(win.end), namespace: s.namespace || undefined,
-    limit: PAGE_LIMIT, order: 'asc', view: 'summary',
-  };
+  const base = { namespace: s.namespace || undefined, limit: PAGE_LIMIT, order: 'asc', view: 'summary' };
   const types = s.kinds.length ? [...s.kinds, 'events'] : [undefined];
-  const records: EventRecord[] = [];
-  let truncated = false;
-  for (const t of types) {
-    const page = await readAllPages<EventRecord>('/api/v1/events', { ...base, resourceType: t },
-      MAX_RECORDS - records.length, signal,
-      (n) => { controls.info.textContent = `loading… ${records.length + n} records`; });
-    for (const r of page.items) records.push(r);
-    truncated ||= page.truncated;
-    if (records.length >= MAX_RECORDS) break;
-  }
-  return { records, truncated };
+  return loadSliced(types.map((t) => ({ ...base, resourceType: t })), win.start, win.end, MAX_RECORDS, signal,
+    (n) => { controls.info.textContent = `loading… ${n} records`; });
 }
 
 async function reload(s: ViewState): Promise<void> {
