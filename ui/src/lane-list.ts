@@ -22,6 +22,8 @@ interface View {
   start: number;
   end: number;
   showQuiet: boolean;
+  /** Lanes of several namespaces without a namespace header: name them with theirs. */
+  showNamespace: boolean;
   selectedObject: string | null;
   selectedRev: string | null;
 }
@@ -56,7 +58,7 @@ function mergeTicks(ticks: Tick[], start: number, span: number, width: number, k
 export class LaneList {
   readonly root: HTMLElement;
   private spacer: HTMLElement;
-  private view: View = { rows: [], start: 0, end: 1, showQuiet: false, selectedObject: null, selectedRev: null };
+  private view: View = { rows: [], start: 0, end: 1, showQuiet: false, showNamespace: false, selectedObject: null, selectedRev: null };
   private pending = false;
   private focusRow = -1;
   /** Rendered rows by index, kept while they stay in view: a scroll then
@@ -161,7 +163,7 @@ export class LaneList {
   }
 
   private laneRow(lane: Lane, depth: number, width: number): HTMLElement {
-    const { start, end, showQuiet, selectedObject, selectedRev } = this.view;
+    const { start, end, showQuiet, showNamespace, selectedObject, selectedRev } = this.view;
     const span = end - start;
     const track = h('div', { class: 'lane-track' });
     for (const seg of lane.segments) {
@@ -210,7 +212,9 @@ export class LaneList {
     const label = h('div', { class: 'lane-label', title: lane.key },
       h('span', { class: 'indent' }),
       h('span', { class: `kind kind-${lane.resourceType}`, text: lane.kind }),
-      h('span', { class: 'lane-name', text: lane.name }),
+      h('span', { class: 'lane-name' },
+        showNamespace && lane.namespace !== '_cluster' ? h('span', { class: 'lane-ns', text: `${lane.namespace}/` }) : null,
+        lane.name),
       lane.warningCount ? h('span', { class: 'warn-badge', text: `⚠ ${lane.warningCount}`, title: 'Warning Events' }) : null);
     (label.firstChild as HTMLElement).style.width = `${depth * 14}px`;
     label.addEventListener('click', () => this.handlers.selectLane(lane));

@@ -129,7 +129,8 @@ function renderLanes(s: ViewState): void {
   const count = rows.filter((r) => r.type === 'lane').length;
   controls.info.textContent = `${count} objects`;
   laneList.setView({
-    rows, start: win.start, end: win.end, showQuiet: s.status, selectedObject: s.object, selectedRev: s.rev,
+    rows, start: win.start, end: win.end, showQuiet: s.status,
+    showNamespace: !s.namespace && s.group !== 'namespace', selectedObject: s.object, selectedRev: s.rev,
   });
 }
 
