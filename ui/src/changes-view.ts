@@ -1,27 +1,52 @@
-// "What changed between T1 and T2" (/changes over the window): one entry per
-// object, spec changes and deletes first, as the server ranks them.
+// "What changed between T1 and T2" (/changes): one entry per object, spec
+// changes and deletes first, as the server ranks them. T1 and T2 are the
+// window's bounds unless chosen here (then they are in the URL: t1, t2).
 
 import { getChanges } from './api';
 import { h } from './dom';
 import type { StateStore, ViewState } from './state';
 import { objectKey } from './state';
 import type { ChangeEntry } from './types';
-import { formatFull, toRfc3339 } from './time';
+import { formatFull, fromLocalInput, toLocalInput, toRfc3339 } from './time';
 
 export class ChangesView {
   readonly root: HTMLElement;
   private list: HTMLElement;
   private title: HTMLElement;
+  private t1: HTMLInputElement;
+  private t2: HTMLInputElement;
   private loadedKey = '';
   private abort: AbortController | null = null;
 
   constructor(private store: StateStore, private onLoaded: () => void) {
     this.title = h('h3', { text: 'What changed' });
     this.list = h('div', { class: 'changes-list' });
-    this.root = h('section', { class: 'panel changes', testid: 'changes-view' }, this.title, this.list);
+    const input = (testid: string, label: string) =>
+      h('input', { type: 'datetime-local', step: 1, testid, 'aria-label': label }) as HTMLInputElement;
+    this.t1 = input('changes-t1', 'T1 (UTC)');
+    this.t2 = input('changes-t2', 'T2 (UTC)');
+    const apply = h('button', { type: 'button', testid: 'changes-apply', text: 'Show' });
+    const reset = h('button', { type: 'button', testid: 'changes-window', text: 'Window',
+      title: 'T1 and T2 follow the window again' });
+    const go = () => {
+      const a = fromLocalInput(this.t1.value);
+      const b = fromLocalInput(this.t2.value);
+      if (a !== null && b !== null && a <= b) this.store.update({ t1: a, t2: b });
+    };
+    apply.addEventListener('click', go);
+    for (const el of [this.t1, this.t2]) el.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
+    reset.addEventListener('click', () => this.store.update({ t1: null, t2: null }));
+    this.root = h('section', { class: 'panel changes', testid: 'changes-view' }, this.title,
+      h('div', { class: 'row' }, h('label', {}, 'T1 ', this.t1), h('label', {}, 'T2 ', this.t2), apply, reset),
+      this.list);
   }
 
-  async show(s: ViewState, start: number, end: number): Promise<void> {
+  /** Shows the changes between the state's T1 and T2, else the window's bounds. */
+  async show(s: ViewState, winStart: number, winEnd: number): Promise<void> {
+    const start = s.t1 ?? winStart;
+    const end = s.t2 !== null && s.t2 >= start ? s.t2 : Math.max(winEnd, start);
+    if (document.activeElement !== this.t1) this.t1.value = toLocalInput(start);
+    if (document.activeElement !== this.t2) this.t2.value = toLocalInput(end);
     const key = `${s.namespace}|${s.kinds.join(',')}|${start}|${end}`;
     if (key === this.loadedKey) return;
     this.loadedKey = key;
@@ -46,7 +71,7 @@ export class ChangesView {
 
   private render(entries: ChangeEntry[], truncated: boolean): void {
     if (!entries.length) {
-      this.list.replaceChildren(h('p', { class: 'muted', text: 'Nothing changed in this window.' }));
+      this.list.replaceChildren(h('p', { class: 'muted', text: 'Nothing changed between T1 and T2.' }));
       return;
     }
     const rows = entries.map((e) => {

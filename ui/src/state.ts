@@ -21,6 +21,9 @@ export interface ViewState {
   diff: DiffMode;
   asof: number | null;
   asofobj: string | null;
+  /** Bounds of "what changed between T1 and T2"; null: the window's. */
+  t1: number | null;
+  t2: number | null;
 }
 
 export const DEFAULT_WINDOW = '1h';
@@ -51,6 +54,8 @@ export function parseState(search: string): ViewState {
     diff: p.get('diff') === 'unified' ? 'unified' : 'side',
     asof: timeParam(p, 'asof'),
     asofobj: p.get('asofobj'),
+    t1: timeParam(p, 't1'),
+    t2: timeParam(p, 't2'),
   };
 }
 
@@ -70,6 +75,8 @@ export function serializeState(s: ViewState): string {
   if (s.diff !== 'side') p.set('diff', s.diff);
   if (s.asof !== null) p.set('asof', toRfc3339(s.asof));
   if (s.asofobj) p.set('asofobj', s.asofobj);
+  if (s.t1 !== null) p.set('t1', toRfc3339(s.t1));
+  if (s.t2 !== null) p.set('t2', toRfc3339(s.t2));
   const q = p.toString();
   return q ? `?${q}` : '';
 }
