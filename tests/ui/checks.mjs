@@ -4,7 +4,8 @@
 //   3 a copied link reproduces the view    (link.mjs)
 //   4 as-of shows the older state          (asof.mjs)
 //   5 the outage is a shaded coverage gap  (gap.mjs)
-//   6 a screenshot of each state           (every check; listed at the end)
+//   6 changes between a chosen T1 and T2   (changes.mjs)
+//   7 a screenshot of each state           (every check; listed at the end)
 // No console error or uncaught exception on any page, over the whole run.
 // Usage: KWS_UI_DEPS=<install.sh's dir> node checks.mjs facts.json
 import { readFileSync, statSync } from "node:fs";
@@ -15,6 +16,7 @@ import { deploymentLane, pageLoads } from "./timeline.mjs";
 import { sharedLink } from "./link.mjs";
 import { asOfMode } from "./asof.mjs";
 import { coverageGap } from "./gap.mjs";
+import { changesBetween } from "./changes.mjs";
 
 const facts = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const report = reporter();
@@ -31,6 +33,7 @@ try {
   await page.context().close();
   await asOfMode(ctx);
   await coverageGap(ctx);
+  await changesBetween(ctx);
 } finally {
   await browser.close();
 }
@@ -40,7 +43,7 @@ await report.check("no console error or uncaught exception on any page", async (
 });
 await report.check("a screenshot of each checked state is written", async () => {
   for (const name of ["01-loaded", "02-lane", "02-drawer-scale", "02-drawer-image", "03-link",
-    "04-asof-before-scale", "04-asof-before-image", "05-coverage-gap"]) {
+    "04-asof-before-scale", "04-asof-before-image", "05-coverage-gap", "06-changes"]) {
     const file = path.join(facts.screenshots, `${name}.png`);
     assert(ctx.shot.written.includes(name) && statSync(file).size > 0, `${file} was not written`);
   }
