@@ -130,7 +130,9 @@ export async function getChanges(
 ): Promise<PageResult<ChangeEntry>> {
   return readAllPages<ChangeEntry>(
     '/api/v1/changes',
-    { start, end, namespace: namespace || undefined, resourceType, limit: 200 },
+    // One page of 1000, not five of 200: the server works out the whole
+    // window's changes for every page, so each page costs as much as all.
+    { start, end, namespace: namespace || undefined, resourceType, limit: PAGE_LIMIT },
     1000,
     signal,
   );
