@@ -7,6 +7,7 @@
 #include "storage/live_state.hpp"
 #include "storage/record_builder.hpp"
 #include "storage/rocks_store.hpp"
+#include "store_fixture.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -91,25 +92,9 @@ const json status_fields = {
   {"f:status",
    {{"f:replicas", json::object()}, {"f:observedGeneration", json::object()}}}};
 
-class change_store_test : public testing::Test {
+class change_store_test : public test::store_fixture {
 protected:
-  void SetUp() override {
-    dir_ = test_dir();
-    std::filesystem::remove_all(dir_);
-    store_options opts;
-    opts.path = (dir_ / "db").string();
-    opts.sync = false;
-    opts.clock = [] { return day0 + 3600 * sec; };
-    auto s = rocks_store::open(opts);
-    ASSERT_TRUE(s) << render(s.error());
-    store_.emplace(std::move(*s));
-  }
-
-  void TearDown() override {
-    store_.reset();
-    std::error_code err;
-    std::filesystem::remove_all(dir_, err);
-  }
+  change_store_test() : store_fixture(day0 + 3600 * sec) {}
 
   /// Stores one version of `object` as the watch would, at `ts`; its id.
   std::string put(const resource_type& rt, verb v, const json& object,
@@ -163,8 +148,6 @@ protected:
                        day0 + 40 * sec));
   }
 
-  std::filesystem::path dir_;
-  std::optional<rocks_store> store_;
   std::vector<std::string> ids_;
 };
 

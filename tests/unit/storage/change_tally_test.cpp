@@ -4,6 +4,7 @@
 // unless asked for, and the pages of one ranking cover it exactly once.
 #include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"
+#include "store_fixture.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -22,18 +23,14 @@ using test::make_event;
 constexpr int64_t sec = 1'000'000'000;
 constexpr int64_t day0 = int64_t{20'000} * 86'400 * sec;
 
-class change_tally_test : public testing::Test {
+class change_tally_test : public test::store_fixture {
 protected:
+  change_tally_test() : store_fixture(day0 + 3600 * sec) {}
+
   void SetUp() override {
-    dir_ = test::test_dir();
-    std::filesystem::remove_all(dir_);
-    store_options opts;
-    opts.path = (dir_ / "db").string();
-    opts.sync = false;
-    opts.clock = [] { return day0 + 3600 * sec; };
-    auto s = rocks_store::open(opts);
-    ASSERT_TRUE(s) << render(s.error());
-    store_.emplace(std::move(*s));
+    store_fixture::SetUp();
+    if (HasFatalFailure())
+      return;
     int t = 0;
     auto add = [&](verb v, const char* ns, const char* type, const char* name) {
       auto uid = std::string{ns} + "/" + type + "/" + name;
@@ -62,12 +59,6 @@ protected:
     ASSERT_TRUE(res) << render(res.error());
   }
 
-  void TearDown() override {
-    store_.reset();
-    std::error_code err;
-    std::filesystem::remove_all(dir_, err);
-  }
-
   /// `ns/type/name` → verbs of every entry of `q`, page after page (and
   /// its Events by type into `events`).
   std::map<std::string, json> tally(changes_query q, size_t& pages) {
@@ -94,8 +85,6 @@ protected:
     return out;
   }
 
-  std::filesystem::path dir_;
-  std::optional<rocks_store> store_;
   std::vector<resource_event> events_;
   std::map<std::string, json> events;
 };

@@ -4,6 +4,7 @@
 // known only once read.
 #include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"
+#include "store_fixture.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -20,25 +21,9 @@ constexpr int64_t sec = 1'000'000'000;
 constexpr int64_t day0 = int64_t{20'000} * 86'400 * sec;
 constexpr size_t page_cap = size_t{8} << 20;
 
-class page_bytes_test : public testing::Test {
+class page_bytes_test : public test::store_fixture {
 protected:
-  void SetUp() override {
-    dir_ = test::test_dir();
-    std::filesystem::remove_all(dir_);
-    store_options opts;
-    opts.path = (dir_ / "db").string();
-    opts.sync = false;
-    opts.clock = [] { return day0 + 3600 * sec; };
-    auto s = rocks_store::open(opts);
-    ASSERT_TRUE(s) << render(s.error());
-    store_.emplace(std::move(*s));
-  }
-
-  void TearDown() override {
-    store_.reset();
-    std::error_code err;
-    std::filesystem::remove_all(dir_, err);
-  }
+  page_bytes_test() : store_fixture(day0 + 3600 * sec) {}
 
   /// `n` creates of about 1.5 MiB each, in namespace `ns`.
   void write_big(int n, const std::string& ns) {
@@ -84,9 +69,6 @@ protected:
     }
     return names;
   }
-
-  std::filesystem::path dir_;
-  std::optional<rocks_store> store_;
 };
 
 std::vector<std::string> expected_names(int n) {

@@ -1,0 +1,45 @@
+// A fixture with an empty store in the test's own directory, no fsync, and
+// a clock fixed at the moment the test names (retention and coverage read
+// it).
+#pragma once
+
+#include "messages/errors.hpp"
+#include "storage/rocks_store.hpp"
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+
+namespace kws::storage::test {
+
+class store_fixture : public testing::Test {
+protected:
+  explicit store_fixture(int64_t now_ns) : now_ns_{now_ns} {}
+
+  void SetUp() override {
+    dir_ = test_dir();
+    std::filesystem::remove_all(dir_);
+    store_options opts;
+    opts.path = (dir_ / "db").string();
+    opts.sync = false;
+    opts.clock = [now = now_ns_] { return now; };
+    auto s = rocks_store::open(opts);
+    ASSERT_TRUE(s) << render(s.error());
+    store_.emplace(std::move(*s));
+  }
+
+  void TearDown() override {
+    store_.reset();
+    std::error_code err;
+    std::filesystem::remove_all(dir_, err);
+  }
+
+  int64_t now_ns_;
+  std::filesystem::path dir_;
+  std::optional<rocks_store> store_;
+};
+
+} // namespace kws::storage::test
