@@ -30,8 +30,8 @@ TEST(static_site_test, the_page_is_at_the_root_and_under_ui) {
     EXPECT_EQ(res.body, "<!doctype html><p>page</p>") << path;
     EXPECT_EQ(res.headers["ETag"], "\"aaaa\"") << path;
     EXPECT_EQ(res.headers["Cache-Control"], "no-cache") << path;
-    EXPECT_TRUE(res.headers["Content-Security-Policy"].starts_with(
-      "default-src 'self'"))
+    EXPECT_TRUE(
+      res.headers["Content-Security-Policy"].starts_with("default-src 'self'"))
       << path;
   }
   EXPECT_TRUE(is_site_path("/"));
@@ -54,7 +54,8 @@ TEST(static_site_test, an_asset_has_its_type_and_an_unknown_one_is_a_404) {
 }
 
 TEST(static_site_test, a_known_etag_answers_304_without_a_body) {
-  for (const char* tag : {"\"bbbb\"", "W/\"bbbb\"", "\"zzzz\", \"bbbb\"", "*"}) {
+  for (const char* tag :
+       {"\"bbbb\"", "W/\"bbbb\"", "\"zzzz\", \"bbbb\"", "*"}) {
     auto res = answer_site(site, "/ui/app.js", tag);
     EXPECT_EQ(res.status, 304) << tag;
     EXPECT_TRUE(res.body.empty()) << tag;
