@@ -142,8 +142,8 @@ void answer_events(self_ptr self, const http_request& req,
         self, *query,
         [self, rp, started, q = *query](const event_page& page) {
           observe("events", started);
-          deliver_with_gaps(self, rest::render_page(page, q.summary), q.start_ns, q.end_ns,
-                            q.resource, rp);
+          deliver_with_gaps(self, rest::render_page(page, q.summary),
+                            q.start_ns, q.end_ns, q.resource, rp);
         },
         [rp](const caf::error& err) {
           KWS_WARN("http-handler failed to query events: {}", err);

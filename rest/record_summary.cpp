@@ -46,7 +46,8 @@ void write_owners(writer& w, const rapidjson::Value& refs) {
 
 std::string summarize_record(std::string_view record) {
   auto at = record.find(snapshot_key);
-  if (at == std::string_view::npos || record.size() < at + snapshot_key.size() + 1)
+  if (at == std::string_view::npos
+      || record.size() < at + snapshot_key.size() + 1)
     return std::string{record};
   std::string out{record.substr(0, at)};
   auto snapshot = record.substr(at + snapshot_key.size());

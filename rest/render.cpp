@@ -1,10 +1,9 @@
 #include "rest/render.hpp"
 
-#include "rest/record_summary.hpp"
-
 #include "messages/errors.hpp"
 #include "messages/json_text.hpp"
 #include "messages/time_format.hpp"
+#include "rest/record_summary.hpp"
 
 #include <caf/sec.hpp>
 #include <rapidjson/stringbuffer.h>

@@ -53,12 +53,11 @@ bool is_site_path(std::string_view path) {
 http_response answer_site(static_site site, std::string_view path,
                           std::string_view if_none_match) {
   auto name = file_of(path);
-  auto it = std::find_if(site.begin(), site.end(), [&](const auto& a) {
-    return a.name == name;
-  });
+  auto it = std::find_if(site.begin(), site.end(),
+                         [&](const auto& a) { return a.name == name; });
   if (it == site.end())
-    return error_response(404, "no such file of the page: "
-                                 + std::string{path});
+    return error_response(404,
+                          "no such file of the page: " + std::string{path});
   http_response res;
   res.content_type = std::string{it->content_type};
   res.headers["ETag"] = std::string{it->etag};
