@@ -34,7 +34,8 @@ protected:
     int t = 0;
     auto add = [&](verb v, const char* ns, const char* type, const char* name) {
       auto uid = std::string{ns} + "/" + type + "/" + name;
-      events_.push_back(make_event(day0 + ++t * sec, v, ns, type, name, uid,
+      ++t;
+      events_.push_back(make_event(day0 + t * sec, v, ns, type, name, uid,
                                    std::to_string(100 + t)));
     };
     add(verb::create, "shop", "configmaps", "a");
