@@ -83,7 +83,9 @@ std::optional<layout> layout_of(index_kind kind) {
       return layout{link_key, f_link_ns | f_link_resource | f_link_name};
     // Its key holds the id, no field: a lookup reads the record.
     case index_kind::id: return layout{{}, 0};
-    case index_kind::time: break;
+    // Neither holds an index entry.
+    case index_kind::time:
+    case index_kind::tally: break;
   }
   return std::nullopt;
 }

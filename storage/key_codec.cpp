@@ -286,7 +286,8 @@ std::optional<size_t> index_prefix_size(std::string_view key) {
     case index_kind::id: components = 1; break;
     case index_kind::ns_resource: components = 2; break;
     case index_kind::object:
-    case index_kind::link: components = 3; break;
+    case index_kind::link:
+    case index_kind::tally: components = 3; break;
     default: return std::nullopt;
   }
   size_t end = 1;

@@ -94,6 +94,9 @@ enum class index_kind : char {
   link = 'e',
   /// `i | id \0 | ts | seq`: finds a record by its id alone.
   id = 'i',
+  /// `c | ns \0 resource \0 name \0` (no position): the object's records
+  /// and Events in the partition, merged at ingest (`change_tally.hpp`).
+  tally = 'c',
 };
 
 /// The filterable fields of one record, stored with the record and, as far

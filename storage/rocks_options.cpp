@@ -1,9 +1,11 @@
 #include "storage/rocks_options.hpp"
 
+#include "storage/change_tally.hpp"
 #include "storage/key_codec.hpp"
 
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
@@ -77,6 +79,30 @@ public:
   }
 };
 
+/// Merges the operands of a `c` key (`change_tally.hpp`). Bytes it did not
+/// write make the read fail (RocksDB reports corruption) rather than count
+/// wrong.
+class tally_merge : public rocksdb::AssociativeMergeOperator {
+public:
+  const char* Name() const override { return "kws.change_tally"; }
+
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing,
+             const rocksdb::Slice& value, std::string* merged,
+             rocksdb::Logger*) const override {
+    auto operand = decode_tally(value.ToStringView());
+    if (!operand)
+      return false;
+    if (existing != nullptr) {
+      auto before = decode_tally(existing->ToStringView());
+      if (!before)
+        return false;
+      add_tally(*operand, *before);
+    }
+    *merged = encode_tally(*operand);
+    return true;
+  }
+};
+
 } // namespace
 
 rocks_options make_rocks_options(const store_options& opts) {
@@ -140,6 +166,7 @@ rocks_options make_rocks_options(const store_options& opts) {
   table.whole_key_filtering = false;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.prefix_extractor = std::make_shared<index_run_prefix>();
+  cf.merge_operator = std::make_shared<tally_merge>();
   auto& db = result.db;
   db.create_if_missing = true;
   db.create_missing_column_families = true;

@@ -85,6 +85,10 @@ std::string meta_first_watch_prefix() {
   return "f";
 }
 
+std::string meta_tally_from_key() {
+  return "t";
+}
+
 std::string encode_bounds(int64_t min_ts, int64_t max_ts) {
   std::string out;
   append_ts(out, min_ts);
@@ -98,6 +102,31 @@ int64_t system_clock_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
            std::chrono::system_clock::now().time_since_epoch())
     .count();
+}
+
+/// The first tallied day (`meta_tally_from_key`), recorded at the first
+/// open: every partition of a new store is tallied; in a store written
+/// before tallies, the partitions it has are not.
+caf::expected<int64_t> tally_from_day(rocks_store::impl& s) {
+  std::string value;
+  auto st = s.db->Get(rocksdb::ReadOptions{}, s.meta_cf.get(),
+                      meta_tally_from_key(), &value);
+  if (st.ok() && value.size() == 8)
+    return read_ts(value);
+  if (st.ok())
+    return caf::make_error(ec::storage_failure,
+                           "malformed first tallied day in meta");
+  if (!st.IsNotFound())
+    return to_error(st, "cannot read the first tallied day");
+  int64_t first = s.parts.empty() ? min_time_ns : s.parts.rbegin()->first + 1;
+  value.clear();
+  append_ts(value, first);
+  rocksdb::WriteOptions wo;
+  wo.sync = s.opts.sync;
+  if (st = s.db->Put(wo, s.meta_cf.get(), meta_tally_from_key(), value);
+      !st.ok())
+    return to_error(st, "cannot record the first tallied day");
+  return first;
 }
 
 } // namespace
@@ -168,8 +197,9 @@ caf::expected<partition_ref> rocks_store::impl::partition_for(int64_t day) {
   auto cf = create_family(name, index_opts);
   if (!cf)
     return cf.error();
-  partition_ref p{name,        day,        std::move(*cf), std::move(*records),
-                  max_time_ns, min_time_ns};
+  partition_ref p{
+    name,        day, std::move(*cf), std::move(*records), max_time_ns,
+    min_time_ns, true};
   std::unique_lock guard{mtx};
   parts.emplace(day, p);
   return p;
@@ -291,6 +321,11 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
     // Missing bounds (a partition created right before a crash) keep the
     // full range: such a partition is scanned, never wrongly skipped.
   }
+  auto tally_from = tally_from_day(*s);
+  if (!tally_from)
+    return tally_from.error();
+  for (auto& [day, p] : s->parts)
+    p.tallied = day >= *tally_from;
   return rocks_store{std::move(s)};
 }
 

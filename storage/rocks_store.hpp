@@ -74,6 +74,8 @@ struct write_result {
 struct consistency_report {
   size_t records = 0;
   size_t index_entries = 0;
+  /// `c` keys: per-object tallies of a partition (`change_tally.hpp`).
+  size_t tallies = 0;
   /// One sentence per inconsistency; empty when the store is consistent.
   std::vector<std::string> problems;
 };

@@ -1,47 +1,32 @@
 // `GET /api/v1/changes`: what changed in a window, one entry per object.
-// The object index tells who changed and how (verbs, change classes) and
-// the link index how many Warning Events each object drew, from index
-// entries alone; only the page's objects have their records read, for the
-// changed paths and the net patch.
+// A finished partition wholly inside the window answers from its per-object
+// tallies (`change_tally.hpp`), one entry per object; any other from its
+// index entries: the object index tells who changed and how (verbs, change
+// classes) and the link index how many Warning Events each object drew.
+// Only the page's objects have their records read, for the changed paths
+// and the net patch.
 #include "messages/errors.hpp"
 #include "messages/json_fields.hpp"
 #include "messages/json_text.hpp"
+#include "messages/time_format.hpp"
 #include "storage/change_paths.hpp"
 #include "storage/json_diff.hpp"
 #include "storage/rocks_store.hpp"
+#include "storage/store_impl.hpp"
 #include "storage/store_window.hpp"
+#include "storage/window_tally.hpp"
 
 #include <rapidjson/document.h>
 
 #include <algorithm>
 #include <map>
 #include <set>
-#include <unordered_map>
 
 namespace kws::storage {
 
 using namespace window;
 
 namespace {
-
-/// What the index says of one object in the window.
-struct object_changes {
-  object_key key;
-  size_t creates = 0;
-  size_t updates = 0;
-  size_t deletes = 0;
-  /// Bits `1 << change_class` of its records.
-  uint8_t classes = 0;
-  /// Where its newest record in the window is.
-  position last;
-  size_t warnings = 0;
-  size_t normals = 0;
-
-  bool spec_or_delete() const {
-    return deletes > 0
-      || (classes & (1u << static_cast<uint8_t>(change_class::spec))) != 0;
-  }
-};
 
 /// Spec changes and deletes first, then by Warning Events, then newest.
 bool ranks_before(const object_changes& a, const object_changes& b) {
@@ -201,104 +186,6 @@ caf::expected<std::string> render_entry(const read_view& view,
   return out + "}}}";
 }
 
-/// Counts one record of `c`.
-void count(object_changes& c, const record_summary& s, position pos) {
-  switch (s.action) {
-    case verb::create: ++c.creates; break;
-    case verb::update: ++c.updates; break;
-    case verb::remove: ++c.deletes; break;
-  }
-  c.classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(s.cls));
-  c.last = std::max(c.last, pos);
-}
-
-/// Hashes an object's index prefix, looked up by view while walking.
-struct prefix_hash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-
-/// Where each object of a walk is in the tally, by its object index
-/// prefix; `skipped` for an object the query leaves out.
-using tally_index
-  = std::unordered_map<std::string, size_t, prefix_hash, std::equal_to<>>;
-constexpr size_t skipped = static_cast<size_t>(-1);
-
-/// The window's objects from the object index. A busy window holds many
-/// records of each object: only an object's first entry is decoded in full
-/// (its name, the filters); the others are found by their key's object
-/// prefix and read for their verb byte alone. With a `group` filter, which
-/// an entry's value holds, every entry is decoded.
-caf::error tally_objects(const read_view& view, const window_query& q,
-                         uint64_t max_seq, std::vector<object_changes>& out,
-                         tally_index& where) {
-  // Event objects are counted for the object they are about, unless asked
-  // for by type.
-  const bool events_asked = q.resource == "events";
-  const bool decode_each = !q.group.empty();
-  constexpr auto tag = static_cast<char>(index_kind::object);
-  return walk_entries(
-    view, q, q.start_ns, q.end_ns, max_seq, tag,
-    [&](const partition_ref&, std::string_view key, std::string_view value,
-        position pos) -> caf::error {
-      auto prefix = key.substr(0, key.size() - position_bytes);
-      if (auto it = where.find(prefix); it != where.end() && !decode_each) {
-        record_summary s;
-        if (value.size() < 2 || !decode_verb_byte(value[1], s))
-          return caf::make_error(ec::storage_failure,
-                                 "index entry with an unknown verb");
-        if (it->second != skipped)
-          count(out[it->second], s, pos);
-        return {};
-      }
-      auto entry = decode_index_entry(key, value);
-      if (!entry)
-        return entry.error();
-      if (!matches_window(q, tag, *entry)
-          || (entry->resource == "events" && !events_asked)) {
-        if (!decode_each)
-          where.emplace(std::string{prefix}, skipped);
-        return {};
-      }
-      auto [it, fresh] = where.emplace(std::string{prefix}, out.size());
-      if (fresh) {
-        out.emplace_back();
-        out.back().key = object_key{entry->resource, entry->ns, entry->name};
-      }
-      count(out[it->second], *entry, pos);
-      return {};
-    });
-}
-
-/// Counts the Kubernetes Events about each tallied object. A link key
-/// names the object by the same components, in the same order, as its
-/// object index key: the object is found by that prefix, and the entry is
-/// read for its verb byte (the Warning bit) alone.
-caf::error tally_events(const read_view& view, const window_query& q,
-                        uint64_t max_seq, std::vector<object_changes>& objects,
-                        const tally_index& where) {
-  std::string probe;
-  return walk_entries(
-    view, q, q.start_ns, q.end_ns, max_seq, static_cast<char>(index_kind::link),
-    [&](const partition_ref&, std::string_view key, std::string_view value,
-        position) -> caf::error {
-      probe.assign(key.substr(0, key.size() - position_bytes));
-      probe[0] = static_cast<char>(index_kind::object);
-      auto it = where.find(probe);
-      if (it == where.end() || it->second == skipped)
-        return {};
-      record_summary s;
-      if (value.size() < 2 || !decode_verb_byte(value[1], s))
-        return caf::make_error(ec::storage_failure,
-                               "index entry with an unknown verb");
-      auto& c = objects[it->second];
-      ++(s.warning ? c.warnings : c.normals);
-      return {};
-    });
-}
-
 } // namespace
 
 caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
@@ -309,15 +196,14 @@ caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
   if (!page)
     return page.error();
   std::vector<object_changes> objects;
-  tally_index where;
-  if (auto err = tally_objects(view, q, page->max_seq, objects, where))
-    return err;
-  if (auto err = tally_events(view, q, page->max_seq, objects, where))
+  if (auto err = tally_window(view, q, page->max_seq,
+                              day_index(impl_->opts.clock()), objects))
     return err;
   std::vector<object_changes> ranked;
   ranked.reserve(objects.size());
   for (auto& c : objects)
-    if (q.change_classes == 0 || (c.classes & q.change_classes) != 0)
+    if (c.changed()
+        && (q.change_classes == 0 || (c.classes & q.change_classes) != 0))
       ranked.push_back(std::move(c));
   std::sort(ranked.begin(), ranked.end(), ranks_before);
   // The token holds the number of entries already returned: the ranking is

@@ -52,6 +52,9 @@ struct partition_ref {
   /// the day, decide which partitions a time range must scan.
   int64_t min_ts = 0;
   int64_t max_ts = 0;
+  /// Every record of the partition is in its `c` tallies: it was created
+  /// by a store that writes them (`meta_tally_from_key`).
+  bool tallied = false;
 };
 
 /// A consistent read: one snapshot plus the partitions at that moment.
@@ -171,5 +174,9 @@ std::string encode_bounds(int64_t min_ts, int64_t max_ts);
 std::string meta_alive_key();
 /// When a resource type was first watched: its first checkpoint (ns).
 std::string meta_first_watch_prefix();
+/// The first day whose partition has `c` tallies of all its records: the
+/// day after the newest partition when a store written before tallies was
+/// first opened with them.
+std::string meta_tally_from_key();
 
 } // namespace kws::storage

@@ -4,6 +4,7 @@
 // and merges the partitions by (timestamp, sequence number).
 #include "messages/errors.hpp"
 #include "storage/change_paths.hpp"
+#include "storage/change_tally.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_scan.hpp"
 
@@ -25,8 +26,25 @@ caf::error verify_family(const read_view& view, const partition_ref& part,
   auto ro = view.options();
   ro.total_order_seek = true;
   std::unique_ptr<rocksdb::Iterator> it{view.db->NewIterator(ro, family)};
+  // What the `c` tallies count against the entries they count.
+  object_tally tallied;
+  size_t objects = 0;
+  size_t links = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto key = it->key().ToStringView();
+    if (!key.empty() && key[0] == static_cast<char>(index_kind::tally)) {
+      ++report.tallies;
+      auto t = decode_tally(it->value().ToStringView());
+      if (!decode_tally_key(key) || !t)
+        report.problems.push_back("undecodable tally in " + part.name);
+      else
+        add_tally(tallied, *t);
+      continue;
+    }
+    if (!key.empty() && key[0] == static_cast<char>(index_kind::object))
+      ++objects;
+    if (!key.empty() && key[0] == static_cast<char>(index_kind::link))
+      ++links;
     auto pos = key_position(key);
     if (!pos || key.empty()) {
       report.problems.push_back("short key in " + part.name);
@@ -90,6 +108,14 @@ caf::error verify_family(const read_view& view, const partition_ref& part,
   }
   if (!it->status().ok())
     return to_error(it->status(), "cannot verify partition " + part.name);
+  if (part.tallied && family == part.cf.get()) {
+    if (tallied.creates + tallied.updates + tallied.deletes != objects)
+      report.problems.push_back("the tallies of " + part.name
+                                + " count other records than its entries");
+    if (tallied.warnings + tallied.normals != links)
+      report.problems.push_back("the tallies of " + part.name
+                                + " count other Events than its entries");
+  }
   return {};
 }
 

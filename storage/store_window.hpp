@@ -33,15 +33,9 @@ struct object_key {
     = default; // NOLINT(modernize-use-nullptr)
 };
 
-/// Calls `fn(part, key, value, pos)` for every `tag` (`h` or `e`) index entry
-/// under the prefix of `q`'s namespace and type with a timestamp in [lo, hi]
-/// and a sequence number up to `max_seq`, partition by partition; `fn`
-/// returns an error to stop. The entry is not decoded: a caller that sees
-/// many entries of one object decodes only what it needs.
-template <class F>
-caf::error walk_entries(const read_view& view, const window_query& q,
-                        int64_t lo, int64_t hi, uint64_t max_seq, char tag,
-                        F&& fn) {
+/// The key prefix of `tag` entries (`h`, `e` or `c`) under `q`'s namespace
+/// and type: the namespace only when one is asked, the type only with it.
+inline std::string window_prefix(const window_query& q, char tag) {
   std::string prefix(1, tag);
   if (!q.ns.empty()) {
     prefix += q.ns;
@@ -51,29 +45,60 @@ caf::error walk_entries(const read_view& view, const window_query& q,
       prefix += '\0';
     }
   }
+  return prefix;
+}
+
+/// Calls `fn(key, value)` for every key of `part` under `prefix`, in key
+/// order; `fn` returns an error to stop.
+template <class F>
+caf::error walk_prefix(const read_view& view, const partition_ref& part,
+                       const std::string& prefix, F&& fn) {
   auto upper = prefix;
   upper.push_back('\xff');
-  for (const auto& part : view.parts) {
-    if (part.min_ts > hi || part.max_ts < lo)
-      continue;
-    auto ro = view.options();
-    // Shorter than an index prefix: the prefix filters must not apply.
-    ro.total_order_seek = true;
-    rocksdb::Slice upper_slice{upper};
-    ro.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it{
-      view.db->NewIterator(ro, part.cf.get())};
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
-      auto key = it->key().ToStringView();
+  auto ro = view.options();
+  // Shorter than an index prefix: the prefix filters must not apply.
+  ro.total_order_seek = true;
+  rocksdb::Slice upper_slice{upper};
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it{
+    view.db->NewIterator(ro, part.cf.get())};
+  for (it->Seek(prefix); it->Valid(); it->Next())
+    if (auto err = fn(it->key().ToStringView(), it->value().ToStringView()))
+      return err;
+  if (!it->status().ok())
+    return to_error(it->status(), "cannot read partition " + part.name);
+  return {};
+}
+
+/// Calls `fn(part, key, value, pos)` for every `tag` (`h` or `e`) index
+/// entry of `part` under the prefix of `q`'s namespace and type with a
+/// timestamp in [lo, hi] and a sequence number up to `max_seq`; `fn`
+/// returns an error to stop. The entry is not decoded: a caller that sees
+/// many entries of one object decodes only what it needs.
+template <class F>
+caf::error walk_part_entries(const read_view& view, const partition_ref& part,
+                             const window_query& q, int64_t lo, int64_t hi,
+                             uint64_t max_seq, char tag, F&& fn) {
+  if (part.min_ts > hi || part.max_ts < lo)
+    return {};
+  return walk_prefix(
+    view, part, window_prefix(q, tag),
+    [&](std::string_view key, std::string_view value) -> caf::error {
       auto pos = key_position(key);
       if (!pos || pos->ts < lo || pos->ts > hi || pos->seq > max_seq)
-        continue;
-      if (auto err = fn(part, key, it->value().ToStringView(), *pos))
-        return err;
-    }
-    if (!it->status().ok())
-      return to_error(it->status(), "cannot read partition " + part.name);
-  }
+        return {};
+      return fn(part, key, value, *pos);
+    });
+}
+
+/// `walk_part_entries` over every partition, oldest first.
+template <class F>
+caf::error walk_entries(const read_view& view, const window_query& q,
+                        int64_t lo, int64_t hi, uint64_t max_seq, char tag,
+                        F&& fn) {
+  for (const auto& part : view.parts)
+    if (auto err = walk_part_entries(view, part, q, lo, hi, max_seq, tag, fn))
+      return err;
   return {};
 }
 

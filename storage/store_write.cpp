@@ -4,6 +4,7 @@
 #include "messages/errors.hpp"
 #include "messages/time_format.hpp"
 #include "storage/change_enricher.hpp"
+#include "storage/change_tally.hpp"
 #include "storage/coverage.hpp"
 #include "storage/index_entry.hpp"
 #include "storage/key_codec.hpp"
@@ -198,7 +199,8 @@ rocks_store::write(const std::vector<resource_event>& events,
                                + " (" + ev.resource + " " + ev.name
                                + "): " + error_detail(json.error()));
     auto summary = summarize(ev, item.facts.cls);
-    auto keys = index_keys(summary, position{ev.timestamp_ns, item.seq});
+    const position pos{ev.timestamp_ns, item.seq};
+    auto keys = index_keys(summary, pos);
     if (auto err
         = put(records, keys.front(), encode_record_value(summary, *json)))
       return err;
@@ -207,6 +209,9 @@ rocks_store::write(const std::vector<resource_event>& events,
             cf, keys[k],
             encode_index_value(static_cast<index_kind>(keys[k][0]), summary)))
         return err;
+    for (const auto& [key, operand] : tally_operands(keys, summary, pos))
+      if (auto st = wb.Merge(cf, key, operand); !st.ok())
+        return to_error(st, "cannot add to the write batch");
     min_ts = std::min(min_ts, ev.timestamp_ns);
     max_ts = std::max(max_ts, ev.timestamp_ns);
     result.ids.push_back(std::move(id));

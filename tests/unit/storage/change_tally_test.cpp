@@ -1,14 +1,20 @@
-// /changes tallies each object of the window from the object index: every
-// record counted once for its own object (same names in two namespaces
-// stay apart), the filters applied per object, Event objects left out
-// unless asked for, and the pages of one ranking cover it exactly once.
+// /changes tallies each object of the window: every record counted once
+// for its own object (same names in two namespaces stay apart), the
+// filters applied per object, Event objects left out unless asked for, and
+// the pages of one ranking cover it exactly once. Each test runs twice:
+// on a day still being written, answered from the index entries, and on a
+// finished day, answered from the tallies kept at ingest; a store written
+// before tallies answers from its entries.
 #include "messages/errors.hpp"
+#include "messages/time_format.hpp"
+#include "raw_db.hpp"
 #include "storage/rocks_store.hpp"
 #include "store_fixture.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <rocksdb/write_batch.h>
 
 #include <map>
 #include <optional>
@@ -23,7 +29,13 @@ using test::make_event;
 constexpr int64_t sec = 1'000'000'000;
 constexpr int64_t day0 = int64_t{20'000} * 86'400 * sec;
 
-class change_tally_test : public test::store_fixture {
+constexpr int64_t day = int64_t{86'400} * sec;
+
+/// Whether the records' day is over when the test asks.
+enum class day_state { being_written, finished };
+
+class change_tally_test : public test::store_fixture,
+                          public testing::WithParamInterface<day_state> {
 protected:
   change_tally_test() : store_fixture(day0 + 3600 * sec) {}
 
@@ -58,6 +70,8 @@ protected:
     }
     auto res = store_->write(events_, {});
     ASSERT_TRUE(res) << render(res.error());
+    if (GetParam() == day_state::finished)
+      now_ns_ += day;
   }
 
   /// `ns/type/name` → verbs of every entry of `q`, page after page (and
@@ -94,7 +108,7 @@ json verbs(int creates, int updates, int deletes) {
   return {{"create", creates}, {"update", updates}, {"delete", deletes}};
 }
 
-TEST_F(change_tally_test, every_record_counts_once_for_its_own_object) {
+TEST_P(change_tally_test, every_record_counts_once_for_its_own_object) {
   size_t pages = 0;
   auto all = tally(changes_query{}, pages);
   EXPECT_EQ(pages, 1u);
@@ -112,7 +126,7 @@ TEST_F(change_tally_test, every_record_counts_once_for_its_own_object) {
   EXPECT_EQ(events["shop/configmaps/b"]["Warning"], 0);
 }
 
-TEST_F(change_tally_test, the_filters_apply_to_each_object) {
+TEST_P(change_tally_test, the_filters_apply_to_each_object) {
   size_t pages = 0;
   changes_query q;
   q.window.ns = "other";
@@ -133,7 +147,7 @@ TEST_F(change_tally_test, the_filters_apply_to_each_object) {
                                  {"other/events/a.3", verbs(1, 0, 0)}}));
 }
 
-TEST_F(change_tally_test, pages_of_one_ranking_cover_every_object_once) {
+TEST_P(change_tally_test, pages_of_one_ranking_cover_every_object_once) {
   size_t pages = 0;
   changes_query q;
   q.window.limit = 1;
@@ -142,6 +156,66 @@ TEST_F(change_tally_test, pages_of_one_ranking_cover_every_object_once) {
   EXPECT_EQ(all.size(), 4u);
   EXPECT_EQ(all["shop/configmaps/a"], verbs(1, 3, 0));
 }
+
+TEST_P(change_tally_test, verify_finds_the_tallies_consistent) {
+  auto report = store_->verify();
+  ASSERT_TRUE(report) << render(report.error());
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+  // One per object with records: three ConfigMaps (b deleted still
+  // counts), a Deployment and three Events.
+  EXPECT_EQ(report->tallies, 7u);
+}
+
+std::string day_name(const testing::TestParamInfo<day_state>& info) {
+  return info.param == day_state::finished ? "finished" : "being_written";
+}
+
+INSTANTIATE_TEST_SUITE_P(days, change_tally_test,
+                         testing::Values(day_state::being_written,
+                                         day_state::finished),
+                         day_name);
+
+/// A store written before tallies: its partitions have none, and must be
+/// answered from their entries even once finished; a day written after
+/// the upgrade has them.
+class store_before_tallies : public change_tally_test {};
+
+TEST_P(store_before_tallies, answers_old_days_from_their_entries) {
+  store_.reset();
+  {
+    test::raw_db db{(dir_ / "db").string()};
+    auto* part = db.family(partition_name(day_index(day0)));
+    ASSERT_NE(part, nullptr);
+    rocksdb::WriteBatch wb;
+    ASSERT_TRUE(wb.DeleteRange(part, "c", "d").ok());
+    ASSERT_TRUE(wb.Delete(db.family("meta"), "t").ok());
+    ASSERT_TRUE(db.db().Write({}, &wb).ok());
+  }
+  open_store();
+  ASSERT_TRUE(store_);
+  // A day later, one more update of shop's a, in a partition with tallies.
+  now_ns_ = day0 + day + 3600 * sec;
+  auto res
+    = store_->write({make_event(day0 + day + 60 * sec, verb::update, "shop",
+                                "configmaps", "a", "shop/configmaps/a", "900")},
+                    {});
+  ASSERT_TRUE(res) << render(res.error());
+  now_ns_ += GetParam() == day_state::finished ? day : 0;
+  size_t pages = 0;
+  auto all = tally(changes_query{}, pages);
+  EXPECT_EQ(all["shop/configmaps/a"], verbs(1, 4, 0));
+  EXPECT_EQ(all["shop/configmaps/b"], verbs(1, 0, 1));
+  EXPECT_EQ(events["shop/configmaps/a"]["Warning"], 1);
+  auto report = store_->verify();
+  ASSERT_TRUE(report) << render(report.error());
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+  EXPECT_EQ(report->tallies, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(days, store_before_tallies,
+                         testing::Values(day_state::being_written,
+                                         day_state::finished),
+                         day_name);
 
 } // namespace
 } // namespace kws::storage

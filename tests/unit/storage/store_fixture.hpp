@@ -1,6 +1,6 @@
 // A fixture with an empty store in the test's own directory, no fsync, and
-// a clock fixed at the moment the test names (retention and coverage read
-// it).
+// a clock at the moment the test names, which only the test moves
+// (retention, coverage and the partitions read it).
 #pragma once
 
 #include "messages/errors.hpp"
@@ -22,10 +22,16 @@ protected:
   void SetUp() override {
     dir_ = test_dir();
     std::filesystem::remove_all(dir_);
+    open_store();
+  }
+
+  /// Opens the store in the test's directory (again, after `reset`).
+  void open_store() {
     store_options opts;
     opts.path = (dir_ / "db").string();
     opts.sync = false;
-    opts.clock = [now = now_ns_] { return now; };
+    // Read at each call: a test may move the clock between writes.
+    opts.clock = [this] { return now_ns_; };
     auto s = rocks_store::open(opts);
     ASSERT_TRUE(s) << render(s.error());
     store_.emplace(std::move(*s));

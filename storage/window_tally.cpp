@@ -1,0 +1,303 @@
+#include "storage/window_tally.hpp"
+
+#include "messages/errors.hpp"
+#include "storage/change_tally.hpp"
+#include "storage/index_entry.hpp"
+#include "storage/store_impl.hpp"
+
+#include <rocksdb/db.h>
+
+#include <algorithm>
+#include <optional>
+#include <unordered_map>
+
+namespace kws::storage::window {
+
+namespace {
+
+/// Counts one record of `c`.
+void count(object_changes& c, const record_summary& s, position pos) {
+  switch (s.action) {
+    case verb::create: ++c.creates; break;
+    case verb::update: ++c.updates; break;
+    case verb::remove: ++c.deletes; break;
+  }
+  c.classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(s.cls));
+  c.last = std::max(c.last, pos);
+}
+
+/// Hashes an object's index prefix, looked up by view while walking.
+struct prefix_hash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+/// Where each object of a walk is in the tally, by its object index
+/// prefix; `skipped` for an object the query leaves out.
+using tally_index
+  = std::unordered_map<std::string, size_t, prefix_hash, std::equal_to<>>;
+constexpr size_t skipped = static_cast<size_t>(-1);
+
+/// Where an object goes in the tally: its place, a new place when it
+/// passes the filters (`keep`), or `skipped`.
+template <class Keep>
+size_t place_of(std::string_view prefix, std::vector<object_changes>& out,
+                tally_index& where, Keep&& keep) {
+  if (auto it = where.find(prefix); it != where.end())
+    return it->second;
+  auto key = keep();
+  auto [it, fresh]
+    = where.emplace(std::string{prefix}, key ? out.size() : skipped);
+  if (key) {
+    out.emplace_back();
+    out.back().key = std::move(*key);
+  }
+  return it->second;
+}
+
+/// True when `part`'s tallies answer for it: it has them, it is finished
+/// (writes go to the clock's day), every record of it lies in the window,
+/// and no `group` is asked (a tally does not hold it).
+bool tallies_answer(const partition_ref& part, const window_query& q,
+                    int64_t today) {
+  return part.tallied && part.day < today && q.group.empty()
+    && part.min_ts >= q.start_ns && part.max_ts <= q.end_ns;
+}
+
+/// Adds `part`'s tallies of the objects matching `q`: every record of the
+/// partition and the Events about them.
+caf::error read_tallies(const read_view& view, const partition_ref& part,
+                        const window_query& q, std::vector<object_changes>& out,
+                        tally_index& where) {
+  const bool events_asked = q.resource == "events";
+  std::string prefix;
+  return walk_prefix(
+    view, part, window_prefix(q, static_cast<char>(index_kind::tally)),
+    [&](std::string_view key, std::string_view value) -> caf::error {
+      auto object = decode_tally_key(key);
+      auto t = decode_tally(value);
+      if (!object || !t)
+        return caf::make_error(ec::storage_failure,
+                               "undecodable tally in " + part.name);
+      prefix = key;
+      prefix[0] = static_cast<char>(index_kind::object);
+      auto n = place_of(prefix, out, where, [&]() -> std::optional<object_key> {
+        if ((!q.ns.empty() && object->ns != q.ns)
+            || (!q.resource.empty() && object->resource != q.resource)
+            || (object->resource == "events" && !events_asked))
+          return std::nullopt;
+        return object_key{std::string{object->resource},
+                          std::string{object->ns}, std::string{object->name}};
+      });
+      if (n == skipped)
+        return {};
+      auto& c = out[n];
+      c.creates += t->creates;
+      c.updates += t->updates;
+      c.deletes += t->deletes;
+      c.classes |= t->classes;
+      c.last = std::max(c.last, t->last);
+      c.warnings += t->warnings;
+      c.normals += t->normals;
+      return {};
+    });
+}
+
+/// Adds `part`'s object index entries in the window. A busy window holds
+/// many records of each object: only an object's first entry is decoded in
+/// full (its name, the filters); the others are found by their key's
+/// object prefix and read for their verb byte alone. With a `group`
+/// filter, which an entry's value holds, every entry is decoded.
+caf::error tally_entries(const read_view& view, const partition_ref& part,
+                         const window_query& q, uint64_t max_seq,
+                         std::vector<object_changes>& out, tally_index& where) {
+  // Event objects are counted for the object they are about, unless asked
+  // for by type.
+  const bool events_asked = q.resource == "events";
+  const bool decode_each = !q.group.empty();
+  constexpr auto tag = static_cast<char>(index_kind::object);
+  return walk_part_entries(
+    view, part, q, q.start_ns, q.end_ns, max_seq, tag,
+    [&](const partition_ref&, std::string_view key, std::string_view value,
+        position pos) -> caf::error {
+      auto prefix = key.substr(0, key.size() - position_bytes);
+      if (auto it = where.find(prefix); it != where.end() && !decode_each) {
+        record_summary s;
+        if (value.size() < 2 || !decode_verb_byte(value[1], s))
+          return caf::make_error(ec::storage_failure,
+                                 "index entry with an unknown verb");
+        if (it->second != skipped)
+          count(out[it->second], s, pos);
+        return {};
+      }
+      auto entry = decode_index_entry(key, value);
+      if (!entry)
+        return entry.error();
+      if (!matches_window(q, tag, *entry)
+          || (entry->resource == "events" && !events_asked)) {
+        if (!decode_each)
+          where.emplace(std::string{prefix}, skipped);
+        return {};
+      }
+      auto [it, fresh] = where.emplace(std::string{prefix}, out.size());
+      if (fresh) {
+        out.emplace_back();
+        out.back().key = object_key{entry->resource, entry->ns, entry->name};
+      }
+      count(out[it->second], *entry, pos);
+      return {};
+    });
+}
+
+/// Counts the Kubernetes Events about each tallied object in `part`. A
+/// link key names the object by the same components, in the same order, as
+/// its object index key: the object is found by that prefix, and the entry
+/// is read for its verb byte (the Warning bit) alone.
+caf::error tally_events(const read_view& view, const partition_ref& part,
+                        const window_query& q, uint64_t max_seq,
+                        std::vector<object_changes>& objects,
+                        const tally_index& where) {
+  std::string probe;
+  return walk_part_entries(
+    view, part, q, q.start_ns, q.end_ns, max_seq,
+    static_cast<char>(index_kind::link),
+    [&](const partition_ref&, std::string_view key, std::string_view value,
+        position) -> caf::error {
+      probe.assign(key.substr(0, key.size() - position_bytes));
+      probe[0] = static_cast<char>(index_kind::object);
+      auto it = where.find(probe);
+      if (it == where.end() || it->second == skipped)
+        return {};
+      record_summary s;
+      if (value.size() < 2 || !decode_verb_byte(value[1], s))
+        return caf::make_error(ec::storage_failure,
+                               "index entry with an unknown verb");
+      auto& c = objects[it->second];
+      ++(s.warning ? c.warnings : c.normals);
+      return {};
+    });
+}
+
+/// An Event about an object, found in a partition read record by record:
+/// counted once every object has its place.
+struct pending_link {
+  std::string object_prefix;
+  bool warning = false;
+};
+
+/// Adds `part`'s records in the window, read in time order from its records
+/// family: each record's summary names its object and the object an Event
+/// is about.
+caf::error tally_records(const read_view& view, const partition_ref& part,
+                         const window_query& q, uint64_t max_seq,
+                         std::vector<object_changes>& out, tally_index& where,
+                         std::vector<pending_link>& links) {
+  const bool events_asked = q.resource == "events";
+  constexpr auto time_tag = static_cast<char>(index_kind::time);
+  auto lower = std::string(1, time_tag) + encode_position({q.start_ns, 0});
+  auto upper
+    = std::string(1, time_tag) + encode_position({q.end_ns, UINT64_MAX});
+  auto ro = view.options();
+  rocksdb::Slice upper_slice{upper};
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it{
+    view.db->NewIterator(ro, part.records.get())};
+  constexpr auto object_tag = static_cast<char>(index_kind::object);
+  for (it->Seek(lower); it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    auto pos = key_position(key);
+    if (key.size() != 1 + position_bytes || !pos || pos->seq > max_seq)
+      continue;
+    auto record = decode_record_value(it->value().ToStringView());
+    if (!record)
+      return record.error();
+    const auto& s = record->first;
+    if (!s.link_resource.empty() && !s.link_name.empty())
+      links.push_back({index_prefix(index_kind::object,
+                                    {s.link_ns, s.link_resource, s.link_name}),
+                       s.warning});
+    auto n
+      = place_of(index_prefix(index_kind::object, {s.ns, s.resource, s.name}),
+                 out, where, [&]() -> std::optional<object_key> {
+                   if (!matches_window(q, object_tag, s)
+                       || (s.resource == "events" && !events_asked))
+                     return std::nullopt;
+                   return object_key{s.resource, s.ns, s.name};
+                 });
+    if (n != skipped)
+      count(out[n], s, *pos);
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "cannot read records of " + part.name);
+  return {};
+}
+
+/// Approximate bytes of `family` in [lower, upper), memtables included.
+uint64_t approximate_bytes(const read_view& view,
+                           rocksdb::ColumnFamilyHandle* family,
+                           const std::string& lower, const std::string& upper) {
+  rocksdb::SizeApproximationOptions options;
+  options.include_memtables = true;
+  options.include_files = true;
+  rocksdb::Range range{lower, upper};
+  uint64_t bytes = 0;
+  if (!view.db->GetApproximateSizes(options, family, &range, 1, &bytes).ok())
+    return UINT64_MAX;
+  return bytes;
+}
+
+/// True when reading `part`'s records in the window reads fewer bytes than
+/// walking its object and link entries under `q`'s prefix: a window that
+/// takes a sliver of the partition (the hour before midnight of a day
+/// whose partition starts a moment earlier, the last minutes of today).
+bool records_are_fewer(const read_view& view, const partition_ref& part,
+                       const window_query& q) {
+  constexpr auto time_tag = static_cast<char>(index_kind::time);
+  auto records = approximate_bytes(
+    view, part.records.get(),
+    std::string(1, time_tag) + encode_position({q.start_ns, 0}),
+    std::string(1, time_tag) + encode_position({q.end_ns, UINT64_MAX}));
+  uint64_t entries = 0;
+  for (auto tag : {index_kind::object, index_kind::link}) {
+    auto prefix = window_prefix(q, static_cast<char>(tag));
+    entries += approximate_bytes(view, part.cf.get(), prefix, prefix + '\xff');
+  }
+  return records < entries;
+}
+
+} // namespace
+
+caf::error tally_window(const read_view& view, const window_query& q,
+                        uint64_t max_seq, int64_t today,
+                        std::vector<object_changes>& out) {
+  tally_index where;
+  std::vector<const partition_ref*> walked;
+  std::vector<pending_link> links;
+  for (const auto& part : view.parts) {
+    if (part.min_ts > q.end_ns || part.max_ts < q.start_ns)
+      continue;
+    caf::error err;
+    if (tallies_answer(part, q, today)) {
+      err = read_tallies(view, part, q, out, where);
+    } else if (records_are_fewer(view, part, q)) {
+      err = tally_records(view, part, q, max_seq, out, where, links);
+    } else {
+      err = tally_entries(view, part, q, max_seq, out, where);
+      walked.push_back(&part);
+    }
+    if (err)
+      return err;
+  }
+  for (const auto* part : walked)
+    if (auto err = tally_events(view, *part, q, max_seq, out, where))
+      return err;
+  for (const auto& link : links)
+    if (auto it = where.find(link.object_prefix);
+        it != where.end() && it->second != skipped)
+      ++(link.warning ? out[it->second].warnings : out[it->second].normals);
+  return {};
+}
+
+} // namespace kws::storage::window
