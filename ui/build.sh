@@ -2,9 +2,10 @@
 # Builds the timeline page into OUTDIR as exactly index.html, app.js and
 # app.css (the files the server embeds and serves under /ui/). The pinned npm
 # packages are installed once per lock into
-# ${KWS_UI_CACHE:-~/.cache/kws-ui}/<key>; nothing is written into the source
-# tree: sources are copied into a work dir next to OUTDIR. Fails on type
-# errors (tsc --noEmit). Installs Debian's nodejs and npm when there is no npm.
+# ${KWS_UI_CACHE:-~/.cache/kws-ui}/<key> (deploy/npm-install.sh); nothing is
+# written into the source tree: sources are copied into a work dir next to
+# OUTDIR. Fails on type errors (tsc --noEmit). Installs Debian's nodejs and
+# npm when there is no npm.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -19,34 +20,7 @@ cache=${KWS_UI_CACHE:-$HOME/.cache/kws-ui}
 key=$(cat "$here/package.json" "$here/package-lock.json" | sha256sum | cut -c1-16)
 deps=$cache/$key
 
-install_packages() {
-  if ! command -v npm >/dev/null; then
-    echo "installing nodejs and npm from Debian" >&2
-    local sudo_cmd=()
-    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
-      --no-install-recommends nodejs npm >&2
-  fi
-  mkdir -p "$cache"
-  local tmp
-  tmp=$(mktemp -d "$cache/.install.XXXXXX")
-  # shellcheck disable=SC2064 # expand now: tmp is local
-  trap "rm -rf '$tmp'" EXIT
-  cp "$here/package.json" "$here/package-lock.json" "$tmp/"
-  echo "npm ci into $deps" >&2
-  (cd "$tmp" && npm ci --no-audit --no-fund --cache "$cache/npm-cache" >&2)
-  touch "$tmp/.complete"
-  # Another build may have finished the same key meanwhile: keep the first.
-  if [ -f "$deps/.complete" ]; then
-    rm -rf "$tmp"
-  else
-    rm -rf "$deps"
-    mv "$tmp" "$deps"
-  fi
-  trap - EXIT
-}
-
-[ -f "$deps/.complete" ] || install_packages
+"$here/../deploy/npm-install.sh" "$here" "$deps"
 
 # The work dir holds copies of the sources and a link to the installed
 # packages, so that tsc and esbuild resolve modules as in a normal checkout.

@@ -2,10 +2,11 @@
 # Installs what the page tests and the page bench drive the browser with,
 # once per lock: the npm packages of package-lock.json (playwright-core and
 # Node 22, which it needs; Debian 12's nodejs is 18) into
-# ${KWS_UI_TEST_CACHE:-~/.cache/kws-ui-tests}/<sha256 of the lock>. Prints
-# that directory; progress goes to stderr. Playwright downloads no
-# browser here: it drives Debian's chromium, installed from Debian when
-# /usr/bin/chromium is missing (as nodejs and npm are when there is no npm).
+# ${KWS_UI_TEST_CACHE:-~/.cache/kws-ui-tests}/<sha256 of the lock>
+# (deploy/npm-install.sh). Prints that directory; progress goes to stderr.
+# Playwright downloads no browser here: it drives Debian's chromium,
+# installed from Debian when /usr/bin/chromium is missing (as nodejs and npm
+# are when there is no npm).
 set -euo pipefail
 
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -23,19 +24,5 @@ command -v npm >/dev/null || apt_install nodejs npm
 
 key=$(cat "$here/package.json" "$here/package-lock.json" | sha256sum | cut -c1-16)
 dir=$cache/$key
-if [ -f "$dir/.complete" ]; then
-  echo "$dir"
-  exit 0
-fi
-
-mkdir -p "$cache"
-work=$(mktemp -d "$cache/.install.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cp "$here/package.json" "$here/package-lock.json" "$work/"
-echo "npm ci into $dir" >&2
-(cd "$work" && npm ci --no-audit --no-fund --cache "$cache/npm-cache" >&2)
-touch "$work/.complete"
-rm -rf "$dir"
-mv "$work" "$dir"
-trap - EXIT
+"$here/../../deploy/npm-install.sh" "$here" "$dir"
 echo "$dir"
