@@ -24,8 +24,6 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
-state=${KWS_CLUSTER_STATE:-${KWS_CLUSTER_DIR:-/tmp/kws-cluster}/state.json}
-server_bin=${KWS_SERVER_BINARY:-${KWS_DEFAULT_SERVER_BINARY:-$root/build/k8s-watch-server}}
 objects=${KWS_UI_BENCH_OBJECTS:-20000}
 parallel=${KWS_UI_BENCH_PARALLEL:-2}
 loads=${KWS_UI_BENCH_LOADS:-3}
@@ -33,27 +31,15 @@ chunk=1000
 ns=kws-ui-bench-$RANDOM
 keep=${KWS_UI_BENCH_KEEP:-}
 reuse=0
-# shellcheck disable=SC2034 # used by lib.sh
-cluster_name=$ns
-tmp=$(mktemp -d)
-server_pid=""
-dev_pid=""
-base=""
 
-# shellcheck source=tests/e2e/lib.sh
-source "$root/tests/e2e/lib.sh"
 # shellcheck source=tests/ui/server.sh
 source "$root/tests/ui/server.sh"
-
+ui_env
 cleanup() {
-  [ -n "$dev_pid" ] && kill "$dev_pid" 2>/dev/null && wait "$dev_pid"
-  stop_server
   # shellcheck disable=SC2034 # read by kws_e2e_cleanup_cluster
   [ -n "$keep" ] && ns_created=0
-  kws_e2e_cleanup_cluster
-  rm -rf "$tmp"
+  ui_cleanup
 }
-trap on_exit EXIT
 
 deps=$("$root/tests/ui/install.sh") || { fail "UI test packages installed"; exit 1; }
 kws_e2e_cluster "$state"

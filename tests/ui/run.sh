@@ -22,28 +22,13 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 here=$root/tests/ui
-state=${KWS_CLUSTER_STATE:-${KWS_CLUSTER_DIR:-/tmp/kws-cluster}/state.json}
-server_bin=${KWS_SERVER_BINARY:-${KWS_DEFAULT_SERVER_BINARY:-$root/build/k8s-watch-server}}
 shots=${KWS_UI_SCREENSHOT_DIR:-$PWD/ui-screenshots}
 ns=kws-ui-$RANDOM
-cluster_name=$ns
-tmp=$(mktemp -d)
-server_pid=""
-dev_pid=""
-base=""
 
-# shellcheck source=tests/e2e/lib.sh
-source "$root/tests/e2e/lib.sh"
 # shellcheck source=tests/ui/server.sh
 source "$here/server.sh"
-
-cleanup() {
-  [ -n "$dev_pid" ] && kill "$dev_pid" 2>/dev/null && wait "$dev_pid"
-  stop_server
-  kws_e2e_cleanup_cluster
-  rm -rf "$tmp"
-}
-trap on_exit EXIT
+ui_env
+cleanup() { ui_cleanup; }
 
 deps=$("$here/install.sh") || { fail "UI test packages installed (tests/ui/install.sh)"; exit 1; }
 pass "UI test packages ready in $deps"

@@ -1,8 +1,13 @@
-# shellcheck shell=bash disable=SC2154 # root, ns, tmp, port, api, server_bin, kubeconfig: set by the script
+# shellcheck shell=bash disable=SC2154 # root, ns, port, api, kubeconfig: set by the script
 # The server's life in the page tests and the page bench: start it on the
 # test's store and port (again after a stop, so the store sees an outage),
 # find where it serves the page, and wait for records of the test namespace.
+# Sourced once root is set; brings tests/e2e/lib.sh along.
 #
+#   ui_env             once ns is set: state, server_bin, cluster_name, a
+#                      fresh tmp, no server yet, and the EXIT trap (on_exit,
+#                      which calls the script's cleanup)
+#   ui_cleanup         stops the servers, deletes the test namespace and tmp
 #   start_server       starts $server_bin on $tmp/store and $port (log
 #                      appended to $tmp/server.log), waits for /readyz
 #   stop_server        SIGTERM, waits for it to exit
@@ -13,6 +18,30 @@
 #   wait_record QUERY  prints the id of the first record of $ns matching
 #                      resourceType=QUERY, waiting up to 30 s; empty if none
 #   space_after ID     returns 2 s after the time of record ID
+
+# shellcheck source=tests/e2e/lib.sh
+source "$root/tests/e2e/lib.sh"
+
+ui_env() {
+  # shellcheck disable=SC2034 # state: read by the script; cluster_name: lib.sh
+  {
+    state=${KWS_CLUSTER_STATE:-${KWS_CLUSTER_DIR:-/tmp/kws-cluster}/state.json}
+    cluster_name=$ns
+  }
+  server_bin=${KWS_SERVER_BINARY:-${KWS_DEFAULT_SERVER_BINARY:-$root/build/k8s-watch-server}}
+  tmp=$(mktemp -d)
+  server_pid=""
+  dev_pid=""
+  base=""
+  trap on_exit EXIT
+}
+
+ui_cleanup() {
+  [ -n "$dev_pid" ] && kill "$dev_pid" 2>/dev/null && wait "$dev_pid"
+  stop_server
+  kws_e2e_cleanup_cluster
+  rm -rf "$tmp"
+}
 
 start_server() {
   KUBECONFIG=$kubeconfig STORAGE_PATH=$tmp/store SERVER_PORT=$port \
@@ -40,7 +69,6 @@ set_page_base_url() {
       || { tail -20 "$tmp/ui-build.log"; return 1; }
     node "$root/ui/dev-server.mjs" --dir "$tmp/ui-out" --port "$dev_port" \
       --api "$api" >"$tmp/dev-server.log" 2>&1 &
-    # shellcheck disable=SC2034 # killed by the script's cleanup
     dev_pid=$!
     base=http://127.0.0.1:$dev_port/ui/
     note "development: the page from ui/ through ui/dev-server.mjs at $base"
