@@ -8,6 +8,7 @@
 #include <caf/error.hpp>
 
 #include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -92,6 +93,24 @@ caf::error read_limit(const param_reader& params, uint32_t max_limit,
   auto n = std::stoull(std::string{significant});
   limit = n > max_limit ? max_limit : static_cast<uint32_t>(n);
   return {};
+}
+
+/// The value of `name`, which must be one of `words` ("a, b or c" in the
+/// error); nullopt when absent.
+caf::expected<std::optional<std::string>>
+read_choice(const param_reader& params, std::string_view name,
+            std::initializer_list<std::string_view> words) {
+  auto value = params.get(name);
+  if (!value || !*value || std::ranges::find(words, **value) != words.end())
+    return value;
+  std::string list;
+  for (const auto* word = words.begin(); word != words.end(); ++word) {
+    if (word != words.begin())
+      list += word + 1 == words.end() ? " or " : ", ";
+    list += *word;
+  }
+  return bad(
+    name, std::string{name} + " must be " + list + ", not \"" + **value + "\"");
 }
 
 /// Resolves `text` and maps "unknown type" errors to a 400 naming
@@ -259,16 +278,11 @@ caf::expected<event_query> parse_event_query(const http_request& req,
     if (*value)
       *out = std::move(**value);
   }
-  auto verb = params.get("verb");
+  auto verb = read_choice(params, "verb", {"create", "update", "delete"});
   if (!verb)
     return verb.error();
-  if (*verb) {
-    const auto& v = **verb;
-    if (v != "create" && v != "update" && v != "delete")
-      return bad("verb",
-                 "verb must be create, update or delete, not \"" + v + "\"");
-    q.verb = v;
-  }
+  if (*verb)
+    q.verb = std::move(**verb);
   if (auto err = read_classes(params, q.change_classes))
     return err;
   auto path = params.get("path");
@@ -280,24 +294,16 @@ caf::expected<event_query> parse_event_query(const http_request& req,
       return pointer.error();
     q.path = std::move(*pointer);
   }
-  auto order = params.get("order");
+  auto order = read_choice(params, "order", {"asc", "desc"});
   if (!order)
     return order.error();
-  if (*order) {
-    const auto& o = **order;
-    if (o != "asc" && o != "desc")
-      return bad("order", "order must be asc or desc, not \"" + o + "\"");
-    q.descending = o == "desc";
-  }
-  auto view = params.get("view");
+  if (*order)
+    q.descending = **order == "desc";
+  auto view = read_choice(params, "view", {"full", "summary"});
   if (!view)
     return view.error();
-  if (*view) {
-    const auto& v = **view;
-    if (v != "full" && v != "summary")
-      return bad("view", "view must be full or summary, not \"" + v + "\"");
-    q.summary = v == "summary";
-  }
+  if (*view)
+    q.summary = **view == "summary";
   if (auto err = read_type(params, resolve, q.resource, q.group))
     return err;
   return q;

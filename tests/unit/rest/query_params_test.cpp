@@ -169,6 +169,18 @@ TEST(query_params_test, view_is_full_or_summary) {
     expect_bad(parse({{"view", bad}}), "view");
 }
 
+TEST(query_params_test, a_bad_choice_names_the_words_and_the_value) {
+  auto sentence = [](const caf::expected<event_query>& res) {
+    return res ? std::string{} : res.error().context().get_as<std::string>(1);
+  };
+  EXPECT_EQ(sentence(parse({{"verb", "get"}})),
+            "verb must be create, update or delete, not \"get\"");
+  EXPECT_EQ(sentence(parse({{"order", "up"}})),
+            "order must be asc or desc, not \"up\"");
+  EXPECT_EQ(sentence(parse({{"view", ""}})),
+            "view must be full or summary, not \"\"");
+}
+
 TEST(query_params_test, unknown_resource_type_is_a_400_naming_it) {
   expect_bad(parse({{"resourceType", "gizmos"}}), "resourceType");
   expect_bad(parse({{"resourceType", ""}}), "resourceType");
