@@ -134,12 +134,11 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
   std::string from_text{prev->object};
   if (from.ParseInsitu(from_text.data()).HasParseError())
     return facts;
-  auto diff = diff_json(from, to);
-  facts.cls = classify_update(diff.changed_paths);
+  const auto paths = changed_paths(from, to);
+  facts.cls = classify_update(paths);
   std::string fields = class_field(facts.cls);
-  fields += ",\"changedPaths\":"
-    + string_array(diff.changed_paths, max_changed_paths);
-  if (diff.changed_paths.size() > max_changed_paths)
+  fields += ",\"changedPaths\":" + string_array(paths, max_changed_paths);
+  if (paths.size() > max_changed_paths)
     fields += ",\"changedPathsTruncated\":true";
   // Who changed it: the owners of the changed paths in this version's
   // managedFields. Not the entries that changed: an entry's time has whole
@@ -147,10 +146,10 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
   // the entry of a manager that lost a field to another changes too.
   std::set<std::string> who;
   std::string owners_json = "{";
-  if (!ev.managed_fields.empty() && !diff.changed_paths.empty()) {
+  if (!ev.managed_fields.empty() && !paths.empty()) {
     field_owners owners{ev.managed_fields, to};
     size_t n = 0;
-    for (const auto& path : diff.changed_paths) {
+    for (const auto& path : paths) {
       if (n >= max_changed_paths)
         break;
       if (is_bookkeeping(path))
@@ -167,7 +166,7 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
   fields += ",\"managers\":"
     + string_array(std::vector<std::string>(who.begin(), who.end()), SIZE_MAX);
   fields += ",\"fieldManagers\":" + owners_json + "}";
-  rewrite(ev, record, update_message(prefix_of(ev), diff, from, to), fields);
+  rewrite(ev, record, update_message(prefix_of(ev), paths, from, to), fields);
   return facts;
 }
 

@@ -163,9 +163,9 @@ void node_notes(const Value* from, const Value& to,
   }
 }
 
-std::string paths_part(const json_diff& diff, const Value& from,
-                       const Value& to) {
-  auto paths = diff.changed_paths;
+std::string paths_part(const std::vector<std::string>& changed_paths,
+                       const Value& from, const Value& to) {
+  auto paths = changed_paths;
   std::stable_partition(paths.begin(), paths.end(),
                         [](const auto& p) { return !is_bookkeeping(p); });
   std::string out;
@@ -259,11 +259,12 @@ std::vector<std::string> state_notes(const Value* from, const Value& to) {
   return out;
 }
 
-std::string update_message(std::string_view prefix, const json_diff& diff,
+std::string update_message(std::string_view prefix,
+                           const std::vector<std::string>& changed_paths,
                            const Value& from, const Value& to) {
   auto parts = state_notes(&from, to);
-  if (!diff.changed_paths.empty())
-    parts.push_back(paths_part(diff, from, to));
+  if (!changed_paths.empty())
+    parts.push_back(paths_part(changed_paths, from, to));
   if (parts.empty())
     return cut_utf8(std::string{prefix} + ": no change", max_message_size - 1);
   return assemble(prefix, std::move(parts));

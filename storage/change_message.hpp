@@ -40,7 +40,9 @@ inline constexpr size_t max_value_chars = 40;
 /// Parts are cut (with "…", never inside a UTF-8 sequence) so the message
 /// stays under 512 bytes. No changed paths and no parts: prefix +
 /// ": no change".
-std::string update_message(std::string_view prefix, const json_diff& diff,
+/// `changed_paths` are those of `diff_json(from, to)` (sorted, unique).
+std::string update_message(std::string_view prefix,
+                           const std::vector<std::string>& changed_paths,
                            const rapidjson::Value& from,
                            const rapidjson::Value& to);
 

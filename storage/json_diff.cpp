@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -94,7 +95,9 @@ void collect_leaves(const Value& v, std::string& path,
 
 class differ {
 public:
-  explicit differ(json_diff& out) : out_(out) {}
+  /// Without ops only the changed paths are collected: no value is
+  /// serialized.
+  differ(json_diff& out, bool with_ops) : out_(out), with_ops_(with_ops) {}
 
   void diff(const Value& a, const Value& b) {
     if (a.IsObject() && b.IsObject())
@@ -108,20 +111,40 @@ public:
 private:
   void diff_objects(const Value& a, const Value& b) {
     note_emptiness(a, b);
-    member_finder in_a(a);
-    member_finder in_b(b);
+    // Two versions of an object mostly list their members in the same
+    // order: each is looked for at its own place first, and searched for
+    // (by an index built only then) when it is not there.
+    std::optional<member_finder> in_a;
+    std::optional<member_finder> in_b;
+    auto next_b = b.MemberBegin();
+    bool aligned = true;
     for (const auto& m : a.GetObject()) {
       auto size = path_.size();
       path_ += '/';
       path_ += escape_pointer_token(name_of(m));
-      if (const auto* other = in_b.find(name_of(m)))
+      const Value* other = nullptr;
+      if (aligned && next_b != b.MemberEnd()
+          && name_of(*next_b) == name_of(m)) {
+        other = &next_b->value;
+        ++next_b;
+      } else {
+        aligned = false;
+        if (!in_b)
+          in_b.emplace(b);
+        other = in_b->find(name_of(m));
+      }
+      if (other != nullptr)
         diff(m.value, *other);
       else
         remove(m.value);
       path_.resize(size);
     }
+    // Every member of `b` was met in order: none was added.
+    if (aligned && next_b == b.MemberEnd())
+      return;
+    in_a.emplace(a);
     for (const auto& m : b.GetObject()) {
-      if (in_a.find(name_of(m)) != nullptr)
+      if (in_a->find(name_of(m)) != nullptr)
         continue;
       auto size = path_.size();
       path_ += '/';
@@ -164,25 +187,29 @@ private:
   }
 
   void add(const Value& v) {
-    out_.ops.push_back(
-      {patch_op_kind::add, path_, compact_json(v), std::string{}});
+    if (with_ops_)
+      out_.ops.push_back(
+        {patch_op_kind::add, path_, compact_json(v), std::string{}});
     collect_leaves(v, path_, out_.changed_paths);
   }
 
   void remove(const Value& v) {
-    out_.ops.push_back(
-      {patch_op_kind::remove, path_, std::string{}, compact_json(v)});
+    if (with_ops_)
+      out_.ops.push_back(
+        {patch_op_kind::remove, path_, std::string{}, compact_json(v)});
     collect_leaves(v, path_, out_.changed_paths);
   }
 
   void replace(const Value& a, const Value& b) {
-    out_.ops.push_back(
-      {patch_op_kind::replace, path_, compact_json(b), compact_json(a)});
+    if (with_ops_)
+      out_.ops.push_back(
+        {patch_op_kind::replace, path_, compact_json(b), compact_json(a)});
     collect_leaves(a, path_, out_.changed_paths);
     collect_leaves(b, path_, out_.changed_paths);
   }
 
   json_diff& out_;
+  bool with_ops_;
   std::string path_;
 };
 
@@ -341,9 +368,16 @@ std::string_view to_string(patch_op_kind k) {
 
 json_diff diff_json(const Value& from, const Value& to) {
   json_diff out;
-  differ{out}.diff(from, to);
+  differ{out, true}.diff(from, to);
   sort_unique(out.changed_paths);
   return out;
+}
+
+std::vector<std::string> changed_paths(const Value& from, const Value& to) {
+  json_diff out;
+  differ{out, false}.diff(from, to);
+  sort_unique(out.changed_paths);
+  return std::move(out.changed_paths);
 }
 
 std::optional<json_diff> diff_json_text(std::string_view from,

@@ -249,8 +249,8 @@ caf::expected<json_answer> rocks_store::diff(const diff_query& q) const {
     return {};
   };
   auto summary
-    = update_message("Update " + q.object.resource + " " + q.object.name, d,
-                     a.object(), b.object());
+    = update_message("Update " + q.object.resource + " " + q.object.name,
+                     d.changed_paths, a.object(), b.object());
   json_answer result;
   result.body = "{\"from\":" + a.ref() + ",\"to\":" + b.ref()
     + ",\"patch\":" + patch_to_json(d.ops, manager_of)

@@ -21,7 +21,7 @@ std::string message(std::string_view prefix, const std::string& from,
                     const std::string& to) {
   auto a = parse(from);
   auto b = parse(to);
-  return update_message(prefix, diff_json(a, b), a, b);
+  return update_message(prefix, changed_paths(a, b), a, b);
 }
 
 std::string deployment(int generation, int replicas, const char* image) {
@@ -56,7 +56,7 @@ TEST(change_message_test, scale_and_image_change) {
   auto a = parse(deployment(1, 2, "web:1"));
   auto b = parse(deployment(1, 3, "web:2"));
   // Same generation and resourceVersion: exactly two changed paths.
-  EXPECT_EQ(update_message("Update deployments web", diff_json(a, b), a, b),
+  EXPECT_EQ(update_message("Update deployments web", changed_paths(a, b), a, b),
             "Update deployments web: /spec/replicas 2→3, "
             "/spec/template/spec/containers/0/image web:1→web:2");
 }
@@ -186,7 +186,7 @@ TEST(change_message_test, messages_stay_under_512_bytes) {
   auto to = parse(
     pod(R"({"waiting":{"reason":"ErrImagePull","message":")" + msg + R"("}})"));
   auto out
-    = update_message(std::string(300, 'P'), diff_json(from, to), from, to);
+    = update_message(std::string(300, 'P'), changed_paths(from, to), from, to);
   EXPECT_LT(out.size(), 512u);
   // Both parts keep their start; the long one is cut.
   EXPECT_NE(out.find("container app waiting: ErrImagePull: mmm"),
@@ -203,7 +203,7 @@ TEST(change_message_test, messages_stay_under_512_bytes) {
                     + statuses + "]}}");
   auto empty = parse(R"({"kind":"Pod"})");
   auto big
-    = update_message("Create pods p", diff_json(empty, many), empty, many);
+    = update_message("Create pods p", changed_paths(empty, many), empty, many);
   EXPECT_LT(big.size(), 512u);
   EXPECT_EQ(big.rfind("Create pods p: container c0", 0), 0u) << big;
   // The notes that do not fit are counted, the paths part among them.

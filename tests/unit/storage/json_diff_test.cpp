@@ -91,6 +91,18 @@ TEST(json_diff_test, equal_values_give_an_empty_diff) {
   EXPECT_EQ(patch_to_json(d.ops), "[]");
 }
 
+TEST(json_diff_test, members_in_another_order_are_matched_by_name) {
+  auto from = R"({"a":1,"b":2,"c":{"x":1,"y":2},"e":0})";
+  auto to = R"({"c":{"y":2,"x":3},"a":5,"d":1,"e":0})";
+  auto d = diff(from, to);
+  EXPECT_EQ(d.changed_paths, (paths{"/a", "/b", "/c/x", "/d"}));
+  expect_round_trip(from, to);
+  // Same order up to a point, then not.
+  EXPECT_EQ(
+    diff(R"({"a":1,"b":2,"c":3})", R"({"a":1,"c":3,"b":4})").changed_paths,
+    (paths{"/b"}));
+}
+
 TEST(json_diff_test, nested_objects) {
   auto from = R"({"spec":{"replicas":2,"paused":false,"x":{"y":1}}})";
   auto to = R"({"spec":{"replicas":3,"x":{"y":1,"z":"n"},"new":{}}})";
@@ -386,6 +398,8 @@ TEST(json_diff_test, property_patches_turn_from_into_to) {
     // sides; every reported path is a leaf of one side.
     auto ra = parse(from);
     auto rb = parse(to);
+    // The paths alone, as ingest computes them, are the diff's.
+    ASSERT_EQ(changed_paths(ra, rb), d->changed_paths) << "seed " << seed;
     auto la = leaves_of(ra);
     auto lb = leaves_of(rb);
     std::set<std::string> changed(d->changed_paths.begin(),
