@@ -1,14 +1,11 @@
 // `GET /api/v1/changes`: what changed in a window, one entry per object.
-// A finished partition wholly inside the window answers from its per-object
-// tallies (`change_tally.hpp`), one entry per object; any other from its
-// index entries: the object index tells who changed and how (verbs, change
-// classes) and the link index how many Warning Events each object drew.
-// Only the page's objects have their records read, for the changed paths
-// and the net patch.
+// The objects are counted by `window_tally.hpp` (per-object tallies kept at
+// ingest, index entries, or records, per partition); only the page's
+// objects have their records read, for the changed paths and the net
+// patch.
 #include "messages/errors.hpp"
 #include "messages/json_fields.hpp"
 #include "messages/json_text.hpp"
-#include "messages/time_format.hpp"
 #include "storage/change_paths.hpp"
 #include "storage/json_diff.hpp"
 #include "storage/rocks_store.hpp"
@@ -196,8 +193,7 @@ caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
   if (!page)
     return page.error();
   std::vector<object_changes> objects;
-  if (auto err = tally_window(view, q, page->max_seq,
-                              day_index(impl_->opts.clock()), objects))
+  if (auto err = tally_window(view, q, page->max_seq, objects))
     return err;
   std::vector<object_changes> ranked;
   ranked.reserve(objects.size());

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace kws::storage::window {
 
@@ -57,20 +58,95 @@ size_t place_of(std::string_view prefix, std::vector<object_changes>& out,
   return it->second;
 }
 
-/// True when `part`'s tallies answer for it: it has them, it is finished
-/// (writes go to the clock's day), every record of it lies in the window,
-/// and no `group` is asked (a tally does not hold it).
-bool tallies_answer(const partition_ref& part, const window_query& q,
-                    int64_t today) {
-  return part.tallied && part.day < today && q.group.empty()
-    && part.min_ts >= q.start_ns && part.max_ts <= q.end_ns;
+/// True when `part`'s tallies answer for it: it has them, every record of
+/// it lies in the window, and no `group` is asked (a tally does not hold
+/// it). The view's bounds are at least those of its snapshot.
+bool tallies_answer(const partition_ref& part, const window_query& q) {
+  return part.tallied && q.group.empty() && part.min_ts >= q.start_ns
+    && part.max_ts <= q.end_ns;
+}
+
+/// The objects (by object index prefix) whose tallies in `part` count
+/// records newer than `max_seq`, a later page's snapshot: those a newer
+/// record is about, by its own name or as an Event's object. Found by the
+/// `i` keys, which run in id (sequence) order.
+caf::expected<std::unordered_set<std::string>>
+touched_after(const read_view& view, const partition_ref& part,
+              uint64_t max_seq) {
+  std::unordered_set<std::string> out;
+  constexpr auto id_tag = static_cast<char>(index_kind::id);
+  auto ro = view.options();
+  ro.total_order_seek = true;
+  const std::string upper(1, static_cast<char>(id_tag + 1));
+  rocksdb::Slice upper_slice{upper};
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it{
+    view.db->NewIterator(ro, part.cf.get())};
+  for (it->Seek(std::string(1, id_tag) + format_id(max_seq + 1)); it->Valid();
+       it->Next()) {
+    auto pos = key_position(it->key().ToStringView());
+    if (!pos)
+      continue;
+    std::string value;
+    auto key = std::string(1, static_cast<char>(index_kind::time))
+      + encode_position(*pos);
+    auto st = view.db->Get(view.options(), part.records.get(), key, &value);
+    if (!st.ok())
+      return to_error(st, "cannot read a record of partition " + part.name);
+    auto record = decode_record_value(value);
+    if (!record)
+      return record.error();
+    const auto& s = record->first;
+    out.insert(index_prefix(index_kind::object, {s.ns, s.resource, s.name}));
+    if (!s.link_resource.empty() && !s.link_name.empty())
+      out.insert(index_prefix(index_kind::object,
+                              {s.link_ns, s.link_resource, s.link_name}));
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "cannot read ids of " + part.name);
+  return out;
+}
+
+/// Counts one object of `part` from its own object and link entries up to
+/// `max_seq` (all in the window: the partition is).
+caf::error recount(const read_view& view, const partition_ref& part,
+                   std::string_view object_prefix, uint64_t max_seq,
+                   object_changes& c) {
+  std::string prefix{object_prefix};
+  for (auto tag : {index_kind::object, index_kind::link}) {
+    prefix[0] = static_cast<char>(tag);
+    auto err = walk_prefix(
+      view, part, prefix,
+      [&](std::string_view key, std::string_view value) -> caf::error {
+        auto pos = key_position(key);
+        if (!pos || key.size() != prefix.size() + position_bytes
+            || pos->seq > max_seq)
+          return {};
+        record_summary s;
+        if (value.size() < 2 || !decode_verb_byte(value[1], s))
+          return caf::make_error(ec::storage_failure,
+                                 "index entry with an unknown verb");
+        if (tag == index_kind::object)
+          count(c, s, *pos);
+        else
+          ++(s.warning ? c.warnings : c.normals);
+        return {};
+      });
+    if (err)
+      return err;
+  }
+  return {};
 }
 
 /// Adds `part`'s tallies of the objects matching `q`: every record of the
-/// partition and the Events about them.
+/// partition and the Events about them. An object a record newer than
+/// `max_seq` touched is counted from its entries instead.
 caf::error read_tallies(const read_view& view, const partition_ref& part,
-                        const window_query& q, std::vector<object_changes>& out,
-                        tally_index& where) {
+                        const window_query& q, uint64_t max_seq,
+                        std::vector<object_changes>& out, tally_index& where) {
+  auto stale = touched_after(view, part, max_seq);
+  if (!stale)
+    return stale.error();
   const bool events_asked = q.resource == "events";
   std::string prefix;
   return walk_prefix(
@@ -94,6 +170,8 @@ caf::error read_tallies(const read_view& view, const partition_ref& part,
       if (n == skipped)
         return {};
       auto& c = out[n];
+      if (stale->contains(prefix))
+        return recount(view, part, prefix, max_seq, c);
       c.creates += t->creates;
       c.updates += t->updates;
       c.deletes += t->deletes;
@@ -270,8 +348,7 @@ bool records_are_fewer(const read_view& view, const partition_ref& part,
 } // namespace
 
 caf::error tally_window(const read_view& view, const window_query& q,
-                        uint64_t max_seq, int64_t today,
-                        std::vector<object_changes>& out) {
+                        uint64_t max_seq, std::vector<object_changes>& out) {
   tally_index where;
   std::vector<const partition_ref*> walked;
   std::vector<pending_link> links;
@@ -279,8 +356,8 @@ caf::error tally_window(const read_view& view, const window_query& q,
     if (part.min_ts > q.end_ns || part.max_ts < q.start_ns)
       continue;
     caf::error err;
-    if (tallies_answer(part, q, today)) {
-      err = read_tallies(view, part, q, out, where);
+    if (tallies_answer(part, q)) {
+      err = read_tallies(view, part, q, max_seq, out, where);
     } else if (records_are_fewer(view, part, q)) {
       err = tally_records(view, part, q, max_seq, out, where, links);
     } else {

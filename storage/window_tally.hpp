@@ -33,14 +33,13 @@ struct object_changes {
   }
 };
 
-/// Every object with a record in the window matching `q`, with the Events
-/// about it, partition by partition: a finished partition wholly inside the
-/// window from its per-object tallies (`change_tally.hpp`); another from its
-/// object and link index entries, or, when the window holds less of its
-/// records than that walk would read, from its records in time order.
-/// `today` is the clock's day (days since the epoch): writes go there.
+/// Every object with a record up to `max_seq` in the window matching `q`,
+/// with the Events about it, partition by partition: a partition wholly
+/// inside the window from its per-object tallies (`change_tally.hpp`),
+/// each object a later record touched from its own entries; another from
+/// its object and link index entries, or, when the window holds less of
+/// its records than that walk would read, from its records in time order.
 caf::error tally_window(const read_view& view, const window_query& q,
-                        uint64_t max_seq, int64_t today,
-                        std::vector<object_changes>& out);
+                        uint64_t max_seq, std::vector<object_changes>& out);
 
 } // namespace kws::storage::window

@@ -1,10 +1,10 @@
 // /changes tallies each object of the window: every record counted once
 // for its own object (same names in two namespaces stay apart), the
 // filters applied per object, Event objects left out unless asked for, and
-// the pages of one ranking cover it exactly once. Each test runs twice:
-// on a day still being written, answered from the index entries, and on a
-// finished day, answered from the tallies kept at ingest; a store written
-// before tallies answers from its entries.
+// the pages of one ranking cover it exactly once, even while records
+// arrive. Each test runs on a store with the per-object tallies kept at
+// ingest and on one written before them (its partitions are walked entry
+// by entry), and both must agree.
 #include "messages/errors.hpp"
 #include "messages/time_format.hpp"
 #include "raw_db.hpp"
@@ -31,11 +31,11 @@ constexpr int64_t day0 = int64_t{20'000} * 86'400 * sec;
 
 constexpr int64_t day = int64_t{86'400} * sec;
 
-/// Whether the records' day is over when the test asks.
-enum class day_state { being_written, finished };
+/// Whether the store keeps tallies, or was written before them.
+enum class store_kind { with_tallies, before_tallies };
 
 class change_tally_test : public test::store_fixture,
-                          public testing::WithParamInterface<day_state> {
+                          public testing::WithParamInterface<store_kind> {
 protected:
   change_tally_test() : store_fixture(day0 + 3600 * sec) {}
 
@@ -70,8 +70,24 @@ protected:
     }
     auto res = store_->write(events_, {});
     ASSERT_TRUE(res) << render(res.error());
-    if (GetParam() == day_state::finished)
-      now_ns_ += day;
+    if (GetParam() == store_kind::before_tallies)
+      strip_tallies();
+  }
+
+  /// Turns the store into one written before tallies: its partitions lose
+  /// them and meta forgets since when they are kept; reopened.
+  void strip_tallies() {
+    store_.reset();
+    {
+      test::raw_db db{(dir_ / "db").string()};
+      auto* part = db.family(partition_name(day_index(day0)));
+      ASSERT_NE(part, nullptr);
+      rocksdb::WriteBatch wb;
+      ASSERT_TRUE(wb.DeleteRange(part, "c", "d").ok());
+      ASSERT_TRUE(wb.Delete(db.family("meta"), "t").ok());
+      ASSERT_TRUE(db.db().Write({}, &wb).ok());
+    }
+    open_store();
   }
 
   /// `ns/type/name` → verbs of every entry of `q`, page after page (and
@@ -163,44 +179,66 @@ TEST_P(change_tally_test, verify_finds_the_tallies_consistent) {
   EXPECT_TRUE(report->problems.empty()) << report->problems.front();
   // One per object with records: three ConfigMaps (b deleted still
   // counts), a Deployment and three Events.
-  EXPECT_EQ(report->tallies, 7u);
+  EXPECT_EQ(report->tallies, GetParam() == store_kind::with_tallies ? 7u : 0u);
 }
 
-std::string day_name(const testing::TestParamInfo<day_state>& info) {
-  return info.param == day_state::finished ? "finished" : "being_written";
-}
-
-INSTANTIATE_TEST_SUITE_P(days, change_tally_test,
-                         testing::Values(day_state::being_written,
-                                         day_state::finished),
-                         day_name);
-
-/// A store written before tallies: its partitions have none, and must be
-/// answered from their entries even once finished; a day written after
-/// the upgrade has them.
-class store_before_tallies : public change_tally_test {};
-
-TEST_P(store_before_tallies, answers_old_days_from_their_entries) {
-  store_.reset();
-  {
-    test::raw_db db{(dir_ / "db").string()};
-    auto* part = db.family(partition_name(day_index(day0)));
-    ASSERT_NE(part, nullptr);
-    rocksdb::WriteBatch wb;
-    ASSERT_TRUE(wb.DeleteRange(part, "c", "d").ok());
-    ASSERT_TRUE(wb.Delete(db.family("meta"), "t").ok());
-    ASSERT_TRUE(db.db().Write({}, &wb).ok());
+TEST_P(change_tally_test, records_written_between_pages_do_not_count) {
+  changes_query q;
+  q.window.limit = 1;
+  auto first = store_->changes(q);
+  ASSERT_TRUE(first) << render(first.error());
+  ASSERT_TRUE(first->has_more);
+  // More of web and of shop's a, and a Warning about other's a, after page
+  // one: the later pages still count the records page one saw.
+  std::vector<resource_event> later;
+  for (int i = 0; i < 5; ++i)
+    later.push_back(make_event(day0 + (100 + i) * sec, verb::update, "shop",
+                               "deployments", "web", "shop/deployments/web",
+                               std::to_string(900 + i)));
+  later.push_back(make_event(day0 + 110 * sec, verb::update, "shop",
+                             "configmaps", "a", "shop/configmaps/a", "950"));
+  later.push_back(make_event(day0 + 111 * sec, verb::create, "other", "events",
+                             "a.9", "other/events/a.9", "951"));
+  later.back().link_ns = "other";
+  later.back().link_resource = "configmaps";
+  later.back().link_name = "a";
+  later.back().warning = true;
+  auto res = store_->write(later, {});
+  ASSERT_TRUE(res) << render(res.error());
+  size_t pages = 0;
+  q.window.continue_token = first->continue_token;
+  auto rest = tally(q, pages);
+  for (const auto& e : json::parse(first->body))
+    rest[e["namespace"].get<std::string>() + "/"
+         + e["resourceType"].get<std::string>() + "/"
+         + e["resourceName"].get<std::string>()]
+      = e["verbs"];
+  EXPECT_EQ(rest,
+            (std::map<std::string, json>{
+              {"shop/configmaps/a", verbs(1, 3, 0)},
+              {"shop/configmaps/b", verbs(1, 0, 1)},
+              {"other/configmaps/a", verbs(1, 1, 0)},
+              {"shop/deployments/web", verbs(0, 1, 0)},
+            }));
+  if (events.contains("other/configmaps/a")) {
+    EXPECT_EQ(events["other/configmaps/a"]["Warning"], 1);
   }
-  open_store();
+  // A new first page sees them.
+  auto now = tally(changes_query{}, pages);
+  EXPECT_EQ(now["shop/deployments/web"], verbs(0, 6, 0));
+  EXPECT_EQ(events["other/configmaps/a"]["Warning"], 2);
+}
+
+/// A day written after the upgrade has tallies; a day before it stays
+/// without and is walked; a window over both counts each record once.
+TEST_P(change_tally_test, days_before_and_after_the_upgrade_add_up) {
   ASSERT_TRUE(store_);
-  // A day later, one more update of shop's a, in a partition with tallies.
   now_ns_ = day0 + day + 3600 * sec;
   auto res
     = store_->write({make_event(day0 + day + 60 * sec, verb::update, "shop",
                                 "configmaps", "a", "shop/configmaps/a", "900")},
                     {});
   ASSERT_TRUE(res) << render(res.error());
-  now_ns_ += GetParam() == day_state::finished ? day : 0;
   size_t pages = 0;
   auto all = tally(changes_query{}, pages);
   EXPECT_EQ(all["shop/configmaps/a"], verbs(1, 4, 0));
@@ -209,13 +247,18 @@ TEST_P(store_before_tallies, answers_old_days_from_their_entries) {
   auto report = store_->verify();
   ASSERT_TRUE(report) << render(report.error());
   EXPECT_TRUE(report->problems.empty()) << report->problems.front();
-  EXPECT_EQ(report->tallies, 1u);
+  EXPECT_EQ(report->tallies, GetParam() == store_kind::with_tallies ? 8u : 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(days, store_before_tallies,
-                         testing::Values(day_state::being_written,
-                                         day_state::finished),
-                         day_name);
+std::string kind_name(const testing::TestParamInfo<store_kind>& info) {
+  return info.param == store_kind::with_tallies ? "with_tallies"
+                                                : "before_tallies";
+}
+
+INSTANTIATE_TEST_SUITE_P(stores, change_tally_test,
+                         testing::Values(store_kind::with_tallies,
+                                         store_kind::before_tallies),
+                         kind_name);
 
 } // namespace
 } // namespace kws::storage
