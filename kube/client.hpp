@@ -1,6 +1,6 @@
 // The HTTPS client for one apiserver: a keep-alive pool for short requests
 // and one dedicated connection per streaming (watch) request. Boost.Beast
-// stays inside client.cpp.
+// stays inside the client*.cpp files and kube/client_impl.hpp.
 #pragma once
 
 #include "kube/kubeconfig.hpp"
