@@ -1,0 +1,243 @@
+// The rocks_store's day partitions: retention drops exactly the expired
+// days, each day keeps its records apart from its indexes, statistics and
+// file layout per family, compaction, and days written by older layouts.
+#include "messages/time_format.hpp"
+#include "raw_db.hpp"
+#include "rocks_store_fixture.hpp"
+#include "storage/key_codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <thread>
+
+using namespace kws;
+using namespace kws::storage;
+using namespace kws::storage::test;
+
+TEST_F(rocks_store_test, retention_drops_exactly_the_expired_partitions) {
+  open();
+  const std::string blob(4096, 'x');
+  // Twenty ingest days, 2026-11-06 .. 2026-11-25, one record set each.
+  for (int d = 20; d >= 1; --d) {
+    clock_ = day0 - d * ns_per_day + 3600 * sec;
+    std::vector<resource_event> batch;
+    for (int i = 0; i < 200; ++i) {
+      auto ev = make_event(clock_ + i, verb::update, "n", "pods",
+                           "p" + std::to_string(i), "u" + std::to_string(i),
+                           std::to_string(d * 1000 + i));
+      // Incompressible payload, so the disk use is visible.
+      std::string payload;
+      std::mt19937_64 rng(static_cast<uint64_t>(d * 1000 + i));
+      for (size_t k = 0; k < 512; ++k)
+        payload += static_cast<char>('a' + rng() % 26);
+      ev.record.insert(1, "\"blob\":\"" + payload + "\",");
+      batch.push_back(std::move(ev));
+    }
+    write(batch);
+  }
+  ASSERT_TRUE(store_->flush() == caf::error{});
+  ASSERT_EQ(store_->partitions().size(), 20u);
+  const auto before = dir_bytes(dir_);
+  // Now is 2026-11-26 12:00; retention 14 days keeps days whose end is less
+  // than 14 days ago: 2026-11-12 ends 11-13 00:00, 13.5 days ago → kept;
+  // 2026-11-11 ends 11-12 00:00, 14.5 days ago → dropped.
+  const int64_t now = day0 + int64_t{12} * 3600 * sec;
+  auto dropped = store_->drop_expired(now, 14);
+  ASSERT_TRUE(dropped) << render(dropped.error());
+  EXPECT_EQ(*dropped, 6u);
+  auto parts = store_->partitions();
+  ASSERT_EQ(parts.size(), 14u);
+  EXPECT_EQ(parts.front(), "p20261112");
+  EXPECT_EQ(parts.back(), "p20261125");
+  // A second run finds nothing more.
+  EXPECT_EQ(*store_->drop_expired(now, 14), 0u);
+  // Queries see only the retained days.
+  event_query q;
+  q.limit = 1000;
+  auto remaining = all_pages(q);
+  EXPECT_EQ(remaining.size(), 14u * 200u);
+  // The files of the dropped partitions are gone from disk.
+  ASSERT_TRUE(store_->flush() == caf::error{});
+  const auto after = dir_bytes(dir_);
+  EXPECT_LT(after, before - before / 5)
+    << "before " << before << " after " << after;
+  // Dropped partitions stay dropped across a reopen, records and indexes.
+  store_.reset();
+  auto families = family_names(options().path);
+  EXPECT_EQ(families.size(), 2u + 2u * 14u);
+  EXPECT_EQ(std::count(families.begin(), families.end(), "r20261111"), 0);
+  EXPECT_EQ(std::count(families.begin(), families.end(), "r20261112"), 1);
+  open();
+  EXPECT_EQ(store_->partitions().size(), 14u);
+  auto report = store_->verify();
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->problems.empty());
+  EXPECT_EQ(report->records, 14u * 200u);
+  auto zero = store_->drop_expired(now, 0);
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error(), ec::invalid_argument);
+}
+
+TEST_F(rocks_store_test, each_day_keeps_its_records_apart_from_its_indexes) {
+  open();
+  write(
+    {make_event(day0 + sec, verb::create, "n", "pods", "a", "ua", "1"),
+     make_event(day0 + 2 * sec, verb::update, "n", "pods", "a", "ua", "2")});
+  store_.reset();
+  const auto path = options().path;
+  EXPECT_EQ(
+    family_names(path),
+    (std::vector<std::string>{"default", "meta", "p20261126", "r20261126"}));
+  raw_db raw{path};
+  EXPECT_EQ(raw.key_tags("r20261126"), (std::map<char, size_t>{{'r', 2}}));
+  auto index = raw.key_tags("p20261126");
+  EXPECT_EQ(index.count('r'), 0u);
+  EXPECT_EQ(index['h'], 2u);
+  EXPECT_EQ(index['u'], 2u);
+}
+
+TEST_F(rocks_store_test, statistics_cover_every_column_family_it_reads) {
+  open();
+  write({make_event(day0 + sec, verb::create, "n", "pods", "a", "ua", "1")});
+  ASSERT_TRUE(store_->flush() == caf::error{});
+  auto text = store_->statistics();
+  for (const auto* name : {"p20261126", "r20261126", "meta"})
+    EXPECT_NE(text.find(std::string{"** "} + name + " **"), std::string::npos)
+      << name << " missing from:\n"
+      << text;
+  // Flushed data shows up as a file at L0.
+  EXPECT_NE(text.find("L0      1/0"), std::string::npos) << text;
+}
+
+TEST_F(rocks_store_test, reads_and_retires_days_written_before_the_split) {
+  const int64_t yesterday = day0 - ns_per_day;
+  open();
+  auto hq = write_two_days();
+  event_query all;
+  all.limit = 2; // Pages cross the two days.
+  const auto before = all_pages(all);
+  ASSERT_EQ(before.size(), 4u);
+  auto history_before = store_->history(hq);
+  ASSERT_TRUE(history_before);
+  store_.reset();
+  // Yesterday as an older version wrote it: records in the partition.
+  raw_db{options().path}.merge_records_into_partition(day_index(yesterday));
+  EXPECT_EQ(family_names(options().path),
+            (std::vector<std::string>{"default", "meta", "p20261125",
+                                      "p20261126", "r20261126"}));
+  open();
+  EXPECT_EQ(all_pages(all), before);
+  auto history_after = store_->history(hq);
+  ASSERT_TRUE(history_after);
+  EXPECT_EQ(history_after->watch_events, history_before->watch_events);
+  EXPECT_EQ(history_after->related_events, history_before->related_events);
+  expect_consistent(4u);
+  // Retention drops the old day like any other.
+  auto dropped = store_->drop_expired(day0 + 14 * ns_per_day, 14);
+  ASSERT_TRUE(dropped) << render(dropped.error());
+  EXPECT_EQ(*dropped, 1u);
+  store_.reset();
+  EXPECT_EQ(
+    family_names(options().path),
+    (std::vector<std::string>{"default", "meta", "p20261126", "r20261126"}));
+}
+
+TEST_F(rocks_store_test, reads_index_entries_holding_whole_summaries) {
+  const int64_t yesterday = day0 - ns_per_day;
+  open();
+  auto hq = write_two_days();
+  std::vector<event_query> queries(6);
+  queries[0].ns = "n";
+  queries[1].ns = "n";
+  queries[1].resource = "pods";
+  queries[2].resource = "pods";
+  queries[2].verb = "create";
+  queries[3].user = "kubectl";
+  queries[4].uid = "ub";
+  queries[5].name = "a";
+  std::vector<decltype(all_pages(queries[0]))> before;
+  for (const auto& q : queries) {
+    before.push_back(all_pages(q));
+    ASSERT_FALSE(before.back().empty());
+  }
+  auto history_before = store_->history(hq);
+  ASSERT_TRUE(history_before);
+  store_.reset();
+  // 8 + 8 + 9 entries of yesterday's three records (the Event links).
+  EXPECT_EQ(raw_db{options().path}.write_whole_summaries(day_index(yesterday)),
+            25u);
+  open();
+  for (size_t i = 0; i < queries.size(); ++i)
+    EXPECT_EQ(all_pages(queries[i]), before[i]) << "query " << i;
+  auto history_after = store_->history(hq);
+  ASSERT_TRUE(history_after);
+  EXPECT_EQ(history_after->watch_events, history_before->watch_events);
+  EXPECT_EQ(history_after->related_events, history_before->related_events);
+  expect_consistent(4u);
+}
+
+TEST_F(rocks_store_test, completes_a_day_whose_records_family_exists_alone) {
+  open();
+  write({make_event(day0 + sec, verb::create, "n", "pods", "a", "ua", "1")});
+  store_.reset();
+  // A crash between creating a day's two column families leaves this.
+  raw_db{options().path}.create_family("r20261120");
+  open();
+  EXPECT_EQ(store_->partitions(),
+            (std::vector<std::string>{"p20261120", "p20261126"}));
+  expect_consistent(1u);
+  auto dropped = store_->drop_expired(day0 + 8 * ns_per_day, 14);
+  ASSERT_TRUE(dropped) << render(dropped.error());
+  EXPECT_EQ(*dropped, 0u);
+  dropped = store_->drop_expired(day0 + 14 * ns_per_day, 14);
+  ASSERT_TRUE(dropped) << render(dropped.error());
+  EXPECT_EQ(*dropped, 1u);
+  store_.reset();
+  EXPECT_EQ(
+    family_names(options().path),
+    (std::vector<std::string>{"default", "meta", "p20261126", "r20261126"}));
+}
+
+TEST_F(rocks_store_test, files_keep_index_and_filters_in_partitions) {
+  open();
+  write({make_event(day0 + sec, verb::create, "n", "pods", "a", "ua", "1")});
+  ASSERT_TRUE(store_->flush() == caf::error{});
+  store_.reset();
+  raw_db raw{options().path};
+  // A lookup loads the partitions it needs under a small top level,
+  // so the cache holds what queries touch, not every file's whole index.
+  for (const auto& name :
+       {partition_name(day0 / ns_per_day), records_name(day0 / ns_per_day)}) {
+    auto files = raw.tables(name);
+    ASSERT_FALSE(files.empty()) << name;
+    for (const auto& t : files) {
+      EXPECT_GE(t->index_partitions, 1u) << name;
+      EXPECT_GT(t->top_level_index_size, 0u) << name;
+      EXPECT_GT(t->filter_size, 0u) << name;
+    }
+  }
+}
+
+TEST_F(rocks_store_test, compacting_ends_when_the_merges_are_done) {
+  open();
+  // RocksDB merges a family's L0 files once four have piled up.
+  for (int i = 0; i < 4; ++i) {
+    write({make_event(day0 + i * sec, verb::create, "n", "pods",
+                      "p" + std::to_string(i), "u" + std::to_string(i), "1")});
+    ASSERT_TRUE(store_->flush() == caf::error{});
+  }
+  for (int i = 0; i < 600 && store_->compacting(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  ASSERT_FALSE(store_->compacting());
+  auto text = store_->statistics();
+  auto from = text.find("** p20261126 **");
+  ASSERT_NE(from, std::string::npos) << text;
+  // Up to the records family, which statistics() lists next.
+  auto index = text.substr(from, text.find("** r20261126 **") - from);
+  // The index family's four files became one in L1.
+  EXPECT_NE(index.find("L1      1/0"), std::string::npos) << index;
+  EXPECT_EQ(index.find("L0      4/0"), std::string::npos) << index;
+}
