@@ -6,6 +6,7 @@
 #include "actors/supervisor.hpp"
 
 #include "actors/correlator.hpp"
+#include "actors/index.hpp"
 #include "messages/logging.hpp"
 
 #include <caf/stateful_actor.hpp>
