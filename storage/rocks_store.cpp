@@ -1,5 +1,6 @@
-// Opening, writing, retention and backup of the history store. Queries live
-// in store_query.cpp; both share `rocks_store::impl` (store_impl.hpp).
+// Opening, writing and retention of the history store. Queries live in
+// store_query.cpp; backup, restore and the consistency check live in
+// maintenance.cpp. All share `rocks_store::impl` (store_impl.hpp).
 #include "storage/rocks_store.hpp"
 
 #include "messages/errors.hpp"
@@ -16,7 +17,6 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -447,62 +447,6 @@ caf::expected<size_t> rocks_store::drop_expired(int64_t now_ns,
   if (first_error)
     return first_error;
   return dropped;
-}
-
-caf::error rocks_store::backup(const std::string& dir) const {
-  rocksdb::Checkpoint* raw = nullptr;
-  if (auto st = rocksdb::Checkpoint::Create(impl_->db.get(), &raw); !st.ok())
-    return to_error(st, "cannot start a backup");
-  std::unique_ptr<rocksdb::Checkpoint> cp{raw};
-  // RocksDB makes the checkpoint directory itself but not its parents
-  // (`--dest /data/backups/<date>` on a fresh volume).
-  std::error_code err;
-  if (auto parent = std::filesystem::path{dir}.parent_path(); !parent.empty())
-    std::filesystem::create_directories(parent, err);
-  if (err)
-    return caf::make_error(ec::storage_failure,
-                           "cannot back up to " + dir + ": " + err.message());
-  // log_size_for_flush = 0: always flush first, so the copy holds SST files
-  // (hard links) and only a short WAL tail.
-  if (auto st = cp->CreateCheckpoint(dir, 0); !st.ok())
-    return to_error(st, "cannot back up to " + dir);
-  return {};
-}
-
-caf::error rocks_store::restore(const std::string& backup_dir,
-                                const std::string& target_dir) {
-  namespace fs = std::filesystem;
-  std::error_code err;
-  if (!fs::exists(fs::path{backup_dir} / "CURRENT", err))
-    return caf::make_error(ec::not_found, "no backup in " + backup_dir);
-  if (fs::exists(target_dir, err) && !fs::is_empty(target_dir, err))
-    return caf::make_error(ec::invalid_argument,
-                           "restore target " + target_dir + " is not empty");
-  fs::create_directories(target_dir, err);
-  if (err)
-    return caf::make_error(ec::storage_failure,
-                           "cannot create " + target_dir + ": "
-                             + err.message());
-  for (const auto& entry : fs::directory_iterator{backup_dir, err}) {
-    if (!entry.is_regular_file())
-      continue;
-    fs::copy_file(entry.path(), fs::path{target_dir} / entry.path().filename(),
-                  err);
-    if (err)
-      return caf::make_error(ec::storage_failure,
-                             "cannot copy " + entry.path().string() + ": "
-                               + err.message());
-  }
-  if (err)
-    return caf::make_error(ec::storage_failure,
-                           "cannot read " + backup_dir + ": " + err.message());
-  // Opening replays the WAL tail and proves the copy is usable.
-  store_options opts;
-  opts.path = target_dir;
-  auto restored = open(std::move(opts));
-  if (!restored)
-    return restored.error();
-  return {};
 }
 
 caf::error rocks_store::flush() {

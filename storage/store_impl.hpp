@@ -1,5 +1,6 @@
-// Internals shared by rocks_store.cpp and store_query.cpp. Not part of the
-// public API: only the store's own translation units include it.
+// Internals shared by rocks_store.cpp, store_query.cpp, maintenance.cpp and
+// the store's other translation units. Not part of the public API: only they
+// include it.
 #pragma once
 
 #include "storage/change_enricher.hpp"

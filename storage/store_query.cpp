@@ -1,125 +1,13 @@
-// Reads of the history store: event pages, object histories and the
-// consistency check. Every read runs over one snapshot, walks one index
-// under a key prefix in each partition whose time bounds overlap the query,
-// and merges the partitions by (timestamp, sequence number).
+// Reads of the history store: event pages and object histories. Every read
+// runs over one snapshot, walks one index under a key prefix in each
+// partition whose time bounds overlap the query, and merges the partitions
+// by (timestamp, sequence number).
 #include "messages/errors.hpp"
 #include "storage/change_paths.hpp"
-#include "storage/change_tally.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_scan.hpp"
 
-#include <unordered_set>
-
 namespace kws::storage {
-
-namespace {
-
-/// Checks every key of `family`, one column family of `part`: each record
-/// against its index entries, each index entry against its record.
-caf::error verify_family(const read_view& view, const partition_ref& part,
-                         rocksdb::ColumnFamilyHandle* family, uint64_t newest,
-                         std::unordered_set<uint64_t>& seen,
-                         consistency_report& report) {
-  const char time_tag = static_cast<char>(index_kind::time);
-  const bool shared = part.records == part.cf;
-  // Across every prefix: the index family's prefix filters must not apply.
-  auto ro = view.options();
-  ro.total_order_seek = true;
-  std::unique_ptr<rocksdb::Iterator> it{view.db->NewIterator(ro, family)};
-  // What the `c` tallies count against the entries they count.
-  object_tally tallied;
-  size_t objects = 0;
-  size_t links = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    auto key = it->key().ToStringView();
-    if (!key.empty() && key[0] == static_cast<char>(index_kind::tally)) {
-      ++report.tallies;
-      auto t = decode_tally(it->value().ToStringView());
-      if (!decode_tally_key(key) || !t)
-        report.problems.push_back("undecodable tally in " + part.name);
-      else
-        add_tally(tallied, *t);
-      continue;
-    }
-    if (!key.empty() && key[0] == static_cast<char>(index_kind::object))
-      ++objects;
-    if (!key.empty() && key[0] == static_cast<char>(index_kind::link))
-      ++links;
-    auto pos = key_position(key);
-    if (!pos || key.empty()) {
-      report.problems.push_back("short key in " + part.name);
-      continue;
-    }
-    const bool is_record
-      = key[0] == time_tag && key.size() == 1 + position_bytes;
-    if (!shared && is_record != (family == part.records.get())) {
-      report.problems.push_back(
-        std::string{"'"} + key[0] + "' key of " + format_id(pos->seq)
-        + " in the wrong column family of " + part.name);
-      continue;
-    }
-    if (is_record) {
-      ++report.records;
-      if (pos->seq > newest)
-        report.problems.push_back("record " + format_id(pos->seq)
-                                  + " is newer than the sequence number");
-      if (!seen.insert(pos->seq).second)
-        report.problems.push_back("id " + format_id(pos->seq)
-                                  + " is not unique");
-      auto decoded = decode_record_value(it->value().ToStringView());
-      if (!decoded) {
-        report.problems.push_back("undecodable record " + format_id(pos->seq));
-        continue;
-      }
-      if (decoded->second.find("\"id\":\"" + format_id(pos->seq) + "\"") != 1)
-        report.problems.push_back("record " + format_id(pos->seq)
-                                  + " does not start with its id");
-      if (pos->ts < part.min_ts || pos->ts > part.max_ts)
-        report.problems.push_back("record " + format_id(pos->seq)
-                                  + " lies outside its partition bounds");
-      auto keys = index_keys(decoded->first, *pos);
-      for (size_t i = 1; i < keys.size(); ++i) {
-        std::string value;
-        auto st = view.db->Get(view.options(), part.cf.get(), keys[i], &value);
-        bool found = false;
-        if (st.ok())
-          if (auto entry = decode_index_entry(keys[i], value))
-            found = same_entry(static_cast<index_kind>(keys[i][0]), *entry,
-                               decoded->first);
-        if (!found)
-          report.problems.push_back(std::string{"record "} + format_id(pos->seq)
-                                    + " lacks its '" + keys[i][0]
-                                    + "' index entry");
-      }
-    } else {
-      ++report.index_entries;
-      if (!decode_index_entry(key, it->value().ToStringView()))
-        report.problems.push_back(std::string{"undecodable '"} + key[0]
-                                  + "' index entry of " + format_id(pos->seq));
-      auto record_key = std::string(1, time_tag) + encode_position(*pos);
-      std::string value;
-      auto st
-        = view.db->Get(view.options(), part.records.get(), record_key, &value);
-      if (!st.ok())
-        report.problems.push_back(std::string{"'"} + key[0]
-                                  + "' index entry without record "
-                                  + format_id(pos->seq));
-    }
-  }
-  if (!it->status().ok())
-    return to_error(it->status(), "cannot verify partition " + part.name);
-  if (part.tallied && family == part.cf.get()) {
-    if (tallied.creates + tallied.updates + tallied.deletes != objects)
-      report.problems.push_back("the tallies of " + part.name
-                                + " count other records than its entries");
-    if (tallied.warnings + tallied.normals != links)
-      report.problems.push_back("the tallies of " + part.name
-                                + " count other Events than its entries");
-  }
-  return {};
-}
-
-} // namespace
 
 caf::expected<event_page> rocks_store::query(const event_query& q) const {
   if (q.limit == 0)
@@ -225,21 +113,6 @@ rocks_store::history(const history_query& q) const {
       return err;
   result.found = !probe.empty();
   return result;
-}
-
-caf::expected<consistency_report> rocks_store::verify() const {
-  auto view = impl_->view();
-  consistency_report report;
-  auto newest = newest_seq(view);
-  if (!newest)
-    return newest.error();
-  std::unordered_set<uint64_t> seen;
-  for (const auto& part : view.parts) {
-    for (auto* family : part.families())
-      if (auto err = verify_family(view, part, family, *newest, seen, report))
-        return err;
-  }
-  return report;
 }
 
 } // namespace kws::storage
