@@ -9,8 +9,23 @@
 
 namespace kws {
 
-/// A JSON string literal: `s` quoted and escaped.
+/// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+/// surrogates, nothing above U+10FFFF).
+bool is_valid_utf8(std::string_view s);
+
+/// `s` with each byte that does not belong to a well-formed UTF-8 sequence
+/// replaced by U+FFFD, so text taken from a request (a query parameter, a
+/// path) can be quoted in a JSON answer that stays valid.
+std::string to_valid_utf8(std::string_view s);
+
+/// A JSON string literal: `s` quoted and escaped (ill-formed UTF-8 as
+/// `to_valid_utf8` replaces it).
 inline std::string quote_json(std::string_view s) {
+  std::string fixed;
+  if (!is_valid_utf8(s)) {
+    fixed = to_valid_utf8(s);
+    s = fixed;
+  }
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w{buf};
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));

@@ -1,6 +1,8 @@
 // Small helpers for building MCP answers with RapidJSON.
 #pragma once
 
+#include "messages/json_text.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -18,9 +20,15 @@ inline std::string stringify(const rapidjson::Value& v) {
   return std::string{buf.GetString(), buf.GetSize()};
 }
 
-/// A string value holding a copy of `s`.
+/// A string value holding a copy of `s` (ill-formed UTF-8, as a request
+/// may carry, replaced so the answer stays valid JSON).
 inline rapidjson::Value text(std::string_view s,
                              rapidjson::Document::AllocatorType& a) {
+  std::string fixed;
+  if (!is_valid_utf8(s)) {
+    fixed = to_valid_utf8(s);
+    s = fixed;
+  }
   return rapidjson::Value{s.data(), static_cast<rapidjson::SizeType>(s.size()),
                           a};
 }

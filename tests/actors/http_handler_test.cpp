@@ -6,6 +6,8 @@
 #include "tests/actors/mocks.hpp"
 #include "tests/support/deterministic_fixture.hpp"
 
+#include <rapidjson/document.h>
+
 namespace kws {
 namespace {
 
@@ -185,6 +187,32 @@ TEST_F(http_handler_test, bad_parameters_never_reach_the_index) {
   EXPECT_EQ(res->status, 400);
   EXPECT_NE(res->body.find(R"("parameter":"limit")"), std::string::npos);
   EXPECT_TRUE(idx->queries.empty());
+}
+
+TEST_F(http_handler_test, ill_formed_utf8_from_a_request_answers_valid_json) {
+  // The body quotes what the client sent; it must stay valid JSON.
+  auto valid_json = [](const std::string& body) {
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
+    return !doc.HasParseError() && doc.IsObject() && doc.HasMember("error");
+  };
+  auto res = call("/api/v1/events", {"verb"}, {"\xff\xfe"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_TRUE(valid_json(res->body)) << res->body;
+  EXPECT_NE(res->body.find(R"("parameter":"verb")"), std::string::npos);
+  EXPECT_NE(res->body.find("\xEF\xBF\xBD\xEF\xBF\xBD"), std::string::npos)
+    << "each bad byte shows as U+FFFD: " << res->body;
+  res = call("/api/v1/events/default/pods/web\xc0\xaf");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404); // no history of that name
+  EXPECT_TRUE(valid_json(res->body)) << res->body;
+  res = call("/api/v1/events/default/gad\xed\xa0\x80gets/web");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find(R"("parameter":"resourceType")"), std::string::npos)
+    << res->body;
+  EXPECT_TRUE(valid_json(res->body)) << res->body;
 }
 
 TEST_F(http_handler_test, history_of_an_unseen_object_is_404) {
