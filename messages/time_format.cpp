@@ -5,6 +5,7 @@
 #include <caf/error.hpp>
 
 #include <cstdio>
+#include <limits>
 
 namespace kws {
 
@@ -109,7 +110,11 @@ caf::error bad(std::string_view text, std::string_view why) {
 
 } // namespace
 
-caf::expected<int64_t> parse_rfc3339(std::string_view text) {
+namespace {
+
+/// `parse_rfc3339`; with `clamp`, a year outside the range of int64
+/// nanoseconds gives the smallest or largest int64 instead of an error.
+caf::expected<int64_t> parse_time_text(std::string_view text, bool clamp) {
   size_t pos = 0;
   int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   if (!read_digits(text, pos, 4, y) || !expect(text, pos, '-')
@@ -167,13 +172,27 @@ caf::expected<int64_t> parse_rfc3339(std::string_view text) {
   if (pos != text.size())
     return bad(text, "unexpected characters after the time zone");
   // int64 nanoseconds span roughly 1677-09-21 to 2262-04-11.
-  if (y < 1678 || y > 2261)
+  if (y < 1678 || y > 2261) {
+    if (clamp)
+      return y < 1678 ? std::numeric_limits<int64_t>::min()
+                      : std::numeric_limits<int64_t>::max();
     return bad(text, "the year is outside 1678..2261");
+  }
   const int64_t secs
     = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))
       * 86400
     + h * 3600 + mi * 60 + s - offset_s;
   return secs * 1'000'000'000 + frac_ns;
+}
+
+} // namespace
+
+caf::expected<int64_t> parse_rfc3339(std::string_view text) {
+  return parse_time_text(text, false);
+}
+
+caf::expected<int64_t> parse_rfc3339_clamped(std::string_view text) {
+  return parse_time_text(text, true);
 }
 
 } // namespace kws

@@ -23,6 +23,11 @@ std::string format_rfc3339(int64_t ns);
 /// else, including times outside the range of `int64_t` nanoseconds.
 caf::expected<int64_t> parse_rfc3339(std::string_view text);
 
+/// `parse_rfc3339`, except that a valid time whose year lies outside
+/// 1678..2261 gives the smallest or largest `int64_t`: as a query bound,
+/// `9999-12-31T23:59:59Z` means "no bound", not a mistake.
+caf::expected<int64_t> parse_rfc3339_clamped(std::string_view text);
+
 /// Days since 1970-01-01 of the civil date `y-m-d` (proleptic Gregorian).
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 

@@ -245,13 +245,13 @@ caf::expected<std::string> parse_pointer(std::string_view parameter,
 
 caf::expected<int64_t> parse_time(std::string_view parameter,
                                   std::string_view text) {
-  auto result = parse_rfc3339(text);
+  auto result = parse_rfc3339_clamped(text);
   if (!result)
     return bad(parameter,
                std::string{parameter}
                  + " must be an RFC 3339 "
-                   "time such as 2026-11-26T10:00:00Z, not \""
-                 + std::string{text} + "\"");
+                   "time such as 2026-11-26T10:00:00Z: "
+                 + error_detail(result.error()));
   return result;
 }
 

@@ -1,5 +1,6 @@
 #include "rest/mcp/tool_support.hpp"
 
+#include "messages/errors.hpp"
 #include "messages/time_format.hpp"
 #include "rest/mcp/json_out.hpp"
 
@@ -85,12 +86,12 @@ int64_t arg_reader::time(const char* name, int64_t fallback, bool required) {
     return fallback;
   if (auto ago = parse_duration(raw))
     return now_ns_ - *ago;
-  auto t = parse_rfc3339(raw);
+  auto t = parse_rfc3339_clamped(raw);
   if (!t) {
     fail(name,
          "expected an RFC 3339 time such as 2026-12-04T14:00:00Z or a "
          "duration before now such as 2h, got \""
-           + raw + "\"");
+           + raw + "\": " + error_detail(t.error()));
     return fallback;
   }
   return *t;

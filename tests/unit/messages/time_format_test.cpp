@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 using namespace kws;
 
 namespace {
@@ -77,6 +79,22 @@ TEST(time_format_test, rejects_malformed_times) {
     ASSERT_FALSE(parsed) << bad;
     EXPECT_EQ(parsed.error(), ec::parse_error) << bad;
   }
+}
+
+TEST(time_format_test, clamped_parse_bounds_years_outside_the_range) {
+  auto late = parse_rfc3339_clamped("9999-12-31T23:59:59Z");
+  ASSERT_TRUE(late);
+  EXPECT_EQ(*late, std::numeric_limits<int64_t>::max());
+  auto early = parse_rfc3339_clamped("1000-01-01T00:00:00+02:00");
+  ASSERT_TRUE(early);
+  EXPECT_EQ(*early, std::numeric_limits<int64_t>::min());
+  auto inside = parse_rfc3339_clamped("2026-11-26T10:04:40.5Z");
+  ASSERT_TRUE(inside);
+  EXPECT_EQ(*inside, *parse_rfc3339("2026-11-26T10:04:40.5Z"));
+  // Only the year is forgiven: the rest must still be a time.
+  for (const char* bad : {"9999-13-01T00:00:00Z", "9999-12-31T23:59:59",
+                          "99999-12-31T23:59:59Z", "9999-02-29T00:00:00Z"})
+    EXPECT_FALSE(parse_rfc3339_clamped(bad)) << bad;
 }
 
 TEST(time_format_test, accepts_leap_days) {

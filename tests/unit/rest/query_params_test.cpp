@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <utility>
 
 using namespace kws;
@@ -124,10 +125,33 @@ TEST(query_params_test, bad_times_name_their_parameter) {
        {"", "yesterday", "2026-11-26", "2026-11-26T10:00:00",
         "2026-11-26T10:00:00+0200", "2026-02-30T10:00:00Z",
         "2026-11-26T25:00:00Z", "2026-11-26T10:00:00.Z",
-        "2026-11-26T10:00:00Z ", "1000-01-01T00:00:00Z", "1700000000"}) {
+        "2026-11-26T10:00:00Z ", "1000-13-01T00:00:00Z", "1700000000"}) {
     expect_bad(parse({{"start", bad}}), "start");
     expect_bad(parse({{"end", bad}}), "end");
   }
+}
+
+TEST(query_params_test, a_bad_time_says_what_is_wrong_with_it) {
+  auto res = parse({{"end", "2026-02-30T10:00:00Z"}});
+  ASSERT_FALSE(res);
+  EXPECT_NE(error_detail(res.error()).find("the date does not exist"),
+            std::string::npos)
+    << error_detail(res.error());
+}
+
+TEST(query_params_test, times_beyond_the_supported_years_mean_no_bound) {
+  auto far = parse(
+    {{"start", "1000-01-01T00:00:00Z"}, {"end", "9999-12-31T23:59:59Z"}});
+  ASSERT_TRUE(far) << error_detail(far.error());
+  auto none = parse({});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(far->start_ns, none->start_ns);
+  EXPECT_EQ(far->end_ns, none->end_ns);
+  auto until = parse(
+    {{"start", "2026-11-26T10:00:00Z"}, {"end", "9999-12-31T23:59:59Z"}});
+  ASSERT_TRUE(until);
+  EXPECT_EQ(until->start_ns, 1'795'687'200 * sec);
+  EXPECT_EQ(until->end_ns, std::numeric_limits<int64_t>::max());
 }
 
 TEST(query_params_test, start_after_end_is_rejected) {
