@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kws {
@@ -18,7 +19,9 @@ struct http_request {
   /// "GET" or "HEAD"; "POST" only for admin paths from loopback and for the
   /// MCP endpoint (the server answers every other method itself).
   std::string method;
-  /// The decoded path without the query, e.g. "/api/v1/events".
+  /// The decoded path without the query, e.g. "/api/v1/events". A '/' or
+  /// '%' inside one segment stays escaped (`escape_path_segment`), so the
+  /// path splits into the client's segments.
   std::string path;
   /// Decoded query parameters in their order of appearance; names may
   /// repeat, which the parameter parser rejects.
@@ -32,6 +35,22 @@ struct http_request {
   /// The request body (POST /mcp only).
   std::string body = {};
 };
+
+/// A decoded path segment as it stands in `http_request::path`: '%' as
+/// %25 and '/' as %2F, everything else as is.
+inline std::string escape_path_segment(std::string_view segment) {
+  std::string out;
+  out.reserve(segment.size());
+  for (char c : segment) {
+    if (c == '/')
+      out += "%2F";
+    else if (c == '%')
+      out += "%25";
+    else
+      out += c;
+  }
+  return out;
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_request& x) {

@@ -111,6 +111,7 @@ private:
         || ec == net::error::connection_reset || ec == net::error::eof)
       return do_close();
     keep_alive_ = false;
+    version_ = 11;
     if (ec) {
       head_only_ = false; // the previous request's, on a kept-alive connection
       begin_access(nullptr);
@@ -120,6 +121,9 @@ private:
     const auto& req = parser_->get();
     begin_access(&req);
     keep_alive_ = req.keep_alive();
+    // An HTTP/1.0 client keeps a connection only when the answer says so:
+    // answering in its version makes Beast write `Connection: keep-alive`.
+    version_ = req.version() == 10 ? 10 : 11;
     head_only_ = req.method() == http::verb::head;
     beast::error_code ep_ec;
     auto remote = stream_.socket().remote_endpoint(ep_ec);
@@ -146,7 +150,7 @@ private:
     access_.status = res.status;
     access_.bytes = head_only_ ? 0 : res.body.size();
     http::response<http::string_body> msg;
-    msg.version(11);
+    msg.version(version_);
     msg.result(res.status);
     msg.set(http::field::server, "k8s-watch-server");
     msg.set(http::field::content_type, res.content_type);
@@ -238,6 +242,8 @@ private:
   const request_handler& handler_;
   std::atomic<size_t>& num_open_;
   bool keep_alive_ = true;
+  /// HTTP version of the answer: the request's (1.0 or 1.1).
+  unsigned version_ = 11;
   bool head_only_ = false;
   bool waiting_ = false;
   uint64_t request_id_ = 0;

@@ -50,12 +50,28 @@ caf::expected<std::string> percent_decode(std::string_view in,
 caf::error parse_target(std::string_view target, http_request& req) {
   auto qpos = target.find('?');
   auto raw_path = target.substr(0, qpos);
-  auto path = percent_decode(raw_path, false);
-  if (!path)
+  if (raw_path.empty() || raw_path.front() != '/')
     return caf::make_error(ec::invalid_argument, "path",
-                           "the request path has a "
-                             + error_detail(path.error()));
-  req.path = std::move(*path);
+                           "the request path must start with '/'");
+  // Each segment is decoded on its own, so an escaped '/' stays inside its
+  // segment: it is kept as %2F (and '%' as %25) for `path_segments`.
+  std::string path;
+  path.reserve(raw_path.size());
+  for (size_t i = 0; i < raw_path.size();) {
+    path += '/';
+    auto end = raw_path.find('/', i + 1);
+    auto raw = raw_path.substr(
+      i + 1,
+      end == std::string_view::npos ? std::string_view::npos : end - i - 1);
+    auto segment = percent_decode(raw, false);
+    if (!segment)
+      return caf::make_error(ec::invalid_argument, "path",
+                             "the request path has a "
+                               + error_detail(segment.error()));
+    path += escape_path_segment(*segment);
+    i = end == std::string_view::npos ? raw_path.size() : end;
+  }
+  req.path = std::move(path);
   req.query_names.clear();
   req.query_values.clear();
   if (qpos == std::string_view::npos)
@@ -87,18 +103,30 @@ caf::error parse_target(std::string_view target, http_request& req) {
   return {};
 }
 
-std::vector<std::string_view> path_segments(std::string_view path) {
-  std::vector<std::string_view> result;
+std::vector<std::string> path_segments(std::string_view path) {
+  std::vector<std::string> result;
   while (!path.empty()) {
     if (path.front() == '/') {
       path.remove_prefix(1);
       continue;
     }
-    auto slash = path.find('/');
-    result.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos)
-      break;
-    path.remove_prefix(slash);
+    auto raw = path.substr(0, path.find('/'));
+    path.remove_prefix(raw.size());
+    // Only the two escapes `parse_target` leaves can occur.
+    std::string segment;
+    segment.reserve(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '%' && raw.substr(i, 3) == "%2F") {
+        segment += '/';
+        i += 2;
+      } else if (raw[i] == '%' && raw.substr(i, 3) == "%25") {
+        segment += '%';
+        i += 2;
+      } else {
+        segment += raw[i];
+      }
+    }
+    result.push_back(std::move(segment));
   }
   return result;
 }

@@ -16,10 +16,14 @@ namespace kws::rest {
 caf::expected<std::string> percent_decode(std::string_view in,
                                           bool plus_is_space);
 
-/// Splits "/a/b?x=1&y=2" into the decoded path and query of `req`.
+/// Splits "/a/b?x=1&y=2" into the path and the decoded query of `req`.
+/// The path must start with '/'. Its segments are decoded one by one; a '/'
+/// or '%' decoded inside a segment stays escaped (%2F, %25), so the path
+/// still splits where the client split it.
 caf::error parse_target(std::string_view target, http_request& req);
 
-/// Splits a decoded path into its segments ("/a/b" → {"a", "b"}).
-std::vector<std::string_view> path_segments(std::string_view path);
+/// The decoded segments of a path from `parse_target` ("/a/b%2Fc" →
+/// {"a", "b/c"}).
+std::vector<std::string> path_segments(std::string_view path);
 
 } // namespace kws::rest

@@ -159,7 +159,8 @@ std::optional<tool_plan> read_resource(std::string_view uri,
       "/api/v1/changes",
       {{"start", since(*range)}, {"limit", std::to_string(ctx.default_items)}});
   } else if (parts[0] == "node-events" && parts.size() == 2) {
-    query = rest_get("/api/v1/events/_cluster/nodes/" + parts[1],
+    query = rest_get("/api/v1/events/_cluster/nodes/"
+                       + escape_path_segment(parts[1]),
                      {{"start", since(24 * ns_per_hour)}});
   } else {
     return std::nullopt;

@@ -77,7 +77,7 @@ std::string arg_reader::segment(const char* name) {
   auto out = text(name, true);
   if (out.find('/') != std::string::npos || out == "." || out == "..")
     fail(name, "\"" + out + "\" is not a name");
-  return out;
+  return escape_path_segment(out);
 }
 
 int64_t arg_reader::time(const char* name, int64_t fallback, bool required) {

@@ -25,7 +25,8 @@ public:
 
   /// A string argument; "" when absent.
   std::string text(const char* name, bool required = false);
-  /// A required path segment (a namespace or name): no '/'.
+  /// A required path segment (a namespace or name): no '/'; escaped as
+  /// `http_request::path` holds it.
   std::string segment(const char* name);
   /// An RFC 3339 time, or a duration before now (`2h`, `30m`, `7d`).
   int64_t time(const char* name, int64_t fallback, bool required = false);

@@ -90,6 +90,31 @@ TEST_F(server_test, keeps_connections_alive_across_requests) {
   EXPECT_NE(out.find(R"({"path":"/b"})"), std::string::npos) << out;
 }
 
+TEST_F(server_test, an_http10_keep_alive_is_answered_as_kept) {
+  start();
+  auto out = raw("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                 "GET /b HTTP/1.0\r\n\r\n");
+  auto second = out.find("HTTP/1.0 200", 1);
+  ASSERT_NE(second, std::string::npos) << out;
+  auto first = out.substr(0, second);
+  EXPECT_EQ(first.rfind("HTTP/1.0 200 OK\r\n", 0), 0U) << first;
+  EXPECT_NE(first.find("Connection: keep-alive\r\n"), std::string::npos)
+    << first;
+  EXPECT_NE(first.find(R"({"path":"/a"})"), std::string::npos) << first;
+  // Without the header an HTTP/1.0 connection ends after its answer.
+  EXPECT_NE(out.find(R"({"path":"/b"})", second), std::string::npos) << out;
+}
+
+TEST_F(server_test, a_target_without_a_leading_slash_is_400) {
+  start();
+  auto out = raw("GET api/v1/events HTTP/1.1\r\nHost: x\r\n"
+                 "Connection: close\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0U) << out;
+  EXPECT_NE(out.find(R"("parameter":"path")"), std::string::npos) << out;
+  std::lock_guard guard{mtx};
+  EXPECT_TRUE(seen.empty());
+}
+
 TEST_F(server_test, head_answers_headers_without_body) {
   start();
   auto res = http_call(srv->port(), "HEAD", "/x");
@@ -285,6 +310,41 @@ TEST(url_test, splits_targets_keeping_parameter_order) {
   EXPECT_EQ(req.path, "/p");
   EXPECT_EQ(req.query_names, (std::vector<std::string>{"b", "a", "flag", "b"}));
   EXPECT_EQ(req.query_values, (std::vector<std::string>{"2", "1", "", "3"}));
+}
+
+TEST(url_test, a_path_must_start_with_a_slash) {
+  for (const char* bad :
+       {"api/v1/events", "api/v1/events?limit=1", "", "*", "?limit=1"}) {
+    http_request req;
+    auto err = parse_target(bad, req);
+    ASSERT_TRUE(err) << bad;
+    EXPECT_NE(error_detail(err).find("must start with '/'"), std::string::npos)
+      << error_detail(err);
+  }
+}
+
+TEST(url_test, an_escaped_slash_stays_inside_its_segment) {
+  http_request req;
+  ASSERT_FALSE(parse_target("/api/v1/events/default/pods/a%2fb", req));
+  EXPECT_EQ(req.path, "/api/v1/events/default/pods/a%2Fb");
+  auto r = match_route(req.path);
+  EXPECT_EQ(r.which, route::object_history);
+  EXPECT_EQ(r.name, "a/b");
+  // Not the diff of pods/web: the client sent six segments.
+  ASSERT_FALSE(parse_target("/api/v1/events/default/pods%2Fweb/diff", req));
+  r = match_route(req.path);
+  EXPECT_EQ(r.which, route::object_history);
+  EXPECT_EQ(r.resource_type, "pods/web");
+  EXPECT_EQ(r.name, "diff");
+  ASSERT_FALSE(parse_target("/api/v1/events%2F", req));
+  EXPECT_EQ(match_route(req.path).which, route::unknown);
+  // An escaped '%' is decoded once, never twice.
+  ASSERT_FALSE(parse_target("/api/v1/records/a%252Fb", req));
+  r = match_route(req.path);
+  EXPECT_EQ(r.which, route::record);
+  EXPECT_EQ(r.id, "a%2Fb");
+  EXPECT_EQ(path_segments("/a%25b/c%2Fd"),
+            (std::vector<std::string>{"a%b", "c/d"}));
 }
 
 /// A server whose access log goes into a vector; /readyz answers
