@@ -50,7 +50,7 @@ struct request_op : std::enable_shared_from_this<request_op> {
       return;
     }
     got_bytes = false;
-    if (!self->idle.empty()) {
+    if (!self->idle.empty() && !stale_retried) {
       conn = std::move(self->idle.back());
       self->idle.pop_back();
       reused = true;

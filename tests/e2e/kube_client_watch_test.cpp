@@ -401,3 +401,35 @@ TEST_F(kube_e2e, apiserver_going_away_mid_watch_resumes_without_loss) {
   EXPECT_EQ(rec->lists.size(), 1u);
   EXPECT_EQ(rec->of(ns + "/b")[0].type, watch_event_type::added);
 }
+
+TEST_F(kube_e2e, requests_succeed_at_once_after_the_server_closed_pooled_ones) {
+  auto [host, port] = api_host_port();
+  tcp_proxy proxy{host, port};
+  auto cfg = admin_cert_config();
+  cfg.server = fmt::format("https://127.0.0.1:{}", proxy.port());
+  auto via_proxy = make_client(cfg);
+  ASSERT_TRUE(via_proxy);
+  // Two requests at once leave two connections in the pool.
+  const auto path = "/api/v1/namespaces/" + ns;
+  std::vector<std::future<caf::expected<std::string>>> answers;
+  for (int i = 0; i < 2; ++i) {
+    auto done = std::make_shared<std::promise<caf::expected<std::string>>>();
+    answers.push_back(done->get_future());
+    via_proxy->get(path, [done](caf::expected<std::string> x) {
+      done->set_value(std::move(x));
+    });
+  }
+  for (auto& answer : answers) {
+    ASSERT_EQ(answer.wait_for(wait_limit), std::future_status::ready);
+    auto x = answer.get();
+    ASSERT_TRUE(x) << kws::render(x.error());
+  }
+  // The server closes every connection (as one closes idle ones) and
+  // keeps listening.
+  proxy.down();
+  proxy.up();
+  for (int i = 0; i < 2; ++i) {
+    auto x = call(*via_proxy, "GET", path);
+    EXPECT_TRUE(x) << "request " << i << ": " << kws::render(x.error());
+  }
+}
