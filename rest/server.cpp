@@ -2,6 +2,7 @@
 
 #include "messages/errors.hpp"
 #include "messages/logging.hpp"
+#include "rest/connection_book.hpp"
 #include "rest/render.hpp"
 #include "rest/request_head.hpp"
 
@@ -37,23 +38,23 @@ http_response error_response(uint16_t status, std::string_view message,
 
 namespace {
 
+/// What the first read of an idle connection asks for; the head parser
+/// reads on from there.
+constexpr size_t first_read_bytes = 4096;
+
 /// One connection: read a request, hand it to the handler, write the answer,
 /// repeat while the client keeps the connection alive. All I/O runs on the
 /// connection's strand.
 class session : public std::enable_shared_from_this<session> {
 public:
+  /// @param how what `book` admitted this connection from `remote` for.
   session(tcp::socket&& socket, const server_options& opts,
-          const request_handler& handler, std::atomic<size_t>& num_open)
+          const request_handler& handler, connection_book& book,
+          std::string remote, admission how)
       : stream_{std::move(socket)}, timer_{stream_.get_executor()}, opts_{opts},
-        handler_{handler}, num_open_{num_open} {
-    ++num_open_;
-    beast::error_code ec;
-    auto remote = stream_.socket().remote_endpoint(ec);
-    if (!ec)
-      remote_ = remote.address().to_string();
-  }
+        handler_{handler}, book_{book}, how_{how}, remote_{std::move(remote)} {}
 
-  ~session() { --num_open_; }
+  ~session() { book_.close(remote_, how_); }
 
   void run() {
     net::dispatch(
@@ -85,10 +86,27 @@ public:
   }
 
 private:
+  // An idle connection may wait for its next request up to the idle
+  // timeout; from the first byte on, the request must come in whole within
+  // the head timeout.
   void do_read() {
     parser_.emplace();
     limit_parser(*parser_, opts_);
+    if (buffer_.size() > 0)
+      return read_head(); // pipelined: the next request is here already
     stream_.expires_after(opts_.read_timeout);
+    stream_.async_read_some(
+      buffer_.prepare(first_read_bytes),
+      [self = shared_from_this()](beast::error_code ec, size_t n) {
+        self->buffer_.commit(n);
+        if (ec)
+          return self->on_read(ec, n);
+        self->read_head();
+      });
+  }
+
+  void read_head() {
+    stream_.expires_after(opts_.head_timeout);
     http::async_read_header(
       stream_, buffer_, *parser_,
       beast::bind_front_handler(&session::on_head, shared_from_this()));
@@ -131,6 +149,13 @@ private:
       = accept_request(req, !ep_ec && remote.address().is_loopback(), opts_);
     if (auto* res = std::get_if<http_response>(&accepted))
       return do_write(std::move(*res));
+    if (how_ == admission::probes_only) {
+      // Admitted beyond the limits: a probe is answered, then the
+      // connection closes; anything else is refused.
+      keep_alive_ = false;
+      if (!is_probe_path(std::get<http_request>(accepted).path))
+        return do_write(error_response(503, "too many connections"));
+    }
     waiting_ = true;
     ++request_id_;
     timer_.expires_after(opts_.handler_timeout);
@@ -163,10 +188,10 @@ private:
       msg.body().clear(); // Content-Length keeps the GET size
     auto sp
       = std::make_shared<http::response<http::string_body>>(std::move(msg));
+    auto sr
+      = std::make_shared<http::response_serializer<http::string_body>>(*sp);
     stream_.expires_after(opts_.read_timeout);
     if (head_only_) {
-      auto sr
-        = std::make_shared<http::response_serializer<http::string_body>>(*sp);
       http::async_write_header(
         stream_, *sr,
         [self = shared_from_this(), sp, sr](beast::error_code ec, size_t) {
@@ -174,9 +199,24 @@ private:
         });
       return;
     }
-    http::async_write(stream_, *sp,
-                      [self = shared_from_this(), sp](
-                        beast::error_code ec, size_t) { self->on_write(ec); });
+    write_some(std::move(sp), std::move(sr));
+  }
+
+  // The deadline is per progress, not per answer: a slow reader of a large
+  // page gets all of it as long as it keeps taking bytes.
+  void
+  write_some(std::shared_ptr<http::response<http::string_body>> sp,
+             std::shared_ptr<http::response_serializer<http::string_body>> sr) {
+    stream_.expires_after(opts_.read_timeout);
+    auto& serializer = *sr;
+    http::async_write_some(
+      stream_, serializer,
+      [self = shared_from_this(), sp = std::move(sp),
+       sr = std::move(sr)](beast::error_code ec, size_t) mutable {
+        if (ec || sr->is_done())
+          return self->on_write(ec);
+        self->write_some(std::move(sp), std::move(sr));
+      });
   }
 
   void on_write(beast::error_code ec) {
@@ -240,7 +280,8 @@ private:
   std::optional<request_parser> parser_;
   const server_options& opts_;
   const request_handler& handler_;
-  std::atomic<size_t>& num_open_;
+  connection_book& book_;
+  admission how_;
   bool keep_alive_ = true;
   /// HTTP version of the answer: the request's (1.0 or 1.1).
   unsigned version_ = 11;
@@ -275,9 +316,13 @@ struct server::impl {
     if (ec) {
       KWS_WARN("http server failed to accept a connection: {}", ec.message());
     } else {
-      auto s
-        = std::make_shared<session>(std::move(socket), opts, handler, num_open);
-      if (num_open > opts.max_connections)
+      beast::error_code ep_ec;
+      auto remote = socket.remote_endpoint(ep_ec);
+      auto client = ep_ec ? std::string{} : remote.address().to_string();
+      auto how = book.open(client);
+      auto s = std::make_shared<session>(std::move(socket), opts, handler, book,
+                                         std::move(client), how);
+      if (how == admission::refused)
         s->reject(error_response(503, "too many connections"));
       else
         s->run();
@@ -288,7 +333,8 @@ struct server::impl {
   // Sessions refer to these three, so they outlive the io_context.
   server_options opts;
   request_handler handler;
-  std::atomic<size_t> num_open{0};
+  connection_book book{connection_limits{
+    opts.max_connections, opts.max_connections_per_client, opts.probe_reserve}};
   net::io_context ioc;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;

@@ -26,12 +26,22 @@ struct server_options {
   size_t max_header_bytes = 16 * size_t{1024};
   /// Larger request bodies are answered with 413.
   size_t max_body_bytes = 16 * size_t{1024};
-  /// A request head must arrive within this time, else the connection closes.
+  /// An idle connection (before a request's first byte, also between
+  /// requests kept alive) closes after this time; writing an answer closes
+  /// it when the client takes none of its bytes for this long.
   std::chrono::milliseconds read_timeout{30'000};
+  /// Once a request's first byte arrived, its head and body must arrive
+  /// within this time (a client sending a byte now and then holds nothing).
+  std::chrono::milliseconds head_timeout{10'000};
   /// A handler must answer within this time, else the client gets 504.
   std::chrono::milliseconds handler_timeout{30'000};
-  /// Connections beyond this are answered with 503 and closed.
+  /// Connections served in full; beyond, only probes are (`probe_reserve`).
   size_t max_connections = 512;
+  /// Connections served in full from one client address.
+  size_t max_connections_per_client = 64;
+  /// Connections beyond the limits above that may still ask for `/health`,
+  /// `/livez` or `/readyz` (4 per client address); the rest get 503.
+  size_t probe_reserve = 32;
   /// Threads running the server's io_context.
   int threads = 1;
   /// Paths under this prefix also accept POST, from loopback clients only

@@ -1,0 +1,175 @@
+// The server against clients that hold connections: many idle ones from one
+// address, a head sent a byte at a time, a large answer read slowly.
+#include "messages/errors.hpp"
+#include "rest/server.hpp"
+#include "tests/support/http_client.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace kws::rest {
+namespace {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr size_t big_body = size_t{16} << 20;
+
+struct server_limits_test : ::testing::Test {
+  net::io_context ioc;
+  std::unique_ptr<server> srv;
+
+  void start(server_options opts) {
+    opts.address = "0.0.0.0";
+    opts.port = 0;
+    auto s = server::start(opts, [](http_request req, responder_ptr rp) {
+      http_response res;
+      res.body = req.path == "/big" ? std::string(big_body, 'x')
+                                    : R"({"path":")" + req.path + "\"}";
+      rp->deliver(std::move(res));
+    });
+    ASSERT_TRUE(s) << render(s.error());
+    srv = std::move(*s);
+  }
+
+  /// A connection from `from` (a loopback address) to the server.
+  std::unique_ptr<tcp::socket> connect(const char* from = "127.0.0.1",
+                                       int receive_buffer = 0) {
+    auto sock = std::make_unique<tcp::socket>(ioc);
+    sock->open(tcp::v4());
+    if (receive_buffer > 0)
+      sock->set_option(net::socket_base::receive_buffer_size{receive_buffer});
+    sock->bind({net::ip::make_address(from), 0});
+    // A test that goes wrong fails instead of waiting forever.
+    timeval limit{20, 0};
+    setsockopt(sock->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit,
+               sizeof(limit));
+    sock->connect({net::ip::make_address("127.0.0.1"), srv->port()});
+    return sock;
+  }
+
+  /// Sends `GET path` on `sock` and returns everything read until close.
+  static std::string ask(tcp::socket& sock, const std::string& path) {
+    net::write(sock,
+               net::buffer("GET " + path
+                           + " HTTP/1.1\r\nHost: x\r\n"
+                             "Connection: close\r\n\r\n"));
+    return read_all(sock);
+  }
+
+  static std::string read_all(tcp::socket& sock) {
+    std::string out;
+    std::array<char, 4096> buf;
+    boost::system::error_code ec;
+    for (;;) {
+      auto n = sock.read_some(net::buffer(buf), ec);
+      if (ec)
+        break;
+      out.append(buf.data(), n);
+    }
+    return out;
+  }
+};
+
+TEST_F(server_limits_test, a_client_holding_its_share_does_not_starve_others) {
+  server_options opts;
+  opts.max_connections_per_client = 3;
+  start(opts);
+  std::vector<std::unique_ptr<tcp::socket>> held;
+  for (int i = 0; i < 3; ++i)
+    held.push_back(connect("127.0.0.2"));
+  // The holder itself gets no more, except probes.
+  auto more = connect("127.0.0.2");
+  auto refused = ask(*more, "/api/v1/events");
+  EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0U) << refused;
+  auto probe = connect("127.0.0.2");
+  auto health = ask(*probe, "/health");
+  EXPECT_EQ(health.rfind("HTTP/1.1 200", 0), 0U) << health;
+  // Everyone else is served as before.
+  auto other = connect("127.0.0.3");
+  auto answer = ask(*other, "/api/v1/events");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0U) << answer;
+  EXPECT_NE(answer.find(R"({"path":"/api/v1/events"})"), std::string::npos);
+}
+
+TEST_F(server_limits_test, probes_are_answered_when_every_connection_is_taken) {
+  server_options opts;
+  opts.max_connections = 4;
+  start(opts);
+  std::vector<std::unique_ptr<tcp::socket>> held;
+  for (int i = 0; i < 4; ++i)
+    held.push_back(connect("127.0.0.2"));
+  for (const char* path : {"/health", "/livez", "/readyz"}) {
+    auto probe = connect("127.0.0.3");
+    auto out = ask(*probe, path);
+    EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0U) << path << ": " << out;
+  }
+  auto query = connect("127.0.0.3");
+  auto out = ask(*query, "/api/v1/events");
+  EXPECT_EQ(out.rfind("HTTP/1.1 503", 0), 0U) << out;
+}
+
+TEST_F(server_limits_test, a_head_sent_a_byte_at_a_time_is_cut_off) {
+  server_options opts;
+  opts.read_timeout = 1h; // an idle connection may stay that long
+  opts.head_timeout = 200ms;
+  start(opts);
+  auto slow = connect();
+  net::write(*slow, net::buffer(std::string{"GET /a HTTP/1.1\r\nHo"}));
+  // The server closes it once the head timeout passes; without the head
+  // timeout the read below would end only at the receive limit (an error).
+  std::array<char, 256> buf;
+  boost::system::error_code ec;
+  while (!ec)
+    slow->read_some(net::buffer(buf), ec);
+  EXPECT_EQ(ec, net::error::eof) << ec.message();
+}
+
+TEST_F(server_limits_test, an_idle_connection_is_not_held_to_the_head_timeout) {
+  server_options opts;
+  opts.read_timeout = 1h;
+  opts.head_timeout = 100ms;
+  start(opts);
+  auto idle = connect();
+  std::this_thread::sleep_for(400ms);
+  auto out = ask(*idle, "/a");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0U) << out;
+}
+
+TEST_F(server_limits_test, a_slow_reader_gets_the_whole_answer) {
+  server_options opts;
+  // Far less than reading the whole answer takes, more than any one pause.
+  opts.read_timeout = 500ms;
+  start(opts);
+  auto reader = connect("127.0.0.1", 64 * 1024);
+  net::write(*reader,
+             net::buffer(std::string{"GET /big HTTP/1.1\r\nHost: x\r\n"
+                                     "Connection: close\r\n\r\n"}));
+  std::string out;
+  std::array<char, size_t{64} << 10> buf;
+  boost::system::error_code ec;
+  for (;;) {
+    auto n = reader->read_some(net::buffer(buf), ec);
+    if (ec)
+      break;
+    out.append(buf.data(), n);
+    std::this_thread::sleep_for(5ms);
+  }
+  auto body = out.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos) << out.substr(0, 200);
+  EXPECT_EQ(out.size() - body - 4, big_body);
+}
+
+} // namespace
+} // namespace kws::rest
