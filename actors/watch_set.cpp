@@ -92,6 +92,10 @@ select_watched(const std::vector<resource_type>& configured,
   if (discover_crds)
     for (const auto& [name, rt] : crds)
       result.emplace(rt.group_resource(), rt);
+  // events.k8s.io serves the core Events again: watching both would record
+  // each Event twice.
+  if (result.contains("events"))
+    result.erase("events.events.k8s.io");
   std::vector<resource_type> out;
   out.reserve(result.size());
   for (auto& [key, rt] : result)

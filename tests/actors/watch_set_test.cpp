@@ -96,5 +96,26 @@ TEST(watch_set_test, selects_configured_types_the_apiserver_serves) {
             (std::vector<std::string>{"deployments.apps/v1", "pods/v1"}));
 }
 
+TEST(watch_set_test, events_are_watched_through_one_api) {
+  resource_type core{"", "v1", "Event", "events", true};
+  resource_type k8s_io{"events.k8s.io", "v1", "Event", "events", true};
+  std::vector<api_resource> discovered{
+    {core, "event", {"ev"}, {"list", "watch"}, {}, true},
+    {k8s_io, "event", {"ev"}, {"list", "watch"}, {}, true}};
+  auto names = [](const std::vector<resource_type>& xs) {
+    std::vector<std::string> out;
+    for (auto& x : xs)
+      out.push_back(x.group_resource());
+    return out;
+  };
+  const std::vector<std::string> only_core{"events"};
+  EXPECT_EQ(names(select_watched({}, discovered, {}, true, false)), only_core);
+  EXPECT_EQ(names(select_watched({core, k8s_io}, discovered, {}, false, false)),
+            only_core);
+  // Without the core API, events.k8s.io is the way to them.
+  EXPECT_EQ(names(select_watched({k8s_io}, discovered, {}, false, false)),
+            std::vector<std::string>{"events.events.k8s.io"});
+}
+
 } // namespace
 } // namespace kws
