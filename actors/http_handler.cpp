@@ -13,6 +13,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <type_traits>
@@ -324,6 +325,10 @@ void answer_backup(self_ptr self, const http_request& req,
   if (dest.empty() || dest.front() != '/')
     return rp->deliver(rest::error_response(
       400, "dest must be an absolute directory path", "dest"));
+  for (const auto& part : std::filesystem::path{dest})
+    if (part == "." || part == "..")
+      return rp->deliver(rest::error_response(
+        400, "dest must not contain . or .. segments", "dest"));
   self
     ->request(self->state.storage, self->state.config.backup_timeout,
               atom::backup_v, dest)

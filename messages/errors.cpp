@@ -18,6 +18,7 @@ std::string to_string(ec x) {
     case ec::gone: return "gone";
     case ec::unexpected_status: return "unexpected_status";
     case ec::too_many_requests: return "too_many_requests";
+    case ec::already_exists: return "already_exists";
   }
   return "unknown";
 }

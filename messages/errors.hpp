@@ -37,6 +37,8 @@ enum class ec : uint8_t {
   unexpected_status,
   /// The peer asked us to slow down (429), see the context for Retry-After.
   too_many_requests,
+  /// What a client asked to create exists already; maps to HTTP 409.
+  already_exists,
 };
 
 /// Returns the enumerator's name, e.g. "invalid_argument".

@@ -183,6 +183,8 @@ http_response render_error(const caf::error& err) {
       res.status = 400;
     else if (code == ec::not_found)
       res.status = 404;
+    else if (code == ec::already_exists)
+      res.status = 409;
     else if (code == ec::unavailable)
       res.status = 503;
     std::vector<std::string> texts;

@@ -123,6 +123,14 @@ caf::error verify_family(const read_view& view, const partition_ref& part,
 } // namespace
 
 caf::error rocks_store::backup(const std::string& dir) const {
+  // A backup never goes into (or over) a directory that is there already.
+  std::error_code exists_err;
+  if (std::filesystem::symlink_status(dir, exists_err).type()
+      != std::filesystem::file_type::not_found)
+    return caf::make_error(ec::already_exists, "dest",
+                           dir
+                             + " exists already; a backup goes into a new "
+                               "directory");
   rocksdb::Checkpoint* raw = nullptr;
   if (auto st = rocksdb::Checkpoint::Create(impl_->db.get(), &raw); !st.ok())
     return to_error(st, "cannot start a backup");

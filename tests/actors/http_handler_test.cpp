@@ -439,6 +439,14 @@ TEST_F(http_handler_test, backup_asks_storage_for_a_checkpoint) {
   res = call("/admin/backup", {"dest"}, {"/x"}, "GET");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 405);
+  // No way out of the directory named.
+  for (const char* escape : {"/backups/../etc/cron.d", "/backups/./x", "/.."}) {
+    res = call("/admin/backup", {"dest"}, {escape}, "POST");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << escape;
+    EXPECT_NE(res->body.find(R"("parameter":"dest")"), std::string::npos);
+  }
+  EXPECT_EQ(store->backups, (std::vector<std::string>{"/backups/today"}));
 }
 
 TEST_F(http_handler_test, a_stuck_index_times_out_with_504) {

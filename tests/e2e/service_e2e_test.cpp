@@ -92,6 +92,10 @@ TEST_F(service, an_online_backup_restores_to_the_same_answers) {
                 + " --dest relative/path"),
             0)
     << "a relative destination must be refused";
+  EXPECT_NE(run(binary + " backup --port " + std::to_string(port) + " --dest "
+                + backup.string()),
+            0)
+    << "a backup must not go over an existing one";
   ASSERT_EQ(run(binary + " restore --from " + backup.string() + " --dest "
                 + restored.string()),
             0);

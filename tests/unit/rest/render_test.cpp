@@ -119,6 +119,10 @@ TEST(render_test, errors_without_parameter_and_other_codes) {
   EXPECT_EQ(plain.body, R"({"error":"the \"path\" is odd"})");
   auto missing = render_error(caf::make_error(ec::not_found, "no such object"));
   EXPECT_EQ(missing.status, 404);
+  auto taken = render_error(
+    caf::make_error(ec::already_exists, "dest", "/b exists already"));
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_EQ(taken.body, R"({"error":"/b exists already","parameter":"dest"})");
   EXPECT_EQ(missing.body, R"({"error":"no such object"})");
   auto broken = render_error(
     caf::make_error(ec::storage_failure, "cannot read partition p1"));

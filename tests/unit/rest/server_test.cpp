@@ -154,6 +154,17 @@ TEST_F(server_test, admin_paths_take_post_from_loopback) {
   EXPECT_EQ(res.headers["Allow"], "GET, HEAD, POST");
 }
 
+TEST_F(server_test, admin_paths_refuse_browser_requests) {
+  start();
+  auto out = raw("POST /admin/backup?dest=/b HTTP/1.1\r\nHost: x\r\n"
+                 "Origin: http://localhost:3000\r\nContent-Length: 0\r\n"
+                 "Connection: close\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 403", 0), 0U) << out;
+  EXPECT_NE(out.find("Origin"), std::string::npos) << out;
+  std::lock_guard guard{mtx};
+  EXPECT_TRUE(seen.empty());
+}
+
 TEST_F(server_test, the_mcp_endpoint_takes_post_with_its_headers_and_body) {
   start();
   auto res = http_call(srv->port(), "POST", "/mcp",

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 using namespace kws;
@@ -99,4 +102,27 @@ TEST_F(rocks_store_test, backup_during_writes_restores_to_equal_answers) {
   err = rocks_store::restore(backup_dir, restored_dir);
   ASSERT_TRUE(err);
   EXPECT_EQ(err, ec::invalid_argument);
+}
+
+TEST_F(rocks_store_test, a_backup_never_goes_into_an_existing_path) {
+  open();
+  ASSERT_TRUE(store_->write(
+    {make_event(day0, verb::create, "ns", "pods", "a", "u", "1")}));
+  auto taken = (dir_ / "taken").string();
+  std::filesystem::create_directories(taken);
+  std::ofstream{taken + "/keep"} << "mine";
+  auto err = store_->backup(taken);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::already_exists) << render(err);
+  // What was there stays as it was.
+  std::ifstream kept{taken + "/keep"};
+  std::string text;
+  kept >> text;
+  EXPECT_EQ(text, "mine");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator{taken},
+                          std::filesystem::directory_iterator{}),
+            1);
+  // A file is not a place for one either.
+  err = store_->backup(taken + "/keep");
+  EXPECT_EQ(err, ec::already_exists) << render(err);
 }
