@@ -85,6 +85,14 @@ protected:
     return *c;
   }
 
+  /// An admin client that reaches the apiserver through 127.0.0.1:`port`
+  /// (a proxy in front of it).
+  std::shared_ptr<client> admin_client_via(uint16_t port) {
+    auto cfg = admin_cert_config();
+    cfg.server = "https://127.0.0.1:" + std::to_string(port);
+    return make_client(std::move(cfg));
+  }
+
   std::shared_ptr<recorder> watch(std::shared_ptr<client> c,
                                   kws::resource_type type,
                                   std::string resume_rv = "",

@@ -373,9 +373,7 @@ TEST_F(kube_e2e, forced_410_relists_without_losing_a_change) {
 TEST_F(kube_e2e, apiserver_going_away_mid_watch_resumes_without_loss) {
   auto [host, port] = api_host_port();
   tcp_proxy proxy{host, port};
-  auto cfg = admin_cert_config();
-  cfg.server = fmt::format("https://127.0.0.1:{}", proxy.port());
-  auto via_proxy = make_client(cfg);
+  auto via_proxy = admin_client_via(proxy.port());
   ASSERT_TRUE(via_proxy);
   reflector_options opts;
   opts.initial_backoff = 200ms;
@@ -405,9 +403,7 @@ TEST_F(kube_e2e, apiserver_going_away_mid_watch_resumes_without_loss) {
 TEST_F(kube_e2e, requests_succeed_at_once_after_the_server_closed_pooled_ones) {
   auto [host, port] = api_host_port();
   tcp_proxy proxy{host, port};
-  auto cfg = admin_cert_config();
-  cfg.server = fmt::format("https://127.0.0.1:{}", proxy.port());
-  auto via_proxy = make_client(cfg);
+  auto via_proxy = admin_client_via(proxy.port());
   ASSERT_TRUE(via_proxy);
   // Two requests at once leave two connections in the pool.
   const auto path = "/api/v1/namespaces/" + ns;
