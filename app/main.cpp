@@ -103,6 +103,7 @@ int serve(const app::options& opts) {
     if (exit_code != 0)
       return exit_code;
     rest::server_options sopts;
+    sopts.address = settings->listen_address;
     sopts.port = settings->server_port;
     sopts.site = ui_bundle();
     if (settings->access_log)

@@ -53,6 +53,7 @@ std::vector<std::string> restart_only_changes(const config::settings& running,
   };
   check("storagePath", running.storage_path == next.storage_path);
   check("serverPort", running.server_port == next.server_port);
+  check("listenAddress", running.listen_address == next.listen_address);
   check("retentionDays", running.retention_days == next.retention_days);
   check("maxQueryLimit", running.max_query_limit == next.max_query_limit);
   check("queryWorkers", running.query_workers == next.query_workers);
@@ -102,6 +103,7 @@ std::optional<watch_settings> config_reloader::reload() {
   auto updated = std::move(*next);
   updated.storage_path = running_.storage_path;
   updated.server_port = running_.server_port;
+  updated.listen_address = running_.listen_address;
   updated.retention_days = running_.retention_days;
   updated.max_query_limit = running_.max_query_limit;
   updated.query_workers = running_.query_workers;

@@ -3,6 +3,7 @@
 #include "kube/selector.hpp"
 #include "messages/errors.hpp"
 
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -50,6 +51,14 @@ caf::expected<bool> bool_value(const std::string& key, const YAML::Node& n) {
   if (!n.IsScalar() || !YAML::convert<bool>::decode(n, result))
     return config_error(key, "expected true or false");
   return result;
+}
+
+/// True for a numeric IPv4 or IPv6 address (no name, no port).
+bool is_ip_address(const std::string& text) {
+  in6_addr v6{};
+  in_addr v4{};
+  return inet_pton(AF_INET, text.c_str(), &v4) == 1
+    || inet_pton(AF_INET6, text.c_str(), &v6) == 1;
 }
 
 caf::expected<std::string> string_value(const std::string& key,
@@ -284,6 +293,16 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
       if (!x)
         return x.error();
       s.storage_path = *x;
+    } else if (key == "listenAddress") {
+      auto x = string_value(key, v, false);
+      if (!x)
+        return x.error();
+      if (!is_ip_address(*x))
+        return config_error(key,
+                            "expected an IPv4 or IPv6 address such as "
+                            "0.0.0.0, 127.0.0.1 or ::, got '"
+                              + *x + "'");
+      s.listen_address = *x;
     } else if (key == "serverPort") {
       auto x = int_value(key, v, 1, 65535);
       if (!x)

@@ -27,6 +27,9 @@ struct settings {
   uint32_t retention_days = 14;
   /// HTTP port of the REST API.
   uint16_t server_port = 8080;
+  /// The address the REST API listens on: an IPv4 or IPv6 address
+  /// (`0.0.0.0` every IPv4 interface, `::` every interface).
+  std::string listen_address = "0.0.0.0";
   /// Default and maximum `limit` of a query.
   uint32_t max_query_limit = 1000;
   /// Threads answering queries side by side.

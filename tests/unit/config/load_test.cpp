@@ -62,6 +62,7 @@ TEST_F(load_test, missing_default_file_means_defaults) {
   EXPECT_EQ(s->storage_path, "/data/watch-events");
   EXPECT_EQ(s->retention_days, 14u);
   EXPECT_EQ(s->server_port, 8080);
+  EXPECT_EQ(s->listen_address, "0.0.0.0");
   EXPECT_EQ(s->max_query_limit, 1000u);
   EXPECT_EQ(s->query_workers, 2u);
   EXPECT_EQ(s->read_threads, 4u);
@@ -111,6 +112,7 @@ watchAll: true
 storagePath: /var/lib/kws
 retentionDays: 7
 serverPort: 9090
+listenAddress: "::"
 maxQueryLimit: 500
 queryWorkers: 4
 readThreads: 8
@@ -130,6 +132,7 @@ resources:
   EXPECT_EQ(s->storage_path, "/var/lib/kws");
   EXPECT_EQ(s->retention_days, 7u);
   EXPECT_EQ(s->server_port, 9090);
+  EXPECT_EQ(s->listen_address, "::");
   EXPECT_EQ(s->max_query_limit, 500u);
   EXPECT_EQ(s->query_workers, 4u);
   EXPECT_EQ(s->read_threads, 8u);
@@ -187,6 +190,11 @@ TEST_F(load_test, invalid_values_name_their_key) {
   EXPECT_NE(error_of("serverPort: 70000\n").find("serverPort"),
             std::string::npos);
   EXPECT_NE(error_of("serverPort: 0\n").find("serverPort"), std::string::npos);
+  for (const char* bad : {"localhost", "1.2.3", "0.0.0.0:8080", "''", "[::]"})
+    EXPECT_NE(error_of(std::string{"listenAddress: "} + bad + "\n")
+                .find("listenAddress"),
+              std::string::npos)
+      << bad;
   EXPECT_NE(error_of("maxQueryLimit: 0\n").find("maxQueryLimit"),
             std::string::npos);
   EXPECT_NE(error_of("queryWorkers: 0\n").find("queryWorkers"),
