@@ -83,8 +83,8 @@ accept_request(const request_parser::value_type& req, bool from_loopback,
   bool admin = out.path.starts_with(opts.admin_prefix);
   if (admin && req.method() == http::verb::post && !from_loopback)
     return error_response(403, "admin endpoints answer only loopback clients");
-  // A page in a browser on the same host could POST here; no browser
-  // request lacks an Origin, no operator's command sends one.
+  // A page in a browser on the same host could POST here: browsers send an
+  // Origin header with every POST, the operator's command never does.
   if (admin && req.count(http::field::origin) > 0)
     return error_response(403,
                           "admin endpoints refuse browser requests "
