@@ -42,7 +42,11 @@ int64_t day_index(int64_t ns) {
 
 std::string format_rfc3339(int64_t ns) {
   const auto day = day_index(ns);
-  const int64_t in_day = ns - day * ns_per_day;
+  // The remainder, not ns - day * ns_per_day: that product overflows for
+  // the clamped bounds (int64 min lies inside a day, not at its start).
+  int64_t in_day = ns % ns_per_day;
+  if (in_day < 0)
+    in_day += ns_per_day;
   int64_t y = 0;
   unsigned m = 0;
   unsigned d = 0;

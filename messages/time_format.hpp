@@ -28,6 +28,15 @@ caf::expected<int64_t> parse_rfc3339(std::string_view text);
 /// `9999-12-31T23:59:59Z` means "no bound", not a mistake.
 caf::expected<int64_t> parse_rfc3339_clamped(std::string_view text);
 
+/// `t - d`, held at the int64 bounds instead of overflowing: a clamped
+/// bound ("no bound") minus a window is still no bound.
+inline int64_t time_before(int64_t t, int64_t d) {
+  int64_t out = 0;
+  if (__builtin_sub_overflow(t, d, &out))
+    return d > 0 ? INT64_MIN : INT64_MAX;
+  return out;
+}
+
 /// Days since 1970-01-01 of the civil date `y-m-d` (proleptic Gregorian).
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 

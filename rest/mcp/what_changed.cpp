@@ -141,7 +141,7 @@ tool_outcome what_changed(const rapidjson::Value& raw,
               "type with a cursor");
   if (args.failed())
     return args.error();
-  params ps{{"start", format_rfc3339(end - window)},
+  params ps{{"start", format_rfc3339(time_before(end, window))},
             {"end", format_rfc3339(end)},
             {"namespace", ns},
             {"changeClass", with_status ? "" : "spec,meta"}};

@@ -109,3 +109,11 @@ TEST(time_format_test, day_index_floors) {
   EXPECT_EQ(day_index(ns_per_day), 1);
   EXPECT_EQ(day_index(-1), -1);
 }
+
+// The clamped bounds of an open-ended query are echoed back in answers.
+TEST(time_format_test, formats_the_int64_bounds) {
+  EXPECT_EQ(format_rfc3339(std::numeric_limits<int64_t>::min()),
+            "1677-09-21T00:12:43.145224192Z");
+  EXPECT_EQ(format_rfc3339(std::numeric_limits<int64_t>::max()),
+            "2262-04-11T23:47:16.854775807Z");
+}

@@ -153,6 +153,16 @@ TEST(mcp_tools, what_changed_asks_changes_for_the_window_without_status) {
   EXPECT_EQ(p["end"], "2025-12-03T21:13:20Z");
 }
 
+// An end before int64 nanoseconds begin is clamped; the window before it
+// stays at the clamp instead of wrapping around to the far future.
+TEST(mcp_tools, what_changed_before_the_earliest_time_stays_at_the_bound) {
+  auto out
+    = call("what_changed", {{"end", "1000-01-01T00:00:00Z"}, {"window", "2h"}});
+  auto p = params_of(std::get<tool_plan>(out).queries.at(0));
+  EXPECT_EQ(p["start"], "1677-09-21T00:12:43.145224192Z");
+  EXPECT_EQ(p["end"], "1677-09-21T00:12:43.145224192Z");
+}
+
 TEST(mcp_tools, what_changed_sums_the_warnings_around_the_changes) {
   auto out = call("what_changed", json::object());
   json page = json::array(
