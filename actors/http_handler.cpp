@@ -3,8 +3,10 @@
 // resolver), then parse the remaining parameters, then ask INDEX.
 #include "actors/http_handler.hpp"
 
+#include "actors/http_handler_access.hpp"
 #include "messages/logging.hpp"
 #include "messages/metrics.hpp"
+#include "rest/access_answer.hpp"
 #include "rest/query_params.hpp"
 #include "rest/render.hpp"
 #include "rest/routes.hpp"
@@ -84,6 +86,15 @@ void with_resolved_type(self_ptr self, const std::string& raw, F then) {
       });
 }
 
+/// The resolved type of a query's `resourceType`, none when not given.
+std::optional<resource_type> named_type(const std::string& raw,
+                                        const rest::resolver_fn& resolve) {
+  if (raw.empty())
+    return std::nullopt;
+  auto rt = resolve(raw);
+  return rt ? std::optional{*rt} : std::nullopt;
+}
+
 /// Sends `query` to the least busy INDEX actor and calls `answer` with its
 /// result or `fail` with its error.
 template <class Result, class Query, class Answer, class Fail>
@@ -134,21 +145,33 @@ void answer_events(self_ptr self, const http_request& req,
   auto started = std::chrono::steady_clock::now();
   auto raw = query_value(req, "resourceType");
   with_resolved_type(
-    self, raw, [self, req, rp, started](const rest::resolver_fn& resolve) {
+    self, raw, [self, req, raw, rp, started](const rest::resolver_fn& resolve) {
       auto query = rest::parse_event_query(
         req, self->state.config.max_query_limit, resolve);
       if (!query)
         return rp->deliver(rest::render_error(query.error()));
-      ask_index<event_page>(
-        self, *query,
-        [self, rp, started, q = *query](const event_page& page) {
-          observe("events", started);
-          deliver_with_gaps(self, rest::render_page(page, q.summary),
-                            q.start_ns, q.end_ns, q.resource, rp);
-        },
-        [rp](const caf::error& err) {
-          KWS_WARN("http-handler failed to query events: {}", err);
-          rp->deliver(rest::render_error(err));
+      auto rt = named_type(raw, resolve);
+      std::vector<resource_type> types;
+      if (rt)
+        types.push_back(*rt);
+      with_access(
+        self, req, rp, query->ns, std::move(types), true,
+        rt ? rt->group_resource() : std::string{},
+        [self, rp, started, q = *query](const access_grant& grant) mutable {
+          q.access = grant.filter;
+          ask_index<event_page>(
+            self, q,
+            [self, rp, started, q, grant](const event_page& page) {
+              observe("events", started);
+              auto res = rest::render_page(page, q.summary);
+              rest::mark_filtered(res, grant);
+              deliver_with_gaps(self, std::move(res), q.start_ns, q.end_ns,
+                                q.resource, rp);
+            },
+            [rp](const caf::error& err) {
+              KWS_WARN("http-handler failed to query events: {}", err);
+              rp->deliver(rest::render_error(err));
+            });
         });
     });
 }
@@ -164,16 +187,30 @@ void answer_history(self_ptr self, const http_request& req,
                                              resolve);
       if (!query)
         return rp->deliver(rest::render_error(query.error()));
-      ask_index<object_history>(
-        self, *query,
-        [self, rp, q = *query, started](const object_history& history) {
-          observe("history", started);
-          deliver_with_gaps(self, rest::render_history(q, history), q.start_ns,
-                            q.end_ns, q.resource, rp);
-        },
-        [rp](const caf::error& err) {
-          KWS_WARN("http-handler failed to query history: {}", err);
-          rp->deliver(rest::render_error(err));
+      auto rt = named_type(m.resource_type, resolve);
+      // The object's type must be allowed; Events only narrow the answer.
+      with_access(
+        self, req, rp, query->ns, {*rt, core_events_type()}, false,
+        rt->group_resource(),
+        [self, rp, q = *query, started](const access_grant& grant) {
+          bool events = allows(grant.filter, q.ns, "events", "");
+          ask_index<object_history>(
+            self, q,
+            [self, rp, q, started, events](const object_history& history) {
+              observe("history", started);
+              auto shown = history;
+              if (!events)
+                shown.related_events.clear();
+              auto res = rest::render_history(q, shown);
+              if (!events)
+                res.headers["X-Filtered-Resources"] = "events";
+              deliver_with_gaps(self, std::move(res), q.start_ns, q.end_ns,
+                                q.resource, rp);
+            },
+            [rp](const caf::error& err) {
+              KWS_WARN("http-handler failed to query history: {}", err);
+              rp->deliver(rest::render_error(err));
+            });
         });
     });
 }
@@ -214,17 +251,27 @@ void answer_readyz(self_ptr self, const responder_ptr& rp) {
       });
 }
 
-/// GET /api/v1/coverage: the gaps overlapping [start, end].
+void answer_coverage(self_ptr self, const coverage_query& query,
+                     const responder_ptr& rp);
+
+/// GET /api/v1/coverage: the gaps overlapping [start, end]; any caller may
+/// ask (gaps name types, never objects).
 void answer_coverage(self_ptr self, const http_request& req,
                      const responder_ptr& rp) {
   auto query = rest::parse_coverage_query(req);
   if (!query)
     return rp->deliver(rest::render_error(query.error()));
+  with_caller(self, req, rp,
+              [self, rp, query = *query] { answer_coverage(self, query, rp); });
+}
+
+void answer_coverage(self_ptr self, const coverage_query& query,
+                     const responder_ptr& rp) {
   // The watched types' filters say what is recorded only in part.
   self
     ->request(self->state.discovery, self->state.config.timeout, atom::status_v)
     .then(
-      [self, rp, query = *query](const readiness& r) {
+      [self, rp, query](const readiness& r) {
         ask_index<std::vector<coverage_gap>>(
           self, query,
           [rp, watched = r.watchers](const std::vector<coverage_gap>& gaps) {
@@ -253,13 +300,35 @@ void ask_answer(self_ptr self, const Query& query, const responder_ptr& rp,
     });
 }
 
-/// GET /api/v1/records/{id}.
-void answer_record(self_ptr self, const rest::route_match& m,
-                   const responder_ptr& rp) {
+/// GET /api/v1/records/{id}: the record is read first, then its own
+/// namespace and type are checked.
+void answer_record(self_ptr self, const http_request& req,
+                   const rest::route_match& m, const responder_ptr& rp) {
   auto query = rest::parse_record_query(m.id);
   if (!query)
     return rp->deliver(rest::render_error(query.error()));
-  ask_answer(self, *query, rp, "a record lookup");
+  if (!self->state.access)
+    return ask_answer(self, *query, rp, "a record lookup");
+  ask_index<json_answer>(
+    self, *query,
+    [self, req, rp](const json_answer& a) {
+      if (!a.found)
+        return rp->deliver(rest::render_answer(a));
+      // Closed when unsure: a record whose owner cannot be read is refused.
+      auto owner = rest::record_owner(a.body);
+      if (!owner)
+        return rp->deliver(rest::render_error(caf::make_error(
+          ec::forbidden, "the record names no namespace and type to check")));
+      auto ns = owner->ns;
+      auto gr = owner->type.group_resource();
+      with_access(
+        self, req, rp, ns, {owner->type}, false, gr,
+        [rp, a](const access_grant&) { rp->deliver(rest::render_answer(a)); });
+    },
+    [rp](const caf::error& err) {
+      KWS_WARN("http-handler failed to answer a record lookup: {}", err);
+      rp->deliver(rest::render_error(err));
+    });
 }
 
 /// GET /api/v1/events/{ns}/{type}/{name}/diff and .../blame.
@@ -268,18 +337,29 @@ void answer_object_change(self_ptr self, const http_request& req,
   with_resolved_type(
     self, m.resource_type,
     [self, req, m, rp](const rest::resolver_fn& resolve) {
+      auto rt = named_type(m.resource_type, resolve);
+      auto checked = [&](const auto& query) {
+        using query_t = std::decay_t<decltype(query)>;
+        with_access(
+          self, req, rp, query.object.ns, {*rt}, false, rt->group_resource(),
+          [self, rp, query](const access_grant&) {
+            ask_answer(self, query, rp,
+                       std::is_same_v<query_t, diff_query> ? "a diff"
+                                                           : "a blame");
+          });
+      };
       if (m.which == rest::route::object_diff) {
         auto query
           = rest::parse_diff_query(req, m.ns, m.resource_type, m.name, resolve);
         if (!query)
           return rp->deliver(rest::render_error(query.error()));
-        return ask_answer(self, *query, rp, "a diff");
+        return checked(*query);
       }
       auto query
         = rest::parse_blame_query(req, m.ns, m.resource_type, m.name, resolve);
       if (!query)
         return rp->deliver(rest::render_error(query.error()));
-      ask_answer(self, *query, rp, "a blame");
+      checked(*query);
     });
 }
 
@@ -288,28 +368,58 @@ void answer_window(self_ptr self, const http_request& req,
                    const rest::route_match& m, const responder_ptr& rp) {
   auto raw = query_value(req, "resourceType");
   with_resolved_type(
-    self, raw, [self, req, m, rp](const rest::resolver_fn& resolve) {
+    self, raw, [self, req, m, raw, rp](const rest::resolver_fn& resolve) {
       auto limit = self->state.config.max_query_limit;
+      auto rt = named_type(raw, resolve);
+      std::vector<resource_type> types;
+      if (rt)
+        types.push_back(*rt);
+      auto required = rt ? rt->group_resource() : std::string{};
       if (m.which == rest::route::snapshot) {
         auto query = rest::parse_snapshot_query(req, limit, resolve);
         if (!query)
           return rp->deliver(rest::render_error(query.error()));
-        return ask_answer(self, *query, rp, "a snapshot");
+        auto ns = query->window.ns;
+        return with_access(
+          self, req, rp, ns, std::move(types), true, required,
+          [self, rp, q = *query](const access_grant& grant) mutable {
+            q.window.access = grant.filter;
+            ask_index<json_answer>(
+              self, q,
+              [rp, grant](const json_answer& a) {
+                auto res = rest::render_answer(a);
+                rest::mark_filtered(res, grant);
+                rp->deliver(std::move(res));
+              },
+              [rp](const caf::error& err) {
+                KWS_WARN("http-handler failed to answer a snapshot: {}", err);
+                rp->deliver(rest::render_error(err));
+              });
+          });
       }
       auto query = rest::parse_changes_query(req, limit, resolve);
       if (!query)
         return rp->deliver(rest::render_error(query.error()));
-      const auto& w = query->window;
-      ask_index<json_answer>(
-        self, *query,
-        [self, rp, w](const json_answer& a) {
-          deliver_with_gaps(self, rest::render_answer(a), w.start_ns, w.end_ns,
-                            w.resource, rp);
-        },
-        [rp](const caf::error& err) {
-          KWS_WARN("http-handler failed to answer a change summary: {}", err);
-          rp->deliver(rest::render_error(err));
-        });
+      auto ns = query->window.ns;
+      with_access(self, req, rp, ns, std::move(types), true, required,
+                  [self, rp, q = *query](const access_grant& grant) mutable {
+                    q.window.access = grant.filter;
+                    const auto& w = q.window;
+                    ask_index<json_answer>(
+                      self, q,
+                      [self, rp, w, grant](const json_answer& a) {
+                        auto res = rest::render_answer(a);
+                        rest::mark_filtered(res, grant);
+                        deliver_with_gaps(self, std::move(res), w.start_ns,
+                                          w.end_ns, w.resource, rp);
+                      },
+                      [rp](const caf::error& err) {
+                        KWS_WARN(
+                          "http-handler failed to answer a change summary: {}",
+                          err);
+                        rp->deliver(rest::render_error(err));
+                      });
+                  });
     });
 }
 
@@ -372,10 +482,21 @@ private:
   size_t i_;
 };
 
+void answer_mcp_call(self_ptr self, const http_request& req,
+                     const responder_ptr& rp);
+
 /// POST /mcp: the pure MCP layer answers, or names the REST queries a tool
 /// needs; those go through the same paths as a client's.
 void answer_mcp(self_ptr self, const http_request& req,
                 const responder_ptr& rp) {
+  // The caller is known before the protocol answers anything; each of a
+  // tool's queries is then narrowed to what they may read.
+  with_caller(self, req, rp,
+              [self, req, rp] { answer_mcp_call(self, req, rp); });
+}
+
+void answer_mcp_call(self_ptr self, const http_request& req,
+                     const responder_ptr& rp) {
   auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
                .count();
@@ -390,8 +511,13 @@ void answer_mcp(self_ptr self, const http_request& req,
   gather->rp = rp;
   if (call.queries.empty())
     return rp->deliver(gather->finish(gather->answers));
-  for (size_t i = 0; i < call.queries.size(); ++i)
-    answer(self, call.queries[i], std::make_shared<mcp_slot>(gather, i));
+  auto credentials = req.headers.find("authorization");
+  for (size_t i = 0; i < call.queries.size(); ++i) {
+    auto& query = call.queries[i];
+    if (credentials != req.headers.end())
+      query.headers.insert(*credentials);
+    answer(self, query, std::make_shared<mcp_slot>(gather, i));
+  }
 }
 
 void answer(self_ptr self, const http_request& req, const responder_ptr& rp) {
@@ -413,7 +539,7 @@ void answer(self_ptr self, const http_request& req, const responder_ptr& rp) {
     case rest::route::object_diff:
     case rest::route::object_blame:
       return answer_object_change(self, req, m, rp);
-    case rest::route::record: return answer_record(self, m, rp);
+    case rest::route::record: return answer_record(self, req, m, rp);
     case rest::route::snapshot:
     case rest::route::changes: return answer_window(self, req, m, rp);
     case rest::route::coverage: return answer_coverage(self, req, rp);
@@ -430,16 +556,16 @@ void answer(self_ptr self, const http_request& req, const responder_ptr& rp) {
 
 } // namespace
 
-http_handler_actor::behavior_type http_handler(self_ptr self,
-                                               http_handler_config cfg,
-                                               std::vector<index_actor> indexes,
-                                               discovery_actor discovery,
-                                               storage_actor storage) {
+http_handler_actor::behavior_type
+http_handler(self_ptr self, http_handler_config cfg,
+             std::vector<index_actor> indexes, discovery_actor discovery,
+             storage_actor storage, access_actor access) {
   self->state.config = std::move(cfg);
   self->state.index_load = least_busy{indexes.size()};
   self->state.indexes = std::move(indexes);
   self->state.discovery = std::move(discovery);
   self->state.storage = std::move(storage);
+  self->state.access = std::move(access);
   return {
     // From the REST server's adapter: one request and where to answer it.
     [self](http_request& req, responder_ptr& rp) { answer(self, req, rp); },

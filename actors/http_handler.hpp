@@ -35,16 +35,21 @@ struct http_handler_state {
   least_busy index_load{1};
   discovery_actor discovery;
   storage_actor storage;
+  /// Who may read what; invalid when authorization is off.
+  access_actor access;
 
   static inline const char* name = "http-handler";
 };
 
 /// Implements the HTTP HANDLER interface. Handles requests concurrently: each
 /// waits for its own replies, nothing blocks. `indexes` (at least one) answer
-/// the queries; `storage` serves the admin backup endpoint.
+/// the queries; `storage` serves the admin backup endpoint; `access`, when
+/// valid, authenticates every query and narrows its answer to what the
+/// caller may read.
 http_handler_actor::behavior_type
 http_handler(http_handler_actor::stateful_pointer<http_handler_state> self,
              http_handler_config cfg, std::vector<index_actor> indexes,
-             discovery_actor discovery, storage_actor storage);
+             discovery_actor discovery, storage_actor storage,
+             access_actor access);
 
 } // namespace kws

@@ -116,6 +116,22 @@ using discovery_actor = caf::typed_actor<
   // INTERNAL: time to restart the watcher of a resource type.
   caf::reacts_to<atom::internal, atom::start, std::string>>;
 
+/// The ACCESS actor interface. Says who holds a bearer token and what they
+/// may read, from the apiserver's reviews (cached for a short time).
+using access_actor = caf::typed_actor<
+  // From the HTTP handler: the caller of `token` and the filter of what they
+  // may get of the request's types; `unauthenticated` for a token that is
+  // not valid, `unavailable` when the apiserver could not answer.
+  caf::replies_to<access_request>::with<access_grant>,
+  // INTERNAL: a TokenReview (by token digest) found this caller, or failed.
+  caf::reacts_to<atom::internal, atom::authn, std::string, caller, caf::error>,
+  // INTERNAL: a SubjectAccessReview (by cache key) allowed or denied, or
+  // failed.
+  caf::reacts_to<atom::internal, atom::authz, std::string, bool, caf::error>,
+  // INTERNAL: the live namespaces, or why they could not be listed.
+  caf::reacts_to<atom::internal, atom::list, std::vector<std::string>,
+                 caf::error>>;
+
 /// The HTTP HANDLER actor interface. Turns a request into a response by
 /// asking INDEX and DISCOVERY; never touches sockets.
 using http_handler_actor = caf::typed_actor<
@@ -144,6 +160,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(kws_actors, caf::id_block::kws_messages::end)
   CAF_ADD_TYPE_ID(kws_actors, (kws::correlator_actor))
   CAF_ADD_TYPE_ID(kws_actors, (kws::watcher_actor))
   CAF_ADD_TYPE_ID(kws_actors, (kws::discovery_actor))
+  CAF_ADD_TYPE_ID(kws_actors, (kws::access_actor))
   CAF_ADD_TYPE_ID(kws_actors, (kws::http_handler_actor))
   CAF_ADD_TYPE_ID(kws_actors, (kws::supervisor_actor))
 CAF_END_TYPE_ID_BLOCK(kws_actors)

@@ -5,6 +5,7 @@
 // `stop` it flushes storage and replies once the last batch is durable.
 #include "actors/supervisor.hpp"
 
+#include "actors/access.hpp"
 #include "actors/correlator.hpp"
 #include "actors/index.hpp"
 #include "messages/logging.hpp"
@@ -34,8 +35,12 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   st.correlator = self->spawn<caf::monitored>(kws::correlator, st.storage);
   st.discovery = self->spawn<caf::monitored>(
     kws::discovery, st.config.discovery, st.client, st.storage, st.correlator);
-  st.http = self->spawn<caf::monitored>(http_handler, st.config.http,
-                                        st.indexes, st.discovery, st.storage);
+  if (st.config.access_client)
+    st.access = self->spawn<caf::monitored>(kws::access, st.config.access,
+                                            st.config.access_client);
+  st.http
+    = self->spawn<caf::monitored>(http_handler, st.config.http, st.indexes,
+                                  st.discovery, st.storage, st.access);
   self->set_down_handler([self](const caf::down_msg& msg) {
     KWS_ERROR("supervisor lost a core actor, stopping: {}", msg.reason);
     self->quit(msg.reason
@@ -47,6 +52,7 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     std::vector<caf::actor> children{
       caf::actor_cast<caf::actor>(st.discovery),
       caf::actor_cast<caf::actor>(st.http),
+      caf::actor_cast<caf::actor>(st.access),
       caf::actor_cast<caf::actor>(st.correlator)};
     for (const auto& index : st.indexes)
       children.push_back(caf::actor_cast<caf::actor>(index));

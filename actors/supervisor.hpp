@@ -1,6 +1,7 @@
 // The SUPERVISOR: starts the long-lived actors in order and owns shutdown.
 #pragma once
 
+#include "actors/access.hpp"
 #include "actors/discovery.hpp"
 #include "actors/http_handler.hpp"
 #include "actors/interfaces.hpp"
@@ -22,6 +23,10 @@ struct supervisor_config {
   http_handler_config http;
   /// INDEX actors answering queries side by side (at least one).
   size_t query_workers = 2;
+  access_config access;
+  /// The client ACCESS asks the apiserver's reviews with; null when
+  /// authorization is off (no ACCESS, every query answered in full).
+  std::shared_ptr<kube::client> access_client;
 };
 
 /// State of the SUPERVISOR: handles of its children.
@@ -36,6 +41,7 @@ struct supervisor_state {
   std::vector<index_actor> indexes;
   correlator_actor correlator;
   discovery_actor discovery;
+  access_actor access;
   http_handler_actor http;
 
   static inline const char* name = "supervisor";

@@ -86,6 +86,20 @@ int serve(const app::options& opts) {
   scfg.http.mcp.allowed_hosts = app::service_host_names();
   scfg.http.mcp.allowed_origins = app::allowed_origins();
   scfg.query_workers = settings->query_workers;
+  std::shared_ptr<kube::client> access_client;
+  if (settings->auth.mode == config::auth_mode::token) {
+    // Its own connections: reviews never wait behind the watchers' lists.
+    auto made = kube::client::make(client->get()->config());
+    if (!made)
+      return fail("cannot create the Kubernetes client for access reviews: "
+                  + render(made.error()));
+    access_client = std::move(*made);
+    scfg.access_client = access_client;
+    scfg.access.audiences = settings->auth.audiences;
+    scfg.access.ttl = std::chrono::seconds{settings->auth.cache_seconds};
+    scfg.access.failure_ttl
+      = std::chrono::seconds{settings->auth.failure_cache_seconds};
+  }
   int exit_code = 0;
   {
     caf::actor_system_config cfg;
@@ -116,7 +130,8 @@ int serve(const app::options& opts) {
       caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
       return fail("cannot serve HTTP: " + render(srv.error()));
     }
-    KWS_INFO("Starting HTTP server on port {}", (*srv)->port());
+    KWS_INFO("Starting HTTP server on port {} (auth.mode {})", (*srv)->port(),
+             access_client ? "token" : "none");
     // Wake up on a signal, or when the supervisor stops on its own.
     std::atomic<bool> sup_down{false};
     sup->attach_functor([&sup_down] {
@@ -166,6 +181,8 @@ int serve(const app::options& opts) {
   // reflectors' stops still needed the client's io thread to close their
   // streams (stopped earlier, those would keep each other alive).
   client->get()->stop();
+  if (access_client)
+    access_client->stop();
   return exit_code;
 }
 

@@ -2,6 +2,9 @@
 // assistants, relaying each line to a running server's /mcp over HTTP.
 // Nothing but MCP goes to stdout; diagnostics go to stderr.
 #include "app/options.hpp"
+#include "kube/credentials.hpp"
+#include "kube/kubeconfig.hpp"
+#include "messages/errors.hpp"
 #include "rest/mcp/stdio_relay.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -9,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -96,6 +100,39 @@ posted post(const endpoint& to, const std::string& line,
   return out;
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+/// The bearer token for a server in `auth.mode: token`: --token-file, then
+/// $KWS_TOKEN, then the current kubeconfig context's token (exec plugins
+/// included), the last only for a loopback URL (a port-forward), so a
+/// cluster credential never crosses the network in clear text unasked.
+/// Empty when there is none: a server with `auth.mode: none` needs none.
+caf::expected<std::string> relay_token(const options& opts,
+                                       const endpoint& to) {
+  if (!opts.token_file.empty())
+    return kube::read_token_file(opts.token_file);
+  if (const char* env = std::getenv("KWS_TOKEN"); env && *env)
+    return std::string{env};
+  if (!is_loopback(to.host))
+    return std::string{};
+  auto cfg = kube::load_default(opts.kubeconfig);
+  if (!cfg)
+    return std::string{};
+  if (!cfg->token.empty())
+    return cfg->token;
+  if (!cfg->token_file.empty())
+    return kube::read_token_file(cfg->token_file);
+  if (cfg->exec) {
+    auto cred = kube::run_exec_plugin(*cfg->exec, *cfg);
+    if (!cred)
+      return cred.error();
+    return cred->token;
+  }
+  return std::string{};
+}
+
 } // namespace
 
 int run_mcp_stdio(const options& opts) {
@@ -107,12 +144,21 @@ int run_mcp_stdio(const options& opts) {
       << opts.url << "'\n";
     return 2;
   }
+  auto token = relay_token(opts, *to);
+  if (!token) {
+    std::cerr << "k8s-watch-server mcp: no bearer token: "
+              << error_detail(token.error()) << "\n";
+    return 2;
+  }
   mcp::relay_state state;
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty())
       continue;
-    auto answer = post(*to, line, mcp::relay_headers(line, state));
+    auto headers = mcp::relay_headers(line, state);
+    if (!token->empty())
+      headers["Authorization"] = "Bearer " + *token;
+    auto answer = post(*to, line, headers);
     std::optional<std::string> out;
     if (!answer.error.empty()) {
       std::cerr << "k8s-watch-server mcp: " << opts.url << ": " << answer.error

@@ -57,6 +57,9 @@ caf::expected<options> parse_options(int argc, char** argv) {
     } else if (flag == "--url") {
       if (auto err = value(result.url))
         return err;
+    } else if (flag == "--token-file") {
+      if (auto err = value(result.token_file))
+        return err;
     } else if (flag == "--from") {
       if (auto err = value(result.from))
         return err;

@@ -23,6 +23,8 @@ struct options {
   uint16_t port = 0;
   /// mcp: the running server's MCP endpoint.
   std::string url = "http://127.0.0.1:8080/mcp";
+  /// mcp: a file holding the bearer token for `auth.mode: token`.
+  std::string token_file;
 };
 
 inline constexpr const char* usage = R"(usage: k8s-watch-server [options]
@@ -30,7 +32,7 @@ inline constexpr const char* usage = R"(usage: k8s-watch-server [options]
                               [--watch RESOURCE] [--seconds N]
        k8s-watch-server backup --dest DIR [--port N]
        k8s-watch-server restore --from DIR --dest DIR
-       k8s-watch-server mcp [--url http://HOST:PORT/mcp]
+       k8s-watch-server mcp [--url http://HOST:PORT/mcp] [--token-file PATH]
 
 Watches every resource type of a Kubernetes cluster, stores each change for
 retentionDays and answers history queries over HTTP.
@@ -52,10 +54,13 @@ is not running; point STORAGE_PATH at it.
 mcp is the stdio transport of the MCP endpoint for desktop assistants: one
 JSON-RPC message a line on stdin, relayed to a running server (default
 http://127.0.0.1:8080/mcp, e.g. through kubectl port-forward), its answers
-on stdout; it exits when stdin closes.
+on stdout; it exits when stdin closes. A server with auth.mode token gets
+the bearer token from --token-file, else $KWS_TOKEN, else (for a loopback
+URL only) the current kubeconfig context's token or exec plugin.
 
 environment: CONFIG_PATH, STORAGE_PATH (alias BADGER_PATH), SERVER_PORT,
-KUBECONFIG, KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT
+AUTH_MODE, KUBECONFIG, KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT,
+KWS_TOKEN (mcp)
 )";
 
 /// Parses argv; unknown flags and missing values are errors naming them.

@@ -62,6 +62,12 @@ std::vector<std::string> restart_only_changes(const config::settings& running,
   check("flushIntervalMs", running.flush_interval_ms == next.flush_interval_ms);
   check("accessLog", running.access_log == next.access_log);
   check("logFormat", running.log_format == next.log_format);
+  const auto& ra = running.auth;
+  const auto& na = next.auth;
+  check("auth",
+        ra.mode == na.mode && ra.audiences == na.audiences
+          && ra.cache_seconds == na.cache_seconds
+          && ra.failure_cache_seconds == na.failure_cache_seconds);
   return result;
 }
 
@@ -112,6 +118,7 @@ std::optional<watch_settings> config_reloader::reload() {
   updated.flush_interval_ms = running_.flush_interval_ms;
   updated.access_log = running_.access_log;
   updated.log_format = running_.log_format;
+  updated.auth = running_.auth;
   running_ = std::move(updated);
   return config::watch_part(running_);
 }

@@ -270,6 +270,50 @@ const Key* find_key(const Key (&keys)[N], const std::string& key) {
   return nullptr;
 }
 
+caf::error apply_auth(auth_settings& a, const YAML::Node& n) {
+  if (n.IsNull())
+    return {};
+  if (!n.IsMap())
+    return config_error("auth",
+                        "expected a mapping (mode, audiences, "
+                        "cacheSeconds, failureCacheSeconds)");
+  for (const auto& kv : n) {
+    auto key = "auth." + kv.first.as<std::string>();
+    const auto& v = kv.second;
+    if (key == "auth.mode") {
+      auto x = v.IsScalar() ? v.Scalar() : std::string{};
+      if (x == "none")
+        a.mode = auth_mode::none;
+      else if (x == "token")
+        a.mode = auth_mode::token;
+      else
+        return config_error(key, "expected none or token, got '" + x + "'");
+    } else if (key == "auth.audiences") {
+      a.audiences.clear();
+      if (v.IsNull())
+        continue;
+      if (!v.IsSequence())
+        return config_error(key, "expected a list of audiences");
+      for (size_t i = 0; i < v.size(); ++i) {
+        auto x = string_value(key + "[" + std::to_string(i) + "]", v[i], false);
+        if (!x)
+          return x.error();
+        a.audiences.push_back(*x);
+      }
+    } else if (key == "auth.cacheSeconds"
+               || key == "auth.failureCacheSeconds") {
+      auto x = int_value(key, v, 1, 3600);
+      if (!x)
+        return x.error();
+      (key == "auth.cacheSeconds" ? a.cache_seconds : a.failure_cache_seconds)
+        = static_cast<uint32_t>(*x);
+    } else {
+      return config_error(key, "unknown key");
+    }
+  }
+  return {};
+}
+
 caf::error apply_yaml(settings& s, const YAML::Node& root) {
   if (root.IsNull())
     return {};
@@ -338,6 +382,9 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
       }
       if (!resources.empty())
         s.resources = std::move(resources);
+    } else if (key == "auth") {
+      if (auto err = apply_auth(s.auth, v))
+        return err;
     } else if (key == "namespaces" || key == "excludeNamespaces") {
       auto x = namespace_list(key, v);
       if (!x)
@@ -361,6 +408,15 @@ caf::error apply_env(settings& s, const env_lookup& env) {
         return config_error(name, "must not be empty");
       s.storage_path = *value;
     }
+  }
+  if (auto value = env("AUTH_MODE")) {
+    if (*value == "none")
+      s.auth.mode = auth_mode::none;
+    else if (*value == "token")
+      s.auth.mode = auth_mode::token;
+    else
+      return config_error("AUTH_MODE",
+                          "expected none or token, got '" + *value + "'");
   }
   if (auto value = env("SERVER_PORT")) {
     auto port = parse_int("SERVER_PORT", *value, 1, 65535);

@@ -14,6 +14,26 @@ namespace kws::config {
 /// line) for log pipelines.
 enum class log_format : uint8_t { text, json };
 
+/// Who may read the history (`auth.mode`).
+enum class auth_mode : uint8_t {
+  /// Anyone who reaches the port reads everything (a local demo).
+  none,
+  /// Every query needs `Authorization: Bearer <token>`, checked with a
+  /// TokenReview; answers hold only what the caller may `get`.
+  token,
+};
+
+/// The `auth` section.
+struct auth_settings {
+  auth_mode mode = auth_mode::none;
+  /// Audiences a token must be issued for; empty means the apiserver's.
+  std::vector<std::string> audiences;
+  /// Seconds a valid token and a permission are trusted before asked again.
+  uint32_t cache_seconds = 60;
+  /// Seconds an invalid token is remembered as invalid.
+  uint32_t failure_cache_seconds = 30;
+};
+
 /// Everything the service is configured with, after defaults, the YAML file
 /// and environment overrides were applied and validated.
 struct settings {
@@ -53,6 +73,8 @@ struct settings {
   bool access_log = true;
   /// How every log line is written, the access log's included.
   config::log_format log_format = config::log_format::text;
+  /// Authentication and authorization of queries.
+  auth_settings auth;
   /// Resource types to watch (the 17 defaults when the file names none).
   std::vector<resource_type> resources;
   /// What is recorded: the global `namespaces` / `excludeNamespaces` and

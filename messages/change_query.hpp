@@ -78,12 +78,15 @@ struct window_query {
   uint8_t change_classes = 0;
   uint32_t limit = 1000;
   std::string continue_token;
+  /// What the caller may read (see `event_query::access`).
+  access_filter access = {};
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, window_query& x) {
   return f(caf::meta::type_name("kws.window_query"), x.start_ns, x.end_ns, x.ns,
-           x.resource, x.group, x.change_classes, x.limit, x.continue_token);
+           x.resource, x.group, x.change_classes, x.limit, x.continue_token,
+           x.access);
 }
 
 /// `GET /api/v1/snapshot?at=`.

@@ -19,6 +19,8 @@ std::string to_string(ec x) {
     case ec::unexpected_status: return "unexpected_status";
     case ec::too_many_requests: return "too_many_requests";
     case ec::already_exists: return "already_exists";
+    case ec::unauthenticated: return "unauthenticated";
+    case ec::forbidden: return "forbidden";
   }
   return "unknown";
 }

@@ -39,6 +39,10 @@ enum class ec : uint8_t {
   too_many_requests,
   /// What a client asked to create exists already; maps to HTTP 409.
   already_exists,
+  /// A request to this server carried no valid credentials; maps to 401.
+  unauthenticated,
+  /// The caller may not read what they asked for; maps to HTTP 403.
+  forbidden,
 };
 
 /// Returns the enumerator's name, e.g. "invalid_argument".

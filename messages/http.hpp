@@ -30,7 +30,8 @@ struct http_request {
   /// True when the client connected from a loopback address.
   bool from_loopback = false;
   /// The headers of a request with a body (POST /mcp), names in lower case;
-  /// empty for GET and HEAD, whose handlers read no header.
+  /// of GET and HEAD only `authorization`, the one header their handlers
+  /// read.
   std::map<std::string, std::string> headers = {};
   /// The request body (POST /mcp only).
   std::string body = {};

@@ -1,6 +1,8 @@
 // Queries the index answers, and their results.
 #pragma once
 
+#include "messages/access.hpp"
+
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -40,13 +42,17 @@ struct event_query {
   std::string continue_token;
   /// `view=summary`: records without their snapshot (rest/record_summary).
   bool summary = false;
+  /// What the caller may read; applied before the limit, so pages stay
+  /// full and continue tokens exact.
+  access_filter access = {};
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_query& x) {
   return f(caf::meta::type_name("kws.event_query"), x.start_ns, x.end_ns, x.ns,
            x.resource, x.group, x.name, x.verb, x.user, x.uid, x.change_classes,
-           x.path, x.limit, x.descending, x.continue_token, x.summary);
+           x.path, x.limit, x.descending, x.continue_token, x.summary,
+           x.access);
 }
 
 /// One page of event records.

@@ -1,6 +1,7 @@
 // The type-ID block of every message type and the project's atoms.
 #pragma once
 
+#include "messages/access.hpp"
 #include "messages/change_query.hpp"
 #include "messages/coverage.hpp"
 #include "messages/errors.hpp"
@@ -63,6 +64,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(kws_messages, caf::first_custom_type_id)
   KWS_ADD_TYPE_ID((kws::watch_filters))
   KWS_ADD_TYPE_ID((kws::watch_settings))
   KWS_ADD_TYPE_ID((kws::status_updates))
+  KWS_ADD_TYPE_ID((kws::caller))
+  KWS_ADD_TYPE_ID((kws::access_filter))
+  KWS_ADD_TYPE_ID((kws::access_request))
+  KWS_ADD_TYPE_ID((kws::access_grant))
 
   // Atom texts are at most 10 characters and unique in the project: equal
   // texts are the same type in CAF 0.17.
@@ -85,5 +90,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(kws_messages, caf::first_custom_type_id)
   KWS_ADD_ATOM(add, "add")
   KWS_ADD_ATOM(remove, "remove")
   KWS_ADD_ATOM(metrics, "metrics")
+  KWS_ADD_ATOM(authn, "authn")
+  KWS_ADD_ATOM(authz, "authz")
 CAF_END_TYPE_ID_BLOCK(kws_messages)
 // clang-format on

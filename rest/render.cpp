@@ -185,6 +185,10 @@ http_response render_error(const caf::error& err) {
       res.status = 404;
     else if (code == ec::already_exists)
       res.status = 409;
+    else if (code == ec::unauthenticated)
+      res.status = 401;
+    else if (code == ec::forbidden)
+      res.status = 403;
     else if (code == ec::unavailable)
       res.status = 503;
     std::vector<std::string> texts;
@@ -207,6 +211,9 @@ http_response render_error(const caf::error& err) {
       res.status = 504;
     message = render(err);
   }
+  // RFC 6750: a 401 names the scheme the client should use.
+  if (res.status == 401)
+    res.headers["WWW-Authenticate"] = "Bearer";
   if (message.empty())
     message = res.status == 400 ? "bad request"
       : res.status == 404       ? "not found"

@@ -40,7 +40,9 @@ http_response render_coverage(const std::vector<coverage_gap>& gaps,
 http_response render_answer(const json_answer& a);
 
 /// An error as `{"error": "<sentence>", "parameter": "<name>"}`. Status:
-/// `invalid_argument` → 400, `not_found` → 404, `unavailable` → 503, a
+/// `invalid_argument` → 400, `unauthenticated` → 401 (with
+/// `WWW-Authenticate: Bearer`), `forbidden` → 403, `not_found` → 404,
+/// `already_exists` → 409, `unavailable` → 503, a
 /// request timeout → 504, anything else → 500. A
 /// `kws` error whose context holds two strings names the parameter at fault
 /// first and the sentence second; with one string, that is the sentence.

@@ -96,6 +96,9 @@ accept_request(const request_parser::value_type& req, bool from_loopback,
     res.headers["Allow"] = admin ? "GET, HEAD, POST" : "GET, HEAD";
     return res;
   }
+  // The one header a query's handler reads: who asks (`auth.mode: token`).
+  if (auto credentials = req[http::field::authorization]; !credentials.empty())
+    out.headers["authorization"] = std::string{credentials};
   return out;
 }
 

@@ -129,10 +129,14 @@ caf::expected<std::string> render_entry(const read_view& view,
       = "[{\"op\":\"add\",\"path\":\"\",\"value\":" + compact_json(*to) + "}]";
   else
     patch = "null"; // deleted by the end of the window, or never seen
-  // Reasons of the Events about it.
+  // Reasons of the Events about it, for a caller who may read Events there
+  // (an object's Events live in its namespace).
+  const bool events_shown = allows(q.access, c.key.ns, "events", "");
   bool events_more = false;
-  auto events = records_of(view, index_kind::link, c.key, q.start_ns, q.end_ns,
-                           max_seq, max_entry_records, false, events_more);
+  auto events = events_shown
+    ? records_of(view, index_kind::link, c.key, q.start_ns, q.end_ns, max_seq,
+                 max_entry_records, false, events_more)
+    : std::vector<std::string>{};
   if (!events)
     return events.error();
   std::map<std::string, size_t> reasons;
@@ -170,9 +174,9 @@ caf::expected<std::string> render_entry(const read_view& view,
   out += "]";
   if (more)
     out += ",\"recordsTruncated\":true";
-  out += ",\"patch\":" + patch
-    + ",\"events\":{\"Warning\":" + std::to_string(c.warnings)
-    + ",\"Normal\":" + std::to_string(c.normals) + ",\"reasons\":{";
+  out += ",\"patch\":" + patch + ",\"events\":{\"Warning\":"
+    + std::to_string(events_shown ? c.warnings : 0) + ",\"Normal\":"
+    + std::to_string(events_shown ? c.normals : 0) + ",\"reasons\":{";
   comma = false;
   for (const auto& [reason, n] : reasons) {
     if (comma)

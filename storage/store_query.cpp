@@ -3,11 +3,33 @@
 // partition whose time bounds overlap the query, and merges the partitions
 // by (timestamp, sequence number).
 #include "messages/errors.hpp"
+#include "messages/json_fields.hpp"
 #include "storage/change_paths.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_scan.hpp"
 
+#include <rapidjson/document.h>
+
 namespace kws::storage {
+
+namespace {
+
+/// Whether `filter` lets the stored record `json` through, by its own
+/// namespace, resourceType and apiVersion's group.
+bool record_allowed(std::string_view json, const access_filter& filter) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (!doc.IsObject())
+    return false;
+  auto api_version = json::string_member(doc, "apiVersion");
+  auto slash = api_version.find('/');
+  auto group = slash == std::string_view::npos ? std::string_view{}
+                                               : api_version.substr(0, slash);
+  return allows(filter, json::string_member(doc, "namespace"),
+                json::string_member(doc, "resourceType"), group);
+}
+
+} // namespace
 
 caf::expected<event_page> rocks_store::query(const event_query& q) const {
   if (q.limit == 0)
@@ -45,11 +67,22 @@ caf::expected<event_page> rocks_store::query(const event_query& q) const {
   }
   event_page page;
   position last;
-  auto keep = [&q](const record_summary& s) { return matches(q, s); };
+  // The namespace and the type index entries leave out what they are not
+  // filtered by; there a restricted caller's check reads the record.
+  auto kind = plan_query(q).kind;
+  const bool owner_in_entry
+    = kind != index_kind::ns && kind != index_kind::resource;
+  auto keep = [&q, owner_in_entry](const record_summary& s) {
+    return matches(q, s)
+      && (!owner_in_entry || allows(q.access, s.ns, s.resource, s.group));
+  };
+  const bool check_record = !q.access.everything && !owner_in_entry;
   record_filter filter;
-  if (!q.path.empty())
-    filter
-      = [&q](std::string_view json) { return changed_under(json, q.path); };
+  if (!q.path.empty() || check_record)
+    filter = [&q, check_record](std::string_view json) {
+      return (!check_record || record_allowed(json, q.access))
+        && (q.path.empty() || changed_under(json, q.path));
+    };
   // At most 8 MiB a page, like the other paged answers.
   if (auto err = collect(view, spec, q.limit, keep, page.records, page.has_more,
                          last, filter, max_page_bytes))

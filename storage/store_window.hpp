@@ -109,9 +109,16 @@ inline bool matches_window(const window_query& q, char tag,
   const bool link = tag == static_cast<char>(index_kind::link);
   const auto& ns = link ? entry.link_ns : entry.ns;
   const auto& resource = link ? entry.link_resource : entry.resource;
+  // A link entry is an Event about an object, found in the object's
+  // namespace: the caller needs both. The entry names neither the Event's
+  // own fields nor the object's group, so any group of the plural counts.
+  const bool allowed = link
+    ? allows(q.access, ns, "events", "")
+      && allows_any_group(q.access, ns, resource)
+    : allows(q.access, entry.ns, entry.resource, entry.group);
   return (q.ns.empty() || ns == q.ns)
     && (q.resource.empty() || resource == q.resource)
-    && (q.group.empty() || link || entry.group == q.group);
+    && (q.group.empty() || link || entry.group == q.group) && allowed;
 }
 
 /// Calls `fn(entry)` for every decoded `tag` (`h` or `e`) entry with a

@@ -160,9 +160,11 @@ caf::error read_tallies(const read_view& view, const partition_ref& part,
       prefix = key;
       prefix[0] = static_cast<char>(index_kind::object);
       auto n = place_of(prefix, out, where, [&]() -> std::optional<object_key> {
+        // A tally names no group (nor does /changes' object key).
         if ((!q.ns.empty() && object->ns != q.ns)
             || (!q.resource.empty() && object->resource != q.resource)
-            || (object->resource == "events" && !events_asked))
+            || (object->resource == "events" && !events_asked)
+            || !allows_any_group(q.access, object->ns, object->resource))
           return std::nullopt;
         return object_key{std::string{object->resource},
                           std::string{object->ns}, std::string{object->name}};

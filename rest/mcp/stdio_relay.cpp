@@ -55,6 +55,14 @@ std::optional<std::string> relay_answer(std::string_view request_line,
   answer.Parse(body.data(), body.size());
   if (answer.HasParseError())
     return relay_failure(request_line, "the server's answer was not JSON");
+  // A refusal before MCP (401 without a valid token, 403) is no JSON-RPC
+  // message: it becomes the request's error, with the server's sentence.
+  if (status >= 400 && !member(answer, "jsonrpc")) {
+    auto why = member_text(answer, "error");
+    return relay_failure(request_line,
+                         "the server answered " + std::to_string(status)
+                           + (why.empty() ? "" : ": " + std::string{why}));
+  }
   if (!request.HasParseError()
       && member_text(request, "method") == "initialize")
     if (const auto* result = member(answer, "result"))

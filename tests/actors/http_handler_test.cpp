@@ -30,7 +30,8 @@ struct http_handler_test : test::deterministic_fixture {
     http_handler_config cfg;
     cfg.max_query_limit = 500;
     cfg.timeout = 2s;
-    aut = sys.spawn(http_handler, cfg, std::move(indexes), discovery, storage);
+    aut = sys.spawn(http_handler, cfg, std::move(indexes), discovery, storage,
+                    access_actor{});
     disc->types = {{"", "v1", "Pod", "pods", true},
                    {"apps", "v1", "Deployment", "deployments", true}};
   }

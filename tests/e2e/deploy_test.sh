@@ -10,7 +10,7 @@
 #   * the Dockerfile passes hadolint and installs the package of every shared
 #     library the binary links;
 #   * rbac.yaml, applied in a test namespace, lets the ServiceAccount read
-#     everything and write nothing;
+#     everything, ask token and access reviews, and write nothing;
 #   * the binary, run with that ServiceAccount's token laid out like a pod's
 #     in-cluster mount, becomes ready, records a ConfigMap created afterwards,
 #     digests Secret values, exits 0 on SIGTERM and keeps its history across a
@@ -137,8 +137,8 @@ check "statefulset: serviceAccountName k8s-watch-server" \
   jqt "$sts" '.spec.template.spec.serviceAccountName == "k8s-watch-server"'
 check "service: ClusterIP k8s-watch-server on 8080" \
   jqt "$tmp/svc.json" '[.items[]? // . | select(.metadata.name=="k8s-watch-server")][0] | .spec.type == "ClusterIP" and .spec.ports[0].port == 8080'
-check "clusterrole: only get, list, watch on all resources" \
-  jqt "$tmp/rbac.json" '[.items[]? // . | select(.kind=="ClusterRole")][0].rules == [{apiGroups: ["*"], resources: ["*"], verbs: ["get", "list", "watch"]}]'
+check "clusterrole: get, list, watch on all resources; create token and access reviews" \
+  jqt "$tmp/rbac.json" '[.items[]? // . | select(.kind=="ClusterRole")][0].rules == [{apiGroups: ["*"], resources: ["*"], verbs: ["get", "list", "watch"]}, {apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"]}, {apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"]}]'
 
 jq -r '.data["resources.yaml"]' "$tmp/cm.json" >"$tmp/resources.yaml" 2>/dev/null
 default_kinds="ConfigMap CronJob DaemonSet Deployment Event Ingress Job Namespace NetworkPolicy Node PersistentVolume PersistentVolumeClaim Pod ReplicaSet Secret Service StatefulSet"
@@ -293,8 +293,8 @@ if [ -x "$helm_bin" ]; then
     a=$(jq -c "$cs | .spec.template.spec.securityContext" "$tmp/chart.json")
     b=$(jq -c '.spec.template.spec.securityContext' "$sts")
     check "chart and deploy/statefulset.yaml agree on the pod security context" test "$a" = "$b"
-    check "chart: ClusterRole get/list/watch on all, bound to the ServiceAccount in $ns" \
-      jqt "$tmp/chart.json" "([.items[] | select(.kind==\"ClusterRole\")][0].rules == [{apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"get\", \"list\", \"watch\"]}]) and ([.items[] | select(.kind==\"ClusterRoleBinding\")][0].subjects == [{kind: \"ServiceAccount\", name: \"k8s-watch-server\", namespace: \"$ns\"}])"
+    check "chart: ClusterRole get/list/watch on all and the reviews, bound to the ServiceAccount in $ns" \
+      jqt "$tmp/chart.json" "([.items[] | select(.kind==\"ClusterRole\")][0].rules == [{apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"get\", \"list\", \"watch\"]}, {apiGroups: [\"authentication.k8s.io\"], resources: [\"tokenreviews\"], verbs: [\"create\"]}, {apiGroups: [\"authorization.k8s.io\"], resources: [\"subjectaccessreviews\"], verbs: [\"create\"]}]) and ([.items[] | select(.kind==\"ClusterRoleBinding\")][0].subjects == [{kind: \"ServiceAccount\", name: \"k8s-watch-server\", namespace: \"$ns\"}])"
     jq -r '[.items[] | select(.kind=="ConfigMap")][0].data["resources.yaml"]' "$tmp/chart.json" >"$tmp/chart-resources.yaml"
     check "chart config: the 17 default resource types" test "$(kinds_of "$tmp/chart-resources.yaml")" = "$default_kinds"
     check "chart config: retentionDays 14, maxQueryLimit 1000, discoverCRDs true" \
@@ -357,6 +357,8 @@ if kws_e2e_rbac; then
   check "as $sa: watch deployments (all namespaces) = yes" can_i yes watch deployments.apps --all-namespaces
   check "as $sa: get secrets = yes (values stored as digests)" can_i yes get secrets -n kube-system
   check "as $sa: list a custom resource of any group = yes" can_i yes list widgets.example.com --all-namespaces
+  check "as $sa: create tokenreviews = yes (auth.mode token)" can_i yes create tokenreviews.authentication.k8s.io
+  check "as $sa: create subjectaccessreviews = yes" can_i yes create subjectaccessreviews.authorization.k8s.io
   check "as $sa: create pods = no" can_i no create pods -n "$ns"
   check "as $sa: delete configmaps = no" can_i no delete configmaps -n "$ns"
   check "as $sa: update deployments = no" can_i no update deployments.apps -n "$ns"
@@ -498,30 +500,37 @@ EOF
     check "log line: $line" grep -qF "$line" "$log1"
   done
 
+  # configmap.yaml sets auth.mode token: queries carry a token, here the
+  # server's own ServiceAccount's (it may get everything).
+  auth=(-H "Authorization: Bearer $(cat "$tmp/sa/token")")
+  check "auth.mode token: a query without a token is 401" \
+    test "$(http_code "$base/api/v1/events?limit=1")" = 401
+  check "auth.mode token: with the ServiceAccount's token 200" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${auth[@]}" "$base/api/v1/events?limit=1")" = 200
   cm=kws-deploy-probe
   "${K[@]}" -n "$ns" create configmap "$cm" --from-literal=greeting=hello >/dev/null
   "${K[@]}" -n "$ns" create secret generic kws-deploy-secret --from-literal=password=kws-plaintext-value >/dev/null
   q="$base/api/v1/events?namespace=$ns&resourceType=configmaps&resourceName=$cm"
   found=""
   for _ in $(seq 60); do
-    found=$(curl -s --max-time 5 "$q" | jq -r '[.[] | select(.verb=="create")] | length' 2>/dev/null)
+    found=$(curl -s --max-time 5 "${auth[@]}" "$q" | jq -r '[.[] | select(.verb=="create")] | length' 2>/dev/null)
     [ "${found:-0}" -ge 1 ] 2>/dev/null && break
     sleep 0.5
   done
   check "a ConfigMap created afterwards appears in /api/v1/events (create)" test "${found:-0}" -ge 1 2>/dev/null
   "${K[@]}" -n "$ns" patch configmap "$cm" --type=merge -p '{"data":{"greeting":"bye"}}' >/dev/null
   for _ in $(seq 60); do
-    found=$(curl -s --max-time 5 "$q&verb=update" | jq -r '[.[] | select(.objectChanges.data.greeting=="bye")] | length' 2>/dev/null)
+    found=$(curl -s --max-time 5 "${auth[@]}" "$q&verb=update" | jq -r '[.[] | select(.objectChanges.data.greeting=="bye")] | length' 2>/dev/null)
     [ "${found:-0}" -ge 1 ] 2>/dev/null && break
     sleep 0.5
   done
   check "its update appears too, with the new data" test "${found:-0}" -ge 1 2>/dev/null
-  history=$(curl -s --max-time 5 "$base/api/v1/events/$ns/configmaps/$cm")
+  history=$(curl -s --max-time 5 "${auth[@]}" "$base/api/v1/events/$ns/configmaps/$cm")
   check "object history /api/v1/events/$ns/configmaps/$cm has both versions" \
     test "$(echo "$history" | jq -r '.watchEvents | length' 2>/dev/null)" -ge 2 2>/dev/null
   secret_json=""
   for _ in $(seq 40); do
-    secret_json=$(curl -s --max-time 5 "$base/api/v1/events?namespace=$ns&resourceType=secrets&resourceName=kws-deploy-secret")
+    secret_json=$(curl -s --max-time 5 "${auth[@]}" "$base/api/v1/events?namespace=$ns&resourceType=secrets&resourceName=kws-deploy-secret")
     [ "$(echo "$secret_json" | jq 'length' 2>/dev/null)" -ge 1 ] 2>/dev/null && break
     sleep 0.5
   done
@@ -546,7 +555,7 @@ EOF
   start_server "$log2"
   base="http://127.0.0.1:$server_port"
   if wait_http "$base/health" 200 120; then
-    n=$(curl -s --max-time 5 "$base/api/v1/events?namespace=$ns&resourceType=configmaps&resourceName=$cm" | jq 'length' 2>/dev/null)
+    n=$(curl -s --max-time 5 "${auth[@]}" "$base/api/v1/events?namespace=$ns&resourceType=configmaps&resourceName=$cm" | jq 'length' 2>/dev/null)
     check "after a restart the ConfigMap's history is still there ($n records)" test "${n:-0}" -ge 2 2>/dev/null
   else
     tail -20 "$log2" | sed 's/^/    /'

@@ -346,5 +346,52 @@ TEST_F(load_test, invalid_filters_name_the_key) {
   check(pod + "selector: x}\n", "resources[0].selector: unknown key");
 }
 
+TEST_F(load_test, auth_is_off_by_default_and_read_from_its_section) {
+  auto s = load(write("{}"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->auth.mode, auth_mode::none);
+  EXPECT_EQ(s->auth.cache_seconds, 60u);
+  EXPECT_EQ(s->auth.failure_cache_seconds, 30u);
+  s = load(write(R"(auth:
+  mode: token
+  audiences: [https://kubernetes.default.svc, kws]
+  cacheSeconds: 5
+  failureCacheSeconds: 2
+)"),
+           env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->auth.mode, auth_mode::token);
+  EXPECT_EQ(
+    s->auth.audiences,
+    (std::vector<std::string>{"https://kubernetes.default.svc", "kws"}));
+  EXPECT_EQ(s->auth.cache_seconds, 5u);
+  EXPECT_EQ(s->auth.failure_cache_seconds, 2u);
+  // The environment wins over the file.
+  vars["AUTH_MODE"] = "none";
+  s = load(write("auth: {mode: token}\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->auth.mode, auth_mode::none);
+}
+
+TEST_F(load_test, invalid_auth_settings_name_the_key) {
+  auto err = error_of("auth: {mode: proxy}\n");
+  EXPECT_NE(err.find("auth.mode: expected none or token, got 'proxy'"),
+            std::string::npos)
+    << err;
+  err = error_of("auth: {cacheSeconds: 0}\n");
+  EXPECT_NE(err.find("auth.cacheSeconds"), std::string::npos) << err;
+  err = error_of("auth: {audiences: kws}\n");
+  EXPECT_NE(err.find("auth.audiences: expected a list"), std::string::npos)
+    << err;
+  err = error_of("auth: {mod: token}\n");
+  EXPECT_NE(err.find("auth.mod: unknown key"), std::string::npos) << err;
+  err = error_of("auth: token\n");
+  EXPECT_NE(err.find("auth: expected a mapping"), std::string::npos) << err;
+  vars["AUTH_MODE"] = "tokens";
+  auto s = load(write("{}"), env());
+  ASSERT_FALSE(s);
+  EXPECT_NE(render(s.error()).find("AUTH_MODE"), std::string::npos);
+}
+
 } // namespace
 } // namespace kws::config

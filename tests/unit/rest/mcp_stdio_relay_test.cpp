@@ -73,5 +73,22 @@ TEST(mcp_stdio_relay, notifications_write_nothing_and_failures_an_error) {
   EXPECT_EQ(json::parse(*bad)["id"], 3);
 }
 
+TEST(mcp_stdio_relay, a_refusal_before_mcp_becomes_the_requests_error) {
+  relay_state state;
+  auto refused = relay_answer(R"({"jsonrpc":"2.0","id":4,"method":"ping"})",
+                              401, R"({"error":"send a token"})", state);
+  ASSERT_TRUE(refused);
+  auto j = json::parse(*refused);
+  EXPECT_EQ(j["id"], 4);
+  EXPECT_EQ(j["error"]["message"], "the server answered 401: send a token");
+  // A JSON-RPC error body with an error status is relayed as it is.
+  auto rpc = relay_answer(
+    R"({"jsonrpc":"2.0","id":5,"method":"x"})", 400,
+    R"({"jsonrpc":"2.0","id":5,"error":{"code":-32601,"message":"no x"}})",
+    state);
+  ASSERT_TRUE(rpc);
+  EXPECT_EQ(json::parse(*rpc)["error"]["message"], "no x");
+}
+
 } // namespace
 } // namespace kws::mcp
