@@ -6,6 +6,7 @@
 //   5 the outage is a shaded coverage gap  (gap.mjs)
 //   6 changes between a chosen T1 and T2   (changes.mjs)
 //   7 a screenshot of each state           (every check; listed at the end)
+//   8 token mode: form, filtering, storage (token.mjs, the AUTH_MODE=token server)
 // No console error or uncaught exception on any page, over the whole run.
 // Usage: KWS_UI_DEPS=<install.sh's dir> node checks.mjs facts.json
 import { readFileSync, statSync } from "node:fs";
@@ -17,6 +18,7 @@ import { sharedLink } from "./link.mjs";
 import { asOfMode } from "./asof.mjs";
 import { coverageGap } from "./gap.mjs";
 import { changesBetween } from "./changes.mjs";
+import { tokenMode } from "./token.mjs";
 
 const facts = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const report = reporter();
@@ -34,6 +36,8 @@ try {
   await asOfMode(ctx);
   await coverageGap(ctx);
   await changesBetween(ctx);
+  if (facts.token) await tokenMode(ctx);
+  else report.fail("token mode", "no AUTH_MODE=token server was set up (see run.sh's FAIL lines)");
 } finally {
   await browser.close();
 }
@@ -43,7 +47,8 @@ await report.check("no console error or uncaught exception on any page", async (
 });
 await report.check("a screenshot of each checked state is written", async () => {
   for (const name of ["01-loaded", "02-lane", "02-drawer-scale", "02-drawer-image", "03-link",
-    "04-asof-before-scale", "04-asof-before-image", "05-coverage-gap", "06-changes"]) {
+    "04-asof-before-scale", "04-asof-before-image", "05-coverage-gap", "06-changes",
+    ...(facts.token ? ["08-token-form", "08-token-invalid", "08-token-lanes", "08-token-forbidden"] : [])]) {
     const file = path.join(facts.screenshots, `${name}.png`);
     assert(ctx.shot.written.includes(name) && statSync(file).size > 0, `${file} was not written`);
   }

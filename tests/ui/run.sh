@@ -6,10 +6,14 @@
 # Makes the history the page must show first: a Deployment created with 2
 # replicas, scaled to 3, given a new image; then the server is stopped
 # (SIGTERM), a ConfigMap is created while it is down, and it is started again
-# on the same store (a `server down` coverage gap). The facts the checks need
-# (record ids and times, read from the server) go to facts.json; checks.mjs
-# drives the browser and prints one PASS/FAIL line per check. A screenshot of
-# each checked state goes to $KWS_UI_SCREENSHOT_DIR.
+# on the same store (a `server down` coverage gap). Then a second server in
+# token mode (AUTH_MODE=token) on a store and port of its own, with two
+# namespaces: the first holds a ConfigMap and a ServiceAccount that a Role
+# lets get/list ConfigMaps there only, the second a ConfigMap that account
+# may not see. The facts the checks need (record ids and times, read from
+# the servers; the account's token) go to facts.json; checks.mjs drives the
+# browser and prints one PASS/FAIL line per check. A screenshot of each
+# checked state goes to $KWS_UI_SCREENSHOT_DIR.
 #
 #   KWS_CLUSTER_STATE      the control plane's state.json (tests/cluster/up)
 #   KWS_SERVER_BINARY      the server (else KWS_DEFAULT_SERVER_BINARY, else
@@ -24,11 +28,20 @@ root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 here=$root/tests/ui
 shots=${KWS_UI_SCREENSHOT_DIR:-$PWD/ui-screenshots}
 ns=kws-ui-$RANDOM
+tok_a=$ns-tok-a
+tok_b=$ns-tok-b
+tok_created=()
 
 # shellcheck source=tests/ui/server.sh
 source "$here/server.sh"
 ui_env
-cleanup() { ui_cleanup; }
+cleanup() {
+  local n
+  for n in "${tok_created[@]}"; do
+    "${K[@]}" delete namespace "$n" --ignore-not-found --wait=false
+  done
+  ui_cleanup
+}
 
 deps=$("$here/install.sh") || { fail "UI test packages installed (tests/ui/install.sh)"; exit 1; }
 pass "UI test packages ready in $deps"
@@ -74,18 +87,87 @@ gap=$(curl -s "$api/api/v1/coverage?start=$stopped_at" \
   | jq -c '[.gaps[] | select(.reason == "server down")][0] // empty')
 check "the server reports the outage as a server down coverage gap" test -n "$gap"
 
+# Token mode. `witness` may read the second namespace's ConfigMaps, only to
+# tell when the server has recorded the one the reader must not see.
+need() { # need "description" command...: check, and fail the caller on FAIL
+  local what=$1
+  shift
+  if "$@"; then pass "$what"; else fail "$what"; return 1; fi
+}
+unauthorized_bearer() { # URL answers 401 with WWW-Authenticate: Bearer
+  local head
+  head=$(curl -s --max-time 10 -D - -o /dev/null "$1" | tr -d '\r')
+  grep -q '^HTTP/[0-9.]* 401' <<<"$head" && grep -qi '^WWW-Authenticate: Bearer' <<<"$head"
+}
+token_mode() {
+  local n
+  start_token_server || return 1
+  serve_page "$token_api" || { fail "the token-mode server serves the page ($page_url)"; return 1; }
+  token_base=$page_url
+  for n in "$tok_a" "$tok_b"; do
+    "${K[@]}" create namespace "$n" >/dev/null && tok_created+=("$n")
+  done
+  need "namespaces $tok_a and $tok_b created" test "${#tok_created[@]}" = 2 || return 1
+  if ! {
+    "${K[@]}" -n "$tok_a" create configmap visible-config --from-literal=key=a \
+      && "${K[@]}" -n "$tok_b" create configmap hidden-config --from-literal=key=b \
+      && "${K[@]}" -n "$tok_a" create serviceaccount reader \
+      && "${K[@]}" -n "$tok_a" create role reader --verb=get,list --resource=configmaps \
+      && "${K[@]}" -n "$tok_a" create rolebinding reader --role=reader \
+        --serviceaccount="$tok_a:reader" \
+      && "${K[@]}" -n "$tok_a" create serviceaccount witness \
+      && "${K[@]}" -n "$tok_b" create role witness --verb=get,list --resource=configmaps \
+      && "${K[@]}" -n "$tok_b" create rolebinding witness --role=witness \
+        --serviceaccount="$tok_a:witness"
+  } >"$tmp/token-setup.log" 2>&1; then
+    cat "$tmp/token-setup.log"
+    fail "ConfigMaps, ServiceAccounts, Roles and RoleBindings of token mode created"
+    return 1
+  fi
+  pass "ConfigMaps, ServiceAccounts, Roles and RoleBindings of token mode created"
+  reader_token=$("${K[@]}" -n "$tok_a" create token reader --duration=1h) \
+    && witness_token=$("${K[@]}" -n "$tok_a" create token witness --duration=1h)
+  need "tokens of the ServiceAccounts reader and witness issued" \
+    test -n "${reader_token:-}" -a -n "${witness_token:-}" || return 1
+  need "the token server records $tok_a's ConfigMap, read with the reader's token" \
+    test -n "$(wait_record_as "$token_api" "$reader_token" "$tok_a" "configmaps&resourceName=visible-config")" \
+    || return 1
+  need "the token server records $tok_b's ConfigMap, read with the witness's token" \
+    test -n "$(wait_record_as "$token_api" "$witness_token" "$tok_b" "configmaps&resourceName=hidden-config")" \
+    || return 1
+  need "without a token a data call is 401 with WWW-Authenticate: Bearer" \
+    unauthorized_bearer "$token_api/api/v1/events?limit=1" || return 1
+  invalid_error=$(curl -s -H "Authorization: Bearer not-a-valid-token" \
+    "$token_api/api/v1/events?limit=1" | jq -r '.error // empty')
+  need "an invalid token is 401 with an error ($invalid_error)" test -n "$invalid_error" || return 1
+  forbidden_error=$(curl -s -H "Authorization: Bearer $reader_token" \
+    "$token_api/api/v1/events?limit=1&namespace=$tok_b" | jq -r '.error // empty')
+  need "the reader asking for $tok_b is 403 with an error ($forbidden_error)" \
+    test -n "$forbidden_error" || return 1
+  jq -n --arg base "$token_base" --arg api "$token_api" --arg a "$tok_a" --arg b "$tok_b" \
+    --arg token "$reader_token" --arg invalid "$invalid_error" --arg forbidden "$forbidden_error" \
+    '{base: $base, api: $api, namespace: $a, otherNamespace: $b,
+      configMap: "visible-config", otherConfigMap: "hidden-config",
+      token: $token, invalidError: $invalid, forbiddenError: $forbidden}' \
+    >"$tmp/token-facts.json"
+}
+token_mode || tail -20 "$tmp/token-server.log" 2>/dev/null
+token_facts=$(cat "$tmp/token-facts.json" 2>/dev/null || echo null)
+
 record() { curl -s "$api/api/v1/records/$1"; }
 jq -n --arg base "$base" --arg api "$api" --arg ns "$ns" --arg shots "$shots" \
   --argjson create "$(record "$create_id")" --argjson scale "$(record "$scale_id")" \
   --argjson image "$(record "$image_id")" --argjson gap "${gap:-null}" \
   --arg stoppedAt "$stopped_at" --arg restartedAt "$restarted_at" \
+  --argjson token "$token_facts" \
   '{base: $base, api: $api, namespace: $ns, screenshots: $shots,
     deployment: "web", oldImage: "registry.invalid/web:1",
     newImage: "registry.invalid/web:2",
     records: {create: ($create | del(.objectChanges)),
               scale: ($scale | del(.objectChanges)),
               image: ($image | del(.objectChanges))},
-    outage: {stoppedAt: $stoppedAt, restartedAt: $restartedAt, gap: $gap}}' \
+    outage: {stoppedAt: $stoppedAt, restartedAt: $restartedAt, gap: $gap},
+    token: $token}' \
   >"$tmp/facts.json"
 
 mkdir -p "$shots"
@@ -99,9 +181,12 @@ else
 fi
 note "screenshots in $shots"
 
-if grep -qE 'ERROR|CRITICAL' "$tmp/server.log"; then
-  grep -E 'ERROR|CRITICAL' "$tmp/server.log" | head -5
-  fail "the server logged no error"
-else
-  pass "the server logged no error"
-fi
+for log in server token-server; do
+  [ -f "$tmp/$log.log" ] || continue
+  if grep -qE 'ERROR|CRITICAL' "$tmp/$log.log"; then
+    grep -E 'ERROR|CRITICAL' "$tmp/$log.log" | head -5
+    fail "the $log logged no error"
+  else
+    pass "the $log logged no error"
+  fi
+done

@@ -11,12 +11,21 @@
 #   start_server       starts $server_bin on $tmp/store and $port (log
 #                      appended to $tmp/server.log), waits for /readyz
 #   stop_server        SIGTERM, waits for it to exit
-#   set_page_base_url  sets base: the page the server serves at /ui/ (HTML and
-#                      its app.js), or with
+#   start_token_server a second server with AUTH_MODE=token on a store
+#                      ($tmp/token-store) and a port of its own: sets
+#                      token_port and token_api (log $tmp/token-server.log),
+#                      waits for /readyz
+#   stop_token_server  SIGTERM, waits for it to exit
+#   serve_page API     sets page_url: the page the server at API serves at
+#                      /ui/ (HTML and its app.js), or with
 #                      KWS_UI_DEV_SERVER=1 (development only) ui/dev-server.mjs
-#                      over a fresh ui/build.sh, proxying the API to the server
+#                      over one fresh ui/build.sh, proxying the API to it
+#   set_page_base_url  sets base: serve_page of the first server
 #   wait_record QUERY  prints the id of the first record of $ns matching
 #                      resourceType=QUERY, waiting up to 30 s; empty if none
+#   wait_record_as API TOKEN NAMESPACE QUERY
+#                      the same, asked of API with the bearer TOKEN (none
+#                      when empty)
 #   space_after ID     returns 2 s after the time of record ID
 
 # shellcheck source=tests/e2e/lib.sh
@@ -31,64 +40,120 @@ ui_env() {
   server_bin=${KWS_SERVER_BINARY:-${KWS_DEFAULT_SERVER_BINARY:-$root/build/k8s-watch-server}}
   tmp=$(mktemp -d)
   server_pid=""
-  dev_pid=""
+  token_pid=""
+  dev_pids=()
   base=""
   trap on_exit EXIT
 }
 
 ui_cleanup() {
-  [ -n "$dev_pid" ] && kill "$dev_pid" 2>/dev/null && wait "$dev_pid"
+  local pid
+  for pid in "${dev_pids[@]}"; do
+    kill "$pid" 2>/dev/null && wait "$pid"
+  done
+  stop_token_server
   stop_server
   kws_e2e_cleanup_cluster
   rm -rf "$tmp"
 }
 
-start_server() {
-  KUBECONFIG=$kubeconfig STORAGE_PATH=$tmp/store SERVER_PORT=$port \
-    "$server_bin" >>"$tmp/server.log" 2>&1 &
-  server_pid=$!
+# launch_server STORE PORT LOG [NAME=VALUE...]: $server_bin in the
+# background with the environment given (pid in launched_pid); returns once
+# it answers /readyz (1 after 60 s).
+launch_server() {
+  local store=$1 p=$2 log=$3
+  shift 3
+  env KUBECONFIG="$kubeconfig" STORAGE_PATH="$store" SERVER_PORT="$p" "$@" \
+    "$server_bin" >>"$log" 2>&1 &
+  launched_pid=$!
   for _ in $(seq 200); do
-    [ "$(http_code "$api/readyz")" = 200 ] && break
+    [ "$(http_code "http://127.0.0.1:$p/readyz")" = 200 ] && return 0
     sleep 0.3
   done
-  check "the server is ready on port $port" test "$(http_code "$api/readyz")" = 200
+  return 1
+}
+
+terminate() {
+  [ -n "$1" ] || return 0
+  kill -TERM "$1" 2>/dev/null
+  wait "$1"
+}
+
+start_server() {
+  local rc=0
+  launch_server "$tmp/store" "$port" "$tmp/server.log" || rc=1
+  server_pid=$launched_pid
+  check "the server is ready on port $port" test "$rc" = 0
+  return $rc
 }
 
 stop_server() {
-  [ -n "$server_pid" ] || return 0
-  kill -TERM "$server_pid" 2>/dev/null
-  wait "$server_pid"
+  terminate "$server_pid"
   server_pid=""
 }
 
-set_page_base_url() {
+start_token_server() {
+  token_port=$(free_port)
+  # shellcheck disable=SC2034 # token_api: read by the script
+  token_api=http://127.0.0.1:$token_port
+  local rc=0
+  launch_server "$tmp/token-store" "$token_port" "$tmp/token-server.log" AUTH_MODE=token || rc=1
+  token_pid=$launched_pid
+  check "the token-mode server (AUTH_MODE=token) is ready on port $token_port" test "$rc" = 0
+  return $rc
+}
+
+stop_token_server() {
+  terminate "$token_pid"
+  token_pid=""
+}
+
+serve_page() {
+  local to=$1
   if [ "${KWS_UI_DEV_SERVER:-}" = 1 ]; then
     local dev_port
     dev_port=$(free_port)
-    "$root/ui/build.sh" "$tmp/ui-out" >"$tmp/ui-build.log" 2>&1 \
-      || { tail -20 "$tmp/ui-build.log"; return 1; }
+    if [ ! -f "$tmp/ui-out/app.js" ]; then
+      "$root/ui/build.sh" "$tmp/ui-out" >"$tmp/ui-build.log" 2>&1 \
+        || { tail -20 "$tmp/ui-build.log"; page_url=""; return 1; }
+    fi
     node "$root/ui/dev-server.mjs" --dir "$tmp/ui-out" --port "$dev_port" \
-      --api "$api" >"$tmp/dev-server.log" 2>&1 &
-    dev_pid=$!
-    base=http://127.0.0.1:$dev_port/ui/
-    note "development: the page from ui/ through ui/dev-server.mjs at $base"
+      --api "$to" >>"$tmp/dev-server.log" 2>&1 &
+    dev_pids+=("$!")
+    page_url=http://127.0.0.1:$dev_port/ui/
+    note "development: the page from ui/ through ui/dev-server.mjs at $page_url (API $to)"
   else
-    base=$api/ui/
+    page_url=$to/ui/
   fi
   # The page and its script: a server built without the page (KWS_UI=OFF)
   # answers /ui/ with a note but no app.js.
   for _ in $(seq 50); do
-    curl -s --max-time 5 "$base" | grep -qi '<html' \
-      && [ "$(http_code "${base}app.js")" = 200 ] && return 0
+    curl -s --max-time 5 "$page_url" | grep -qi '<html' \
+      && [ "$(http_code "${page_url}app.js")" = 200 ] && return 0
     sleep 0.2
   done
   return 1
 }
 
+set_page_base_url() {
+  local rc=0
+  serve_page "$api" || rc=1
+  # shellcheck disable=SC2034 # base: read by the script
+  base=$page_url
+  return $rc
+}
+
 wait_record() {
-  local id=""
+  wait_record_as "$api" "" "$ns" "$1"
+}
+
+wait_record_as() {
+  local to=$1 token=$2 namespace=$3 q=$4 id="" auth=()
+  [ -n "$token" ] && auth=(-H "Authorization: Bearer $token")
   for _ in $(seq 100); do
-    id=$(curl -s "$api/api/v1/events?namespace=$ns&resourceType=$1" | jq -r '.[0].id // empty')
+    # An error answer (401, 403) is an object: no id yet.
+    id=$(curl -s "${auth[@]}" "$to/api/v1/events?namespace=$namespace&resourceType=$q" \
+      | jq -r '.[0]?.id // empty' 2>/dev/null)
     [ -n "$id" ] && break
     sleep 0.3
   done

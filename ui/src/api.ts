@@ -1,27 +1,72 @@
 // Requests to the REST API (docs/api.md). Every call goes to an absolute
-// /api/v1 path, so that the page works wherever the server serves it.
+// /api/v1 path, so that the page works wherever the server serves it, and
+// carries the tab's bearer token when one is kept (auth.mode: token).
 
+import { clearToken, getToken } from './token';
 import type {
   BlameAnswer, ChangeEntry, CoverageAnswer, DiffAnswer, EventRecord, ObjectHistory,
 } from './types';
 
 export class ApiError extends Error {
-  constructor(public status: number, message: string) {
+  /** `reason` is the server's own error sentence (or the status line). */
+  constructor(public status: number, message: string, public reason: string = message) {
     super(message);
   }
 }
 
+/** What the page learns from answers besides their bodies. */
+export interface ApiListener {
+  /** A 401; `sentToken`: the call carried a token, which is now forgotten. */
+  unauthorized(reason: string, sentToken: boolean): void;
+  /** The server took the token (an answer, or a 403 for what it may not read). */
+  authorized(): void;
+  /** The answer left out resource types or namespaces the caller may not read. */
+  filtered(resources: string[], namespaces: string[]): void;
+}
+
+let listener: Partial<ApiListener> = {};
+
+export function listenToApi(l: Partial<ApiListener>): void {
+  listener = l;
+}
+
+function listed(res: Response, header: string): string[] {
+  return (res.headers.get(header) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 async function getJson<T>(url: string, signal?: AbortSignal): Promise<{ body: T; res: Response }> {
-  const res = await fetch(url, { signal, headers: { Accept: 'application/json' } });
+  const token = getToken();
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(url, { signal, headers });
+  // An answer to a token that was replaced meanwhile (or to a call given
+  // up) neither forgets the newer token nor asks for one again.
+  const current = getToken() === token && !signal?.aborted;
   if (!res.ok) {
-    let text = `${res.status} ${res.statusText}`;
+    let reason = `${res.status} ${res.statusText}`;
+    let text = reason;
     try {
       const err = (await res.json()) as { error?: string };
-      if (err.error) text = `${res.status}: ${err.error}`;
+      if (err.error) {
+        reason = err.error;
+        text = `${res.status}: ${err.error}`;
+      }
     } catch {
       // not JSON: keep the status line
     }
-    throw new ApiError(res.status, `${url}: ${text}`);
+    if (current && res.status === 401) {
+      if (token) clearToken();
+      listener.unauthorized?.(reason, token !== null);
+    } else if (current && token && res.status === 403) {
+      listener.authorized?.();
+    }
+    throw new ApiError(res.status, `${url}: ${text}`, reason);
+  }
+  if (current) {
+    if (token) listener.authorized?.();
+    const resources = listed(res, 'X-Filtered-Resources');
+    const namespaces = listed(res, 'X-Filtered-Namespaces');
+    if (resources.length || namespaces.length) listener.filtered?.(resources, namespaces);
   }
   return { body: (await res.json()) as T, res };
 }

@@ -42,6 +42,11 @@ export class AsOfView {
       this.table, this.objectEl);
   }
 
+  /** Drops what was loaded: the next show loads again (a new token). */
+  invalidate(): void {
+    this.loadedKey = '';
+  }
+
   async show(s: ViewState, fallbackAt: number): Promise<void> {
     const at = s.asof ?? fallbackAt;
     if (document.activeElement !== this.input) this.input.value = toLocalInput(at);

@@ -41,6 +41,11 @@ export class ChangesView {
       this.list);
   }
 
+  /** Drops what was loaded: the next show loads again (a new token). */
+  invalidate(): void {
+    this.loadedKey = '';
+  }
+
   /** Shows the changes between the state's T1 and T2, else the window's bounds. */
   async show(s: ViewState, winStart: number, winEnd: number): Promise<void> {
     const start = s.t1 ?? winStart;

@@ -17,6 +17,8 @@ export class Controls {
   readonly output: HTMLElement;
   readonly info: HTMLElement;
   readonly error: HTMLElement;
+  /** The end of the first row, for what the token's account may see. */
+  readonly session: HTMLElement;
   private ns: HTMLInputElement;
   private kinds: HTMLInputElement;
   private name: HTMLInputElement;
@@ -72,6 +74,7 @@ export class Controls {
     this.output = h('pre', { class: 'copy-output mono', testid: 'copy-output', hidden: true });
     this.info = h('span', { class: 'muted', testid: 'lane-count' });
     this.error = h('div', { class: 'error-banner', testid: 'error-banner', role: 'alert', hidden: true });
+    this.session = h('span', { class: 'session' });
 
     this.root = h('header', { class: 'toolbar' },
       h('div', { class: 'row' },
@@ -80,7 +83,8 @@ export class Controls {
         h('label', {}, 'Kinds ', this.kinds),
         h('label', {}, 'Name ', this.name),
         h('label', {}, 'Group ', this.group),
-        h('label', { title: 'show status-only and metadata-only changes' }, this.status, ' status changes')),
+        h('label', { title: 'show status-only and metadata-only changes' }, this.status, ' status changes'),
+        this.session),
       h('div', { class: 'row' },
         h('span', { class: 'presets', role: 'group', 'aria-label': 'window' }, this.presets, now),
         h('span', { class: 'around' }, 'around ', this.around, ' ± ', this.minutes, ' min ', aroundBtn),

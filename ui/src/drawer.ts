@@ -32,6 +32,13 @@ export class Drawer {
     return !this.root.hidden;
   }
 
+  /** Drops what was loaded: the next show loads again (a new token). */
+  invalidate(): void {
+    this.loadedKey = '';
+    this.history = null;
+    this.historyKey = '';
+  }
+
   /** Loads what the state selects; returns at once when nothing changed. */
   async show(s: ViewState): Promise<void> {
     if (!s.rev || !s.object) {

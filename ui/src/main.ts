@@ -1,14 +1,16 @@
 // Wires the page: the state in the URL drives loading, and each view
 // renders from the loaded data. body[data-ready] tells tests and the page
-// bench when a render after a load has finished.
+// bench when a render after a load has finished. With auth.mode: token a
+// 401 asks for a token, and the view is loaded again once one is entered.
 
 import './styles.css';
-import { PAGE_LIMIT, getCoverage } from './api';
+import { ApiError, PAGE_LIMIT, getCoverage, listenToApi } from './api';
 import { AsOfView } from './asof-view';
 import { ChangesView } from './changes-view';
 import { Controls } from './controls';
 import { h } from './dom';
 import { Drawer } from './drawer';
+import { FilteredNote } from './filtered-note';
 import { LaneList } from './lane-list';
 import type { Lane } from './lanes-model';
 import { arrangeRows, buildLanes, scoreLanes } from './lanes-model';
@@ -17,6 +19,7 @@ import { loadSliced } from './sliced-load';
 import { copyText, curlCommand, exportNdjson, mcpCall } from './share';
 import type { ViewState } from './state';
 import { StateStore, resolveWindow } from './state';
+import { TokenForm } from './token-form';
 import type { CoverageGap, EventRecord } from './types';
 import { toRfc3339 } from './time';
 
@@ -47,7 +50,7 @@ const share = {
   exportNdjson: () => {
     void track(exportNdjson(store.get(), win.start, win.end)
       .then((n) => controls.showOutput(`exported ${n} records`))
-      .catch((e: Error) => controls.showError(e.message)));
+      .catch((e: unknown) => controls.showError(failureText(e))));
   },
 };
 
@@ -65,12 +68,20 @@ const laneList = new LaneList({
 const drawer = new Drawer(store, () => undefined);
 const asOf = new AsOfView(store, () => undefined);
 const changes = new ChangesView(store, () => undefined);
+const filteredNote = new FilteredNote();
+const tokenForm = new TokenForm(() => rerun());
+controls.session.append(filteredNote.root, tokenForm.forget);
+listenToApi({
+  unauthorized: (reason, sentToken) => tokenForm.ask(sentToken ? reason : null),
+  authorized: () => tokenForm.accepted(),
+  filtered: (resources, namespaces) => filteredNote.add(resources, namespaces),
+});
 
 const main = h('main', { class: 'layout' },
   h('div', { class: 'timeline' }, ruler.root, laneList.root),
   drawer.root,
   h('div', { class: 'panels' }, asOf.root, changes.root));
-document.body.append(controls.root, main);
+document.body.append(controls.root, tokenForm.root, main);
 
 new ResizeObserver(() => ruler.setWidth(laneList.root.clientWidth - LABEL_WIDTH + RULER_Y_AXIS)).observe(laneList.root);
 
@@ -86,12 +97,23 @@ async function loadRecords(s: ViewState, signal: AbortSignal): Promise<{ records
     (n) => { controls.info.textContent = `loading… ${n} records`; });
 }
 
+/**
+ * The banner's text for a failed load: none for a 401 (the token form asks),
+ * the server's sentence alone for a 403 (it names who may not read what).
+ */
+function failureText(e: unknown): string | null {
+  if (e instanceof ApiError && e.status === 401) return null;
+  if (e instanceof ApiError && e.status === 403) return `Not allowed: ${e.reason}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
 async function reload(s: ViewState): Promise<void> {
   loadAbort?.abort();
   const abort = new AbortController();
   loadAbort = abort;
   win = resolveWindow(s, Date.now());
   controls.showError(null);
+  filteredNote.reset();
   try {
     const [coverage, loaded] = await Promise.all([
       getCoverage(toRfc3339(win.start), toRfc3339(win.end), abort.signal).catch(() => ({ gaps: [], filtered: [] })),
@@ -106,7 +128,7 @@ async function reload(s: ViewState): Promise<void> {
     if (s.object) laneList.reveal(s.object);
   } catch (e) {
     if (abort.signal.aborted) return;
-    controls.showError(e instanceof Error ? e.message : String(e));
+    controls.showError(failureText(e));
     lanes = [];
     renderLanes(store.get());
   }
@@ -147,6 +169,14 @@ function apply(s: ViewState, force = false): void {
   // As-of follows the window's end unless a moment was chosen.
   void track(asOf.show(s, s.asof ?? Math.floor(win.end / 1000) * 1000));
   void track(changes.show(s, win.start, win.end).catch(() => undefined));
+}
+
+/** Loads the whole view again: a token was entered or forgotten. */
+function rerun(): void {
+  drawer.invalidate();
+  asOf.invalidate();
+  changes.invalidate();
+  apply(store.get(), true);
 }
 
 store.subscribe((next, prev) => {

@@ -3,6 +3,7 @@
 // assistant's tool call or a ticket.
 
 import { query, readAllPages } from './api';
+import { getToken } from './token';
 import type { ViewState } from './state';
 import { splitObjectKey } from './state';
 import type { EventRecord } from './types';
@@ -14,6 +15,12 @@ function shellQuote(s: string): string {
 
 function origin(): string {
   return `${location.protocol}//${location.host}`;
+}
+
+// With a token kept (auth.mode: token) the command needs one too; it names
+// a shell variable, so that the token itself never lands in a paste.
+function authHeader(): string {
+  return getToken() ? ' -H "Authorization: Bearer $KWS_TOKEN"' : '';
 }
 
 /** The REST request behind the current view: the selected diff, else the window's records. */
@@ -36,7 +43,7 @@ export function curlCommand(s: ViewState, start: number, end: number): string {
       limit: 1000,
     })}`;
   }
-  return `curl -s ${shellQuote(url)}`;
+  return `curl -s${authHeader()} ${shellQuote(url)}`;
 }
 
 /** The MCP tools/call (POST /mcp) that answers the same question. */
@@ -59,7 +66,7 @@ export function mcpCall(s: ViewState, start: number, end: number): { tool: strin
     if (s.status) args.includeStatus = true;
   }
   const body = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: args } };
-  const command = `curl -s ${shellQuote(`${origin()}/mcp`)} -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -d ${shellQuote(JSON.stringify(body))}`;
+  const command = `curl -s${authHeader()} ${shellQuote(`${origin()}/mcp`)} -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -d ${shellQuote(JSON.stringify(body))}`;
   return { tool, args, command };
 }
 
