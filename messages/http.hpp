@@ -53,6 +53,25 @@ inline std::string escape_path_segment(std::string_view segment) {
   return out;
 }
 
+/// A segment of `http_request::path` as the client meant it: undoes
+/// `escape_path_segment` (only its two escapes can occur).
+inline std::string unescape_path_segment(std::string_view escaped) {
+  std::string out;
+  out.reserve(escaped.size());
+  for (size_t i = 0; i < escaped.size(); ++i) {
+    if (escaped.substr(i, 3) == "%2F") {
+      out += '/';
+      i += 2;
+    } else if (escaped.substr(i, 3) == "%25") {
+      out += '%';
+      i += 2;
+    } else {
+      out += escaped[i];
+    }
+  }
+  return out;
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_request& x) {
   return f(caf::meta::type_name("kws.http_request"), x.method, x.path,

@@ -50,9 +50,10 @@ public:
   /// @param how what `book` admitted this connection from `remote` for.
   session(tcp::socket&& socket, const server_options& opts,
           const request_handler& handler, connection_book& book,
-          std::string remote, admission how)
+          std::string remote, bool loopback, admission how)
       : stream_{std::move(socket)}, timer_{stream_.get_executor()}, opts_{opts},
-        handler_{handler}, book_{book}, how_{how}, remote_{std::move(remote)} {}
+        handler_{handler}, book_{book}, how_{how}, loopback_{loopback},
+        remote_{std::move(remote)} {}
 
   ~session() { book_.close(remote_, how_); }
 
@@ -143,10 +144,7 @@ private:
     // answering in its version makes Beast write `Connection: keep-alive`.
     version_ = req.version() == 10 ? 10 : 11;
     head_only_ = req.method() == http::verb::head;
-    beast::error_code ep_ec;
-    auto remote = stream_.socket().remote_endpoint(ep_ec);
-    auto accepted
-      = accept_request(req, !ep_ec && remote.address().is_loopback(), opts_);
+    auto accepted = accept_request(req, loopback_, opts_);
     if (auto* res = std::get_if<http_response>(&accepted))
       return do_write(std::move(*res));
     if (how_ == admission::probes_only) {
@@ -282,6 +280,8 @@ private:
   const request_handler& handler_;
   connection_book& book_;
   admission how_;
+  /// The client connected from a loopback address (admin endpoints).
+  bool loopback_;
   bool keep_alive_ = true;
   /// HTTP version of the answer: the request's (1.0 or 1.1).
   unsigned version_ = 11;
@@ -319,9 +319,10 @@ struct server::impl {
       beast::error_code ep_ec;
       auto remote = socket.remote_endpoint(ep_ec);
       auto client = ep_ec ? std::string{} : remote.address().to_string();
+      bool loopback = !ep_ec && remote.address().is_loopback();
       auto how = book.open(client);
       auto s = std::make_shared<session>(std::move(socket), opts, handler, book,
-                                         std::move(client), how);
+                                         std::move(client), loopback, how);
       if (how == admission::refused)
         s->reject(error_response(503, "too many connections"));
       else

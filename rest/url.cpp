@@ -112,21 +112,7 @@ std::vector<std::string> path_segments(std::string_view path) {
     }
     auto raw = path.substr(0, path.find('/'));
     path.remove_prefix(raw.size());
-    // Only the two escapes `parse_target` leaves can occur.
-    std::string segment;
-    segment.reserve(raw.size());
-    for (size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '%' && raw.substr(i, 3) == "%2F") {
-        segment += '/';
-        i += 2;
-      } else if (raw[i] == '%' && raw.substr(i, 3) == "%25") {
-        segment += '%';
-        i += 2;
-      } else {
-        segment += raw[i];
-      }
-    }
-    result.push_back(std::move(segment));
+    result.push_back(unescape_path_segment(raw));
   }
   return result;
 }
