@@ -156,7 +156,8 @@ protected:
     std::vector<const stored*> hits;
     for (const auto& s : oracle_)
       if (s.ev.timestamp_ns >= q.start_ns && s.ev.timestamp_ns <= q.end_ns
-          && matches(q, summarize(s.ev)))
+          && matches(q, summarize(s.ev))
+          && allows(q.access, s.ev.ns, s.ev.resource, s.ev.group))
         hits.push_back(&s);
     std::sort(hits.begin(), hits.end(), [&](auto* a, auto* b) {
       auto pa = position{a->ev.timestamp_ns, a->seq};

@@ -1,6 +1,7 @@
-// Reading the rocks_store: every filter and page size against a
-// brute-force oracle, query and token validation, object histories, pages
-// that never repeat or skip during ingest, and reads shared with helpers.
+// Reading the rocks_store: every filter, a caller's access filter and page
+// size against a brute-force oracle, query and token validation, object
+// histories, pages that never repeat or skip during ingest, and reads
+// shared with helpers.
 #include "messages/time_format.hpp"
 #include "rocks_store_fixture.hpp"
 #include "storage/key_codec.hpp"
@@ -79,12 +80,25 @@ TEST_F(rocks_store_test,
     }
     q.descending = rng() % 2 == 0;
     q.limit = static_cast<uint32_t>(1 + rng() % 50);
+    // What a caller may read: some types everywhere, some in one namespace.
+    if (rng() % 3 == 0) {
+      q.access.everything = false;
+      for (const char* gr : {"deployments.apps", "events", "nodes", "pods"})
+        if (rng() % 3 == 0)
+          q.access.cluster_types.emplace_back(gr);
+      for (const char* pair : {"a/events", "a/pods", "default/deployments.apps",
+                               "default/pods", "kube-system/events"})
+        if (rng() % 2 == 0)
+          q.access.namespace_types.emplace_back(pair);
+    }
     auto want = expected(q);
     EXPECT_EQ(all_pages(q), want)
       << "round " << round << " ns=" << q.ns << " res=" << q.resource
       << " group=" << q.group << " name=" << q.name << " verb=" << q.verb
       << " user=" << q.user << " uid=" << q.uid << " desc=" << q.descending
-      << " limit=" << q.limit;
+      << " limit=" << q.limit << " access=" << q.access.everything << "/"
+      << q.access.cluster_types.size() << "/"
+      << q.access.namespace_types.size();
   }
 }
 

@@ -34,7 +34,8 @@ TEST_F(rocks_store_test, writes_and_reads_back_records_with_ids) {
   EXPECT_EQ(page->records[0],
             "{\"id\":\"0000000000000002\",\"verb\":\"create\",\"namespace\":"
             "\"default\",\"resourceType\":\"pods\",\"resourceName\":\"b\","
-            "\"uid\":\"ub\",\"resourceVersion\":\"2\",\"ts\":"
+            "\"uid\":\"ub\",\"resourceVersion\":\"2\",\"apiVersion\":\"v1\","
+            "\"ts\":"
               + std::to_string(day0 + sec) + "}");
   EXPECT_EQ(seq_of(page->records[1]), 1u);
   EXPECT_FALSE(page->has_more);

@@ -78,7 +78,9 @@ inline resource_event make_event(int64_t ts, verb v, std::string ns,
   ev.record = "{\"verb\":\"" + to_string(v) + "\",\"namespace\":\"" + ev.ns
     + "\",\"resourceType\":\"" + ev.resource + "\",\"resourceName\":\""
     + ev.name + "\",\"uid\":\"" + ev.uid + "\",\"resourceVersion\":\""
-    + ev.resource_version + "\",\"ts\":" + std::to_string(ts) + "}";
+    + ev.resource_version + "\",\"apiVersion\":\""
+    + (ev.group.empty() ? std::string{"v1"} : ev.group + "/v1")
+    + "\",\"ts\":" + std::to_string(ts) + "}";
   return ev;
 }
 
