@@ -245,6 +245,24 @@ void discovery_state::reconcile() {
   }
   resolver = std::make_shared<kube::resource_resolver>(std::move(infos));
   self->send(correlator, std::move(known));
+  publish_catalog();
+}
+
+kube::type_catalog_ptr discovery_state::catalog() const {
+  auto out = std::make_shared<kube::type_catalog>();
+  out->resolver = resolver;
+  out->retired = retired;
+  for (const auto& [key, e] : watchers)
+    out->watched.push_back(e.type);
+  return out;
+}
+
+void discovery_state::publish_catalog() {
+  if (catalog_sinks.empty())
+    return;
+  auto current = catalog();
+  for (const auto& sink : catalog_sinks)
+    self->send(sink, current);
 }
 
 void discovery_state::apply_crd(const std::string& json, bool deleted) {
@@ -328,24 +346,16 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
     [self](atom::resolve,
            const std::string& name) -> caf::result<resource_type> {
       auto& st = self->state;
-      if (!st.resolver)
-        return caf::make_error(ec::unavailable, "resourceType",
-                               "resource types are not discovered yet");
-      auto result = st.resolver->resolve(name);
-      if (!result) {
-        // A type that is gone keeps its history: resolve it by the names it
-        // had while watched.
-        for (auto& [key, rt] : st.retired)
-          if (name == rt.plural || name == key || ascii_iequals(name, rt.kind))
-            return rt;
-      }
+      kube::type_catalog now{st.resolver, st.retired, {}};
+      auto result = now.resolve(name);
       if (!result)
-        return caf::make_error(ec::invalid_argument, "resourceType",
-                               "unknown resource type '" + name
-                                 + "': use a plural (pods), kind (Pod), "
-                                   "short name (po) or plural.group "
-                                   "(deployments.apps)");
+        return result.error();
       return std::move(*result);
+    },
+    // Where type catalogs go from now on.
+    [self](atom::add, catalog_sink_actor& sink) {
+      self->send(sink, self->state.catalog());
+      self->state.catalog_sinks.push_back(std::move(sink));
     },
     // A watcher's status changed.
     [self](watcher_status& status) {

@@ -79,6 +79,12 @@ struct discovery_state {
   /// Applies a CRD list or CRD events.
   void apply_crd(const std::string& json, bool deleted);
 
+  /// The type catalog of what is known now.
+  kube::type_catalog_ptr catalog() const;
+
+  /// Sends the current type catalog to every sink.
+  void publish_catalog();
+
   /// Readiness: discovery ran and every watcher synced or failed visibly.
   readiness current_readiness() const;
 
@@ -103,6 +109,8 @@ struct discovery_state {
   std::map<std::string, resource_type> crds;
   /// Running watchers by group_resource.
   std::map<std::string, entry> watchers;
+  /// Where every new type catalog goes (the HTTP HANDLER).
+  std::vector<catalog_sink_actor> catalog_sinks;
   bool discovered_once = false;
   bool synced_logged = false;
   uint32_t failed_runs = 0;

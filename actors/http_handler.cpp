@@ -1,6 +1,7 @@
 // The HTTP HANDLER has no phases: every request is answered independently.
-// Query endpoints first resolve `resourceType` through DISCOVERY (it owns the
-// resolver), then parse the remaining parameters, then ask INDEX.
+// Query endpoints resolve `resourceType` against DISCOVERY's type catalog
+// (pushed to the handler; DISCOVERY is asked only before the first one),
+// then parse the remaining parameters, then ask INDEX.
 #include "actors/http_handler.hpp"
 
 #include "actors/http_handler_access.hpp"
@@ -56,10 +57,16 @@ void observe(std::string_view route,
       .count());
 }
 
-/// Resolves the raw `resourceType` (if any) through DISCOVERY, then calls
-/// `then` with a resolver the pure parameter parsers can use.
+/// Calls `then` with a resolver the pure parameter parsers can use: the
+/// type catalog's, or, before DISCOVERY sent one, DISCOVERY's answer for the
+/// raw `resourceType` (if any).
 template <class F>
 void with_resolved_type(self_ptr self, const std::string& raw, F then) {
+  if (auto catalog = self->state.catalog) {
+    then(rest::resolver_fn{
+      [catalog](std::string_view name) { return catalog->resolve(name); }});
+    return;
+  }
   if (raw.empty()) {
     then(
       rest::resolver_fn{[](std::string_view) -> caf::expected<resource_type> {
@@ -569,6 +576,10 @@ http_handler(self_ptr self, http_handler_config cfg,
   return {
     // From the REST server's adapter: one request and where to answer it.
     [self](http_request& req, responder_ptr& rp) { answer(self, req, rp); },
+    // From DISCOVERY: the types queries resolve against from now on.
+    [self](kube::type_catalog_ptr& catalog) {
+      self->state.catalog = std::move(catalog);
+    },
   };
 }
 

@@ -37,6 +37,9 @@ struct http_handler_state {
   storage_actor storage;
   /// Who may read what; invalid when authorization is off.
   access_actor access;
+  /// DISCOVERY's newest type catalog; null until the first arrives (then
+  /// DISCOVERY is asked).
+  kube::type_catalog_ptr catalog;
 
   static inline const char* name = "http-handler";
 };

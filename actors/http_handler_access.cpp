@@ -51,6 +51,10 @@ void with_access(http_handler_self self, const http_request& req,
   };
   if (!scope.types.empty())
     return ask_access(self, rp, std::move(scope), finish);
+  if (const auto& catalog = self->state.catalog) {
+    scope.types = catalog->watched;
+    return ask_access(self, rp, std::move(scope), finish);
+  }
   // Every watched type: DISCOVERY knows which.
   self
     ->request(self->state.discovery, self->state.config.timeout, atom::status_v)

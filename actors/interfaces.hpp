@@ -3,8 +3,10 @@
 // means.
 #pragma once
 
+#include "kube/type_catalog.hpp"
 #include "messages/type_ids.hpp"
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -90,14 +92,24 @@ using watcher_actor = caf::typed_actor<
   // selector) still exists.
   caf::reacts_to<atom::internal, atom::live, std::string, bool>>;
 
+/// Where DISCOVERY hands its type catalog: the HTTP HANDLER.
+using catalog_sink_actor = caf::typed_actor<
+  // From DISCOVERY whenever the types it knows or watches change (and once
+  // when the sink is added): what queries resolve `resourceType` against.
+  caf::reacts_to<kube::type_catalog_ptr>>;
+
 /// The DISCOVERY actor interface. Decides the watched set, spawns one
 /// WATCHER per type and owns readiness.
 using discovery_actor = caf::typed_actor<
   // From the HTTP handler: readiness and per-watcher status.
   caf::replies_to<atom::status>::with<readiness>,
-  // From the HTTP handler: resolves a resourceType parameter (plural, kind,
-  // singular, short name or plural.group) to one resource type.
+  // From the HTTP handler until it has a type catalog: resolves a
+  // resourceType parameter (plural, kind, singular, short name or
+  // plural.group) to one resource type.
   caf::replies_to<atom::resolve, std::string>::with<resource_type>,
+  // From the SUPERVISOR: send every new type catalog there, the current one
+  // at once.
+  caf::reacts_to<atom::add, catalog_sink_actor>,
   // From WATCHERs: their status changed (synced, failing, recovered).
   caf::reacts_to<watcher_status>,
   // From the SUPERVISOR: a reloaded configuration; watchers start, stop or
@@ -136,7 +148,7 @@ using access_actor = caf::typed_actor<
 /// asking INDEX and DISCOVERY; never touches sockets.
 using http_handler_actor = caf::typed_actor<
   // From the REST server's adapter: one request and where to answer it.
-  caf::reacts_to<http_request, responder_ptr>>;
+  caf::reacts_to<http_request, responder_ptr>>::extend_with<catalog_sink_actor>;
 
 /// The SUPERVISOR actor interface. Starts the actors in order and restarts
 /// failed ones.
@@ -152,8 +164,13 @@ using supervisor_actor = caf::typed_actor<
 
 } // namespace kws
 
+// Shared and immutable: handed between actors of one process only.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kws::kube::type_catalog_ptr)
+
 // clang-format off
 CAF_BEGIN_TYPE_ID_BLOCK(kws_actors, caf::id_block::kws_messages::end)
+  CAF_ADD_TYPE_ID(kws_actors, (kws::kube::type_catalog_ptr))
+  CAF_ADD_TYPE_ID(kws_actors, (kws::catalog_sink_actor))
   CAF_ADD_TYPE_ID(kws_actors, (kws::ingest_sink_actor))
   CAF_ADD_TYPE_ID(kws_actors, (kws::storage_actor))
   CAF_ADD_TYPE_ID(kws_actors, (kws::index_actor))

@@ -41,6 +41,8 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   st.http
     = self->spawn<caf::monitored>(http_handler, st.config.http, st.indexes,
                                   st.discovery, st.storage, st.access);
+  self->send(st.discovery, atom::add_v,
+             caf::actor_cast<catalog_sink_actor>(st.http));
   self->set_down_handler([self](const caf::down_msg& msg) {
     KWS_ERROR("supervisor lost a core actor, stopping: {}", msg.reason);
     self->quit(msg.reason

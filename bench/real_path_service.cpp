@@ -57,6 +57,7 @@ discovery_actor::behavior_type standin_discovery(
     [](atom::resolve, const std::string& x) -> caf::result<resource_type> {
       return caf::make_error(ec::not_found, "no discovery in the bench: " + x);
     },
+    [](atom::add, catalog_sink_actor&) {},
     [self](watcher_status& status) {
       auto& view = self->state.view;
       view.watchers = {std::move(status)};

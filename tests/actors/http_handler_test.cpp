@@ -178,6 +178,38 @@ TEST_F(http_handler_test, events_resolve_the_type_and_ask_the_index) {
   EXPECT_EQ(idx->queries[0].verb, "update");
 }
 
+TEST_F(http_handler_test, a_pushed_type_catalog_resolves_without_discovery) {
+  // DISCOVERY knows nothing; the catalog knows StatefulSets and, retired,
+  // a gone CRD's type.
+  disc->types.clear();
+  api_resource sts;
+  sts.type = {"apps", "v1", "StatefulSet", "statefulsets", true};
+  sts.short_names = {"sts"};
+  sts.verbs = {"list", "watch"};
+  sts.preferred = true;
+  auto catalog = std::make_shared<kube::type_catalog>();
+  catalog->resolver
+    = std::make_shared<kube::resource_resolver>(std::vector<api_resource>{sts});
+  catalog->retired["gizmos.example.com"]
+    = {"example.com", "v1", "Gizmo", "gizmos", true};
+  self->send(aut, kube::type_catalog_ptr{catalog});
+  run();
+  for (const char* name : {"sts", "gizmos"}) {
+    auto res = call("/api/v1/events", {"resourceType"}, {name});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << name << ": " << res->body;
+  }
+  ASSERT_EQ(idx->queries.size(), 2u);
+  EXPECT_EQ(idx->queries[0].resource, "statefulsets");
+  EXPECT_EQ(idx->queries[1].resource, "gizmos");
+  auto res = call("/api/v1/events", {"resourceType"}, {"pods"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find(R"(unknown resource type \"pods\")"),
+            std::string::npos)
+    << res->body;
+}
+
 TEST_F(http_handler_test, bad_parameters_never_reach_the_index) {
   auto res = call("/api/v1/events", {"resourceType"}, {"gadgets"});
   ASSERT_TRUE(res);

@@ -135,6 +135,8 @@ struct discovery_log {
   std::vector<resource_type> types;
   std::vector<watcher_status> reports;
   std::vector<watch_settings> settings;
+  /// Catalog sinks added.
+  int sinks = 0;
 };
 
 struct mock_discovery_state {
@@ -157,6 +159,7 @@ mock_discovery(discovery_actor::stateful_pointer<mock_discovery_state> self,
       return caf::make_error(ec::invalid_argument, "resourceType",
                              "unknown resource type '" + name + "'");
     },
+    [self](atom::add, catalog_sink_actor&) { ++self->state.log->sinks; },
     [self](watcher_status& st) { self->state.log->reports.push_back(st); },
     [self](watch_settings& next) {
       self->state.log->settings.push_back(std::move(next));
