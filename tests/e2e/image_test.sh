@@ -237,6 +237,12 @@ else
   exit 1
 fi
 check "/livez 200" test "$(http_code "$base/livez")" = 200
+# deploy/configmap.yaml sets auth.mode token: queries carry a token, here
+# the ServiceAccount's own (it may get everything).
+auth=(-H "Authorization: Bearer $(cat "$sa/token")")
+api() { curl -s --max-time 5 "${auth[@]}" "$@"; }
+check "auth.mode token: a query without a token is 401" \
+  test "$(http_code "$base/api/v1/events?limit=1")" = 401
 check "the timeline page and its script are served from the binary" \
   bash -c "curl -s --max-time 5 '$base/' | grep -q '/ui/app.js' && test \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 '$base/ui/app.js')\" = 200"
 check "the server runs as uid $uid, gid $gid" \
@@ -280,7 +286,7 @@ done
 
 # records NAME: this namespace's ConfigMap NAME's records, as id verb rv lines.
 records() {
-  curl -s --max-time 5 "$base/api/v1/events?namespace=$ns&resourceType=configmaps&resourceName=$1&order=asc" \
+  api "$base/api/v1/events?namespace=$ns&resourceType=configmaps&resourceName=$1&order=asc" \
     | jq -r '.[] | "\(.id) \(.verb) \(.resourceVersion)"' 2>/dev/null
 }
 wait_records() { # wait_records NAME COUNT
@@ -294,7 +300,7 @@ wait_records() { # wait_records NAME COUNT
 check "a ConfigMap created with kubectl is recorded (create)" wait_records kws-image-a 1
 "${K[@]}" -n "$ns" patch configmap kws-image-a --type=merge -p '{"data":{"greeting":"bye"}}' >/dev/null
 check "its update is recorded (update)" wait_records kws-image-a 2
-got=$(curl -s --max-time 5 "$base/api/v1/events/$ns/configmaps/kws-image-a" \
+got=$(api "$base/api/v1/events/$ns/configmaps/kws-image-a" \
   | jq -r '[.watchEvents[].objectChanges.data.greeting] | join(",")' 2>/dev/null)
 check "the object history holds both versions (greeting: ${got:-none})" test "$got" = "hello,bye"
 
@@ -304,7 +310,7 @@ check "the object history holds both versions (greeting: ${got:-none})" test "$g
 wait_records kws-image-b 1
 before_a=$(records kws-image-a)
 before_b=$(records kws-image-b)
-all_before=$(curl -s --max-time 5 "$base/api/v1/events?namespace=$ns&limit=1000" | jq -r '.[].id' | sort)
+all_before=$(api "$base/api/v1/events?namespace=$ns&limit=1000" | jq -r '.[].id' | sort)
 "${K[@]}" -n "$ns" create configmap kws-image-b2 --from-literal=k=v >/dev/null
 stop_at=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
 t0=$(now_ms)
@@ -338,23 +344,32 @@ wait_records kws-image-b2 1
 b2=$(records kws-image-b2)
 check "the ConfigMap created right before the stop is recorded once ($(echo "$b2" | wc -l) record)" \
   test "$(echo "$b2" | awk '$2 == "create"' | wc -l)" = 1
-b2_at=$(curl -s --max-time 5 "$base/api/v1/events?namespace=$ns&resourceType=configmaps&resourceName=kws-image-b2" | jq -r '.[0].timestamp')
+b2_at=$(api "$base/api/v1/events?namespace=$ns&resourceType=configmaps&resourceName=kws-image-b2" | jq -r '.[0].timestamp')
 if [[ "$b2_at" < "$stop_at" ]]; then
   note "it was stored before the stop ($b2_at < $stop_at)"
 else
   note "it reached the server after the SIGTERM and was recorded on resume ($b2_at)"
 fi
+recorded_once() { # recorded_once NAME: one record of this namespace's ConfigMap
+  local n
+  for _ in $(seq 60); do
+    n=$(records "$1" | wc -l)
+    [ "$n" = 1 ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
 check "the ConfigMap created while the server was down is recorded once on resume" \
-  bash -c "for _ in \$(seq 60); do n=\$(curl -s --max-time 5 '$base/api/v1/events?namespace=$ns&resourceType=configmaps&resourceName=kws-image-c' | jq length); [ \"\$n\" = 1 ] && exit 0; sleep 0.5; done; exit 1"
+  recorded_once kws-image-c
 check "the unchanged ConfigMap has the same records as before the stop (nothing recorded twice)" \
   test "$(records kws-image-a)" = "$before_a"
-after=$(curl -s --max-time 5 "$base/api/v1/events?namespace=$ns&limit=1000")
+after=$(api "$base/api/v1/events?namespace=$ns&limit=1000")
 check "every record from before the stop is still there" \
   test -z "$(comm -23 <(echo "$all_before") <(echo "$after" | jq -r '.[].id' | sort))"
 dups=$(echo "$after" | jq -r '[group_by(.uid + " " + .resourceVersion + " " + .verb)[] | select(length > 1) | .[0] | "\(.resourceType)/\(.resourceName)@\(.resourceVersion)"] | join(" ")')
 check "no object version is recorded twice in $ns ($(echo "$after" | jq length) records${dups:+; twice: $dups})" \
   test -z "$dups"
-gaps=$(curl -s --max-time 5 "$base/api/v1/coverage" | jq -r '[.gaps[] | select(.resourceType == "configmaps") | .reason] | join(", ")')
+gaps=$(api "$base/api/v1/coverage" | jq -r '[.gaps[] | select(.resourceType == "configmaps") | .reason] | join(", ")')
 note "coverage gaps of configmaps after the restart: ${gaps:-none}"
 
 t0=$(now_ms)

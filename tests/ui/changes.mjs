@@ -4,7 +4,7 @@
 // URL, and that link opened afresh shows the same T1 and T2.
 import { freshPage, ready } from "./browser.mjs";
 import { assert } from "./report.mjs";
-import { between, localInput, setNamespace, tid } from "./hooks.mjs";
+import { between, inputMoment, localInput, setNamespace, tid } from "./hooks.mjs";
 
 const rowSel = (object) => `${tid("changes-row")}[data-object="${object}"]`;
 
@@ -39,8 +39,8 @@ export async function changesBetween(ctx) {
     try {
       await again.goto(url);
       await ready(again, rowSel(object));
-      const shown = [await again.locator(tid("changes-t1")).inputValue(),
-        await again.locator(tid("changes-t2")).inputValue()];
+      const shown = [inputMoment(await again.locator(tid("changes-t1")).inputValue()),
+        inputMoment(await again.locator(tid("changes-t2")).inputValue())];
       assert(shown[0] === localInput(t1) && shown[1] === localInput(t2),
         `the link shows T1 ${shown[0]} and T2 ${shown[1]}`);
     } finally {

@@ -12,6 +12,12 @@ export function localInput(ms) {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
 }
 
+// What a datetime-local input's value says, as `localInput` writes it: the
+// input leaves ":00" seconds out of its value (`2026-12-04T21:09`).
+export function inputMoment(value) {
+  return value.length === 16 ? `${value}:00` : value;
+}
+
 // The moment between two records' times, floored to the second; run.sh
 // leaves 2 s between them, so it is strictly after the first and before the
 // second.
