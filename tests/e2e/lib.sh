@@ -135,11 +135,14 @@ kws_e2e_cleanup_cluster() {
   fi
 }
 
+# A port below Linux's ephemeral range (32768 and up), used by no socket in
+# any state: a port the kernel may hand to an outgoing connection meanwhile
+# (the server's own to the apiserver, etcd's) would fail the server's bind.
 free_port() {
   local p
   for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 20000))
-    ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+    p=$((20000 + RANDOM % 12000))
+    ss -Htan "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
   done
   echo 18080
 }
