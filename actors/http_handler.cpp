@@ -322,7 +322,7 @@ void answer_record(self_ptr self, const http_request& req,
       if (!a.found)
         return rp->deliver(rest::render_answer(a));
       // Closed when unsure: a record whose owner cannot be read is refused.
-      auto owner = rest::record_owner(a.body);
+      auto owner = record_owner(a.body);
       if (!owner)
         return rp->deliver(rest::render_error(caf::make_error(
           ec::forbidden, "the record names no namespace and type to check")));

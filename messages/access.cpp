@@ -1,5 +1,7 @@
 #include "messages/access.hpp"
 
+#include <rapidjson/document.h>
+
 #include <algorithm>
 #include <array>
 
@@ -99,6 +101,36 @@ bool allows_any_group(const access_filter& filter, std::string_view ns,
     return true;
   return !ns.empty()
     && any_in(filter.namespace_types, key_of(ns, resource, {}));
+}
+
+std::optional<record_owner_info> record_owner(std::string_view record) {
+  rapidjson::Document doc;
+  doc.Parse(record.data(), record.size());
+  if (doc.HasParseError() || !doc.IsObject())
+    return std::nullopt;
+  auto text = [&doc](const char* name) -> std::optional<std::string> {
+    auto it = doc.FindMember(name);
+    if (it == doc.MemberEnd() || !it->value.IsString())
+      return std::nullopt;
+    return std::string{it->value.GetString(), it->value.GetStringLength()};
+  };
+  auto ns = text("namespace");
+  auto plural = text("resourceType");
+  auto api_version = text("apiVersion");
+  if (!ns || !plural || !api_version || plural->empty())
+    return std::nullopt;
+  record_owner_info out;
+  out.ns = *ns;
+  out.type.plural = *plural;
+  out.type.namespaced = !ns->empty();
+  auto slash = api_version->find('/');
+  if (slash != std::string::npos) {
+    out.type.group = api_version->substr(0, slash);
+    out.type.version = api_version->substr(slash + 1);
+  } else {
+    out.type.version = *api_version;
+  }
+  return out;
 }
 
 } // namespace kws

@@ -7,6 +7,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,5 +96,16 @@ typename Inspector::result_type inspect(Inspector& f, access_grant& x) {
   return f(caf::meta::type_name("kws.access_grant"), x.who, x.filter,
            x.denied_types, x.partial_namespaces);
 }
+
+/// The namespace ("" when cluster-scoped) and type of a stored record,
+/// read from its `namespace`, `resourceType` and `apiVersion`: what its
+/// reader must be allowed to get.
+struct record_owner_info {
+  std::string ns;
+  resource_type type;
+};
+
+/// The owner of a record's JSON; none when the record lacks those fields.
+std::optional<record_owner_info> record_owner(std::string_view record);
 
 } // namespace kws

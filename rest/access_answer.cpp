@@ -4,7 +4,6 @@
 #include "messages/errors.hpp"
 
 #include <caf/error.hpp>
-#include <rapidjson/document.h>
 
 #include <algorithm>
 #include <string>
@@ -87,36 +86,6 @@ void mark_filtered(http_response& res, const access_grant& grant) {
     res.headers["X-Filtered-Resources"] = listed(grant.denied_types);
   if (!grant.partial_namespaces.empty())
     res.headers["X-Filtered-Namespaces"] = listed(grant.partial_namespaces);
-}
-
-std::optional<record_owner_info> record_owner(std::string_view record) {
-  rapidjson::Document doc;
-  doc.Parse(record.data(), record.size());
-  if (doc.HasParseError() || !doc.IsObject())
-    return std::nullopt;
-  auto text = [&doc](const char* name) -> std::optional<std::string> {
-    auto it = doc.FindMember(name);
-    if (it == doc.MemberEnd() || !it->value.IsString())
-      return std::nullopt;
-    return std::string{it->value.GetString(), it->value.GetStringLength()};
-  };
-  auto ns = text("namespace");
-  auto plural = text("resourceType");
-  auto api_version = text("apiVersion");
-  if (!ns || !plural || !api_version || plural->empty())
-    return std::nullopt;
-  record_owner_info out;
-  out.ns = *ns;
-  out.type.plural = *plural;
-  out.type.namespaced = !ns->empty();
-  auto slash = api_version->find('/');
-  if (slash != std::string::npos) {
-    out.type.group = api_version->substr(0, slash);
-    out.type.version = api_version->substr(slash + 1);
-  } else {
-    out.type.version = *api_version;
-  }
-  return out;
 }
 
 } // namespace kws::rest

@@ -9,7 +9,6 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,14 +29,5 @@ caf::error refusal(const access_grant& grant, std::string_view ns,
 /// `X-Filtered-Namespaces` (namespaces left out for some type) to `res`
 /// when `grant` narrowed the answer.
 void mark_filtered(http_response& res, const access_grant& grant);
-
-/// The namespace ("" when cluster-scoped) and type of a stored record,
-/// read from its `namespace`, `resourceType` and `apiVersion`; none when
-/// the record lacks them.
-struct record_owner_info {
-  std::string ns;
-  resource_type type;
-};
-std::optional<record_owner_info> record_owner(std::string_view record);
 
 } // namespace kws::rest

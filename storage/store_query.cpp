@@ -3,12 +3,9 @@
 // partition whose time bounds overlap the query, and merges the partitions
 // by (timestamp, sequence number).
 #include "messages/errors.hpp"
-#include "messages/json_fields.hpp"
 #include "storage/change_paths.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_scan.hpp"
-
-#include <rapidjson/document.h>
 
 namespace kws::storage {
 
@@ -17,16 +14,9 @@ namespace {
 /// Whether `filter` lets the stored record `json` through, by its own
 /// namespace, resourceType and apiVersion's group.
 bool record_allowed(std::string_view json, const access_filter& filter) {
-  rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (!doc.IsObject())
-    return false;
-  auto api_version = json::string_member(doc, "apiVersion");
-  auto slash = api_version.find('/');
-  auto group = slash == std::string_view::npos ? std::string_view{}
-                                               : api_version.substr(0, slash);
-  return allows(filter, json::string_member(doc, "namespace"),
-                json::string_member(doc, "resourceType"), group);
+  auto owner = record_owner(json);
+  return owner
+    && allows(filter, owner->ns, owner->type.plural, owner->type.group);
 }
 
 } // namespace

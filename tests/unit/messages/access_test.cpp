@@ -46,3 +46,19 @@ TEST(access_filter, any_group_of_a_plural) {
   f.namespace_types = {"a/jobsx"};
   EXPECT_FALSE(allows_any_group(f, "a", "jobs"));
 }
+
+TEST(access_filter, record_owners) {
+  auto owner = record_owner(
+    R"({"namespace":"a","resourceType":"deployments","apiVersion":"apps/v1"})");
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->ns, "a");
+  EXPECT_EQ(owner->type.group_resource(), "deployments.apps");
+  EXPECT_TRUE(owner->type.namespaced);
+  owner = record_owner(
+    R"({"namespace":"","resourceType":"nodes","apiVersion":"v1"})");
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->type.group_resource(), "nodes");
+  EXPECT_FALSE(owner->type.namespaced);
+  EXPECT_FALSE(record_owner(R"({"resourceType":"nodes","apiVersion":"v1"})"));
+  EXPECT_FALSE(record_owner("not json"));
+}

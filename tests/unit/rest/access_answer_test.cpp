@@ -68,19 +68,3 @@ TEST(access_answer, filtered_headers) {
   mark_filtered(res, g);
   EXPECT_TRUE(res.headers["X-Filtered-Namespaces"].ends_with(",n49,+2 more"));
 }
-
-TEST(access_answer, record_owners) {
-  auto owner = record_owner(
-    R"({"namespace":"a","resourceType":"deployments","apiVersion":"apps/v1"})");
-  ASSERT_TRUE(owner);
-  EXPECT_EQ(owner->ns, "a");
-  EXPECT_EQ(owner->type.group_resource(), "deployments.apps");
-  EXPECT_TRUE(owner->type.namespaced);
-  owner = record_owner(
-    R"({"namespace":"","resourceType":"nodes","apiVersion":"v1"})");
-  ASSERT_TRUE(owner);
-  EXPECT_EQ(owner->type.group_resource(), "nodes");
-  EXPECT_FALSE(owner->type.namespaced);
-  EXPECT_FALSE(record_owner(R"({"resourceType":"nodes","apiVersion":"v1"})"));
-  EXPECT_FALSE(record_owner("not json"));
-}
