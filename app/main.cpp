@@ -166,7 +166,9 @@ int serve(const app::options& opts) {
     } else {
       KWS_INFO("received signal {}, shutting down", sig);
       (*srv)->stop();
-      self->request(sup, std::chrono::seconds{4}, atom::stop_v)
+      // Longer than the supervisor gives STORAGE's final flush (10 s), so
+      // that its own answer, done or failed, arrives first.
+      self->request(sup, std::chrono::seconds{15}, atom::stop_v)
         .receive([](atom::ok) {},
                  [&](caf::error& err) {
                    KWS_ERROR("shutdown flush failed: {}", err);

@@ -43,7 +43,7 @@ struct access_log_e2e : ::testing::Test {
 
   void TearDown() override {
     if (server && server->running()) {
-      EXPECT_EQ(server->terminate(10s), 0)
+      EXPECT_EQ(server->terminate(30s), 0)
         << "the server's exit; log in " << log_path();
     }
     // Logs and stores stay for a failure's diagnosis only.
@@ -114,7 +114,7 @@ TEST_F(access_log_e2e, access_log_false_turns_it_off) {
   start(std::string{small_config} + "accessLog: false\n");
   ASSERT_EQ(http_get(port, query).status, 200);
   EXPECT_EQ(http_get(port, "/api/v1/events?limit=abc").status, 400);
-  ASSERT_EQ(server->terminate(10s), 0) << "log in " << log_path();
+  ASSERT_EQ(server->terminate(30s), 0) << "log in " << log_path();
   for (auto& l : log_lines())
     EXPECT_EQ(l.find(" access "), std::string::npos) << l;
 }
@@ -136,7 +136,7 @@ TEST_F(access_log_e2e, json_format_makes_every_line_one_object) {
   ASSERT_TRUE(access["durationMs"].IsNumber()) << line;
   EXPECT_GT(access["durationMs"].GetDouble(), 0.0) << line;
   EXPECT_STREQ(access["caller"].GetString(), "");
-  ASSERT_EQ(server->terminate(10s), 0) << "log in " << log_path();
+  ASSERT_EQ(server->terminate(30s), 0) << "log in " << log_path();
   static const std::regex time{R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)"};
   bool listening = false;
   for (auto& l : log_lines()) {

@@ -98,7 +98,7 @@ struct auth_e2e : ::testing::Test {
 
   static void TearDownTestSuite() {
     if (server && server->running()) {
-      EXPECT_EQ(server->terminate(10s), 0);
+      EXPECT_EQ(server->terminate(30s), 0);
     }
     server.reset();
     for (const auto& ns : {a, b})

@@ -245,7 +245,7 @@ TEST_F(changes, coverage_is_empty_when_quiet_and_reports_the_server_downtime) {
     eventually([] { return !history("deployments", "web").empty(); }, patience))
     << "deployments are not recorded";
   auto stopped = now_ns();
-  ASSERT_EQ(server->terminate(10s), 0) << "log in " << (dir / "server.log");
+  ASSERT_EQ(server->terminate(30s), 0) << "log in " << (dir / "server.log");
   std::this_thread::sleep_for(3s);
   auto restarted = now_ns();
   start_server();

@@ -219,7 +219,7 @@ struct changes : ::testing::Test {
 
   static void TearDownTestSuite() {
     if (server && server->running()) {
-      EXPECT_EQ(server->terminate(10s), 0)
+      EXPECT_EQ(server->terminate(30s), 0)
         << "the server's exit; log in " << (dir / "server.log");
     }
     server.reset();

@@ -72,7 +72,7 @@ struct restarts : ::testing::Test {
   static void TearDownTestSuite() {
     // A clean exit, also under LeakSanitizer (which fails it on a leak).
     if (server && server->running()) {
-      EXPECT_EQ(server->terminate(10s), 0)
+      EXPECT_EQ(server->terminate(30s), 0)
         << "the server's exit; log in " << (dir / "server.log");
     }
     server.reset();
@@ -158,7 +158,7 @@ TEST_F(restarts, churn_across_restarts_matches_the_audit_log_exactly) {
       patience);
   };
   ASSERT_TRUE(writes_grow_by(80)) << "churn made no progress";
-  EXPECT_EQ(server->terminate(10s), 0);
+  EXPECT_EQ(server->terminate(30s), 0);
   ASSERT_TRUE(writes_grow_by(40)) << "churn made no progress";
   start_server();
   ASSERT_TRUE(writes_grow_by(80)) << "churn made no progress";
@@ -214,7 +214,7 @@ TEST_F(restarts, a_compacted_resume_relists_and_infers_missed_deletes) {
   auto doomed = history_of("configmaps", "doomed");
   ASSERT_EQ(doomed.size(), 1u);
   auto doomed_uid = doomed.front().uid;
-  EXPECT_EQ(server->terminate(10s), 0);
+  EXPECT_EQ(server->terminate(30s), 0);
   run_kubectl("patch configmap stays -n " + ns
               + " --type merge -p '{\"data\":{\"v\":\"2\"}}'");
   run_kubectl("patch configmap stays -n " + ns
@@ -447,7 +447,7 @@ spec:
   ASSERT_TRUE(eventually(
     [] { return log_has("Stopped watching e2e.example.com/v1 (Sprocket)"); },
     patience));
-  EXPECT_EQ(server->terminate(10s), 0);
+  EXPECT_EQ(server->terminate(30s), 0);
   start_server();
   for (std::string form :
        {"sprockets", "Sprocket", "sprockets.e2e.example.com"}) {

@@ -73,13 +73,15 @@ struct selective : ::testing::Test {
   }
 
   static void TearDownTestSuite() {
+    bool stopped = true;
     if (server && server->running()) {
-      EXPECT_EQ(server->terminate(10s), 0);
+      stopped = server->terminate(30s) == 0;
+      EXPECT_TRUE(stopped) << "log in " << (dir / "server.log");
     }
     server.reset();
     for (const auto& ns : {inc, exc})
       kubectl(cluster, "delete namespace " + ns + " --wait=false");
-    if (::testing::UnitTest::GetInstance()->failed_test_count() == 0)
+    if (stopped && ::testing::UnitTest::GetInstance()->failed_test_count() == 0)
       std::filesystem::remove_all(dir);
   }
 

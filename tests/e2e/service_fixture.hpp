@@ -62,7 +62,7 @@ struct service : ::testing::Test {
   static void TearDownTestSuite() {
     // A clean exit, also under LeakSanitizer (which fails it on a leak).
     if (server && server->running()) {
-      EXPECT_EQ(server->terminate(10s), 0)
+      EXPECT_EQ(server->terminate(30s), 0)
         << "the server's exit; log in " << (dir / "server.log");
     }
     server.reset();
