@@ -6,10 +6,10 @@
 #include "kube/client.hpp"
 #include "messages/logging.hpp"
 #include "messages/metrics.hpp"
+#include "storage/secret_digest.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
-#include <openssl/evp.h>
 
 #include <type_traits>
 #include <utility>
@@ -25,16 +25,7 @@ using self_ptr = access_actor::stateful_pointer<access_state>;
 /// The cache key of a token: its SHA-256, so no token stays in memory
 /// longer than its request.
 std::string token_cache_key(std::string_view token) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(token.data(), token.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "token:";
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 0xf];
-  }
-  return out;
+  return "token:" + storage::sha256_digest(token);
 }
 
 constexpr std::string_view namespaces_key = "namespaces";

@@ -117,6 +117,7 @@ void discovery_state::spawn_watcher(const resource_type& rt, bool relist) {
   watcher_config wcfg;
   wcfg.type = rt;
   wcfg.digest_secret_values = config.watch.digest_secret_values;
+  wcfg.secret_digest_key = config.secret_digest_key;
   wcfg.max_lag = std::chrono::milliseconds{config.watch.max_watch_lag_ms};
   wcfg.filter = config.watch.filters.for_type(rt);
   wcfg.relist = relist;

@@ -25,6 +25,8 @@ namespace kws {
 struct discovery_config {
   /// What to watch and how; replaced by a configuration reload.
   watch_settings watch;
+  /// The install's key of Secret digests, from the store.
+  std::string secret_digest_key;
   /// Types the store holds history of (`stored_types`): they resolve by
   /// name even when the apiserver no longer serves them.
   std::vector<resource_type> stored;

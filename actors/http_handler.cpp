@@ -8,6 +8,7 @@
 #include "messages/logging.hpp"
 #include "messages/metrics.hpp"
 #include "rest/access_answer.hpp"
+#include "rest/backup_target.hpp"
 #include "rest/query_params.hpp"
 #include "rest/render.hpp"
 #include "rest/routes.hpp"
@@ -16,7 +17,6 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <type_traits>
@@ -430,7 +430,8 @@ void answer_window(self_ptr self, const http_request& req,
     });
 }
 
-/// POST /admin/backup?dest=DIR: a consistent online backup by STORAGE.
+/// POST /admin/backup?dest=DIR: a consistent online backup by STORAGE, into
+/// a new directory inside `backupRoot`.
 void answer_backup(self_ptr self, const http_request& req,
                    const responder_ptr& rp) {
   if (req.method != "POST") {
@@ -438,25 +439,24 @@ void answer_backup(self_ptr self, const http_request& req,
     res.headers["Allow"] = "POST";
     return rp->deliver(std::move(res));
   }
-  auto dest = query_value(req, "dest");
-  if (dest.empty() || dest.front() != '/')
-    return rp->deliver(rest::error_response(
-      400, "dest must be an absolute directory path", "dest"));
-  for (const auto& part : std::filesystem::path{dest})
-    if (part == "." || part == "..")
-      return rp->deliver(rest::error_response(
-        400, "dest must not contain . or .. segments", "dest"));
+  const auto& root = self->state.config.backup_root;
+  auto dest = rest::backup_target(root, query_value(req, "dest"));
+  if (!dest)
+    return rp->deliver(rest::render_error(dest.error()));
   self
     ->request(self->state.storage, self->state.config.backup_timeout,
-              atom::backup_v, dest)
+              atom::backup_v, *dest, root)
     .then(
       [rp](const std::string& path) {
         rp->deliver(
           json_response(200, "{\"path\":" + rest::json_string(path) + "}"));
       },
       [rp](const caf::error& err) {
-        KWS_ERROR("http-handler: backup failed: {}", err);
-        rp->deliver(rest::render_error(err));
+        auto res = rest::render_error(err);
+        // A path already taken or not there is the caller's to fix.
+        if (res.status >= 500)
+          KWS_ERROR("http-handler: backup failed: {}", err);
+        rp->deliver(std::move(res));
       });
 }
 

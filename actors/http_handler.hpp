@@ -19,6 +19,8 @@ struct http_handler_config {
   std::chrono::milliseconds timeout{10'000};
   /// How long STORAGE may take to write a backup.
   std::chrono::milliseconds backup_timeout{std::chrono::minutes{10}};
+  /// Backups go only inside this directory (`backupRoot`).
+  std::string backup_root = "/data/backups";
   /// What the MCP endpoint accepts and says about itself.
   mcp::options mcp;
 };

@@ -35,9 +35,10 @@ using storage_actor = caf::typed_actor<
   caf::replies_to<atom::live, std::string>::with<std::vector<live_object>>,
   // From WATCHERs on start: the persisted resourceVersion to resume from.
   caf::replies_to<atom::checkpoint, std::string>::with<watch_checkpoint>,
-  // From the HTTP handler: writes a consistent backup into the directory;
-  // replies with the directory.
-  caf::replies_to<atom::backup, std::string>::with<std::string>,
+  // From the HTTP handler: writes a consistent backup into the directory,
+  // which lies inside the backup root (the second); replies with the
+  // directory.
+  caf::replies_to<atom::backup, std::string, std::string>::with<std::string>,
   // INTERNAL: write batch generation N (queued behind the mailbox).
   caf::reacts_to<atom::internal, atom::flush, uint64_t>,
   // INTERNAL: time to drop expired partitions.

@@ -201,8 +201,9 @@ storage_writer(storage_actor::stateful_pointer<storage_state> self,
       return std::move(*result);
     },
     // A consistent backup.
-    [self](atom::backup, const std::string& dir) -> caf::result<std::string> {
-      if (auto err = self->state.store->backup(dir))
+    [self](atom::backup, const std::string& dir,
+           const std::string& root) -> caf::result<std::string> {
+      if (auto err = self->state.store->backup(dir, root))
         return err;
       KWS_INFO("storage wrote a backup to {}", dir);
       return dir;

@@ -92,8 +92,9 @@ void watcher_state::on_list(list_result list) {
 
 void watcher_state::build_batch(const std::vector<watch_event>& events) {
   size_t num_malformed = 0;
-  in_flight->records = records_from_events(
-    config.type, events, config.digest_secret_values, now(), num_malformed);
+  in_flight->records
+    = records_from_events(config.type, events, config.digest_secret_values,
+                          now(), num_malformed, config.secret_digest_key);
   mark_status_drops(config.filter, in_flight->records);
   in_flight->resource_version = in_flight->records.resource_version;
   malformed_counter(config.type).inc(num_malformed);
@@ -173,7 +174,7 @@ void watcher_state::send_next() {
         size_t num_malformed = 0;
         auto batch = records_from_list(config.type, list, known,
                                        config.digest_secret_values, now(),
-                                       num_malformed);
+                                       num_malformed, config.secret_digest_key);
         malformed_counter(config.type).inc(num_malformed);
         if (keep_unlisted) {
           keep_unlisted = false;

@@ -30,6 +30,8 @@ namespace kws {
 struct watcher_config {
   resource_type type;
   bool digest_secret_values = true;
+  /// The install's key of Secret digests (empty: unkeyed `sha256:`).
+  std::string secret_digest_key;
   /// How long STORAGE may take to acknowledge a batch.
   std::chrono::milliseconds ack_timeout{60'000};
   /// Wait before sending a batch again after STORAGE failed it.
@@ -187,10 +189,12 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
 /// Builds the records of a watch-event batch (pure; tested without actors).
 /// Malformed objects are skipped and counted in `num_malformed`. Returns the
 /// records and the resourceVersion to checkpoint (the last event's).
+/// `digest_key` keys the digests of Secret values (`secret_digest.hpp`).
 ingest_batch records_from_events(const resource_type& rt,
                                  const std::vector<watch_event>& events,
                                  bool digest_secret_values, int64_t now_ns,
-                                 size_t& num_malformed);
+                                 size_t& num_malformed,
+                                 std::string_view digest_key = {});
 
 /// Keeps what the namespace lists of `sel` record that the request could
 /// not leave out: other watch events become bookmarks (they still move the
@@ -229,6 +233,7 @@ void drop_selector_exits(std::vector<watch_event>& events,
 ingest_batch records_from_list(const resource_type& rt, const list_result& list,
                                const std::vector<live_object>& known,
                                bool digest_secret_values, int64_t now_ns,
-                               size_t& num_malformed);
+                               size_t& num_malformed,
+                               std::string_view digest_key = {});
 
 } // namespace kws

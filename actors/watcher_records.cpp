@@ -142,11 +142,13 @@ void mark_status_drops(const watch_filter& filter, ingest_batch& batch) {
 ingest_batch records_from_events(const resource_type& rt,
                                  const std::vector<watch_event>& events,
                                  bool digest_secret_values, int64_t now_ns,
-                                 size_t& num_malformed) {
+                                 size_t& num_malformed,
+                                 std::string_view digest_key) {
   ingest_batch result;
   result.group_resource = rt.group_resource();
   storage::record_options opts;
   opts.digest_secrets = digest_secret_values;
+  opts.digest_key = digest_key;
   // The wire decoder keeps the apiserver's compact bytes (or writes compact
   // JSON): objectChanges is copied from them, not re-serialized.
   opts.copy_object_text = true;
@@ -175,7 +177,8 @@ ingest_batch records_from_events(const resource_type& rt,
 ingest_batch records_from_list(const resource_type& rt, const list_result& list,
                                const std::vector<live_object>& known,
                                bool digest_secret_values, int64_t now_ns,
-                               size_t& num_malformed) {
+                               size_t& num_malformed,
+                               std::string_view digest_key) {
   ingest_batch result;
   result.group_resource = rt.group_resource();
   result.resource_version = list.resource_version;
@@ -183,6 +186,7 @@ ingest_batch records_from_list(const resource_type& rt, const list_result& list,
   num_malformed += diff.malformed.size();
   storage::record_options opts;
   opts.digest_secrets = digest_secret_values;
+  opts.digest_key = digest_key;
   // List items and vanished objects are compact JSON written by RapidJSON.
   opts.copy_object_text = true;
   // A delete of a replaced uid comes before the create of the new one.

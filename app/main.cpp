@@ -55,6 +55,14 @@ int serve(const app::options& opts) {
   app::use_log_format(settings->log_format);
   KWS_INFO("k8s-watch-server {} using configuration from {}", KWS_VERSION,
            settings->source);
+  std::shared_ptr<rest::tls_source> tls;
+  if (settings->tls.enabled()) {
+    auto loaded = rest::tls_source::load(
+      {settings->tls.cert_file, settings->tls.key_file});
+    if (!loaded)
+      return fail("invalid configuration: " + error_detail(loaded.error()));
+    tls = std::move(*loaded);
+  }
   auto cluster = kube::load_default(opts.kubeconfig);
   if (!cluster)
     return fail("cannot configure the Kubernetes client: "
@@ -75,6 +83,11 @@ int serve(const app::options& opts) {
   scfg.storage.batch_size = settings->batch_size;
   scfg.storage.retention_days = settings->retention_days;
   scfg.discovery.watch = config::watch_part(*settings);
+  auto digest_key = shared_store->secret_digest_key();
+  if (!digest_key)
+    return fail("cannot read the key of Secret digests: "
+                + render(digest_key.error()));
+  scfg.discovery.secret_digest_key = std::move(*digest_key);
   if (auto stored = stored_types(*shared_store))
     scfg.discovery.stored = std::move(*stored);
   else
@@ -82,6 +95,7 @@ int serve(const app::options& opts) {
              "served will not resolve by name: {}",
              stored.error());
   scfg.http.max_query_limit = settings->max_query_limit;
+  scfg.http.backup_root = settings->backup_root;
   scfg.http.mcp.version = KWS_VERSION;
   scfg.http.mcp.allowed_hosts = app::service_host_names();
   scfg.http.mcp.allowed_origins = app::allowed_origins();
@@ -120,6 +134,7 @@ int serve(const app::options& opts) {
     sopts.address = settings->listen_address;
     sopts.port = settings->server_port;
     sopts.site = ui_bundle();
+    sopts.tls = tls;
     if (settings->access_log)
       sopts.on_access = app::access_log(settings->log_format);
     auto srv
@@ -130,7 +145,8 @@ int serve(const app::options& opts) {
       caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
       return fail("cannot serve HTTP: " + render(srv.error()));
     }
-    KWS_INFO("Starting HTTP server on port {} (auth.mode {})", (*srv)->port(),
+    KWS_INFO("Starting HTTP server on port {} ({}, auth.mode {})",
+             (*srv)->port(), tls ? "HTTPS" : "plain HTTP",
              access_client ? "token" : "none");
     // Wake up on a signal, or when the supervisor stops on its own.
     std::atomic<bool> sup_down{false};

@@ -9,8 +9,10 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <cstdlib>
 #include <iostream>
@@ -23,21 +25,27 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 
 struct endpoint {
   std::string host;
   std::string port;
   std::string path;
+  bool tls = false;
 };
 
-/// Reads `http://host[:port][/path]`; the path defaults to /mcp.
+/// Reads `http[s]://host[:port][/path]`; the path defaults to /mcp.
 std::optional<endpoint> parse_url(std::string_view url) {
-  constexpr std::string_view scheme = "http://";
-  if (!url.starts_with(scheme))
-    return std::nullopt;
-  url.remove_prefix(scheme.size());
   endpoint out;
+  if (url.starts_with("https://")) {
+    out.tls = true;
+    url.remove_prefix(8);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else {
+    return std::nullopt;
+  }
   auto slash = url.find('/');
   out.path
     = slash == std::string_view::npos ? "/mcp" : std::string{url.substr(slash)};
@@ -52,7 +60,7 @@ std::optional<endpoint> parse_url(std::string_view url) {
     out.port = std::string{authority.substr(colon + 1)};
   } else {
     out.host = std::string{authority};
-    out.port = "80";
+    out.port = out.tls ? "443" : "80";
   }
   if (bracketed && out.host.size() > 2)
     out.host = out.host.substr(1, out.host.size() - 2);
@@ -68,30 +76,66 @@ struct posted {
   std::string error;
 };
 
-posted post(const endpoint& to, const std::string& line,
+/// One POST and its answer over a connected (and, for TLS, shaken) stream.
+template <class Stream>
+void exchange(Stream& stream, const endpoint& to, const std::string& line,
+              const std::map<std::string, std::string>& headers, posted& out) {
+  http::request<http::string_body> req{http::verb::post, to.path, 11};
+  req.set(http::field::host, to.host + ":" + to.port);
+  for (const auto& [name, value] : headers)
+    req.set(name, value);
+  req.body() = line;
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buf;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(size_t{64} << 20U);
+  http::read(stream, buf, parser);
+  out.status = static_cast<int>(parser.get().result_int());
+  out.body = parser.get().body();
+}
+
+/// A client context that checks the server's certificate against
+/// `ca_file`, or the system's trusted certificates when it is empty.
+ssl::context client_context(const std::string& ca_file) {
+  ssl::context ctx{ssl::context::tls_client};
+  if (ca_file.empty())
+    ctx.set_default_verify_paths();
+  else
+    ctx.load_verify_file(ca_file);
+  ctx.set_verify_mode(ssl::verify_peer);
+  return ctx;
+}
+
+posted post(const endpoint& to, const std::string& ca_file,
+            const std::string& line,
             const std::map<std::string, std::string>& headers) {
   posted out;
   try {
     boost::asio::io_context ioc;
     tcp::resolver resolver{ioc};
-    beast::tcp_stream stream{ioc};
-    stream.expires_after(std::chrono::seconds{60});
-    stream.connect(resolver.resolve(to.host, to.port));
-    http::request<http::string_body> req{http::verb::post, to.path, 11};
-    req.set(http::field::host, to.host + ":" + to.port);
-    for (const auto& [name, value] : headers)
-      req.set(name, value);
-    req.body() = line;
-    req.prepare_payload();
-    http::write(stream, req);
-    beast::flat_buffer buf;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(size_t{64} << 20U);
-    http::read(stream, buf, parser);
-    out.status = static_cast<int>(parser.get().result_int());
-    out.body = parser.get().body();
+    auto addresses = resolver.resolve(to.host, to.port);
+    if (!to.tls) {
+      beast::tcp_stream stream{ioc};
+      stream.expires_after(std::chrono::seconds{60});
+      stream.connect(addresses);
+      exchange(stream, to, line, headers, out);
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      return out;
+    }
+    auto ctx = client_context(ca_file);
+    beast::ssl_stream<beast::tcp_stream> stream{ioc, ctx};
+    stream.set_verify_callback(ssl::host_name_verification(to.host));
+    if (SSL_set_tlsext_host_name(stream.native_handle(), to.host.c_str()) != 1)
+      throw std::runtime_error{"cannot set the TLS server name " + to.host};
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds{60});
+    beast::get_lowest_layer(stream).connect(addresses);
+    stream.handshake(ssl::stream_base::client);
+    exchange(stream, to, line, headers, out);
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.shutdown(ignored); // the answer is in; a missing close_notify is no
+                              // failure
   } catch (const boost::system::system_error& e) {
     out.error = e.code().message();
   } catch (const std::exception& e) {
@@ -139,7 +183,7 @@ int run_mcp_stdio(const options& opts) {
   auto to = parse_url(opts.url);
   if (!to) {
     std::cerr
-      << "k8s-watch-server mcp: --url must be http://HOST[:PORT][/PATH], "
+      << "k8s-watch-server mcp: --url must be http(s)://HOST[:PORT][/PATH], "
          "got '"
       << opts.url << "'\n";
     return 2;
@@ -158,7 +202,7 @@ int run_mcp_stdio(const options& opts) {
     auto headers = mcp::relay_headers(line, state);
     if (!token->empty())
       headers["Authorization"] = "Bearer " + *token;
-    auto answer = post(*to, line, headers);
+    auto answer = post(*to, opts.ca_file, line, headers);
     std::optional<std::string> out;
     if (!answer.error.empty()) {
       std::cerr << "k8s-watch-server mcp: " << opts.url << ": " << answer.error

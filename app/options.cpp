@@ -60,6 +60,9 @@ caf::expected<options> parse_options(int argc, char** argv) {
     } else if (flag == "--token-file") {
       if (auto err = value(result.token_file))
         return err;
+    } else if (flag == "--ca-file") {
+      if (auto err = value(result.ca_file))
+        return err;
     } else if (flag == "--from") {
       if (auto err = value(result.from))
         return err;

@@ -25,6 +25,8 @@ struct options {
   std::string url = "http://127.0.0.1:8080/mcp";
   /// mcp: a file holding the bearer token for `auth.mode: token`.
   std::string token_file;
+  /// mcp: PEM certificates trusted for an https URL (default: the system's).
+  std::string ca_file;
 };
 
 inline constexpr const char* usage = R"(usage: k8s-watch-server [options]
@@ -32,7 +34,8 @@ inline constexpr const char* usage = R"(usage: k8s-watch-server [options]
                               [--watch RESOURCE] [--seconds N]
        k8s-watch-server backup --dest DIR [--port N]
        k8s-watch-server restore --from DIR --dest DIR
-       k8s-watch-server mcp [--url http://HOST:PORT/mcp] [--token-file PATH]
+       k8s-watch-server mcp [--url http(s)://HOST:PORT/mcp] [--token-file PATH]
+                            [--ca-file PATH]
 
 Watches every resource type of a Kubernetes cluster, stores each change for
 retentionDays and answers history queries over HTTP.
@@ -48,7 +51,9 @@ options:
   --version           the version
 
 backup asks the server running on 127.0.0.1 for a consistent online backup
-of its store into DIR (a new directory on the same file system is cheapest).
+of its store into DIR, a new directory inside the server's backupRoot
+(default /data/backups; a relative DIR goes under it; on the store's file
+system it is cheapest).
 restore copies a backup into a new, empty store directory for a server that
 is not running; point STORAGE_PATH at it.
 mcp is the stdio transport of the MCP endpoint for desktop assistants: one
@@ -56,10 +61,11 @@ JSON-RPC message a line on stdin, relayed to a running server (default
 http://127.0.0.1:8080/mcp, e.g. through kubectl port-forward), its answers
 on stdout; it exits when stdin closes. A server with auth.mode token gets
 the bearer token from --token-file, else $KWS_TOKEN, else (for a loopback
-URL only) the current kubeconfig context's token or exec plugin.
+URL only) the current kubeconfig context's token or exec plugin. An https
+URL is checked against --ca-file, else the system's trusted certificates.
 
 environment: CONFIG_PATH, STORAGE_PATH (alias BADGER_PATH), SERVER_PORT,
-AUTH_MODE, KUBECONFIG, KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT,
+BACKUP_ROOT, AUTH_MODE, KUBECONFIG, KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT,
 KWS_TOKEN (mcp)
 )";
 

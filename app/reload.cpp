@@ -54,6 +54,7 @@ std::vector<std::string> restart_only_changes(const config::settings& running,
   check("storagePath", running.storage_path == next.storage_path);
   check("serverPort", running.server_port == next.server_port);
   check("listenAddress", running.listen_address == next.listen_address);
+  check("backupRoot", running.backup_root == next.backup_root);
   check("retentionDays", running.retention_days == next.retention_days);
   check("maxQueryLimit", running.max_query_limit == next.max_query_limit);
   check("queryWorkers", running.query_workers == next.query_workers);
@@ -68,6 +69,10 @@ std::vector<std::string> restart_only_changes(const config::settings& running,
         ra.mode == na.mode && ra.audiences == na.audiences
           && ra.cache_seconds == na.cache_seconds
           && ra.failure_cache_seconds == na.failure_cache_seconds);
+  // The files' contents reload by themselves; which files, only on restart.
+  check("tls",
+        running.tls.cert_file == next.tls.cert_file
+          && running.tls.key_file == next.tls.key_file);
   return result;
 }
 
@@ -110,6 +115,7 @@ std::optional<watch_settings> config_reloader::reload() {
   updated.storage_path = running_.storage_path;
   updated.server_port = running_.server_port;
   updated.listen_address = running_.listen_address;
+  updated.backup_root = running_.backup_root;
   updated.retention_days = running_.retention_days;
   updated.max_query_limit = running_.max_query_limit;
   updated.query_workers = running_.query_workers;
@@ -119,6 +125,7 @@ std::optional<watch_settings> config_reloader::reload() {
   updated.access_log = running_.access_log;
   updated.log_format = running_.log_format;
   updated.auth = running_.auth;
+  updated.tls = running_.tls;
   running_ = std::move(updated);
   return config::watch_part(running_);
 }

@@ -10,6 +10,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -314,6 +315,45 @@ caf::error apply_auth(auth_settings& a, const YAML::Node& n) {
   return {};
 }
 
+/// An absolute directory without "." or ".." segments, without its
+/// trailing slash.
+caf::expected<std::string> directory_value(const std::string& key,
+                                           const std::string& text) {
+  if (text.empty() || text.front() != '/')
+    return config_error(key,
+                        "expected an absolute directory, got '" + text + "'");
+  std::filesystem::path path{text};
+  for (const auto& part : path)
+    if (part == "." || part == "..")
+      return config_error(
+        key, "must not contain . or .. segments, got '" + text + "'");
+  auto normal = path.lexically_normal();
+  if (!normal.has_filename() && normal != normal.root_path())
+    normal = normal.parent_path();
+  return normal.string();
+}
+
+caf::error apply_tls(tls_settings& t, const YAML::Node& n) {
+  if (n.IsNull())
+    return {};
+  if (!n.IsMap())
+    return config_error("tls", "expected a mapping (certFile, keyFile)");
+  for (const auto& kv : n) {
+    auto key = "tls." + kv.first.as<std::string>();
+    if (key != "tls.certFile" && key != "tls.keyFile")
+      return config_error(key, "unknown key");
+    auto x = string_value(key, kv.second, true);
+    if (!x)
+      return x.error();
+    (key == "tls.certFile" ? t.cert_file : t.key_file) = *x;
+  }
+  if (t.cert_file.empty() != t.key_file.empty())
+    return config_error(t.cert_file.empty() ? "tls.certFile" : "tls.keyFile",
+                        "needed as well: HTTPS takes a certificate and its "
+                        "key");
+  return {};
+}
+
 caf::error apply_yaml(settings& s, const YAML::Node& root) {
   if (root.IsNull())
     return {};
@@ -337,6 +377,14 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
       if (!x)
         return x.error();
       s.storage_path = *x;
+    } else if (key == "backupRoot") {
+      auto x = string_value(key, v, false);
+      if (!x)
+        return x.error();
+      auto dir = directory_value(key, *x);
+      if (!dir)
+        return dir.error();
+      s.backup_root = *dir;
     } else if (key == "listenAddress") {
       auto x = string_value(key, v, false);
       if (!x)
@@ -385,6 +433,9 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
     } else if (key == "auth") {
       if (auto err = apply_auth(s.auth, v))
         return err;
+    } else if (key == "tls") {
+      if (auto err = apply_tls(s.tls, v))
+        return err;
     } else if (key == "namespaces" || key == "excludeNamespaces") {
       auto x = namespace_list(key, v);
       if (!x)
@@ -417,6 +468,12 @@ caf::error apply_env(settings& s, const env_lookup& env) {
     else
       return config_error("AUTH_MODE",
                           "expected none or token, got '" + *value + "'");
+  }
+  if (auto value = env("BACKUP_ROOT")) {
+    auto dir = directory_value("BACKUP_ROOT", *value);
+    if (!dir)
+      return dir.error();
+    s.backup_root = *dir;
   }
   if (auto value = env("SERVER_PORT")) {
     auto port = parse_int("SERVER_PORT", *value, 1, 65535);

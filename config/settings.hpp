@@ -34,6 +34,16 @@ struct auth_settings {
   uint32_t failure_cache_seconds = 30;
 };
 
+/// The `tls` section: the REST listener serves HTTPS with these PEM files,
+/// read again when they change. Both empty: plain HTTP.
+struct tls_settings {
+  /// The certificate, followed by its intermediates.
+  std::string cert_file;
+  std::string key_file;
+
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 /// Everything the service is configured with, after defaults, the YAML file
 /// and environment overrides were applied and validated.
 struct settings {
@@ -45,6 +55,9 @@ struct settings {
   std::string storage_path = "/data/watch-events";
   /// Days a record is kept; whole expired days are dropped.
   uint32_t retention_days = 14;
+  /// Online backups (`POST /admin/backup`) go only into new directories
+  /// inside this one.
+  std::string backup_root = "/data/backups";
   /// HTTP port of the REST API.
   uint16_t server_port = 8080;
   /// The address the REST API listens on: an IPv4 or IPv6 address
@@ -75,6 +88,8 @@ struct settings {
   config::log_format log_format = config::log_format::text;
   /// Authentication and authorization of queries.
   auth_settings auth;
+  /// HTTPS on the REST listener.
+  tls_settings tls;
   /// Resource types to watch (the 17 defaults when the file names none).
   std::vector<resource_type> resources;
   /// What is recorded: the global `namespaces` / `excludeNamespaces` and

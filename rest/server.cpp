@@ -4,20 +4,17 @@
 #include "messages/logging.hpp"
 #include "rest/connection_book.hpp"
 #include "rest/render.hpp"
-#include "rest/request_head.hpp"
+#include "rest/session.hpp"
+#include "rest/tls_source.hpp"
 
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 
-#include <atomic>
-#include <chrono>
-#include <optional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -26,6 +23,7 @@ namespace kws::rest {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
 http_response error_response(uint16_t status, std::string_view message,
@@ -38,262 +36,91 @@ http_response error_response(uint16_t status, std::string_view message,
 
 namespace {
 
-/// What the first read of an idle connection asks for; the head parser
-/// reads on from there.
-constexpr size_t first_read_bytes = 4096;
+using detail::plain_stream;
+using detail::session;
+using detail::tls_stream;
 
-/// One connection: read a request, hand it to the handler, write the answer,
-/// repeat while the client keeps the connection alive. All I/O runs on the
-/// connection's strand.
-class session : public std::enable_shared_from_this<session> {
+/// What every connection of one server shares.
+struct connection_context {
+  const server_options& opts;
+  const request_handler& handler;
+  connection_book& book;
+};
+
+/// Starts a session of `Stream` on `stream`, or answers `refusal` on it.
+template <class Stream>
+void open_session(const connection_context& cc, beast::tcp_stream&& stream,
+                  beast::flat_buffer&& buffer,
+                  std::shared_ptr<ssl::context> context, std::string client,
+                  bool loopback, admission how,
+                  std::optional<http_response> refusal) {
+  auto s = std::make_shared<session<Stream>>(
+    std::move(stream), std::move(buffer), std::move(context), cc.opts,
+    cc.handler, cc.book, std::move(client), loopback, how);
+  if (refusal)
+    s->reject(std::move(*refusal));
+  else
+    s->run();
+}
+
+/// The first bytes of a connection to a TLS listener decide what it is: a
+/// handshake goes on as TLS; plain HTTP is served to loopback clients (the
+/// `backup` command and probes inside the pod, `kubectl port-forward`) and
+/// told to use https by anyone else.
+class tls_detector : public std::enable_shared_from_this<tls_detector> {
 public:
-  /// @param how what `book` admitted this connection from `remote` for.
-  session(tcp::socket&& socket, const server_options& opts,
-          const request_handler& handler, connection_book& book,
-          std::string remote, bool loopback, admission how)
-      : stream_{std::move(socket)}, timer_{stream_.get_executor()}, opts_{opts},
-        handler_{handler}, book_{book}, how_{how}, loopback_{loopback},
-        remote_{std::move(remote)} {}
+  tls_detector(const connection_context& cc, tcp::socket&& socket,
+               std::shared_ptr<ssl::context> context, std::string client,
+               bool loopback, admission how)
+      : cc_{cc}, stream_{std::move(socket)}, context_{std::move(context)},
+        client_{std::move(client)}, loopback_{loopback}, how_{how} {}
 
-  ~session() { book_.close(remote_, how_); }
+  ~tls_detector() {
+    if (!handed_over_)
+      cc_.book.close(client_, how_);
+  }
+
+  tls_detector(const tls_detector&) = delete;
+  tls_detector& operator=(const tls_detector&) = delete;
 
   void run() {
-    net::dispatch(
-      stream_.get_executor(),
-      beast::bind_front_handler(&session::do_read, shared_from_this()));
-  }
-
-  /// Answers without reading, e.g. when over the connection limit.
-  void reject(http_response res) {
-    keep_alive_ = false;
-    net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this(), res = std::move(res)]() mutable {
-                    self->begin_access(nullptr);
-                    self->do_write(std::move(res));
-                  });
-  }
-
-  /// Called from any thread once per request.
-  void deliver(http_response res, uint64_t request_id) {
-    net::post(
-      stream_.get_executor(),
-      [self = shared_from_this(), res = std::move(res), request_id]() mutable {
-        if (request_id != self->request_id_ || !self->waiting_)
-          return; // answered already (timeout) or stale
-        self->waiting_ = false;
-        self->timer_.cancel();
-        self->do_write(std::move(res));
-      });
+    stream_.expires_after(cc_.opts.head_timeout);
+    beast::async_detect_ssl(
+      stream_, buffer_,
+      beast::bind_front_handler(&tls_detector::on_detect, shared_from_this()));
   }
 
 private:
-  // An idle connection may wait for its next request up to the idle
-  // timeout; from the first byte on, the request must come in whole within
-  // the head timeout.
-  void do_read() {
-    parser_.emplace();
-    limit_parser(*parser_, opts_);
-    if (buffer_.size() > 0)
-      return read_head(); // pipelined: the next request is here already
-    stream_.expires_after(opts_.read_timeout);
-    stream_.async_read_some(
-      buffer_.prepare(first_read_bytes),
-      [self = shared_from_this()](beast::error_code ec, size_t n) {
-        self->buffer_.commit(n);
-        if (ec)
-          return self->on_read(ec, n);
-        self->read_head();
-      });
-  }
-
-  void read_head() {
-    stream_.expires_after(opts_.head_timeout);
-    http::async_read_header(
-      stream_, buffer_, *parser_,
-      beast::bind_front_handler(&session::on_head, shared_from_this()));
-  }
-
-  // The head decides the body limit, so the body is read in a second step.
-  void on_head(beast::error_code ec, size_t n) {
-    if (ec)
-      return on_read(ec, n);
-    if (!limit_body(*parser_, opts_))
-      return on_read(http::error::body_limit, n);
-    http::async_read(
-      stream_, buffer_, *parser_,
-      beast::bind_front_handler(&session::on_read, shared_from_this()));
-  }
-
-  void on_read(beast::error_code ec, size_t) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout
-        || ec == net::error::operation_aborted
-        || ec == net::error::connection_reset || ec == net::error::eof)
-      return do_close();
-    keep_alive_ = false;
-    version_ = 11;
+  void on_detect(beast::error_code ec, bool tls) {
     if (ec) {
-      head_only_ = false; // the previous request's, on a kept-alive connection
-      begin_access(nullptr);
-      return do_write(read_error_response(ec));
-    }
-    stream_.expires_never();
-    const auto& req = parser_->get();
-    begin_access(&req);
-    keep_alive_ = req.keep_alive();
-    // An HTTP/1.0 client keeps a connection only when the answer says so:
-    // answering in its version makes Beast write `Connection: keep-alive`.
-    version_ = req.version() == 10 ? 10 : 11;
-    head_only_ = req.method() == http::verb::head;
-    auto accepted = accept_request(req, loopback_, opts_);
-    if (auto* res = std::get_if<http_response>(&accepted))
-      return do_write(std::move(*res));
-    if (how_ == admission::probes_only) {
-      // Admitted beyond the limits: a probe is answered, then the
-      // connection closes; anything else is refused.
-      keep_alive_ = false;
-      if (!is_probe_path(std::get<http_request>(accepted).path))
-        return do_write(error_response(503, "too many connections"));
-    }
-    waiting_ = true;
-    ++request_id_;
-    timer_.expires_after(opts_.handler_timeout);
-    timer_.async_wait(
-      [self = shared_from_this(), id = request_id_](beast::error_code ec) {
-        if (ec || id != self->request_id_ || !self->waiting_)
-          return;
-        self->waiting_ = false;
-        self->do_write(error_response(504, "the request timed out"));
-      });
-    handler_(
-      std::move(std::get<http_request>(accepted)),
-      std::make_shared<session_responder>(shared_from_this(), request_id_));
-  }
-
-  void do_write(http_response res) {
-    access_.status = res.status;
-    access_.bytes = head_only_ ? 0 : res.body.size();
-    http::response<http::string_body> msg;
-    msg.version(version_);
-    msg.result(res.status);
-    msg.set(http::field::server, "k8s-watch-server");
-    msg.set(http::field::content_type, res.content_type);
-    for (auto& [k, v] : res.headers)
-      msg.set(k, v);
-    msg.keep_alive(keep_alive_);
-    msg.body() = std::move(res.body);
-    msg.prepare_payload();
-    if (head_only_)
-      msg.body().clear(); // Content-Length keeps the GET size
-    auto sp
-      = std::make_shared<http::response<http::string_body>>(std::move(msg));
-    auto sr
-      = std::make_shared<http::response_serializer<http::string_body>>(*sp);
-    stream_.expires_after(opts_.read_timeout);
-    if (head_only_) {
-      http::async_write_header(
-        stream_, *sr,
-        [self = shared_from_this(), sp, sr](beast::error_code ec, size_t) {
-          self->on_write(ec);
-        });
+      stream_.close();
       return;
     }
-    write_some(std::move(sp), std::move(sr));
+    handed_over_ = true;
+    std::optional<http_response> refusal;
+    if (how_ == admission::refused)
+      refusal = error_response(503, "too many connections");
+    if (tls)
+      return open_session<tls_stream>(
+        cc_, std::move(stream_), std::move(buffer_), context_,
+        std::move(client_), loopback_, how_, std::move(refusal));
+    if (!(loopback_ && cc_.opts.tls_plain_loopback) && !refusal)
+      refusal
+        = error_response(400, "this port speaks TLS: use https:// to reach it");
+    open_session<plain_stream>(cc_, std::move(stream_), std::move(buffer_),
+                               nullptr, std::move(client_), loopback_, how_,
+                               std::move(refusal));
   }
 
-  // The deadline is per progress, not per answer: a slow reader of a large
-  // page gets all of it as long as it keeps taking bytes.
-  void
-  write_some(std::shared_ptr<http::response<http::string_body>> sp,
-             std::shared_ptr<http::response_serializer<http::string_body>> sr) {
-    stream_.expires_after(opts_.read_timeout);
-    auto& serializer = *sr;
-    http::async_write_some(
-      stream_, serializer,
-      [self = shared_from_this(), sp = std::move(sp),
-       sr = std::move(sr)](beast::error_code ec, size_t) mutable {
-        if (ec || sr->is_done())
-          return self->on_write(ec);
-        self->write_some(std::move(sp), std::move(sr));
-      });
-  }
-
-  void on_write(beast::error_code ec) {
-    // Also after a failed write: the request was answered, if not received.
-    end_access();
-    if (ec || !keep_alive_)
-      return do_close();
-    do_read();
-  }
-
-  /// Starts the access entry of a request; `req` is null when its head did
-  /// not parse (or was never read).
-  void begin_access(const request_parser::value_type* req) {
-    if (!opts_.on_access)
-      return;
-    started_ = std::chrono::steady_clock::now();
-    access_ = access_entry{};
-    access_.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-    access_.remote = remote_;
-    if (req) {
-      access_.method = std::string{req->method_string()};
-      access_.target = std::string{req->target()};
-    }
-  }
-
-  void end_access() {
-    if (!opts_.on_access)
-      return;
-    access_.duration = std::chrono::steady_clock::now() - started_;
-    if (should_log(access_))
-      opts_.on_access(access_);
-  }
-
-  void do_close() {
-    beast::error_code ec;
-    timer_.cancel();
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
-  }
-
-  /// Hands the answer back onto the session's strand.
-  class session_responder : public responder {
-  public:
-    session_responder(std::shared_ptr<session> s, uint64_t id)
-        : session_{std::move(s)}, id_{id} {}
-    void deliver(http_response res) override {
-      if (auto s = std::exchange(session_, nullptr))
-        s->deliver(std::move(res), id_);
-    }
-
-  private:
-    std::shared_ptr<session> session_;
-    uint64_t id_;
-  };
-
+  const connection_context& cc_;
   beast::tcp_stream stream_;
-  net::steady_timer timer_;
   beast::flat_buffer buffer_;
-  std::optional<request_parser> parser_;
-  const server_options& opts_;
-  const request_handler& handler_;
-  connection_book& book_;
-  admission how_;
-  /// The client connected from a loopback address (admin endpoints).
+  std::shared_ptr<ssl::context> context_;
+  std::string client_;
   bool loopback_;
-  bool keep_alive_ = true;
-  /// HTTP version of the answer: the request's (1.0 or 1.1).
-  unsigned version_ = 11;
-  bool head_only_ = false;
-  bool waiting_ = false;
-  uint64_t request_id_ = 0;
-  /// The client's address, for the access log.
-  std::string remote_;
-  /// The access log entry of the request being answered, and when its head
-  /// had been read.
-  access_entry access_;
-  std::chrono::steady_clock::time_point started_;
+  admission how_;
+  /// A session took over the stream and the connection's place in `book`.
+  bool handed_over_ = false;
 };
 
 } // namespace
@@ -321,12 +148,19 @@ struct server::impl {
       auto client = ep_ec ? std::string{} : remote.address().to_string();
       bool loopback = !ep_ec && remote.address().is_loopback();
       auto how = book.open(client);
-      auto s = std::make_shared<session>(std::move(socket), opts, handler, book,
-                                         std::move(client), loopback, how);
-      if (how == admission::refused)
-        s->reject(error_response(503, "too many connections"));
-      else
-        s->run();
+      if (opts.tls) {
+        std::make_shared<tls_detector>(cc, std::move(socket),
+                                       opts.tls->current(), std::move(client),
+                                       loopback, how)
+          ->run();
+      } else {
+        std::optional<http_response> refusal;
+        if (how == admission::refused)
+          refusal = error_response(503, "too many connections");
+        open_session<plain_stream>(
+          cc, beast::tcp_stream{std::move(socket)}, beast::flat_buffer{},
+          nullptr, std::move(client), loopback, how, std::move(refusal));
+      }
     }
     do_accept();
   }
@@ -336,6 +170,7 @@ struct server::impl {
   request_handler handler;
   connection_book book{connection_limits{
     opts.max_connections, opts.max_connections_per_client, opts.probe_reserve}};
+  connection_context cc{opts, handler, book};
   net::io_context ioc;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;

@@ -6,6 +6,7 @@
 #include "messages/http.hpp"
 #include "rest/access_log.hpp"
 #include "rest/static_site.hpp"
+#include "rest/tls_source.hpp"
 
 #include <caf/expected.hpp>
 
@@ -42,6 +43,13 @@ struct server_options {
   /// Connections beyond the limits above that may still ask for `/health`,
   /// `/livez` or `/readyz` (4 per client address); the rest get 503.
   size_t probe_reserve = 32;
+  /// Serve TLS with the newest certificate of this source; null: plain
+  /// HTTP.
+  std::shared_ptr<tls_source> tls;
+  /// With `tls`: plain HTTP from loopback clients is served too (commands
+  /// run inside the pod, `kubectl port-forward`); anyone else is told to
+  /// use https (400).
+  bool tls_plain_loopback = true;
   /// Threads running the server's io_context.
   int threads = 1;
   /// Paths under this prefix also accept POST, from loopback clients only

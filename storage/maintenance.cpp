@@ -122,27 +122,47 @@ caf::error verify_family(const read_view& view, const partition_ref& part,
 
 } // namespace
 
-caf::error rocks_store::backup(const std::string& dir) const {
+caf::error rocks_store::backup(const std::string& dir,
+                               const std::string& root) const {
+  namespace fs = std::filesystem;
   // A backup never goes into (or over) a directory that is there already.
-  std::error_code exists_err;
-  if (std::filesystem::symlink_status(dir, exists_err).type()
-      != std::filesystem::file_type::not_found)
+  std::error_code err;
+  if (fs::symlink_status(dir, err).type() != fs::file_type::not_found)
     return caf::make_error(ec::already_exists, "dest",
                            dir
                              + " exists already; a backup goes into a new "
                                "directory");
+  // The first backup on a fresh volume makes the root; deeper directories
+  // are the caller's to make, so that a typo is not a new tree.
+  const auto parent = fs::path{dir}.parent_path();
+  auto base = fs::path{root}.lexically_normal();
+  if (!base.has_filename())
+    base = base.parent_path();
+  if (!fs::exists(root, err) && parent == base) {
+    fs::create_directories(root, err);
+    if (err)
+      return caf::make_error(ec::storage_failure,
+                             "cannot make backupRoot " + root + ": "
+                               + err.message());
+  }
+  if (!fs::is_directory(parent, err))
+    return caf::make_error(ec::invalid_argument, "dest",
+                           "the parent directory " + parent.string()
+                             + " of dest does not exist");
+  auto real_parent = fs::canonical(parent, err);
+  auto real_root = err ? fs::path{} : fs::canonical(root, err);
+  if (err)
+    return caf::make_error(ec::storage_failure,
+                           "cannot resolve " + dir + ": " + err.message());
+  auto rel = real_parent.lexically_relative(real_root);
+  if (rel.empty() || *rel.begin() == "..")
+    return caf::make_error(ec::invalid_argument, "dest",
+                           "dest leaves backupRoot " + root
+                             + " through a symbolic link");
   rocksdb::Checkpoint* raw = nullptr;
   if (auto st = rocksdb::Checkpoint::Create(impl_->db.get(), &raw); !st.ok())
     return to_error(st, "cannot start a backup");
   std::unique_ptr<rocksdb::Checkpoint> cp{raw};
-  // RocksDB makes the checkpoint directory itself but not its parents
-  // (`--dest /data/backups/<date>` on a fresh volume).
-  std::error_code err;
-  if (auto parent = std::filesystem::path{dir}.parent_path(); !parent.empty())
-    std::filesystem::create_directories(parent, err);
-  if (err)
-    return caf::make_error(ec::storage_failure,
-                           "cannot back up to " + dir + ": " + err.message());
   // log_size_for_flush = 0: always flush first, so the copy holds SST files
   // (hard links) and only a short WAL tail.
   if (auto st = cp->CreateCheckpoint(dir, 0); !st.ok())

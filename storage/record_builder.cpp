@@ -3,9 +3,9 @@
 #include "messages/errors.hpp"
 #include "messages/json_parse.hpp"
 #include "messages/time_format.hpp"
+#include "storage/secret_digest.hpp"
 
 #include <caf/error.hpp>
-#include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -205,24 +205,26 @@ std::string newest_manager(const Value& metadata) {
   return found ? best : std::string{default_user};
 }
 
-void digest_values(Value& obj, rapidjson::Document::AllocatorType& alloc) {
+void digest_values(Value& obj, rapidjson::Document::AllocatorType& alloc,
+                   std::string_view key) {
   if (!obj.IsObject())
     return;
   for (auto& m : obj.GetObject()) {
     if (!m.value.IsString())
       continue;
-    auto digest = sha256_digest(
-      std::string_view{m.value.GetString(), m.value.GetStringLength()});
+    auto digest = secret_digest(
+      key, std::string_view{m.value.GetString(), m.value.GetStringLength()});
     m.value.SetString(digest.data(),
                       static_cast<rapidjson::SizeType>(digest.size()), alloc);
   }
 }
 
-void digest_secret(Value& doc, rapidjson::Document::AllocatorType& alloc) {
-  for (const char* key : {"data", "stringData"}) {
-    auto it = doc.FindMember(key);
+void digest_secret(Value& doc, rapidjson::Document::AllocatorType& alloc,
+                   std::string_view key) {
+  for (const char* field : {"data", "stringData"}) {
+    auto it = doc.FindMember(field);
     if (it != doc.MemberEnd())
-      digest_values(it->value, alloc);
+      digest_values(it->value, alloc, key);
   }
   // `kubectl apply` keeps the whole applied manifest, values included, in
   // this annotation; storing it verbatim would defeat the digests.
@@ -234,8 +236,10 @@ void digest_secret(Value& doc, rapidjson::Document::AllocatorType& alloc) {
     return;
   auto applied = ann->value.FindMember(last_applied.data());
   if (applied != ann->value.MemberEnd() && applied->value.IsString()) {
-    auto digest = sha256_digest(std::string_view{
-      applied->value.GetString(), applied->value.GetStringLength()});
+    auto digest
+      = secret_digest(key,
+                      std::string_view{applied->value.GetString(),
+                                       applied->value.GetStringLength()});
     applied->value.SetString(
       digest.data(), static_cast<rapidjson::SizeType>(digest.size()), alloc);
   }
@@ -368,24 +372,6 @@ bool is_event_type(const resource_type& rt) {
     && (rt.group.empty() || rt.group == "events.k8s.io");
 }
 
-std::string sha256_digest(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  std::string result = "sha256:";
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr)
-      != 1) {
-    // Only an OpenSSL without SHA-256 gets here; a fixed marker still never
-    // leaks the value.
-    return result + "unavailable";
-  }
-  static constexpr char digits[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < len; ++i) {
-    result.push_back(digits[md[i] >> 4]);
-    result.push_back(digits[md[i] & 0xf]);
-  }
-  return result;
-}
-
 caf::expected<resource_event> build_record(const resource_type& rt, verb v,
                                            std::string_view object_json,
                                            int64_t now_ns,
@@ -472,7 +458,7 @@ build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
     if (has_managed_fields)
       metadata.EraseMember("managedFields");
     if (secret)
-      digest_secret(doc, alloc);
+      digest_secret(doc, alloc, opts.digest_key);
     if (too_deep(doc))
       return caf::make_error(ec::parse_error,
                              "object JSON nests deeper than 512 levels");

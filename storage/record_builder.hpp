@@ -28,8 +28,12 @@ struct record_options {
   /// True for a delete inferred by a relist; adds `"finalStateUnknown":true`.
   bool final_state_unknown = false;
   /// Replace each Secret `data`/`stringData` value (and a kubectl
-  /// last-applied annotation, which repeats them) by `sha256:<hex>`.
+  /// last-applied annotation, which repeats them) by its digest
+  /// (`secret_digest.hpp`).
   bool digest_secrets = true;
+  /// The install's key of those digests (`hmac-sha256:<hex>`); empty: plain
+  /// `sha256:<hex>`.
+  std::string_view digest_key;
   /// The object text is compact JSON, as the apiserver writes it: copy it
   /// into `objectChanges` (minus managedFields) instead of re-serializing.
   bool copy_object_text = false;
@@ -73,8 +77,5 @@ std::pair<size_t, size_t> managed_fields_span(std::string_view json);
 /// True for the resource types holding Kubernetes Event objects
 /// (core `events` and `events.k8s.io` `events`).
 bool is_event_type(const resource_type& rt);
-
-/// Returns `sha256:` followed by the 64 lowercase hex digits of the digest.
-std::string sha256_digest(std::string_view data);
 
 } // namespace kws::storage

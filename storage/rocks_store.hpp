@@ -117,6 +117,10 @@ public:
   caf::expected<std::vector<coverage_gap>>
   coverage(const coverage_query& q) const;
 
+  /// The install's key of Secret digests (`secret_digest.hpp`), made at
+  /// random and kept the first time it is asked for.
+  caf::expected<std::string> secret_digest_key();
+
   /// Notes that the server is alive at `now_ns` (every write does too).
   caf::error mark_alive(int64_t now_ns);
 
@@ -166,9 +170,12 @@ public:
   /// changes and deletes first, then by Warning Events.
   caf::expected<json_answer> changes(const changes_query& q) const;
 
-  /// Writes a consistent, openable copy of the store to `dir` (which must
-  /// not exist) while writes continue.
-  caf::error backup(const std::string& dir) const;
+  /// Writes a consistent, openable copy of the store to `dir` while writes
+  /// continue. `dir` lies inside `root` by its text (`rest::backup_target`);
+  /// here the disk must agree: `dir` must not exist (`already_exists`), its
+  /// parent must (`invalid_argument`; `root` itself is made when missing),
+  /// and no symbolic link may lead out of `root` (`invalid_argument`).
+  caf::error backup(const std::string& dir, const std::string& root) const;
 
   /// Flushes all memtables to SST files.
   caf::error flush();

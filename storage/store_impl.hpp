@@ -179,5 +179,7 @@ std::string meta_first_watch_prefix();
 /// day after the newest partition when a store written before tallies was
 /// first opened with them.
 std::string meta_tally_from_key();
+/// The install's key of Secret digests (`store_digest_key.cpp`).
+std::string meta_digest_key_key();
 
 } // namespace kws::storage

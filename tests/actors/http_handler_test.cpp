@@ -30,6 +30,7 @@ struct http_handler_test : test::deterministic_fixture {
     http_handler_config cfg;
     cfg.max_query_limit = 500;
     cfg.timeout = 2s;
+    cfg.backup_root = "/backups";
     aut = sys.spawn(http_handler, cfg, std::move(indexes), discovery, storage,
                     access_actor{});
     disc->types = {{"", "v1", "Pod", "pods", true},
@@ -463,23 +464,33 @@ TEST_F(http_handler_test, backup_asks_storage_for_a_checkpoint) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body, R"({"path":"/backups/today"})");
-  res = call("/admin/backup", {"dest"}, {"relative"}, "POST");
+  // A relative name goes under backupRoot.
+  res = call("/admin/backup", {"dest"}, {"daily/2026-12-04"}, "POST");
   ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 400);
-  EXPECT_EQ(res->body,
-            R"({"error":"dest must be an absolute directory )"
-            R"(path","parameter":"dest"})");
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, R"({"path":"/backups/daily/2026-12-04"})");
   res = call("/admin/backup", {"dest"}, {"/x"}, "GET");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 405);
-  // No way out of the directory named.
-  for (const char* escape : {"/backups/../etc/cron.d", "/backups/./x", "/.."}) {
+  // No way out of backupRoot.
+  for (const char* escape : {"/backups/../etc/cron.d", "/backups/./x", "/..",
+                             "/etc/cron.d", "/backups", "../x", ""}) {
     res = call("/admin/backup", {"dest"}, {escape}, "POST");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400) << escape;
-    EXPECT_NE(res->body.find(R"("parameter":"dest")"), std::string::npos);
+    EXPECT_NE(res->body.find(R"("parameter":"dest")"), std::string::npos)
+      << res->body;
   }
-  EXPECT_EQ(store->backups, (std::vector<std::string>{"/backups/today"}));
+  res = call("/admin/backup", {"dest"}, {"/etc/cron.d"}, "POST");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body,
+            R"({"error":"dest must lie inside backupRoot )"
+            R"(/backups, got /etc/cron.d","parameter":"dest"})");
+  EXPECT_EQ(
+    store->backups,
+    (std::vector<std::string>{"/backups/today", "/backups/daily/2026-12-04"}));
+  EXPECT_EQ(store->backup_roots,
+            (std::vector<std::string>{"/backups", "/backups"}));
 }
 
 TEST_F(http_handler_test, a_stuck_index_times_out_with_504) {

@@ -18,6 +18,8 @@ struct storage_log {
   std::vector<live_object> live;
   watch_checkpoint checkpoint;
   std::vector<std::string> backups;
+  /// The backup root each backup was asked with.
+  std::vector<std::string> backup_roots;
   /// When set, ingest batches are answered with this error.
   caf::error fail_with;
 };
@@ -44,8 +46,10 @@ mock_storage(storage_actor::stateful_pointer<mock_storage_state> self,
     [self](atom::checkpoint, const std::string&) {
       return self->state.log->checkpoint;
     },
-    [self](atom::backup, const std::string& dir) -> std::string {
+    [self](atom::backup, const std::string& dir,
+           const std::string& root) -> std::string {
       self->state.log->backups.push_back(dir);
+      self->state.log->backup_roots.push_back(root);
       return dir;
     },
     [](atom::internal, atom::flush, uint64_t) {

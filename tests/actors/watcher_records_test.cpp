@@ -1,5 +1,6 @@
 // The watcher's pure record building: watch events and relist diffs.
 #include "actors/watcher.hpp"
+#include "storage/secret_digest.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -42,6 +43,30 @@ TEST(watcher_records_test, maps_watch_event_types_to_verbs) {
   EXPECT_EQ(batch.events[1].action, verb::update);
   EXPECT_EQ(batch.events[2].action, verb::remove);
   EXPECT_EQ(batch.events[2].resource_version, "4");
+}
+
+TEST(watcher_records_test, secret_values_are_digested_with_the_given_key) {
+  const resource_type secrets{"", "v1", "Secret", "secrets", true};
+  const std::string secret
+    = R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s",)"
+      R"("namespace":"ns","uid":"u","resourceVersion":"1"},)"
+      R"("data":{"password":"aHVudGVyMg=="}})";
+  size_t malformed = 0;
+  auto batch
+    = records_from_events(secrets, {{watch_event_type::added, secret, "1"}},
+                          true, 42, malformed, "install-key");
+  ASSERT_EQ(batch.events.size(), 1u);
+  auto doc = parse(batch.events[0].record);
+  EXPECT_EQ(std::string{doc["objectChanges"]["data"]["password"].GetString()},
+            storage::hmac_sha256_digest("install-key", "aHVudGVyMg=="));
+  list_result list;
+  list.resource_version = "2";
+  list.items.push_back(secret);
+  batch = records_from_list(secrets, list, {}, true, 42, malformed, "other");
+  ASSERT_EQ(batch.events.size(), 1u);
+  doc = parse(batch.events[0].record);
+  EXPECT_EQ(std::string{doc["objectChanges"]["data"]["password"].GetString()},
+            storage::hmac_sha256_digest("other", "aHVudGVyMg=="));
 }
 
 TEST(watcher_records_test, a_bookmark_alone_moves_the_checkpoint) {

@@ -1,8 +1,12 @@
 // `auth.mode: token` on the real control plane: tokens of ServiceAccounts,
 // checked by the apiserver's TokenReview, and answers narrowed to what each
-// account may get, compared with what `kubectl auth can-i` says.
+// account may get, compared with what `kubectl auth can-i` says. The server
+// serves HTTPS (`tls`); the checks that speak plain HTTP do so from
+// loopback, which a TLS port still serves.
 #include "tests/support/cluster.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/https_client.hpp"
+#include "tests/support/test_certs.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -33,6 +37,8 @@ struct auth_e2e : ::testing::Test {
   /// `viewer` has the built-in `view` role everywhere (no Secrets),
   /// `admin` is cluster-admin.
   static inline std::map<std::string, std::string> tokens;
+  /// The server's certificate (for localhost), its own trust anchor.
+  static inline test_cert cert;
 
   static void run(const std::string& args, const std::string& in = {}) {
     std::string out;
@@ -76,10 +82,18 @@ struct auth_e2e : ::testing::Test {
     for (const char* sa : {"reader", "viewer", "admin"})
       tokens[sa] = token_of(sa);
     // Short caches, so that a removed RoleBinding shows within the test.
-    std::ofstream{dir / "config.yaml"} << "auth:\n"
-                                          "  mode: token\n"
-                                          "  cacheSeconds: 2\n"
-                                          "  failureCacheSeconds: 2\n";
+    cert = make_test_cert("kws-auth-e2e");
+    write_text((dir / "tls.crt").string(), cert.cert_pem);
+    write_text((dir / "tls.key").string(), cert.key_pem);
+    std::ofstream{dir / "config.yaml"}
+      << "auth:\n"
+         "  mode: token\n"
+         "  cacheSeconds: 2\n"
+         "  failureCacheSeconds: 2\n"
+         "tls:\n"
+         "  certFile: "
+      << (dir / "tls.crt").string()
+      << "\n  keyFile: " << (dir / "tls.key").string() << "\n";
     port = free_port();
     server = start_ready_server(cluster, dir.string(), port,
                                 (dir / "config.yaml").string());
@@ -252,6 +266,23 @@ TEST_F(auth_e2e, mcp_tools_answer_with_the_callers_permissions) {
   EXPECT_EQ(res.body.find(b), std::string::npos) << res.body;
 }
 
+TEST_F(auth_e2e, https_carries_the_token_and_its_narrowed_answer) {
+  auto target = "/api/v1/events?resourceType=configmaps&namespace=" + a;
+  auto res = https_call(port, cert.cert_pem, "GET", target,
+                        {{"Authorization", "Bearer " + tokens.at("reader")}});
+  ASSERT_EQ(res.error, "");
+  EXPECT_EQ(res.peer_name, "kws-auth-e2e");
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(owners(res.body),
+            (std::set<std::pair<std::string, std::string>>{{a, "configmaps"}}));
+  res = https_call(port, cert.cert_pem, "GET",
+                   "/api/v1/events?resourceType=secrets&namespace=" + a,
+                   {{"Authorization", "Bearer " + tokens.at("reader")}});
+  EXPECT_EQ(res.status, 403) << res.body;
+  res = https_call(port, cert.cert_pem, "GET", target);
+  EXPECT_EQ(res.status, 401) << res.body;
+}
+
 TEST_F(auth_e2e, the_stdio_relay_sends_the_token_of_its_file) {
   auto token_file = dir / "reader.token";
   std::ofstream{token_file} << tokens.at("reader") << "\n";
@@ -259,21 +290,32 @@ TEST_F(auth_e2e, the_stdio_relay_sends_the_token_of_its_file) {
     = R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":)"
       R"("list_changes","arguments":{"resourceType":"configmaps"}}})"
       "\n";
-  auto relay = [&](const std::string& flags) {
+  auto relay = [&](const std::string& url, const std::string& flags) {
     std::string out;
     int rc = run_command(
       "printf '%s' '" + lines + "' | " + std::getenv("KWS_SERVER_BINARY")
-        + " mcp --url http://127.0.0.1:" + std::to_string(port) + "/mcp "
-        + flags,
+        + " mcp --url " + url + " " + flags,
       {{"KWS_TOKEN", ""}, {"KUBECONFIG", "/nonexistent"}}, &out);
     EXPECT_EQ(rc, 0) << out;
     return out;
   };
-  auto out = relay("--token-file " + token_file.string());
+  const auto plain = "http://127.0.0.1:" + std::to_string(port) + "/mcp";
+  const auto secure = "https://localhost:" + std::to_string(port) + "/mcp";
+  auto out = relay(plain, "--token-file " + token_file.string());
   EXPECT_NE(out.find("\\\"namespace\\\":\\\"" + a), std::string::npos) << out;
   EXPECT_EQ(out.find(b), std::string::npos) << out;
-  out = relay("");
+  out = relay(plain, "");
   EXPECT_NE(out.find("the server answered 401"), std::string::npos) << out;
+  // Over HTTPS, trusting the server's certificate.
+  out = relay(secure,
+              "--token-file " + token_file.string() + " --ca-file "
+                + (dir / "tls.crt").string());
+  EXPECT_NE(out.find("\\\"namespace\\\":\\\"" + a), std::string::npos) << out;
+  EXPECT_EQ(out.find(b), std::string::npos) << out;
+  // The system's certificates do not vouch for it: nothing is sent.
+  out = relay(secure, "--token-file " + token_file.string());
+  EXPECT_NE(out.find("cannot reach " + secure), std::string::npos) << out;
+  EXPECT_NE(out.find("certificate verify failed"), std::string::npos) << out;
 }
 
 // Last: it takes the reader's RoleBinding away.

@@ -329,6 +329,21 @@ if [ -x "$helm_bin" ]; then
     sed 's/^/    /' "$tmp/chart2.yaml.err"
     fail "helm template (variant)"
   fi
+  if render k8s-watch-server "$tmp/chart-tls.yaml" --set tls.secretName=kws-tls; then
+    check "chart (tls.secretName) passes the server dry run" dry_run "$tmp/chart-tls.yaml"
+    "${K[@]}" apply --dry-run=server -f "$tmp/chart-tls.yaml" -o json >"$tmp/chart-tls.json" 2>/dev/null
+    cs='[.items[] | select(.kind=="StatefulSet")][0]'
+    check "chart (tls.secretName): Secret kws-tls mounted at /tls, every probe HTTPS" \
+      jqt "$tmp/chart-tls.json" "$cs | .spec.template.spec | ([.volumes[] | select(.name==\"tls\")][0].secret.secretName == \"kws-tls\") and ([.containers[0].volumeMounts[] | select(.name==\"tls\")][0].mountPath == \"/tls\") and ([.containers[0] | .startupProbe, .livenessProbe, .readinessProbe | .httpGet.scheme] == [\"HTTPS\", \"HTTPS\", \"HTTPS\"])"
+    jq -r '[.items[] | select(.kind=="ConfigMap")][0].data["resources.yaml"]' "$tmp/chart-tls.json" >"$tmp/chart-tls-resources.yaml"
+    if [ "$have_binary" = 1 ]; then
+      check "the server reads the chart's TLS certificate from /tls/tls.crt" \
+        config_rejected "$tmp/chart-tls-resources.yaml" "tls.certFile: cannot read /tls/tls.crt"
+    fi
+  else
+    sed 's/^/    /' "$tmp/chart-tls.yaml.err"
+    fail "helm template (tls.secretName)"
+  fi
   if render k8s-watch-server "$tmp/chart3.yaml" --set replicaCount=2; then
     fail "helm template refuses replicaCount=2"
   else
@@ -537,10 +552,10 @@ EOF
   secret_digested() {
     local plain_b64
     plain_b64=$(printf '%s' kws-plaintext-value | base64)
-    echo "$secret_json" | jq -e '.[0].objectChanges.data.password | startswith("sha256:")' >/dev/null \
+    echo "$secret_json" | jq -e '.[0].objectChanges.data.password | startswith("hmac-sha256:")' >/dev/null \
       && ! echo "$secret_json" | grep -q -e "$plain_b64" -e kws-plaintext-value
   }
-  check "Secret values are stored as sha256 digests, not in clear" secret_digested
+  check "Secret values are stored as keyed (HMAC-SHA-256) digests, not in clear" secret_digested
   metrics=$(curl -s --max-time 5 "$base/metrics")
   check "/metrics has kws_watchers and kws_events_ingested_total" \
     bash -c "echo \"\$1\" | grep -q '^kws_watchers' && echo \"\$1\" | grep -q '^kws_events_ingested_total'" _ "$metrics"

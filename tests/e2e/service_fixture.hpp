@@ -34,6 +34,7 @@ struct service : ::testing::Test {
     return {{"KUBECONFIG", cluster.kubeconfig},
             {"STORAGE_PATH", (dir / "store").string()},
             {"SERVER_PORT", std::to_string(port)},
+            {"BACKUP_ROOT", (dir / "backups").string()},
             {"CONFIG_PATH", (dir / "resources.yaml").string()}};
   }
 

@@ -393,5 +393,64 @@ TEST_F(load_test, invalid_auth_settings_name_the_key) {
   EXPECT_NE(render(s.error()).find("AUTH_MODE"), std::string::npos);
 }
 
+TEST_F(load_test, backup_root_defaults_to_the_volume_and_is_validated) {
+  auto s = load(write("{}"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->backup_root, "/data/backups");
+  s = load(write("backupRoot: /var/lib/kws//backups/\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->backup_root, "/var/lib/kws/backups");
+  vars["BACKUP_ROOT"] = "/srv/backups";
+  s = load(write("backupRoot: /var/lib/kws/backups\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->backup_root, "/srv/backups");
+  vars.erase("BACKUP_ROOT");
+  auto err = error_of("backupRoot: backups\n");
+  EXPECT_NE(err.find("backupRoot: expected an absolute directory"),
+            std::string::npos)
+    << err;
+  err = error_of("backupRoot: /data/../etc\n");
+  EXPECT_NE(err.find("backupRoot: must not contain . or .. segments"),
+            std::string::npos)
+    << err;
+  vars["BACKUP_ROOT"] = "relative";
+  s = load(write("{}"), env());
+  ASSERT_FALSE(s);
+  EXPECT_NE(render(s.error()).find("BACKUP_ROOT"), std::string::npos);
+}
+
+TEST_F(load_test, tls_is_off_by_default_and_read_from_its_section) {
+  auto s = load(write("serverPort: 8443\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_FALSE(s->tls.enabled());
+  s = load(write(R"(tls:
+  certFile: /tls/tls.crt
+  keyFile: /tls/tls.key
+)"),
+           env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_TRUE(s->tls.enabled());
+  EXPECT_EQ(s->tls.cert_file, "/tls/tls.crt");
+  EXPECT_EQ(s->tls.key_file, "/tls/tls.key");
+  // A chart that renders both empty means plain HTTP.
+  s = load(write("tls: {certFile: \"\", keyFile: \"\"}\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_FALSE(s->tls.enabled());
+}
+
+TEST_F(load_test, invalid_tls_settings_name_the_key) {
+  auto err = error_of("tls: {certFile: /tls/tls.crt}\n");
+  EXPECT_NE(err.find("tls.keyFile: needed as well"), std::string::npos) << err;
+  err = error_of("tls: {keyFile: /tls/tls.key}\n");
+  EXPECT_NE(err.find("tls.certFile: needed as well"), std::string::npos) << err;
+  err = error_of("tls: {certfile: /tls/tls.crt}\n");
+  EXPECT_NE(err.find("tls.certfile: unknown key"), std::string::npos) << err;
+  err = error_of("tls: /tls\n");
+  EXPECT_NE(err.find("tls: expected a mapping"), std::string::npos) << err;
+  err = error_of("tls: {certFile: [a], keyFile: b}\n");
+  EXPECT_NE(err.find("tls.certFile: expected a string"), std::string::npos)
+    << err;
+}
+
 } // namespace
 } // namespace kws::config

@@ -2,6 +2,7 @@
 
 #include "messages/errors.hpp"
 #include "messages/time_format.hpp"
+#include "storage/secret_digest.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -144,6 +145,28 @@ TEST(record_builder_test, secret_values_become_digests) {
   EXPECT_EQ(sha256_digest("abc"),
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61"
             "f20015ad");
+}
+
+TEST(record_builder_test, secret_digests_are_keyed_with_the_install_key) {
+  resource_type secrets{"", "v1", "Secret", "secrets", true};
+  auto json = read_fixture("secret.json");
+  record_options opts;
+  const std::string key = "0123456789abcdef0123456789abcdef";
+  opts.digest_key = key;
+  auto ev = build_record(secrets, verb::create, json, now, opts);
+  ASSERT_TRUE(ev) << render(ev.error());
+  auto doc = parse(ev->record);
+  const auto& obj = doc["objectChanges"];
+  EXPECT_EQ(str(obj["data"], "password"),
+            hmac_sha256_digest(key, "aHVudGVyMg=="));
+  EXPECT_EQ(str(obj["stringData"], "token"),
+            hmac_sha256_digest(key, "s3cr3t-t0ken"));
+  EXPECT_NE(str(obj["data"], "password"), sha256_digest("aHVudGVyMg=="));
+  const auto& ann = obj["metadata"]["annotations"];
+  EXPECT_EQ(
+    str(ann, "kubectl.kubernetes.io/last-applied-configuration").substr(0, 12),
+    "hmac-sha256:");
+  EXPECT_EQ(ev->record.find("aHVudGVyMg=="), std::string::npos);
 }
 
 TEST(record_builder_test, secret_digests_can_be_switched_off) {

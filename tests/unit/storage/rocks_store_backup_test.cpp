@@ -1,6 +1,7 @@
 // An online backup of the rocks_store taken while writes go on restores to
 // a store that gives the same answers.
 #include "rocks_store_fixture.hpp"
+#include "storage/secret_digest.hpp"
 
 #include <gtest/gtest.h>
 
@@ -38,9 +39,9 @@ TEST_F(rocks_store_test, backup_during_writes_restores_to_equal_answers) {
   writer_guard guard{stop, writer};
   while (batches < 20 && !failed)
     std::this_thread::yield();
-  // Its parent does not exist yet either.
+  // Its parent, the backup root, does not exist yet either.
   auto backup_dir = (dir_ / "backups" / "today").string();
-  auto err = store_->backup(backup_dir);
+  auto err = store_->backup(backup_dir, (dir_ / "backups").string());
   ASSERT_FALSE(err) << render(err);
   while (batches < 40 && !failed)
     std::this_thread::yield();
@@ -111,7 +112,7 @@ TEST_F(rocks_store_test, a_backup_never_goes_into_an_existing_path) {
   auto taken = (dir_ / "taken").string();
   std::filesystem::create_directories(taken);
   std::ofstream{taken + "/keep"} << "mine";
-  auto err = store_->backup(taken);
+  auto err = store_->backup(taken, dir_.string());
   ASSERT_TRUE(err);
   EXPECT_EQ(err, ec::already_exists) << render(err);
   // What was there stays as it was.
@@ -123,6 +124,66 @@ TEST_F(rocks_store_test, a_backup_never_goes_into_an_existing_path) {
                           std::filesystem::directory_iterator{}),
             1);
   // A file is not a place for one either.
-  err = store_->backup(taken + "/keep");
+  err = store_->backup(taken + "/keep", dir_.string());
   EXPECT_EQ(err, ec::already_exists) << render(err);
+}
+
+TEST_F(rocks_store_test, a_backup_needs_its_parent_and_stays_inside_the_root) {
+  open();
+  ASSERT_TRUE(store_->write(
+    {make_event(day0, verb::create, "ns", "pods", "a", "u", "1")}));
+  auto root = dir_ / "backups";
+  // Only the root itself is made; a deeper missing parent is a mistake.
+  auto err = store_->backup((root / "daily" / "x").string(), root.string());
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::invalid_argument) << render(err);
+  EXPECT_NE(render(err).find("parent directory " + (root / "daily").string()
+                             + " of dest does not exist"),
+            std::string::npos)
+    << render(err);
+  EXPECT_FALSE(std::filesystem::exists(root / "daily"));
+  // A symbolic link inside the root that leads out of it.
+  auto outside = dir_ / "elsewhere";
+  std::filesystem::create_directories(outside);
+  std::filesystem::create_directories(root);
+  std::filesystem::create_directory_symlink(outside, root / "out");
+  err = store_->backup((root / "out" / "x").string(), root.string());
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::invalid_argument) << render(err);
+  EXPECT_NE(render(err).find("through a symbolic link"), std::string::npos)
+    << render(err);
+  EXPECT_FALSE(std::filesystem::exists(outside / "x"));
+  // Its own subdirectory is fine.
+  std::filesystem::create_directories(root / "daily");
+  err = store_->backup((root / "daily" / "x").string(), root.string());
+  EXPECT_FALSE(err) << render(err);
+  EXPECT_TRUE(std::filesystem::exists(root / "daily" / "x" / "CURRENT"));
+}
+
+TEST_F(rocks_store_test,
+       the_secret_digest_key_is_kept_and_travels_in_a_backup) {
+  open();
+  auto key = store_->secret_digest_key();
+  ASSERT_TRUE(key) << render(key.error());
+  EXPECT_EQ(key->size(), secret_digest_key_bytes);
+  auto again = store_->secret_digest_key();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *key);
+  // A restart finds it.
+  open();
+  again = store_->secret_digest_key();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *key);
+  // So does a store restored from a backup.
+  auto backup_dir = (dir_ / "backups" / "k").string();
+  ASSERT_FALSE(store_->backup(backup_dir, (dir_ / "backups").string()));
+  auto restored_dir = (dir_ / "restored").string();
+  ASSERT_FALSE(rocks_store::restore(backup_dir, restored_dir));
+  auto restored = open(options("restored")).secret_digest_key();
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(*restored, *key);
+  // Another store has its own.
+  auto other = open(options("other")).secret_digest_key();
+  ASSERT_TRUE(other);
+  EXPECT_NE(*other, *key);
 }

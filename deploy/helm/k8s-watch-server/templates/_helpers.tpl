@@ -59,6 +59,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if hasKey .Values.config "storagePath" }}
 {{- fail "config.storagePath is set from persistence.mountPath; remove it from config" }}
 {{- end }}
+{{- if hasKey .Values.config "backupRoot" }}
+{{- fail "config.backupRoot is set from persistence.mountPath (<mountPath>/backups); remove it from config" }}
+{{- end }}
+{{- if hasKey .Values.config "tls" }}
+{{- fail "config.tls is set from tls.secretName; remove it from config" }}
+{{- end }}
 {{- if hasKey .Values.config "serverPort" }}
 {{- fail "config.serverPort is set from containerPort; remove it from config" }}
 {{- end }}
