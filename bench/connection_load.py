@@ -130,14 +130,22 @@ def count(stats, key):
     stats[key] = stats.get(key, 0) + 1
 
 
-async def hold_idle(host, port, src, stop, stats):
+async def connect(host, port, src, stats):
+    """A connection from `src`, counted; None when it cannot be opened."""
     try:
-        reader, writer = await asyncio.open_connection(
-            host, port, local_addr=(src, 0))
+        pair = await asyncio.open_connection(host, port, local_addr=(src, 0))
     except Exception as e:
         count(stats, "connect_failed_" + type(e).__name__)
-        return
+        return None
     count(stats, "opened")
+    return pair
+
+
+async def hold_idle(host, port, src, stop, stats):
+    pair = await connect(host, port, src, stats)
+    if pair is None:
+        return
+    reader, writer = pair
     try:
         count(stats, await outcome(reader, stop))
     finally:
@@ -145,13 +153,10 @@ async def hold_idle(host, port, src, stop, stats):
 
 
 async def slowloris(host, port, src, stop, stats):
-    try:
-        reader, writer = await asyncio.open_connection(
-            host, port, local_addr=(src, 0))
-    except Exception as e:
-        count(stats, "connect_failed_" + type(e).__name__)
+    pair = await connect(host, port, src, stats)
+    if pair is None:
         return
-    count(stats, "opened")
+    reader, writer = pair
     head = b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nX-Slow: "
     result = asyncio.ensure_future(outcome(reader, stop))
     sent = 0
