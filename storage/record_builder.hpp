@@ -31,12 +31,12 @@ struct record_options {
   /// last-applied annotation, which repeats them) by its digest
   /// (`secret_digest.hpp`).
   bool digest_secrets = true;
-  /// The install's key of those digests (`hmac-sha256:<hex>`); empty: plain
-  /// `sha256:<hex>`.
-  std::string_view digest_key;
   /// The object text is compact JSON, as the apiserver writes it: copy it
   /// into `objectChanges` (minus managedFields) instead of re-serializing.
   bool copy_object_text = false;
+  /// The install's key of those digests (`hmac-sha256:<hex>`); empty: plain
+  /// `sha256:<hex>`.
+  std::string_view digest_key = {};
 };
 
 /// Builds the event record of one change of one object.
