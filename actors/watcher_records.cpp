@@ -162,6 +162,7 @@ ingest_batch records_from_events(const resource_type& rt,
       case watch_event_type::deleted: v = verb::remove; break;
       default: continue; // bookmarks only move the checkpoint
     }
+    opts.facts = &ev.facts;
     auto rec = storage::build_record(rt, v, ev.object, now_ns, opts);
     if (!rec) {
       ++num_malformed;

@@ -1,5 +1,6 @@
 #include "kube/wire.hpp"
 
+#include "kube/object_facts_reader.hpp"
 #include "messages/json_fields.hpp"
 #include "messages/json_parse.hpp"
 
@@ -160,14 +161,21 @@ struct line_handler
   std::string type;
   std::string rv;
   bool initial_events_end = false;
+  /// Fed the events of `object`, so the record builder need not parse it.
+  object_facts_reader facts;
+  bool in_object = false;
 
   bool Default() {
+    if (in_object)
+      facts.scalar();
     pending = want::none;
     return true;
   }
 
   bool String(const char* str, rapidjson::SizeType len, bool) {
     std::string_view x{str, len};
+    if (in_object)
+      facts.string(x);
     switch (pending) {
       case want::type: type.assign(x); break;
       case want::rv: rv.assign(x); break;
@@ -180,6 +188,8 @@ struct line_handler
 
   bool Key(const char* str, rapidjson::SizeType len, bool) {
     std::string_view key{str, len};
+    if (in_object)
+      facts.key(key);
     pending = want::none;
     if (depth == 1) {
       ++top_members;
@@ -210,6 +220,10 @@ struct line_handler
 
   bool StartObject() {
     ++depth;
+    if (pending == want::object)
+      in_object = true;
+    if (in_object)
+      facts.start_object();
     if (pending == want::object) {
       object_is_object = true;
       object_depth = depth;
@@ -223,6 +237,10 @@ struct line_handler
   }
 
   bool EndObject(rapidjson::SizeType) {
+    if (in_object) {
+      facts.end_object();
+      in_object = !facts.done();
+    }
     if (in_annotations && depth == object_depth + 2)
       in_annotations = false;
     else if (in_meta && depth == object_depth + 1)
@@ -235,12 +253,16 @@ struct line_handler
   }
 
   bool StartArray() {
+    if (in_object)
+      facts.start_array();
     ++depth;
     pending = want::none;
     return true;
   }
 
   bool EndArray(rapidjson::SizeType) {
+    if (in_object)
+      facts.end_array();
     --depth;
     pending = want::none;
     return true;
@@ -495,6 +517,7 @@ caf::expected<watch_line> scan_watch_line(std::string_view line) {
     text.remove_suffix(1);
   event.object.assign(text);
   event.resource_version = std::move(h.rv);
+  event.facts = h.facts.take();
   result.initial_events_end = h.initial_events_end;
   return result;
 }

@@ -2,6 +2,8 @@
 // events, as raw JSON so parsing happens on the actor side.
 #pragma once
 
+#include "messages/object_facts.hpp"
+
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -30,12 +32,14 @@ struct watch_event {
   std::string object;
   /// `object.metadata.resourceVersion`, extracted by the client.
   std::string resource_version;
+  /// What the client's pass over the line read from `object`.
+  object_facts facts = {};
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, watch_event& x) {
   return f(caf::meta::type_name("kws.watch_event"), x.type, x.object,
-           x.resource_version);
+           x.resource_version, x.facts);
 }
 
 /// The complete result of a (paged) list: every item and the list's

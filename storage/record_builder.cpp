@@ -3,6 +3,7 @@
 #include "messages/errors.hpp"
 #include "messages/json_parse.hpp"
 #include "messages/time_format.hpp"
+#include "storage/object_text.hpp"
 #include "storage/secret_digest.hpp"
 
 #include <caf/error.hpp>
@@ -21,37 +22,8 @@ namespace {
 
 using rapidjson::Value;
 
-// Deeper documents are refused before parsing: RapidJSON's writer recurses
-// once per level, and no Kubernetes object (CRD schemas included) comes
-// close to this depth.
-constexpr size_t max_depth = 512;
-
 constexpr std::string_view last_applied
   = "kubectl.kubernetes.io/last-applied-configuration";
-
-bool too_deep(std::string_view json) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < json.size(); ++i) {
-    char c = json[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth)
-        return true;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
-}
 
 bool too_deep(const Value& root) {
   std::vector<std::pair<const Value*, size_t>> todo{{&root, 1}};
@@ -60,7 +32,7 @@ bool too_deep(const Value& root) {
     todo.pop_back();
     if (!v->IsObject() && !v->IsArray())
       continue;
-    if (depth > max_depth)
+    if (depth > max_object_depth)
       return true;
     if (v->IsObject())
       for (const auto& m : v->GetObject())
@@ -68,92 +40,6 @@ bool too_deep(const Value& root) {
     else
       for (const auto& x : v->GetArray())
         todo.emplace_back(&x, depth + 1);
-  }
-  return false;
-}
-
-size_t skip_ws(std::string_view x, size_t i) {
-  while (i < x.size()
-         && (x[i] == ' ' || x[i] == '\n' || x[i] == '\r' || x[i] == '\t'))
-    ++i;
-  return i;
-}
-
-/// Returns the index after the string starting at `x[i] == '"'`, or npos.
-size_t skip_string(std::string_view x, size_t i) {
-  for (++i; i < x.size(); ++i) {
-    if (x[i] == '\\')
-      ++i;
-    else if (x[i] == '"')
-      return i + 1;
-  }
-  return std::string_view::npos;
-}
-
-/// Returns the index after the JSON value starting at `x[i]`, or npos.
-size_t skip_value(std::string_view x, size_t i) {
-  if (i >= x.size())
-    return std::string_view::npos;
-  if (x[i] == '"')
-    return skip_string(x, i);
-  if (x[i] != '{' && x[i] != '[') {
-    while (i < x.size() && x[i] != ',' && x[i] != '}' && x[i] != ']'
-           && x[i] != ' ' && x[i] != '\n' && x[i] != '\r' && x[i] != '\t')
-      ++i;
-    return i;
-  }
-  size_t depth = 0;
-  while (i < x.size()) {
-    auto c = x[i];
-    if (c == '"') {
-      i = skip_string(x, i);
-      if (i == std::string_view::npos)
-        return i;
-      continue;
-    }
-    if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0)
-        return i + 1;
-    }
-    ++i;
-  }
-  return std::string_view::npos;
-}
-
-/// Calls `f(key, value_begin, value_end, key_begin)` for each member of the
-/// object starting at `x[i] == '{'` until `f` returns true. Returns false
-/// when the text is not shaped as expected.
-template <class F>
-bool for_each_member(std::string_view x, size_t i, F f) {
-  constexpr auto npos = std::string_view::npos;
-  if (i >= x.size() || x[i] != '{')
-    return false;
-  i = skip_ws(x, i + 1);
-  if (i < x.size() && x[i] == '}')
-    return true;
-  while (i < x.size() && x[i] == '"') {
-    auto key_begin = i;
-    auto key_end = skip_string(x, i);
-    if (key_end == npos)
-      return false;
-    auto key = x.substr(key_begin + 1, key_end - key_begin - 2);
-    i = skip_ws(x, key_end);
-    if (i >= x.size() || x[i] != ':')
-      return false;
-    auto value_begin = skip_ws(x, i + 1);
-    auto value_end = skip_value(x, value_begin);
-    if (value_end == npos)
-      return false;
-    if (f(key, value_begin, value_end, key_begin))
-      return true;
-    i = skip_ws(x, value_end);
-    if (i < x.size() && x[i] == '}')
-      return true;
-    if (i >= x.size() || x[i] != ',')
-      return false;
-    i = skip_ws(x, i + 1);
   }
   return false;
 }
@@ -179,30 +65,38 @@ std::optional<int64_t> int_member(const Value& obj, const char* name) {
   return v->GetInt64();
 }
 
-std::string newest_manager(const Value& metadata) {
+/// Each object entry of `metadata.managedFields` (none when it is not an
+/// array), as the watch line's pass reads them.
+std::vector<manager_entry> manager_entries(const Value& metadata) {
+  std::vector<manager_entry> result;
   auto* fields = member(metadata, "managedFields");
   if (fields == nullptr || !fields->IsArray())
-    return std::string{default_user};
-  std::string best;
+    return result;
+  for (const auto& entry : fields->GetArray())
+    if (entry.IsObject())
+      result.push_back(
+        {string_member(entry, "manager"), string_member(entry, "time")});
+  return result;
+}
+
+std::string newest_manager(const std::vector<manager_entry>& entries) {
+  const manager_entry* best = nullptr;
   int64_t best_time = std::numeric_limits<int64_t>::min();
-  bool found = false;
-  for (const auto& entry : fields->GetArray()) {
-    auto manager = string_member(entry, "manager");
-    if (manager.empty())
+  for (const auto& entry : entries) {
+    if (entry.manager.empty())
       continue;
     int64_t t = std::numeric_limits<int64_t>::min();
-    if (auto text = string_member(entry, "time"); !text.empty())
-      if (auto parsed = parse_rfc3339(text))
+    if (!entry.time.empty())
+      if (auto parsed = parse_rfc3339(entry.time))
         t = *parsed;
     // `>=`: entries with equal (second-granular) times are resolved in
     // favour of the later one in the list.
-    if (!found || t >= best_time) {
-      best = std::move(manager);
+    if (best == nullptr || t >= best_time) {
+      best = &entry;
       best_time = t;
-      found = true;
     }
   }
-  return found ? best : std::string{default_user};
+  return best != nullptr ? best->manager : std::string{default_user};
 }
 
 void digest_values(Value& obj, rapidjson::Document::AllocatorType& alloc,
@@ -307,25 +201,6 @@ event_fields read_event(const resource_type& rt, const Value& doc) {
   return x;
 }
 
-/// The value of the `"managedFields":<value>` member text `span` (which
-/// may carry one comma before or after it).
-std::string managed_fields_value(std::string_view span) {
-  auto key = span.find("\"managedFields\"");
-  if (key == std::string_view::npos)
-    return {};
-  auto colon = span.find(':', key);
-  if (colon == std::string_view::npos)
-    return {};
-  auto value = span.substr(colon + 1);
-  auto is_space
-    = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!value.empty() && (is_space(value.back()) || value.back() == ','))
-    value.remove_suffix(1);
-  while (!value.empty() && is_space(value.front()))
-    value.remove_prefix(1);
-  return std::string{value};
-}
-
 /// `v` as compact JSON.
 std::string compact(const Value& v) {
   rapidjson::StringBuffer buf;
@@ -335,37 +210,167 @@ std::string compact(const Value& v) {
   return {buf.GetString(), buf.GetSize()};
 }
 
-} // namespace
+/// What a record takes from its object's top level and metadata, read by a
+/// parse or by the watch line's pass.
+struct object_head {
+  std::string name;
+  std::string ns;
+  std::string uid;
+  std::string resource_version;
+  std::string creation_timestamp;
+  std::string api_version;
+  std::string kind;
+  std::string user;
+};
 
-std::pair<size_t, size_t> managed_fields_span(std::string_view json) {
-  std::pair<size_t, size_t> result{0, 0};
-  for_each_member(
-    json, skip_ws(json, 0),
-    [&](std::string_view key, size_t begin, size_t, size_t) {
-      if (key != "metadata")
-        return false;
-      // The previous member's end, to cut a preceding comma.
-      size_t prev_end = std::string_view::npos;
-      for_each_member(
-        json, begin,
-        [&](std::string_view k, size_t, size_t end, size_t key_begin) {
-          if (k != "managedFields") {
-            prev_end = end;
-            return false;
-          }
-          auto next = skip_ws(json, end);
-          if (next < json.size() && json[next] == ',')
-            result = {key_begin, skip_ws(json, next + 1)};
-          else if (prev_end != std::string_view::npos)
-            result = {prev_end, end};
-          else
-            result = {key_begin, end};
-          return true;
-        });
-      return true;
-    });
-  return result;
+object_head head_of(const Value& doc, const Value& metadata) {
+  return {string_member(metadata, "name"),
+          string_member(metadata, "namespace"),
+          string_member(metadata, "uid"),
+          string_member(metadata, "resourceVersion"),
+          string_member(metadata, "creationTimestamp"),
+          string_member(doc, "apiVersion"),
+          string_member(doc, "kind"),
+          newest_manager(manager_entries(metadata))};
 }
+
+object_head head_of(const object_facts& facts) {
+  return {facts.name,
+          facts.ns,
+          facts.uid,
+          facts.resource_version,
+          facts.creation_timestamp,
+          facts.api_version,
+          facts.kind,
+          newest_manager(facts.managers)};
+}
+
+/// The event's own fields; an error when the object has no name.
+caf::expected<resource_event> start_event(const resource_type& rt, verb v,
+                                          object_head& head, int64_t now_ns,
+                                          const record_options& opts) {
+  resource_event ev;
+  ev.action = v;
+  ev.name = std::move(head.name);
+  if (ev.name.empty())
+    return caf::make_error(ec::parse_error, "object has no metadata.name");
+  ev.ns = std::move(head.ns);
+  ev.resource = rt.plural;
+  ev.group = rt.group;
+  ev.uid = std::move(head.uid);
+  ev.resource_version = std::move(head.resource_version);
+  ev.user = std::move(head.user);
+  ev.final_state_unknown = opts.final_state_unknown;
+  ev.timestamp_ns = now_ns;
+  if (opts.from_initial_list && v == verb::create)
+    if (auto parsed = parse_rfc3339(head.creation_timestamp))
+      ev.timestamp_ns = *parsed;
+  if (head.api_version.empty())
+    head.api_version = rt.api_version();
+  if (head.kind.empty())
+    head.kind = rt.kind;
+  return ev;
+}
+
+/// Writes the record's members up to the key of `objectChanges`.
+void write_head(writer_t& w, const rapidjson::StringBuffer& buf,
+                resource_event& ev, const resource_type& rt,
+                const object_head& head, const event_fields* evf,
+                const record_options& opts) {
+  auto message = evf != nullptr && evf->has_message
+    ? evf->message
+    : capitalized(ev.action) + " " + rt.plural + " " + ev.name;
+  w.StartObject();
+  put(w, "timestamp", format_rfc3339(ev.timestamp_ns));
+  put(w, "verb", to_string(ev.action));
+  put(w, "user", ev.user);
+  put(w, "namespace", ev.ns);
+  put(w, "resourceType", rt.plural);
+  put(w, "resourceName", ev.name);
+  w.Key("responseStatus");
+  w.Int(ev.action == verb::create ? 201 : 200);
+  ev.message_begin = static_cast<uint32_t>(buf.GetSize());
+  put(w, "message", message);
+  ev.message_end = static_cast<uint32_t>(buf.GetSize());
+  put(w, "stage", "ResponseComplete");
+  put(w, "requestURI", rt.object_path(ev.ns, ev.name));
+  put(w, "uid", ev.uid);
+  put(w, "apiVersion", head.api_version);
+  put(w, "kind", head.kind);
+  put(w, "resourceVersion", ev.resource_version);
+  if (opts.final_state_unknown) {
+    w.Key("finalStateUnknown");
+    w.Bool(true);
+  }
+  if (evf != nullptr) {
+    put(w, "reason", evf->reason);
+    put(w, "type", evf->type);
+    w.Key("count");
+    w.Int64(evf->count);
+    w.Key("involvedObject");
+    w.StartObject();
+    put(w, "kind", evf->kind);
+    put(w, "namespace", evf->ns);
+    put(w, "name", evf->name);
+    put(w, "uid", evf->uid);
+    put(w, "apiVersion", evf->api_version);
+    w.EndObject();
+  }
+  // Last, so the small fields lead when a person reads a record.
+  w.Key("objectChanges");
+  // The writer puts the colon before the value.
+  ev.object_begin = static_cast<uint32_t>(buf.GetSize() + 1);
+}
+
+/// Completes the record with the object's own bytes minus `cut`.
+void append_copied(resource_event& ev, const rapidjson::StringBuffer& buf,
+                   std::string_view text, std::pair<size_t, size_t> cut) {
+  // The writer has written the key (its colon comes with the next value);
+  // the text follows verbatim, then the record's closing brace.
+  ev.record.reserve(buf.GetSize() + text.size() + 2);
+  ev.record.assign(buf.GetString(), buf.GetSize());
+  ev.record.push_back(':');
+  ev.record.append(text.substr(0, cut.first));
+  ev.record.append(text.substr(cut.second));
+  ev.record.push_back('}');
+}
+
+bool is_secret(const resource_type& rt, const record_options& opts) {
+  return opts.digest_secrets && rt.group.empty() && rt.plural == "secrets";
+}
+
+/// The record from the watch line's facts and the object's bytes, without
+/// a parse; nullopt when only a parse can build it (a Secret to digest, an
+/// Event's fields, text that cannot be copied, no name to report).
+std::optional<resource_event> record_from_facts(const resource_type& rt, verb v,
+                                                std::string_view text,
+                                                const object_facts& facts,
+                                                int64_t now_ns,
+                                                const record_options& opts) {
+  if (!facts.complete || !opts.copy_object_text || is_secret(rt, opts)
+      || is_event_type(rt) || facts.name.empty())
+    return std::nullopt;
+  std::pair<size_t, size_t> cut{0, 0};
+  if (facts.has_managed_fields) {
+    cut = managed_fields_span(text);
+    if (cut.second <= cut.first)
+      return std::nullopt;
+  }
+  auto head = head_of(facts);
+  auto ev = start_event(rt, v, head, now_ns, opts);
+  if (!ev)
+    return std::nullopt;
+  if (facts.has_managed_fields)
+    ev->managed_fields
+      = managed_fields_value(text.substr(cut.first, cut.second - cut.first));
+  rapidjson::StringBuffer buf;
+  writer_t w{buf};
+  write_head(w, buf, *ev, rt, head, nullptr, opts);
+  append_copied(*ev, buf, text, cut);
+  return std::move(*ev);
+}
+
+} // namespace
 
 bool is_event_type(const resource_type& rt) {
   return rt.plural == "events"
@@ -376,7 +381,11 @@ caf::expected<resource_event> build_record(const resource_type& rt, verb v,
                                            std::string_view object_json,
                                            int64_t now_ns,
                                            const record_options& opts) {
-  if (too_deep(object_json))
+  if (opts.facts != nullptr)
+    if (auto ev
+        = record_from_facts(rt, v, object_json, *opts.facts, now_ns, opts))
+      return std::move(*ev);
+  if (nests_too_deep(object_json))
     return caf::make_error(ec::parse_error,
                            "object JSON nests deeper than 512 levels");
   rapidjson::Document doc;
@@ -401,30 +410,11 @@ build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
   if (meta_it == doc.MemberEnd() || !meta_it->value.IsObject())
     return caf::make_error(ec::parse_error, "object has no metadata");
   auto& metadata = meta_it->value;
-  resource_event ev;
-  ev.action = v;
-  ev.name = string_member(metadata, "name");
-  if (ev.name.empty())
-    return caf::make_error(ec::parse_error, "object has no metadata.name");
-  ev.ns = string_member(metadata, "namespace");
-  ev.resource = rt.plural;
-  ev.group = rt.group;
-  ev.uid = string_member(metadata, "uid");
-  ev.resource_version = string_member(metadata, "resourceVersion");
-  ev.user = newest_manager(metadata);
-  ev.final_state_unknown = opts.final_state_unknown;
-  ev.timestamp_ns = now_ns;
-  if (opts.from_initial_list && v == verb::create) {
-    auto created = string_member(metadata, "creationTimestamp");
-    if (auto parsed = parse_rfc3339(created))
-      ev.timestamp_ns = *parsed;
-  }
-  auto api_version = string_member(doc, "apiVersion");
-  if (api_version.empty())
-    api_version = rt.api_version();
-  auto kind = string_member(doc, "kind");
-  if (kind.empty())
-    kind = rt.kind;
+  auto head = head_of(doc, metadata);
+  auto started = start_event(rt, v, head, now_ns, opts);
+  if (!started)
+    return std::move(started.error());
+  auto& ev = *started;
   const bool event_object = is_event_type(rt);
   event_fields evf;
   if (event_object) {
@@ -437,8 +427,7 @@ build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
     ev.warning = evf.type == "Warning";
   }
   const bool has_managed_fields = metadata.HasMember("managedFields");
-  const bool secret
-    = opts.digest_secrets && rt.group.empty() && rt.plural == "secrets";
+  const bool secret = is_secret(rt, opts);
   // Copying the object's own bytes is only possible when nothing in it
   // changes but managedFields, and that can be cut out of the text.
   std::pair<size_t, size_t> cut{0, 0};
@@ -463,60 +452,11 @@ build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
       return caf::make_error(ec::parse_error,
                              "object JSON nests deeper than 512 levels");
   }
-  auto message = evf.has_message
-    ? evf.message
-    : capitalized(v) + " " + rt.plural + " " + ev.name;
   rapidjson::StringBuffer buf;
   writer_t w{buf};
-  w.StartObject();
-  put(w, "timestamp", format_rfc3339(ev.timestamp_ns));
-  put(w, "verb", to_string(v));
-  put(w, "user", ev.user);
-  put(w, "namespace", ev.ns);
-  put(w, "resourceType", rt.plural);
-  put(w, "resourceName", ev.name);
-  w.Key("responseStatus");
-  w.Int(v == verb::create ? 201 : 200);
-  ev.message_begin = static_cast<uint32_t>(buf.GetSize());
-  put(w, "message", message);
-  ev.message_end = static_cast<uint32_t>(buf.GetSize());
-  put(w, "stage", "ResponseComplete");
-  put(w, "requestURI", rt.object_path(ev.ns, ev.name));
-  put(w, "uid", ev.uid);
-  put(w, "apiVersion", api_version);
-  put(w, "kind", kind);
-  put(w, "resourceVersion", ev.resource_version);
-  if (opts.final_state_unknown) {
-    w.Key("finalStateUnknown");
-    w.Bool(true);
-  }
-  if (event_object) {
-    put(w, "reason", evf.reason);
-    put(w, "type", evf.type);
-    w.Key("count");
-    w.Int64(evf.count);
-    w.Key("involvedObject");
-    w.StartObject();
-    put(w, "kind", evf.kind);
-    put(w, "namespace", evf.ns);
-    put(w, "name", evf.name);
-    put(w, "uid", evf.uid);
-    put(w, "apiVersion", evf.api_version);
-    w.EndObject();
-  }
-  // Last, so the small fields lead when a person reads a record.
-  w.Key("objectChanges");
-  // The writer puts the colon before the value.
-  ev.object_begin = static_cast<uint32_t>(buf.GetSize() + 1);
+  write_head(w, buf, ev, rt, head, event_object ? &evf : nullptr, opts);
   if (copy) {
-    // The writer has written the key (its colon comes with the next value);
-    // the text follows verbatim, then the record's closing brace.
-    ev.record.reserve(buf.GetSize() + object_text.size() + 2);
-    ev.record.assign(buf.GetString(), buf.GetSize());
-    ev.record.push_back(':');
-    ev.record.append(object_text.substr(0, cut.first));
-    ev.record.append(object_text.substr(cut.second));
-    ev.record.push_back('}');
+    append_copied(ev, buf, object_text, cut);
     return ev;
   }
   if (!doc.Accept(w))

@@ -3,8 +3,10 @@
 // record a client sees is defined here and nowhere else.
 #pragma once
 
+#include "messages/object_facts.hpp"
 #include "messages/resource_event.hpp"
 #include "messages/resource_type.hpp"
+#include "storage/object_text.hpp"
 
 #include <caf/expected.hpp>
 #include <rapidjson/document.h>
@@ -37,6 +39,10 @@ struct record_options {
   /// The install's key of those digests (`hmac-sha256:<hex>`); empty: plain
   /// `sha256:<hex>`.
   std::string_view digest_key = {};
+  /// What the watch line's pass read from the object (`object_facts`): when
+  /// complete, a record whose object needs no change but the managedFields
+  /// cut is built from them and the text, without parsing it again.
+  const object_facts* facts = nullptr;
 };
 
 /// Builds the event record of one change of one object.
@@ -67,12 +73,6 @@ build_record(const resource_type& rt, verb v, rapidjson::Value& doc,
              rapidjson::Document::AllocatorType& alloc,
              std::string_view object_text, int64_t now_ns,
              const record_options& opts = {});
-
-/// The byte range of `"managedFields":<value>` among the members of the
-/// top-level `metadata` object of `json`, with one adjoining comma, so that
-/// cutting it leaves valid JSON. `{0, 0}` when there is none or `json` is
-/// not shaped as expected.
-std::pair<size_t, size_t> managed_fields_span(std::string_view json);
 
 /// True for the resource types holding Kubernetes Event objects
 /// (core `events` and `events.k8s.io` `events`).

@@ -424,3 +424,36 @@ TEST(object_meta, repeated_keys_first_one_wins_as_in_the_watch_line) {
   EXPECT_EQ(meta->key(), "x/a");
   EXPECT_EQ(meta->uid, "1");
 }
+
+TEST(watch_line, the_scan_reads_the_fields_a_record_needs) {
+  auto line = scan_watch_line(
+    R"({"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap",)"
+    R"("metadata":{"name":"c","namespace":"n","uid":"u",)"
+    R"("resourceVersion":"5","creationTimestamp":"2026-01-02T03:04:05Z",)"
+    R"("managedFields":[{"manager":"kubectl","time":"2026-01-02T03:04:05Z"}]},)"
+    R"("data":{"name":"not this one"}}})");
+  ASSERT_TRUE(line);
+  const auto& f = line->event.facts;
+  EXPECT_TRUE(f.complete);
+  EXPECT_EQ(f.api_version, "v1");
+  EXPECT_EQ(f.kind, "ConfigMap");
+  EXPECT_EQ(f.name, "c");
+  EXPECT_EQ(f.ns, "n");
+  EXPECT_EQ(f.uid, "u");
+  EXPECT_EQ(f.resource_version, "5");
+  EXPECT_EQ(f.creation_timestamp, "2026-01-02T03:04:05Z");
+  EXPECT_TRUE(f.has_managed_fields);
+  ASSERT_EQ(f.managers.size(), 1u);
+  EXPECT_EQ(f.managers[0].manager, "kubectl");
+}
+
+TEST(watch_line, a_line_the_scan_hands_to_the_full_parse_has_no_facts) {
+  // Members in another order: the full parse reads it, and the record
+  // builder parses the object itself.
+  auto line = scan_watch_line(
+    R"({"object":{"metadata":{"name":"c","resourceVersion":"5"}},"type":"ADDED"})");
+  ASSERT_TRUE(line);
+  EXPECT_EQ(line->event.object,
+            R"({"metadata":{"name":"c","resourceVersion":"5"}})");
+  EXPECT_FALSE(line->event.facts.complete);
+}
