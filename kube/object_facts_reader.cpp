@@ -83,12 +83,14 @@ void object_facts_reader::start_array() {
   push(frame::other);
 }
 
-void object_facts_reader::end_array() {
+void object_facts_reader::end_array(size_t at) {
   pending_ = field::none;
+  if (!frames_.empty() && frames_.back() == frame::managed_fields)
+    facts_.managed_fields_end = at;
   pop();
 }
 
-void object_facts_reader::key(std::string_view name) {
+void object_facts_reader::key(std::string_view name, size_t at) {
   pending_ = field::none;
   if (frames_.empty())
     return;
@@ -114,6 +116,7 @@ void object_facts_reader::key(std::string_view name) {
         expect(field::creation_timestamp);
       else if (name == "managedFields") {
         facts_.has_managed_fields = true;
+        facts_.managed_fields_key_end = at;
         expect(field::managed_fields);
       }
       break;

@@ -7,6 +7,7 @@
 
 #include <rapidjson/reader.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -21,8 +22,10 @@ public:
   void start_object();
   void end_object();
   void start_array();
-  void end_array();
-  void key(std::string_view name);
+  /// `at`: the offset just after the array, as the parser's stream tells.
+  void end_array(size_t at = 0);
+  /// `at`: the offset just after the key's closing quote.
+  void key(std::string_view name, size_t at = 0);
   void string(std::string_view value);
   /// Any other scalar: null, a boolean or a number.
   void scalar();

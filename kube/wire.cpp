@@ -164,6 +164,8 @@ struct line_handler
   /// Fed the events of `object`, so the record builder need not parse it.
   object_facts_reader facts;
   bool in_object = false;
+  /// The parser's input, whose position places managedFields in the line.
+  const rapidjson::MemoryStream* stream = nullptr;
 
   bool Default() {
     if (in_object)
@@ -189,7 +191,7 @@ struct line_handler
   bool Key(const char* str, rapidjson::SizeType len, bool) {
     std::string_view key{str, len};
     if (in_object)
-      facts.key(key);
+      facts.key(key, stream->Tell());
     pending = want::none;
     if (depth == 1) {
       ++top_members;
@@ -261,8 +263,9 @@ struct line_handler
   }
 
   bool EndArray(rapidjson::SizeType) {
+    // The parser calls this before it takes the `]`.
     if (in_object)
-      facts.end_array();
+      facts.end_array(stream->Tell() + 1);
     --depth;
     pending = want::none;
     return true;
@@ -484,6 +487,7 @@ caf::expected<parsed_watch_line> parse_watch_line(std::string_view line,
 caf::expected<watch_line> scan_watch_line(std::string_view line) {
   line_handler h;
   rapidjson::MemoryStream stream{line.data(), line.size()};
+  h.stream = &stream;
   rapidjson::Reader reader;
   // Iterative: nesting depth costs no stack on the io thread.
   auto ok = reader.Parse<rapidjson::kParseIterativeFlag>(stream, h);
@@ -518,6 +522,14 @@ caf::expected<watch_line> scan_watch_line(std::string_view line) {
   event.object.assign(text);
   event.resource_version = std::move(h.rv);
   event.facts = h.facts.take();
+  // Offsets in the line become offsets in the object's text.
+  auto& facts = event.facts;
+  if (facts.managed_fields_key_end > skip && facts.managed_fields_end > skip) {
+    facts.managed_fields_key_end -= skip;
+    facts.managed_fields_end -= skip;
+  } else {
+    facts.managed_fields_key_end = facts.managed_fields_end = 0;
+  }
   result.initial_events_end = h.initial_events_end;
   return result;
 }

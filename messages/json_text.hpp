@@ -32,4 +32,19 @@ inline std::string quote_json(std::string_view s) {
   return std::string{buf.GetString(), buf.GetSize()};
 }
 
+/// Appends `quote_json(s)` to `out`; printable ASCII needing no escape (a
+/// pointer, a manager's name) is copied as it is, without a writer.
+inline void append_quoted_json(std::string& out, std::string_view s) {
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
+      out += quote_json(s);
+      return;
+    }
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
 } // namespace kws

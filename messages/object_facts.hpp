@@ -4,6 +4,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -37,13 +38,19 @@ struct object_facts {
   std::string creation_timestamp;
   bool has_managed_fields = false;
   std::vector<manager_entry> managers;
+  /// Byte offsets in the object's text just after the key
+  /// `"managedFields"` and just after its value (0: not known), so the
+  /// builder can cut the member out without scanning for it.
+  size_t managed_fields_key_end = 0;
+  size_t managed_fields_end = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, object_facts& x) {
   return f(caf::meta::type_name("kws.object_facts"), x.complete, x.api_version,
            x.kind, x.name, x.ns, x.uid, x.resource_version,
-           x.creation_timestamp, x.has_managed_fields, x.managers);
+           x.creation_timestamp, x.has_managed_fields, x.managers,
+           x.managed_fields_key_end, x.managed_fields_end);
 }
 
 } // namespace kws

@@ -7,6 +7,7 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <optional>
 #include <set>
 
@@ -72,14 +73,18 @@ std::string class_field(change_class cls) {
   return ",\"changeClass\":\"" + std::string{to_string(cls)} + "\"";
 }
 
-std::string string_array(const std::vector<std::string>& xs, size_t limit) {
-  std::string out = "[";
-  for (size_t i = 0; i < xs.size() && i < limit; ++i) {
-    if (i > 0)
+template <class Strings>
+void append_string_array(std::string& out, const Strings& xs, size_t limit) {
+  out += '[';
+  size_t n = 0;
+  for (const auto& x : xs) {
+    if (n == limit)
+      break;
+    if (n++ > 0)
       out += ',';
-    out += quote_json(xs[i]);
+    append_quoted_json(out, x);
   }
-  return out + "]";
+  out += ']';
 }
 
 } // namespace
@@ -137,7 +142,9 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
   const auto paths = changed_paths(from, to);
   facts.cls = classify_update(paths);
   std::string fields = class_field(facts.cls);
-  fields += ",\"changedPaths\":" + string_array(paths, max_changed_paths);
+  fields.reserve(256 + 64 * std::min(paths.size(), max_changed_paths));
+  fields += ",\"changedPaths\":";
+  append_string_array(fields, paths, max_changed_paths);
   if (paths.size() > max_changed_paths)
     fields += ",\"changedPathsTruncated\":true";
   // Who changed it: the owners of the changed paths in this version's
@@ -146,6 +153,7 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
   // the entry of a manager that lost a field to another changes too.
   std::set<std::string> who;
   std::string owners_json = "{";
+  owners_json.reserve(64 * std::min(paths.size(), max_changed_paths));
   if (!ev.managed_fields.empty() && !paths.empty()) {
     field_owners owners{ev.managed_fields, to};
     size_t n = 0;
@@ -159,13 +167,17 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
         continue;
       if (n++ > 0)
         owners_json += ',';
-      owners_json += quote_json(path) + ":" + quote_json(owner);
+      append_quoted_json(owners_json, path);
+      owners_json += ':';
+      append_quoted_json(owners_json, owner);
       who.insert(std::move(owner));
     }
   }
-  fields += ",\"managers\":"
-    + string_array(std::vector<std::string>(who.begin(), who.end()), SIZE_MAX);
-  fields += ",\"fieldManagers\":" + owners_json + "}";
+  fields += ",\"managers\":";
+  append_string_array(fields, who, SIZE_MAX);
+  fields += ",\"fieldManagers\":";
+  fields += owners_json;
+  fields += '}';
   rewrite(ev, record, update_message(prefix_of(ev), paths, from, to), fields);
   return facts;
 }

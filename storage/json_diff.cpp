@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -70,21 +71,44 @@ bool numbers_equal(const Value& a, const Value& b) {
   return false;
 }
 
+// Appends "/" and the escaped token in place: a diff walks every member,
+// and a string per member name would cost more than the walk.
+void append_token(std::string& path, std::string_view token) {
+  path += '/';
+  if (token.find_first_of("~/") == std::string_view::npos) {
+    path += token;
+    return;
+  }
+  for (char c : token) {
+    if (c == '~')
+      path += "~0";
+    else if (c == '/')
+      path += "~1";
+    else
+      path += c;
+  }
+}
+
+void append_index(std::string& path, size_t i) {
+  char buf[24];
+  auto written = std::to_chars(buf, buf + sizeof buf, i);
+  path += '/';
+  path.append(buf, written.ptr);
+}
+
 void collect_leaves(const Value& v, std::string& path,
                     std::vector<std::string>& out) {
   if (v.IsObject() && v.MemberCount() > 0) {
     for (const auto& m : v.GetObject()) {
       auto size = path.size();
-      path += '/';
-      path += escape_pointer_token(name_of(m));
+      append_token(path, name_of(m));
       collect_leaves(m.value, path, out);
       path.resize(size);
     }
   } else if (v.IsArray() && !v.Empty()) {
     for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
       auto size = path.size();
-      path += '/';
-      path += std::to_string(i);
+      append_index(path, i);
       collect_leaves(v[i], path, out);
       path.resize(size);
     }
@@ -120,8 +144,7 @@ private:
     bool aligned = true;
     for (const auto& m : a.GetObject()) {
       auto size = path_.size();
-      path_ += '/';
-      path_ += escape_pointer_token(name_of(m));
+      append_token(path_, name_of(m));
       const Value* other = nullptr;
       if (aligned && next_b != b.MemberEnd()
           && name_of(*next_b) == name_of(m)) {
@@ -147,8 +170,7 @@ private:
       if (in_a->find(name_of(m)) != nullptr)
         continue;
       auto size = path_.size();
-      path_ += '/';
-      path_ += escape_pointer_token(name_of(m));
+      append_token(path_, name_of(m));
       add(m.value);
       path_.resize(size);
     }
@@ -159,21 +181,18 @@ private:
     auto common = std::min(a.Size(), b.Size());
     auto size = path_.size();
     for (rapidjson::SizeType i = 0; i < common; ++i) {
-      path_ += '/';
-      path_ += std::to_string(i);
+      append_index(path_, i);
       diff(a[i], b[i]);
       path_.resize(size);
     }
     // From the top, so each removal leaves the lower indexes in place.
     for (auto i = a.Size(); i > common; --i) {
-      path_ += '/';
-      path_ += std::to_string(i - 1);
+      append_index(path_, i - 1);
       remove(a[i - 1]);
       path_.resize(size);
     }
     for (auto i = common; i < b.Size(); ++i) {
-      path_ += '/';
-      path_ += std::to_string(i);
+      append_index(path_, i);
       add(b[i]);
       path_.resize(size);
     }

@@ -339,6 +339,27 @@ bool is_secret(const resource_type& rt, const record_options& opts) {
   return opts.digest_secrets && rt.group.empty() && rt.plural == "secrets";
 }
 
+/// `managed_fields_span` from the offsets the watch line's pass noted, for
+/// compact text (no space around the member); `{0, 0}` otherwise.
+std::pair<size_t, size_t> compact_managed_fields_span(std::string_view text,
+                                                      const object_facts& f) {
+  constexpr std::string_view key = "\"managedFields\"";
+  const auto key_end = f.managed_fields_key_end;
+  const auto end = f.managed_fields_end;
+  if (key_end < key.size() + 1 || end <= key_end || end >= text.size()
+      || text.substr(key_end - key.size(), key.size()) != key
+      || text[key_end] != ':' || text[end - 1] != ']')
+    return {0, 0};
+  const auto begin = key_end - key.size();
+  if (text[end] == ',')
+    return {begin, end + 1};
+  if (text[begin - 1] == ',')
+    return {begin - 1, end};
+  if (text[begin - 1] == '{' && text[end] == '}')
+    return {begin, end};
+  return {0, 0};
+}
+
 /// The record from the watch line's facts and the object's bytes, without
 /// a parse; nullopt when only a parse can build it (a Secret to digest, an
 /// Event's fields, text that cannot be copied, no name to report).
@@ -352,7 +373,9 @@ std::optional<resource_event> record_from_facts(const resource_type& rt, verb v,
     return std::nullopt;
   std::pair<size_t, size_t> cut{0, 0};
   if (facts.has_managed_fields) {
-    cut = managed_fields_span(text);
+    cut = compact_managed_fields_span(text, facts);
+    if (cut.second <= cut.first)
+      cut = managed_fields_span(text);
     if (cut.second <= cut.first)
       return std::nullopt;
   }

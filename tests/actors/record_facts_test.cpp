@@ -95,6 +95,9 @@ TEST(record_facts_test, plain_variants_agree_and_take_the_fast_path) {
     // Equal times (the later entry wins), a bad time, an empty manager.
     R"({"metadata":{"resourceVersion":"9","name":"a","managedFields":[{"manager":"x","time":"2026-01-02T03:04:05Z"},{"manager":"y","time":"2026-01-02T03:04:05Z"}]}})",
     R"({"metadata":{"resourceVersion":"9","name":"a","managedFields":[{"manager":"x","time":"soon"},{"manager":"","time":"2026-01-02T03:04:05Z"}]}})",
+    // Space around managedFields: cut where a scan finds it.
+    R"({"metadata":{"resourceVersion":"9","name":"a", "managedFields" : [ {"manager":"m"} ] ,"uid":"u"}})",
+    R"({"metadata":{"resourceVersion":"9","name":"a" , "managedFields":[]}})",
     // Escapes in names, kind and apiVersion missing.
     R"({"metadata":{"resourceVersion":"9","name":"a\"b\u00e9","namespace":"n\/s"}})",
     // A second `name` deeper down does not count as metadata's.

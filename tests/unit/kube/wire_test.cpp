@@ -445,6 +445,13 @@ TEST(watch_line, the_scan_reads_the_fields_a_record_needs) {
   EXPECT_TRUE(f.has_managed_fields);
   ASSERT_EQ(f.managers.size(), 1u);
   EXPECT_EQ(f.managers[0].manager, "kubectl");
+  // Where the member lies in the object's text, for the builder's cut.
+  const auto& object = line->event.object;
+  ASSERT_GT(f.managed_fields_key_end, 15u);
+  EXPECT_EQ(object.substr(f.managed_fields_key_end - 15, 16),
+            "\"managedFields\":");
+  ASSERT_LE(f.managed_fields_end, object.size());
+  EXPECT_EQ(object.substr(f.managed_fields_end - 2, 3), "}]}");
 }
 
 TEST(watch_line, a_line_the_scan_hands_to_the_full_parse_has_no_facts) {

@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <string>
+#include <vector>
 
 using namespace kws;
 
@@ -55,4 +56,16 @@ TEST(json_text_test, quoted_text_is_always_valid_json) {
   }
   EXPECT_EQ(quote_json("caf\xC3\xA9"), "\"caf\xC3\xA9\"");
   EXPECT_EQ(quote_json("a\"b"), R"("a\"b")");
+}
+
+TEST(json_text_test, appending_a_quoted_string_writes_what_quote_json_returns) {
+  const std::vector<std::string> texts{
+    "",        "/spec/replicas", "kube-controller-manager",   "a\"b",
+    "a\\b",    "tab\there",      std::string{"nul\0x", 5},    "caf\xC3\xA9",
+    "bad\xC3", "del\x7f",        "/metadata/annotations/a~1b"};
+  for (const auto& x : texts) {
+    std::string out = "[";
+    append_quoted_json(out, x);
+    EXPECT_EQ(out, "[" + quote_json(x)) << x;
+  }
 }
