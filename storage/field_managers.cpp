@@ -109,8 +109,8 @@ const Value* field_owners::element_child(const Value& node,
   return nullptr;
 }
 
-int field_owners::match(const tree& t,
-                        const std::vector<std::string>& tokens) const {
+int field_owners::match(const tree& t, const std::vector<std::string>& tokens,
+                        const std::vector<std::string>& field_keys) const {
   const Value* node = t.fields;
   // Where the walk is in the object; null once it leaves it.
   const Value* at = object_;
@@ -127,7 +127,7 @@ int field_owners::match(const tree& t,
       at = &(*at)[static_cast<rapidjson::SizeType>(*index)];
       child = element_child(*node, *at, *index);
     } else {
-      auto key = "f:" + tokens[n];
+      const auto& key = field_keys[n];
       auto i
         = node->FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
       if (i != node->MemberEnd())
@@ -151,10 +151,15 @@ std::string field_owners::owner_of(std::string_view pointer) const {
   if (pointer.empty() || !is_valid_pointer(pointer))
     return {};
   auto tokens = split_pointer(pointer);
+  // Built once for every tree the path is matched against.
+  std::vector<std::string> field_keys;
+  field_keys.reserve(tokens.size());
+  for (const auto& token : tokens)
+    field_keys.push_back("f:" + token);
   const tree* best = nullptr;
   int best_matched = -1;
   for (const auto& t : trees_) {
-    auto matched = match(t, tokens);
+    auto matched = match(t, tokens, field_keys);
     if (matched < 0)
       continue;
     if (matched > best_matched

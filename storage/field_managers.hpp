@@ -44,7 +44,9 @@ private:
   };
 
   /// The number of tokens matched when `t` owns `tokens`, else -1.
-  int match(const tree& t, const std::vector<std::string>& tokens) const;
+  /// `field_keys` holds each token as a fieldsV1 key ("f:" + token).
+  int match(const tree& t, const std::vector<std::string>& tokens,
+            const std::vector<std::string>& field_keys) const;
 
   /// The child of `node` under the "k:"/"v:"/"i:" key that designates
   /// `element` (at `index` of its array), or nullptr.
