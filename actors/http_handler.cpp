@@ -222,40 +222,15 @@ void answer_history(self_ptr self, const http_request& req,
     });
 }
 
+/// GET /readyz, when the server does not answer it from its readiness
+/// source (`rest::server_options::readiness`).
 void answer_readyz(self_ptr self, const responder_ptr& rp) {
   self
     ->request(self->state.discovery, self->state.config.timeout, atom::status_v)
-    .then(
-      [rp](const readiness& r) {
-        // Lists the types still syncing and those failing (retried).
-        auto list = [&](auto pred) {
-          std::string out = "[";
-          for (auto& w : r.watchers) {
-            if (!pred(w))
-              continue;
-            if (out.size() > 1)
-              out += ",";
-            out += rest::json_string(w.type.group_resource());
-          }
-          return out + "]";
-        };
-        auto pending = list(
-          [](const watcher_status& w) { return !w.synced && !w.refused; });
-        auto failing
-          = list([](const watcher_status& w) { return !w.last_error.empty(); });
-        auto behind = list([](const watcher_status& w) { return w.behind; });
-        // Degraded stays 200: queries are still answered, but recent changes
-        // may not be stored yet.
-        std::string body = !r.ready ? R"({"status":"not ready")"
-          : r.degraded              ? R"({"status":"degraded")"
-                                    : R"({"status":"ready")";
-        body += ",\"pending\":" + pending + ",\"failing\":" + failing
-          + ",\"behind\":" + behind + "}";
-        rp->deliver(json_response(r.ready ? 200 : 503, std::move(body)));
-      },
-      [rp](const caf::error& err) {
-        rp->deliver(rest::error_response(503, "not ready: " + render(err)));
-      });
+    .then([rp](const readiness& r) { rp->deliver(rest::render_readiness(r)); },
+          [rp](const caf::error& err) {
+            rp->deliver(rest::error_response(503, "not ready: " + render(err)));
+          });
 }
 
 void answer_coverage(self_ptr self, const coverage_query& query,

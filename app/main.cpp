@@ -7,6 +7,7 @@
 #include "app/logging.hpp"
 #include "app/mcp_hosts.hpp"
 #include "app/options.hpp"
+#include "app/readiness_feed.hpp"
 #include "app/reload.hpp"
 #include "config/load.hpp"
 #include "kube/client.hpp"
@@ -137,6 +138,9 @@ int serve(const app::options& opts) {
     sopts.tls = tls;
     if (settings->access_log)
       sopts.on_access = app::access_log(settings->log_format);
+    // Declared before the server, so that it outlives the server's threads.
+    app::readiness_feed ready_feed{sys, sup};
+    sopts.readiness = [&ready_feed] { return ready_feed.current(); };
     auto srv
       = rest::server::start(sopts, [http](http_request req, responder_ptr rp) {
           caf::anon_send(http, std::move(req), std::move(rp));

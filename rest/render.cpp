@@ -222,4 +222,33 @@ http_response render_error(const caf::error& err) {
   return res;
 }
 
+http_response render_readiness(const readiness& r) {
+  auto list = [&](auto pred) {
+    std::string out = "[";
+    for (const auto& w : r.watchers) {
+      if (!pred(w))
+        continue;
+      if (out.size() > 1)
+        out += ",";
+      out += json_string(w.type.group_resource());
+    }
+    return out + "]";
+  };
+  auto pending
+    = list([](const watcher_status& w) { return !w.synced && !w.refused; });
+  auto failing
+    = list([](const watcher_status& w) { return !w.last_error.empty(); });
+  auto behind = list([](const watcher_status& w) { return w.behind; });
+  // Degraded stays 200: queries are still answered, but recent changes may
+  // not be stored yet.
+  http_response result;
+  result.status = r.ready ? 200 : 503;
+  result.body = !r.ready ? R"({"status":"not ready")"
+    : r.degraded         ? R"({"status":"degraded")"
+                         : R"({"status":"ready")";
+  result.body += ",\"pending\":" + pending + ",\"failing\":" + failing
+    + ",\"behind\":" + behind + "}";
+  return result;
+}
+
 } // namespace kws::rest

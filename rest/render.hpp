@@ -35,6 +35,12 @@ http_response render_history(const history_query& q, const object_history& h);
 http_response render_coverage(const std::vector<coverage_gap>& gaps,
                               const std::vector<watcher_status>& watched = {});
 
+/// `GET /readyz`: 200 when ready (also when degraded), else 503, and
+/// `{"status": "ready"|"degraded"|"not ready", "pending", "failing",
+/// "behind"}`, the types still syncing, failing (retried) and behind their
+/// stream.
+http_response render_readiness(const readiness& r);
+
 /// A store-built answer (record, diff, blame): status 200 and its body, or
 /// a 404 error whose sentence is the body when `!a.found`.
 http_response render_answer(const json_answer& a);

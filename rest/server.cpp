@@ -52,11 +52,11 @@ template <class Stream>
 void open_session(const connection_context& cc, beast::tcp_stream&& stream,
                   beast::flat_buffer&& buffer,
                   std::shared_ptr<ssl::context> context, std::string client,
-                  bool loopback, admission how,
+                  bool loopback, connection_place place,
                   std::optional<http_response> refusal) {
   auto s = std::make_shared<session<Stream>>(
     std::move(stream), std::move(buffer), std::move(context), cc.opts,
-    cc.handler, cc.book, std::move(client), loopback, how);
+    cc.handler, cc.book, std::move(client), loopback, place);
   if (refusal)
     s->reject(std::move(*refusal));
   else
@@ -71,13 +71,13 @@ class tls_detector : public std::enable_shared_from_this<tls_detector> {
 public:
   tls_detector(const connection_context& cc, tcp::socket&& socket,
                std::shared_ptr<ssl::context> context, std::string client,
-               bool loopback, admission how)
+               bool loopback, connection_place place)
       : cc_{cc}, stream_{std::move(socket)}, context_{std::move(context)},
-        client_{std::move(client)}, loopback_{loopback}, how_{how} {}
+        client_{std::move(client)}, loopback_{loopback}, place_{place} {}
 
   ~tls_detector() {
     if (!handed_over_)
-      cc_.book.close(client_, how_);
+      cc_.book.close(place_.id);
   }
 
   tls_detector(const tls_detector&) = delete;
@@ -98,17 +98,17 @@ private:
     }
     handed_over_ = true;
     std::optional<http_response> refusal;
-    if (how_ == admission::refused)
+    if (place_.how == admission::refused)
       refusal = error_response(503, "too many connections");
     if (tls)
       return open_session<tls_stream>(
         cc_, std::move(stream_), std::move(buffer_), context_,
-        std::move(client_), loopback_, how_, std::move(refusal));
+        std::move(client_), loopback_, place_, std::move(refusal));
     if (!(loopback_ && cc_.opts.tls_plain_loopback) && !refusal)
       refusal
         = error_response(400, "this port speaks TLS: use https:// to reach it");
     open_session<plain_stream>(cc_, std::move(stream_), std::move(buffer_),
-                               nullptr, std::move(client_), loopback_, how_,
+                               nullptr, std::move(client_), loopback_, place_,
                                std::move(refusal));
   }
 
@@ -118,7 +118,7 @@ private:
   std::shared_ptr<ssl::context> context_;
   std::string client_;
   bool loopback_;
-  admission how_;
+  connection_place place_;
   /// A session took over the stream and the connection's place in `book`.
   bool handed_over_ = false;
 };
@@ -147,19 +147,21 @@ struct server::impl {
       auto remote = socket.remote_endpoint(ep_ec);
       auto client = ep_ec ? std::string{} : remote.address().to_string();
       bool loopback = !ep_ec && remote.address().is_loopback();
-      auto how = book.open(client);
+      // Before the TLS detection, a connection is not idle: it is bounded
+      // by the head timeout instead.
+      auto place = book.open(client);
       if (opts.tls) {
         std::make_shared<tls_detector>(cc, std::move(socket),
                                        opts.tls->current(), std::move(client),
-                                       loopback, how)
+                                       loopback, place)
           ->run();
       } else {
         std::optional<http_response> refusal;
-        if (how == admission::refused)
+        if (place.how == admission::refused)
           refusal = error_response(503, "too many connections");
         open_session<plain_stream>(
           cc, beast::tcp_stream{std::move(socket)}, beast::flat_buffer{},
-          nullptr, std::move(client), loopback, how, std::move(refusal));
+          nullptr, std::move(client), loopback, place, std::move(refusal));
       }
     }
     do_accept();
@@ -227,6 +229,10 @@ caf::expected<std::unique_ptr<server>> server::start(server_options opts,
 
 uint16_t server::port() const {
   return impl_->bound_port;
+}
+
+connection_counts server::connections() const {
+  return impl_->book.counts();
 }
 
 void server::stop() {

@@ -5,6 +5,7 @@
 
 #include "messages/http.hpp"
 #include "rest/access_log.hpp"
+#include "rest/connection_book.hpp"
 #include "rest/static_site.hpp"
 #include "rest/tls_source.hpp"
 
@@ -41,7 +42,11 @@ struct server_options {
   /// Connections served in full from one client address.
   size_t max_connections_per_client = 64;
   /// Connections beyond the limits above that may still ask for `/health`,
-  /// `/livez` or `/readyz` (4 per client address); the rest get 503.
+  /// `/livez` or `/readyz` (4 per client address); the rest get 503. When
+  /// a new connection would be served probes only or refused because all
+  /// places are taken (not because its own address holds its share), an
+  /// idle connection (waiting for a request's first byte) of the address
+  /// holding the most is closed to make room, the one idle longest first.
   size_t probe_reserve = 32;
   /// Serve TLS with the newest certificate of this source; null: plain
   /// HTTP.
@@ -63,13 +68,20 @@ struct server_options {
   /// The timeline page the server answers by itself at `/` and `/ui/`.
   /// Empty: those paths are unknown (404) like any other.
   static_site site = {};
+  /// Answers `/readyz` on the io thread, so that the probe never waits
+  /// behind the pages the handler builds: called once per probe, on any io
+  /// thread, so it must be thread-safe and must not block. Empty: `/readyz`
+  /// goes to the handler like any request. (`/health`, `/healthz` and
+  /// `/livez` never do: the server answers them itself.)
+  std::function<http_response()> readiness;
   /// Called once per response the access log keeps (`should_log`), also for
   /// the answers the server gives by itself, once the response is written,
   /// on an io thread: it must not block. Empty: no access log.
   std::function<void(const access_entry&)> on_access;
 };
 
-/// Receives every well-formed GET or HEAD request, POSTs to admin paths
+/// Receives every well-formed GET or HEAD request but the probes the server
+/// answers itself (see `server_options::readiness`), POSTs to admin paths
 /// from loopback and POSTs to the MCP endpoint. Must not block; must make sure
 /// `deliver` is called once, from any thread.
 using request_handler = std::function<void(http_request, responder_ptr)>;
@@ -91,6 +103,9 @@ public:
 
   /// Stops accepting, closes all connections, joins the threads.
   void stop();
+
+  /// The connections open now and those evicted so far.
+  connection_counts connections() const;
 
   struct impl;
 

@@ -4,9 +4,11 @@
 #pragma once
 
 #include "messages/logging.hpp"
+#include "messages/metrics.hpp"
 #include "rest/connection_book.hpp"
 #include "rest/render.hpp"
 #include "rest/request_head.hpp"
+#include "rest/routes.hpp"
 #include "rest/server.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -44,6 +46,33 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 /// How long a closing TLS connection waits for the client's close_notify.
 constexpr std::chrono::seconds tls_shutdown_timeout{1};
 
+/// The answer the server gives a probe by itself, on the io thread, so that
+/// it never waits behind pages the handler builds: `/health`, `/healthz`
+/// and `/livez` say only that the process serves; `/readyz` asks
+/// `opts.readiness` (when set). Nothing for any other path.
+inline std::optional<http_response> answer_probe(const std::string& path,
+                                                 const server_options& opts) {
+  auto which = match_route(path).which;
+  http_response res;
+  if (which == route::health)
+    res.body = R"({"status":"ok"})";
+  else if (which == route::livez)
+    res.body = R"({"status":"live"})";
+  else if (which == route::readyz && opts.readiness)
+    res = opts.readiness();
+  else
+    return std::nullopt;
+  return res;
+}
+
+/// Counts the idle connections closed to make room for new ones.
+inline metrics::counter& evictions() {
+  static auto& result = metrics::get_counter(
+    "kws_http_connections_evicted_total",
+    "Idle HTTP connections closed to make room for new ones.");
+  return result;
+}
+
 /// One connection: read a request, hand it to the handler, write the answer,
 /// repeat while the client keeps the connection alive. All I/O runs on the
 /// connection's strand. `Stream` is `plain_stream` or `tls_stream`; a TLS
@@ -57,18 +86,18 @@ public:
   /// @param buffer bytes already read from it (the start of a handshake or
   /// of a request).
   /// @param context the TLS context (null for a plain connection).
-  /// @param how what `book` admitted this connection from `remote` for.
+  /// @param place what `book` admitted this connection from `remote` for.
   session(beast::tcp_stream&& stream, beast::flat_buffer&& buffer,
           std::shared_ptr<ssl::context> context, const server_options& opts,
           const request_handler& handler, connection_book& book,
-          std::string remote, bool loopback, admission how)
+          std::string remote, bool loopback, connection_place place)
       : context_{std::move(context)}, stream_{open_stream(std::move(stream),
                                                           context_.get())},
         timer_{stream_.get_executor()}, buffer_{std::move(buffer)}, opts_{opts},
-        handler_{handler}, book_{book}, how_{how}, loopback_{loopback},
+        handler_{handler}, book_{book}, place_{place}, loopback_{loopback},
         remote_{std::move(remote)} {}
 
-  ~session() { book_.close(remote_, how_); }
+  ~session() { book_.close(place_.id); }
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
@@ -147,14 +176,34 @@ private:
     if (buffer_.size() > 0)
       return read_head(); // pipelined: the next request is here already
     lowest().expires_after(opts_.read_timeout);
+    // Until a byte arrives, the connection may give its place to a new one.
+    if (place_.id != 0)
+      book_.idle(
+        place_.id,
+        [weak = this->weak_from_this(), exec = stream_.get_executor()] {
+          net::post(exec, [weak] {
+            if (auto self = weak.lock())
+              self->on_evicted();
+          });
+        });
     stream_.async_read_some(
       buffer_.prepare(first_read_bytes),
       [self = this->shared_from_this()](beast::error_code ec, size_t n) {
         self->buffer_.commit(n);
+        if (self->place_.id != 0 && !self->book_.busy(self->place_.id))
+          return self->close_socket(); // evicted: its place is taken
         if (ec)
           return self->on_read(ec, n);
         self->read_head();
       });
+  }
+
+  /// The book gave this idle connection's place to a new one.
+  void on_evicted() {
+    evictions().inc();
+    KWS_DEBUG("http server closed an idle connection from {} to make room",
+              remote_);
+    close_socket();
   }
 
   void read_head() {
@@ -199,13 +248,15 @@ private:
     auto accepted = accept_request(req, loopback_, opts_);
     if (auto* res = std::get_if<http_response>(&accepted))
       return do_write(std::move(*res));
-    if (how_ == admission::probes_only) {
+    if (place_.how == admission::probes_only) {
       // Admitted beyond the limits: a probe is answered, then the
       // connection closes; anything else is refused.
       keep_alive_ = false;
       if (!is_probe_path(std::get<http_request>(accepted).path))
         return do_write(error_response(503, "too many connections"));
     }
+    if (auto own = answer_probe(std::get<http_request>(accepted).path, opts_))
+      return do_write(std::move(*own));
     waiting_ = true;
     ++request_id_;
     timer_.expires_after(opts_.handler_timeout);
@@ -346,7 +397,8 @@ private:
   const server_options& opts_;
   const request_handler& handler_;
   connection_book& book_;
-  admission how_;
+  /// This connection's place in `book_` (id 0: refused, holds none).
+  connection_place place_;
   /// The client connected from a loopback address (admin endpoints).
   bool loopback_;
   bool keep_alive_ = true;

@@ -1,6 +1,7 @@
 // The server against clients that hold connections: many idle ones from one
 // address, a head sent a byte at a time, a large answer read slowly.
 #include "messages/errors.hpp"
+#include "rest/connection_book.hpp"
 #include "rest/server.hpp"
 #include "tests/support/http_client.hpp"
 
@@ -8,6 +9,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -23,6 +25,34 @@ namespace {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
+
+/// What a client read until the server closed the connection, or until
+/// the time given ran out (`eof` false): a test that goes wrong fails
+/// instead of waiting forever (asio's blocking reads ignore SO_RCVTIMEO).
+struct reading {
+  std::string data;
+  bool eof = false;
+};
+
+inline reading read_until_closed(tcp::socket& sock,
+                                 std::chrono::milliseconds limit = 10s) {
+  reading result;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    pollfd p{sock.native_handle(), POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+      return result;
+    std::array<char, 4096> buf;
+    auto n = ::recv(sock.native_handle(), buf.data(), buf.size(), 0);
+    if (n <= 0) {
+      result.eof = n == 0;
+      return result;
+    }
+    result.data.append(buf.data(), static_cast<size_t>(n));
+  }
+}
 
 constexpr size_t big_body = size_t{16} << 20;
 
@@ -68,6 +98,18 @@ struct server_limits_test : ::testing::Test {
     return read_all(sock);
   }
 
+  /// Waits until the server's connections satisfy `pred`; false after 10 s
+  /// (the server accepts and reads on its own threads).
+  template <class Pred>
+  bool wait_for_book(Pred pred) {
+    for (int i = 0; i < 2000; ++i) {
+      if (pred(srv->connections()))
+        return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return pred(srv->connections());
+  }
+
   static std::string read_all(tcp::socket& sock) {
     std::string out;
     std::array<char, 4096> buf;
@@ -107,9 +149,14 @@ TEST_F(server_limits_test, probes_are_answered_when_every_connection_is_taken) {
   server_options opts;
   opts.max_connections = 4;
   start(opts);
+  // Busy connections: each in the middle of a request, none gives way.
   std::vector<std::unique_ptr<tcp::socket>> held;
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 4; ++i) {
     held.push_back(connect("127.0.0.2"));
+    net::write(*held.back(), net::buffer(std::string{"GET /a HTTP/1.1\r\n"}));
+  }
+  ASSERT_TRUE(
+    wait_for_book([](const auto& c) { return c.full == 4 && c.idle == 0; }));
   for (const char* path : {"/health", "/livez", "/readyz"}) {
     auto probe = connect("127.0.0.3");
     auto out = ask(*probe, path);
@@ -118,6 +165,67 @@ TEST_F(server_limits_test, probes_are_answered_when_every_connection_is_taken) {
   auto query = connect("127.0.0.3");
   auto out = ask(*query, "/api/v1/events");
   EXPECT_EQ(out.rfind("HTTP/1.1 503", 0), 0U) << out;
+}
+
+TEST_F(server_limits_test,
+       idle_connections_give_way_when_every_place_is_taken) {
+  server_options opts;
+  opts.max_connections = 4;
+  opts.max_connections_per_client = 2;
+  opts.probe_reserve = 2;
+  opts.read_timeout = 1h; // nothing closes on its own
+  opts.head_timeout = 1h;
+  start(opts);
+  // Each connection is in the book before the next one opens, so that
+  // which one idled longest is known.
+  auto open_and_wait
+    = [&](const char* from, size_t full, size_t probes, size_t idle) {
+        auto sock = connect(from);
+        EXPECT_TRUE(wait_for_book([&](const connection_counts& c) {
+          return c.full == full && c.probes_only == probes && c.idle == idle;
+        }))
+          << from;
+        return sock;
+      };
+  // 127.0.0.2: one connection in the middle of a request, one idle, and
+  // two beyond its share that may only probe (idle too).
+  auto half = connect("127.0.0.2");
+  net::write(*half, net::buffer(std::string{"GET /a HTTP/1.1\r\nHo"}));
+  ASSERT_TRUE(wait_for_book(
+    [](const connection_counts& c) { return c.full == 1 && c.idle == 0; }));
+  auto idle_2 = open_and_wait("127.0.0.2", 2, 0, 1);
+  auto idle_3a = open_and_wait("127.0.0.3", 3, 0, 2);
+  auto idle_3b = open_and_wait("127.0.0.3", 4, 0, 3);
+  auto probe_2a = open_and_wait("127.0.0.2", 4, 1, 4);
+  auto probe_2b = open_and_wait("127.0.0.2", 4, 2, 5);
+  auto evicted_before = srv->connections().evicted;
+  // Every place is taken: a probe from elsewhere is served all the same,
+  // in the place of the idle connection of the address holding the most.
+  auto probe = connect("127.0.0.4");
+  auto out = ask(*probe, "/livez");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0U) << out;
+  auto evicted = read_until_closed(*idle_2);
+  EXPECT_TRUE(evicted.eof);
+  EXPECT_EQ(evicted.data, "");
+  EXPECT_EQ(srv->connections().evicted, evicted_before + 1);
+  // The probe's connection closed; a new idle one fills its place.
+  ASSERT_TRUE(wait_for_book([](const connection_counts& c) {
+    return c.full == 3 && c.probes_only == 2 && c.idle == 4;
+  }));
+  auto idle_6 = open_and_wait("127.0.0.6", 4, 2, 5);
+  // 127.0.0.2 has no idle connection served in full left: the next newcomer
+  // takes the place of 127.0.0.3's connection idle longest.
+  auto query = connect("127.0.0.5");
+  out = ask(*query, "/api/v1/events");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0U) << out;
+  EXPECT_TRUE(read_until_closed(*idle_3a).eof);
+  // The half sent request was never evicted: it is answered once whole.
+  net::write(*half,
+             net::buffer(std::string{"st: x\r\nConnection: close\r\n\r\n"}));
+  out = read_until_closed(*half).data;
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0U) << out;
+  EXPECT_NE(out.find(R"({"path":"/a"})"), std::string::npos) << out;
+  EXPECT_EQ(srv->connections().evicted, evicted_before + 2);
 }
 
 TEST_F(server_limits_test, a_head_sent_a_byte_at_a_time_is_cut_off) {

@@ -259,15 +259,22 @@ TEST_F(server_test, connections_beyond_the_limit_get_503) {
   opts.max_connections = 1;
   start(opts);
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket idle{ioc};
-  idle.connect({boost::asio::ip::make_address("127.0.0.1"), srv->port()});
-  // The idle connection holds the only slot until it closes; a second client
-  // is turned away instead of queueing without bound.
-  int status = 0;
-  for (int i = 0; i < 100 && status != 503; ++i)
-    status = http_get(srv->port(), "/x").status;
-  EXPECT_EQ(status, 503);
-  idle.close();
+  boost::asio::ip::tcp::socket held{ioc};
+  held.connect({boost::asio::ip::make_address("127.0.0.1"), srv->port()});
+  // Half a request: not idle, so it never gives way to a new connection.
+  boost::asio::write(held, boost::asio::buffer(std::string{"GET /x HTT"}));
+  for (int i = 0; i < 1000; ++i) {
+    auto now = srv->connections();
+    if (now.full == 1 && now.idle == 0)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  ASSERT_EQ(srv->connections().idle, 0U);
+  // The busy connection holds the only slot until it closes; a second
+  // client is turned away instead of queueing without bound.
+  EXPECT_EQ(http_get(srv->port(), "/x").status, 503);
+  held.close();
+  int status = 503;
   for (int i = 0; i < 1000 && status != 200; ++i)
     status = http_get(srv->port(), "/x").status;
   EXPECT_EQ(status, 200);
