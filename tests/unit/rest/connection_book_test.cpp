@@ -117,7 +117,7 @@ TEST_F(eviction_test, busy_connections_never_give_way) {
   EXPECT_EQ(book.open("d").how, admission::probes_only);
   EXPECT_EQ(evicted.size(), 1U);
   // a's second connection waits for its next request again.
-  book.idle(a2.id, [this] { evicted.push_back("a2 again"); });
+  book.idle(a2.id, [this] { evicted.emplace_back("a2 again"); });
   EXPECT_EQ(book.open("e").how, admission::full);
   EXPECT_EQ(evicted, (std::vector<std::string>{"b1", "a2 again"}));
   book.close(b2.id);
@@ -133,7 +133,7 @@ TEST_F(eviction_test, an_evicted_connection_is_told_and_holds_nothing) {
   ASSERT_EQ(evicted, (std::vector<std::string>{"a1"}));
   // Its bytes arrived while it was evicted: it must close.
   EXPECT_FALSE(book.busy(a1.id));
-  book.idle(a1.id, [this] { evicted.push_back("a1 again"); });
+  book.idle(a1.id, [this] { evicted.emplace_back("a1 again"); });
   book.close(a1.id);
   auto counts = book.counts();
   EXPECT_EQ(counts.full, 4U);
@@ -150,7 +150,7 @@ TEST_F(eviction_test, a_client_over_its_own_share_makes_no_room) {
   // a holds its share: it may probe, but no connection gives way for it.
   auto over = book.open("a");
   EXPECT_EQ(over.how, admission::probes_only);
-  book.idle(over.id, [this] { evicted.push_back("a probe"); });
+  book.idle(over.id, [this] { evicted.emplace_back("a probe"); });
   EXPECT_EQ(book.open("a").how, admission::refused);
   EXPECT_TRUE(evicted.empty());
 }
@@ -166,7 +166,7 @@ TEST_F(eviction_test, the_probe_reserve_makes_room_from_idle_probes) {
   // Every full place is busy; the reserve (one per client) fills.
   auto e = book.open("e");
   EXPECT_EQ(e.how, admission::probes_only);
-  book.idle(e.id, [this] { evicted.push_back("e"); });
+  book.idle(e.id, [this] { evicted.emplace_back("e"); });
   EXPECT_EQ(place("f").how, admission::probes_only);
   // A probe from elsewhere takes the idle probe's place, not the busy one's.
   EXPECT_EQ(book.open("kubelet").how, admission::probes_only);
