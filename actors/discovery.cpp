@@ -11,8 +11,8 @@
 #include "actors/discovery.hpp"
 
 #include "actors/watcher.hpp"
+#include "kube/api_source.hpp"
 #include "kube/discovery.hpp"
-#include "kube/reflector.hpp"
 #include "kube/resolver.hpp"
 #include "messages/ascii_case.hpp"
 #include "messages/logging.hpp"
@@ -83,13 +83,6 @@ stored_types(const storage::rocks_store& store) {
   return result;
 }
 
-discovery_state::~discovery_state() {
-  // CAF destroys the state in on_exit(), before attached functors run: the
-  // reflector is stopped here, never through `self->state` afterwards.
-  if (crd_reflector)
-    crd_reflector->stop();
-}
-
 std::chrono::milliseconds discovery_state::backoff(uint32_t n) const {
   auto result = config.initial_backoff;
   for (uint32_t i = 1; i < n && result < config.max_backoff; ++i)
@@ -99,18 +92,17 @@ std::chrono::milliseconds discovery_state::backoff(uint32_t n) const {
 
 void discovery_state::run_discovery() {
   caf::weak_actor_ptr weak = self->ctrl();
-  kube::discover_api_resources(
-    client, [weak](caf::expected<std::vector<kube::api_resource_info>> res) {
-      auto strong = weak.lock();
-      if (!strong)
-        return;
-      auto hdl = caf::actor_cast<discovery_actor>(strong);
-      if (!res) {
-        caf::anon_send(hdl, atom::internal_v, atom::failed_v, res.error());
-        return;
-      }
-      caf::anon_send(hdl, atom::internal_v, std::move(*res));
-    });
+  api->discover([weak](caf::expected<std::vector<api_resource>> res) {
+    auto strong = weak.lock();
+    if (!strong)
+      return;
+    auto hdl = caf::actor_cast<discovery_actor>(strong);
+    if (!res) {
+      caf::anon_send(hdl, atom::internal_v, atom::failed_v, res.error());
+      return;
+    }
+    caf::anon_send(hdl, atom::internal_v, std::move(*res));
+  });
 }
 
 void discovery_state::spawn_watcher(const resource_type& rt, bool relist) {
@@ -122,13 +114,17 @@ void discovery_state::spawn_watcher(const resource_type& rt, bool relist) {
   wcfg.filter = config.watch.filters.for_type(rt);
   wcfg.relist = relist;
   auto filter = wcfg.filter;
-  wcfg.seed = std::hash<std::string>{}(rt.group_resource());
+  wcfg.reflector.seed = std::hash<std::string>{}(rt.group_resource());
+  // An invalid filter (DISCOVERY validated it) stops the watcher itself.
+  std::shared_ptr<kube::lister_watcher> source;
+  if (auto sel = kube::make_selection(rt, filter); sel && api)
+    source = api->lister_watcher_for(rt, *sel);
   // Events go through the correlator, everything else straight to storage.
   ingest_sink_actor sink = rt.plural == "events"
     ? caf::actor_cast<ingest_sink_actor>(correlator)
     : caf::actor_cast<ingest_sink_actor>(storage);
   auto hdl = self->spawn<caf::monitored>(
-    watcher, std::move(wcfg), client, sink, storage,
+    watcher, std::move(wcfg), std::move(source), sink, storage,
     caf::actor_cast<discovery_actor>(self));
   auto& e = watchers[rt.group_resource()];
   e.type = rt;
@@ -153,22 +149,29 @@ void discovery_state::stop_watcher(const std::string& key) {
 }
 
 void discovery_state::start_crd_reflector() {
-  caf::weak_actor_ptr weak = self->ctrl();
-  auto to_self = [weak](auto... xs) {
-    if (auto strong = weak.lock())
-      caf::anon_send(caf::actor_cast<discovery_actor>(strong), atom::internal_v,
-                     std::move(xs)...);
+  reflector_handlers handlers;
+  handlers.on_list = [this](const list_result& list) {
+    crds.clear();
+    for (const auto& item : list.items)
+      apply_crd(item, false);
+    if (discovered_once)
+      reconcile();
+    crd_reflector->ack();
   };
-  kube::reflector_callbacks cb;
-  cb.on_list = [to_self](list_result x) { to_self(std::move(x)); };
-  cb.on_events = [to_self](std::vector<watch_event> xs, int64_t) {
-    to_self(std::move(xs));
+  handlers.on_events = [this](const std::vector<watch_event>& events, int64_t) {
+    for (const auto& ev : events)
+      if (ev.type != watch_event_type::bookmark)
+        apply_crd(ev.object, ev.type == watch_event_type::deleted);
+    if (discovered_once)
+      reconcile();
+    crd_reflector->ack();
   };
-  cb.on_error = [](caf::error err) {
+  handlers.on_error = [](const caf::error& err) {
     KWS_WARN("discovery cannot watch CustomResourceDefinitions: {}", err);
   };
-  crd_reflector = kube::reflector::make(
-    client, crd_type, kube::reflector_options{}, std::move(cb));
+  crd_reflector = std::make_unique<reflector_driver>(
+    self, api->lister_watcher_for(crd_type, {}), crd_type,
+    kube::reflector_settings{}, std::move(handlers));
   crd_reflector->start("");
 }
 
@@ -177,11 +180,10 @@ void discovery_state::apply(watch_settings next) {
   bool crds_off = config.watch.discover_crds && !next.discover_crds;
   config.watch = std::move(next);
   if (crds_off && crd_reflector) {
-    crd_reflector->stop();
     crd_reflector.reset();
     crds.clear();
   }
-  if (crds_on && client)
+  if (crds_on && api)
     start_crd_reflector();
   if (discovered_once)
     reconcile();
@@ -295,11 +297,11 @@ readiness discovery_state::current_readiness() const {
 
 discovery_actor::behavior_type
 discovery(discovery_actor::stateful_pointer<discovery_state> self,
-          discovery_config cfg, std::shared_ptr<kube::client> client,
+          discovery_config cfg, std::shared_ptr<kube::api_source> api,
           storage_actor storage, correlator_actor correlator) {
   auto& st = self->state;
   st.config = std::move(cfg);
-  st.client = std::move(client);
+  st.api = std::move(api);
   st.storage = std::move(storage);
   st.correlator = std::move(correlator);
   // History outlives a restart: a type the apiserver no longer serves still
@@ -333,7 +335,7 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
     }
   });
   st.run_discovery();
-  if (st.config.watch.discover_crds && st.client)
+  if (st.config.watch.discover_crds && st.api)
     st.start_crd_reflector();
   return {
     // From main(): the configuration was reloaded.
@@ -397,27 +399,10 @@ discovery(discovery_actor::stateful_pointer<discovery_state> self,
       self->delayed_send(self, delay, atom::internal_v, atom::tick_v,
                          ++st.tick_generation);
     },
-    // INTERNAL: the CRD reflector listed every CRD.
-    [self](atom::internal, list_result& list) {
-      auto& st = self->state;
-      st.crds.clear();
-      for (auto& item : list.items)
-        st.apply_crd(item, false);
-      if (st.discovered_once)
-        st.reconcile();
-      if (st.crd_reflector)
-        st.crd_reflector->ack();
-    },
-    // INTERNAL: CRDs changed.
-    [self](atom::internal, std::vector<watch_event>& events) {
-      auto& st = self->state;
-      for (auto& ev : events)
-        if (ev.type != watch_event_type::bookmark)
-          st.apply_crd(ev.object, ev.type == watch_event_type::deleted);
-      if (st.discovered_once)
-        st.reconcile();
-      if (st.crd_reflector)
-        st.crd_reflector->ack();
+    // INTERNAL: the CRD reflector's transport answered, or a wait is over.
+    [self](atom::internal, reflector_input& input) {
+      if (auto& driver = self->state.crd_reflector)
+        driver->handle(input);
     },
     // INTERNAL: time to run discovery again.
     [self](atom::internal, atom::tick, uint64_t gen) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
+#include "actors/reflector_driver.hpp"
 #include "actors/watch_set.hpp"
 
 #include <chrono>
@@ -10,8 +11,7 @@
 #include <memory>
 
 namespace kws::kube {
-class client;
-class reflector;
+class api_source;
 class resource_resolver;
 } // namespace kws::kube
 
@@ -41,9 +41,6 @@ struct discovery_config {
 /// State of DISCOVERY.
 struct discovery_state {
   explicit discovery_state(discovery_actor::pointer self) : self{self} {}
-
-  /// Stops the CRD reflector (the actor is exiting).
-  ~discovery_state();
 
   /// One running (or restarting) watcher.
   struct entry {
@@ -95,10 +92,12 @@ struct discovery_state {
 
   discovery_actor::pointer self;
   discovery_config config;
-  std::shared_ptr<kube::client> client;
+  /// The apiserver: discovery runs and each watcher's transport.
+  std::shared_ptr<kube::api_source> api;
   storage_actor storage;
   correlator_actor correlator;
-  std::shared_ptr<kube::reflector> crd_reflector;
+  /// The reflector over CustomResourceDefinitions (with `discover_crds`).
+  std::unique_ptr<reflector_driver> crd_reflector;
   /// Everything the apiserver serves, from the last discovery run.
   std::vector<api_resource> discovered;
   /// Resolves clients' resourceType names; rebuilt on every change.
@@ -130,7 +129,7 @@ stored_types(const storage::rocks_store& store);
 /// Implements the DISCOVERY interface.
 discovery_actor::behavior_type
 discovery(discovery_actor::stateful_pointer<discovery_state> self,
-          discovery_config cfg, std::shared_ptr<kube::client> client,
+          discovery_config cfg, std::shared_ptr<kube::api_source> api,
           storage_actor storage, correlator_actor correlator);
 
 } // namespace kws

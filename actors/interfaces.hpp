@@ -3,6 +3,7 @@
 // means.
 #pragma once
 
+#include "actors/reflector_input.hpp"
 #include "kube/type_catalog.hpp"
 #include "messages/type_ids.hpp"
 
@@ -75,16 +76,11 @@ using correlator_actor = caf::typed_actor<
   caf::reacts_to<std::vector<resource_type>>>::extend_with<ingest_sink_actor>;
 
 /// The WATCHER actor interface: a reflector over one resource type. Its
-/// Kubernetes client runs on Asio threads and reports back through the
-/// INTERNAL handlers.
+/// transport runs on Asio threads and answers through the INTERNAL handlers.
 using watcher_actor = caf::typed_actor<
-  // INTERNAL: the client finished a (paged) list; replace semantics.
-  caf::reacts_to<atom::internal, list_result>,
-  // INTERNAL: the client read these events from the watch stream at this
-  // wall-clock time (ns since the epoch).
-  caf::reacts_to<atom::internal, std::vector<watch_event>, int64_t>,
-  // INTERNAL: the client hit an error and will retry after its backoff.
-  caf::reacts_to<atom::internal, atom::failed, caf::error>,
+  // INTERNAL: an answer of the transport (a list page, a watch opened, what
+  // a read of the stream yielded) or the end of a wait of the reflector.
+  caf::reacts_to<atom::internal, reflector_input>,
   // INTERNAL: send the in-flight batch again after its sink failed it.
   caf::reacts_to<atom::internal, atom::flush>,
   // INTERNAL: time to measure the lag behind the stream.
@@ -118,10 +114,9 @@ using discovery_actor = caf::typed_actor<
   caf::replies_to<watch_settings>::with<atom::ok>,
   // INTERNAL: a discovery run finished with these resource types.
   caf::reacts_to<atom::internal, std::vector<api_resource>>,
-  // INTERNAL: the CRD reflector listed every CustomResourceDefinition.
-  caf::reacts_to<atom::internal, list_result>,
-  // INTERNAL: the CRD reflector saw CustomResourceDefinitions change.
-  caf::reacts_to<atom::internal, std::vector<watch_event>>,
+  // INTERNAL: an answer of the CRD reflector's transport, or the end of
+  // one of its waits.
+  caf::reacts_to<atom::internal, reflector_input>,
   // INTERNAL: a discovery run failed; retried after a backoff.
   caf::reacts_to<atom::internal, atom::failed, caf::error>,
   // INTERNAL: time to run discovery again (generation N).
@@ -170,6 +165,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kws::kube::type_catalog_ptr)
 
 // clang-format off
 CAF_BEGIN_TYPE_ID_BLOCK(kws_actors, caf::id_block::kws_messages::end)
+  CAF_ADD_TYPE_ID(kws_actors, (kws::reflector_input))
   CAF_ADD_TYPE_ID(kws_actors, (kws::kube::type_catalog_ptr))
   CAF_ADD_TYPE_ID(kws_actors, (kws::catalog_sink_actor))
   CAF_ADD_TYPE_ID(kws_actors, (kws::ingest_sink_actor))

@@ -8,6 +8,7 @@
 #include "actors/access.hpp"
 #include "actors/correlator.hpp"
 #include "actors/index.hpp"
+#include "kube/api_source.hpp"
 #include "messages/logging.hpp"
 
 #include <caf/stateful_actor.hpp>
@@ -34,7 +35,8 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       self->spawn<caf::monitored + caf::detached>(kws::index, st.store));
   st.correlator = self->spawn<caf::monitored>(kws::correlator, st.storage);
   st.discovery = self->spawn<caf::monitored>(
-    kws::discovery, st.config.discovery, st.client, st.storage, st.correlator);
+    kws::discovery, st.config.discovery,
+    kube::make_client_api_source(st.client), st.storage, st.correlator);
   if (st.config.access_client)
     st.access = self->spawn<caf::monitored>(kws::access, st.config.access,
                                             st.config.access_client);

@@ -1,17 +1,17 @@
 // A WATCHER starts in `resuming`: it asks STORAGE for the persisted
 // resourceVersion and starts its reflector from there ("" lists first). In
-// `running` the reflector delivers a list (replace semantics) or watch
-// events. One batch at a time is in flight to the sink; what arrives
-// meanwhile waits in the backlog and goes out whole as the next batch once
-// the previous one is durable (group commit at the watcher). The reflector is
-// acknowledged only for durable records, so its window bounds the backlog and
-// a slow store stops the socket reads (back-pressure). A failed batch is sent
-// again after `retry_delay`. A relist after a broken watch records the
-// coverage gap it closes. On exit the reflector is stopped.
+// `running` the reflector (a pure machine that `reflector_driver` runs in
+// this actor) delivers a list (replace semantics) or watch events. One batch at
+// a time is in flight to the sink; what arrives meanwhile waits in the backlog
+// and goes out whole as the next batch once the previous one is durable (group
+// commit at the watcher). The reflector is acknowledged only for durable
+// records, so its window bounds the backlog and a slow store stops the socket
+// reads (back-pressure). A failed batch is sent again after `retry_delay`. A
+// relist after a broken watch records the coverage gap it closes. On exit the
+// reflector is stopped.
 #include "actors/watcher.hpp"
 
-#include "kube/client.hpp"
-#include "kube/reflector.hpp"
+#include "kube/lister_watcher.hpp"
 #include "messages/logging.hpp"
 #include "messages/metrics.hpp"
 #include "messages/time_format.hpp"
@@ -58,13 +58,6 @@ int64_t rv_distance(const std::string& newer, const std::string& older) {
 
 } // namespace
 
-watcher_state::~watcher_state() {
-  // CAF destroys the state in on_exit(), before attached functors run: the
-  // reflector is stopped here, never through `self->state` afterwards.
-  if (reflector)
-    reflector->stop();
-}
-
 void watcher_state::report() {
   caf::anon_send(discovery, status);
 }
@@ -107,7 +100,7 @@ void watcher_state::build_batch(const std::vector<watch_event>& events) {
 }
 
 bool watcher_state::check_exits(std::vector<watch_event>& events) {
-  if (!client)
+  if (!source)
     return false;
   auto candidates = selector_exit_candidates(config.type, selection, events);
   if (candidates.empty())
@@ -115,17 +108,15 @@ bool watcher_state::check_exits(std::vector<watch_event>& events) {
   checking = exit_check{std::move(events), candidates.size(), {}};
   caf::weak_actor_ptr weak = self->ctrl();
   for (auto& obj : candidates) {
-    kube::request_options req;
-    req.target = obj.path;
-    client->send(std::move(req),
-                 [weak, uid = obj.uid](caf::expected<kube::response> res) {
-                   // A failed lookup counts as gone: the delete is recorded.
-                   bool there = res && res->status == 200
-                     && is_same_object(res->body, uid);
-                   if (auto strong = weak.lock())
-                     caf::anon_send(caf::actor_cast<watcher_actor>(strong),
-                                    atom::internal_v, atom::live_v, uid, there);
-                 });
+    source->get(obj.path,
+                [weak, uid = obj.uid](caf::expected<kube::response> res) {
+                  // A failed lookup counts as gone: the delete is recorded.
+                  bool there = res && res->status == 200
+                    && is_same_object(res->body, uid);
+                  if (auto strong = weak.lock())
+                    caf::anon_send(caf::actor_cast<watcher_actor>(strong),
+                                   atom::internal_v, atom::live_v, uid, there);
+                });
   }
   return true;
 }
@@ -243,8 +234,8 @@ void watcher_state::on_durable() {
   auto batch = std::move(*in_flight);
   in_flight.reset();
   auto t = now();
-  if (reflector)
-    reflector->ack(batch.deliveries);
+  if (driver)
+    driver->ack(batch.deliveries);
   static auto& delivery_seconds = metrics::get_histogram(
     "kws_watch_delivery_seconds",
     "Time from reading a change off the watch stream to its record being "
@@ -322,7 +313,7 @@ void watcher_state::on_failure(const caf::error& err) {
 
 watcher_actor::behavior_type
 watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
-        std::shared_ptr<kube::client> client, ingest_sink_actor sink,
+        std::shared_ptr<kube::lister_watcher> source, ingest_sink_actor sink,
         storage_actor storage, discovery_actor discovery) {
   auto& st = self->state;
   if (!cfg.now)
@@ -332,7 +323,7 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
         .count();
     };
   st.config = std::move(cfg);
-  st.client = std::move(client);
+  st.source = std::move(source);
   st.sink = std::move(sink);
   st.storage = std::move(storage);
   st.discovery = std::move(discovery);
@@ -386,32 +377,21 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
         }
         self->delayed_send(self, st.config.lag_interval, atom::internal_v,
                            atom::tick_v);
-        if (!st.client)
+        if (!st.source)
           return;
-        // The reflector's callbacks hold only a weak reference, so a stopped
-        // watcher is not kept alive by its client.
-        caf::weak_actor_ptr weak = self->ctrl();
-        auto to_self = [weak](auto... xs) {
-          if (auto strong = weak.lock())
-            caf::anon_send(caf::actor_cast<watcher_actor>(strong),
-                           atom::internal_v, std::move(xs)...);
+        reflector_handlers handlers;
+        handlers.on_list = [&st](list_result x) { st.on_list(std::move(x)); };
+        handlers.on_events = [&st](std::vector<watch_event> xs, int64_t at) {
+          st.on_events(std::move(xs), at);
         };
-        kube::reflector_callbacks cb;
-        cb.on_list = [to_self](list_result x) { to_self(std::move(x)); };
-        cb.on_events = [to_self](std::vector<watch_event> xs, int64_t at) {
-          to_self(std::move(xs), at);
-        };
-        cb.on_error = [to_self](caf::error err) {
-          to_self(atom::failed_v, std::move(err));
-        };
-        kube::reflector_options opts;
-        opts.seed = st.config.seed;
-        opts.filter = st.selection;
-        st.reflector = kube::reflector::make(st.client, st.config.type, opts,
-                                             std::move(cb));
+        handlers.on_error
+          = [&st](const caf::error& err) { st.on_failure(err); };
+        st.driver = std::make_unique<reflector_driver>(
+          self, st.source, st.config.type, st.config.reflector,
+          std::move(handlers));
         KWS_INFO("Started watching {}/{} ({})", st.config.type.group,
                  st.config.type.version, st.config.type.kind);
-        st.reflector->start(relist ? "" : cp.resource_version);
+        st.driver->start(relist ? "" : cp.resource_version);
       },
       [self](const caf::error& err) {
         KWS_ERROR("watcher {} cannot read its checkpoint: {}",
@@ -419,18 +399,10 @@ watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
         self->quit(err);
       });
   return {
-    // INTERNAL: a (paged) list finished.
-    [self](atom::internal, list_result& list) {
-      self->state.on_list(std::move(list));
-    },
-    // INTERNAL: watch events.
-    [self](atom::internal, std::vector<watch_event>& events,
-           int64_t received_ns) {
-      self->state.on_events(std::move(events), received_ns);
-    },
-    // INTERNAL: the reflector hit an error and retries after its backoff.
-    [self](atom::internal, atom::failed, caf::error& err) {
-      self->state.on_failure(err);
+    // INTERNAL: the reflector's transport answered, or a wait is over.
+    [self](atom::internal, reflector_input& input) {
+      if (auto& driver = self->state.driver)
+        driver->handle(input);
     },
     // INTERNAL: send the in-flight batch again after its sink failed it.
     [self](atom::internal, atom::flush) { self->state.deliver(); },

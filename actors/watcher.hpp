@@ -3,6 +3,7 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
+#include "actors/reflector_driver.hpp"
 #include "kube/selector.hpp"
 
 #include <chrono>
@@ -20,8 +21,7 @@ class gauge;
 } // namespace kws::metrics
 
 namespace kws::kube {
-class client;
-class reflector;
+class lister_watcher;
 } // namespace kws::kube
 
 namespace kws {
@@ -48,8 +48,8 @@ struct watcher_config {
   /// objects it now selects are recorded; that list infers no deletes (an
   /// object missing from it may only have left the selection).
   bool relist = false;
-  /// Seed for the reflector's backoff jitter.
-  uint64_t seed = 0;
+  /// Tuning of the reflector (its seed: 0 draws one).
+  kube::reflector_settings reflector = {};
   /// Wall clock in nanoseconds since the epoch (injectable for tests).
   std::function<int64_t()> now;
 };
@@ -64,9 +64,6 @@ struct watcher_config {
 /// are durable; its window bounds the backlog.
 struct watcher_state {
   explicit watcher_state(watcher_actor::pointer self) : self{self} {}
-
-  /// Stops the reflector (the actor is exiting).
-  ~watcher_state();
 
   /// Phases: `resuming` (asking STORAGE for the checkpoint), `running`
   /// (reflector delivering), `stopped`.
@@ -129,8 +126,9 @@ struct watcher_state {
 
   watcher_actor::pointer self;
   watcher_config config;
-  std::shared_ptr<kube::client> client;
-  std::shared_ptr<kube::reflector> reflector;
+  std::shared_ptr<kube::lister_watcher> source;
+  /// Runs the reflector over `source`; stops it when the actor exits.
+  std::unique_ptr<reflector_driver> driver;
   ingest_sink_actor sink;
   storage_actor storage;
   discovery_actor discovery;
@@ -177,13 +175,12 @@ struct watcher_state {
   static inline const char* name = "watcher";
 };
 
-/// Implements the WATCHER interface. The reflector runs on the client's Asio
-/// thread and reports through `anon_send`; records go to `sink`, relist diffs
-/// read `storage`, status goes to `discovery`. Without a client no reflector
-/// runs and the INTERNAL messages alone drive the watcher (actor tests).
+/// Implements the WATCHER interface. Its reflector lists and watches through
+/// `source` (the kube client, or a scripted transport in tests); records go
+/// to `sink`, relist diffs read `storage`, status goes to `discovery`.
 watcher_actor::behavior_type
 watcher(watcher_actor::stateful_pointer<watcher_state> self, watcher_config cfg,
-        std::shared_ptr<kube::client> client, ingest_sink_actor sink,
+        std::shared_ptr<kube::lister_watcher> source, ingest_sink_actor sink,
         storage_actor storage, discovery_actor discovery);
 
 /// Builds the records of a watch-event batch (pure; tested without actors).

@@ -14,6 +14,7 @@
 #include "bench/pod_stream.hpp"
 #include "bench/process_stats.hpp"
 #include "kube/client.hpp"
+#include "kube/client_lister_watcher.hpp"
 #include "messages/metrics.hpp"
 #include "storage/rocks_store.hpp"
 
@@ -65,8 +66,7 @@ discovery_actor::behavior_type standin_discovery(
     },
     [](watch_settings&) { return atom::ok_v; },
     [](atom::internal, std::vector<api_resource>&) {},
-    [](atom::internal, list_result&) {},
-    [](atom::internal, std::vector<watch_event>&) {},
+    [](atom::internal, reflector_input&) {},
     [](atom::internal, atom::failed, caf::error&) {},
     [](atom::internal, atom::tick, uint64_t) {},
     [](atom::internal, atom::start, std::string&) {},
@@ -237,8 +237,9 @@ service_result run_service(const service_phase& phase) {
     auto discovery = sys.spawn(standin_discovery);
     watcher_config wcfg;
     wcfg.type = resource_type{"", "v1", "Pod", "pods", true};
-    wcfg.seed = std::hash<std::string>{}(wcfg.type.group_resource());
-    auto watcher = sys.spawn(kws::watcher, wcfg, *client,
+    wcfg.reflector.seed = std::hash<std::string>{}(wcfg.type.group_resource());
+    auto source = kube::make_client_lister_watcher(*client, wcfg.type, {});
+    auto watcher = sys.spawn(kws::watcher, wcfg, source,
                              caf::actor_cast<ingest_sink_actor>(storage),
                              storage, discovery);
     await_durable(*store, phase, res);

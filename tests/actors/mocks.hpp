@@ -172,9 +172,8 @@ mock_discovery(discovery_actor::stateful_pointer<mock_discovery_state> self,
     [](atom::internal, std::vector<api_resource>&) {
       ADD_FAILURE() << "unexpected discovery result";
     },
-    [](atom::internal, list_result&) { ADD_FAILURE() << "unexpected list"; },
-    [](atom::internal, std::vector<watch_event>&) {
-      ADD_FAILURE() << "unexpected events";
+    [](atom::internal, reflector_input&) {
+      ADD_FAILURE() << "unexpected reflector input";
     },
     [](atom::internal, atom::failed, caf::error&) {
       ADD_FAILURE() << "unexpected failure";

@@ -1,5 +1,5 @@
-// The WATCHER driven by its INTERNAL messages alone (no client, so no
-// reflector) over a real STORAGE and RocksDB, with a gate between them that
+// The WATCHER over a scripted transport (its reflector runs for real, in
+// virtual time) and a real STORAGE and RocksDB, with a gate between them that
 // holds batches until the test lets them through: batching while a batch is
 // in flight, lag, relists and the coverage gaps they record.
 #include "actors/watcher.hpp"
@@ -9,6 +9,7 @@
 #include "storage/rocks_store.hpp"
 #include "tests/actors/mocks.hpp"
 #include "tests/support/deterministic_fixture.hpp"
+#include "tests/support/fake_lister_watcher.hpp"
 
 #include <unistd.h>
 
@@ -83,6 +84,9 @@ struct watcher_test : test::deterministic_fixture {
   std::shared_ptr<std::vector<size_t>> sizes
     = std::make_shared<std::vector<size_t>>();
   watcher_actor aut;
+  std::shared_ptr<test::fake_lister_watcher> api
+    = std::make_shared<test::fake_lister_watcher>();
+  kube::reflector_settings reflector;
   /// The watcher's wall clock.
   int64_t now_ns = 1'700'000'000'000'000'000;
 
@@ -105,19 +109,46 @@ struct watcher_test : test::deterministic_fixture {
     run();
   }
 
-  void start() {
+  /// Spawns the watcher over `api`; it asks STORAGE for its checkpoint.
+  void spawn_watcher() {
     watcher_config cfg;
     cfg.type = pods;
     cfg.max_lag = 30s;
     cfg.now = [this] { return now_ns; };
-    aut
-      = sys.spawn(watcher, cfg, std::shared_ptr<kube::client>{},
-                  caf::actor_cast<ingest_sink_actor>(sink), writer, discovery);
+    cfg.reflector = reflector;
+    aut = sys.spawn(watcher, cfg, api, caf::actor_cast<ingest_sink_actor>(sink),
+                    writer, discovery);
     run();
   }
 
+  /// Starts the watcher; it lists `items` at `rv`, stores them and watches.
+  /// `sizes` then holds only what comes after.
+  void start(const std::vector<std::string>& items = {},
+             const std::string& rv = "0") {
+    spawn_watcher();
+    ASSERT_TRUE(api->answer_list(test::list_page_answer(items, rv)));
+    run();
+    open_gate();
+    sizes->clear();
+    ASSERT_TRUE(api->open_watch()) << "no watch after the list was stored";
+    run();
+  }
+
+  /// The watch stream yields `events`, read at the watcher's `now_ns`.
   void deliver(std::vector<watch_event> events) {
-    self->send(aut, atom::internal_v, std::move(events), now_ns);
+    api->stream->push(test::events_read(std::move(events), now_ns));
+  }
+
+  /// The watch stream breaks with `err`; the reflector backs off, then asks
+  /// for a relist, which is answered with `items` at `rv`.
+  void relist_after(caf::error err, const std::vector<std::string>& items,
+                    const std::string& rv) {
+    api->stream->push(test::stream_end(kube::stream_state::stopped, err));
+    run();
+    ASSERT_EQ(api->waiting_lists(), 0u) << "a relist without a backoff";
+    advance(2s); // the longest first backoff: 800 ms plus full jitter
+    ASSERT_TRUE(api->answer_list(test::list_page_answer(items, rv)));
+    run();
   }
 
   void open_gate() {
@@ -205,23 +236,18 @@ TEST_F(watcher_test, a_watcher_behind_its_stream_reports_it_and_recovers) {
 }
 
 TEST_F(watcher_test, a_relist_after_a_broken_watch_records_a_gap) {
-  start();
   // First list: no gap, nothing was watched before.
-  self->send(aut, atom::internal_v,
-             list_result{{pod("a", "uid-a", 5), pod("b", "uid-b", 6)}, "6"});
-  run();
-  open_gate();
+  start({pod("a", "uid-a", 5), pod("b", "uid-b", 6)}, "6");
   deliver({modified("a", 7)});
   run();
   open_gate();
   auto broke_at = now_ns;
   now_ns += 10'000'000'000;
-  self->send(aut, atom::internal_v, atom::failed_v,
-             caf::make_error(ec::gone, "too old resource version: 7 (20)"));
-  run();
   // The relist: a changed, b gone.
-  self->send(aut, atom::internal_v, list_result{{pod("a", "uid-a", 19)}, "20"});
-  run();
+  relist_after(caf::make_error(ec::gone, "too old resource version: 7 (20)"),
+               {pod("a", "uid-a", 19)}, "20");
+  EXPECT_EQ(api->lists.back().resource_version, "7")
+    << "the relist is not at the last resourceVersion seen";
   open_gate();
   auto gaps = store->coverage({});
   ASSERT_TRUE(gaps) << render(gaps.error());
@@ -236,34 +262,113 @@ TEST_F(watcher_test, a_relist_after_a_broken_watch_records_a_gap) {
     << gap.reason;
   // 2 creates, 1 update, then the relist's update of a and delete of b.
   EXPECT_EQ(stored(), 5u);
-  // A second relist without a failure in between records nothing new.
-  self->send(aut, atom::internal_v, list_result{{pod("a", "uid-a", 19)}, "21"});
+  // The watch resumes from the relist; a clean end of it later re-watches
+  // from where it was and records nothing new.
+  ASSERT_TRUE(api->open_watch());
   run();
-  open_gate();
+  EXPECT_EQ(api->watches.back().resource_version, "20");
+  advance(2s);
+  api->stream->push(test::stream_end(kube::stream_state::closed));
+  run();
+  ASSERT_EQ(api->waiting_watches(), 1u) << "no re-watch after a clean end";
+  EXPECT_EQ(api->watches.back().resource_version, "20");
+  EXPECT_EQ(api->lists.size(), 2u) << "a clean end relisted";
   gaps = store->coverage({});
   ASSERT_TRUE(gaps);
   EXPECT_EQ(gaps->size(), 1u);
 }
 
 TEST_F(watcher_test, a_list_waits_for_the_events_delivered_before_it) {
-  start();
-  self->send(aut, atom::internal_v, list_result{{pod("a", "uid-a", 1)}, "1"});
-  run();
-  open_gate();
+  start({pod("a", "uid-a", 1)}, "1");
   deliver({modified("a", 2)});
   run();
-  self->send(aut, atom::internal_v, atom::failed_v,
-             caf::make_error(ec::gone, "gone"));
   // The relist arrives while the update is still in flight: its diff must
   // see the update, or it would record the same version twice.
-  self->send(aut, atom::internal_v, list_result{{pod("a", "uid-a", 2)}, "2"});
-  run();
-  EXPECT_EQ(sizes->size(), 2u) << "the list went out before the update";
+  relist_after(caf::make_error(ec::gone, "gone"), {pod("a", "uid-a", 2)}, "2");
+  EXPECT_EQ(sizes->size(), 1u) << "the list went out before the update";
   open_gate();
   open_gate();
-  ASSERT_EQ(sizes->size(), 3u);
-  EXPECT_EQ(sizes->at(2), 0u) << "the relist found no change";
+  ASSERT_EQ(sizes->size(), 2u);
+  EXPECT_EQ(sizes->at(1), 0u) << "the relist found no change";
   EXPECT_EQ(stored(), 2u);
+}
+
+TEST_F(watcher_test, a_restarted_watcher_resumes_from_its_checkpoint) {
+  start();
+  deliver({modified("a", 41)});
+  run();
+  open_gate();
+  self->send_exit(aut, caf::exit_reason::user_shutdown);
+  run();
+  EXPECT_TRUE(api->stream->closed) << "the stream outlived its watcher";
+  api = std::make_shared<test::fake_lister_watcher>();
+  spawn_watcher();
+  EXPECT_TRUE(api->lists.empty()) << "a restart listed instead of resuming";
+  ASSERT_EQ(api->watches.size(), 1u);
+  EXPECT_EQ(api->watches[0].resource_version, "41");
+  EXPECT_TRUE(api->watches[0].bookmarks);
+}
+
+TEST_F(watcher_test, an_expired_continue_token_lists_again_in_one_page) {
+  spawn_watcher();
+  ASSERT_EQ(api->lists.size(), 1u);
+  EXPECT_EQ(api->lists[0].resource_version, "0");
+  EXPECT_EQ(api->lists[0].limit, 500u);
+  ASSERT_TRUE(api->answer_list(
+    test::list_page_answer({pod("a", "uid-a", 3)}, "5", "token-1")));
+  run();
+  ASSERT_EQ(api->lists.size(), 2u);
+  EXPECT_EQ(api->lists[1].continue_token, "token-1");
+  EXPECT_EQ(api->lists[1].resource_version, "")
+    << "a continue page repeated resourceVersion";
+  // Compaction outran the pages: 410 Expired on the continue page.
+  ASSERT_TRUE(api->answer_list(test::status_answer(410, "Expired")));
+  run();
+  ASSERT_EQ(api->lists.size(), 3u);
+  EXPECT_EQ(api->lists[2].limit, 0u);
+  EXPECT_EQ(api->lists[2].continue_token, "");
+  EXPECT_EQ(api->lists[2].resource_version, "0");
+  ASSERT_TRUE(api->answer_list(
+    test::list_page_answer({pod("a", "uid-a", 3), pod("b", "uid-b", 9)}, "9")));
+  run();
+  open_gate();
+  EXPECT_EQ(stored(), 2u) << "a page of the abandoned list was stored";
+  ASSERT_TRUE(api->open_watch());
+  EXPECT_EQ(api->watches.back().resource_version, "9");
+}
+
+TEST_F(watcher_test, a_full_window_stops_the_reads_until_the_store_catches_up) {
+  reflector.max_unacked_events = 2;
+  start();
+  deliver({modified("a", 1), modified("b", 2)});
+  run();
+  EXPECT_FALSE(api->stream->reading())
+    << "the stream was read on with a full window";
+  open_gate();
+  EXPECT_TRUE(api->stream->reading());
+  deliver({modified("a", 3)});
+  run();
+  EXPECT_TRUE(api->stream->reading()) << "one event filled a window of two";
+}
+
+TEST_F(watcher_test, a_watch_refused_with_429_waits_as_long_as_retry_after) {
+  start();
+  advance(2s);
+  api->stream->push(test::stream_end(kube::stream_state::closed));
+  run();
+  auto busy = test::status_answer(429, "TooManyRequests");
+  busy.retry_after = 7s;
+  ASSERT_TRUE(api->refuse_watch(busy));
+  run();
+  auto status = reports->reports.back();
+  EXPECT_NE(status.last_error.find("429"), std::string::npos)
+    << status.last_error;
+  advance(6s);
+  EXPECT_EQ(api->waiting_watches(), 0u) << "watched again before Retry-After";
+  advance(1s);
+  ASSERT_EQ(api->waiting_watches(), 1u);
+  EXPECT_EQ(api->watches.back().resource_version, "0");
+  EXPECT_TRUE(api->lists.size() == 1u) << "a 429 relisted";
 }
 
 } // namespace

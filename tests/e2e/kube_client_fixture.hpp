@@ -3,10 +3,12 @@
 // test made. Fails (never skips) without KWS_CLUSTER_STATE.
 #pragma once
 
+#include "actors/register.hpp"
 #include "kube/client.hpp"
-#include "kube/reflector.hpp"
 #include "tests/e2e/kube_client_support.hpp"
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -16,6 +18,14 @@ namespace kws::kube::e2e {
 
 class kube_e2e : public ::testing::Test {
 protected:
+  struct actor_config : caf::actor_system_config {
+    actor_config() { kws::add_actor_types(*this); }
+  };
+
+  /// Where the recorders' reflectors run; outlives them.
+  actor_config actor_cfg;
+  caf::actor_system actors{actor_cfg};
+
   void SetUp() override {
     auto s = read_state();
     ASSERT_TRUE(s) << kws::render(s.error());
@@ -96,14 +106,13 @@ protected:
   std::shared_ptr<recorder> watch(std::shared_ptr<client> c,
                                   kws::resource_type type,
                                   std::string resume_rv = "",
-                                  reflector_options opts = {}) {
+                                  reflector_settings settings = {}) {
     auto rec = std::make_shared<recorder>();
     rec->ns = ns;
-    opts.seed = 1;
-    rec->r
-      = reflector::make(std::move(c), std::move(type), opts, rec->callbacks());
+    settings.seed = 1;
+    rec->start(actors, std::move(c), std::move(type), std::move(resume_rv),
+               settings);
     recorders.push_back(rec);
-    rec->r->start(std::move(resume_rv));
     return rec;
   }
 

@@ -1,8 +1,7 @@
-// Stopping the kube client releases what it holds: callbacks that own a
-// reflector, queued work that owns the client, and a reflector stopped just
-// before its client (each found by LeakSanitizer).
+// Stopping the kube client releases what it holds: handlers that own a
+// reflector's actor, queued work that owns the client, and a reflector
+// stopped just before its client (each found by LeakSanitizer).
 #include "kube/client.hpp"
-#include "kube/reflector.hpp"
 #include "tests/e2e/kube_client_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -16,7 +15,7 @@ using namespace kws::kube::e2e;
 using namespace std::chrono_literals;
 
 // Found by LeakSanitizer: a recorder owns its reflector and the reflector's
-// callbacks own the recorder, so the pair (and the client) outlived the test.
+// handlers own the recorder, so the pair (and the client) outlived the test.
 TEST_F(kube_e2e, stop_releases_callbacks_that_own_the_reflector) {
   std::weak_ptr<recorder> weak;
   {
@@ -62,11 +61,9 @@ TEST_F(kube_e2e, a_reflector_stopped_just_before_its_client_is_released) {
   ASSERT_TRUE(c);
   auto rec = std::make_shared<recorder>();
   rec->auto_ack = false; // the reflector waits for an ack after the list
-  rec->r
-    = reflector::make(c, configmaps, reflector_options{}, rec->callbacks());
-  rec->r->start("");
+  rec->start(actors, c, configmaps);
   ASSERT_TRUE(rec->wait([](recorder& r) { return !r.lists.empty(); }));
-  std::weak_ptr<reflector> weak = rec->r;
+  auto weak = rec->source;
   rec->stop();
   c->stop();
   rec.reset();

@@ -1,13 +1,18 @@
 // Helpers the kube client e2e tests share: the state file of the control
 // plane (tests/cluster), blocking wrappers around the asynchronous client,
-// and a recorder of what a reflector delivers. Every wait is bounded.
+// and a recorder of what a reflector (the service's own, run in a small
+// actor) delivers. Every wait is bounded.
 #pragma once
 
+#include "actors/reflector_actor.hpp"
 #include "kube/client.hpp"
+#include "kube/client_lister_watcher.hpp"
 #include "kube/discovery.hpp"
-#include "kube/reflector.hpp"
 #include "kube/wire.hpp"
+#include "messages/type_ids.hpp"
 
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
@@ -154,24 +159,37 @@ struct recorder : std::enable_shared_from_this<recorder> {
   std::vector<kws::list_result> lists;
   std::vector<watch_event> events;
   std::vector<caf::error> errors;
-  /// `on_events` calls, whatever namespace their events are in.
+  /// Deliveries of events, whatever namespace their events are in.
   size_t deliveries = 0;
-  std::shared_ptr<reflector> r;
+  /// The actor running the reflector, and its actor system.
+  caf::actor r;
+  caf::actor_system* sys = nullptr;
+  /// Its transport: released once the actor is gone.
+  std::weak_ptr<lister_watcher> source;
   bool auto_ack = true;
   bool stopped = false;
   bool callback_after_stop = false;
   /// Only events of objects in this namespace are kept ("" = all).
   std::string ns;
 
-  reflector_callbacks callbacks() {
+  /// Lists and watches `type` through `c` from `resume_rv`.
+  void start(caf::actor_system& actors, std::shared_ptr<client> c,
+             kws::resource_type type, std::string resume_rv = "",
+             reflector_settings settings = {}) {
+    sys = &actors;
+    auto lw = make_client_lister_watcher(std::move(c), type, selection{});
+    source = lw;
+    r = actors.spawn(kws::reflector_actor, lw, std::move(type), settings,
+                     handlers(), auto_ack, std::move(resume_rv));
+  }
+
+  kws::reflector_handlers handlers() {
     auto self = shared_from_this();
-    reflector_callbacks cb;
+    kws::reflector_handlers cb;
     cb.on_list = [self](kws::list_result x) {
       std::lock_guard guard{self->mtx};
       self->callback_after_stop |= self->stopped;
       self->lists.push_back(std::move(x));
-      if (self->auto_ack)
-        self->r->ack();
       self->cv.notify_all();
     };
     cb.on_events = [self](std::vector<watch_event> xs, int64_t) {
@@ -186,18 +204,19 @@ struct recorder : std::enable_shared_from_this<recorder> {
         }
         self->events.push_back(std::move(x));
       }
-      if (self->auto_ack)
-        self->r->ack();
       self->cv.notify_all();
     };
-    cb.on_error = [self](caf::error err) {
+    cb.on_error = [self](const caf::error& err) {
       std::lock_guard guard{self->mtx};
       self->callback_after_stop |= self->stopped;
-      self->errors.push_back(std::move(err));
+      self->errors.push_back(err);
       self->cv.notify_all();
     };
     return cb;
   }
+
+  /// Confirms the oldest delivery.
+  void ack() { caf::anon_send(r, kws::atom::ok_v, uint64_t{1}); }
 
   template <class Pred>
   bool wait(Pred pred, std::chrono::seconds limit = wait_limit) {
@@ -215,8 +234,14 @@ struct recorder : std::enable_shared_from_this<recorder> {
     return result;
   }
 
+  /// Stops the reflector and waits until its actor is gone.
   void stop() {
-    r->stop();
+    if (!r)
+      return;
+    caf::scoped_actor self{*sys};
+    self->send_exit(r, caf::exit_reason::user_shutdown);
+    self->wait_for(r);
+    r = nullptr;
     std::lock_guard guard{mtx};
     stopped = true;
   }

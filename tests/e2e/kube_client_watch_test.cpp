@@ -1,7 +1,6 @@
 // Watches of the kube client through reflectors against the real control
 // plane: event order, flow control by acknowledgements, large objects, a
 // forced 410 and an apiserver that goes away mid-watch (a TCP proxy here).
-#include "kube/reflector.hpp"
 #include "kube/wire.hpp"
 #include "tests/e2e/kube_client_fixture.hpp"
 
@@ -195,9 +194,8 @@ TEST_F(kube_e2e, flow_control_holds_events_until_ack) {
   auto rec = std::make_shared<recorder>();
   rec->ns = ns;
   rec->auto_ack = false;
-  rec->r = reflector::make(admin, configmaps, {}, rec->callbacks());
+  rec->start(actors, admin, configmaps);
   recorders.push_back(rec);
-  rec->r->start("");
   ASSERT_TRUE(rec->wait([](recorder& r) { return !r.lists.empty(); }));
   // The list is not acked: the watch has not even started.
   for (int i = 0; i < 3; ++i)
@@ -207,7 +205,7 @@ TEST_F(kube_e2e, flow_control_holds_events_until_ack) {
     std::lock_guard guard{rec->mtx};
     EXPECT_TRUE(rec->events.empty());
   }
-  rec->r->ack();
+  rec->ack();
   // The watch starts at the list RV, so the three creates arrive; ack each
   // batch by hand.
   auto seen_all = [&] {
@@ -223,7 +221,7 @@ TEST_F(kube_e2e, flow_control_holds_events_until_ack) {
   std::atomic<bool> done{false};
   std::thread acker{[&] {
     for (int i = 0; i < 600 && !done; ++i) {
-      rec->r->ack();
+      rec->ack();
       std::this_thread::sleep_for(100ms);
     }
   }};
@@ -238,13 +236,12 @@ TEST_F(kube_e2e, the_stream_is_read_on_while_deliveries_await_their_ack) {
   auto rec = std::make_shared<recorder>();
   rec->ns = ns;
   rec->auto_ack = false;
-  reflector_options opts;
+  reflector_settings opts;
   opts.max_unacked_events = 1000;
-  rec->r = reflector::make(admin, configmaps, opts, rec->callbacks());
+  rec->start(actors, admin, configmaps, "", opts);
   recorders.push_back(rec);
-  rec->r->start("");
   ASSERT_TRUE(rec->wait([](recorder& r) { return !r.lists.empty(); }));
-  rec->r->ack(); // the list; no event is acknowledged below
+  rec->ack(); // the list; no event is acknowledged below
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(call(*admin, "POST", cm_path(),
                      configmap(fmt::format("read-on-{}", i), "x")));
@@ -263,13 +260,12 @@ TEST_F(kube_e2e, a_full_window_stops_the_reads_until_acknowledged) {
   auto rec = std::make_shared<recorder>();
   rec->ns = ns;
   rec->auto_ack = false;
-  reflector_options opts;
+  reflector_settings opts;
   opts.max_unacked_events = 1;
-  rec->r = reflector::make(admin, configmaps, opts, rec->callbacks());
+  rec->start(actors, admin, configmaps, "", opts);
   recorders.push_back(rec);
-  rec->r->start("");
   ASSERT_TRUE(rec->wait([](recorder& r) { return !r.lists.empty(); }));
-  rec->r->ack();
+  rec->ack();
   ASSERT_TRUE(call(*admin, "POST", cm_path(), configmap("window-0", "x")));
   ASSERT_TRUE(rec->wait([](recorder& r) { return r.deliveries > 0; }));
   size_t held;
@@ -288,7 +284,7 @@ TEST_F(kube_e2e, a_full_window_stops_the_reads_until_acknowledged) {
   std::atomic<bool> done{false};
   std::thread acker{[&] {
     for (int i = 0; i < 600 && !done; ++i) {
-      rec->r->ack();
+      rec->ack();
       std::this_thread::sleep_for(100ms);
     }
   }};
@@ -375,7 +371,7 @@ TEST_F(kube_e2e, apiserver_going_away_mid_watch_resumes_without_loss) {
   tcp_proxy proxy{host, port};
   auto via_proxy = admin_client_via(proxy.port());
   ASSERT_TRUE(via_proxy);
-  reflector_options opts;
+  reflector_settings opts;
   opts.initial_backoff = 200ms;
   auto rec = watch(via_proxy, configmaps, "", opts);
   ASSERT_TRUE(rec->wait([](recorder& r) { return !r.lists.empty(); }));

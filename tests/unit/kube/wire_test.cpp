@@ -1,7 +1,7 @@
 #include "kube/wire.hpp"
 
 #include "kube/client.hpp"
-#include "kube/reflector.hpp"
+#include "kube/client_lister_watcher.hpp"
 #include "test_data.hpp"
 
 #include <gtest/gtest.h>
@@ -338,17 +338,21 @@ TEST(url_encode, continue_tokens_and_selectors) {
 }
 
 TEST(reflector_queries, list_and_watch_parameters) {
-  EXPECT_EQ(reflector::list_query("0", 500, ""), "limit=500&resourceVersion=0");
-  EXPECT_EQ(reflector::list_query("", 500, ""), "limit=500");
-  EXPECT_EQ(reflector::list_query("123", 0, ""), "resourceVersion=123");
+  EXPECT_EQ(list_query({"0", 500, ""}), "limit=500&resourceVersion=0");
+  EXPECT_EQ(list_query({"", 500, ""}), "limit=500");
+  EXPECT_EQ(list_query({"123", 0, ""}), "resourceVersion=123");
   // Continue pages drop resourceVersion; the token is encoded.
-  EXPECT_EQ(reflector::list_query("0", 500, "eyJ=="),
-            "limit=500&continue=eyJ%3D%3D");
-  EXPECT_EQ(reflector::watch_query("48213377", true, std::chrono::seconds{437}),
+  EXPECT_EQ(list_query({"0", 500, "eyJ=="}), "limit=500&continue=eyJ%3D%3D");
+  watch_request w;
+  w.resource_version = "48213377";
+  w.timeout = std::chrono::seconds{437};
+  EXPECT_EQ(watch_query(w),
             "watch=1&resourceVersion=48213377&allowWatchBookmarks=true&"
             "timeoutSeconds=437");
-  EXPECT_EQ(reflector::watch_query("5", false, std::chrono::seconds{300}),
-            "watch=1&resourceVersion=5&timeoutSeconds=300");
+  w.resource_version = "5";
+  w.bookmarks = false;
+  w.timeout = std::chrono::seconds{300};
+  EXPECT_EQ(watch_query(w), "watch=1&resourceVersion=5&timeoutSeconds=300");
 }
 
 // Found by tests/fuzz (watch_line): RapidJSON 1.1.0's full-precision parser
