@@ -4,9 +4,9 @@
 #include "actors/access.hpp"
 
 #include "kube/client.hpp"
-#include "messages/logging.hpp"
-#include "messages/metrics.hpp"
 #include "storage/secret_digest.hpp"
+#include "util/logging.hpp"
+#include "util/metrics.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>

@@ -3,7 +3,7 @@
 // comes straight from storage.
 #include "actors/correlator.hpp"
 
-#include "messages/metrics.hpp"
+#include "util/metrics.hpp"
 
 #include <caf/stateful_actor.hpp>
 

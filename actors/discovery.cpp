@@ -14,10 +14,10 @@
 #include "kube/api_source.hpp"
 #include "kube/discovery.hpp"
 #include "kube/resolver.hpp"
-#include "messages/ascii_case.hpp"
-#include "messages/logging.hpp"
-#include "messages/metrics.hpp"
 #include "storage/rocks_store.hpp"
+#include "util/ascii_case.hpp"
+#include "util/logging.hpp"
+#include "util/metrics.hpp"
 
 #include <caf/stateful_actor.hpp>
 #include <rapidjson/document.h>

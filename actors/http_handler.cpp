@@ -5,14 +5,14 @@
 #include "actors/http_handler.hpp"
 
 #include "actors/http_handler_access.hpp"
-#include "messages/logging.hpp"
-#include "messages/metrics.hpp"
 #include "rest/access_answer.hpp"
 #include "rest/backup_target.hpp"
 #include "rest/query_params.hpp"
 #include "rest/render.hpp"
 #include "rest/routes.hpp"
 #include "rest/server.hpp"
+#include "util/logging.hpp"
+#include "util/metrics.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>

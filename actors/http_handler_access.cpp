@@ -1,9 +1,9 @@
 #include "actors/http_handler_access.hpp"
 
-#include "messages/logging.hpp"
 #include "rest/access_answer.hpp"
 #include "rest/render.hpp"
 #include "rest/server.hpp"
+#include "util/logging.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>

@@ -3,9 +3,9 @@
 // after the actor is gone are dropped.
 #include "actors/reflector_driver.hpp"
 
-#include "messages/logging.hpp"
-#include "messages/metrics.hpp"
 #include "messages/type_ids.hpp"
+#include "util/logging.hpp"
+#include "util/metrics.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/local_actor.hpp>

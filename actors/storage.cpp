@@ -10,10 +10,10 @@
 // records and send them again.
 #include "actors/storage.hpp"
 
-#include "messages/logging.hpp"
-#include "messages/metrics.hpp"
-#include "messages/process_memory.hpp"
 #include "storage/rocks_store.hpp"
+#include "util/logging.hpp"
+#include "util/metrics.hpp"
+#include "util/process_memory.hpp"
 
 #include <caf/stateful_actor.hpp>
 

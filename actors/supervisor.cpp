@@ -9,7 +9,7 @@
 #include "actors/correlator.hpp"
 #include "actors/index.hpp"
 #include "kube/api_source.hpp"
-#include "messages/logging.hpp"
+#include "util/logging.hpp"
 
 #include <caf/stateful_actor.hpp>
 

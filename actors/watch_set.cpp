@@ -1,7 +1,7 @@
 #include "actors/watch_set.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/json_fields.hpp"
+#include "util/errors.hpp"
+#include "util/json_fields.hpp"
 
 #include <rapidjson/document.h>
 

@@ -12,9 +12,9 @@
 #include "actors/watcher.hpp"
 
 #include "kube/lister_watcher.hpp"
-#include "messages/logging.hpp"
-#include "messages/metrics.hpp"
-#include "messages/time_format.hpp"
+#include "util/logging.hpp"
+#include "util/metrics.hpp"
+#include "util/time_format.hpp"
 
 #include <caf/stateful_actor.hpp>
 

@@ -2,9 +2,9 @@
 // relist becomes the records of what changed since STORAGE's view.
 #include "actors/watcher.hpp"
 #include "kube/relist_diff.hpp"
-#include "messages/logging.hpp"
 #include "rest/render.hpp"
 #include "storage/record_builder.hpp"
+#include "util/logging.hpp"
 
 #include <rapidjson/document.h>
 

@@ -1,8 +1,8 @@
 // The operator commands `backup` and `restore`.
 #include "app/options.hpp"
 #include "kube/wire.hpp"
-#include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"
+#include "util/errors.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>

@@ -1,6 +1,6 @@
 #include "app/logging.hpp"
 
-#include "messages/log_text.hpp"
+#include "util/log_text.hpp"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>

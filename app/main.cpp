@@ -12,11 +12,11 @@
 #include "config/load.hpp"
 #include "kube/client.hpp"
 #include "kube/kubeconfig.hpp"
-#include "messages/logging.hpp"
-#include "messages/process_memory.hpp"
 #include "rest/server.hpp"
 #include "rest/ui_bundle.hpp"
 #include "storage/rocks_store.hpp"
+#include "util/logging.hpp"
+#include "util/process_memory.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>

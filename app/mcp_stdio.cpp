@@ -4,8 +4,8 @@
 #include "app/options.hpp"
 #include "kube/credentials.hpp"
 #include "kube/kubeconfig.hpp"
-#include "messages/errors.hpp"
 #include "rest/mcp/stdio_relay.hpp"
+#include "util/errors.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -1,6 +1,6 @@
 #include "app/options.hpp"
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <charconv>
 #include <string_view>

@@ -1,8 +1,8 @@
 #include "app/readiness_feed.hpp"
 
-#include "messages/errors.hpp"
 #include "rest/render.hpp"
 #include "rest/server.hpp"
+#include "util/errors.hpp"
 
 #include <caf/scoped_actor.hpp>
 

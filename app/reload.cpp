@@ -1,8 +1,8 @@
 #include "app/reload.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/logging.hpp"
-#include "messages/metrics.hpp"
+#include "util/errors.hpp"
+#include "util/logging.hpp"
+#include "util/metrics.hpp"
 
 #include <fstream>
 #include <sstream>

@@ -19,8 +19,8 @@
 #include "bench/resource_use.hpp"
 #include "bench/retention.hpp"
 #include "bench/workload.hpp"
-#include "messages/process_memory.hpp"
 #include "storage/rocks_store.hpp"
+#include "util/process_memory.hpp"
 
 #include <unistd.h>
 

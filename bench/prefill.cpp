@@ -8,7 +8,7 @@
 #include "bench/generated_types.hpp"
 #include "bench/resource_use.hpp"
 #include "kube/wire.hpp"
-#include "messages/process_memory.hpp"
+#include "util/process_memory.hpp"
 
 #include <cinttypes>
 #include <cstdio>

@@ -15,8 +15,8 @@
 #include "bench/process_stats.hpp"
 #include "kube/client.hpp"
 #include "kube/client_lister_watcher.hpp"
-#include "messages/metrics.hpp"
 #include "storage/rocks_store.hpp"
+#include "util/metrics.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>

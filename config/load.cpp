@@ -1,7 +1,7 @@
 #include "config/load.hpp"
 
 #include "kube/selector.hpp"
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>

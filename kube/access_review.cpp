@@ -1,7 +1,7 @@
 #include "kube/access_review.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/json_parse.hpp"
+#include "util/errors.hpp"
+#include "util/json_parse.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

@@ -6,7 +6,7 @@
 #include "kube/client.hpp"
 
 #include "kube/client_impl.hpp"
-#include "messages/logging.hpp"
+#include "util/logging.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "kube/kubeconfig.hpp"
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>

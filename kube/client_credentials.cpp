@@ -4,7 +4,7 @@
 // context. Runs on the io thread, except the plugin itself.
 #include "kube/client_impl.hpp"
 #include "kube/credentials.hpp"
-#include "messages/logging.hpp"
+#include "util/logging.hpp"
 
 #include <boost/asio/post.hpp>
 

@@ -3,7 +3,7 @@
 // request and response details both short requests and streams use.
 #include "kube/client_impl.hpp"
 
-#include "messages/logging.hpp"
+#include "util/logging.hpp"
 
 #include <boost/asio/post.hpp>
 

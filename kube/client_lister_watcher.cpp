@@ -1,7 +1,7 @@
-// list, watch and get over the kube client. A watch read returns once whole
-// lines were read (or the stream ended): bytes are split into lines and each
-// line is scanned here, on the io thread, so the actor that owns the
-// reflector receives parsed events and never a partial line.
+// list, watch and get over the kube client. A watch stream reads ahead of
+// its reader on the io thread, splitting the bytes into lines and scanning
+// each there, so the actor that owns the reflector receives parsed events,
+// never a partial line, and all that arrived since its last read at once.
 #include "kube/client_lister_watcher.hpp"
 
 #include "kube/api_source.hpp"
@@ -9,11 +9,13 @@
 #include "kube/discovery.hpp"
 #include "kube/line_splitter.hpp"
 #include "kube/wire.hpp"
-#include "messages/logging.hpp"
-#include "messages/metrics.hpp"
+#include "util/logging.hpp"
+#include "util/metrics.hpp"
 
 #include <fmt/format.h>
 
+#include <mutex>
+#include <optional>
 #include <utility>
 
 namespace kws::kube {
@@ -54,7 +56,14 @@ std::string watch_query(const watch_request& req) {
 
 namespace {
 
-/// A watch body read line by line; one pending read at a time.
+/// The stream reads ahead of its reader by at most this many bytes of
+/// objects: a reader that asks again soon finds what arrived meanwhile, and
+/// a reader that stops asking (its window is full) stops the socket reads.
+constexpr uint64_t read_ahead_bytes = uint64_t{4} << 20;
+
+/// A watch body, read line by line on the io thread. Reads run ahead of the
+/// reader into `buffered_` (bounded by `read_ahead_bytes`); each `read`
+/// takes everything buffered, or waits for the next whole line.
 class client_watch_stream
     : public watch_stream,
       public std::enable_shared_from_this<client_watch_stream> {
@@ -65,42 +74,95 @@ public:
   ~client_watch_stream() override { body_->close(); }
 
   void read(std::function<void(watch_chunk)> done) override {
-    read_on(std::make_shared<watch_chunk>(), std::move(done));
+    std::unique_lock lock{mtx_};
+    std::optional<watch_chunk> chunk;
+    if (ready())
+      chunk = take_buffered();
+    else
+      waiting_ = std::move(done);
+    bool more = claim_read();
+    lock.unlock();
+    if (more)
+      pump();
+    if (chunk)
+      done(std::move(*chunk));
   }
 
   void close() override { body_->close(); }
 
 private:
-  void read_on(std::shared_ptr<watch_chunk> chunk,
-               std::function<void(watch_chunk)> done) {
+  bool ready() const {
+    return !buffered_.events.empty() || buffered_.state != stream_state::open;
+  }
+
+  watch_chunk take_buffered() {
+    buffered_bytes_ = 0;
+    return std::exchange(buffered_, {});
+  }
+
+  /// With `mtx_` held: true when a body read is to start (none runs, the
+  /// stream goes on, the read-ahead has room); it then counts as running.
+  bool claim_read() {
+    if (reading_ || ended_ || buffered_bytes_ >= read_ahead_bytes)
+      return false;
+    reading_ = true;
+    return true;
+  }
+
+  void pump() {
     auto self = shared_from_this();
-    body_->read([self, chunk, done = std::move(done)](
-                  caf::expected<std::string_view> data) mutable {
-      chunk->received_ns
-        = std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count();
-      if (!data) {
-        chunk->state = stream_state::broken;
-        chunk->error = data.error();
-        done(std::move(*chunk));
-        return;
-      }
-      auto handle = [&](std::string_view line) { self->take(*chunk, line); };
-      self->splitter_.feed(*data, handle);
+    body_->read(
+      [self](caf::expected<std::string_view> data) { self->on_data(data); });
+  }
+
+  /// On the io thread: scans what was read, hands it to a waiting reader
+  /// and reads on while there is room.
+  void on_data(const caf::expected<std::string_view>& data) {
+    watch_chunk fresh;
+    fresh.received_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+    if (!data) {
+      fresh.state = stream_state::broken;
+      fresh.error = data.error();
+    } else {
+      auto handle = [&](std::string_view line) { take(fresh, line); };
+      splitter_.feed(*data, handle);
       if (data->empty()) {
         // A clean end may leave a last document without a newline.
-        if (auto rest = self->splitter_.finish(); !rest.empty())
+        if (auto rest = splitter_.finish(); !rest.empty())
           handle(rest);
-        if (chunk->state == stream_state::open)
-          chunk->state = stream_state::closed;
+        if (fresh.state == stream_state::open)
+          fresh.state = stream_state::closed;
       }
-      if (chunk->state != stream_state::open || !chunk->events.empty()) {
-        done(std::move(*chunk));
-        return;
+    }
+    std::function<void(watch_chunk)> done;
+    watch_chunk out;
+    bool more = false;
+    {
+      std::lock_guard guard{mtx_};
+      reading_ = false;
+      if (buffered_.events.empty())
+        buffered_.received_ns = fresh.received_ns;
+      for (auto& ev : fresh.events) {
+        buffered_bytes_ += ev.object.size();
+        buffered_.events.push_back(std::move(ev));
       }
-      self->read_on(std::move(chunk), std::move(done));
-    });
+      if (fresh.state != stream_state::open) {
+        ended_ = true;
+        buffered_.state = fresh.state;
+        buffered_.error = std::move(fresh.error);
+      }
+      if (waiting_ && ready()) {
+        done = std::exchange(waiting_, nullptr);
+        out = take_buffered();
+      }
+      more = claim_read();
+    }
+    if (more)
+      pump();
+    if (done)
+      done(std::move(out));
   }
 
   /// Scans one line into `chunk`; an ERROR event or a malformed line stops
@@ -138,8 +200,15 @@ private:
 
   std::shared_ptr<body_stream> body_;
   std::string name_;
-  // Touched on the io thread only: reads run there.
+  /// Touched by body reads only, one at a time.
   line_splitter splitter_;
+  /// Shared by the reader's thread and the io thread.
+  std::mutex mtx_;
+  watch_chunk buffered_;
+  uint64_t buffered_bytes_ = 0;
+  std::function<void(watch_chunk)> waiting_;
+  bool reading_ = false;
+  bool ended_ = false;
 };
 
 class client_lister_watcher : public lister_watcher {

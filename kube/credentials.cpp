@@ -1,7 +1,7 @@
 #include "kube/credentials.hpp"
 
-#include "messages/json_fields.hpp"
-#include "messages/time_format.hpp"
+#include "util/json_fields.hpp"
+#include "util/time_format.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -1,8 +1,8 @@
 #include "kube/discovery.hpp"
 
 #include "kube/client.hpp"
-#include "messages/json_fields.hpp"
-#include "messages/logging.hpp"
+#include "util/json_fields.hpp"
+#include "util/logging.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>

@@ -3,8 +3,8 @@
 // `discover` drives the requests.
 #pragma once
 
-#include "messages/errors.hpp"
 #include "messages/resource_type.hpp"
+#include "util/errors.hpp"
 
 #include <caf/expected.hpp>
 

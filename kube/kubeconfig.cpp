@@ -1,6 +1,6 @@
 #include "kube/kubeconfig.hpp"
 
-#include "messages/logging.hpp"
+#include "util/logging.hpp"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>

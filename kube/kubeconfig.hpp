@@ -2,7 +2,7 @@
 // (with client-go's merge rules) and the in-cluster service account.
 #pragma once
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <caf/expected.hpp>
 

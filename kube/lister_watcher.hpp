@@ -66,14 +66,17 @@ struct watch_chunk {
   caf::error error;
 };
 
-/// An open watch stream. Pull-based: nothing is read from the socket
-/// between reads, which is the back-pressure path to the apiserver.
+/// An open watch stream. Pull-based: a reader that stops reading stops the
+/// socket reads once the bounded read-ahead is full, which is the
+/// back-pressure path to the apiserver.
 class watch_stream {
 public:
   virtual ~watch_stream();
 
-  /// Reads on until at least one whole line or the end; at most one read may
-  /// be pending. `done` may run on any thread.
+  /// Yields the events read since the last read, waiting for at least one
+  /// whole line or the end; at most one read may be pending. A stream may
+  /// read ahead of its reader, by a bounded amount. `done` may run on any
+  /// thread, the caller's included.
   virtual void read(std::function<void(watch_chunk)> done) = 0;
 
   /// Closes the stream; a pending read completes or is dropped. Idempotent

@@ -171,9 +171,7 @@ reflector_commands reflector_machine::page(time_point now, uint64_t gen,
     return out;
   }
   if (res.status == 429) {
-    auto delay = res.retry_after ? std::chrono::milliseconds{*res.retry_after}
-                                 : next_backoff(now);
-    fail(now, std::move(err), next_step::relist, out, delay);
+    fail(now, std::move(err), next_step::relist, out, retry_delay(now, res));
     return out;
   }
   fail(now, std::move(err), next_step::relist, out);
@@ -234,10 +232,7 @@ reflector_commands reflector_machine::opened(time_point now, uint64_t gen,
   }
   auto err = status_error(*head, "GET", where_, "");
   if (head->status == 429) {
-    auto delay = head->retry_after
-      ? std::chrono::milliseconds{*head->retry_after}
-      : next_backoff(now);
-    fail(now, std::move(err), next_step::rewatch, out, delay);
+    fail(now, std::move(err), next_step::rewatch, out, retry_delay(now, *head));
     return out;
   }
   // 410 at watch start, 504 too-large RV, 401/403/404/5xx: back off and
@@ -328,6 +323,12 @@ void reflector_machine::stream_end(time_point now, caf::error err,
 void reflector_machine::report(caf::error err, reflector_commands& out) {
   ++counts_.errors;
   out.emplace_back(command::report{std::move(err)});
+}
+
+std::chrono::milliseconds reflector_machine::retry_delay(time_point now,
+                                                         const response& res) {
+  return res.retry_after ? std::chrono::milliseconds{*res.retry_after}
+                         : next_backoff(now);
 }
 
 std::chrono::milliseconds reflector_machine::next_backoff(time_point now) {

@@ -197,6 +197,8 @@ private:
             std::chrono::milliseconds delay = std::chrono::milliseconds{-1});
   void report(caf::error err, reflector_commands& out);
   std::chrono::milliseconds next_backoff(time_point now);
+  /// A 429's wait: its Retry-After, else the next backoff.
+  std::chrono::milliseconds retry_delay(time_point now, const response& res);
   bool window_open() const;
 
   resource_type type_;

@@ -1,6 +1,6 @@
 #include "kube/resolver.hpp"
 
-#include "messages/ascii_case.hpp"
+#include "util/ascii_case.hpp"
 
 #include <fmt/format.h>
 

@@ -3,8 +3,8 @@
 #pragma once
 
 #include "kube/discovery.hpp"
-#include "messages/errors.hpp"
 #include "messages/resource_type.hpp"
+#include "util/errors.hpp"
 
 #include <caf/expected.hpp>
 

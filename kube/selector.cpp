@@ -1,7 +1,7 @@
 #include "kube/selector.hpp"
 
 #include "kube/wire.hpp"
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <rapidjson/document.h>
 

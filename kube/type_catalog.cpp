@@ -1,7 +1,7 @@
 #include "kube/type_catalog.hpp"
 
-#include "messages/ascii_case.hpp"
-#include "messages/errors.hpp"
+#include "util/ascii_case.hpp"
+#include "util/errors.hpp"
 
 namespace kws::kube {
 

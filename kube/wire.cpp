@@ -1,8 +1,8 @@
 #include "kube/wire.hpp"
 
 #include "kube/object_facts_reader.hpp"
-#include "messages/json_fields.hpp"
-#include "messages/json_parse.hpp"
+#include "util/json_fields.hpp"
+#include "util/json_parse.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>

@@ -2,8 +2,8 @@
 // objects and object metadata. Pure functions, no I/O.
 #pragma once
 
-#include "messages/errors.hpp"
 #include "messages/watch.hpp"
+#include "util/errors.hpp"
 
 #include <caf/expected.hpp>
 #include <rapidjson/document.h>

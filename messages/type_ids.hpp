@@ -4,7 +4,6 @@
 #include "messages/access.hpp"
 #include "messages/change_query.hpp"
 #include "messages/coverage.hpp"
-#include "messages/errors.hpp"
 #include "messages/http.hpp"
 #include "messages/query.hpp"
 #include "messages/resource_event.hpp"
@@ -12,6 +11,7 @@
 #include "messages/status.hpp"
 #include "messages/watch.hpp"
 #include "messages/watch_filter.hpp"
+#include "util/errors.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/type_id.hpp>

@@ -1,7 +1,7 @@
 #include "rest/access_answer.hpp"
 
-#include "messages/ascii_case.hpp"
-#include "messages/errors.hpp"
+#include "util/ascii_case.hpp"
+#include "util/errors.hpp"
 
 #include <caf/error.hpp>
 

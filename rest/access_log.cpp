@@ -1,6 +1,6 @@
 #include "rest/access_log.hpp"
 
-#include "messages/log_text.hpp"
+#include "util/log_text.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 #include "rest/backup_target.hpp"
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <filesystem>
 

@@ -1,9 +1,9 @@
 #include "rest/query_params.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/time_format.hpp"
 #include "storage/change_class.hpp"
 #include "storage/json_diff.hpp"
+#include "util/errors.hpp"
+#include "util/time_format.hpp"
 
 #include <caf/error.hpp>
 

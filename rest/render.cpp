@@ -1,9 +1,9 @@
 #include "rest/render.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/json_text.hpp"
-#include "messages/time_format.hpp"
 #include "rest/record_summary.hpp"
+#include "util/errors.hpp"
+#include "util/json_text.hpp"
+#include "util/time_format.hpp"
 
 #include <caf/sec.hpp>
 #include <rapidjson/stringbuffer.h>

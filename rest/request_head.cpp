@@ -1,9 +1,9 @@
 #include "rest/request_head.hpp"
 
-#include "messages/ascii_case.hpp"
-#include "messages/errors.hpp"
 #include "rest/static_site.hpp"
 #include "rest/url.hpp"
+#include "util/ascii_case.hpp"
+#include "util/errors.hpp"
 
 #include <boost/beast/http/error.hpp>
 

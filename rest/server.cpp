@@ -1,11 +1,11 @@
 #include "rest/server.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/logging.hpp"
 #include "rest/connection_book.hpp"
 #include "rest/render.hpp"
 #include "rest/session.hpp"
 #include "rest/tls_source.hpp"
+#include "util/errors.hpp"
+#include "util/logging.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

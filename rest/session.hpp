@@ -3,13 +3,13 @@
 // connection alive. Included by server.cpp only.
 #pragma once
 
-#include "messages/logging.hpp"
-#include "messages/metrics.hpp"
 #include "rest/connection_book.hpp"
 #include "rest/render.hpp"
 #include "rest/request_head.hpp"
 #include "rest/routes.hpp"
 #include "rest/server.hpp"
+#include "util/logging.hpp"
+#include "util/metrics.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -1,7 +1,7 @@
 #include "rest/tls_source.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/logging.hpp"
+#include "util/errors.hpp"
+#include "util/logging.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>

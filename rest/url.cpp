@@ -1,6 +1,6 @@
 #include "rest/url.hpp"
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 namespace kws::rest {
 

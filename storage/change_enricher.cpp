@@ -1,9 +1,9 @@
 #include "storage/change_enricher.hpp"
 
-#include "messages/json_text.hpp"
 #include "storage/change_message.hpp"
 #include "storage/field_managers.hpp"
 #include "storage/json_diff.hpp"
+#include "util/json_text.hpp"
 
 #include <rapidjson/document.h>
 

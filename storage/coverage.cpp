@@ -5,10 +5,10 @@
 // time.
 #include "storage/coverage.hpp"
 
-#include "messages/errors.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_impl.hpp"
+#include "util/errors.hpp"
 
 #include <rocksdb/iterator.h>
 

@@ -1,6 +1,6 @@
 #include "storage/index_entry.hpp"
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <array>
 #include <cstdint>

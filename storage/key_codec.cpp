@@ -1,7 +1,7 @@
 #include "storage/key_codec.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/time_format.hpp"
+#include "util/errors.hpp"
+#include "util/time_format.hpp"
 
 #include <caf/error.hpp>
 

@@ -1,10 +1,10 @@
 // Maintenance of the history store: online backup, restore into an empty
 // directory and the consistency check of every partition. Kept apart from
 // opening, writing and queries; shares `rocks_store::impl` (store_impl.hpp).
-#include "messages/errors.hpp"
 #include "storage/change_tally.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_scan.hpp"
+#include "util/errors.hpp"
 
 #include <rocksdb/utilities/checkpoint.h>
 

@@ -1,10 +1,10 @@
 #include "storage/record_builder.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/json_parse.hpp"
-#include "messages/time_format.hpp"
 #include "storage/object_text.hpp"
 #include "storage/secret_digest.hpp"
+#include "util/errors.hpp"
+#include "util/json_parse.hpp"
+#include "util/time_format.hpp"
 
 #include <caf/error.hpp>
 #include <rapidjson/document.h>

@@ -3,9 +3,6 @@
 // maintenance.cpp. All share `rocks_store::impl` (store_impl.hpp).
 #include "storage/rocks_store.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/logging.hpp"
-#include "messages/time_format.hpp"
 #include "storage/change_enricher.hpp"
 #include "storage/coverage.hpp"
 #include "storage/index_entry.hpp"
@@ -13,6 +10,9 @@
 #include "storage/live_state.hpp"
 #include "storage/rocks_options.hpp"
 #include "storage/store_impl.hpp"
+#include "util/errors.hpp"
+#include "util/logging.hpp"
+#include "util/time_format.hpp"
 
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>

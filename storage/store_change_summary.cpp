@@ -3,15 +3,15 @@
 // ingest, index entries, or records, per partition); only the page's
 // objects have their records read, for the changed paths and the net
 // patch.
-#include "messages/errors.hpp"
-#include "messages/json_fields.hpp"
-#include "messages/json_text.hpp"
 #include "storage/change_paths.hpp"
 #include "storage/json_diff.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_impl.hpp"
 #include "storage/store_window.hpp"
 #include "storage/window_tally.hpp"
+#include "util/errors.hpp"
+#include "util/json_fields.hpp"
+#include "util/json_text.hpp"
 
 #include <rapidjson/document.h>
 

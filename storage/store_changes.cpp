@@ -2,15 +2,15 @@
 // two versions, and who last changed each field (blame). The versions come
 // from the object's history walk; patches are computed here, at query time,
 // from the stored snapshots, so any two versions can be compared.
-#include "messages/errors.hpp"
-#include "messages/json_fields.hpp"
-#include "messages/json_text.hpp"
-#include "messages/time_format.hpp"
 #include "storage/change_enricher.hpp"
 #include "storage/change_message.hpp"
 #include "storage/json_diff.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_scan.hpp"
+#include "util/errors.hpp"
+#include "util/json_fields.hpp"
+#include "util/json_text.hpp"
+#include "util/time_format.hpp"
 
 #include <rapidjson/document.h>
 

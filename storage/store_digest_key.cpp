@@ -1,10 +1,10 @@
 // The install's key of Secret digests: made the first time it is asked for
 // and kept in `meta`, so that digests stay comparable across restarts and a
 // restored backup carries it.
-#include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/secret_digest.hpp"
 #include "storage/store_impl.hpp"
+#include "util/errors.hpp"
 
 namespace kws::storage {
 

@@ -2,10 +2,10 @@
 // runs over one snapshot, walks one index under a key prefix in each
 // partition whose time bounds overlap the query, and merges the partitions
 // by (timestamp, sequence number).
-#include "messages/errors.hpp"
 #include "storage/change_paths.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_scan.hpp"
+#include "util/errors.hpp"
 
 namespace kws::storage {
 

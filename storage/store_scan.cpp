@@ -1,9 +1,9 @@
 // The non-template parts of the store's walks (store_scan.hpp).
 #include "storage/store_scan.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/logging.hpp"
 #include "storage/parallel_read.hpp"
+#include "util/errors.hpp"
+#include "util/logging.hpp"
 
 #include <chrono>
 #include <iterator>

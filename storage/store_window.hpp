@@ -3,8 +3,8 @@
 #pragma once
 
 #include "messages/change_query.hpp"
-#include "messages/errors.hpp"
 #include "storage/store_scan.hpp"
+#include "util/errors.hpp"
 
 #include <string>
 #include <string_view>

@@ -1,8 +1,6 @@
 // Writing a batch: dedup against the live state, ids, the change fields of
 // every record (store_versions.cpp), index entries, checkpoints and gaps,
 // all in one WriteBatch.
-#include "messages/errors.hpp"
-#include "messages/time_format.hpp"
 #include "storage/change_enricher.hpp"
 #include "storage/change_tally.hpp"
 #include "storage/coverage.hpp"
@@ -11,6 +9,8 @@
 #include "storage/live_state.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_impl.hpp"
+#include "util/errors.hpp"
+#include "util/time_format.hpp"
 
 #include <rocksdb/write_batch.h>
 

@@ -1,9 +1,9 @@
 #include "storage/window_tally.hpp"
 
-#include "messages/errors.hpp"
 #include "storage/change_tally.hpp"
 #include "storage/index_entry.hpp"
 #include "storage/store_impl.hpp"
+#include "util/errors.hpp"
 
 #include <rocksdb/db.h>
 

@@ -1,8 +1,8 @@
 #include "rest/mcp/catalog.hpp"
 
-#include "messages/time_format.hpp"
 #include "rest/mcp/json_out.hpp"
 #include "rest/mcp/tool_support.hpp"
+#include "util/time_format.hpp"
 
 namespace kws::mcp {
 

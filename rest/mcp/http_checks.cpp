@@ -1,7 +1,7 @@
 #include "rest/mcp/http_checks.hpp"
 
-#include "messages/ascii_case.hpp"
 #include "rest/mcp/tool_support.hpp"
+#include "util/ascii_case.hpp"
 
 #include <boost/asio/ip/address.hpp>
 

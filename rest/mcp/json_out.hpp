@@ -1,7 +1,7 @@
 // Small helpers for building MCP answers with RapidJSON.
 #pragma once
 
-#include "messages/json_text.hpp"
+#include "util/json_text.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>

@@ -1,8 +1,8 @@
 #include "rest/mcp/tool_support.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/time_format.hpp"
 #include "rest/mcp/json_out.hpp"
+#include "util/errors.hpp"
+#include "util/time_format.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -1,10 +1,10 @@
 // The change-history tools: thin, paged views of the change-intelligence
 // endpoints (what changed in a window, one object's versions, diffs, blame,
 // the state as of a moment, coverage), shortened for a model.
-#include "messages/time_format.hpp"
 #include "rest/mcp/json_out.hpp"
 #include "rest/mcp/tool_support.hpp"
 #include "rest/mcp/tools.hpp"
+#include "util/time_format.hpp"
 
 #include <rapidjson/pointer.h>
 

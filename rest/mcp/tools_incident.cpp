@@ -2,10 +2,10 @@
 // answered from what the store knows about each change: Kubernetes Events
 // by reason (from /changes), container states and node conditions (from the
 // change messages), net patches, and the objects as of the window's end.
-#include "messages/time_format.hpp"
 #include "rest/mcp/json_out.hpp"
 #include "rest/mcp/tool_support.hpp"
 #include "rest/mcp/tools.hpp"
+#include "util/time_format.hpp"
 
 #include <algorithm>
 #include <array>

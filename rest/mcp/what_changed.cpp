@@ -1,10 +1,10 @@
 // what_changed: the change summary of a window (GET /api/v1/changes), spec
 // changes and deletes first, with the Warnings around them summed up front.
 // Several resource types are one query each, merged in the REST ranking.
-#include "messages/time_format.hpp"
 #include "rest/mcp/json_out.hpp"
 #include "rest/mcp/tool_support.hpp"
 #include "rest/mcp/tools.hpp"
+#include "util/time_format.hpp"
 
 #include <algorithm>
 

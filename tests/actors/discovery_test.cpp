@@ -8,8 +8,7 @@
 #include "storage/rocks_store.hpp"
 #include "tests/support/deterministic_fixture.hpp"
 #include "tests/support/fake_lister_watcher.hpp"
-
-#include <unistd.h>
+#include "tests/support/test_store.hpp"
 
 #include <filesystem>
 
@@ -53,16 +52,8 @@ struct discovery_test : test::deterministic_fixture {
     = std::make_shared<test::fake_api_source>();
 
   void SetUp() override {
-    auto info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir = std::filesystem::temp_directory_path()
-      / ("kws-discovery-actor-" + std::string{info->name()} + "-"
-         + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    storage::store_options opts;
-    opts.path = dir.string();
-    auto s = storage::rocks_store::open(opts);
-    ASSERT_TRUE(s) << render(s.error());
-    store = std::make_shared<storage::rocks_store>(std::move(*s));
+    store = test::open_test_store("kws-discovery-actor", dir);
+    ASSERT_TRUE(store);
     storage_config scfg;
     scfg.now = [] { return int64_t{1'700'000'000'000'000'000}; };
     writer = sys.spawn(storage_writer, scfg, store);

@@ -3,12 +3,11 @@
 // batching by size, durable acknowledgements, checkpoints, coverage gaps.
 #include "actors/storage.hpp"
 
-#include "messages/metrics.hpp"
 #include "storage/record_builder.hpp"
 #include "storage/rocks_store.hpp"
 #include "tests/support/deterministic_fixture.hpp"
-
-#include <unistd.h>
+#include "tests/support/test_store.hpp"
+#include "util/metrics.hpp"
 
 #include <filesystem>
 
@@ -36,16 +35,8 @@ struct storage_test : test::deterministic_fixture {
   storage_actor aut;
 
   void SetUp() override {
-    auto info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir = std::filesystem::temp_directory_path()
-      / ("kws-storage-actor-" + std::string{info->name()} + "-"
-         + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    storage::store_options opts;
-    opts.path = dir.string();
-    auto s = storage::rocks_store::open(opts);
-    ASSERT_TRUE(s) << render(s.error());
-    store = std::make_shared<storage::rocks_store>(std::move(*s));
+    store = test::open_test_store("kws-storage-actor", dir);
+    ASSERT_TRUE(store);
   }
 
   void start(size_t batch_size) {

@@ -1,6 +1,6 @@
 #include "actors/watch_set.hpp"
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 

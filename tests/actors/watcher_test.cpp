@@ -5,13 +5,12 @@
 #include "actors/watcher.hpp"
 
 #include "actors/storage.hpp"
-#include "messages/metrics.hpp"
 #include "storage/rocks_store.hpp"
 #include "tests/actors/mocks.hpp"
 #include "tests/support/deterministic_fixture.hpp"
 #include "tests/support/fake_lister_watcher.hpp"
-
-#include <unistd.h>
+#include "tests/support/test_store.hpp"
+#include "util/metrics.hpp"
 
 #include <filesystem>
 
@@ -91,16 +90,8 @@ struct watcher_test : test::deterministic_fixture {
   int64_t now_ns = 1'700'000'000'000'000'000;
 
   void SetUp() override {
-    auto info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir = std::filesystem::temp_directory_path()
-      / ("kws-watcher-actor-" + std::string{info->name()} + "-"
-         + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    storage::store_options opts;
-    opts.path = dir.string();
-    auto s = storage::rocks_store::open(opts);
-    ASSERT_TRUE(s) << render(s.error());
-    store = std::make_shared<storage::rocks_store>(std::move(*s));
+    store = test::open_test_store("kws-watcher-actor", dir);
+    ASSERT_TRUE(store);
     storage_config scfg;
     scfg.now = [this] { return now_ns; };
     writer = sys.spawn(storage_writer, scfg, store);

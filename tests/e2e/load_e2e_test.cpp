@@ -7,11 +7,11 @@
 // every version recorded exactly once, except inside the coverage gaps the
 // service reports after a 410 Gone. The watch lag is printed, never asserted:
 // timing goals do not belong in a test that also runs under AddressSanitizer.
-#include "messages/time_format.hpp"
 #include "tests/support/audit_oracle.hpp"
 #include "tests/support/cluster.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/service_queries.hpp"
+#include "util/time_format.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>

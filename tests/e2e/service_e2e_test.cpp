@@ -2,12 +2,12 @@
 // kubectl must show up in the REST API once each, with correct fields;
 // Events link to their objects; CRDs created at runtime are watched.
 // service_e2e_resilience_test.cpp holds the rest of the suite.
-#include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/secret_digest.hpp"
 #include "tests/e2e/service_fixture.hpp"
 #include "tests/support/contract_record.hpp"
 #include "tests/support/http_client.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>

@@ -7,9 +7,9 @@
 // Input: the header value, a NUL byte, then one apiserver body.
 
 #include "kube/access_review.hpp"
-#include "messages/errors.hpp"
 #include "rest/access_answer.hpp"
 #include "tests/fuzz/support.hpp"
+#include "util/errors.hpp"
 
 #include <string>
 

@@ -1,6 +1,6 @@
 #include "tests/support/audit_oracle.hpp"
 
-#include "messages/time_format.hpp"
+#include "util/time_format.hpp"
 
 #include <rapidjson/document.h>
 

@@ -2,7 +2,7 @@
 // decodes records (rendering, storage, the running service) asks this.
 #pragma once
 
-#include "messages/time_format.hpp"
+#include "util/time_format.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>

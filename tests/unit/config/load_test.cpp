@@ -1,6 +1,6 @@
 #include "config/load.hpp"
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 #include "kube/access_review.hpp"
 
 #include "kube/ttl_cache.hpp"
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

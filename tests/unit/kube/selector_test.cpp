@@ -1,7 +1,7 @@
 // Label and field selectors, and the request and checks of a filtered type.
 #include "kube/selector.hpp"
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 

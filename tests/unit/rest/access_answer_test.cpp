@@ -1,6 +1,6 @@
 #include "rest/access_answer.hpp"
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 

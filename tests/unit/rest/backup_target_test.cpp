@@ -1,7 +1,7 @@
 // Where a backup may go: strictly inside backupRoot, decided on the text.
 #include "rest/backup_target.hpp"
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include "rest/query_params.hpp"
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 #include "rest/render.hpp"
 
-#include "messages/errors.hpp"
 #include "tests/support/contract_record.hpp"
+#include "util/errors.hpp"
 
 #include <caf/sec.hpp>
 #include <gtest/gtest.h>

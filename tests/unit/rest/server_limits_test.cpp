@@ -1,9 +1,9 @@
 // The server against clients that hold connections: many idle ones from one
 // address, a head sent a byte at a time, a large answer read slowly.
-#include "messages/errors.hpp"
 #include "rest/connection_book.hpp"
 #include "rest/server.hpp"
 #include "tests/support/http_client.hpp"
+#include "util/errors.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>

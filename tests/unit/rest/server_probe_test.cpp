@@ -1,8 +1,8 @@
 // The server answers the kubelet's probes itself, on its io thread, so they
 // never wait behind pages: here the handler holds every request it gets
 // until the test lets go, and the probes are answered all the same.
-#include "messages/errors.hpp"
 #include "rest/server.hpp"
+#include "util/errors.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>

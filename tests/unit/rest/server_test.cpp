@@ -1,10 +1,10 @@
 // The HTTP server over real loopback sockets, with a plain handler function.
 #include "rest/server.hpp"
 
-#include "messages/errors.hpp"
 #include "rest/routes.hpp"
 #include "rest/url.hpp"
 #include "tests/support/http_client.hpp"
+#include "util/errors.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -1,11 +1,11 @@
 // The HTTP server with TLS over real loopback sockets: the handshake, a
 // certificate changed on disk, a pair that does not load, and what a client
 // that does not speak TLS gets.
-#include "messages/errors.hpp"
 #include "rest/server.hpp"
 #include "rest/tls_source.hpp"
 #include "tests/support/https_client.hpp"
 #include "tests/support/test_certs.hpp"
+#include "util/errors.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>

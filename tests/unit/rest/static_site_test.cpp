@@ -2,9 +2,9 @@
 // same through the real HTTP server (conditional GET, HEAD, methods).
 #include "rest/static_site.hpp"
 
-#include "messages/errors.hpp"
 #include "rest/server.hpp"
 #include "tests/support/http_client.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,13 +2,13 @@
 // (changed paths, class, managers, message), the filters on it, and the
 // answers built from stored versions (record by id, diff, blame, snapshot,
 // changes). Patches are checked with nlohmann's independent JSON Patch.
-#include "messages/errors.hpp"
-#include "messages/time_format.hpp"
 #include "storage/live_state.hpp"
 #include "storage/record_builder.hpp"
 #include "storage/rocks_store.hpp"
 #include "store_fixture.hpp"
 #include "test_util.hpp"
+#include "util/errors.hpp"
+#include "util/time_format.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -5,12 +5,12 @@
 // arrive. Each test runs on a store with the per-object tallies kept at
 // ingest and on one written before them (its partitions are walked entry
 // by entry), and both must agree.
-#include "messages/errors.hpp"
-#include "messages/time_format.hpp"
 #include "raw_db.hpp"
 #include "storage/rocks_store.hpp"
 #include "store_fixture.hpp"
 #include "test_util.hpp"
+#include "util/errors.hpp"
+#include "util/time_format.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

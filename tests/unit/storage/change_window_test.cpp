@@ -3,10 +3,10 @@
 // are flushed. However the store counts a partition (its index entries or
 // its records in time order, whichever reads less), every answer equals a
 // count made here from the events written.
-#include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"
 #include "store_fixture.hpp"
 #include "test_util.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,8 +1,8 @@
 // Kills a writing process with SIGKILL and checks that reopening keeps every
 // acknowledged batch, never half a batch, and consistent indexes.
-#include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"
 #include "test_util.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -1,8 +1,8 @@
 // Helper process of crash_recovery_test: writes numbered batches to a store
 // forever and reports each acknowledged batch number on a pipe, until the
 // test kills it with SIGKILL.
-#include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"
+#include "util/errors.hpp"
 
 #include <unistd.h>
 

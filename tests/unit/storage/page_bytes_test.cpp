@@ -2,10 +2,10 @@
 // resumes after the last record given), on both walks: the time index
 // (no filter) and an index walk (a namespace), whose records' sizes are
 // known only once read.
-#include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"
 #include "store_fixture.hpp"
 #include "test_util.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>

@@ -1,9 +1,9 @@
 #include "storage/record_builder.hpp"
 
-#include "messages/errors.hpp"
-#include "messages/time_format.hpp"
 #include "storage/secret_digest.hpp"
 #include "test_util.hpp"
+#include "util/errors.hpp"
+#include "util/time_format.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>

@@ -4,11 +4,11 @@
 // by the rocks_store_*_test.cpp files, so it lives in a named namespace.
 #pragma once
 
-#include "messages/errors.hpp"
-#include "messages/time_format.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/rocks_store.hpp"
 #include "test_util.hpp"
+#include "util/errors.hpp"
+#include "util/time_format.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>

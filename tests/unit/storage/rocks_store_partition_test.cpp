@@ -1,10 +1,10 @@
 // The rocks_store's day partitions: retention drops exactly the expired
 // days, each day keeps its records apart from its indexes, statistics and
 // file layout per family, compaction, and days written by older layouts.
-#include "messages/time_format.hpp"
 #include "raw_db.hpp"
 #include "rocks_store_fixture.hpp"
 #include "storage/key_codec.hpp"
+#include "util/time_format.hpp"
 
 #include <gtest/gtest.h>
 

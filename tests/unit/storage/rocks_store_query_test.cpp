@@ -2,9 +2,9 @@
 // size against a brute-force oracle, query and token validation, object
 // histories, pages that never repeat or skip during ingest, and reads
 // shared with helpers.
-#include "messages/time_format.hpp"
 #include "rocks_store_fixture.hpp"
 #include "storage/key_codec.hpp"
+#include "util/time_format.hpp"
 
 #include <gtest/gtest.h>
 #include <rocksdb/perf_context.h>

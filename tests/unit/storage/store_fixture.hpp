@@ -3,9 +3,9 @@
 // (retention, coverage and the partitions read it).
 #pragma once
 
-#include "messages/errors.hpp"
 #include "storage/rocks_store.hpp"
 #include "test_util.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 

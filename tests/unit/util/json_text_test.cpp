@@ -1,4 +1,4 @@
-#include "messages/json_text.hpp"
+#include "util/json_text.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>

@@ -2,7 +2,7 @@
 // the component first, and put arguments in braces.
 #pragma once
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

@@ -1,7 +1,7 @@
-#include "messages/log_text.hpp"
+#include "util/log_text.hpp"
 
-#include "messages/json_text.hpp"
-#include "messages/time_format.hpp"
+#include "util/json_text.hpp"
+#include "util/time_format.hpp"
 
 #include <cstdio>
 

@@ -1,4 +1,4 @@
-#include "messages/metrics.hpp"
+#include "util/metrics.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "messages/json_text.hpp"
+#include "util/json_text.hpp"
 
 #include <cstdint>
 

@@ -1,4 +1,4 @@
-#include "messages/json_parse.hpp"
+#include "util/json_parse.hpp"
 
 #include <rapidjson/encodedstream.h>
 #include <rapidjson/memorystream.h>

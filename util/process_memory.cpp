@@ -1,4 +1,4 @@
-#include "messages/process_memory.hpp"
+#include "util/process_memory.hpp"
 
 #include <malloc.h>
 

@@ -1,4 +1,4 @@
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <caf/message.hpp>
 

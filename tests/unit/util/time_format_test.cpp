@@ -1,6 +1,6 @@
-#include "messages/time_format.hpp"
+#include "util/time_format.hpp"
 
-#include "messages/errors.hpp"
+#include "util/errors.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "messages/log_text.hpp"
+#include "util/log_text.hpp"
 
 #include <gtest/gtest.h>
 

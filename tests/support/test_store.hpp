@@ -1,0 +1,37 @@
+// A RocksDB store for actor tests, in a fresh directory named after the
+// running test, so suites and parallel runs never share one.
+#pragma once
+
+#include "storage/rocks_store.hpp"
+#include "util/errors.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace kws::test {
+
+/// Opens a store in `<tmp>/<prefix>-<test name>-<pid>` (emptied first) and
+/// sets `dir` to it; null, with a test failure, when it cannot.
+inline std::shared_ptr<storage::rocks_store>
+open_test_store(const std::string& prefix, std::filesystem::path& dir) {
+  auto info = ::testing::UnitTest::GetInstance()->current_test_info();
+  dir = std::filesystem::temp_directory_path()
+    / (prefix + "-" + std::string{info->name()} + "-"
+       + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  storage::store_options opts;
+  opts.path = dir.string();
+  auto s = storage::rocks_store::open(opts);
+  if (!s) {
+    ADD_FAILURE() << "cannot open a store in " << dir << ": "
+                  << render(s.error());
+    return nullptr;
+  }
+  return std::make_shared<storage::rocks_store>(std::move(*s));
+}
+
+} // namespace kws::test
