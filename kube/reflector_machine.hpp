@@ -55,8 +55,9 @@ struct reflector_settings {
   std::chrono::seconds idle_timeout{180};
   /// A watch is closed at `timeoutSeconds` plus this grace.
   std::chrono::seconds watch_grace{30};
-  /// Seed of the jitter and timeout RNG (the driver draws one for 0).
-  uint64_t seed = 1;
+  /// Seed of the jitter and timeout RNG; `reflector_driver` draws a random
+  /// one for 0.
+  uint64_t seed = 0;
   /// Bounds of what is delivered and not yet acknowledged.
   uint64_t max_unacked_events = 10'000;
   uint64_t max_unacked_bytes = uint64_t{16} << 20;
