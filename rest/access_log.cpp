@@ -1,10 +1,9 @@
 #include "rest/access_log.hpp"
 
+#include "rest/routes.hpp"
 #include "util/log_text.hpp"
 
 #include <fmt/format.h>
-
-#include <array>
 
 namespace kws::rest {
 
@@ -43,12 +42,7 @@ bool should_log(const access_entry& entry) {
     return true;
   std::string_view path = entry.target;
   path = path.substr(0, path.find('?'));
-  static constexpr std::array<std::string_view, 3> probes{"/health", "/livez",
-                                                          "/readyz"};
-  for (auto probe : probes)
-    if (path == probe)
-      return false;
-  return true;
+  return !is_probe_path(path);
 }
 
 std::string format_text(const access_entry& entry) {

@@ -156,8 +156,4 @@ connection_counts connection_book::counts() const {
   return {full_, probes_only_, idle_, evicted_};
 }
 
-bool is_probe_path(std::string_view path) {
-  return path == "/health" || path == "/livez" || path == "/readyz";
-}
-
 } // namespace kws::rest

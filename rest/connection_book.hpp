@@ -137,7 +137,4 @@ private:
   std::unordered_map<std::string, client_entry> clients_;
 };
 
-/// True for the paths of the kubelet's probes.
-bool is_probe_path(std::string_view path);
-
 } // namespace kws::rest

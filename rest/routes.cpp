@@ -4,6 +4,12 @@
 
 namespace kws::rest {
 
+bool is_probe_path(std::string_view path) {
+  auto which = match_route(path).which;
+  return which == route::health || which == route::livez
+    || which == route::readyz;
+}
+
 route_match match_route(std::string_view path) {
   route_match result;
   if (path == "/health" || path == "/healthz")

@@ -51,4 +51,9 @@ struct route_match {
 /// is returned as "".
 route_match match_route(std::string_view path);
 
+/// True for the paths of the kubelet's probes (`/health`, its alias
+/// `/healthz`, `/livez`, `/readyz`): answered on the I/O thread, served when
+/// the server is full, logged only when they fail.
+bool is_probe_path(std::string_view path);
+
 } // namespace kws::rest

@@ -71,22 +71,26 @@ bool numbers_equal(const Value& a, const Value& b) {
   return false;
 }
 
-// Appends "/" and the escaped token in place: a diff walks every member,
-// and a string per member name would cost more than the walk.
-void append_token(std::string& path, std::string_view token) {
-  path += '/';
+// Appends the escaped token in place: a diff walks every member, and a
+// string per member name would cost more than the walk.
+void append_escaped(std::string& out, std::string_view token) {
   if (token.find_first_of("~/") == std::string_view::npos) {
-    path += token;
+    out += token;
     return;
   }
   for (char c : token) {
     if (c == '~')
-      path += "~0";
+      out += "~0";
     else if (c == '/')
-      path += "~1";
+      out += "~1";
     else
-      path += c;
+      out += c;
   }
+}
+
+void append_token(std::string& path, std::string_view token) {
+  path += '/';
+  append_escaped(path, token);
 }
 
 void append_index(std::string& path, size_t i) {
@@ -242,14 +246,7 @@ void sort_unique(std::vector<std::string>& xs) {
 std::string escape_pointer_token(std::string_view token) {
   std::string out;
   out.reserve(token.size());
-  for (char c : token) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
+  append_escaped(out, token);
   return out;
 }
 

@@ -92,7 +92,8 @@ TEST(access_log_test, json_line_stays_valid_for_any_bytes) {
 
 TEST(access_log_test, probes_are_logged_only_when_they_fail) {
   auto e = query();
-  for (auto path : {"/health", "/livez", "/readyz", "/readyz?verbose=1"}) {
+  for (auto path :
+       {"/health", "/healthz", "/livez", "/readyz", "/readyz?verbose=1"}) {
     e.target = path;
     e.status = 200;
     EXPECT_FALSE(should_log(e)) << path;
@@ -102,7 +103,7 @@ TEST(access_log_test, probes_are_logged_only_when_they_fail) {
     EXPECT_TRUE(should_log(e)) << path;
   }
   e.status = 200;
-  for (auto path : {"/metrics", "/api/v1/events", "/healthz", "/readyz/x"}) {
+  for (auto path : {"/metrics", "/api/v1/events", "/healthz/", "/readyz/x"}) {
     e.target = path;
     EXPECT_TRUE(should_log(e)) << path;
   }
