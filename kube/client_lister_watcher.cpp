@@ -15,7 +15,6 @@
 #include <fmt/format.h>
 
 #include <mutex>
-#include <optional>
 #include <utility>
 
 namespace kws::kube {
@@ -75,17 +74,20 @@ public:
 
   void read(std::function<void(watch_chunk)> done) override {
     std::unique_lock lock{mtx_};
-    std::optional<watch_chunk> chunk;
-    if (ready())
-      chunk = take_buffered();
-    else
+    if (!ready()) {
       waiting_ = std::move(done);
+      bool more = claim_read();
+      lock.unlock();
+      if (more)
+        pump();
+      return;
+    }
+    auto chunk = take_buffered();
     bool more = claim_read();
     lock.unlock();
     if (more)
       pump();
-    if (chunk)
-      done(std::move(*chunk));
+    done(std::move(chunk));
   }
 
   void close() override { body_->close(); }
@@ -111,8 +113,9 @@ private:
 
   void pump() {
     auto self = shared_from_this();
-    body_->read(
-      [self](caf::expected<std::string_view> data) { self->on_data(data); });
+    body_->read([self](const caf::expected<std::string_view>& data) {
+      self->on_data(data);
+    });
   }
 
   /// On the io thread: scans what was read, hands it to a waiting reader
