@@ -3,6 +3,8 @@
 // it, and every answer wakes the jobs waiting on it to be planned again.
 #include "actors/access.hpp"
 
+#include "actors/weak_handle.hpp"
+
 #include "kube/client.hpp"
 #include "storage/secret_digest.hpp"
 #include "util/logging.hpp"
@@ -44,11 +46,10 @@ void count_review(std::string_view kind, bool ok) {
 /// client's callbacks run on its io thread after ACCESS may have stopped.
 template <class F>
 auto to_self(self_ptr self, F f) {
-  caf::weak_actor_ptr weak = self->ctrl();
-  return [weak, f = std::move(f)](auto&&... args) {
-    if (auto strong = weak.lock())
-      f(caf::actor_cast<access_actor>(strong),
-        std::forward<decltype(args)>(args)...);
+  return [weak = weak_handle<access_actor>{self},
+          f = std::move(f)](auto&&... args) {
+    if (auto hdl = weak.lock())
+      f(*hdl, std::forward<decltype(args)>(args)...);
   };
 }
 

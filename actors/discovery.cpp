@@ -11,6 +11,7 @@
 #include "actors/discovery.hpp"
 
 #include "actors/watcher.hpp"
+#include "actors/weak_handle.hpp"
 #include "kube/api_source.hpp"
 #include "kube/discovery.hpp"
 #include "kube/resolver.hpp"
@@ -91,17 +92,12 @@ std::chrono::milliseconds discovery_state::backoff(uint32_t n) const {
 }
 
 void discovery_state::run_discovery() {
-  caf::weak_actor_ptr weak = self->ctrl();
-  api->discover([weak](caf::expected<std::vector<api_resource>> res) {
-    auto strong = weak.lock();
-    if (!strong)
-      return;
-    auto hdl = caf::actor_cast<discovery_actor>(strong);
-    if (!res) {
-      caf::anon_send(hdl, atom::internal_v, atom::failed_v, res.error());
-      return;
-    }
-    caf::anon_send(hdl, atom::internal_v, std::move(*res));
+  api->discover([weak = weak_handle<discovery_actor>{self}](
+                  caf::expected<std::vector<api_resource>> res) {
+    if (!res)
+      weak.send(atom::internal_v, atom::failed_v, res.error());
+    else
+      weak.send(atom::internal_v, std::move(*res));
   });
 }
 

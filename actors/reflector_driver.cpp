@@ -3,6 +3,8 @@
 // after the actor is gone are dropped.
 #include "actors/reflector_driver.hpp"
 
+#include "actors/weak_handle.hpp"
+
 #include "messages/type_ids.hpp"
 #include "util/logging.hpp"
 #include "util/metrics.hpp"
@@ -28,12 +30,6 @@ kube::reflector_settings seeded(kube::reflector_settings s) {
   if (s.seed == 0)
     s.seed = random_seed();
   return s;
-}
-
-void send_weak(const caf::weak_actor_ptr& weak, reflector_input input) {
-  if (auto strong = weak.lock())
-    caf::anon_send(caf::actor_cast<caf::actor>(strong), atom::internal_v,
-                   std::move(input));
 }
 
 } // namespace
@@ -102,14 +98,6 @@ void reflector_driver::handle(reflector_input& input) {
           run(machine_.opened(t, gen, std::move(x.error)));
           return;
         }
-        if (x.opening.head.status == 200 && !x.opening.stream) {
-          run(
-            machine_.opened(t, gen,
-                            caf::make_error(ec::transport_error,
-                                            "watch of " + type_.group_resource()
-                                              + " opened without a body")));
-          return;
-        }
         stream_ = std::move(x.opening.stream);
         run(machine_.opened(t, gen, std::move(x.opening.head)));
       } else {
@@ -134,41 +122,43 @@ void reflector_driver::run(kube::reflector_commands commands) {
 }
 
 void reflector_driver::execute(kube::reflector_command& command) {
-  caf::weak_actor_ptr weak = self_->ctrl();
   std::visit(
     [&](auto& c) {
       using command_type = std::decay_t<decltype(c)>;
       namespace cmd = kube::command;
       if constexpr (std::is_same_v<command_type, cmd::list_page>) {
         source_->list(std::move(c.request),
-                      [weak, gen = c.gen](caf::expected<kube::response> res) {
+                      [weak = weak_handle<caf::actor>{self_},
+                       gen = c.gen](caf::expected<kube::response> res) {
                         reflector_page page;
                         if (res)
                           page.res = std::move(*res);
                         else
                           page.error = std::move(res.error());
-                        send_weak(weak, reflector_input{gen, std::move(page)});
+                        weak.send(atom::internal_v,
+                                  reflector_input{gen, std::move(page)});
                       });
       } else if constexpr (std::is_same_v<command_type, cmd::open_watch>) {
         source_->watch(
           std::move(c.request),
-          [weak, gen = c.gen](caf::expected<kube::watch_opening> res) {
+          [weak = weak_handle<caf::actor>{self_},
+           gen = c.gen](caf::expected<kube::watch_opening> res) {
             reflector_opening opening;
             if (res)
               opening.opening = std::move(*res);
             else
               opening.error = std::move(res.error());
-            if (auto strong = weak.lock())
-              caf::anon_send(caf::actor_cast<caf::actor>(strong),
-                             atom::internal_v,
-                             reflector_input{gen, std::move(opening)});
-            else if (opening.opening.stream)
-              opening.opening.stream->close();
+            auto stream = opening.opening.stream;
+            if (!weak.send(atom::internal_v,
+                           reflector_input{gen, std::move(opening)})
+                && stream)
+              stream->close();
           });
       } else if constexpr (std::is_same_v<command_type, cmd::read_more>) {
         if (stream_)
-          stream_->read([weak, gen = c.gen](kube::watch_chunk chunk) {
-            send_weak(weak, reflector_input{gen, std::move(chunk)});
+          stream_->read([weak = weak_handle<caf::actor>{self_},
+                         gen = c.gen](kube::watch_chunk chunk) {
+            weak.send(atom::internal_v, reflector_input{gen, std::move(chunk)});
           });
       } else if constexpr (std::is_same_v<command_type, cmd::close_watch>) {
         if (stream_) {

@@ -11,6 +11,8 @@
 // reflector is stopped.
 #include "actors/watcher.hpp"
 
+#include "actors/weak_handle.hpp"
+
 #include "kube/lister_watcher.hpp"
 #include "util/logging.hpp"
 #include "util/metrics.hpp"
@@ -106,16 +108,14 @@ bool watcher_state::check_exits(std::vector<watch_event>& events) {
   if (candidates.empty())
     return false;
   checking = exit_check{std::move(events), candidates.size(), {}};
-  caf::weak_actor_ptr weak = self->ctrl();
+  weak_handle<watcher_actor> weak{self};
   for (auto& obj : candidates) {
     source->get(obj.path,
                 [weak, uid = obj.uid](caf::expected<kube::response> res) {
                   // A failed lookup counts as gone: the delete is recorded.
                   bool there = res && res->status == 200
                     && is_same_object(res->body, uid);
-                  if (auto strong = weak.lock())
-                    caf::anon_send(caf::actor_cast<watcher_actor>(strong),
-                                   atom::internal_v, atom::live_v, uid, there);
+                  weak.send(atom::internal_v, atom::live_v, uid, there);
                 });
   }
   return true;

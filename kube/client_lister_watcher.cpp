@@ -246,13 +246,16 @@ public:
         }
         watch_opening result;
         result.head = std::move(res->head);
-        if (res->body) {
-          if (result.head.status == 200)
-            result.stream = std::make_shared<client_watch_stream>(
-              std::move(res->body), name);
-          else
-            res->body->close();
+        if (result.head.status == 200 && !res->body) {
+          done(caf::make_error(ec::transport_error,
+                               "watch of " + name + " opened without a body"));
+          return;
         }
+        if (result.head.status == 200)
+          result.stream
+            = std::make_shared<client_watch_stream>(std::move(res->body), name);
+        else if (res->body)
+          res->body->close();
         done(std::move(result));
       });
   }

@@ -87,7 +87,9 @@ public:
 /// The answer to opening a watch: the response head and, for status 200,
 /// the stream to read.
 struct watch_opening {
+  /// The answer's status and headers; its body is the stream's when 200.
   response head;
+  /// Set exactly when `head.status` is 200.
   std::shared_ptr<watch_stream> stream;
 };
 

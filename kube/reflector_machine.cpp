@@ -246,8 +246,8 @@ reflector_commands reflector_machine::chunk(time_point now, uint64_t gen,
   reflector_commands out;
   if (stopped_ || gen != gen_)
     return out;
-  for (const auto& ev : chunk.events)
-    last_sync_rv_ = ev.resource_version;
+  if (!chunk.events.empty())
+    last_sync_rv_ = chunk.events.back().resource_version;
   stream_events_ += chunk.events.size();
   counts_.events += chunk.events.size();
   bool delivered = !chunk.events.empty();

@@ -4,9 +4,9 @@
 #include "actors/discovery.hpp"
 #include "storage/record_builder.hpp"
 #include "storage/rocks_store.hpp"
+#include "tests/support/test_store.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -33,13 +33,7 @@ resource_event make_record(const resource_type& rt, const std::string& name,
 struct stored_types_test : ::testing::Test {
   std::filesystem::path dir;
 
-  void SetUp() override {
-    auto info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir = std::filesystem::temp_directory_path()
-      / ("kws-stored-types-" + std::string{info->name()} + "-"
-         + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-  }
+  void SetUp() override { dir = test::fresh_test_dir("kws-stored-types"); }
 
   void TearDown() override { std::filesystem::remove_all(dir); }
 

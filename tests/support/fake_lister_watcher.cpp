@@ -6,6 +6,21 @@
 
 namespace kws::test {
 
+namespace {
+
+/// Calls the oldest waiting callback with `answer`; false when none waits.
+template <class Callback, class Answer>
+bool answer_oldest(std::deque<Callback>& waiting, Answer&& answer) {
+  if (waiting.empty())
+    return false;
+  auto done = std::move(waiting.front());
+  waiting.pop_front();
+  done(std::forward<Answer>(answer));
+  return true;
+}
+
+} // namespace
+
 void fake_watch_stream::read(std::function<void(kube::watch_chunk)> done) {
   waiting_ = std::move(done);
   hand_over();
@@ -51,46 +66,28 @@ void fake_lister_watcher::get(
 }
 
 bool fake_lister_watcher::answer_list(caf::expected<kube::response> answer) {
-  if (lists_waiting_.empty())
-    return false;
-  auto done = std::move(lists_waiting_.front());
-  lists_waiting_.pop_front();
-  done(std::move(answer));
-  return true;
+  return answer_oldest(lists_waiting_, std::move(answer));
 }
 
 bool fake_lister_watcher::open_watch() {
   if (watches_waiting_.empty())
     return false;
-  auto done = std::move(watches_waiting_.front());
-  watches_waiting_.pop_front();
   stream = std::make_shared<fake_watch_stream>();
   kube::watch_opening opening;
   opening.head.status = 200;
   opening.stream = stream;
-  done(std::move(opening));
-  return true;
+  return answer_oldest(watches_waiting_, std::move(opening));
 }
 
 bool fake_lister_watcher::refuse_watch(caf::expected<kube::response> head) {
-  if (watches_waiting_.empty())
-    return false;
-  auto done = std::move(watches_waiting_.front());
-  watches_waiting_.pop_front();
-  if (head)
-    done(kube::watch_opening{std::move(*head), nullptr});
-  else
-    done(head.error());
-  return true;
+  if (!head)
+    return answer_oldest(watches_waiting_, std::move(head.error()));
+  return answer_oldest(watches_waiting_,
+                       kube::watch_opening{std::move(*head), nullptr});
 }
 
 bool fake_lister_watcher::answer_get(caf::expected<kube::response> answer) {
-  if (gets_waiting_.empty())
-    return false;
-  auto done = std::move(gets_waiting_.front());
-  gets_waiting_.pop_front();
-  done(std::move(answer));
-  return true;
+  return answer_oldest(gets_waiting_, std::move(answer));
 }
 
 void fake_api_source::discover(
@@ -109,12 +106,7 @@ fake_api_source::lister_watcher_for(const resource_type& type,
 
 bool fake_api_source::answer_discovery(
   caf::expected<std::vector<api_resource>> answer) {
-  if (waiting_.empty())
-    return false;
-  auto done = std::move(waiting_.front());
-  waiting_.pop_front();
-  done(std::move(answer));
-  return true;
+  return answer_oldest(waiting_, std::move(answer));
 }
 
 std::shared_ptr<fake_lister_watcher>

@@ -14,15 +14,22 @@
 
 namespace kws::test {
 
-/// Opens a store in `<tmp>/<prefix>-<test name>-<pid>` (emptied first) and
-/// sets `dir` to it; null, with a test failure, when it cannot.
-inline std::shared_ptr<storage::rocks_store>
-open_test_store(const std::string& prefix, std::filesystem::path& dir) {
+/// An empty directory `<tmp>/<prefix>-<test name>-<pid>`, removed first if
+/// an earlier run left it.
+inline std::filesystem::path fresh_test_dir(const std::string& prefix) {
   auto info = ::testing::UnitTest::GetInstance()->current_test_info();
-  dir = std::filesystem::temp_directory_path()
+  auto dir = std::filesystem::temp_directory_path()
     / (prefix + "-" + std::string{info->name()} + "-"
        + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
+  return dir;
+}
+
+/// Opens a store in `fresh_test_dir(prefix)` and sets `dir` to it; null,
+/// with a test failure, when it cannot.
+inline std::shared_ptr<storage::rocks_store>
+open_test_store(const std::string& prefix, std::filesystem::path& dir) {
+  dir = fresh_test_dir(prefix);
   storage::store_options opts;
   opts.path = dir.string();
   auto s = storage::rocks_store::open(opts);
