@@ -536,6 +536,20 @@ void answer(self_ptr self, const http_request& req, const responder_ptr& rp) {
   rp->deliver(rest::error_response(404, "no such endpoint: " + req.path));
 }
 
+/// Delivers an answer as the reply to the request that asked. Every answer
+/// is delivered inside the handler (its INDEX, DISCOVERY and ACCESS replies
+/// arrive as messages), as a response promise needs.
+class promise_responder final : public responder {
+public:
+  explicit promise_responder(caf::typed_response_promise<http_response> rp)
+      : rp_(std::move(rp)) {}
+
+  void deliver(http_response res) override { rp_.deliver(std::move(res)); }
+
+private:
+  caf::typed_response_promise<http_response> rp_;
+};
+
 } // namespace
 
 http_handler_actor::behavior_type
@@ -549,8 +563,12 @@ http_handler(self_ptr self, http_handler_config cfg,
   self->state.storage = std::move(storage);
   self->state.access = std::move(access);
   return {
-    // From the REST server's adapter: one request and where to answer it.
-    [self](http_request& req, responder_ptr& rp) { answer(self, req, rp); },
+    // From the HTTP RELAY: one request; the reply is its response.
+    [self](http_request& req) -> caf::result<http_response> {
+      auto rp = self->make_response_promise<http_response>();
+      answer(self, req, std::make_shared<promise_responder>(rp));
+      return rp;
+    },
     // From DISCOVERY: the types queries resolve against from now on.
     [self](kube::type_catalog_ptr& catalog) {
       self->state.catalog = std::move(catalog);

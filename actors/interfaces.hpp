@@ -143,16 +143,24 @@ using access_actor = caf::typed_actor<
 /// The HTTP HANDLER actor interface. Turns a request into a response by
 /// asking INDEX and DISCOVERY; never touches sockets.
 using http_handler_actor = caf::typed_actor<
-  // From the REST server's adapter: one request and where to answer it.
-  caf::reacts_to<http_request, responder_ptr>>::extend_with<catalog_sink_actor>;
+  // From the HTTP RELAY: one request; the reply is its response.
+  caf::replies_to<http_request>::with<http_response>>::
+  extend_with<catalog_sink_actor>;
+
+/// The HTTP RELAY actor interface. Carries the REST server's requests to the
+/// HTTP HANDLER and its replies back.
+using http_relay_actor = caf::typed_actor<
+  // From the REST server: one request and the responder that writes its
+  // answer.
+  caf::reacts_to<http_request, responder_ptr>>;
 
 /// The SUPERVISOR actor interface. Starts the actors in order and restarts
 /// failed ones.
 using supervisor_actor = caf::typed_actor<
   // From main(): readiness of the whole service.
   caf::replies_to<atom::status>::with<readiness>,
-  // From main() once, after start: the handler the REST server feeds.
-  caf::replies_to<atom::get>::with<http_handler_actor>,
+  // From main() once, after start: the relay the REST server feeds.
+  caf::replies_to<atom::get>::with<http_relay_actor>,
   // From main() on SIGTERM: flush storage and stop; replies when done.
   caf::replies_to<atom::stop>::with<atom::ok>,
   // From main(): a reloaded configuration, for DISCOVERY.
@@ -176,6 +184,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(kws_actors, caf::id_block::kws_messages::end)
   CAF_ADD_TYPE_ID(kws_actors, (kws::discovery_actor))
   CAF_ADD_TYPE_ID(kws_actors, (kws::access_actor))
   CAF_ADD_TYPE_ID(kws_actors, (kws::http_handler_actor))
+  CAF_ADD_TYPE_ID(kws_actors, (kws::http_relay_actor))
   CAF_ADD_TYPE_ID(kws_actors, (kws::supervisor_actor))
 CAF_END_TYPE_ID_BLOCK(kws_actors)
 // clang-format on

@@ -7,6 +7,7 @@
 
 #include "actors/access.hpp"
 #include "actors/correlator.hpp"
+#include "actors/http_relay.hpp"
 #include "actors/index.hpp"
 #include "kube/api_source.hpp"
 #include "util/logging.hpp"
@@ -45,6 +46,7 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
                                   st.discovery, st.storage, st.access);
   self->send(st.discovery, atom::add_v,
              caf::actor_cast<catalog_sink_actor>(st.http));
+  st.relay = self->spawn<caf::monitored>(http_relay, st.http);
   self->set_down_handler([self](const caf::down_msg& msg) {
     KWS_ERROR("supervisor lost a core actor, stopping: {}", msg.reason);
     self->quit(msg.reason
@@ -55,6 +57,7 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     auto& st = self->state;
     std::vector<caf::actor> children{
       caf::actor_cast<caf::actor>(st.discovery),
+      caf::actor_cast<caf::actor>(st.relay),
       caf::actor_cast<caf::actor>(st.http),
       caf::actor_cast<caf::actor>(st.access),
       caf::actor_cast<caf::actor>(st.correlator)};
@@ -71,8 +74,8 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     [self](atom::status) -> caf::result<readiness> {
       return self->delegate(self->state.discovery, atom::status_v);
     },
-    // The handler the REST server feeds.
-    [self](atom::get) { return self->state.http; },
+    // The relay the REST server feeds.
+    [self](atom::get) { return self->state.relay; },
     [self](watch_settings& next) -> caf::result<atom::ok> {
       return self->delegate(self->state.discovery, std::move(next));
     },

@@ -43,6 +43,7 @@ struct supervisor_state {
   discovery_actor discovery;
   access_actor access;
   http_handler_actor http;
+  http_relay_actor relay;
 
   static inline const char* name = "supervisor";
 };

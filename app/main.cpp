@@ -123,9 +123,9 @@ int serve(const app::options& opts) {
     caf::actor_system sys{cfg};
     auto sup = sys.spawn(supervisor, scfg, shared_store, *client);
     caf::scoped_actor self{sys};
-    http_handler_actor http;
+    http_relay_actor relay;
     self->request(sup, std::chrono::seconds{10}, atom::get_v)
-      .receive([&](http_handler_actor& hdl) { http = std::move(hdl); },
+      .receive([&](http_relay_actor& hdl) { relay = std::move(hdl); },
                [&](caf::error& err) {
                  exit_code = fail("cannot start the actors: " + render(err));
                });
@@ -142,8 +142,8 @@ int serve(const app::options& opts) {
     app::readiness_feed ready_feed{sys, sup};
     sopts.readiness = [&ready_feed] { return ready_feed.current(); };
     auto srv
-      = rest::server::start(sopts, [http](http_request req, responder_ptr rp) {
-          caf::anon_send(http, std::move(req), std::move(rp));
+      = rest::server::start(sopts, [relay](http_request req, responder_ptr rp) {
+          caf::anon_send(relay, std::move(req), std::move(rp));
         });
     if (!srv) {
       caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);

@@ -3,6 +3,8 @@
 // answers 504 once (virtual) time runs out.
 #include "actors/http_handler.hpp"
 
+#include "actors/http_relay.hpp"
+
 #include "tests/actors/mocks.hpp"
 #include "tests/support/deterministic_fixture.hpp"
 
@@ -23,6 +25,9 @@ struct http_handler_test : test::deterministic_fixture {
     = std::make_shared<test::storage_log>();
   storage_actor storage = sys.spawn(test::mock_storage, store);
   http_handler_actor aut;
+  /// Requests whose answer comes later go through the relay, as the REST
+  /// server's do, so that several can wait at once.
+  http_relay_actor relay;
 
   void SetUp() override { start({index}); }
 
@@ -33,6 +38,7 @@ struct http_handler_test : test::deterministic_fixture {
     cfg.backup_root = "/backups";
     aut = sys.spawn(http_handler, cfg, std::move(indexes), discovery, storage,
                     access_actor{});
+    relay = sys.spawn(http_relay, aut);
     disc->types = {{"", "v1", "Pod", "pods", true},
                    {"apps", "v1", "Deployment", "deployments", true}};
   }
@@ -41,7 +47,8 @@ struct http_handler_test : test::deterministic_fixture {
     // The parked reply of a stuck index ties handler and index together;
     // exits end both.
     for (const auto& hdl :
-         {caf::actor_cast<caf::actor>(aut), caf::actor_cast<caf::actor>(index),
+         {caf::actor_cast<caf::actor>(relay), caf::actor_cast<caf::actor>(aut),
+          caf::actor_cast<caf::actor>(index),
           caf::actor_cast<caf::actor>(discovery),
           caf::actor_cast<caf::actor>(storage)})
       self->send_exit(hdl, caf::exit_reason::user_shutdown);
@@ -54,23 +61,34 @@ struct http_handler_test : test::deterministic_fixture {
        std::vector<std::string> values = {}) {
     auto rp = std::make_shared<test::capture_responder>();
     self->send(
-      aut, http_request{"GET", path, std::move(names), std::move(values), true},
+      relay,
+      http_request{"GET", path, std::move(names), std::move(values), true},
       responder_ptr{rp});
     return rp;
   }
 
-  /// Sends `path?query` and returns the response once delivered.
+  /// Asks `path?query` and returns the reply once it arrived.
   std::optional<http_response> call(const std::string& path,
                                     std::vector<std::string> names = {},
                                     std::vector<std::string> values = {},
                                     const std::string& method = "GET") {
-    auto rp = std::make_shared<test::capture_responder>();
-    self->send(
-      aut,
-      http_request{method, path, std::move(names), std::move(values), true},
-      responder_ptr{rp});
+    return ask(
+      http_request{method, path, std::move(names), std::move(values), true});
+  }
+
+  /// Asks the handler `req` with a plain request; the reply, if any arrived
+  /// once the mailboxes are drained.
+  std::optional<http_response> ask(http_request req) {
+    auto handle = self->request(aut, caf::infinite, std::move(req));
     run();
-    return rp->response;
+    auto reply = try_collect<http_response>(handle);
+    if (!reply)
+      return std::nullopt;
+    if (!*reply) {
+      ADD_FAILURE() << "the handler failed: " << render(reply->error());
+      return std::nullopt;
+    }
+    return std::move(**reply);
   }
 };
 
@@ -397,13 +415,10 @@ TEST_F(http_handler_test, snapshots_and_changes_are_paged) {
 /// A POST /mcp of `body` (a legacy-era message).
 std::optional<http_response> mcp_call(http_handler_test& t,
                                       const std::string& body) {
-  auto rp = std::make_shared<test::capture_responder>();
   http_request req{"POST", "/mcp", {}, {}, false};
   req.headers["content-type"] = "application/json";
   req.body = body;
-  t.self->send(t.aut, std::move(req), responder_ptr{rp});
-  t.run();
-  return rp->response;
+  return t.ask(std::move(req));
 }
 
 TEST_F(http_handler_test, an_mcp_tool_runs_its_queries_through_the_rest_paths) {
@@ -496,7 +511,7 @@ TEST_F(http_handler_test, backup_asks_storage_for_a_checkpoint) {
 TEST_F(http_handler_test, a_stuck_index_times_out_with_504) {
   idx->hang = true;
   auto rp = std::make_shared<test::capture_responder>();
-  self->send(aut, http_request{"GET", "/api/v1/events", {}, {}, false},
+  self->send(relay, http_request{"GET", "/api/v1/events", {}, {}, false},
              responder_ptr{rp});
   run();
   EXPECT_FALSE(rp->response) << "answered before the timeout";

@@ -1,0 +1,17 @@
+// The HTTP RELAY: the REST server's way into the actors. A session hands it
+// a request and the responder that writes the answer; the relay asks the
+// HTTP HANDLER and hands its reply, or why there is none, to the responder.
+#pragma once
+
+#include "actors/interfaces.hpp"
+
+namespace kws {
+
+/// Implements the HTTP RELAY interface. A request whose `handler` has
+/// stopped is a 503. The relay sets no timer of its own: every request the
+/// handler sends has one, so every request it takes is answered, and a
+/// timer per request would cost the actor clock's thread two wake-ups.
+http_relay_actor::behavior_type
+http_relay(http_relay_actor::pointer self, http_handler_actor handler);
+
+} // namespace kws
