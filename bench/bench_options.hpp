@@ -21,10 +21,9 @@ struct options {
   std::string dir;
   unsigned days = 4;
   unsigned queries = 300;
-  /// Events per watcher batch (one read of a watch stream).
+  /// Events per slice of a generated stream: its time stamp moves the
+  /// generated clock forward when the slice is read.
   size_t watcher_batch = 250;
-  /// Batches in flight (one per watcher, as with real watchers).
-  size_t in_flight = 8;
   size_t storage_batch = 1000;
   bool keep = false;
   /// Captured objects the generator copies (bench/templates/).

@@ -20,7 +20,7 @@ file(READ "${WORK}/result.json" json)
 # Every metric bench/run reports, and each must be a number.
 set(metrics
   events seed days workload_bytes generator_seconds ingest_wall_seconds
-  ingest_seconds ingest_io_seconds ingest_producer_seconds ingest_events_per_s
+  ingest_seconds ingest_io_seconds ingest_events_per_s
   ingest_mb_per_s
   stored_records malformed disk_bytes_total disk_bytes_sst
   disk_bytes_per_event peak_rss_mb_after_ingest queries history_p50_ms

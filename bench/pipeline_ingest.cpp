@@ -1,7 +1,7 @@
 // The measured ingest: the traffic is generated into one file per kind
-// first, so generation costs nothing while this thread plays the kube
-// client's io thread (split, scan) and bench watchers build the records
-// with the service's own code, as many batches in flight as watchers.
+// first, so generation costs nothing; then the service's own WATCHERs (one
+// per kind, each driving its reflector), CORRELATOR and STORAGE ingest it
+// from those files replayed as watch streams (`replay_source.hpp`).
 #include "bench/pipeline_ingest.hpp"
 
 #include "actors/correlator.hpp"
@@ -12,20 +12,18 @@
 #include "actors/watcher.hpp"
 #include "bench/generated_types.hpp"
 #include "bench/process_stats.hpp"
-#include "kube/line_splitter.hpp"
-#include "kube/wire.hpp"
+#include "bench/replay_source.hpp"
+#include "util/metrics.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
-#include <caf/stateful_actor.hpp>
 
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <string>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
 namespace kws::bench {
@@ -34,70 +32,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// One watcher batch of the generated traffic: which stream, how many
-/// bytes of it, and the (generated) time at which it was read.
-struct batch_slice {
-  size_t kind = 0;
-  size_t bytes = 0;
-  int64_t now_ns = 0;
-};
-
-/// Stands for one WATCHER: receives the events its reflector read and
-/// builds the records with the service's own `records_from_events` (one
-/// parse per object, on the actor scheduler's threads), then hands them to
-/// its sink (STORAGE, or the CORRELATOR for Events), whose durable `ok` is
-/// the reply.
-using bench_watcher_actor = caf::typed_actor<
-  caf::replies_to<std::vector<watch_event>, int64_t>::with<atom::ok>>;
-
-/// State of a bench watcher: one actor (and so one order) per type.
-struct bench_watcher_state {
-  explicit bench_watcher_state(bench_watcher_actor::pointer self)
-      : self{self} {}
-
-  bench_watcher_actor::pointer self;
-  resource_type type;
-  ingest_sink_actor sink;
-  std::atomic<uint64_t>* malformed = nullptr;
-  std::atomic<int64_t>* busy_ns = nullptr;
-
-  static inline const char* name = "bench_watcher";
-};
-
-static_assert(!std::is_aggregate_v<bench_watcher_state>);
-
-bench_watcher_actor::behavior_type
-bench_watcher(bench_watcher_actor::stateful_pointer<bench_watcher_state> self,
-              resource_type type, ingest_sink_actor sink,
-              std::atomic<uint64_t>* malformed, std::atomic<int64_t>* busy_ns) {
-  auto& st = self->state;
-  st.type = std::move(type);
-  st.sink = std::move(sink);
-  st.malformed = malformed;
-  st.busy_ns = busy_ns;
-  return {
-    [self](std::vector<watch_event>& events,
-           int64_t now_ns) -> caf::delegated<atom::ok> {
-      auto& st = self->state;
-      auto t0 = clk::now();
-      size_t bad = 0;
-      auto batch = records_from_events(st.type, events, true, now_ns, bad);
-      *st.malformed += bad;
-      *st.busy_ns
-        += std::chrono::duration_cast<std::chrono::nanoseconds>(clk::now() - t0)
-             .count();
-      return self->delegate(st.sink, std::move(batch));
-    },
-  };
-}
-
 /// Generates the traffic into one stream file per kind (so generation costs
-/// nothing during the measured ingest) and returns the batch schedule.
-std::vector<batch_slice> generate_streams(const options& opt,
-                                          bench::workload& w,
-                                          const fs::path& dir, gen_stats& gs) {
+/// nothing during the measured ingest) and returns the slices of all files
+/// in generated order: one per `watcher_batch` events of a kind, stamped
+/// with the generated time.
+std::vector<stream_slice> generate_streams(const options& opt,
+                                           bench::workload& w,
+                                           const fs::path& dir, gen_stats& gs) {
   auto t0 = clk::now();
-  std::vector<batch_slice> schedule;
+  std::vector<stream_slice> schedule;
   std::FILE* files[num_kinds];
   std::string bufs[num_kinds];
   size_t counts[num_kinds] = {};
@@ -141,6 +84,37 @@ std::vector<batch_slice> generate_streams(const options& opt,
   return schedule;
 }
 
+/// Watch events made durable by every WATCHER so far.
+uint64_t durable_events() {
+  // The WATCHER observes this once per event when its batch is durable.
+  static auto& delivered = metrics::get_histogram(
+    "kws_watch_delivery_seconds",
+    "Time from reading a change off the watch stream to its record being "
+    "durable.");
+  return delivered.count();
+}
+
+/// Waits until `expected` more events than `before` are durable; exits
+/// the bench when none became durable for a minute.
+void await_durable(uint64_t before, uint64_t expected) {
+  auto seen = durable_events();
+  auto progress_at = clk::now();
+  while (seen - before < expected) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+    auto now = durable_events();
+    if (now != seen) {
+      seen = now;
+      progress_at = clk::now();
+    } else if (clk::now() - progress_at > std::chrono::minutes{1}) {
+      std::fprintf(stderr,
+                   "ingest stalled: %" PRIu64 " of %" PRIu64
+                   " events durable\n",
+                   seen - before, expected);
+      std::exit(1);
+    }
+  }
+}
+
 } // namespace
 
 ingest_result run_pipeline(const options& opt, bench::workload& w,
@@ -149,14 +123,21 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
                            const fs::path& stream_dir) {
   ingest_result res;
   auto schedule = generate_streams(opt, w, stream_dir, gs);
+  res.batches = schedule.size();
+  auto types = all_types();
+  // The WATCHERs resume from a checkpoint, as after a restart over a
+  // store that already holds the prefill: they watch, never list.
+  storage::checkpoint_map positions;
+  for (const auto& type : types)
+    positions[type.group_resource()] = "1";
+  if (auto written = store->write({}, positions); !written) {
+    std::fprintf(stderr, "cannot write the checkpoints: %s\n",
+                 to_string(written.error()).c_str());
+    std::exit(1);
+  }
   // The measured phase's own peak, not the prefill's or the generator's.
   reset_peak_rss();
   res.start = measure_memory();
-  std::FILE* files[num_kinds];
-  for (size_t k = 0; k < num_kinds; ++k) {
-    auto path = stream_dir / bench::info(static_cast<kind>(k)).plural;
-    files[k] = std::fopen(path.c_str(), "rb");
-  }
   caf::actor_system_config cfg;
   add_actor_types(cfg);
   tune_scheduler(cfg);
@@ -169,90 +150,53 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
   // Events go through the CORRELATOR, which links them to their objects by
   // involvedObject, as in the service.
   auto correlator = sys.spawn(kws::correlator, writer);
-  auto types = all_types();
   caf::anon_send(correlator, types);
-  std::atomic<uint64_t> malformed{0};
-  std::atomic<int64_t> busy_ns{0};
-  std::vector<bench_watcher_actor> watchers;
+  replay_io io{fake_now, std::move(schedule)};
+  auto before = durable_events();
+  auto cpu_start = process_cpu_s();
+  auto t_start = clk::now();
+  std::vector<watcher_actor> watchers;
   for (size_t i = 0; i < num_kinds; ++i) {
     auto sink = static_cast<kind>(i) == kind::event
       ? caf::actor_cast<ingest_sink_actor>(correlator)
       : caf::actor_cast<ingest_sink_actor>(writer);
-    watchers.push_back(
-      sys.spawn(bench_watcher, types[i], sink, &malformed, &busy_ns));
+    watcher_config wcfg;
+    wcfg.type = types[i];
+    wcfg.now = [&fake_now] { return fake_now.load(); };
+    const auto* plural = bench::info(static_cast<kind>(i)).plural;
+    // No DISCOVERY: the WATCHER's status reports go nowhere.
+    watchers.push_back(sys.spawn(
+      kws::watcher, std::move(wcfg),
+      io.source(i, stream_dir / plural, plural), sink, writer,
+      discovery_actor{}));
   }
+  io.start();
+  io.wait_until_read();
+  await_durable(before, opt.events);
   caf::scoped_actor self{sys};
-  using handle_t = decltype(self->request(
-    watchers[0], caf::infinite, std::vector<watch_event>{}, int64_t{0}));
-  std::deque<handle_t> pending;
-  auto await_one = [&] {
-    pending.front().receive([](atom::ok) {},
-                            [](caf::error& err) {
-                              std::fprintf(stderr, "storage failed: %s\n",
-                                           to_string(err).c_str());
-                              std::exit(1);
-                            });
-    pending.pop_front();
-  };
-  // This thread plays the Kubernetes client's io thread, which in the
-  // service serves every reflector: split the stream, scan each line.
-  kube::line_splitter splitters[num_kinds];
-  clk::duration io{};
-  std::string bytes;
-  auto cpu_start = process_cpu_s();
-  auto t_start = clk::now();
-  for (auto& slice : schedule) {
-    bytes.resize(slice.bytes);
-    if (std::fread(bytes.data(), 1, bytes.size(), files[slice.kind])
-        != bytes.size()) {
-      std::fprintf(stderr, "short read of a stream file\n");
-      std::exit(1);
-    }
-    auto t0 = clk::now();
-    std::vector<watch_event> events;
-    events.reserve(opt.watcher_batch);
-    std::string_view all{bytes};
-    // Fed in 16 KiB pieces, as HTTP chunks arrive.
-    for (size_t off = 0; off < all.size(); off += 16384)
-      splitters[slice.kind].feed(all.substr(off, 16384),
-                                 [&](std::string_view line) {
-                                   auto x = kube::scan_watch_line(line);
-                                   if (!x || x->is_error) {
-                                     ++malformed;
-                                     return;
-                                   }
-                                   events.push_back(std::move(x->event));
-                                 });
-    io += clk::now() - t0;
-    fake_now = slice.now_ns;
-    if (pending.size() >= opt.in_flight)
-      await_one();
-    pending.push_back(self->request(watchers[slice.kind], caf::infinite,
-                                    std::move(events), slice.now_ns));
-    ++res.batches;
-  }
-  while (!pending.empty())
-    await_one();
   self->request(writer, caf::infinite, atom::flush_v)
     .receive([](uint64_t) {}, [](caf::error&) {});
   res.wall_s = seconds(clk::now() - t_start);
   res.cpu_s = process_cpu_s() - cpu_start;
   res.end = measure_memory();
-  for (auto* f : files)
-    std::fclose(f);
-  fs::remove_all(stream_dir);
   res.gen_s = gs.seconds;
-  res.io_s = seconds(io);
-  res.producer_s = static_cast<double>(busy_ns.load()) / 1e9;
+  res.io_s = io.io_cpu_seconds();
   res.net_s = res.wall_s;
   res.events = opt.events;
   res.bytes = gs.bytes;
-  res.malformed = malformed.load();
-  for (auto& w : watchers)
-    self->send_exit(w, caf::exit_reason::user_shutdown);
+  for (const auto& type : types)
+    res.malformed += metrics::get_counter("kws_malformed_objects_total", "",
+                                          "resource=\"" + type.group_resource()
+                                            + "\"")
+                       .value();
+  for (auto& hdl : watchers) {
+    self->send_exit(hdl, caf::exit_reason::user_shutdown);
+    self->wait_for(hdl);
+  }
   self->send_exit(correlator, caf::exit_reason::user_shutdown);
   self->send_exit(writer, caf::exit_reason::user_shutdown);
   self->wait_for(writer);
+  fs::remove_all(stream_dir);
   res.stored = store->next_sequence() - 1; // sequences start at 1
   return res;
 }
@@ -292,7 +236,6 @@ double report_ingest(const ingest_result& ing, const gen_stats& gs,
   js.num("ingest_cpu_us_per_event",
          ing.cpu_s * 1e6 / static_cast<double>(ing.events));
   js.num("ingest_io_seconds", ing.io_s);
-  js.num("ingest_producer_seconds", ing.producer_s);
   js.num("ingest_events_per_s", ev_s);
   js.num("ingest_mb_per_s", mb_s);
   js.num("stored_records", static_cast<double>(ing.stored));

@@ -29,10 +29,8 @@ struct ingest_result {
   double wall_s = 0;
   double gen_s = 0;
   double net_s = 0;
-  /// Split + scan on the io thread.
+  /// CPU of the io thread: reading the streams, splitting and scanning.
   double io_s = 0;
-  /// Parse + build, summed over the watcher actors.
-  double producer_s = 0;
   uint64_t events = 0;
   uint64_t bytes = 0;
   uint64_t stored = 0;

@@ -252,8 +252,7 @@ public:
           return;
         }
         if (result.head.status == 200)
-          result.stream
-            = std::make_shared<client_watch_stream>(std::move(res->body), name);
+          result.stream = make_watch_stream(std::move(res->body), name);
         else if (res->body)
           res->body->close();
         done(std::move(result));
@@ -300,6 +299,12 @@ private:
 
 std::shared_ptr<api_source> make_client_api_source(std::shared_ptr<client> c) {
   return std::make_shared<client_api_source>(std::move(c));
+}
+
+std::shared_ptr<watch_stream> make_watch_stream(std::shared_ptr<body_stream> body,
+                                                std::string name) {
+  return std::make_shared<client_watch_stream>(std::move(body),
+                                               std::move(name));
 }
 
 std::shared_ptr<lister_watcher>

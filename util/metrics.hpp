@@ -45,6 +45,8 @@ class histogram {
 public:
   explicit histogram(const double* bounds, size_t n) : bounds_{bounds}, n_{n} {}
   void observe(double x);
+  /// How many values were observed.
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
   /// Renders the bucket, sum and count lines.
   void render(std::string& out, std::string_view name,
               std::string_view labels) const;
