@@ -3,13 +3,13 @@
 #include "rest/connection_book.hpp"
 #include "rest/server.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/socket_reading.hpp"
 #include "util/errors.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -26,33 +26,7 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
 
-/// What a client read until the server closed the connection, or until
-/// the time given ran out (`eof` false): a test that goes wrong fails
-/// instead of waiting forever (asio's blocking reads ignore SO_RCVTIMEO).
-struct reading {
-  std::string data;
-  bool eof = false;
-};
-
-inline reading read_until_closed(tcp::socket& sock,
-                                 std::chrono::milliseconds limit = 10s) {
-  reading result;
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-    pollfd p{sock.native_handle(), POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
-      return result;
-    std::array<char, 4096> buf;
-    auto n = ::recv(sock.native_handle(), buf.data(), buf.size(), 0);
-    if (n <= 0) {
-      result.eof = n == 0;
-      return result;
-    }
-    result.data.append(buf.data(), static_cast<size_t>(n));
-  }
-}
+using test::read_until_closed;
 
 constexpr size_t big_body = size_t{16} << 20;
 
