@@ -1,9 +1,13 @@
-// Reads the process's own accounting (/proc, mallinfo2, rusage, the
-// thread CPU clock) and walks the store's directory, so that each phase
-// reports figures taken the same way.
+// Reads the process's own accounting (/proc, the allocator's statistics,
+// rusage, the thread CPU clock) and walks the store's directory, so that
+// each phase reports figures taken the same way.
 #include "bench/resource_use.hpp"
 
+#if KWS_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#else
 #include <malloc.h>
+#endif
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -30,11 +34,26 @@ long current_rss_kib() {
 }
 
 memory_split measure_memory() {
-  auto mi = mallinfo2();
   constexpr double mib = 1024.0 * 1024.0;
-  return {static_cast<double>(current_rss_kib()) / 1024.0,
-          static_cast<double>(mi.uordblks + mi.hblkhd) / mib,
+  auto rss = static_cast<double>(current_rss_kib()) / 1024.0;
+#if KWS_JEMALLOC
+  // The statistics are a snapshot taken when the epoch advances.
+  uint64_t epoch = 1;
+  size_t len = sizeof(epoch);
+  mallctl("epoch", &epoch, &len, &epoch, len);
+  size_t allocated = 0;
+  size_t resident = 0;
+  len = sizeof(size_t);
+  mallctl("stats.allocated", &allocated, &len, nullptr, 0);
+  mallctl("stats.resident", &resident, &len, nullptr, 0);
+  auto held = resident > allocated ? resident - allocated : 0;
+  return {rss, static_cast<double>(allocated) / mib,
+          static_cast<double>(held) / mib};
+#else
+  auto mi = mallinfo2();
+  return {rss, static_cast<double>(mi.uordblks + mi.hblkhd) / mib,
           static_cast<double>(mi.fordblks) / mib};
+#endif
 }
 
 double process_cpu_s() {

@@ -15,7 +15,8 @@ double seconds(clk::duration d);
 long current_rss_kib();
 
 /// Where the process's memory is, for attributing a peak: the allocator's
-/// heap in use and held free (glibc's mallinfo2), against the RSS.
+/// heap in use and held free (jemalloc's statistics, or glibc's mallinfo2),
+/// against the RSS.
 struct memory_split {
   double rss_mb = 0;
   double heap_used_mb = 0;

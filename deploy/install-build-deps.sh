@@ -12,7 +12,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config git curl ca-certificates python3 python3-venv
   jq iproute2 util-linux procps
-  libcaf-dev librocksdb-dev libzstd-dev
+  libcaf-dev librocksdb-dev libzstd-dev libjemalloc-dev
   libboost1.81-dev libssl-dev
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev

@@ -2,7 +2,9 @@
 // for reuse, per arena; RocksDB frees blocks of many sizes all the time
 // (flushes, compactions, reads), and that retained memory grew to twice what
 // the process had in use. These two calls keep the resident set near the
-// memory in use.
+// memory in use. Executables linked with jemalloc (the default build) have
+// its own settings instead (util/allocator_conf.cpp); there these calls
+// reach only glibc's malloc, which nothing then uses.
 #pragma once
 
 namespace kws::process_memory {
