@@ -12,6 +12,6 @@ namespace kws {
 /// handler sends has one, so every request it takes is answered, and a
 /// timer per request would cost the actor clock's thread two wake-ups.
 http_relay_actor::behavior_type
-http_relay(http_relay_actor::pointer self, http_handler_actor handler);
+http_relay(http_relay_actor::pointer self, const http_handler_actor& handler);
 
 } // namespace kws

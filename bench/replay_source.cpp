@@ -8,11 +8,10 @@
 #include "kube/client_lister_watcher.hpp"
 #include "util/errors.hpp"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <utility>
 
