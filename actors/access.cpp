@@ -4,7 +4,6 @@
 #include "actors/access.hpp"
 
 #include "actors/weak_handle.hpp"
-
 #include "kube/client.hpp"
 #include "storage/secret_digest.hpp"
 #include "util/logging.hpp"
@@ -46,11 +45,11 @@ void count_review(std::string_view kind, bool ok) {
 /// client's callbacks run on its io thread after ACCESS may have stopped.
 template <class F>
 auto to_self(self_ptr self, F f) {
-  return [weak = weak_handle<access_actor>{self},
-          f = std::move(f)](auto&&... args) {
-    if (auto hdl = weak.lock())
-      f(*hdl, std::forward<decltype(args)>(args)...);
-  };
+  return
+    [weak = weak_handle<access_actor>{self}, f = std::move(f)](auto&&... args) {
+      if (auto hdl = weak.lock())
+        f(*hdl, std::forward<decltype(args)>(args)...);
+    };
 }
 
 void fail(self_ptr self, uint64_t id, const caf::error& err) {

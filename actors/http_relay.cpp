@@ -13,8 +13,8 @@
 
 namespace kws {
 
-http_relay_actor::behavior_type
-http_relay(http_relay_actor::pointer self, const http_handler_actor& handler) {
+http_relay_actor::behavior_type http_relay(http_relay_actor::pointer self,
+                                           const http_handler_actor& handler) {
   return {
     [self, handler](http_request& req, responder_ptr& rp) {
       self->request(handler, caf::infinite, std::move(req))

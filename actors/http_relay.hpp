@@ -11,7 +11,7 @@ namespace kws {
 /// stopped is a 503. The relay sets no timer of its own: every request the
 /// handler sends has one, so every request it takes is answered, and a
 /// timer per request would cost the actor clock's thread two wake-ups.
-http_relay_actor::behavior_type
-http_relay(http_relay_actor::pointer self, const http_handler_actor& handler);
+http_relay_actor::behavior_type http_relay(http_relay_actor::pointer self,
+                                           const http_handler_actor& handler);
 
 } // namespace kws

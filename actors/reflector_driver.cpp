@@ -4,7 +4,6 @@
 #include "actors/reflector_driver.hpp"
 
 #include "actors/weak_handle.hpp"
-
 #include "messages/type_ids.hpp"
 #include "util/logging.hpp"
 #include "util/metrics.hpp"
@@ -127,17 +126,17 @@ void reflector_driver::execute(kube::reflector_command& command) {
       using command_type = std::decay_t<decltype(c)>;
       namespace cmd = kube::command;
       if constexpr (std::is_same_v<command_type, cmd::list_page>) {
-        source_->list(std::move(c.request),
-                      [weak = weak_handle<caf::actor>{self_},
-                       gen = c.gen](caf::expected<kube::response> res) {
-                        reflector_page page;
-                        if (res)
-                          page.res = std::move(*res);
-                        else
-                          page.error = std::move(res.error());
-                        weak.send(atom::internal_v,
-                                  reflector_input{gen, std::move(page)});
-                      });
+        source_->list(
+          std::move(c.request),
+          [weak = weak_handle<caf::actor>{self_},
+           gen = c.gen](caf::expected<kube::response> res) {
+            reflector_page page;
+            if (res)
+              page.res = std::move(*res);
+            else
+              page.error = std::move(res.error());
+            weak.send(atom::internal_v, reflector_input{gen, std::move(page)});
+          });
       } else if constexpr (std::is_same_v<command_type, cmd::open_watch>) {
         source_->watch(
           std::move(c.request),

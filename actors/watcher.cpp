@@ -12,7 +12,6 @@
 #include "actors/watcher.hpp"
 
 #include "actors/weak_handle.hpp"
-
 #include "kube/lister_watcher.hpp"
 #include "util/logging.hpp"
 #include "util/metrics.hpp"

@@ -16,8 +16,7 @@ template <class Handle>
 class weak_handle {
 public:
   template <class Self>
-  explicit weak_handle(Self* self) : weak_{self->ctrl()} {
-  }
+  explicit weak_handle(Self* self) : weak_{self->ctrl()} {}
 
   /// The actor's handle while it runs.
   std::optional<Handle> lock() const {

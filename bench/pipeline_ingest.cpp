@@ -106,10 +106,9 @@ void await_durable(uint64_t before, uint64_t expected) {
       seen = now;
       progress_at = clk::now();
     } else if (clk::now() - progress_at > std::chrono::minutes{1}) {
-      std::fprintf(stderr,
-                   "ingest stalled: %" PRIu64 " of %" PRIu64
-                   " events durable\n",
-                   seen - before, expected);
+      std::fprintf(
+        stderr, "ingest stalled: %" PRIu64 " of %" PRIu64 " events durable\n",
+        seen - before, expected);
       std::exit(1);
     }
   }
@@ -165,10 +164,9 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
     wcfg.now = [&fake_now] { return fake_now.load(); };
     const auto* plural = bench::info(static_cast<kind>(i)).plural;
     // No DISCOVERY: the WATCHER's status reports go nowhere.
-    watchers.push_back(sys.spawn(
-      kws::watcher, std::move(wcfg),
-      io.source(i, stream_dir / plural, plural), sink, writer,
-      discovery_actor{}));
+    watchers.push_back(sys.spawn(kws::watcher, std::move(wcfg),
+                                 io.source(i, stream_dir / plural, plural),
+                                 sink, writer, discovery_actor{}));
   }
   io.start();
   io.wait_until_read();
@@ -185,10 +183,10 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
   res.events = opt.events;
   res.bytes = gs.bytes;
   for (const auto& type : types)
-    res.malformed += metrics::get_counter("kws_malformed_objects_total", "",
-                                          "resource=\"" + type.group_resource()
-                                            + "\"")
-                       .value();
+    res.malformed
+      += metrics::get_counter("kws_malformed_objects_total", "",
+                              "resource=\"" + type.group_resource() + "\"")
+           .value();
   for (auto& hdl : watchers) {
     self->send_exit(hdl, caf::exit_reason::user_shutdown);
     self->wait_for(hdl);

@@ -199,9 +199,8 @@ void replay_io::run() {
     bool all_read = false;
     {
       std::unique_lock lock{mtx_};
-      wake_.wait(lock, [&] {
-        return stopping_ || (body = next_ready()) != nullptr;
-      });
+      wake_.wait(lock,
+                 [&] { return stopping_ || (body = next_ready()) != nullptr; });
       if (stopping_)
         return;
       done = std::exchange(body->pending, nullptr);

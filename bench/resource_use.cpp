@@ -4,9 +4,9 @@
 #include "bench/resource_use.hpp"
 
 #if KWS_JEMALLOC
-#include <jemalloc/jemalloc.h>
+#  include <jemalloc/jemalloc.h>
 #else
-#include <malloc.h>
+#  include <malloc.h>
 #endif
 #include <sys/resource.h>
 #include <unistd.h>

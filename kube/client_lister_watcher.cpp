@@ -301,8 +301,8 @@ std::shared_ptr<api_source> make_client_api_source(std::shared_ptr<client> c) {
   return std::make_shared<client_api_source>(std::move(c));
 }
 
-std::shared_ptr<watch_stream> make_watch_stream(std::shared_ptr<body_stream> body,
-                                                std::string name) {
+std::shared_ptr<watch_stream>
+make_watch_stream(std::shared_ptr<body_stream> body, std::string name) {
   return std::make_shared<client_watch_stream>(std::move(body),
                                                std::move(name));
 }

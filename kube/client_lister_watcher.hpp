@@ -24,8 +24,8 @@ make_client_lister_watcher(std::shared_ptr<client> c, resource_type type,
 /// The watch stream over the body of a watch answer (status 200): lines are
 /// split and scanned where the body's reads complete, ahead of the reader
 /// by a bounded amount. `name` names the watch in logs and errors.
-std::shared_ptr<watch_stream> make_watch_stream(std::shared_ptr<body_stream> body,
-                                                std::string name);
+std::shared_ptr<watch_stream>
+make_watch_stream(std::shared_ptr<body_stream> body, std::string name);
 
 /// Query string of a list page (without '?'): `limit` when non-zero,
 /// `continue` or else `resourceVersion` when non-empty.

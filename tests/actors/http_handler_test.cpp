@@ -4,7 +4,6 @@
 #include "actors/http_handler.hpp"
 
 #include "actors/http_relay.hpp"
-
 #include "tests/actors/mocks.hpp"
 #include "tests/support/deterministic_fixture.hpp"
 

@@ -26,8 +26,8 @@ http_handler_actor::behavior_type echo_handler() {
 }
 
 struct http_relay_test : test::deterministic_fixture {
-  std::shared_ptr<test::capture_responder>
-  send(const http_relay_actor& relay, const std::string& path) {
+  std::shared_ptr<test::capture_responder> send(const http_relay_actor& relay,
+                                                const std::string& path) {
     auto rp = std::make_shared<test::capture_responder>();
     self->send(relay, http_request{"GET", path, {}, {}, true},
                responder_ptr{rp});

@@ -20,9 +20,9 @@ struct reading {
   bool eof = false;
 };
 
-inline reading
-read_until_closed(boost::asio::ip::tcp::socket& sock,
-                  std::chrono::milliseconds limit = std::chrono::seconds{10}) {
+inline reading read_until_closed(boost::asio::ip::tcp::socket& sock,
+                                 std::chrono::milliseconds limit
+                                 = std::chrono::seconds{10}) {
   reading result;
   auto deadline = std::chrono::steady_clock::now() + limit;
   for (;;) {
