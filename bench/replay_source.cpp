@@ -4,6 +4,7 @@
 // its read-ahead has room.
 #include "bench/replay_source.hpp"
 
+#include "bench/resource_use.hpp"
 #include "kube/client.hpp"
 #include "kube/client_lister_watcher.hpp"
 #include "util/errors.hpp"
@@ -11,7 +12,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <functional>
 #include <utility>
 
@@ -21,12 +21,6 @@ namespace {
 
 /// As HTTP chunks of a busy watch arrive.
 constexpr size_t piece_bytes = 16384;
-
-int64_t thread_cpu_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 using read_callback = std::function<void(caf::expected<std::string_view>)>;
 
@@ -174,7 +168,7 @@ void replay_io::wait_until_read() {
 }
 
 double replay_io::io_cpu_seconds() const {
-  return static_cast<double>(io_cpu_ns_.load()) / 1e9;
+  return io_cpu_s_;
 }
 
 replay_body* replay_io::next_ready() {
@@ -220,7 +214,7 @@ void replay_io::run() {
       done(caf::make_error(ec::transport_error, "replayed watch closed"));
       continue;
     }
-    auto t0 = thread_cpu_ns();
+    auto t0 = thread_cpu_s();
     buf.resize(n);
     if (std::fread(buf.data(), 1, n, body->file()) != n) {
       std::fprintf(stderr, "short read of a stream file\n");
@@ -228,7 +222,7 @@ void replay_io::run() {
     }
     fake_now_ = slice_ns;
     done(std::string_view{buf});
-    io_cpu_ns_ += thread_cpu_ns() - t0;
+    io_cpu_s_ += thread_cpu_s() - t0;
     if (all_read) {
       std::lock_guard guard{mtx_};
       read_all_.notify_all();

@@ -76,7 +76,8 @@ private:
   size_t cursor_ = 0;
   size_t offset_ = 0;
   bool stopping_ = false;
-  std::atomic<int64_t> io_cpu_ns_{0};
+  /// Written by the io thread only; read once it has read everything.
+  double io_cpu_s_ = 0;
   std::thread thread_;
 };
 
