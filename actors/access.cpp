@@ -223,7 +223,11 @@ access_actor::behavior_type access(self_ptr self, access_config cfg,
       auto& st = self->state;
       auto id = st.next_job++;
       auto rp = self->make_response_promise<access_grant>();
-      st.jobs.emplace(id, access_job{rp, std::move(req), std::nullopt, 0});
+      // A caller a trusted front proxy named needs no TokenReview.
+      std::optional<caller> who;
+      if (!req.proxied.user.empty())
+        who = req.proxied;
+      st.jobs.emplace(id, access_job{rp, std::move(req), std::move(who), 0});
       advance(self, id);
       return rp;
     },

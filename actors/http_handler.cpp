@@ -498,6 +498,8 @@ void answer_mcp_call(self_ptr self, const http_request& req,
     auto& query = call.queries[i];
     if (credentials != req.headers.end())
       query.headers.insert(*credentials);
+    query.proxied = req.proxied;
+    query.proxy_refusal = req.proxy_refusal;
     answer(self, query, std::make_shared<mcp_slot>(gather, i));
   }
 }

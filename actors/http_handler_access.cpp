@@ -40,10 +40,13 @@ void with_access(http_handler_self self, const http_request& req,
                  const std::function<void(const access_grant&)>& then) {
   if (!self->state.access)
     return then(access_grant{});
-  auto token = rest::bearer_token(req);
-  if (!token)
-    return rp->deliver(rest::render_error(token.error()));
-  access_request scope{std::move(*token), ns, std::move(types), per_namespace};
+  auto who = rest::access_of(req);
+  if (!who)
+    return rp->deliver(rest::render_error(who.error()));
+  auto scope = std::move(*who);
+  scope.ns = ns;
+  scope.types = std::move(types);
+  scope.per_namespace = per_namespace;
   auto finish = [rp, ns, required, then](const access_grant& grant) {
     if (auto err = rest::refusal(grant, ns, required))
       return rp->deliver(rest::render_error(err));
@@ -73,10 +76,11 @@ void with_caller(http_handler_self self, const http_request& req,
                  const responder_ptr& rp, const std::function<void()>& then) {
   if (!self->state.access)
     return then();
-  auto token = rest::bearer_token(req);
-  if (!token)
-    return rp->deliver(rest::render_error(token.error()));
-  ask_access(self, rp, access_request{std::move(*token), {}, {}, false},
+  auto who = rest::access_of(req);
+  if (!who)
+    return rp->deliver(rest::render_error(who.error()));
+  who->per_namespace = false;
+  ask_access(self, rp, std::move(*who),
              [then](const access_grant&) { then(); });
 }
 

@@ -1,4 +1,7 @@
-// The operator commands `backup` and `restore`.
+// The operator commands `backup` and `restore`, and the admin listener
+// `backup` talks to.
+#include "app/admin.hpp"
+
 #include "app/options.hpp"
 #include "kube/wire.hpp"
 #include "storage/rocks_store.hpp"
@@ -19,19 +22,39 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 
-uint16_t server_port(const options& opts) {
+/// The admin port the deploy manifests and the chart set.
+constexpr uint16_t default_admin_port = 8081;
+
+uint16_t admin_port(const options& opts) {
   if (opts.port != 0)
     return opts.port;
-  if (const char* env = std::getenv("SERVER_PORT"))
+  if (const char* env = std::getenv("ADMIN_PORT"))
     if (int p = std::atoi(env); p > 0 && p < 65536)
       return static_cast<uint16_t>(p);
-  return 8080;
+  return default_admin_port;
 }
 
 } // namespace
 
+rest::server_options
+admin_listener(uint16_t port,
+               std::function<void(const rest::access_entry&)> on_access) {
+  rest::server_options opts;
+  opts.address = "127.0.0.1";
+  opts.port = port;
+  opts.paths = rest::listener_paths::admin;
+  opts.max_connections = 8;
+  opts.max_connections_per_client = 8;
+  opts.probe_reserve = 0;
+  opts.mcp_path.clear();
+  // A checkpoint of a large store can take longer than a query.
+  opts.handler_timeout = std::chrono::minutes{10};
+  opts.on_access = std::move(on_access);
+  return opts;
+}
+
 int run_backup(const options& opts) {
-  auto port = server_port(opts);
+  auto port = admin_port(opts);
   boost::asio::io_context ioc;
   beast::tcp_stream stream{ioc};
   beast::error_code ec;
@@ -40,9 +63,9 @@ int run_backup(const options& opts) {
   stream.expires_after(std::chrono::minutes{11});
   stream.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
   if (ec) {
-    std::cerr << "k8s-watch-server backup: cannot reach the server on "
-                 "127.0.0.1:"
-              << port << ": " << ec.message() << "\n";
+    std::cerr << "k8s-watch-server backup: cannot reach the server's admin "
+                 "port 127.0.0.1:"
+              << port << " (adminPort, ADMIN_PORT): " << ec.message() << "\n";
     return 1;
   }
   http::request<http::empty_body> req{

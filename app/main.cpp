@@ -4,6 +4,7 @@
 #include "actors/register.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
+#include "app/admin.hpp"
 #include "app/logging.hpp"
 #include "app/mcp_hosts.hpp"
 #include "app/options.hpp"
@@ -58,8 +59,11 @@ int serve(const app::options& opts) {
            settings->source);
   std::shared_ptr<rest::tls_source> tls;
   if (settings->tls.enabled()) {
-    auto loaded = rest::tls_source::load(
-      {settings->tls.cert_file, settings->tls.key_file});
+    auto loaded
+      = rest::tls_source::load({settings->tls.cert_file, settings->tls.key_file,
+                                settings->auth.mode == config::auth_mode::proxy
+                                  ? settings->auth.proxy.client_ca_file
+                                  : std::string{}});
     if (!loaded)
       return fail("invalid configuration: " + error_detail(loaded.error()));
     tls = std::move(*loaded);
@@ -102,7 +106,7 @@ int serve(const app::options& opts) {
   scfg.http.mcp.allowed_origins = app::allowed_origins();
   scfg.query_workers = settings->query_workers;
   std::shared_ptr<kube::client> access_client;
-  if (settings->auth.mode == config::auth_mode::token) {
+  if (settings->auth.mode != config::auth_mode::none) {
     // Its own connections: reviews never wait behind the watchers' lists.
     auto made = kube::client::make(client->get()->config());
     if (!made)
@@ -136,22 +140,43 @@ int serve(const app::options& opts) {
     sopts.port = settings->server_port;
     sopts.site = ui_bundle();
     sopts.tls = tls;
+    if (settings->auth.mode == config::auth_mode::proxy) {
+      const auto& p = settings->auth.proxy;
+      sopts.proxy
+        = rest::proxy_trust{p.allowed_names, p.username_headers,
+                            p.group_headers, p.extra_headers_prefixes};
+    }
     if (settings->access_log)
       sopts.on_access = app::access_log(settings->log_format);
     // Declared before the server, so that it outlives the server's threads.
     app::readiness_feed ready_feed{sys, sup};
     sopts.readiness = [&ready_feed] { return ready_feed.current(); };
-    auto srv
-      = rest::server::start(sopts, [relay](http_request req, responder_ptr rp) {
-          caf::anon_send(relay, std::move(req), std::move(rp));
-        });
+    sopts.paths = rest::listener_paths::api;
+    auto to_relay = [relay](http_request req, responder_ptr rp) {
+      caf::anon_send(relay, std::move(req), std::move(rp));
+    };
+    auto srv = rest::server::start(sopts, to_relay);
     if (!srv) {
       caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
       return fail("cannot serve HTTP: " + render(srv.error()));
     }
     KWS_INFO("Starting HTTP server on port {} ({}, auth.mode {})",
              (*srv)->port(), tls ? "HTTPS" : "plain HTTP",
-             access_client ? "token" : "none");
+             config::auth_mode_name(settings->auth.mode));
+    // The admin endpoints on a port of their own, reachable only from inside
+    // the pod: not through the Service, nor through a proxy in front of the
+    // API that connects over loopback.
+    std::unique_ptr<rest::server> admin_srv;
+    if (settings->admin_port != 0) {
+      auto aopts = app::admin_listener(settings->admin_port, sopts.on_access);
+      auto started = rest::server::start(aopts, to_relay);
+      if (!started) {
+        caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+        return fail("cannot serve the admin port: " + render(started.error()));
+      }
+      admin_srv = std::move(*started);
+      KWS_INFO("Admin endpoints on 127.0.0.1:{}", admin_srv->port());
+    }
     // Wake up on a signal, or when the supervisor stops on its own.
     std::atomic<bool> sup_down{false};
     sup->attach_functor([&sup_down] {
@@ -186,6 +211,8 @@ int serve(const app::options& opts) {
     } else {
       KWS_INFO("received signal {}, shutting down", sig);
       (*srv)->stop();
+      if (admin_srv)
+        admin_srv->stop();
       // Longer than the supervisor gives STORAGE's final flush (10 s), so
       // that its own answer, done or failed, arrives first.
       self->request(sup, std::chrono::seconds{15}, atom::stop_v)

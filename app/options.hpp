@@ -19,7 +19,7 @@ struct options {
   std::string dest;
   /// restore: the backup to copy from.
   std::string from;
-  /// backup: port of the running server (default $SERVER_PORT or 8080).
+  /// backup: the running server's admin port (default $ADMIN_PORT or 8081).
   uint16_t port = 0;
   /// mcp: the running server's MCP endpoint.
   std::string url = "http://127.0.0.1:8080/mcp";
@@ -50,7 +50,8 @@ options:
   --help              this text
   --version           the version
 
-backup asks the server running on 127.0.0.1 for a consistent online backup
+backup asks the server running on 127.0.0.1 (its admin port: --port, else
+$ADMIN_PORT, else 8081; the server's adminPort) for a consistent online backup
 of its store into DIR, a new directory inside the server's backupRoot
 (default /data/backups; a relative DIR goes under it; on the store's file
 system it is cheapest).

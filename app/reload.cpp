@@ -53,6 +53,7 @@ std::vector<std::string> restart_only_changes(const config::settings& running,
   };
   check("storagePath", running.storage_path == next.storage_path);
   check("serverPort", running.server_port == next.server_port);
+  check("adminPort", running.admin_port == next.admin_port);
   check("listenAddress", running.listen_address == next.listen_address);
   check("backupRoot", running.backup_root == next.backup_root);
   check("retentionDays", running.retention_days == next.retention_days);
@@ -68,7 +69,13 @@ std::vector<std::string> restart_only_changes(const config::settings& running,
   check("auth",
         ra.mode == na.mode && ra.audiences == na.audiences
           && ra.cache_seconds == na.cache_seconds
-          && ra.failure_cache_seconds == na.failure_cache_seconds);
+          && ra.failure_cache_seconds == na.failure_cache_seconds
+          && ra.proxy.client_ca_file == na.proxy.client_ca_file
+          && ra.proxy.allowed_names == na.proxy.allowed_names
+          && ra.proxy.username_headers == na.proxy.username_headers
+          && ra.proxy.group_headers == na.proxy.group_headers
+          && ra.proxy.extra_headers_prefixes
+            == na.proxy.extra_headers_prefixes);
   // The files' contents reload by themselves; which files, only on restart.
   check("tls",
         running.tls.cert_file == next.tls.cert_file
@@ -114,6 +121,7 @@ std::optional<watch_settings> config_reloader::reload() {
   auto updated = std::move(*next);
   updated.storage_path = running_.storage_path;
   updated.server_port = running_.server_port;
+  updated.admin_port = running_.admin_port;
   updated.listen_address = running_.listen_address;
   updated.backup_root = running_.backup_root;
   updated.retention_days = running_.retention_days;

@@ -1,5 +1,7 @@
 #include "config/load.hpp"
 
+#include "config/load_auth.hpp"
+#include "config/yaml_values.hpp"
 #include "kube/selector.hpp"
 #include "util/errors.hpp"
 
@@ -8,7 +10,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,42 +18,9 @@
 
 namespace kws::config {
 
+using namespace detail;
+
 namespace {
-
-caf::error config_error(const std::string& key, const std::string& what) {
-  return caf::make_error(ec::config_error, key + ": " + what);
-}
-
-/// Parses a whole decimal number in [lo, hi]; rejects signs, spaces, junk.
-caf::expected<int64_t> parse_int(const std::string& key,
-                                 const std::string& text, int64_t lo,
-                                 int64_t hi) {
-  int64_t value = 0;
-  auto first = text.data();
-  auto last = text.data() + text.size();
-  auto [ptr, err] = std::from_chars(first, last, value);
-  if (text.empty() || err != std::errc{} || ptr != last)
-    return config_error(key, "expected an integer, got '" + text + "'");
-  if (value < lo || value > hi)
-    return config_error(key,
-                        "must be between " + std::to_string(lo) + " and "
-                          + std::to_string(hi) + ", got " + text);
-  return value;
-}
-
-caf::expected<int64_t> int_value(const std::string& key, const YAML::Node& n,
-                                 int64_t lo, int64_t hi) {
-  if (!n.IsScalar())
-    return config_error(key, "expected an integer");
-  return parse_int(key, n.Scalar(), lo, hi);
-}
-
-caf::expected<bool> bool_value(const std::string& key, const YAML::Node& n) {
-  bool result = false;
-  if (!n.IsScalar() || !YAML::convert<bool>::decode(n, result))
-    return config_error(key, "expected true or false");
-  return result;
-}
 
 /// True for a numeric IPv4 or IPv6 address (no name, no port).
 bool is_ip_address(const std::string& text) {
@@ -60,17 +28,6 @@ bool is_ip_address(const std::string& text) {
   in_addr v4{};
   return inet_pton(AF_INET, text.c_str(), &v4) == 1
     || inet_pton(AF_INET6, text.c_str(), &v6) == 1;
-}
-
-caf::expected<std::string> string_value(const std::string& key,
-                                        const YAML::Node& n, bool allow_empty) {
-  if (n.IsNull() && allow_empty)
-    return std::string{};
-  if (!n.IsScalar())
-    return config_error(key, "expected a string");
-  if (!allow_empty && n.Scalar().empty())
-    return config_error(key, "must not be empty");
-  return n.Scalar();
 }
 
 /// A list of namespace names (DNS labels), no duplicates.
@@ -271,50 +228,6 @@ const Key* find_key(const Key (&keys)[N], const std::string& key) {
   return nullptr;
 }
 
-caf::error apply_auth(auth_settings& a, const YAML::Node& n) {
-  if (n.IsNull())
-    return {};
-  if (!n.IsMap())
-    return config_error("auth",
-                        "expected a mapping (mode, audiences, "
-                        "cacheSeconds, failureCacheSeconds)");
-  for (const auto& kv : n) {
-    auto key = "auth." + kv.first.as<std::string>();
-    const auto& v = kv.second;
-    if (key == "auth.mode") {
-      auto x = v.IsScalar() ? v.Scalar() : std::string{};
-      if (x == "none")
-        a.mode = auth_mode::none;
-      else if (x == "token")
-        a.mode = auth_mode::token;
-      else
-        return config_error(key, "expected none or token, got '" + x + "'");
-    } else if (key == "auth.audiences") {
-      a.audiences.clear();
-      if (v.IsNull())
-        continue;
-      if (!v.IsSequence())
-        return config_error(key, "expected a list of audiences");
-      for (size_t i = 0; i < v.size(); ++i) {
-        auto x = string_value(key + "[" + std::to_string(i) + "]", v[i], false);
-        if (!x)
-          return x.error();
-        a.audiences.push_back(*x);
-      }
-    } else if (key == "auth.cacheSeconds"
-               || key == "auth.failureCacheSeconds") {
-      auto x = int_value(key, v, 1, 3600);
-      if (!x)
-        return x.error();
-      (key == "auth.cacheSeconds" ? a.cache_seconds : a.failure_cache_seconds)
-        = static_cast<uint32_t>(*x);
-    } else {
-      return config_error(key, "unknown key");
-    }
-  }
-  return {};
-}
-
 /// An absolute directory without "." or ".." segments, without its
 /// trailing slash.
 caf::expected<std::string> directory_value(const std::string& key,
@@ -395,11 +308,12 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
                             "0.0.0.0, 127.0.0.1 or ::, got '"
                               + *x + "'");
       s.listen_address = *x;
-    } else if (key == "serverPort") {
-      auto x = int_value(key, v, 1, 65535);
+    } else if (key == "serverPort" || key == "adminPort") {
+      auto x = int_value(key, v, key == "adminPort" ? 0 : 1, 65535);
       if (!x)
         return x.error();
-      s.server_port = static_cast<uint16_t>(*x);
+      (key == "serverPort" ? s.server_port : s.admin_port)
+        = static_cast<uint16_t>(*x);
     } else if (key == "logFormat") {
       auto x = v.IsScalar() ? v.Scalar() : std::string{};
       if (x == "text")
@@ -461,13 +375,10 @@ caf::error apply_env(settings& s, const env_lookup& env) {
     }
   }
   if (auto value = env("AUTH_MODE")) {
-    if (*value == "none")
-      s.auth.mode = auth_mode::none;
-    else if (*value == "token")
-      s.auth.mode = auth_mode::token;
-    else
-      return config_error("AUTH_MODE",
-                          "expected none or token, got '" + *value + "'");
+    auto mode = parse_auth_mode("AUTH_MODE", *value);
+    if (!mode)
+      return mode.error();
+    s.auth.mode = *mode;
   }
   if (auto value = env("BACKUP_ROOT")) {
     auto dir = directory_value("BACKUP_ROOT", *value);
@@ -481,6 +392,16 @@ caf::error apply_env(settings& s, const env_lookup& env) {
       return port.error();
     s.server_port = static_cast<uint16_t>(*port);
   }
+  if (auto value = env("ADMIN_PORT")) {
+    auto port = parse_int("ADMIN_PORT", *value, 0, 65535);
+    if (!port)
+      return port.error();
+    s.admin_port = static_cast<uint16_t>(*port);
+  }
+  if (s.admin_port != 0 && s.admin_port == s.server_port)
+    return config_error("adminPort",
+                        "must differ from serverPort ("
+                          + std::to_string(s.server_port) + ")");
   return {};
 }
 
@@ -508,6 +429,8 @@ caf::expected<settings> parse_yaml(const std::string& text) {
   }
   try {
     if (auto err = apply_yaml(result, root))
+      return err;
+    if (auto err = check_auth(result))
       return err;
   } catch (const YAML::Exception& e) {
     return caf::make_error(ec::config_error,
@@ -558,6 +481,8 @@ caf::expected<settings> load(const std::string& path, const env_lookup& env) {
     result.source = file;
   }
   if (auto err = apply_env(result, env))
+    return err;
+  if (auto err = check_auth(result))
     return err;
   return result;
 }

@@ -21,6 +21,36 @@ enum class auth_mode : uint8_t {
   /// Every query needs `Authorization: Bearer <token>`, checked with a
   /// TokenReview; answers hold only what the caller may `get`.
   token,
+  /// A front proxy authenticates the caller and names them in request
+  /// headers (`X-Remote-User`, `X-Remote-Group`); they are believed only
+  /// from a connection whose client certificate the proxy's CA signed.
+  /// Answers hold only what that caller may `get`.
+  proxy,
+};
+
+/// The name `auth.mode` takes in the configuration.
+constexpr const char* auth_mode_name(auth_mode m) {
+  switch (m) {
+    case auth_mode::none: return "none";
+    case auth_mode::token: return "token";
+    case auth_mode::proxy: return "proxy";
+  }
+  return "?";
+}
+
+/// The `auth.proxy` section: the kube-aggregator's request-header
+/// convention (`--requestheader-*` flags of the apiserver).
+struct proxy_settings {
+  /// PEM CA bundle that signs the proxy's client certificate.
+  std::string client_ca_file;
+  /// Common names a proxy's certificate may have; empty: any the CA signed.
+  std::vector<std::string> allowed_names;
+  /// Headers naming the user; the first present wins.
+  std::vector<std::string> username_headers{"X-Remote-User"};
+  /// Headers each naming one group; every value of each counts.
+  std::vector<std::string> group_headers{"X-Remote-Group"};
+  /// `<prefix><key>: value` headers are the user's extra attributes.
+  std::vector<std::string> extra_headers_prefixes{"X-Remote-Extra-"};
 };
 
 /// The `auth` section.
@@ -32,6 +62,8 @@ struct auth_settings {
   uint32_t cache_seconds = 60;
   /// Seconds an invalid token is remembered as invalid.
   uint32_t failure_cache_seconds = 30;
+  /// With `mode: proxy`: whom to believe.
+  proxy_settings proxy = {};
 };
 
 /// The `tls` section: the REST listener serves HTTPS with these PEM files,
@@ -60,6 +92,10 @@ struct settings {
   std::string backup_root = "/data/backups";
   /// HTTP port of the REST API.
   uint16_t server_port = 8080;
+  /// Port of the admin endpoints (`POST /admin/backup`), plain HTTP on
+  /// 127.0.0.1 only, so that neither the Service nor a proxy in front of
+  /// the API reaches them. 0: no admin endpoints.
+  uint16_t admin_port = 0;
   /// The address the REST API listens on: an IPv4 or IPv6 address
   /// (`0.0.0.0` every IPv4 interface, `::` every interface).
   std::string listen_address = "0.0.0.0";

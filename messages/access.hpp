@@ -72,12 +72,15 @@ struct access_request {
   /// Over every namespace: when a type is denied cluster-wide, ask each
   /// namespace (false: denied is denied).
   bool per_namespace = true;
+  /// The caller a trusted front proxy named (`auth.mode: proxy`); when its
+  /// `user` is set, `token` is not asked about.
+  caller proxied = {};
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, access_request& x) {
   return f(caf::meta::type_name("kws.access_request"), x.token, x.ns, x.types,
-           x.per_namespace);
+           x.per_namespace, x.proxied);
 }
 
 /// The answer to an `access_request`.

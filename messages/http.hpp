@@ -2,6 +2,8 @@
 // actors and handler actors know no sockets.
 #pragma once
 
+#include "messages/access.hpp"
+
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/meta/type_name.hpp>
 
@@ -35,6 +37,12 @@ struct http_request {
   std::map<std::string, std::string> headers = {};
   /// The request body (POST /mcp only).
   std::string body = {};
+  /// `auth.mode: proxy`: the caller a front proxy named in its headers,
+  /// believed because the connection presented a client certificate the
+  /// proxy's CA signed for an allowed name. Empty `user`: none was.
+  caller proxied = {};
+  /// Why no caller was believed ("" when one was, or outside proxy mode).
+  std::string proxy_refusal = {};
 };
 
 /// A decoded path segment as it stands in `http_request::path`: '%' as
@@ -75,7 +83,8 @@ inline std::string unescape_path_segment(std::string_view escaped) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_request& x) {
   return f(caf::meta::type_name("kws.http_request"), x.method, x.path,
-           x.query_names, x.query_values, x.from_loopback, x.headers, x.body);
+           x.query_names, x.query_values, x.from_loopback, x.headers, x.body,
+           x.proxied, x.proxy_refusal);
 }
 
 /// A response for the server to write.

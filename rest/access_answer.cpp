@@ -60,6 +60,21 @@ caf::expected<std::string> bearer_token(const http_request& req) {
   return std::string{token};
 }
 
+caf::expected<access_request> access_of(const http_request& req) {
+  access_request out;
+  if (!req.proxied.user.empty()) {
+    out.proxied = req.proxied;
+    return out;
+  }
+  if (!req.proxy_refusal.empty())
+    return caf::make_error(ec::unauthenticated, req.proxy_refusal);
+  auto token = bearer_token(req);
+  if (!token)
+    return token.error();
+  out.token = std::move(*token);
+  return out;
+}
+
 caf::error refusal(const access_grant& grant, std::string_view ns,
                    std::string_view type) {
   const auto& f = grant.filter;

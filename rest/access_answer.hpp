@@ -18,6 +18,11 @@ namespace kws::rest {
 /// `ec::unauthenticated` saying what is missing or wrong otherwise.
 caf::expected<std::string> bearer_token(const http_request& req);
 
+/// Who asks, as ACCESS is told: the caller a trusted front proxy named
+/// (`http_request::proxied`, `auth.mode: proxy`), else the bearer token;
+/// `ec::unauthenticated` saying why neither is there.
+caf::expected<access_request> access_of(const http_request& req);
+
 /// `ec::forbidden` naming the missing permission when `grant` lets nothing
 /// of the query through: its one type (`type`, a group_resource) or, when
 /// `type` is empty, every type; none otherwise. `ns` is the query's

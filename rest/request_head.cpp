@@ -32,6 +32,23 @@ bool limit_body(request_parser& parser, const server_options& opts) {
   return !length || *length <= opts.max_body_bytes;
 }
 
+namespace {
+
+/// `auth.mode: proxy`: who the front proxy says asks, or why it is not
+/// believed. Only this decides; the identity headers go no further.
+void name_caller(const request_parser::value_type& req,
+                 std::string_view client_cert_name, const server_options& opts,
+                 http_request& out) {
+  if (!opts.proxy)
+    return;
+  if (auto who = proxied_caller(req, client_cert_name, *opts.proxy))
+    out.proxied = std::move(*who);
+  else
+    out.proxy_refusal = error_detail(who.error());
+}
+
+} // namespace
+
 http_response read_error_response(const boost::beast::error_code& ec) {
   if (ec == http::error::header_limit)
     return error_response(431, "request head too large");
@@ -42,7 +59,7 @@ http_response read_error_response(const boost::beast::error_code& ec) {
 
 std::variant<http_request, http_response>
 accept_request(const request_parser::value_type& req, bool from_loopback,
-               const server_options& opts) {
+               const server_options& opts, std::string_view client_cert_name) {
   http_request out;
   out.method = std::string{req.method_string()};
   out.from_loopback = from_loopback;
@@ -56,6 +73,16 @@ accept_request(const request_parser::value_type& req, bool from_loopback,
       : error_detail(err);
     return error_response(400, msg, name);
   }
+  bool admin = out.path.starts_with(opts.admin_prefix);
+  if (admin && opts.paths == listener_paths::api)
+    return error_response(404,
+                          "admin endpoints are served only on the "
+                          "loopback admin port (adminPort)");
+  if (!admin && opts.paths == listener_paths::admin)
+    return error_response(404,
+                          "this port serves only the admin endpoints "
+                          "under "
+                            + opts.admin_prefix);
   if (!opts.site.empty() && is_site_path(out.path)) {
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
       auto res = error_response(
@@ -78,9 +105,9 @@ accept_request(const request_parser::value_type& req, bool from_loopback,
         = std::string{field.value()};
     }
     out.body = req.body();
+    name_caller(req, client_cert_name, opts, out);
     return out;
   }
-  bool admin = out.path.starts_with(opts.admin_prefix);
   if (admin && req.method() == http::verb::post && !from_loopback)
     return error_response(403, "admin endpoints answer only loopback clients");
   // A page in a browser on the same host could POST here: browsers send an
@@ -99,6 +126,7 @@ accept_request(const request_parser::value_type& req, bool from_loopback,
   // The one header a query's handler reads: who asks (`auth.mode: token`).
   if (auto credentials = req[http::field::authorization]; !credentials.empty())
     out.headers["authorization"] = std::string{credentials};
+  name_caller(req, client_cert_name, opts, out);
   return out;
 }
 

@@ -35,8 +35,11 @@ http_response read_error_response(const boost::beast::error_code& ec);
 /// answer the server gives by itself (400 for a bad target, 403 for an admin
 /// POST from elsewhere than loopback, 405 for other methods; the MCP endpoint
 /// takes POST only; the page and its files, `answer_site`).
+/// `client_cert_name` is the connection's verified client certificate's
+/// common name ("" for none), for `server_options::proxy`.
 std::variant<http_request, http_response>
 accept_request(const request_parser::value_type& req, bool from_loopback,
-               const server_options& opts);
+               const server_options& opts,
+               std::string_view client_cert_name = {});
 
 } // namespace kws::rest

@@ -6,6 +6,7 @@
 #include "messages/http.hpp"
 #include "rest/access_log.hpp"
 #include "rest/connection_book.hpp"
+#include "rest/proxy_identity.hpp"
 #include "rest/static_site.hpp"
 #include "rest/tls_source.hpp"
 
@@ -15,9 +16,20 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace kws::rest {
+
+/// Which paths a listener serves.
+enum class listener_paths : uint8_t {
+  /// Everything (tests, and a server without an admin listener).
+  all,
+  /// Everything but `admin_prefix`, which is 404: the API's port.
+  api,
+  /// Only `admin_prefix`; anything else is 404: the loopback admin port.
+  admin,
+};
 
 /// Limits and addresses of the server.
 struct server_options {
@@ -51,6 +63,11 @@ struct server_options {
   /// Serve TLS with the newest certificate of this source; null: plain
   /// HTTP.
   std::shared_ptr<tls_source> tls;
+  /// `auth.mode: proxy`: the request headers that name the caller are
+  /// believed from connections whose client certificate `tls`'s client CA
+  /// verified for one of these names (`http_request::proxied`). Empty: no
+  /// header names anyone.
+  std::optional<proxy_trust> proxy;
   /// With `tls`: plain HTTP from loopback clients is served too (commands
   /// run inside the pod, `kubectl port-forward`); anyone else is told to
   /// use https (400).
@@ -60,6 +77,8 @@ struct server_options {
   /// Paths under this prefix also accept POST, from loopback clients only
   /// (operator commands such as a backup, run inside the pod).
   std::string admin_prefix = "/admin/";
+  /// Whether this listener serves the API, the admin paths, or both.
+  listener_paths paths = listener_paths::all;
   /// The MCP endpoint: POST only (a JSON-RPC message in the body), from any
   /// client; other methods get 405. Empty: no such endpoint.
   std::string mcp_path = "/mcp";

@@ -160,6 +160,9 @@ private:
             return self->close_socket();
           }
           self->secured_ = true;
+          if (self->opts_.proxy)
+            self->client_cert_name_
+              = verified_client_name(self->stream_.native_handle());
           then();
         });
     } else {
@@ -245,7 +248,7 @@ private:
     // answering in its version makes Beast write `Connection: keep-alive`.
     version_ = req.version() == 10 ? 10 : 11;
     head_only_ = req.method() == http::verb::head;
-    auto accepted = accept_request(req, loopback_, opts_);
+    auto accepted = accept_request(req, loopback_, opts_, client_cert_name_);
     if (auto* res = std::get_if<http_response>(&accepted))
       return do_write(std::move(*res));
     if (place_.how == admission::probes_only) {
@@ -408,6 +411,9 @@ private:
   bool waiting_ = false;
   /// The TLS handshake completed (a close sends close_notify).
   bool secured_ = false;
+  /// The common name of the client certificate the handshake verified
+  /// (with `server_options::proxy` only; "" for none).
+  std::string client_cert_name_;
   uint64_t request_id_ = 0;
   /// The client's address, for the access log.
   std::string remote_;

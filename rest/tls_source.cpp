@@ -2,6 +2,7 @@
 
 #include "util/errors.hpp"
 #include "util/logging.hpp"
+#include "util/metrics.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -31,7 +32,8 @@ bool read_file(const std::string& path, std::string& out) {
 } // namespace
 
 caf::expected<std::shared_ptr<ssl::context>>
-make_server_context(const std::string& cert_pem, const std::string& key_pem) {
+make_server_context(const std::string& cert_pem, const std::string& key_pem,
+                    const std::string& client_ca_pem) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2
                    | ssl::context::no_sslv3 | ssl::context::no_tlsv1
@@ -53,6 +55,16 @@ make_server_context(const std::string& cert_pem, const std::string& key_pem) {
   if (ec)
     return tls_error("tls.keyFile",
                      "holds no usable PEM private key (" + ec.message() + ")");
+  if (!client_ca_pem.empty()) {
+    ctx->add_certificate_authority(boost::asio::buffer(client_ca_pem), ec);
+    if (ec)
+      return tls_error("auth.proxy.clientCAFile",
+                       "holds no usable PEM certificate (" + ec.message()
+                         + ")");
+    // Asked for, not required: probes and loopback commands have none. A
+    // certificate that is sent must verify, else the handshake fails.
+    ctx->set_verify_mode(ssl::verify_peer);
+  }
   return ctx;
 }
 
@@ -63,8 +75,22 @@ tls_source::tls_source(tls_files files,
   // nop
 }
 
-bool tls_source::read(std::string& cert, std::string& key) const {
-  return read_file(files_.cert_file, cert) && read_file(files_.key_file, key);
+namespace {
+
+/// Process-wide, so an operator alerts on a rotation that did not take.
+metrics::counter& reload_counter(std::string_view outcome) {
+  return metrics::get_counter(
+    "kws_http_tls_reloads_total",
+    "Changed TLS certificate files, by whether they loaded.",
+    std::string{"outcome=\""} + std::string{outcome} + "\"");
+}
+
+} // namespace
+
+bool tls_source::read(std::string& cert, std::string& key,
+                      std::string& ca) const {
+  return read_file(files_.cert_file, cert) && read_file(files_.key_file, key)
+    && (files_.client_ca_file.empty() || read_file(files_.client_ca_file, ca));
 }
 
 caf::expected<std::shared_ptr<tls_source>>
@@ -74,7 +100,11 @@ tls_source::load(tls_files files, std::chrono::milliseconds check_interval) {
     return tls_error("tls.certFile", "cannot read " + src->files_.cert_file);
   if (!read_file(src->files_.key_file, src->key_pem_))
     return tls_error("tls.keyFile", "cannot read " + src->files_.key_file);
-  auto ctx = make_server_context(src->cert_pem_, src->key_pem_);
+  const auto& ca_file = src->files_.client_ca_file;
+  if (!ca_file.empty() && !read_file(ca_file, src->client_ca_pem_))
+    return tls_error("auth.proxy.clientCAFile", "cannot read " + ca_file);
+  auto ctx
+    = make_server_context(src->cert_pem_, src->key_pem_, src->client_ca_pem_);
   if (!ctx)
     return ctx.error();
   src->context_ = std::move(*ctx);
@@ -89,21 +119,26 @@ std::shared_ptr<ssl::context> tls_source::current() {
   checked_ = now;
   std::string cert;
   std::string key;
+  std::string ca;
   // A file missing for a moment (a Secret's symlinks being swapped) is no
-  // change: the next check reads the new pair.
-  if (!read(cert, key) || (cert == cert_pem_ && key == key_pem_))
+  // change: the next check reads the new files.
+  if (!read(cert, key, ca)
+      || (cert == cert_pem_ && key == key_pem_ && ca == client_ca_pem_))
     return context_;
   cert_pem_ = std::move(cert);
   key_pem_ = std::move(key);
-  auto ctx = make_server_context(cert_pem_, key_pem_);
+  client_ca_pem_ = std::move(ca);
+  auto ctx = make_server_context(cert_pem_, key_pem_, client_ca_pem_);
   if (!ctx) {
     ++failures_;
+    reload_counter("failed").inc();
     KWS_WARN("http server keeps its TLS certificate: the changed files do "
              "not load: {}",
              error_detail(ctx.error()));
     return context_;
   }
   ++reloads_;
+  reload_counter("loaded").inc();
   KWS_INFO("http server loaded its changed TLS certificate from {}",
            files_.cert_file);
   context_ = std::move(*ctx);

@@ -20,13 +20,19 @@ struct tls_files {
   /// The certificate, followed by its intermediates.
   std::string cert_file;
   std::string key_file;
+  /// CAs whose client certificates are asked for and verified
+  /// (`auth.proxy.clientCAFile`); "" asks for none.
+  std::string client_ca_file = {};
 };
 
 /// A server context for TLS 1.2 and 1.3 from PEM texts; an error names the
-/// setting whose file is wrong (`tls.certFile` or `tls.keyFile`), also when
-/// the key does not belong to the certificate.
+/// setting whose file is wrong (`tls.certFile`, `tls.keyFile` or
+/// `auth.proxy.clientCAFile`), also when the key does not belong to the
+/// certificate. With `client_ca_pem`, a client may present a certificate,
+/// which must verify against those CAs; one without is served too.
 caf::expected<std::shared_ptr<boost::asio::ssl::context>>
-make_server_context(const std::string& cert_pem, const std::string& key_pem);
+make_server_context(const std::string& cert_pem, const std::string& key_pem,
+                    const std::string& client_ca_pem = {});
 
 /// Hands each new connection the context of the newest good pair of files.
 /// Thread-safe.
@@ -53,8 +59,8 @@ public:
   tls_source(tls_files files, std::chrono::milliseconds check_interval);
 
 private:
-  /// Reads both files; false when either cannot be read.
-  bool read(std::string& cert, std::string& key) const;
+  /// Reads the files; false when one cannot be read.
+  bool read(std::string& cert, std::string& key, std::string& ca) const;
 
   const tls_files files_;
   const std::chrono::milliseconds check_interval_;
@@ -63,6 +69,7 @@ private:
   /// The bytes of the pair last read, good or not: a bad pair is tried once.
   std::string cert_pem_;
   std::string key_pem_;
+  std::string client_ca_pem_;
   std::chrono::steady_clock::time_point checked_;
   std::atomic<uint64_t> reloads_ = 0;
   std::atomic<uint64_t> failures_ = 0;

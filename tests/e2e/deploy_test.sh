@@ -119,8 +119,8 @@ c='.spec.template.spec.containers[0]'
 check "statefulset: 1 replica" jqt "$sts" '.spec.replicas == 1'
 check "statefulset: volumeClaimTemplate data of 50Gi (PVC data-k8s-watch-server-0)" \
   jqt "$sts" '.metadata.name == "k8s-watch-server" and .spec.volumeClaimTemplates[0].metadata.name == "data" and .spec.volumeClaimTemplates[0].spec.resources.requests.storage == "50Gi"'
-check "statefulset: env BADGER_PATH=/data/watch-events, SERVER_PORT=8080, CONFIG_PATH=/config/resources.yaml" \
-  jqt "$sts" "[$c.env[] | {(.name): .value}] | add | .BADGER_PATH == \"/data/watch-events\" and .SERVER_PORT == \"8080\" and .CONFIG_PATH == \"/config/resources.yaml\""
+check "statefulset: env BADGER_PATH=/data/watch-events, SERVER_PORT=8080, ADMIN_PORT=8081, CONFIG_PATH=/config/resources.yaml" \
+  jqt "$sts" "[$c.env[] | {(.name): .value}] | add | .BADGER_PATH == \"/data/watch-events\" and .SERVER_PORT == \"8080\" and .ADMIN_PORT == \"8081\" and .CONFIG_PATH == \"/config/resources.yaml\""
 check "statefulset: volume data at /data, ConfigMap k8s-watch-server-config at /config" \
   jqt "$sts" "([$c.volumeMounts[] | select(.name==\"data\" and .mountPath==\"/data\")] | length == 1) and ([$c.volumeMounts[] | select(.name==\"config\" and .mountPath==\"/config\")] | length == 1) and ([.spec.template.spec.volumes[] | select(.name==\"config\") | .configMap.name] == [\"k8s-watch-server-config\"])"
 check "statefulset: liveness /livez, readiness /readyz" \
@@ -343,6 +343,30 @@ if [ -x "$helm_bin" ]; then
   else
     sed 's/^/    /' "$tmp/chart-tls.yaml.err"
     fail "helm template (tls.secretName)"
+  fi
+  if render k8s-watch-server "$tmp/chart-proxy.yaml" --set tls.secretName=kws-tls \
+       --set proxyAuth.caConfigMapName=kws-proxy-ca --set config.auth.mode=proxy \
+       --set 'config.auth.proxy.allowedNames={front-proxy-client}'; then
+    check "chart (auth.mode proxy) passes the server dry run" dry_run "$tmp/chart-proxy.yaml"
+    "${K[@]}" apply --dry-run=server -f "$tmp/chart-proxy.yaml" -o json >"$tmp/chart-proxy.json" 2>/dev/null
+    check "chart (auth.mode proxy): ConfigMap kws-proxy-ca mounted at /proxy-ca" \
+      jqt "$tmp/chart-proxy.json" "[.items[] | select(.kind==\"StatefulSet\")][0] | .spec.template.spec | ([.volumes[] | select(.name==\"proxy-ca\")][0].configMap.name == \"kws-proxy-ca\") and ([.containers[0].volumeMounts[] | select(.name==\"proxy-ca\")][0].mountPath == \"/proxy-ca\")"
+    jq -r '[.items[] | select(.kind=="ConfigMap")][0].data["resources.yaml"]' "$tmp/chart-proxy.json" >"$tmp/chart-proxy-resources.yaml"
+    check "chart config (auth.mode proxy): clientCAFile /proxy-ca/ca.crt and the allowed name" \
+      bash -c "grep -q 'clientCAFile: /proxy-ca/ca.crt' '$tmp/chart-proxy-resources.yaml' && grep -q -- '- front-proxy-client' '$tmp/chart-proxy-resources.yaml'"
+    if [ "$have_binary" = 1 ]; then
+      check "the server validates the chart's proxy settings and reads /tls/tls.crt next" \
+        config_rejected "$tmp/chart-proxy-resources.yaml" "tls.certFile: cannot read /tls/tls.crt"
+    fi
+  else
+    sed 's/^/    /' "$tmp/chart-proxy.yaml.err"
+    fail "helm template (auth.mode proxy)"
+  fi
+  if render k8s-watch-server "$tmp/chart4.yaml" --set config.auth.mode=proxy; then
+    fail "helm template refuses auth.mode proxy without tls.secretName and proxyAuth.caConfigMapName"
+  else
+    check "helm template refuses auth.mode proxy without its certificate settings" \
+      grep -q "needs tls.secretName" "$tmp/chart4.yaml.err"
   fi
   if render k8s-watch-server "$tmp/chart3.yaml" --set replicaCount=2; then
     fail "helm template refuses replicaCount=2"

@@ -178,16 +178,18 @@ check "statefulset mounts: data /data, config /config (read-only), tmp /tmp" \
 # With host networking (the control plane listens on loopback) the REST API
 # gets a free port instead of 8080, which may be taken on the host.
 port=$(free_port)
+admin_port=$(free_port)
 envs=()
 while IFS= read -r e; do
   case $e in
     SERVER_PORT=*) envs+=(--env "SERVER_PORT=$port") ;;
+    ADMIN_PORT=*) envs+=(--env "ADMIN_PORT=$admin_port") ;;
     POD_NAMESPACE=) envs+=(--env "POD_NAMESPACE=$ns") ;;
     *) envs+=(--env "$e") ;;
   esac
 done < <(sts "$c.env[] | \"\(.name)=\(.value // \"\")\"")
 envs+=(--env KUBERNETES_SERVICE_HOST=127.0.0.1 --env "KUBERNETES_SERVICE_PORT=$api_port")
-note "REST API on port $port (host network; the StatefulSet's SERVER_PORT is 8080)"
+note "REST API on port $port, admin on $admin_port (host network; the StatefulSet's are 8080 and 8081)"
 
 # The PVC: an empty volume the kubelet makes group-writable for fsGroup.
 podman volume create "$volume" >/dev/null

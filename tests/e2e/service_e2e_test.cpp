@@ -86,7 +86,13 @@ TEST_F(service, an_online_backup_restores_to_the_same_answers) {
   auto run = [](const std::string& cmd) {
     return std::system((cmd + " >/dev/null 2>&1").c_str());
   };
-  const auto backup_cmd = binary + " backup --port " + std::to_string(port);
+  const auto backup_cmd
+    = binary + " backup --port " + std::to_string(admin_port);
+  // The API's port does not serve it.
+  EXPECT_NE(run(binary + " backup --port " + std::to_string(port)
+                + " --dest elsewhere"),
+            0);
+  EXPECT_EQ(http_call(port, "POST", "/admin/backup?dest=x").status, 404);
   // The server keeps ingesting while the backup is written.
   ASSERT_EQ(run(backup_cmd + " --dest today"), 0);
   ASSERT_TRUE(std::filesystem::exists(backup / "CURRENT"));

@@ -27,6 +27,8 @@ struct service : ::testing::Test {
   static inline cluster_state cluster;
   static inline std::filesystem::path dir;
   static inline uint16_t port = 0;
+  /// The loopback admin listener's (`adminPort`).
+  static inline uint16_t admin_port = 0;
   static inline std::unique_ptr<server_process> server;
   static inline std::string ns;
 
@@ -34,6 +36,7 @@ struct service : ::testing::Test {
     return {{"KUBECONFIG", cluster.kubeconfig},
             {"STORAGE_PATH", (dir / "store").string()},
             {"SERVER_PORT", std::to_string(port)},
+            {"ADMIN_PORT", std::to_string(admin_port)},
             {"BACKUP_ROOT", (dir / "backups").string()},
             {"CONFIG_PATH", (dir / "resources.yaml").string()}};
   }
@@ -55,6 +58,9 @@ struct service : ::testing::Test {
     std::ofstream{dir / "resources.yaml"} << "discoverCRDs: true\n"
                                              "flushIntervalMs: 50\n";
     port = free_port();
+    do
+      admin_port = free_port();
+    while (admin_port == port);
     ns = "e2e-" + std::to_string(::getpid());
     ASSERT_EQ(kubectl(cluster, "create namespace " + ns), 0);
     start_server();

@@ -1,15 +1,23 @@
-// Fuzzes what `auth.mode: token` reads from outside: the Authorization
-// header of a request, and the apiserver's TokenReview, SubjectAccessReview
-// and NamespaceList answers. Whatever arrives, a header either yields a
-// token without blanks or an `unauthenticated` error, a review either a
+// Fuzzes what `auth.mode: token` and `proxy` read from outside: the
+// Authorization header of a request, a front proxy's identity headers, and
+// the apiserver's TokenReview, SubjectAccessReview and NamespaceList answers.
+// Whatever arrives, a header either yields a token without blanks or an
+// `unauthenticated` error, the identity headers a caller with a user whose
+// extras are valid JSON or an `unauthenticated` error, a review either a
 // caller with a user or an error, and nothing crashes.
 //
-// Input: the header value, a NUL byte, then one apiserver body.
+// Input: the header value (also read as `Name: value` lines for the proxy),
+// a NUL byte, then one apiserver body.
 
 #include "kube/access_review.hpp"
 #include "rest/access_answer.hpp"
+#include "rest/proxy_identity.hpp"
 #include "tests/fuzz/support.hpp"
 #include "util/errors.hpp"
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <rapidjson/document.h>
 
 #include <string>
 
@@ -30,6 +38,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     check(token.error() == kws::ec::unauthenticated,
           "a bad header is not unauthenticated");
+  }
+  boost::beast::http::request<boost::beast::http::string_body> head;
+  size_t at = 0;
+  while (at <= header.size()) {
+    auto end = header.find('\n', at);
+    auto line = header.substr(
+      at, end == std::string_view::npos ? std::string_view::npos : end - at);
+    at = end == std::string_view::npos ? header.size() + 1 : end + 1;
+    auto colon = line.find(':');
+    if (colon == 0 || colon == std::string_view::npos
+        || line.find('\r') != std::string_view::npos)
+      continue;
+    head.insert(line.substr(0, colon), line.substr(colon + 1));
+  }
+  if (auto who = kws::rest::proxied_caller(head, "front-proxy", {})) {
+    check(!who->user.empty(), "a proxied caller without a user");
+    if (!who->extra_json.empty()) {
+      rapidjson::Document doc;
+      doc.Parse(who->extra_json.data(), who->extra_json.size());
+      check(!doc.HasParseError() && doc.IsObject(),
+            "the proxied extras are not a JSON object");
+    }
+  } else {
+    check(who.error() == kws::ec::unauthenticated,
+          "refused identity headers are not unauthenticated");
   }
   if (auto who = kws::kube::parse_token_review(body)) {
     check(!who->user.empty(), "a caller without a user");

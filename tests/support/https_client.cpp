@@ -33,7 +33,8 @@ std::string peer_common_name(SSL* ssl) {
 
 https_result https_call(uint16_t port, const std::string& trusted_pem,
                         const std::string& method, const std::string& target,
-                        const std::map<std::string, std::string>& headers) {
+                        const header_list& headers, const test_cert* client,
+                        const std::string& body) {
   https_result out;
   net::io_context ioc;
   ssl::context ctx{ssl::context::tls_client};
@@ -42,6 +43,15 @@ https_result https_call(uint16_t port, const std::string& trusted_pem,
   if (ec) {
     out.error = "the trusted certificate: " + ec.message();
     return out;
+  }
+  if (client) {
+    ctx.use_certificate_chain(net::buffer(client->cert_pem), ec);
+    if (!ec)
+      ctx.use_private_key(net::buffer(client->key_pem), ssl::context::pem, ec);
+    if (ec) {
+      out.error = "the client certificate: " + ec.message();
+      return out;
+    }
   }
   ctx.set_verify_mode(ssl::verify_peer);
   beast::ssl_stream<beast::tcp_stream> stream{ioc, ctx};
@@ -61,8 +71,12 @@ https_result https_call(uint16_t port, const std::string& trusted_pem,
                                        11};
   req.set(http::field::host, "localhost");
   for (const auto& [name, value] : headers)
-    req.set(name, value);
+    req.insert(name, value);
   req.keep_alive(false);
+  if (!body.empty()) {
+    req.body() = body;
+    req.prepare_payload();
+  }
   http::write(stream, req, ec);
   beast::flat_buffer buf;
   http::response_parser<http::string_body> parser;

@@ -2,9 +2,12 @@
 // certificate it is given and checks that it names `localhost`.
 #pragma once
 
+#include "tests/support/test_certs.hpp"
+
 #include <cstdint>
-#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace kws::test {
 
@@ -18,9 +21,16 @@ struct https_result {
   std::string error;
 };
 
-/// `method target` to 127.0.0.1:port over TLS, trusting only `trusted_pem`.
+/// Headers in order; a name may repeat.
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/// `method target` to 127.0.0.1:port over TLS, trusting only `trusted_pem`;
+/// presenting `client`'s certificate when given, sending `body` when not
+/// empty.
 https_result https_call(uint16_t port, const std::string& trusted_pem,
                         const std::string& method, const std::string& target,
-                        const std::map<std::string, std::string>& headers = {});
+                        const header_list& headers = {},
+                        const test_cert* client = nullptr,
+                        const std::string& body = {});
 
 } // namespace kws::test

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 namespace kws::test {
 
@@ -43,9 +44,9 @@ std::string drain(BIO* bio) {
   return {data, static_cast<size_t>(n)};
 }
 
-} // namespace
-
-test_cert make_test_cert(const std::string& common_name) {
+/// A fresh key and a certificate for it named `common_name`, valid from an
+/// hour ago for a day, not yet signed.
+std::pair<pkey_ptr, x509_ptr> new_cert(const std::string& common_name) {
   pkey_ptr key{EVP_EC_gen("P-256")};
   check(key != nullptr, "key");
   x509_ptr cert{X509_new()};
@@ -60,18 +61,48 @@ test_cert make_test_cert(const std::string& common_name) {
   X509_NAME_add_entry_by_txt(
     name, "CN", MBSTRING_ASC,
     reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), name);
-  add_extension(cert.get(), NID_basic_constraints, "critical,CA:TRUE");
-  add_extension(cert.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
-  check(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "signature");
+  return {std::move(key), std::move(cert)};
+}
+
+test_cert to_pem(X509* cert, EVP_PKEY* key) {
   bio_ptr cert_bio{BIO_new(BIO_s_mem())};
   bio_ptr key_bio{BIO_new(BIO_s_mem())};
-  check(PEM_write_bio_X509(cert_bio.get(), cert.get()) == 1, "PEM");
-  check(PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0,
+  check(PEM_write_bio_X509(cert_bio.get(), cert) == 1, "PEM");
+  check(PEM_write_bio_PrivateKey(key_bio.get(), key, nullptr, nullptr, 0,
                                  nullptr, nullptr)
           == 1,
         "PEM key");
   return {drain(cert_bio.get()), drain(key_bio.get())};
+}
+
+} // namespace
+
+test_cert make_client_cert(const test_cert& ca,
+                           const std::string& common_name) {
+  bio_ptr ca_cert_bio{
+    BIO_new_mem_buf(ca.cert_pem.data(), static_cast<int>(ca.cert_pem.size()))};
+  bio_ptr ca_key_bio{
+    BIO_new_mem_buf(ca.key_pem.data(), static_cast<int>(ca.key_pem.size()))};
+  x509_ptr ca_cert{
+    PEM_read_bio_X509(ca_cert_bio.get(), nullptr, nullptr, nullptr)};
+  pkey_ptr ca_key{
+    PEM_read_bio_PrivateKey(ca_key_bio.get(), nullptr, nullptr, nullptr)};
+  check(ca_cert != nullptr && ca_key != nullptr, "the CA's PEM");
+  auto [key, cert] = new_cert(common_name);
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert.get()));
+  add_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
+  add_extension(cert.get(), NID_ext_key_usage, "clientAuth");
+  check(X509_sign(cert.get(), ca_key.get(), EVP_sha256()) > 0, "signature");
+  return to_pem(cert.get(), key.get());
+}
+
+test_cert make_test_cert(const std::string& common_name) {
+  auto [key, cert] = new_cert(common_name);
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
+  add_extension(cert.get(), NID_basic_constraints, "critical,CA:TRUE");
+  add_extension(cert.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+  check(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "signature");
+  return to_pem(cert.get(), key.get());
 }
 
 void write_text(const std::string& path, const std::string& text) {

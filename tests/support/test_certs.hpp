@@ -17,6 +17,10 @@ struct test_cert {
 /// own trust anchor.
 test_cert make_test_cert(const std::string& common_name);
 
+/// A client certificate (extended key usage clientAuth) whose subject's
+/// common name is `common_name`, signed by `ca` (one `make_test_cert` made).
+test_cert make_client_cert(const test_cert& ca, const std::string& common_name);
+
 /// Writes `text` to `path` (replacing it); throws when it cannot.
 void write_text(const std::string& path, const std::string& text);
 

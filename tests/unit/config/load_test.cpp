@@ -154,6 +154,32 @@ TEST_F(load_test, environment_overrides_the_file) {
   EXPECT_EQ(s->server_port, 7070);
 }
 
+TEST_F(load_test, the_admin_port_is_off_by_default_and_apart_from_the_api) {
+  auto s = load(write("{}"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->admin_port, 0);
+  s = load(write("adminPort: 8081\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->admin_port, 8081);
+  vars["ADMIN_PORT"] = "9091";
+  s = load(write("adminPort: 8081\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->admin_port, 9091);
+  vars.erase("ADMIN_PORT");
+  auto err = error_of("serverPort: 8081\nadminPort: 8081\n");
+  EXPECT_NE(err.find("adminPort: must differ from serverPort (8081)"),
+            std::string::npos)
+    << err;
+  err = error_of("adminPort: 65536\n");
+  EXPECT_NE(err.find("adminPort: must be between 0 and 65535"),
+            std::string::npos)
+    << err;
+  vars["ADMIN_PORT"] = "x";
+  s = load(write("{}"), env());
+  ASSERT_FALSE(s);
+  EXPECT_NE(render(s.error()).find("ADMIN_PORT"), std::string::npos);
+}
+
 TEST_F(load_test, badger_path_is_an_alias_and_storage_path_wins) {
   vars["BADGER_PATH"] = "/badger";
   auto s = load(write("{}"), env());
@@ -374,8 +400,8 @@ TEST_F(load_test, auth_is_off_by_default_and_read_from_its_section) {
 }
 
 TEST_F(load_test, invalid_auth_settings_name_the_key) {
-  auto err = error_of("auth: {mode: proxy}\n");
-  EXPECT_NE(err.find("auth.mode: expected none or token, got 'proxy'"),
+  auto err = error_of("auth: {mode: tokens}\n");
+  EXPECT_NE(err.find("auth.mode: expected none, token or proxy, got 'tokens'"),
             std::string::npos)
     << err;
   err = error_of("auth: {cacheSeconds: 0}\n");
@@ -391,6 +417,89 @@ TEST_F(load_test, invalid_auth_settings_name_the_key) {
   auto s = load(write("{}"), env());
   ASSERT_FALSE(s);
   EXPECT_NE(render(s.error()).find("AUTH_MODE"), std::string::npos);
+}
+
+TEST_F(load_test, proxy_mode_reads_whom_to_believe) {
+  const std::string tls = "tls: {certFile: /c.pem, keyFile: /k.pem}\n";
+  auto s = load(write(tls
+                      + "auth: {mode: proxy, proxy: {clientCAFile: "
+                        "/ca.pem}}\n"),
+                env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->auth.mode, auth_mode::proxy);
+  EXPECT_EQ(s->auth.proxy.client_ca_file, "/ca.pem");
+  // The apiserver's own defaults.
+  EXPECT_TRUE(s->auth.proxy.allowed_names.empty());
+  EXPECT_EQ(s->auth.proxy.username_headers,
+            std::vector<std::string>{"X-Remote-User"});
+  EXPECT_EQ(s->auth.proxy.group_headers,
+            std::vector<std::string>{"X-Remote-Group"});
+  EXPECT_EQ(s->auth.proxy.extra_headers_prefixes,
+            std::vector<std::string>{"X-Remote-Extra-"});
+  s = load(write(tls + R"(auth:
+  mode: proxy
+  proxy:
+    clientCAFile: /ca.pem
+    allowedNames: [front-proxy-client]
+    usernameHeaders: [X-Forwarded-User, X-Remote-User]
+    groupHeaders: []
+    extraHeadersPrefixes: [X-Forwarded-Extra-]
+)"),
+           env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->auth.proxy.allowed_names,
+            std::vector<std::string>{"front-proxy-client"});
+  EXPECT_EQ(s->auth.proxy.username_headers,
+            (std::vector<std::string>{"X-Forwarded-User", "X-Remote-User"}));
+  EXPECT_TRUE(s->auth.proxy.group_headers.empty());
+  EXPECT_EQ(s->auth.proxy.extra_headers_prefixes,
+            std::vector<std::string>{"X-Forwarded-Extra-"});
+  // The environment may choose it too, and then needs the same.
+  vars["AUTH_MODE"] = "proxy";
+  s = load(write(tls + "auth: {proxy: {clientCAFile: /ca.pem}}\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->auth.mode, auth_mode::proxy);
+  s = load(write("{}"), env());
+  ASSERT_FALSE(s);
+  EXPECT_NE(render(s.error()).find("tls.certFile: needed with auth.mode proxy"),
+            std::string::npos)
+    << render(s.error());
+}
+
+TEST_F(load_test, proxy_mode_without_what_it_needs_names_the_key) {
+  const std::string tls = "tls: {certFile: /c.pem, keyFile: /k.pem}\n";
+  auto err = error_of("auth: {mode: proxy, proxy: {clientCAFile: /ca}}\n");
+  EXPECT_NE(err.find("tls.certFile: needed with auth.mode proxy"),
+            std::string::npos)
+    << err;
+  err = error_of(tls + "auth: {mode: proxy}\n");
+  EXPECT_NE(err.find("auth.proxy.clientCAFile: needed with auth.mode proxy"),
+            std::string::npos)
+    << err;
+  err = error_of(tls + "auth: {mode: proxy, proxy: {clientCAFile: \"\"}}\n");
+  EXPECT_NE(err.find("auth.proxy.clientCAFile: must not be empty"),
+            std::string::npos)
+    << err;
+  err = error_of(tls + "auth: {proxy: {usernameHeaders: [\"X User\"]}}\n");
+  EXPECT_NE(err.find("auth.proxy.usernameHeaders[0]: 'X User' is not an "
+                     "HTTP header name"),
+            std::string::npos)
+    << err;
+  err = error_of(tls + "auth: {proxy: {usernameHeaders: []}}\n");
+  EXPECT_NE(err.find("auth.proxy.usernameHeaders: must name at least one"),
+            std::string::npos)
+    << err;
+  err = error_of(tls + "auth: {proxy: {allowedNames: front}}\n");
+  EXPECT_NE(err.find("auth.proxy.allowedNames: expected a list"),
+            std::string::npos)
+    << err;
+  err = error_of(tls + "auth: {proxy: {clientCA: /ca}}\n");
+  EXPECT_NE(err.find("auth.proxy.clientCA: unknown key"), std::string::npos)
+    << err;
+  // Only proxy mode needs them: token mode ignores an unused proxy section.
+  auto s
+    = load(write("auth: {mode: token, proxy: {clientCAFile: /ca}}\n"), env());
+  EXPECT_TRUE(s) << render(s.error());
 }
 
 TEST_F(load_test, backup_root_defaults_to_the_volume_and_is_validated) {

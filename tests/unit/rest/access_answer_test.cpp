@@ -29,6 +29,30 @@ TEST(access_answer, bearer_tokens) {
   EXPECT_FALSE(bearer_token(http_request{}));
 }
 
+TEST(access_answer, who_asks_is_the_proxied_caller_else_the_token) {
+  auto by_token = access_of(with_authorization("Bearer abc"));
+  ASSERT_TRUE(by_token);
+  EXPECT_EQ(by_token->token, "abc");
+  EXPECT_EQ(by_token->proxied.user, "");
+  // In proxy mode a token is not what counts: the proxy's word is.
+  auto req = with_authorization("Bearer abc");
+  req.proxied.user = "alice";
+  req.proxied.groups = {"dev"};
+  auto by_proxy = access_of(req);
+  ASSERT_TRUE(by_proxy);
+  EXPECT_EQ(by_proxy->token, "");
+  EXPECT_EQ(by_proxy->proxied.user, "alice");
+  EXPECT_EQ(by_proxy->proxied.groups, std::vector<std::string>{"dev"});
+  req.proxied = {};
+  req.proxy_refusal = "auth.mode proxy: no certificate";
+  auto refused = access_of(req);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), ec::unauthenticated);
+  EXPECT_NE(error_detail(refused.error()).find("no certificate"),
+            std::string::npos);
+  EXPECT_FALSE(access_of(http_request{}));
+}
+
 TEST(access_answer, refusals_name_the_permission) {
   access_grant g;
   g.who.user = "system:serviceaccount:a:reader";

@@ -154,6 +154,31 @@ TEST_F(server_test, admin_paths_take_post_from_loopback) {
   EXPECT_EQ(res.headers["Allow"], "GET, HEAD, POST");
 }
 
+TEST_F(server_test, the_api_and_the_admin_listener_split_the_paths) {
+  server_options api;
+  api.paths = listener_paths::api;
+  start(api);
+  // The API's port never serves an admin path, whoever asks.
+  auto res = http_call(srv->port(), "POST", "/admin/backup?dest=/x");
+  EXPECT_EQ(res.status, 404) << res.body;
+  EXPECT_NE(res.body.find("loopback admin port (adminPort)"), std::string::npos)
+    << res.body;
+  EXPECT_EQ(http_get(srv->port(), "/api/v1/events").status, 200);
+  server_options admin;
+  admin.paths = listener_paths::admin;
+  start(admin);
+  res = http_get(srv->port(), "/api/v1/events");
+  EXPECT_EQ(res.status, 404) << res.body;
+  EXPECT_NE(res.body.find("only the admin endpoints"), std::string::npos)
+    << res.body;
+  EXPECT_EQ(http_call(srv->port(), "POST", "/admin/backup?dest=/x").status,
+            200);
+  std::lock_guard guard{mtx};
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].path, "/api/v1/events");
+  EXPECT_EQ(seen[1].path, "/admin/backup");
+}
+
 TEST_F(server_test, admin_paths_refuse_browser_requests) {
   start();
   auto out = raw("POST /admin/backup?dest=/b HTTP/1.1\r\nHost: x\r\n"

@@ -6,6 +6,7 @@
 #include "tests/support/https_client.hpp"
 #include "tests/support/test_certs.hpp"
 #include "util/errors.hpp"
+#include "util/metrics.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -155,6 +156,12 @@ TEST_F(server_tls_test, a_changed_certificate_serves_new_connections) {
 }
 
 TEST_F(server_tls_test, a_pair_that_does_not_load_keeps_the_last_good_one) {
+  auto& failed = metrics::get_counter("kws_http_tls_reloads_total", "",
+                                      "outcome=\"failed\"");
+  auto& loaded = metrics::get_counter("kws_http_tls_reloads_total", "",
+                                      "outcome=\"loaded\"");
+  auto failed_before = failed.value();
+  auto loaded_before = loaded.value();
   install(make_test_cert("first"));
   start(std::chrono::milliseconds{0});
   auto second = make_test_cert("second");
@@ -174,6 +181,9 @@ TEST_F(server_tls_test, a_pair_that_does_not_load_keeps_the_last_good_one) {
   EXPECT_EQ(after.error, "");
   EXPECT_EQ(after.peer_name, "third");
   EXPECT_EQ(tls->reloads(), 2U);
+  // The operator sees both outcomes on /metrics.
+  EXPECT_EQ(failed.value() - failed_before, 1U);
+  EXPECT_EQ(loaded.value() - loaded_before, 2U);
 }
 
 TEST_F(server_tls_test, files_are_read_again_only_after_the_check_interval) {

@@ -68,4 +68,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if hasKey .Values.config "serverPort" }}
 {{- fail "config.serverPort is set from containerPort; remove it from config" }}
 {{- end }}
+{{- if hasKey .Values.config "adminPort" }}
+{{- fail "config.adminPort is set from adminPort; remove it from config" }}
+{{- end }}
 {{- end }}
