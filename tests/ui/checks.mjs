@@ -7,6 +7,7 @@
 //   6 changes between a chosen T1 and T2   (changes.mjs)
 //   7 a screenshot of each state           (every check; listed at the end)
 //   8 token mode: form, filtering, storage (token.mjs, the AUTH_MODE=token server)
+//   9 token mode in the panels: a 403 as a sentence, a 401 asks (token-panels.mjs)
 // No console error or uncaught exception on any page, over the whole run.
 // Usage: KWS_UI_DEPS=<install.sh's dir> node checks.mjs facts.json
 import { readFileSync, statSync } from "node:fs";
@@ -19,6 +20,7 @@ import { asOfMode } from "./asof.mjs";
 import { coverageGap } from "./gap.mjs";
 import { changesBetween } from "./changes.mjs";
 import { tokenMode } from "./token.mjs";
+import { tokenPanels } from "./token-panels.mjs";
 
 const facts = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const report = reporter();
@@ -36,8 +38,12 @@ try {
   await asOfMode(ctx);
   await coverageGap(ctx);
   await changesBetween(ctx);
-  if (facts.token) await tokenMode(ctx);
-  else report.fail("token mode", "no AUTH_MODE=token server was set up (see run.sh's FAIL lines)");
+  if (facts.token) {
+    await tokenMode(ctx);
+    await tokenPanels(ctx);
+  } else {
+    report.fail("token mode", "no AUTH_MODE=token server was set up (see run.sh's FAIL lines)");
+  }
 } finally {
   await browser.close();
 }
@@ -48,7 +54,8 @@ await report.check("no console error or uncaught exception on any page", async (
 await report.check("a screenshot of each checked state is written", async () => {
   for (const name of ["01-loaded", "02-lane", "02-drawer-scale", "02-drawer-image", "03-link",
     "04-asof-before-scale", "04-asof-before-image", "05-coverage-gap", "06-changes",
-    ...(facts.token ? ["08-token-form", "08-token-invalid", "08-token-lanes", "08-token-forbidden"] : [])]) {
+    ...(facts.token ? ["08-token-form", "08-token-invalid", "08-token-lanes", "08-token-forbidden",
+      "09-panels-forbidden", "09-panels-secret", "09-panels-token-drawer", "09-panels-token"] : [])]) {
     const file = path.join(facts.screenshots, `${name}.png`);
     assert(ctx.shot.written.includes(name) && statSync(file).size > 0, `${file} was not written`);
   }

@@ -8,12 +8,12 @@
 # (SIGTERM), a ConfigMap is created while it is down, and it is started again
 # on the same store (a `server down` coverage gap). Then a second server in
 # token mode (AUTH_MODE=token) on a store and port of its own, with two
-# namespaces: the first holds a ConfigMap and a ServiceAccount that a Role
-# lets get/list ConfigMaps there only, the second a ConfigMap that account
-# may not see. The facts the checks need (record ids and times, read from
-# the servers; the account's token) go to facts.json; checks.mjs drives the
-# browser and prints one PASS/FAIL line per check. A screenshot of each
-# checked state goes to $KWS_UI_SCREENSHOT_DIR.
+# namespaces: the first holds a ConfigMap, a Secret and a ServiceAccount
+# that a Role lets get/list ConfigMaps there only, the second a ConfigMap
+# that account may not see. The facts the checks need (record ids and
+# times, read from the servers; the account's token) go to facts.json;
+# checks.mjs drives the browser and prints one PASS/FAIL line per check. A
+# screenshot of each checked state goes to $KWS_UI_SCREENSHOT_DIR.
 #
 #   KWS_CLUSTER_STATE      the control plane's state.json (tests/cluster/up)
 #   KWS_SERVER_BINARY      the server (else KWS_DEFAULT_SERVER_BINARY, else
@@ -87,8 +87,9 @@ gap=$(curl -s "$api/api/v1/coverage?start=$stopped_at" \
   | jq -c '[.gaps[] | select(.reason == "server down")][0] // empty')
 check "the server reports the outage as a server down coverage gap" test -n "$gap"
 
-# Token mode. `witness` may read the second namespace's ConfigMaps, only to
-# tell when the server has recorded the one the reader must not see.
+# Token mode. `witness` may read the second namespace's ConfigMaps and the
+# first one's Secrets, only to tell when the server has recorded what the
+# reader must not see (and by which record ids the checks link to it).
 need() { # need "description" command...: check, and fail the caller on FAIL
   local what=$1
   shift
@@ -111,6 +112,7 @@ token_mode() {
   if ! {
     "${K[@]}" -n "$tok_a" create configmap visible-config --from-literal=key=a \
       && "${K[@]}" -n "$tok_b" create configmap hidden-config --from-literal=key=b \
+      && "${K[@]}" -n "$tok_a" create secret generic hidden-secret --from-literal=key=s \
       && "${K[@]}" -n "$tok_a" create serviceaccount reader \
       && "${K[@]}" -n "$tok_a" create role reader --verb=get,list --resource=configmaps \
       && "${K[@]}" -n "$tok_a" create rolebinding reader --role=reader \
@@ -118,6 +120,9 @@ token_mode() {
       && "${K[@]}" -n "$tok_a" create serviceaccount witness \
       && "${K[@]}" -n "$tok_b" create role witness --verb=get,list --resource=configmaps \
       && "${K[@]}" -n "$tok_b" create rolebinding witness --role=witness \
+        --serviceaccount="$tok_a:witness" \
+      && "${K[@]}" -n "$tok_a" create role witness --verb=get,list --resource=secrets \
+      && "${K[@]}" -n "$tok_a" create rolebinding witness --role=witness \
         --serviceaccount="$tok_a:witness"
   } >"$tmp/token-setup.log" 2>&1; then
     cat "$tmp/token-setup.log"
@@ -132,9 +137,12 @@ token_mode() {
   need "the token server records $tok_a's ConfigMap, read with the reader's token" \
     test -n "$(wait_record_as "$token_api" "$reader_token" "$tok_a" "configmaps&resourceName=visible-config")" \
     || return 1
+  other_record=$(wait_record_as "$token_api" "$witness_token" "$tok_b" "configmaps&resourceName=hidden-config")
   need "the token server records $tok_b's ConfigMap, read with the witness's token" \
-    test -n "$(wait_record_as "$token_api" "$witness_token" "$tok_b" "configmaps&resourceName=hidden-config")" \
-    || return 1
+    test -n "$other_record" || return 1
+  secret_record=$(wait_record_as "$token_api" "$witness_token" "$tok_a" "secrets&resourceName=hidden-secret")
+  need "the token server records $tok_a's Secret, read with the witness's token" \
+    test -n "$secret_record" || return 1
   need "without a token a data call is 401 with WWW-Authenticate: Bearer" \
     unauthorized_bearer "$token_api/api/v1/events?limit=1" || return 1
   invalid_error=$(curl -s -H "Authorization: Bearer not-a-valid-token" \
@@ -146,8 +154,11 @@ token_mode() {
     test -n "$forbidden_error" || return 1
   jq -n --arg base "$token_base" --arg api "$token_api" --arg a "$tok_a" --arg b "$tok_b" \
     --arg token "$reader_token" --arg invalid "$invalid_error" --arg forbidden "$forbidden_error" \
+    --arg otherRecord "$other_record" --arg secretRecord "$secret_record" \
     '{base: $base, api: $api, namespace: $a, otherNamespace: $b,
+      account: "system:serviceaccount:\($a):reader",
       configMap: "visible-config", otherConfigMap: "hidden-config",
+      otherRecord: $otherRecord, secret: "hidden-secret", secretRecord: $secretRecord,
       token: $token, invalidError: $invalid, forbiddenError: $forbidden}' \
     >"$tmp/token-facts.json"
 }

@@ -3,18 +3,25 @@
 // call answers 401, refuses an invalid one with the server's error, shows
 // with a ServiceAccount's token only what that account may get (the
 // ConfigMap of its namespace, never the other namespace's), says what was
-// left out, shows a 403's sentence, keeps the token for the tab only
+// left out, shows a 403 as a sentence, keeps the token for the tab only
 // (sessionStorage: a reload keeps it, a fresh context does not) and forgets
 // it on request.
 import { freshPage, ready } from "./browser.mjs";
 import { assert } from "./report.mjs";
 import { laneSel, setNamespace, tid } from "./hooks.mjs";
 
-const shown = (id) => `${tid(id)}:not([hidden])`;
+export const shown = (id) => `${tid(id)}:not([hidden])`;
 
 // Chromium logs each refused request as a console error; here 401 and 403
 // are the answers under test, anything else still counts.
-const expectedLoadError = /Failed to load resource: the server responded with a status of 40[13]\b/;
+export const expectedLoadError = /Failed to load resource: the server responded with a status of 40[13]\b/;
+
+// The page's sentence for a 403 (ui/src/failure-text.ts): the server's
+// "<account> may not get ..." addressed to the account.
+export function readableRefusal(error, account) {
+  assert(error.startsWith(`${account} may `), `the server's refusal "${error}" does not start with "${account} may "`);
+  return `Your account (${account}) ${error.slice(account.length + 1)}.`;
+}
 
 // Where the page could have kept the token: both storages and the URL.
 async function tokenPlaces(page, token) {
@@ -127,11 +134,12 @@ export async function tokenMode(ctx) {
       assert(resources.includes("secrets"), `data-resources "${resources.join(",")}" does not name secrets`);
     });
 
-    await report.check(`token mode: ${t.otherNamespace} shows the server's 403 sentence in error-banner`, async () => {
+    await report.check(`token mode: ${t.otherNamespace} shows the server's 403 as a sentence in error-banner`, async () => {
       await setNamespace(page, t.otherNamespace);
       await ready(page, shown("error-banner"));
       const banner = await page.locator(tid("error-banner")).innerText();
-      assert(banner.includes(t.forbiddenError), `error-banner is "${banner}", not the server's "${t.forbiddenError}"`);
+      const expected = readableRefusal(t.forbiddenError, t.account);
+      assert(banner === expected, `error-banner is "${banner}", not "${expected}"`);
       assert(!(await page.locator(tid("token-form")).isVisible()), "a 403 asks for a token again");
       assert(await page.locator(tid("lane")).count() === 0, "lanes are shown for a namespace the reader may not read");
       await shot(page, "08-token-forbidden");

@@ -8,8 +8,17 @@ import type {
 } from './types';
 
 export class ApiError extends Error {
-  /** `reason` is the server's own error sentence (or the status line). */
-  constructor(public status: number, message: string, public reason: string = message) {
+  constructor(
+    /** The HTTP status; 0 when the server was not reached. */
+    public status: number,
+    message: string,
+    /** The server's own error sentence, else the status line. */
+    public reason: string = message,
+    /** `404 Not Found`: what the answer said when its body had no sentence. */
+    public statusLine: string = String(status),
+    /** The call carried the tab's token, so a 401 means the token was refused. */
+    public sentToken = false,
+  ) {
     super(message);
   }
 }
@@ -38,12 +47,21 @@ async function getJson<T>(url: string, signal?: AbortSignal): Promise<{ body: T;
   const token = getToken();
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(url, { signal, headers });
+  let res: Response;
+  try {
+    res = await fetch(url, { signal, headers });
+  } catch (e) {
+    // A call given up stays an AbortError, which every caller ignores.
+    if (signal?.aborted) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new ApiError(0, `${url}: ${why}`, why, '');
+  }
   // An answer to a token that was replaced meanwhile (or to a call given
   // up) neither forgets the newer token nor asks for one again.
   const current = getToken() === token && !signal?.aborted;
   if (!res.ok) {
-    let reason = `${res.status} ${res.statusText}`;
+    const statusLine = `${res.status} ${res.statusText}`.trim();
+    let reason = statusLine;
     let text = reason;
     try {
       const err = (await res.json()) as { error?: string };
@@ -60,7 +78,7 @@ async function getJson<T>(url: string, signal?: AbortSignal): Promise<{ body: T;
     } else if (current && token && res.status === 403) {
       listener.authorized?.();
     }
-    throw new ApiError(res.status, `${url}: ${text}`, reason);
+    throw new ApiError(res.status, `${url}: ${text}`, reason, statusLine, token !== null);
   }
   if (current) {
     if (token) listener.authorized?.();

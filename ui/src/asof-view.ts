@@ -3,6 +3,7 @@
 
 import { readAllPages } from './api';
 import { h } from './dom';
+import { failureNote } from './failure-text';
 import { asObject, pretty } from './json-pointer';
 import type { StateStore, ViewState } from './state';
 import { objectKey } from './state';
@@ -36,7 +37,7 @@ export class AsOfView {
     this.input.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
     this.table = h('div', { class: 'asof-table-wrap' });
     this.objectEl = h('div');
-    this.root = h('section', { class: 'panel asof' },
+    this.root = h('section', { class: 'panel asof', testid: 'asof-view' },
       h('h3', { text: 'As of' }),
       h('div', { class: 'row' }, h('label', {}, 'Moment (UTC) ', this.input), apply),
       this.table, this.objectEl);
@@ -71,7 +72,9 @@ export class AsOfView {
       this.renderTable(s, at, page.truncated);
     } catch (e) {
       if (abort.signal.aborted) return;
-      this.table.replaceChildren(h('p', { class: 'error', text: String(e instanceof Error ? e.message : e) }));
+      // Nor is an object of an earlier load shown below the refusal.
+      this.records = [];
+      this.table.replaceChildren(failureNote(e));
     }
     this.onLoaded();
   }

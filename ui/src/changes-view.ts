@@ -4,6 +4,7 @@
 
 import { getChanges } from './api';
 import { h } from './dom';
+import { failureNote } from './failure-text';
 import type { StateStore, ViewState } from './state';
 import { objectKey } from './state';
 import type { ChangeEntry } from './types';
@@ -69,7 +70,7 @@ export class ChangesView {
       this.render(pages.flatMap((p) => p.items), pages.some((p) => p.truncated));
     } catch (e) {
       if (abort.signal.aborted) return;
-      this.list.replaceChildren(h('p', { class: 'error', text: String(e instanceof Error ? e.message : e) }));
+      this.list.replaceChildren(failureNote(e));
     }
     this.onLoaded();
   }

@@ -6,6 +6,7 @@
 import { getBlame, getDiff, getHistory, getRecord } from './api';
 import { renderDiff } from './diff-view';
 import { h } from './dom';
+import { failureNote, failureText } from './failure-text';
 import { asObject, pretty } from './json-pointer';
 import { renderBlame, renderEventsTable } from './record-tables';
 import type { StateStore, ViewState } from './state';
@@ -60,7 +61,7 @@ export class Drawer {
       await this.load(s, abort.signal);
     } catch (e) {
       if (abort.signal.aborted) return;
-      this.body.replaceChildren(h('p', { class: 'error', text: String(e instanceof Error ? e.message : e) }));
+      this.body.replaceChildren(failureNote(e));
     }
     if (!abort.signal.aborted) this.onLoaded();
   }
@@ -140,7 +141,7 @@ export class Drawer {
 
     const changed = new Set(rec.changedPaths ?? []);
     const blameEl = blame instanceof Error
-      ? h('div', { testid: 'blame', class: 'muted', text: `No blame: ${blame.message}` })
+      ? h('div', { testid: 'blame', class: 'muted', text: `No blame: ${failureText(blame)}` })
       : renderBlame(blame, changed, (id) => this.store.update({ rev: id, from: null }));
 
     this.body.replaceChildren(

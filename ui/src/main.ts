@@ -4,12 +4,13 @@
 // 401 asks for a token, and the view is loaded again once one is entered.
 
 import './styles.css';
-import { ApiError, PAGE_LIMIT, getCoverage, listenToApi } from './api';
+import { PAGE_LIMIT, getCoverage, listenToApi } from './api';
 import { AsOfView } from './asof-view';
 import { ChangesView } from './changes-view';
 import { Controls } from './controls';
 import { h } from './dom';
 import { Drawer } from './drawer';
+import { failureText, isUnauthorized } from './failure-text';
 import { FilteredNote } from './filtered-note';
 import { LaneList } from './lane-list';
 import type { Lane } from './lanes-model';
@@ -50,7 +51,7 @@ const share = {
   exportNdjson: () => {
     void track(exportNdjson(store.get(), win.start, win.end)
       .then((n) => controls.showOutput(`exported ${n} records`))
-      .catch((e: unknown) => controls.showError(failureText(e))));
+      .catch((e: unknown) => controls.showError(bannerText(e))));
   },
 };
 
@@ -97,14 +98,9 @@ async function loadRecords(s: ViewState, signal: AbortSignal): Promise<{ records
     (n) => { controls.info.textContent = `loading… ${n} records`; });
 }
 
-/**
- * The banner's text for a failed load: none for a 401 (the token form asks),
- * the server's sentence alone for a 403 (it names who may not read what).
- */
-function failureText(e: unknown): string | null {
-  if (e instanceof ApiError && e.status === 401) return null;
-  if (e instanceof ApiError && e.status === 403) return `Not allowed: ${e.reason}`;
-  return e instanceof Error ? e.message : String(e);
+/** The banner's text for a failed load: none for a 401 (the token form asks). */
+function bannerText(e: unknown): string | null {
+  return isUnauthorized(e) ? null : failureText(e);
 }
 
 async function reload(s: ViewState): Promise<void> {
@@ -128,7 +124,7 @@ async function reload(s: ViewState): Promise<void> {
     if (s.object) laneList.reveal(s.object);
   } catch (e) {
     if (abort.signal.aborted) return;
-    controls.showError(failureText(e));
+    controls.showError(bannerText(e));
     lanes = [];
     renderLanes(store.get());
   }
