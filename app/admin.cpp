@@ -1,7 +1,4 @@
-// The operator commands `backup` and `restore`, and the admin listener
-// `backup` talks to.
-#include "app/admin.hpp"
-
+// The operator commands `backup` and `restore`.
 #include "app/options.hpp"
 #include "kube/wire.hpp"
 #include "storage/rocks_store.hpp"
@@ -35,23 +32,6 @@ uint16_t admin_port(const options& opts) {
 }
 
 } // namespace
-
-rest::server_options
-admin_listener(uint16_t port,
-               std::function<void(const rest::access_entry&)> on_access) {
-  rest::server_options opts;
-  opts.address = "127.0.0.1";
-  opts.port = port;
-  opts.paths = rest::listener_paths::admin;
-  opts.max_connections = 8;
-  opts.max_connections_per_client = 8;
-  opts.probe_reserve = 0;
-  opts.mcp_path.clear();
-  // A checkpoint of a large store can take longer than a query.
-  opts.handler_timeout = std::chrono::minutes{10};
-  opts.on_access = std::move(on_access);
-  return opts;
-}
 
 int run_backup(const options& opts) {
   auto port = admin_port(opts);

@@ -4,7 +4,7 @@
 #include "actors/register.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
-#include "app/admin.hpp"
+#include "app/listeners.hpp"
 #include "app/logging.hpp"
 #include "app/mcp_hosts.hpp"
 #include "app/options.hpp"
@@ -152,6 +152,7 @@ int serve(const app::options& opts) {
     app::readiness_feed ready_feed{sys, sup};
     sopts.readiness = [&ready_feed] { return ready_feed.current(); };
     sopts.paths = rest::listener_paths::api;
+    sopts.answers.bytes = size_t{settings->answer_buffer_mib} << 20U;
     auto to_relay = [relay](http_request req, responder_ptr rp) {
       caf::anon_send(relay, std::move(req), std::move(rp));
     };
@@ -176,6 +177,17 @@ int serve(const app::options& opts) {
       }
       admin_srv = std::move(*started);
       KWS_INFO("Admin endpoints on 127.0.0.1:{}", admin_srv->port());
+    }
+    std::unique_ptr<rest::server> probe_srv;
+    if (settings->probe_port != 0) {
+      auto started = rest::server::start(
+        app::probe_listener(sopts, settings->probe_port), to_relay);
+      if (!started) {
+        caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+        return fail("cannot serve the probe port: " + render(started.error()));
+      }
+      probe_srv = std::move(*started);
+      KWS_INFO("Probes on port {}", probe_srv->port());
     }
     // Wake up on a signal, or when the supervisor stops on its own.
     std::atomic<bool> sup_down{false};
@@ -213,6 +225,8 @@ int serve(const app::options& opts) {
       (*srv)->stop();
       if (admin_srv)
         admin_srv->stop();
+      if (probe_srv)
+        probe_srv->stop();
       // Longer than the supervisor gives STORAGE's final flush (10 s), so
       // that its own answer, done or failed, arrives first.
       self->request(sup, std::chrono::seconds{15}, atom::stop_v)

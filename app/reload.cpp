@@ -54,10 +54,12 @@ std::vector<std::string> restart_only_changes(const config::settings& running,
   check("storagePath", running.storage_path == next.storage_path);
   check("serverPort", running.server_port == next.server_port);
   check("adminPort", running.admin_port == next.admin_port);
+  check("probePort", running.probe_port == next.probe_port);
   check("listenAddress", running.listen_address == next.listen_address);
   check("backupRoot", running.backup_root == next.backup_root);
   check("retentionDays", running.retention_days == next.retention_days);
   check("maxQueryLimit", running.max_query_limit == next.max_query_limit);
+  check("answerBufferMiB", running.answer_buffer_mib == next.answer_buffer_mib);
   check("queryWorkers", running.query_workers == next.query_workers);
   check("readThreads", running.read_threads == next.read_threads);
   check("batchSize", running.batch_size == next.batch_size);
@@ -122,10 +124,12 @@ std::optional<watch_settings> config_reloader::reload() {
   updated.storage_path = running_.storage_path;
   updated.server_port = running_.server_port;
   updated.admin_port = running_.admin_port;
+  updated.probe_port = running_.probe_port;
   updated.listen_address = running_.listen_address;
   updated.backup_root = running_.backup_root;
   updated.retention_days = running_.retention_days;
   updated.max_query_limit = running_.max_query_limit;
+  updated.answer_buffer_mib = running_.answer_buffer_mib;
   updated.query_workers = running_.query_workers;
   updated.read_threads = running_.read_threads;
   updated.batch_size = running_.batch_size;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Probes of a running server while clients try to take it down (loopback).
 
-  connection_load.py --port P [--pid PID] [--idle 2000] [--idle-addresses 1]
+  connection_load.py --port P [--probe-port Q] [--pid PID] [--idle 2000]
+                     [--idle-addresses 1]
                      [--slowloris 200]
                      [--large 500] [--large-target PATH] [--seconds 20]
                      [--token T] [--out FILE]
@@ -29,6 +30,7 @@ Standard library only; needs RLIMIT_NOFILE above --idle + --slowloris +
 import argparse
 import asyncio
 import json
+import multiprocessing
 import resource
 import sys
 import time
@@ -84,16 +86,21 @@ async def probe(host, port, path, timeout):
         return path, type(e).__name__, time.monotonic() - start
 
 
-async def prober(host, port, stop, results, timeout):
-    i = 0
-    while not stop.is_set():
-        path = PROBES[i % len(PROBES)]
-        i += 1
-        results.append(await probe(host, port, path, timeout))
-        try:
-            await asyncio.wait_for(stop.wait(), 0.1)
-        except asyncio.TimeoutError:
-            pass
+def prober_process(host, port, timeout, stop, out):
+    """Probes every 100 ms until `stop` (a multiprocessing Event) is set,
+    then sends the results through `out`. A process of its own: in the
+    load's event loop, the time a probe waited behind hundreds of readers
+    would count as the server's."""
+    async def run():
+        results, i = [], 0
+        while not stop.is_set():
+            path = PROBES[i % len(PROBES)]
+            i += 1
+            results.append(await probe(host, port, path, timeout))
+            await asyncio.sleep(0.1)
+        return results
+    out.send(asyncio.run(run()))
+    out.close()
 
 
 async def rss_sampler(pid, stop, samples):
@@ -214,11 +221,21 @@ async def phase(name, args, load):
     tasks = [asyncio.ensure_future(t) for t in load(stop, stats)]
     # Let the load build up before the first probe.
     await asyncio.sleep(2 if tasks else 0)
-    side = [asyncio.ensure_future(prober("127.0.0.1", args.port, stop, probes,
-                                         args.probe_timeout))]
+    probe_stop = multiprocessing.Event()
+    receive, send = multiprocessing.Pipe(duplex=False)
+    probing = multiprocessing.Process(
+        target=prober_process,
+        args=("127.0.0.1", args.probe_port or args.port, args.probe_timeout,
+              probe_stop, send))
+    probing.start()
+    side = []
     if args.pid:
         side.append(asyncio.ensure_future(rss_sampler(args.pid, stop, rss)))
     await asyncio.sleep(args.seconds)
+    probe_stop.set()
+    probes.extend(await asyncio.get_running_loop().run_in_executor(
+        None, receive.recv))
+    probing.join()
     stop.set()
     await asyncio.gather(*side, *tasks, return_exceptions=True)
     result = summarize(name, probes, rss, {"load": stats})
@@ -261,6 +278,8 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--pid", type=int, default=0)
+    ap.add_argument("--probe-port", type=int, default=0,
+                    help="probe this port (the server's probePort) instead of --port")
     ap.add_argument("--idle", type=int, default=2000)
     ap.add_argument("--idle-addresses", type=int, default=1)
     ap.add_argument("--slowloris", type=int, default=200)

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <utility>
 
 namespace kws::config {
 
@@ -213,6 +214,7 @@ struct count_key {
 constexpr count_key count_keys[] = {
   {"retentionDays", 1, 3650, &settings::retention_days},
   {"maxQueryLimit", 1, 100000, &settings::max_query_limit},
+  {"answerBufferMiB", 1, 65536, &settings::answer_buffer_mib},
   {"queryWorkers", 1, 64, &settings::query_workers},
   {"readThreads", 1, 64, &settings::read_threads},
   {"batchSize", 1, 100000, &settings::batch_size},
@@ -308,11 +310,14 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
                             "0.0.0.0, 127.0.0.1 or ::, got '"
                               + *x + "'");
       s.listen_address = *x;
-    } else if (key == "serverPort" || key == "adminPort") {
-      auto x = int_value(key, v, key == "adminPort" ? 0 : 1, 65535);
+    } else if (key == "serverPort" || key == "adminPort"
+               || key == "probePort") {
+      auto x = int_value(key, v, key == "serverPort" ? 1 : 0, 65535);
       if (!x)
         return x.error();
-      (key == "serverPort" ? s.server_port : s.admin_port)
+      (key == "serverPort"    ? s.server_port
+         : key == "adminPort" ? s.admin_port
+                              : s.probe_port)
         = static_cast<uint16_t>(*x);
     } else if (key == "logFormat") {
       auto x = v.IsScalar() ? v.Scalar() : std::string{};
@@ -392,16 +397,24 @@ caf::error apply_env(settings& s, const env_lookup& env) {
       return port.error();
     s.server_port = static_cast<uint16_t>(*port);
   }
-  if (auto value = env("ADMIN_PORT")) {
-    auto port = parse_int("ADMIN_PORT", *value, 0, 65535);
-    if (!port)
-      return port.error();
-    s.admin_port = static_cast<uint16_t>(*port);
+  for (auto [name, field] : {std::pair{"ADMIN_PORT", &settings::admin_port},
+                             std::pair{"PROBE_PORT", &settings::probe_port}}) {
+    if (auto value = env(name)) {
+      auto port = parse_int(name, *value, 0, 65535);
+      if (!port)
+        return port.error();
+      s.*field = static_cast<uint16_t>(*port);
+    }
   }
   if (s.admin_port != 0 && s.admin_port == s.server_port)
     return config_error("adminPort",
                         "must differ from serverPort ("
                           + std::to_string(s.server_port) + ")");
+  if (s.probe_port != 0
+      && (s.probe_port == s.server_port || s.probe_port == s.admin_port))
+    return config_error("probePort",
+                        "must differ from serverPort and adminPort ("
+                          + std::to_string(s.probe_port) + ")");
   return {};
 }
 

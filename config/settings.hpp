@@ -96,9 +96,18 @@ struct settings {
   /// 127.0.0.1 only, so that neither the Service nor a proxy in front of
   /// the API reaches them. 0: no admin endpoints.
   uint16_t admin_port = 0;
+  /// A port serving only `/health`, `/healthz`, `/livez` and `/readyz`, on
+  /// `listen_address` with its own thread, so that the kubelet's probes are
+  /// answered at once even while the API's port is busy writing large
+  /// pages. 0: probes only on the API's port (where they work too).
+  uint16_t probe_port = 0;
   /// The address the REST API listens on: an IPv4 or IPv6 address
   /// (`0.0.0.0` every IPv4 interface, `::` every interface).
   std::string listen_address = "0.0.0.0";
+  /// MiB of answers written out and not yet read by their clients that the
+  /// server holds before further requests wait (slow readers of large pages
+  /// cannot make it grow without bound).
+  uint32_t answer_buffer_mib = 64;
   /// Default and maximum `limit` of a query.
   uint32_t max_query_limit = 1000;
   /// Threads answering queries side by side.

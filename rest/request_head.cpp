@@ -1,5 +1,6 @@
 #include "rest/request_head.hpp"
 
+#include "rest/routes.hpp"
 #include "rest/static_site.hpp"
 #include "rest/url.hpp"
 #include "util/ascii_case.hpp"
@@ -73,6 +74,10 @@ accept_request(const request_parser::value_type& req, bool from_loopback,
       : error_detail(err);
     return error_response(400, msg, name);
   }
+  if (opts.paths == listener_paths::probes && !is_probe_path(out.path))
+    return error_response(404,
+                          "this port serves only the probes: /health, "
+                          "/healthz, /livez and /readyz");
   bool admin = out.path.starts_with(opts.admin_prefix);
   if (admin && opts.paths == listener_paths::api)
     return error_response(404,

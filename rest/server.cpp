@@ -45,6 +45,7 @@ struct connection_context {
   const server_options& opts;
   const request_handler& handler;
   connection_book& book;
+  answer_budget& budget;
 };
 
 /// Starts a session of `Stream` on `stream`, or answers `refusal` on it.
@@ -56,7 +57,7 @@ void open_session(const connection_context& cc, beast::tcp_stream&& stream,
                   std::optional<http_response> refusal) {
   auto s = std::make_shared<session<Stream>>(
     std::move(stream), std::move(buffer), std::move(context), cc.opts,
-    cc.handler, cc.book, std::move(client), loopback, place);
+    cc.handler, cc.book, cc.budget, std::move(client), loopback, place);
   if (refusal)
     s->reject(std::move(*refusal));
   else
@@ -167,12 +168,13 @@ struct server::impl {
     do_accept();
   }
 
-  // Sessions refer to these three, so they outlive the io_context.
+  // Sessions refer to these, so they outlive the io_context.
   server_options opts;
   request_handler handler;
   connection_book book{connection_limits{
     opts.max_connections, opts.max_connections_per_client, opts.probe_reserve}};
-  connection_context cc{opts, handler, book};
+  answer_budget budget{opts.answers};
+  connection_context cc{opts, handler, book, budget};
   net::io_context ioc;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
@@ -235,6 +237,10 @@ connection_counts server::connections() const {
   return impl_->book.counts();
 }
 
+size_t server::requests_waiting() const {
+  return impl_->budget.waiting();
+}
+
 void server::stop() {
   if (!impl_ || impl_->threads.empty())
     return;
@@ -242,8 +248,9 @@ void server::stop() {
     beast::error_code ec;
     p->acceptor.close(ec);
   });
-  // Sessions waiting for a handler hold no pending I/O; stopping the context
-  // drops them with their sockets.
+  // Nothing waiting starts any more; sessions waiting for a handler hold no
+  // pending I/O; stopping the context drops them with their sockets.
+  impl_->budget.close();
   impl_->ioc.stop();
   for (auto& t : impl_->threads)
     if (t.joinable())

@@ -5,6 +5,7 @@
 
 #include "messages/http.hpp"
 #include "rest/access_log.hpp"
+#include "rest/answer_budget.hpp"
 #include "rest/connection_book.hpp"
 #include "rest/proxy_identity.hpp"
 #include "rest/static_site.hpp"
@@ -29,6 +30,8 @@ enum class listener_paths : uint8_t {
   api,
   /// Only `admin_prefix`; anything else is 404: the loopback admin port.
   admin,
+  /// Only the probes the server answers itself; anything else is 404.
+  probes,
 };
 
 /// Limits and addresses of the server.
@@ -60,6 +63,9 @@ struct server_options {
   /// idle connection (waiting for a request's first byte) of the address
   /// holding the most is closed to make room, the one idle longest first.
   size_t probe_reserve = 32;
+  /// Answers held at once, and their bytes until their clients read them;
+  /// a request beyond waits in arrival order (within `handler_timeout`).
+  answer_limits answers = {};
   /// Serve TLS with the newest certificate of this source; null: plain
   /// HTTP.
   std::shared_ptr<tls_source> tls;
@@ -125,6 +131,9 @@ public:
 
   /// The connections open now and those evicted so far.
   connection_counts connections() const;
+
+  /// Requests waiting for room in the answers held (`server_options::answers`).
+  size_t requests_waiting() const;
 
   struct impl;
 

@@ -3,6 +3,7 @@
 // connection alive. Included by server.cpp only.
 #pragma once
 
+#include "rest/answer_budget.hpp"
 #include "rest/connection_book.hpp"
 #include "rest/render.hpp"
 #include "rest/request_head.hpp"
@@ -90,14 +91,18 @@ public:
   session(beast::tcp_stream&& stream, beast::flat_buffer&& buffer,
           std::shared_ptr<ssl::context> context, const server_options& opts,
           const request_handler& handler, connection_book& book,
-          std::string remote, bool loopback, connection_place place)
+          answer_budget& budget, std::string remote, bool loopback,
+          connection_place place)
       : context_{std::move(context)}, stream_{open_stream(std::move(stream),
                                                           context_.get())},
         timer_{stream_.get_executor()}, buffer_{std::move(buffer)}, opts_{opts},
-        handler_{handler}, book_{book}, place_{place}, loopback_{loopback},
-        remote_{std::move(remote)} {}
+        handler_{handler}, book_{book}, budget_{budget}, place_{place},
+        loopback_{loopback}, remote_{std::move(remote)} {}
 
-  ~session() { book_.close(place_.id); }
+  ~session() {
+    give_back_answer();
+    book_.close(place_.id);
+  }
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
@@ -127,6 +132,10 @@ public:
                   return; // answered already (timeout) or stale
                 self->waiting_ = false;
                 self->timer_.cancel();
+                if (self->holds_answer_) {
+                  self->held_bytes_ = res.body.size();
+                  self->budget_.hold(self->held_bytes_);
+                }
                 self->do_write(std::move(res));
               });
   }
@@ -262,17 +271,42 @@ private:
       return do_write(std::move(*own));
     waiting_ = true;
     ++request_id_;
+    // The wait for room in the budget counts toward the handler timeout:
+    // the client waits either way.
     timer_.expires_after(opts_.handler_timeout);
     timer_.async_wait([self = this->shared_from_this(),
                        id = request_id_](beast::error_code ec) {
       if (ec || id != self->request_id_ || !self->waiting_)
         return;
       self->waiting_ = false;
+      // A late answer is dropped; its room is free now.
+      self->give_back_answer();
       self->do_write(error_response(504, "the request timed out"));
     });
-    handler_(std::move(std::get<http_request>(accepted)),
+    pending_ = std::move(std::get<http_request>(accepted));
+    budget_.acquire([self = this->shared_from_this(), id = request_id_] {
+      net::post(self->stream_.get_executor(),
+                [self, id] { self->on_admitted(id); });
+    });
+  }
+
+  /// The budget has room for this request's answer: hand it to the handler.
+  void on_admitted(uint64_t id) {
+    holds_answer_ = true;
+    if (id != request_id_ || !waiting_ || !pending_)
+      return give_back_answer(); // timed out while it waited
+    auto req = std::move(*pending_);
+    pending_.reset();
+    handler_(std::move(req),
              std::make_shared<session_responder>(this->shared_from_this(),
                                                  request_id_));
+  }
+
+  /// The answer of this connection no longer counts against the budget.
+  void give_back_answer() {
+    if (!std::exchange(holds_answer_, false))
+      return;
+    budget_.release(std::exchange(held_bytes_, 0));
   }
 
   void do_write(http_response res) {
@@ -323,6 +357,7 @@ private:
   }
 
   void on_write(beast::error_code ec) {
+    give_back_answer();
     // Also after a failed write: the request was answered, if not received.
     end_access();
     if (ec || !keep_alive_)
@@ -400,6 +435,13 @@ private:
   const server_options& opts_;
   const request_handler& handler_;
   connection_book& book_;
+  answer_budget& budget_;
+  /// The request read and waiting for room in `budget_`.
+  std::optional<http_request> pending_;
+  /// This connection's request was admitted by `budget_` and not released.
+  bool holds_answer_ = false;
+  /// The bytes of its answer counted in `budget_`.
+  size_t held_bytes_ = 0;
   /// This connection's place in `book_` (id 0: refused, holds none).
   connection_place place_;
   /// The client connected from a loopback address (admin endpoints).

@@ -119,8 +119,10 @@ c='.spec.template.spec.containers[0]'
 check "statefulset: 1 replica" jqt "$sts" '.spec.replicas == 1'
 check "statefulset: volumeClaimTemplate data of 50Gi (PVC data-k8s-watch-server-0)" \
   jqt "$sts" '.metadata.name == "k8s-watch-server" and .spec.volumeClaimTemplates[0].metadata.name == "data" and .spec.volumeClaimTemplates[0].spec.resources.requests.storage == "50Gi"'
-check "statefulset: env BADGER_PATH=/data/watch-events, SERVER_PORT=8080, ADMIN_PORT=8081, CONFIG_PATH=/config/resources.yaml" \
-  jqt "$sts" "[$c.env[] | {(.name): .value}] | add | .BADGER_PATH == \"/data/watch-events\" and .SERVER_PORT == \"8080\" and .ADMIN_PORT == \"8081\" and .CONFIG_PATH == \"/config/resources.yaml\""
+check "statefulset: env BADGER_PATH=/data/watch-events, SERVER_PORT=8080, ADMIN_PORT=8081, PROBE_PORT=8082, CONFIG_PATH=/config/resources.yaml" \
+  jqt "$sts" "[$c.env[] | {(.name): .value}] | add | .BADGER_PATH == \"/data/watch-events\" and .SERVER_PORT == \"8080\" and .ADMIN_PORT == \"8081\" and .PROBE_PORT == \"8082\" and .CONFIG_PATH == \"/config/resources.yaml\""
+check "statefulset: every probe asks the probe port (named probes, 8082)" \
+  jqt "$sts" "([$c.ports[] | select(.name==\"probes\")][0].containerPort == 8082) and ([$c | .startupProbe, .livenessProbe, .readinessProbe | .httpGet.port] == [\"probes\", \"probes\", \"probes\"])"
 check "statefulset: volume data at /data, ConfigMap k8s-watch-server-config at /config" \
   jqt "$sts" "([$c.volumeMounts[] | select(.name==\"data\" and .mountPath==\"/data\")] | length == 1) and ([$c.volumeMounts[] | select(.name==\"config\" and .mountPath==\"/config\")] | length == 1) and ([.spec.template.spec.volumes[] | select(.name==\"config\") | .configMap.name] == [\"k8s-watch-server-config\"])"
 check "statefulset: liveness /livez, readiness /readyz" \
@@ -287,9 +289,9 @@ if [ -x "$helm_bin" ]; then
     cs='[.items[] | select(.kind=="StatefulSet")][0]'
     check "chart: StatefulSet k8s-watch-server, 1 replica, PVC template data of 50Gi" \
       jqt "$tmp/chart.json" "$cs | .metadata.name == \"k8s-watch-server\" and .spec.replicas == 1 and .spec.volumeClaimTemplates[0].metadata.name == \"data\" and .spec.volumeClaimTemplates[0].spec.resources.requests.storage == \"50Gi\""
-    a=$(jq -c "$cs | $c | {l: .livenessProbe.httpGet.path, r: .readinessProbe.httpGet.path, s: .securityContext, q: .resources, p: .ports[0].containerPort}" "$tmp/chart.json")
-    b=$(jq -c "$c | {l: .livenessProbe.httpGet.path, r: .readinessProbe.httpGet.path, s: .securityContext, q: .resources, p: .ports[0].containerPort}" "$sts")
-    check "chart and deploy/statefulset.yaml agree on probes, security context, resources, port" test "$a" = "$b"
+    a=$(jq -c "$cs | $c | {l: .livenessProbe.httpGet, r: .readinessProbe.httpGet, s: .securityContext, q: .resources, p: .ports}" "$tmp/chart.json")
+    b=$(jq -c "$c | {l: .livenessProbe.httpGet, r: .readinessProbe.httpGet, s: .securityContext, q: .resources, p: .ports}" "$sts")
+    check "chart and deploy/statefulset.yaml agree on probes, security context, resources, ports" test "$a" = "$b"
     a=$(jq -c "$cs | .spec.template.spec.securityContext" "$tmp/chart.json")
     b=$(jq -c '.spec.template.spec.securityContext' "$sts")
     check "chart and deploy/statefulset.yaml agree on the pod security context" test "$a" = "$b"

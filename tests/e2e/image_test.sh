@@ -179,17 +179,19 @@ check "statefulset mounts: data /data, config /config (read-only), tmp /tmp" \
 # gets a free port instead of 8080, which may be taken on the host.
 port=$(free_port)
 admin_port=$(free_port)
+probe_port=$(free_port)
 envs=()
 while IFS= read -r e; do
   case $e in
     SERVER_PORT=*) envs+=(--env "SERVER_PORT=$port") ;;
     ADMIN_PORT=*) envs+=(--env "ADMIN_PORT=$admin_port") ;;
+    PROBE_PORT=*) envs+=(--env "PROBE_PORT=$probe_port") ;;
     POD_NAMESPACE=) envs+=(--env "POD_NAMESPACE=$ns") ;;
     *) envs+=(--env "$e") ;;
   esac
 done < <(sts "$c.env[] | \"\(.name)=\(.value // \"\")\"")
 envs+=(--env KUBERNETES_SERVICE_HOST=127.0.0.1 --env "KUBERNETES_SERVICE_PORT=$api_port")
-note "REST API on port $port, admin on $admin_port (host network; the StatefulSet's are 8080 and 8081)"
+note "REST API on port $port, admin on $admin_port, probes on $probe_port (host network; the StatefulSet's are 8080, 8081, 8082)"
 
 # The PVC: an empty volume the kubelet makes group-writable for fsGroup.
 podman volume create "$volume" >/dev/null
@@ -239,6 +241,8 @@ else
   exit 1
 fi
 check "/livez 200" test "$(http_code "$base/livez")" = 200
+check "the probe port (the StatefulSet's probes) answers /livez and /readyz 200, nothing else (404)" \
+  test "$(http_code "http://127.0.0.1:$probe_port/livez") $(http_code "http://127.0.0.1:$probe_port/readyz") $(http_code "http://127.0.0.1:$probe_port/api/v1/events")" = "200 200 404"
 # deploy/configmap.yaml sets auth.mode token: queries carry a token, here
 # the ServiceAccount's own (it may get everything).
 auth=(-H "Authorization: Bearer $(cat "$sa/token")")

@@ -114,6 +114,7 @@ retentionDays: 7
 serverPort: 9090
 listenAddress: "::"
 maxQueryLimit: 500
+answerBufferMiB: 256
 queryWorkers: 4
 readThreads: 8
 maxWatchLagSeconds: 90
@@ -134,6 +135,7 @@ resources:
   EXPECT_EQ(s->server_port, 9090);
   EXPECT_EQ(s->listen_address, "::");
   EXPECT_EQ(s->max_query_limit, 500u);
+  EXPECT_EQ(s->answer_buffer_mib, 256u);
   EXPECT_EQ(s->query_workers, 4u);
   EXPECT_EQ(s->read_threads, 8u);
   EXPECT_EQ(s->max_watch_lag_seconds, 90u);
@@ -178,6 +180,20 @@ TEST_F(load_test, the_admin_port_is_off_by_default_and_apart_from_the_api) {
   s = load(write("{}"), env());
   ASSERT_FALSE(s);
   EXPECT_NE(render(s.error()).find("ADMIN_PORT"), std::string::npos);
+  vars.erase("ADMIN_PORT");
+  // The probe port likewise.
+  s = load(write("probePort: 8082\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->probe_port, 8082);
+  vars["PROBE_PORT"] = "9092";
+  s = load(write("probePort: 8082\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_EQ(s->probe_port, 9092);
+  vars.erase("PROBE_PORT");
+  err = error_of("adminPort: 8081\nprobePort: 8081\n");
+  EXPECT_NE(err.find("probePort: must differ from serverPort and adminPort"),
+            std::string::npos)
+    << err;
 }
 
 TEST_F(load_test, badger_path_is_an_alias_and_storage_path_wins) {
@@ -221,6 +237,8 @@ TEST_F(load_test, invalid_values_name_their_key) {
                 .find("listenAddress"),
               std::string::npos)
       << bad;
+  EXPECT_NE(error_of("answerBufferMiB: 0\n").find("answerBufferMiB"),
+            std::string::npos);
   EXPECT_NE(error_of("maxQueryLimit: 0\n").find("maxQueryLimit"),
             std::string::npos);
   EXPECT_NE(error_of("queryWorkers: 0\n").find("queryWorkers"),

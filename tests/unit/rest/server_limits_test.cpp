@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -33,11 +34,14 @@ constexpr size_t big_body = size_t{16} << 20;
 struct server_limits_test : ::testing::Test {
   net::io_context ioc;
   std::unique_ptr<server> srv;
+  /// Requests the handler got.
+  std::atomic<int> handled{0};
 
   void start(server_options opts) {
     opts.address = "0.0.0.0";
     opts.port = 0;
-    auto s = server::start(opts, [](http_request req, responder_ptr rp) {
+    auto s = server::start(opts, [this](http_request req, responder_ptr rp) {
+      ++handled;
       http_response res;
       res.body = req.path == "/big" ? std::string(big_body, 'x')
                                     : R"({"path":")" + req.path + "\"}";
@@ -251,6 +255,71 @@ TEST_F(server_limits_test, a_slow_reader_gets_the_whole_answer) {
   auto body = out.find("\r\n\r\n");
   ASSERT_NE(body, std::string::npos) << out.substr(0, 200);
   EXPECT_EQ(out.size() - body - 4, big_body);
+}
+
+TEST_F(server_limits_test, requests_wait_while_unread_answers_fill_the_budget) {
+  server_options opts;
+  // One held byte fills it: the big answer, unread, holds it alone.
+  opts.answers = answer_limits{8, 1};
+  start(opts);
+  auto first = connect("127.0.0.1", 64 * 1024);
+  net::write(*first,
+             net::buffer(std::string{"GET /big HTTP/1.1\r\nHost: x\r\n"
+                                     "Connection: close\r\n\r\n"}));
+  auto second = connect();
+  for (int i = 0; i < 2000 && handled < 1; ++i)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(handled, 1);
+  net::write(*second,
+             net::buffer(std::string{"GET /small HTTP/1.1\r\nHost: x\r\n"
+                                     "Connection: close\r\n\r\n"}));
+  for (int i = 0; i < 2000 && srv->requests_waiting() < 1; ++i)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(srv->requests_waiting(), 1U);
+  EXPECT_EQ(handled, 1) << "the second request must wait for room";
+  // Probes never wait for the budget.
+  auto probe = connect();
+  auto health = ask(*probe, "/health");
+  EXPECT_EQ(health.rfind("HTTP/1.1 200", 0), 0U) << health.substr(0, 200);
+  // Reading the big answer makes room: the second is answered.
+  auto big = read_until_closed(*first, 20s);
+  ASSERT_TRUE(big.eof);
+  auto body = big.data.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_EQ(big.data.size() - body - 4, big_body);
+  auto small = read_until_closed(*second);
+  EXPECT_EQ(small.data.rfind("HTTP/1.1 200", 0), 0U)
+    << small.data.substr(0, 200);
+  EXPECT_NE(small.data.find(R"({"path":"/small"})"), std::string::npos);
+  EXPECT_EQ(handled, 2);
+  EXPECT_EQ(srv->requests_waiting(), 0U);
+}
+
+TEST_F(server_limits_test, a_request_that_waits_too_long_gets_504) {
+  server_options opts;
+  opts.answers = answer_limits{8, 1};
+  opts.handler_timeout = 300ms;
+  opts.read_timeout = 5s;
+  start(opts);
+  auto first = connect("127.0.0.1", 64 * 1024);
+  net::write(*first,
+             net::buffer(std::string{"GET /big HTTP/1.1\r\nHost: x\r\n"
+                                     "Connection: close\r\n\r\n"}));
+  for (int i = 0; i < 2000 && handled < 1; ++i)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(handled, 1);
+  auto second = connect();
+  auto out = ask(*second, "/small");
+  EXPECT_EQ(out.rfind("HTTP/1.1 504", 0), 0U) << out.substr(0, 200);
+  EXPECT_EQ(handled, 1);
+  // Its place in the queue is given up: once the big answer is read, the
+  // next request starts at once.
+  auto big = read_until_closed(*first, 20s);
+  EXPECT_TRUE(big.eof);
+  auto third = connect();
+  out = ask(*third, "/small");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0U) << out.substr(0, 200);
+  EXPECT_EQ(handled, 2);
 }
 
 } // namespace

@@ -173,10 +173,27 @@ TEST_F(server_test, the_api_and_the_admin_listener_split_the_paths) {
     << res.body;
   EXPECT_EQ(http_call(srv->port(), "POST", "/admin/backup?dest=/x").status,
             200);
+  {
+    std::lock_guard guard{mtx};
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].path, "/api/v1/events");
+    EXPECT_EQ(seen[1].path, "/admin/backup");
+  }
+  // The probe port: the probes and nothing else, none of it handled.
+  server_options probes;
+  probes.paths = listener_paths::probes;
+  start(probes);
+  for (const char* path : {"/health", "/healthz", "/livez"})
+    EXPECT_EQ(http_get(srv->port(), path).status, 200) << path;
+  for (const char* path : {"/api/v1/events", "/metrics", "/", "/mcp"}) {
+    res = http_get(srv->port(), path);
+    EXPECT_EQ(res.status, 404) << path;
+    EXPECT_NE(res.body.find("only the probes"), std::string::npos) << path;
+  }
+  EXPECT_EQ(http_call(srv->port(), "POST", "/admin/backup?dest=/x").status,
+            404);
   std::lock_guard guard{mtx};
-  ASSERT_EQ(seen.size(), 2u);
-  EXPECT_EQ(seen[0].path, "/api/v1/events");
-  EXPECT_EQ(seen[1].path, "/admin/backup");
+  EXPECT_EQ(seen.size(), 2u);
 }
 
 TEST_F(server_test, admin_paths_refuse_browser_requests) {

@@ -71,4 +71,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if hasKey .Values.config "adminPort" }}
 {{- fail "config.adminPort is set from adminPort; remove it from config" }}
 {{- end }}
+{{- if hasKey .Values.config "probePort" }}
+{{- fail "config.probePort is set from probePort; remove it from config" }}
+{{- end }}
 {{- end }}
