@@ -127,16 +127,9 @@ void deliver_with_gaps(self_ptr self, http_response res, int64_t start,
                        const responder_ptr& rp) {
   if (res.status != 200)
     return rp->deliver(std::move(res));
-  ask_index<std::vector<coverage_gap>>(
-    self, coverage_query{start, end},
-    [rp, res, resource](const std::vector<coverage_gap>& gaps) {
-      size_t n = 0;
-      for (const auto& gap : gaps) {
-        const auto& gr = gap.group_resource;
-        if (resource.empty() || gr == resource
-            || gr.compare(0, resource.size() + 1, resource + ".") == 0)
-          ++n;
-      }
+  ask_index<uint64_t>(
+    self, gap_count_query{coverage_query{start, end}, resource},
+    [rp, res](uint64_t n) {
       auto out = res;
       out.headers["X-Coverage-Gaps"] = std::to_string(n);
       rp->deliver(std::move(out));

@@ -57,6 +57,13 @@ index(index_actor::stateful_pointer<index_state> self,
         return result.error();
       return std::move(*result);
     },
+    // How many of them are of one type.
+    [self](const gap_count_query& q) -> caf::result<uint64_t> {
+      auto result = self->state.store->count_gaps(q);
+      if (!result)
+        return result.error();
+      return *result;
+    },
     // One record by id.
     [self](const record_query& q) -> caf::result<json_answer> {
       return answer(self->state.store->record(q));

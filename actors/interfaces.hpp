@@ -55,6 +55,8 @@ using index_actor = caf::typed_actor<
   caf::replies_to<history_query>::with<object_history>,
   // From the HTTP handler: the coverage gaps overlapping a window.
   caf::replies_to<coverage_query>::with<std::vector<coverage_gap>>,
+  // From the HTTP handler: how many gaps of a type overlap a window.
+  caf::replies_to<gap_count_query>::with<uint64_t>,
   // From the HTTP handler: one record by id (`found == false`: 404).
   caf::replies_to<record_query>::with<json_answer>,
   // From the HTTP handler: the patch between two versions of an object.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kws {
@@ -45,6 +46,27 @@ struct coverage_query {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, coverage_query& x) {
   return f(caf::meta::type_name("kws.coverage_query"), x.start_ns, x.end_ns);
+}
+
+/// `X-Coverage-Gaps`: how many gaps of `resource` overlap a window, counted
+/// where the gaps are, so that no list of them travels for a number.
+struct gap_count_query {
+  coverage_query window;
+  /// A plural ("pods", every group), "plural.group", or "" for every type.
+  std::string resource;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, gap_count_query& x) {
+  return f(caf::meta::type_name("kws.gap_count_query"), x.window, x.resource);
+}
+
+/// True when `gap` is of `resource` as `gap_count_query` names it.
+inline bool gap_of(const coverage_gap& gap, std::string_view resource) {
+  const auto& gr = gap.group_resource;
+  return resource.empty() || gr == resource
+    || (gr.size() > resource.size() && gr.starts_with(resource)
+        && gr[resource.size()] == '.');
 }
 
 } // namespace kws

@@ -149,34 +149,54 @@ rocks_store::record_downtime(int64_t now_ns) {
   wo.sync = s.opts.sync;
   if (auto w = s.db->Write(wo, &wb); !w.ok())
     return to_error(w, "cannot store the downtime gaps");
+  s.gaps.add(gaps);
   return gaps;
 }
 
-caf::expected<std::vector<coverage_gap>>
-rocks_store::coverage(const coverage_query& q) const {
+caf::error rocks_store::impl::load_gaps() {
   // The successor of the prefix bounds the scan.
   std::string upper{gap_key_prefix};
   ++upper.back();
   rocksdb::Slice upper_slice{upper};
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it{
-    impl_->db->NewIterator(ro, impl_->meta_cf.get())};
-  std::vector<coverage_gap> result;
-  for (it->Seek(gap_seek_key(q.start_ns)); it->Valid(); it->Next()) {
+  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, meta_cf.get())};
+  std::vector<coverage_gap> stored;
+  for (it->Seek(gap_key_prefix); it->Valid(); it->Next()) {
     auto gap = decode_gap(it->value().ToStringView());
     if (!gap)
       return caf::make_error(ec::storage_failure,
                              "cannot decode a coverage gap of the store");
-    if (gap->start_ns <= q.end_ns)
-      result.push_back(std::move(*gap));
+    stored.push_back(std::move(*gap));
   }
   if (!it->status().ok())
     return to_error(it->status(), "cannot read coverage gaps");
+  gaps.add(stored);
+  return {};
+}
+
+caf::expected<uint64_t>
+rocks_store::count_gaps(const gap_count_query& q) const {
+  const auto& w = q.window;
+  // Without a start there are no first-watch gaps: the book alone answers.
+  if (w.start_ns == min_time_ns)
+    return impl_->gaps.count(w.start_ns, w.end_ns, q.resource);
+  auto gaps = coverage(w);
+  if (!gaps)
+    return gaps.error();
+  return static_cast<uint64_t>(
+    std::count_if(gaps->begin(), gaps->end(),
+                  [&](const coverage_gap& g) { return gap_of(g, q.resource); }));
+}
+
+caf::expected<std::vector<coverage_gap>>
+rocks_store::coverage(const coverage_query& q) const {
+  auto result = impl_->gaps.overlapping(q.start_ns, q.end_ns);
   if (q.start_ns != min_time_ns) {
     auto firsts = first_watches(*impl_);
     if (!firsts)
       return firsts.error();
+    auto stored = result.size();
     for (const auto& [gr, first] : *firsts)
       if (first > q.start_ns) {
         coverage_gap gap;
@@ -186,11 +206,14 @@ rocks_store::coverage(const coverage_query& q) const {
         gap.reason = "not yet watched";
         result.push_back(std::move(gap));
       }
+    // The book's order; the first-watch gaps join it.
+    if (result.size() > stored)
+      std::stable_sort(result.begin(), result.end(),
+                       [](const auto& a, const auto& b) {
+                         return std::tie(a.start_ns, a.group_resource)
+                           < std::tie(b.start_ns, b.group_resource);
+                       });
   }
-  std::sort(result.begin(), result.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.start_ns, a.group_resource)
-      < std::tie(b.start_ns, b.group_resource);
-  });
   return result;
 }
 

@@ -326,6 +326,8 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
     return tally_from.error();
   for (auto& [day, p] : s->parts)
     p.tallied = day >= *tally_from;
+  if (auto err = s->load_gaps())
+    return err;
   return rocks_store{std::move(s)};
 }
 
@@ -444,6 +446,7 @@ caf::expected<size_t> rocks_store::drop_expired(int64_t now_ns,
     if (auto st = s.db->Write(wo, &wb); !st.ok())
       return to_error(st, "cannot remove bounds of dropped partitions");
   }
+  s.gaps.forget_ending_before((last_expired + 1) * ns_per_day);
   if (first_error)
     return first_error;
   return dropped;

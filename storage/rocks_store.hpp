@@ -117,6 +117,9 @@ public:
   caf::expected<std::vector<coverage_gap>>
   coverage(const coverage_query& q) const;
 
+  /// How many of `coverage(q.window)` are of `q.resource` (`gap_of`).
+  caf::expected<uint64_t> count_gaps(const gap_count_query& q) const;
+
   /// The install's key of Secret digests (`secret_digest.hpp`), made at
   /// random and kept the first time it is asked for.
   caf::expected<std::string> secret_digest_key();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "storage/change_enricher.hpp"
+#include "storage/gap_book.hpp"
 #include "storage/live_state.hpp"
 #include "storage/read_pool.hpp"
 #include "storage/rocks_store.hpp"
@@ -124,6 +125,9 @@ struct rocks_store::impl {
   std::atomic<uint64_t> next_seq = 1;
   /// `opts.read_threads - 1` helpers for the readers' disk waits.
   std::unique_ptr<read_pool> pool;
+  /// The stored coverage gaps, in memory (`gap_book.hpp`); changed only
+  /// after the write that stores or drops them succeeded.
+  gap_book gaps;
 
   impl() = default;
   ~impl();
@@ -143,6 +147,9 @@ struct rocks_store::impl {
   /// @pre holds `write_mtx`.
   caf::error note_first_watch(rocksdb::WriteBatch& wb, const std::string& gr,
                               int64_t now_ns);
+
+  /// Reads the stored coverage gaps into `gaps` (at open).
+  caf::error load_gaps();
 
   /// Takes a snapshot and the current partition list.
   read_view view() const;

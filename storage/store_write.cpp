@@ -266,6 +266,8 @@ rocks_store::write(const std::vector<resource_event>& events,
                     "cannot write a batch of " + std::to_string(result.written)
                       + " records to " + s.opts.path);
   s.next_seq = seq;
+  if (!gaps.empty())
+    s.gaps.add(gaps);
   return result;
 }
 

@@ -323,6 +323,9 @@ TEST_F(http_handler_test, answers_count_the_coverage_gaps_of_their_window) {
   res = call("/api/v1/changes", {"resourceType"}, {"pods"});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->headers["X-Coverage-Gaps"], "1");
+  // Counted where the gaps are, by the type the query named.
+  EXPECT_EQ(idx->gap_count_resources,
+            (std::vector<std::string>{"", "deployments", "pods", "pods"}));
   EXPECT_EQ(res->headers["X-Has-More"], "false");
 }
 

@@ -7,6 +7,7 @@
 #include <caf/stateful_actor.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -67,6 +68,9 @@ struct index_log {
   std::vector<event_query> queries;
   std::vector<history_query> histories;
   std::vector<coverage_query> coverage_queries;
+  /// The `resource` of each gap count asked (its window is in
+  /// `coverage_queries`).
+  std::vector<std::string> gap_count_resources;
   std::vector<record_query> records;
   std::vector<diff_query> diffs;
   std::vector<blame_query> blames;
@@ -109,6 +113,16 @@ mock_index(index_actor::stateful_pointer<mock_index_state> self,
     [self](coverage_query& q) -> std::vector<coverage_gap> {
       self->state.log->coverage_queries.push_back(q);
       return self->state.log->gaps;
+    },
+    [self](gap_count_query& q) -> uint64_t {
+      auto& log = *self->state.log;
+      log.coverage_queries.push_back(q.window);
+      log.gap_count_resources.push_back(q.resource);
+      return static_cast<uint64_t>(
+        std::count_if(log.gaps.begin(), log.gaps.end(),
+                      [&](const coverage_gap& g) {
+                        return gap_of(g, q.resource);
+                      }));
     },
     [self](record_query& q) -> json_answer {
       self->state.log->records.push_back(q);
