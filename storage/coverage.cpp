@@ -185,8 +185,9 @@ rocks_store::count_gaps(const gap_count_query& q) const {
   if (!gaps)
     return gaps.error();
   return static_cast<uint64_t>(
-    std::count_if(gaps->begin(), gaps->end(),
-                  [&](const coverage_gap& g) { return gap_of(g, q.resource); }));
+    std::count_if(gaps->begin(), gaps->end(), [&](const coverage_gap& g) {
+      return gap_of(g, q.resource);
+    }));
 }
 
 caf::expected<std::vector<coverage_gap>>

@@ -118,11 +118,9 @@ mock_index(index_actor::stateful_pointer<mock_index_state> self,
       auto& log = *self->state.log;
       log.coverage_queries.push_back(q.window);
       log.gap_count_resources.push_back(q.resource);
-      return static_cast<uint64_t>(
-        std::count_if(log.gaps.begin(), log.gaps.end(),
-                      [&](const coverage_gap& g) {
-                        return gap_of(g, q.resource);
-                      }));
+      return static_cast<uint64_t>(std::count_if(
+        log.gaps.begin(), log.gaps.end(),
+        [&](const coverage_gap& g) { return gap_of(g, q.resource); }));
     },
     [self](record_query& q) -> json_answer {
       self->state.log->records.push_back(q);

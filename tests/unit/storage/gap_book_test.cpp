@@ -1,8 +1,9 @@
 // The coverage gaps kept in memory: their order and window, and that the
 // store keeps them in step with the `meta` family: after a write with gaps,
 // a downtime, a reopen, and retention dropping their day.
-#include "rocks_store_fixture.hpp"
 #include "storage/gap_book.hpp"
+
+#include "rocks_store_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -51,8 +52,9 @@ TEST(gap_book_test, the_window_holds_the_gaps_that_overlap_it_in_order) {
 
 TEST(gap_book_test, counts_the_gaps_of_a_type_in_a_window) {
   gap_book book;
-  book.add({gap("deployments.apps", 10, 20), gap("deployments.example.com", 10, 20),
-            gap("deploymentsx", 10, 20), gap("pods", 30, 40)});
+  book.add({gap("deployments.apps", 10, 20),
+            gap("deployments.example.com", 10, 20), gap("deploymentsx", 10, 20),
+            gap("pods", 30, 40)});
   EXPECT_EQ(book.count(0, 100, ""), 4U);
   // A plural counts that plural of every group, nothing that only starts
   // with it.
