@@ -3,6 +3,7 @@
 // account may get, compared with what `kubectl auth can-i` says. The server
 // serves HTTPS (`tls`); the checks that speak plain HTTP do so from
 // loopback, which a TLS port still serves.
+#include "tests/e2e/record_owners.hpp"
 #include "tests/support/cluster.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/https_client.hpp"
@@ -139,19 +140,6 @@ struct auth_e2e : ::testing::Test {
                      &out);
     return rc == 0 && out.starts_with("yes");
   }
-
-  /// (namespace, resourceType) of every record of a JSON array answer.
-  static std::set<std::pair<std::string, std::string>>
-  owners(const std::string& body) {
-    rapidjson::Document doc;
-    doc.Parse(body.c_str());
-    std::set<std::pair<std::string, std::string>> out;
-    if (!doc.IsArray())
-      return out;
-    for (const auto& r : doc.GetArray())
-      out.emplace(r["namespace"].GetString(), r["resourceType"].GetString());
-    return out;
-  }
 };
 
 TEST_F(auth_e2e, a_missing_or_invalid_token_is_401) {
@@ -191,7 +179,7 @@ TEST_F(auth_e2e, each_account_reads_what_can_i_says) {
         }
         EXPECT_EQ(res.status, 200) << res.body;
         EXPECT_EQ(
-          owners(res.body),
+          record_owners(res.body),
           (std::set<std::pair<std::string, std::string>>{{ns, resource}}));
         auto history
           = get(account, "/api/v1/events/" + ns + "/" + resource + "/" + name);
@@ -205,14 +193,14 @@ TEST_F(auth_e2e, answers_over_every_namespace_are_narrowed) {
   // The reader may get ConfigMaps in A only: B's is left out, and said so.
   auto res = get("reader", "/api/v1/events?resourceType=configmaps");
   ASSERT_EQ(res.status, 200) << res.body;
-  auto seen = owners(res.body);
+  auto seen = record_owners(res.body);
   EXPECT_TRUE(seen.contains({a, "configmaps"}));
   EXPECT_FALSE(seen.contains({b, "configmaps"}));
   EXPECT_NE(res.headers["X-Filtered-Namespaces"].find(b), std::string::npos);
   // Everything the reader gets: ConfigMaps and Pods of A, nothing else.
   res = get("reader", "/api/v1/events?limit=1000");
   ASSERT_EQ(res.status, 200) << res.body;
-  for (const auto& [ns, type] : owners(res.body)) {
+  for (const auto& [ns, type] : record_owners(res.body)) {
     EXPECT_EQ(ns, a) << type;
     EXPECT_TRUE(type == "configmaps" || type == "pods") << type;
   }
@@ -221,7 +209,7 @@ TEST_F(auth_e2e, answers_over_every_namespace_are_narrowed) {
   // The viewer reads every namespace but no Secret, in every answer.
   res = get("viewer", "/api/v1/events?limit=1000&namespace=" + b);
   ASSERT_EQ(res.status, 200) << res.body;
-  seen = owners(res.body);
+  seen = record_owners(res.body);
   EXPECT_TRUE(seen.contains({b, "configmaps"}));
   EXPECT_FALSE(seen.contains({b, "secrets"}));
   res = get("viewer", "/api/v1/changes?namespace=" + b);
@@ -231,7 +219,7 @@ TEST_F(auth_e2e, answers_over_every_namespace_are_narrowed) {
   // The administrator's answers are whole.
   res = get("admin", "/api/v1/events?limit=1000&namespace=" + b);
   ASSERT_EQ(res.status, 200) << res.body;
-  EXPECT_TRUE(owners(res.body).contains({b, "secrets"}));
+  EXPECT_TRUE(record_owners(res.body).contains({b, "secrets"}));
   EXPECT_EQ(res.headers.count("X-Filtered-Resources"), 0u);
 }
 
@@ -273,7 +261,7 @@ TEST_F(auth_e2e, https_carries_the_token_and_its_narrowed_answer) {
   ASSERT_EQ(res.error, "");
   EXPECT_EQ(res.peer_name, "kws-auth-e2e");
   EXPECT_EQ(res.status, 200) << res.body;
-  EXPECT_EQ(owners(res.body),
+  EXPECT_EQ(record_owners(res.body),
             (std::set<std::pair<std::string, std::string>>{{a, "configmaps"}}));
   res = https_call(port, cert.cert_pem, "GET",
                    "/api/v1/events?resourceType=secrets&namespace=" + a,

@@ -3,12 +3,12 @@
 // X-Remote-Group; the apiserver's SubjectAccessReviews of those names decide
 // what each answer holds, as `kubectl auth can-i --as` says. Without the
 // proxy's certificate the same headers count for nothing.
+#include "tests/e2e/record_owners.hpp"
 #include "tests/support/cluster.hpp"
 #include "tests/support/https_client.hpp"
 #include "tests/support/test_certs.hpp"
 
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -131,18 +131,6 @@ struct proxy_auth_e2e : ::testing::Test {
     int rc = kubectl(cluster, args, &out);
     return rc == 0 && out.starts_with("yes");
   }
-
-  static std::set<std::pair<std::string, std::string>>
-  owners(const std::string& body) {
-    rapidjson::Document doc;
-    doc.Parse(body.c_str());
-    std::set<std::pair<std::string, std::string>> out;
-    if (!doc.IsArray())
-      return out;
-    for (const auto& r : doc.GetArray())
-      out.emplace(r["namespace"].GetString(), r["resourceType"].GetString());
-    return out;
-  }
 };
 
 TEST_F(proxy_auth_e2e, each_named_caller_reads_what_can_i_says) {
@@ -165,7 +153,7 @@ TEST_F(proxy_auth_e2e, each_named_caller_reads_what_can_i_says) {
         }
         EXPECT_EQ(res.status, 200) << res.body;
         EXPECT_EQ(
-          owners(res.body),
+          record_owners(res.body),
           (std::set<std::pair<std::string, std::string>>{{ns, resource}}));
       }
     }

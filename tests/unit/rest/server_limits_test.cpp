@@ -88,6 +88,18 @@ struct server_limits_test : ::testing::Test {
     return pred(srv->connections());
   }
 
+  /// A client asking for the big answer and reading none of it (a small
+  /// receive buffer), once the handler has its request.
+  std::unique_ptr<tcp::socket> ask_big_unread() {
+    auto sock = connect("127.0.0.1", 64 * 1024);
+    net::write(*sock,
+               net::buffer(std::string{"GET /big HTTP/1.1\r\nHost: x\r\n"
+                                       "Connection: close\r\n\r\n"}));
+    for (int i = 0; i < 2000 && handled < 1; ++i)
+      std::this_thread::sleep_for(5ms);
+    return sock;
+  }
+
   static std::string read_all(tcp::socket& sock) {
     std::string out;
     std::array<char, 4096> buf;
@@ -262,14 +274,9 @@ TEST_F(server_limits_test, requests_wait_while_unread_answers_fill_the_budget) {
   // One held byte fills it: the big answer, unread, holds it alone.
   opts.answers = answer_limits{8, 1};
   start(opts);
-  auto first = connect("127.0.0.1", 64 * 1024);
-  net::write(*first,
-             net::buffer(std::string{"GET /big HTTP/1.1\r\nHost: x\r\n"
-                                     "Connection: close\r\n\r\n"}));
-  auto second = connect();
-  for (int i = 0; i < 2000 && handled < 1; ++i)
-    std::this_thread::sleep_for(5ms);
+  auto first = ask_big_unread();
   ASSERT_EQ(handled, 1);
+  auto second = connect();
   net::write(*second,
              net::buffer(std::string{"GET /small HTTP/1.1\r\nHost: x\r\n"
                                      "Connection: close\r\n\r\n"}));
@@ -301,12 +308,7 @@ TEST_F(server_limits_test, a_request_that_waits_too_long_gets_504) {
   opts.handler_timeout = 300ms;
   opts.read_timeout = 5s;
   start(opts);
-  auto first = connect("127.0.0.1", 64 * 1024);
-  net::write(*first,
-             net::buffer(std::string{"GET /big HTTP/1.1\r\nHost: x\r\n"
-                                     "Connection: close\r\n\r\n"}));
-  for (int i = 0; i < 2000 && handled < 1; ++i)
-    std::this_thread::sleep_for(5ms);
+  auto first = ask_big_unread();
   ASSERT_EQ(handled, 1);
   auto second = connect();
   auto out = ask(*second, "/small");
