@@ -43,13 +43,8 @@ extra_json(const std::map<std::string, std::vector<std::string>>& extra) {
     if (out.size() > 1)
       out += ',';
     out += json_string(key);
-    out += ":[";
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i > 0)
-        out += ',';
-      out += json_string(values[i]);
-    }
-    out += ']';
+    out += ':';
+    out += json_string_array(values);
   }
   out += '}';
   return out;

@@ -38,6 +38,17 @@ std::string json_string(std::string_view s) {
   return quote_json(s);
 }
 
+std::string json_string_array(const std::vector<std::string>& xs) {
+  std::string out = "[";
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    out += json_string(xs[i]);
+  }
+  out += ']';
+  return out;
+}
+
 http_response render_answer(const json_answer& a) {
   http_response res;
   if (!a.found) {
@@ -130,13 +141,7 @@ http_response render_coverage(const std::vector<coverage_gap>& gaps,
   }
   out += "],\"filtered\":[";
   auto list = [&out](const std::vector<std::string>& xs) {
-    out += '[';
-    for (size_t i = 0; i < xs.size(); ++i) {
-      if (i > 0)
-        out += ',';
-      out += json_string(xs[i]);
-    }
-    out += ']';
+    out += json_string_array(xs);
   };
   bool first = true;
   for (const auto& w : watched) {

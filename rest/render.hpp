@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kws::rest {
 
@@ -56,6 +57,9 @@ http_response render_error(const caf::error& err);
 
 /// A JSON string literal: `s` quoted and escaped.
 std::string json_string(std::string_view s);
+
+/// A JSON array of string literals.
+std::string json_string_array(const std::vector<std::string>& xs);
 
 /// The contract's error body; `parameter` is left out when empty.
 std::string render_error_body(std::string_view message,
