@@ -4,6 +4,7 @@
 #include "actors/index.hpp"
 
 #include "storage/rocks_store.hpp"
+#include "util/thread_name.hpp"
 
 #include <caf/stateful_actor.hpp>
 
@@ -34,6 +35,8 @@ caf::result<json_answer> answer(caf::expected<json_answer> x) {
 index_actor::behavior_type
 index(index_actor::stateful_pointer<index_state> self,
       std::shared_ptr<storage::rocks_store> store) {
+  if (self->getf(caf::abstract_actor::is_detached_flag))
+    name_this_thread("kws.index"); // its own thread, for top -H and perf
   self->state.store = std::move(store);
   return {
     // One page of `GET /api/v1/events`.

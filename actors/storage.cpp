@@ -14,6 +14,7 @@
 #include "util/logging.hpp"
 #include "util/metrics.hpp"
 #include "util/process_memory.hpp"
+#include "util/thread_name.hpp"
 
 #include <caf/stateful_actor.hpp>
 
@@ -136,6 +137,8 @@ storage_actor::behavior_type
 storage_writer(storage_actor::stateful_pointer<storage_state> self,
                storage_config cfg,
                std::shared_ptr<storage::rocks_store> store) {
+  if (self->getf(caf::abstract_actor::is_detached_flag))
+    name_this_thread("kws.storage"); // its own thread, for top -H and perf
   if (!cfg.now)
     cfg.now = wall_clock_ns;
   self->state.config = std::move(cfg);

@@ -7,6 +7,7 @@
 
 #include "kube/client_impl.hpp"
 #include "util/logging.hpp"
+#include "util/thread_name.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -86,6 +87,7 @@ caf::expected<std::shared_ptr<client>> client::make(cluster_config cfg,
   im->thread = std::thread{[p = im, ready = std::move(ready),
                             finished = std::move(finished)]() mutable {
     p->thread_id = std::this_thread::get_id();
+    name_this_thread("kws.kube-io");
     ready.set_value();
     for (;;) {
       try {

@@ -6,6 +6,7 @@
 #include "rest/tls_source.hpp"
 #include "util/errors.hpp"
 #include "util/logging.hpp"
+#include "util/thread_name.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -225,7 +226,10 @@ caf::expected<std::unique_ptr<server>> server::start(server_options opts,
   ptr->bound_port = ptr->acceptor.local_endpoint().port();
   ptr->do_accept();
   for (int i = 0; i < std::max(1, ptr->opts.threads); ++i)
-    ptr->threads.emplace_back([p = ptr.get()] { p->ioc.run(); });
+    ptr->threads.emplace_back([p = ptr.get()] {
+      name_this_thread("kws.http");
+      p->ioc.run();
+    });
   return std::unique_ptr<server>{new server(std::move(ptr))};
 }
 

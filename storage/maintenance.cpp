@@ -221,4 +221,15 @@ caf::expected<consistency_report> rocks_store::verify() const {
   return report;
 }
 
+rocks_store::memory_use rocks_store::memory() const {
+  auto& s = *impl_;
+  memory_use m;
+  m.block_cache = s.cache ? s.cache->GetUsage() : 0;
+  s.db->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables",
+                                 &m.memtables);
+  s.db->GetAggregatedIntProperty("rocksdb.estimate-table-readers-mem",
+                                 &m.table_readers);
+  return m;
+}
+
 } // namespace kws::storage

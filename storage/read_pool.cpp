@@ -1,5 +1,7 @@
 #include "storage/read_pool.hpp"
 
+#include "util/thread_name.hpp"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -50,7 +52,10 @@ read_pool::read_pool(unsigned helpers, disk_counter disk_reads)
   threads_.reserve(helpers);
   for (unsigned i = 0; i < helpers; ++i) {
     try {
-      threads_.emplace_back([this] { help(); });
+      threads_.emplace_back([this] {
+        name_this_thread("kws.read");
+        help();
+      });
     } catch (const std::system_error&) {
       break; // Callers then do more of their parts themselves.
     }

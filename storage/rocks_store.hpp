@@ -192,6 +192,16 @@ public:
   /// the files of the newest day are still being merged.
   bool compacting() const;
 
+  /// Where RocksDB's memory is, in bytes: the shared block cache, every
+  /// column family's memtables, and the open table files' readers (index
+  /// and filter blocks held outside the cache).
+  struct memory_use {
+    uint64_t block_cache = 0;
+    uint64_t memtables = 0;
+    uint64_t table_readers = 0;
+  };
+  memory_use memory() const;
+
   /// Checks that every record has all its index entries and every index
   /// entry has its record. Reads everything: a tool for tests and repair.
   caf::expected<consistency_report> verify() const;

@@ -112,6 +112,24 @@ TEST_F(rocks_store_test, statistics_cover_every_column_family_it_reads) {
   EXPECT_NE(text.find("L0      1/0"), std::string::npos) << text;
 }
 
+TEST_F(rocks_store_test, memory_tells_memtables_from_tables_and_cache) {
+  open();
+  write({make_event(day0 + sec, verb::create, "n", "pods", "a", "ua", "1")});
+  auto unflushed = store_->memory();
+  EXPECT_GT(unflushed.memtables, 0u);
+  EXPECT_EQ(unflushed.table_readers, 0u);
+  ASSERT_TRUE(store_->flush() == caf::error{});
+  history_query q;
+  q.ns = "n";
+  q.resource = "pods";
+  q.name = "a";
+  ASSERT_TRUE(store_->history(q));
+  auto flushed = store_->memory();
+  // The record now lives in a table file, read through the block cache.
+  EXPECT_GT(flushed.table_readers + flushed.block_cache, 0u);
+  EXPECT_GT(flushed.block_cache, 0u);
+}
+
 TEST_F(rocks_store_test, reads_and_retires_days_written_before_the_split) {
   const int64_t yesterday = day0 - ns_per_day;
   open();
