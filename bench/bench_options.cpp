@@ -15,7 +15,8 @@ namespace {
     "usage: kws_bench --events N --seed S --out FILE.json [--dir DIR]"
     " [--days D] [--queries Q] [--templates DIR] [--live-objects N] "
     "[--prefill N] [--keep] [--rocksdb-stats FILE] [--queries-only] "
-    "[--read-threads T]\n");
+    "[--read-threads T] [--during-seconds S] [--during-rate R] [--wrk PATH] "
+    "[--wrk-seconds S]\n");
   std::exit(2);
 }
 
@@ -56,11 +57,20 @@ options parse_options(int argc, char** argv) {
       opt.queries_only = true;
     else if (a == "--read-threads")
       opt.read_threads = static_cast<unsigned>(std::stoul(val()));
+    else if (a == "--during-seconds")
+      opt.during_seconds = static_cast<unsigned>(std::stoul(val()));
+    else if (a == "--during-rate")
+      opt.during_rate = std::stod(val());
+    else if (a == "--wrk")
+      opt.wrk = val();
+    else if (a == "--wrk-seconds")
+      opt.wrk_seconds = static_cast<unsigned>(std::stoul(val()));
     else
       usage();
   }
   if (opt.events == 0 || opt.days < 2 || opt.read_threads == 0
-      || (opt.queries_only && opt.dir.empty()))
+      || (opt.queries_only && opt.dir.empty()) || opt.during_rate <= 0
+      || opt.wrk_seconds == 0)
     usage();
   return opt;
 }

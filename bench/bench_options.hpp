@@ -42,6 +42,14 @@ struct options {
   bool queries_only = false;
   /// `store_options::read_threads` of the store the queries run on.
   unsigned read_threads = storage::store_options{}.read_threads;
+  /// Queries during ingest: how long the paced replay runs (0: not
+  /// measured) and how fast.
+  unsigned during_seconds = 0;
+  double during_rate = 10'000;
+  /// wrk, to measure HTTP `limit=10` pages during ingest ("": not measured),
+  /// and for how long.
+  std::string wrk;
+  unsigned wrk_seconds = 10;
 };
 
 /// Reads the command line; prints the usage and exits with 2 on anything

@@ -1,16 +1,20 @@
-// kws_bench: measures ingest through the real pipeline next to the raw limit
-// of the same machine (RapidJSON parse + RocksDB WriteBatch with the store's
-// options), query latencies over the store it built, retention, disk bytes
-// per stored event and peak RSS. Writes one JSON object to --out.
+// kws_bench: measures ingest through the real pipeline next to two limits
+// over the same store and events (`limits.hpp`: the physical one, and the
+// service's own steps without actors), queries while ingest runs and at
+// rest, retention, disk bytes per stored event and memory by phase. Writes
+// one JSON object to --out.
 //
 //   kws_bench --events N --seed S --out FILE.json [--dir DIR] [--days D]
 //             [--queries Q] [--templates DIR] [--live-objects N]
 //             [--prefill N] [--keep] [--rocksdb-stats FILE] [--queries-only]
-//             [--read-threads T]
+//             [--read-threads T] [--during-seconds S] [--during-rate R]
+//             [--wrk PATH] [--wrk-seconds S]
 //
 // The phases live in the files next to this one; main runs them in order.
 #include "bench/bench_options.hpp"
+#include "bench/during_ingest.hpp"
 #include "bench/json_out.hpp"
+#include "bench/limits.hpp"
 #include "bench/pipeline_ingest.hpp"
 #include "bench/prefill.hpp"
 #include "bench/process_stats.hpp"
@@ -24,6 +28,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
@@ -74,12 +79,25 @@ int main(int argc, char** argv) {
                     static_cast<int64_t>(opt.days) * day_ns
                       / static_cast<int64_t>(opt.prefill + opt.events),
                     opt.templates, opt.live_objects);
+  reset_peak_rss();
   prefill_phase(opt, w, *store, fake_now, js);
+  js.num("peak_rss_mb_prefill", static_cast<double>(peak_rss_kib()) / 1024.0);
+  if (opt.prefill > 0) {
+    // The pipeline and both limits start from the same store at rest.
+    settle_compactions(*store, js, "prefill_settle_seconds");
+  }
+  // The limits write the measured ingest's events into copies of the store
+  // as it is now.
+  const workload limit_events = w;
+  auto limit_copies = copy_for_limits(*store, root);
   std::fprintf(stderr, "pipeline ingest of %" PRIu64 " events...\n",
                opt.events);
   gen_stats gs;
-  auto ing = run_pipeline(opt, w, store, fake_now, gs, root / "streams");
+  auto ing = run_pipeline(opt, w, store, fake_now, gs, root / "streams",
+                          pace{opt.events, 0});
   auto rss_ingest = peak_rss_kib();
+  auto rss_during = measure_during_ingest(opt, w, store, fake_now,
+                                          root / "streams-during", js);
   if (!opt.rocksdb_stats.empty()) {
     // Since the store opened: the prefill's compactions count too.
     std::ofstream out{opt.rocksdb_stats};
@@ -89,13 +107,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "flush failed: %s\n", to_string(err).c_str());
     return 1;
   }
-  settle_compactions(*store, js);
+  settle_compactions(*store, js, "compaction_settle_seconds");
   auto disk = measure(store_dir);
+  ing.stored = store->next_sequence() - 1; // the paced ingest's too
   auto ev_s = report_ingest(ing, gs, disk, rss_ingest, js);
 
-  // 2. Queries over the store just built.
+  // 2. Queries over the store just built, at rest.
+  reset_peak_rss();
   measure_queries(opt, *store, js);
-  js.num("peak_rss_mb", static_cast<double>(peak_rss_kib()) / 1024.0);
+  auto rss_queries = peak_rss_kib();
+  js.num("peak_rss_mb_queries_at_rest",
+         static_cast<double>(rss_queries) / 1024.0);
+  js.num("peak_rss_mb",
+         static_cast<double>(std::max({rss_ingest, rss_during, rss_queries}))
+           / 1024.0);
   js.num("rss_mb_after_queries",
          static_cast<double>(current_rss_kib()) / 1024.0);
 
@@ -103,9 +128,11 @@ int main(int argc, char** argv) {
   measure_retention(opt, *store, store_dir, js);
   store.reset();
 
-  // 4. The raw limit, same run, same bytes.
+  // 4. The limits: the raw one (an empty database, kept to compare with
+  // earlier results), then the physical and same-keys ones.
   std::fprintf(stderr, "raw limit...\n");
   measure_raw(opt, raw_dir, ev_s, js);
+  measure_limits(opt, limit_events, limit_copies, ev_s, js);
   auto rc = write_json(opt, js);
   if (!opt.keep)
     fs::remove_all(root);

@@ -13,12 +13,14 @@
 #include "bench/generated_types.hpp"
 #include "bench/process_stats.hpp"
 #include "bench/replay_source.hpp"
+#include "bench/thread_cpu.hpp"
 #include "util/metrics.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -37,7 +39,7 @@ namespace {
 /// in generated order: one per `watcher_batch` events of a kind, stamped
 /// with the generated time.
 std::vector<stream_slice> generate_streams(const options& opt,
-                                           bench::workload& w,
+                                           bench::workload& w, uint64_t events,
                                            const fs::path& dir, gen_stats& gs) {
   auto t0 = clk::now();
   std::vector<stream_slice> schedule;
@@ -54,7 +56,7 @@ std::vector<stream_slice> generate_streams(const options& opt,
     }
   }
   auto cut = [&](size_t k) {
-    schedule.push_back({k, bufs[k].size(), w.now_ns()});
+    schedule.push_back({k, bufs[k].size(), w.now_ns(), counts[k]});
     if (std::fwrite(bufs[k].data(), 1, bufs[k].size(), files[k])
         != bufs[k].size()) {
       std::perror("write stream");
@@ -64,7 +66,7 @@ std::vector<stream_slice> generate_streams(const options& opt,
     counts[k] = 0;
   };
   std::string line;
-  for (uint64_t i = 0; i < opt.events; ++i) {
+  for (uint64_t i = 0; i < events; ++i) {
     line.clear();
     auto ev = w.next(line);
     auto k = static_cast<size_t>(ev.k);
@@ -116,12 +118,25 @@ void await_durable(uint64_t before, uint64_t expected) {
 
 } // namespace
 
+void report_cpu_by_thread(const std::string& prefix, const ingest_result& ing,
+                          json_out& js) {
+  for (const auto& [name, cpu_s] : ing.cpu_by_thread) {
+    if (cpu_s <= 0)
+      continue;
+    auto key = prefix;
+    for (char c : name)
+      key += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
+    js.num(key.c_str(), cpu_s * 1e6 / static_cast<double>(ing.events));
+  }
+}
+
 ingest_result run_pipeline(const options& opt, bench::workload& w,
                            std::shared_ptr<storage::rocks_store> store,
                            std::atomic<int64_t>& fake_now, gen_stats& gs,
-                           const fs::path& stream_dir) {
+                           const fs::path& stream_dir, const pace& how,
+                           const std::function<void()>& while_ingesting) {
   ingest_result res;
-  auto schedule = generate_streams(opt, w, stream_dir, gs);
+  auto schedule = generate_streams(opt, w, how.events, stream_dir, gs);
   res.batches = schedule.size();
   auto types = all_types();
   // The WATCHERs resume from a checkpoint, as after a restart over a
@@ -150,8 +165,9 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
   // involvedObject, as in the service.
   auto correlator = sys.spawn(kws::correlator, writer);
   caf::anon_send(correlator, types);
-  replay_io io{fake_now, std::move(schedule)};
+  replay_io io{fake_now, std::move(schedule), how.events_per_s};
   auto before = durable_events();
+  auto threads_start = sample_threads();
   auto cpu_start = process_cpu_s();
   auto t_start = clk::now();
   std::vector<watcher_actor> watchers;
@@ -169,18 +185,22 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
                                  sink, writer, discovery_actor{}));
   }
   io.start();
+  if (while_ingesting)
+    while_ingesting();
   io.wait_until_read();
-  await_durable(before, opt.events);
+  await_durable(before, how.events);
   caf::scoped_actor self{sys};
   self->request(writer, caf::infinite, atom::flush_v)
     .receive([](uint64_t) {}, [](caf::error&) {});
   res.wall_s = seconds(clk::now() - t_start);
   res.cpu_s = process_cpu_s() - cpu_start;
+  res.cpu_by_thread = cpu_by_name(threads_start, sample_threads());
   res.end = measure_memory();
+  res.rocks_end = store->memory();
   res.gen_s = gs.seconds;
   res.io_s = io.io_cpu_seconds();
   res.net_s = res.wall_s;
-  res.events = opt.events;
+  res.events = how.events;
   res.bytes = gs.bytes;
   for (const auto& type : types)
     res.malformed
@@ -199,7 +219,8 @@ ingest_result run_pipeline(const options& opt, bench::workload& w,
   return res;
 }
 
-void settle_compactions(storage::rocks_store& store, json_out& js) {
+void settle_compactions(storage::rocks_store& store, json_out& js,
+                        const char* key) {
   // Disk and queries are measured over the store at rest: right after the
   // ingest, the newest day's compactions still compete for both cores and
   // its files are not yet merged.
@@ -209,7 +230,7 @@ void settle_compactions(storage::rocks_store& store, json_out& js) {
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
   auto settle_s = seconds(clk::now() - settle_start);
   std::fprintf(stderr, "compactions settled after %.1f s\n", settle_s);
-  js.num("compaction_settle_seconds", settle_s);
+  js.num(key, settle_s);
 }
 
 double report_ingest(const ingest_result& ing, const gen_stats& gs,
@@ -234,6 +255,7 @@ double report_ingest(const ingest_result& ing, const gen_stats& gs,
   js.num("ingest_cpu_us_per_event",
          ing.cpu_s * 1e6 / static_cast<double>(ing.events));
   js.num("ingest_io_seconds", ing.io_s);
+  report_cpu_by_thread("ingest_cpu_us_per_event_", ing, js);
   js.num("ingest_events_per_s", ev_s);
   js.num("ingest_mb_per_s", mb_s);
   js.num("stored_records", static_cast<double>(ing.stored));
@@ -252,6 +274,12 @@ double report_ingest(const ingest_result& ing, const gen_stats& gs,
     js.num((prefix + "heap_used_mb").c_str(), m.heap_used_mb);
     js.num((prefix + "heap_free_mb").c_str(), m.heap_free_mb);
   }
+  js.num("ingest_end_block_cache_mb",
+         static_cast<double>(ing.rocks_end.block_cache) / (1 << 20));
+  js.num("ingest_end_memtables_mb",
+         static_cast<double>(ing.rocks_end.memtables) / (1 << 20));
+  js.num("ingest_end_table_readers_mb",
+         static_cast<double>(ing.rocks_end.table_readers) / (1 << 20));
   return ev_s;
 }
 

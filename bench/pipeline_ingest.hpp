@@ -12,7 +12,10 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
 
 namespace kws::bench {
 
@@ -42,18 +45,40 @@ struct ingest_result {
   /// when it ends, before the actors are gone.
   memory_split start;
   memory_split end;
+  storage::rocks_store::memory_use rocks_end;
+  /// CPU seconds by thread name (`thread_cpu.hpp`).
+  std::map<std::string, double> cpu_by_thread;
 };
 
-/// Generates the traffic into files under `stream_dir`, then feeds it
-/// through the pipeline into `store` as real watchers would.
+/// How many events the ingest replays and how fast.
+struct pace {
+  uint64_t events = 0;
+  /// 0: as fast as the pipeline takes them.
+  double events_per_s = 0;
+};
+
+/// Generates `how.events` events of `w` into files under `stream_dir`,
+/// then feeds them through the pipeline into `store` as real watchers
+/// would, at `how.events_per_s`. `while_ingesting`, when given, runs on this
+/// thread once the replay has started; the ingest is over only when it has
+/// returned and every event is durable.
 ingest_result run_pipeline(const options& opt, workload& w,
                            std::shared_ptr<storage::rocks_store> store,
                            std::atomic<int64_t>& fake_now, gen_stats& gs,
-                           const std::filesystem::path& stream_dir);
+                           const std::filesystem::path& stream_dir,
+                           const pace& how,
+                           const std::function<void()>& while_ingesting = {});
+
+/// Reports `ing`'s CPU by thread as microseconds per event, one key per
+/// thread name after `prefix` (other characters than letters and digits
+/// become '_').
+void report_cpu_by_thread(const std::string& prefix, const ingest_result& ing,
+                          json_out& js);
 
 /// Waits (at most an hour) until `store` compacts no more and reports how
-/// long that took.
-void settle_compactions(storage::rocks_store& store, json_out& js);
+/// long that took as `key`.
+void settle_compactions(storage::rocks_store& store, json_out& js,
+                        const char* key);
 
 /// Reports the ingest, the store's size on disk and the memory it took;
 /// returns the ingest rate in events per second.

@@ -43,6 +43,32 @@ struct latency {
 
 } // namespace
 
+history_query history_query_for(const workload& names, unsigned q,
+                                std::mt19937_64& rng) {
+  const kind kinds[] = {kind::pod, kind::pod, kind::deployment,
+                        kind::replicaset, kind::configmap};
+  auto k = kinds[q % 5];
+  auto [ns, name] = names.pick_object(k, rng);
+  history_query hq;
+  hq.ns = ns;
+  hq.resource = bench::info(k).plural;
+  hq.name = name;
+  return hq;
+}
+
+event_query page_query_for(std::mt19937_64& rng, int64_t from_ns,
+                           int64_t to_ns) {
+  event_query eq;
+  eq.ns = workload::namespace_name(
+    static_cast<unsigned>(rng() % workload::num_namespaces));
+  eq.resource = "pods";
+  eq.verb = "update";
+  eq.limit = 1000;
+  eq.start_ns = from_ns
+    + static_cast<int64_t>(rng() % static_cast<uint64_t>(to_ns - from_ns));
+  return eq;
+}
+
 /// Object histories and filtered pages over `store`, written to `js`. The
 /// objects asked for come from the workload's first events, so they exist
 /// in any store the same seed built.
@@ -60,15 +86,8 @@ void measure_queries(const options& opt, storage::rocks_store& store,
   double hist_records = 0, page_records = 0;
   // Event records found through the correlator's links.
   double linked = 0;
-  const kind hist_kinds[] = {kind::pod, kind::pod, kind::deployment,
-                             kind::replicaset, kind::configmap};
   for (unsigned q = 0; q < opt.queries; ++q) {
-    auto k = hist_kinds[q % 5];
-    auto [ns, name] = names.pick_object(k, qrng);
-    history_query hq;
-    hq.ns = ns;
-    hq.resource = bench::info(k).plural;
-    hq.name = name;
+    auto hq = history_query_for(names, q, qrng);
     auto t0 = clk::now();
     auto h = store.history(hq);
     hist.ms.push_back(seconds(clk::now() - t0) * 1e3);
@@ -79,17 +98,8 @@ void measure_queries(const options& opt, storage::rocks_store& store,
     }
   }
   for (unsigned q = 0; q < opt.queries; ++q) {
-    event_query eq;
-    eq.ns = bench::workload::namespace_name(
-      static_cast<unsigned>(qrng() % bench::workload::num_namespaces));
-    eq.resource = "pods";
-    eq.verb = "update";
-    eq.limit = 1000;
-    // A time window starting at a random point of the stored range.
-    eq.start_ns = start_ns
-      + static_cast<int64_t>(qrng()
-                             % static_cast<uint64_t>(
-                               static_cast<int64_t>(opt.days - 1) * day_ns));
+    auto eq = page_query_for(
+      qrng, start_ns, start_ns + static_cast<int64_t>(opt.days - 1) * day_ns);
     auto t0 = clk::now();
     auto p = store.query(eq);
     page.ms.push_back(seconds(clk::now() - t0) * 1e3);

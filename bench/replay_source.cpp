@@ -8,11 +8,14 @@
 #include "kube/client.hpp"
 #include "kube/client_lister_watcher.hpp"
 #include "util/errors.hpp"
+#include "util/thread_name.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
+#include <thread>
 #include <utility>
 
 namespace kws::bench {
@@ -122,8 +125,9 @@ private:
 } // namespace
 
 replay_io::replay_io(std::atomic<int64_t>& fake_now,
-                     std::vector<stream_slice> schedule)
-    : fake_now_(fake_now), schedule_(std::move(schedule)) {}
+                     std::vector<stream_slice> schedule, double events_per_s)
+    : fake_now_(fake_now), schedule_(std::move(schedule)),
+      events_per_s_(events_per_s) {}
 
 replay_io::~replay_io() {
   {
@@ -159,7 +163,11 @@ replay_io::source(size_t stream, const std::filesystem::path& file,
 }
 
 void replay_io::start() {
-  thread_ = std::thread{[this] { run(); }};
+  started_ = std::chrono::steady_clock::now();
+  thread_ = std::thread{[this] {
+    name_this_thread("kws.replay-io");
+    run();
+  }};
 }
 
 void replay_io::wait_until_read() {
@@ -191,6 +199,7 @@ void replay_io::run() {
     size_t n = 0;
     int64_t slice_ns = 0;
     bool all_read = false;
+    std::optional<std::chrono::steady_clock::time_point> due;
     {
       std::unique_lock lock{mtx_};
       wake_.wait(lock,
@@ -201,6 +210,13 @@ void replay_io::run() {
       closed = body->closed;
       if (!closed) {
         const auto& slice = schedule_[cursor_];
+        if (offset_ == 0 && events_per_s_ > 0) {
+          due = started_
+            + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                  std::chrono::duration<double>(
+                    static_cast<double>(events_begun_) / events_per_s_));
+          events_begun_ += slice.events;
+        }
         n = std::min(piece_bytes, slice.bytes - offset_);
         slice_ns = slice.now_ns;
         offset_ += n;
@@ -214,6 +230,8 @@ void replay_io::run() {
       done(caf::make_error(ec::transport_error, "replayed watch closed"));
       continue;
     }
+    if (due)
+      std::this_thread::sleep_until(*due);
     auto t0 = thread_cpu_s();
     buf.resize(n);
     if (std::fread(buf.data(), 1, n, body->file()) != n) {

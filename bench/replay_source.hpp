@@ -9,6 +9,7 @@
 #include "kube/lister_watcher.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -25,6 +26,8 @@ struct stream_slice {
   size_t stream = 0;
   size_t bytes = 0;
   int64_t now_ns = 0;
+  /// Watch events in the slice (for a paced replay).
+  size_t events = 0;
 };
 
 class replay_body;
@@ -36,8 +39,12 @@ class replay_body;
 class replay_io {
 public:
   /// `schedule` lists every slice of every stream in generated order;
-  /// `fake_now` is set to each slice's time as its reading starts.
-  replay_io(std::atomic<int64_t>& fake_now, std::vector<stream_slice> schedule);
+  /// `fake_now` is set to each slice's time as its reading starts. With
+  /// `events_per_s` > 0 a slice is not read before its events are due at
+  /// that rate (counted from `start`), as an apiserver paced by its
+  /// cluster's churn; 0 reads as fast as the WATCHERs take them.
+  replay_io(std::atomic<int64_t>& fake_now, std::vector<stream_slice> schedule,
+            double events_per_s = 0);
 
   /// Stops the io thread; pending reads are dropped.
   ~replay_io();
@@ -75,6 +82,10 @@ private:
   std::vector<std::shared_ptr<replay_body>> bodies_;
   size_t cursor_ = 0;
   size_t offset_ = 0;
+  double events_per_s_ = 0;
+  std::chrono::steady_clock::time_point started_;
+  /// Events of the slices whose reading has begun.
+  uint64_t events_begun_ = 0;
   bool stopping_ = false;
   /// Written by the io thread only; read once it has read everything.
   double io_cpu_s_ = 0;

@@ -138,12 +138,12 @@ void workload::load_templates(const std::filesystem::path& dir) {
                                + dir.string());
     for (auto& f : files) {
       auto text = read_file(f);
-      auto doc = std::make_unique<rapidjson::Document>();
+      auto doc = std::make_shared<rapidjson::Document>();
       doc->Parse(text.data(), text.size());
       if (doc->HasParseError() || !doc->IsObject())
         throw std::runtime_error("template is not a JSON object: "
                                  + f.string());
-      templates_[k].push_back(std::move(doc));
+      templates_[k].emplace_back(std::move(doc));
     }
   }
 }

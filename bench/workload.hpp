@@ -90,8 +90,10 @@ private:
 
   /// Live objects per kind once filled.
   size_t population_[num_kinds] = {};
-  /// Parsed templates per kind; an object uses `id % size()`.
-  std::vector<std::unique_ptr<rapidjson::Document>> templates_[num_kinds];
+  /// Parsed templates per kind; an object uses `id % size()`. Shared and
+  /// never changed, so that a copy of the workload (which continues with the
+  /// same events) is cheap.
+  std::vector<std::shared_ptr<const rapidjson::Document>> templates_[num_kinds];
   std::mt19937_64 rng_;
   uint64_t seed_;
   int64_t now_ns_;

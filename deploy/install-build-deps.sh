@@ -6,7 +6,8 @@
 #                  clang-format and clang-tidy (the quality gates of tests/run),
 #                  and podman, buildah, runc, mmdebstrap, uidmap (the image
 #                  test, tests/e2e/image_test.sh; deploy/build-image), and
-#                  chromium (the page's browser tests, tests/ui)
+#                  chromium (the page's browser tests, tests/ui), and wrk
+#                  (the bench's HTTP load, bench_tiny included)
 set -euo pipefail
 
 packages=(
@@ -24,6 +25,7 @@ if [ "${1:-}" = --test-tools ]; then
   packages+=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14)
   packages+=(podman buildah runc mmdebstrap uidmap)
   packages+=(chromium)
+  packages+=(wrk)
 fi
 
 missing=()
