@@ -213,7 +213,7 @@ long measure_during_ingest(const options& opt, workload& w,
   js.num("page_p99_ms_during_ingest", percentile(page, 0.99));
   js.num("changes_p50_ms_during_ingest", percentile(changes, 0.5));
   js.num("changes_p99_ms_during_ingest", percentile(changes, 0.99));
-  if (http || !opt.wrk.empty()) {
+  if (!opt.wrk.empty()) {
     js.num("http_limit10_req_per_s_during_ingest", wrk.req_per_s);
     js.num("http_limit10_p50_ms_during_ingest", wrk.p50_ms);
     js.num("http_limit10_p99_ms_during_ingest", wrk.p99_ms);

@@ -3,6 +3,7 @@
 // records, files and options the pipeline wrote into.
 #include "bench/limits.hpp"
 
+#include "bench/generation_clock.hpp"
 #include "bench/prefill.hpp"
 #include "bench/resource_use.hpp"
 #include "storage/key_codec.hpp"
@@ -79,17 +80,12 @@ limit_run run_physical(const options& opt, workload w, const fs::path& dir,
   rapidjson::Document doc;
   std::string line;
   auto seq = next_sequence;
-  clk::duration gen{};
-  double gen_cpu = 0;
+  generation_clock gen;
   auto cpu_start = process_cpu_s();
   auto t_start = clk::now();
   for (uint64_t i = 0; i < opt.events; ++i) {
     line.clear();
-    auto t0 = clk::now();
-    auto c0 = thread_cpu_s();
-    w.next(line);
-    gen_cpu += thread_cpu_s() - c0;
-    gen += clk::now() - t0;
+    gen.next(w, line);
     std::string_view text{line};
     if (!text.empty() && text.back() == '\n')
       text.remove_suffix(1);
@@ -106,8 +102,8 @@ limit_run run_physical(const options& opt, workload w, const fs::path& dir,
     }
   }
   limit_run res;
-  res.net_s = seconds(clk::now() - t_start - gen);
-  res.cpu_s = process_cpu_s() - cpu_start - gen_cpu;
+  res.net_s = seconds(clk::now() - t_start - gen.wall);
+  res.cpu_s = process_cpu_s() - cpu_start - gen.cpu_s;
   for (auto& [name, h] : by_name)
     db->DestroyColumnFamilyHandle(h);
   return res;

@@ -3,6 +3,7 @@
 // nothing of the service's own code.
 #include "bench/raw_limit.hpp"
 
+#include "bench/generation_clock.hpp"
 #include "bench/process_stats.hpp"
 #include "bench/resource_use.hpp"
 #include "bench/workload.hpp"
@@ -57,10 +58,9 @@ raw_result run_raw(const options& opt, const fs::path& dir) {
                       / static_cast<int64_t>(opt.events),
                     opt.templates, opt.live_objects);
   std::string buf;
-  clk::duration gen{};
+  generation_clock gen;
   uint64_t seq = 0;
   auto cpu_start = process_cpu_s();
-  double gen_cpu = 0;
   auto t_start = clk::now();
   auto write_batch = [&] {
     rocksdb::WriteBatch wb;
@@ -90,13 +90,9 @@ raw_result run_raw(const options& opt, const fs::path& dir) {
   };
   size_t in_batch = 0;
   for (uint64_t i = 0; i < opt.events; ++i) {
-    auto t0 = clk::now();
-    auto c0 = thread_cpu_s();
     auto before = buf.size();
-    w.next(buf);
+    gen.next(w, buf);
     res.bytes += buf.size() - before;
-    gen_cpu += thread_cpu_s() - c0;
-    gen += clk::now() - t0;
     if (++in_batch == opt.storage_batch) {
       write_batch();
       in_batch = 0;
@@ -105,8 +101,8 @@ raw_result run_raw(const options& opt, const fs::path& dir) {
   if (in_batch > 0)
     write_batch();
   res.wall_s = seconds(clk::now() - t_start);
-  res.cpu_s = process_cpu_s() - cpu_start - gen_cpu;
-  res.gen_s = seconds(gen);
+  res.cpu_s = process_cpu_s() - cpu_start - gen.cpu_s;
+  res.gen_s = seconds(gen.wall);
   res.net_s = res.wall_s - res.gen_s;
   db->Flush(rocksdb::FlushOptions{});
   db.reset();
