@@ -47,6 +47,14 @@ using storage_actor = caf::typed_actor<
   // INTERNAL: time to note in the store that the server is alive.
   caf::reacts_to<atom::internal, atom::tick>>::extend_with<ingest_sink_actor>;
 
+/// The EXPORTER actor interface: sends every stored record to Kafka in the
+/// order it was stored (`export.kafka`). Spawned detached by the SUPERVISOR
+/// because it waits for the broker's acknowledgements. It reads what to send
+/// from the store (the outbox), so it takes no message from other actors.
+using exporter_actor = caf::typed_actor<
+  // INTERNAL: send what was stored since the cursor.
+  caf::reacts_to<atom::internal, atom::tick>>;
+
 /// The INDEX actor interface. Answers queries from RocksDB snapshots.
 using index_actor = caf::typed_actor<
   // From the HTTP handler: one page of `GET /api/v1/events`.

@@ -34,6 +34,9 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   for (size_t i = 0; i < std::max<size_t>(st.config.query_workers, 1); ++i)
     st.indexes.push_back(
       self->spawn<caf::monitored + caf::detached>(kws::index, st.store));
+  if (st.config.export_to)
+    st.exporter = self->spawn<caf::monitored + caf::detached>(
+      kws::exporter, st.config.exporter, st.store, st.config.export_to);
   st.correlator = self->spawn<caf::monitored>(kws::correlator, st.storage);
   st.discovery = self->spawn<caf::monitored>(
     kws::discovery, st.config.discovery,
@@ -55,12 +58,12 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
   });
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     auto& st = self->state;
-    std::vector<caf::actor> children{
-      caf::actor_cast<caf::actor>(st.discovery),
-      caf::actor_cast<caf::actor>(st.relay),
-      caf::actor_cast<caf::actor>(st.http),
-      caf::actor_cast<caf::actor>(st.access),
-      caf::actor_cast<caf::actor>(st.correlator)};
+    std::vector<caf::actor> children{caf::actor_cast<caf::actor>(st.discovery),
+                                     caf::actor_cast<caf::actor>(st.relay),
+                                     caf::actor_cast<caf::actor>(st.http),
+                                     caf::actor_cast<caf::actor>(st.access),
+                                     caf::actor_cast<caf::actor>(st.correlator),
+                                     caf::actor_cast<caf::actor>(st.exporter)};
     for (const auto& index : st.indexes)
       children.push_back(caf::actor_cast<caf::actor>(index));
     children.push_back(caf::actor_cast<caf::actor>(st.storage));

@@ -3,6 +3,7 @@
 
 #include "actors/access.hpp"
 #include "actors/discovery.hpp"
+#include "actors/exporter.hpp"
 #include "actors/http_handler.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/storage.hpp"
@@ -27,6 +28,10 @@ struct supervisor_config {
   /// The client ACCESS asks the apiserver's reviews with; null when
   /// authorization is off (no ACCESS, every query answered in full).
   std::shared_ptr<kube::client> access_client;
+  /// With `export.kafka`: the EXPORTER's configuration and sender; no
+  /// sender, no EXPORTER.
+  exporter_config exporter;
+  export_send export_to;
 };
 
 /// State of the SUPERVISOR: handles of its children.
@@ -44,6 +49,7 @@ struct supervisor_state {
   access_actor access;
   http_handler_actor http;
   http_relay_actor relay;
+  exporter_actor exporter;
 
   static inline const char* name = "supervisor";
 };

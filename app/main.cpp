@@ -4,6 +4,7 @@
 #include "actors/register.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
+#include "app/kafka_export.hpp"
 #include "app/listeners.hpp"
 #include "app/logging.hpp"
 #include "app/mcp_hosts.hpp"
@@ -25,6 +26,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 namespace {
@@ -68,6 +70,13 @@ int serve(const app::options& opts) {
       return fail("invalid configuration: " + error_detail(loaded.error()));
     tls = std::move(*loaded);
   }
+  std::optional<app::kafka_export> exported;
+  if (settings->kafka_export.enabled()) {
+    auto made = app::make_kafka_export(settings->kafka_export);
+    if (!made)
+      return fail("invalid configuration: " + error_detail(made.error()));
+    exported = std::move(*made);
+  }
   auto cluster = kube::load_default(opts.kubeconfig);
   if (!cluster)
     return fail("cannot configure the Kubernetes client: "
@@ -105,6 +114,10 @@ int serve(const app::options& opts) {
   scfg.http.mcp.allowed_hosts = app::service_host_names();
   scfg.http.mcp.allowed_origins = app::allowed_origins();
   scfg.query_workers = settings->query_workers;
+  if (exported) {
+    scfg.exporter = std::move(exported->config);
+    scfg.export_to = std::move(exported->send);
+  }
   std::shared_ptr<kube::client> access_client;
   if (settings->auth.mode != config::auth_mode::none) {
     // Its own connections: reviews never wait behind the watchers' lists.

@@ -82,6 +82,7 @@ std::vector<std::string> restart_only_changes(const config::settings& running,
   check("tls",
         running.tls.cert_file == next.tls.cert_file
           && running.tls.key_file == next.tls.key_file);
+  check("export", running.kafka_export == next.kafka_export);
   return result;
 }
 
@@ -138,6 +139,7 @@ std::optional<watch_settings> config_reloader::reload() {
   updated.log_format = running_.log_format;
   updated.auth = running_.auth;
   updated.tls = running_.tls;
+  updated.kafka_export = running_.kafka_export;
   running_ = std::move(updated);
   return config::watch_part(running_);
 }

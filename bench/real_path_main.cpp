@@ -11,11 +11,14 @@
 //                       [--rate R] [--phase-seconds S] [--list-pods N]
 //                       [--max-seconds S] [--drain-seconds S] [--seed S]
 //                       [--templates DIR] [--dir DIR] [--keep]
+//                       [--kafka HOST:PORT] [--kafka-topic T]
 //
 // --rate 0 writes as fast as the client reads (--events events); a rate R > 0
 // writes R events/s for --phase-seconds (at most --events). Each phase stops
 // after --max-seconds and then waits up to --drain-seconds for what was
-// written to become durable. Traffic stays on 127.0.0.1.
+// written to become durable. Traffic stays on 127.0.0.1. With --kafka the
+// EXPORTER also sends every record to that broker (tests/kafka/up), and each
+// phase reports how far export fell behind and when it caught up.
 #include "bench/fake_apiserver.hpp"
 #include "bench/percentile.hpp"
 #include "bench/pod_stream.hpp"
@@ -58,6 +61,8 @@ struct options {
   uint64_t list_pods = 100;
   double max_seconds = 60;
   double drain_seconds = 10;
+  std::string kafka;
+  std::string kafka_topic = "kws-bench";
   uint64_t seed = 1;
   std::string templates = KWS_BENCH_TEMPLATES;
   std::string dir;
@@ -75,7 +80,8 @@ struct options {
                "kws_real_path_bench: %s\nusage: kws_real_path_bench --out "
                "FILE [--events N] [--rates R,R,..|--rate R] [--phase-seconds "
                "S] [--list-pods N] [--max-seconds S] [--drain-seconds S] "
-               "[--seed S] [--templates DIR] [--dir DIR] [--keep]\n",
+               "[--seed S] [--templates DIR] [--dir DIR] [--keep] [--kafka "
+               "HOST:PORT] [--kafka-topic T]\n",
                why);
   std::exit(2);
 }
@@ -130,6 +136,10 @@ options parse(int argc, char** argv) {
         o.dir = value();
       else if (a == "--keep")
         o.keep = true;
+      else if (a == "--kafka")
+        o.kafka = value();
+      else if (a == "--kafka-topic")
+        o.kafka_topic = value();
       else if (a == "--serve")
         o.serve = true;
       else if (a == "--stamps")
@@ -298,11 +308,14 @@ struct phase_figures {
   double peak_rss_mb = 0;
   double cpu_us_per_event = 0;
   bool timed_out = false;
+  /// With export: seconds from the last event durable to the last record
+  /// acknowledged by Kafka (-1: not within the drain; below -1: no export).
+  double export_catch_up_s = -2;
   service_result svc;
 };
 
 phase_figures figures(double rate, uint64_t planned, stamp_file& stamps,
-                      service_result svc) {
+                      service_result svc, bool exporting) {
   phase_figures f;
   f.rate = rate;
   f.planned = planned;
@@ -360,6 +373,12 @@ phase_figures figures(double rate, uint64_t planned, stamp_file& stamps,
     f.cpu_us_per_event
       = svc.cpu_s * 1e6 / static_cast<double>(f.durable_in_time);
   f.timed_out = svc.timed_out;
+  if (exporting)
+    f.export_catch_up_s = svc.export_done_ns == 0
+      ? -1
+      : static_cast<double>(
+          std::max<int64_t>(svc.export_done_ns - last_durable, 0))
+        / 1e9;
   f.svc = std::move(svc);
   return f;
 }
@@ -397,6 +416,12 @@ void write_phase(writer_t& w, const phase_figures& f) {
     put(w, "service_delivery_count", f.svc.delivery.count);
     put(w, "service_delivery_p50_s", bucket_quantile(f.svc.delivery, 0.5));
     put(w, "service_delivery_p99_s", bucket_quantile(f.svc.delivery, 0.99));
+  }
+  if (f.export_catch_up_s >= -1) {
+    put(w, "export_records", f.svc.exported);
+    put(w, "export_lag_max_records", f.svc.export_lag_max);
+    put(w, "export_catch_up_s", f.export_catch_up_s);
+    put(w, "export_failures", f.svc.export_failures);
   }
   w.Key("last_error");
   w.String(f.svc.last_error.c_str());
@@ -502,6 +527,8 @@ int measure(const options& o) {
       = std::chrono::milliseconds{static_cast<int64_t>(o.drain_seconds * 1000)};
     sp.stamps = &stamps;
     sp.stop_sending = [&server] { server.signal(SIGUSR1); };
+    sp.kafka = o.kafka;
+    sp.kafka_topic = o.kafka_topic;
     service_result svc;
     try {
       svc = run_service(sp);
@@ -510,7 +537,7 @@ int measure(const options& o) {
       throw;
     }
     server.stop();
-    auto f = figures(rate, events, stamps, std::move(svc));
+    auto f = figures(rate, events, stamps, std::move(svc), !o.kafka.empty());
     std::fprintf(stderr,
                  "rate %g: %llu of %llu events sent, %llu stored, %llu "
                  "durable in time; %.0f events/s; lag p50 %.3f s p99 %.3f s; "

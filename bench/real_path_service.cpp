@@ -6,6 +6,7 @@
 // so a checkpoint at resourceVersion R means every event up to R is durable.
 #include "bench/real_path_service.hpp"
 
+#include "actors/exporter.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/register.hpp"
 #include "actors/scheduler.hpp"
@@ -15,6 +16,7 @@
 #include "bench/process_stats.hpp"
 #include "kube/client.hpp"
 #include "kube/client_lister_watcher.hpp"
+#include "storage/kafka_producer.hpp"
 #include "storage/rocks_store.hpp"
 #include "util/metrics.hpp"
 
@@ -161,6 +163,37 @@ void count_stored(storage::rocks_store& store, const service_phase& phase,
   }
 }
 
+std::string cursor_name(const service_phase& phase) {
+  return "kafka/" + phase.kafka_topic;
+}
+
+/// Records stored and not yet acknowledged by Kafka; notes the largest.
+uint64_t sample_export_lag(const storage::rocks_store& store,
+                           const service_phase& phase, service_result& res) {
+  auto stored = store.next_sequence() - 1;
+  auto read = store.export_cursor(cursor_name(phase));
+  auto cursor = read ? *read : 0;
+  auto lag = stored > cursor ? stored - cursor : 0;
+  res.export_lag_max = std::max(res.export_lag_max, lag);
+  return lag;
+}
+
+/// Waits up to the drain time for Kafka to acknowledge every stored record.
+void await_exported(const storage::rocks_store& store,
+                    const service_phase& phase, service_result& res) {
+  auto until
+    = monotonic_ns() + std::chrono::nanoseconds{phase.drain_time}.count();
+  while (monotonic_ns() < until) {
+    if (sample_export_lag(store, phase, res) == 0) {
+      res.export_done_ns = monotonic_ns();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  if (auto cursor = store.export_cursor(cursor_name(phase)))
+    res.exported = *cursor;
+}
+
 /// Polls the checkpoint until every event is durable, or the limit and
 /// then the drain are over.
 void await_durable(const storage::rocks_store& store,
@@ -171,7 +204,12 @@ void await_durable(const storage::rocks_store& store,
   int64_t stopped_at = 0;
   auto limit_ns = std::chrono::nanoseconds{phase.max_time}.count();
   auto drain_ns = std::chrono::nanoseconds{phase.drain_time}.count();
+  int64_t next_lag_sample = 0;
   for (;;) {
+    if (!phase.kafka.empty() && monotonic_ns() >= next_lag_sample) {
+      sample_export_lag(store, phase, res);
+      next_lag_sample = monotonic_ns() + 100'000'000;
+    }
     auto cp = store.checkpoint("pods");
     auto now = monotonic_ns();
     if (cp && !cp->resource_version.empty()) {
@@ -242,8 +280,37 @@ service_result run_service(const service_phase& phase) {
     auto watcher = sys.spawn(kws::watcher, wcfg, source,
                              caf::actor_cast<ingest_sink_actor>(storage),
                              storage, discovery);
+    exporter_actor exporter;
+    if (!phase.kafka.empty()) {
+      storage::kafka_producer_options kopts;
+      kopts.brokers = {phase.kafka};
+      kopts.topic = phase.kafka_topic;
+      auto producer = storage::kafka_producer::make(kopts);
+      if (!producer)
+        throw std::runtime_error("cannot make the Kafka producer: "
+                                 + to_string(producer.error()));
+      auto shared
+        = std::make_shared<storage::kafka_producer>(std::move(*producer));
+      exporter_config ecfg;
+      ecfg.cluster = "bench";
+      ecfg.cursor_name = cursor_name(phase);
+      exporter = sys.spawn<caf::detached>(
+        kws::exporter, ecfg, store,
+        [shared](const std::vector<storage::kafka_message>& batch) {
+          return shared->send(batch);
+        });
+    }
     await_durable(*store, phase, res);
+    if (exporter) {
+      await_exported(*store, phase, res);
+      res.export_failures = static_cast<uint64_t>(
+        metrics::get_counter("kws_export_failures_total", "").value());
+    }
     caf::scoped_actor self{sys};
+    if (exporter) {
+      self->send_exit(exporter, caf::exit_reason::user_shutdown);
+      self->wait_for(exporter);
+    }
     self->request(discovery, std::chrono::seconds{5}, atom::status_v)
       .receive(
         [&](readiness& r) {

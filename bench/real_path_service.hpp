@@ -33,6 +33,10 @@ struct service_phase {
   stamp_file* stamps = nullptr;
   /// Tells the apiserver to write no further events.
   std::function<void()> stop_sending;
+  /// `host:port` of a Kafka broker: the EXPORTER runs too and sends every
+  /// record to `kafka_topic` (empty: no export).
+  std::string kafka;
+  std::string kafka_topic = "kws-bench";
 };
 
 /// A distribution's bucket counts, as the service exports it.
@@ -71,6 +75,13 @@ struct service_result {
   /// The watcher's own account at the end.
   uint64_t watch_restarts = 0;
   std::string last_error;
+  /// With `kafka`: records Kafka acknowledged, the most records stored and
+  /// not yet acknowledged at any sample (every 100 ms), and when the last
+  /// record was acknowledged (monotonic ns; 0 = not within the drain time).
+  uint64_t exported = 0;
+  uint64_t export_lag_max = 0;
+  int64_t export_done_ns = 0;
+  uint64_t export_failures = 0;
 };
 
 /// Runs the phase. Throws `std::runtime_error` when the store or client

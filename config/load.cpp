@@ -1,6 +1,7 @@
 #include "config/load.hpp"
 
 #include "config/load_auth.hpp"
+#include "config/load_export.hpp"
 #include "config/yaml_values.hpp"
 #include "kube/selector.hpp"
 #include "util/errors.hpp"
@@ -354,6 +355,9 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
         return err;
     } else if (key == "tls") {
       if (auto err = apply_tls(s.tls, v))
+        return err;
+    } else if (key == "export") {
+      if (auto err = apply_export(s.kafka_export, v))
         return err;
     } else if (key == "namespaces" || key == "excludeNamespaces") {
       auto x = namespace_list(key, v);

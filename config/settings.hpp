@@ -76,6 +76,38 @@ struct tls_settings {
   bool enabled() const { return !cert_file.empty(); }
 };
 
+/// The `export.kafka` section: every stored record also goes to a Kafka
+/// topic, for a hub that answers for many clusters. No brokers: no export.
+struct kafka_export_settings {
+  /// `host:port` of the brokers to bootstrap from.
+  std::vector<std::string> brokers;
+  std::string topic = "k8s-watch-server";
+  /// This cluster's name in every message (key `cluster/uid`, field
+  /// `cluster`); needed with `brokers`.
+  std::string cluster;
+  /// How long one record may take to be acknowledged before its batch is
+  /// sent again.
+  uint32_t delivery_timeout_seconds = 10;
+  /// TLS to the brokers: on with `tls` present; a CA bundle to check them
+  /// (empty: the system's), and a client certificate and key for mutual
+  /// TLS (both or neither).
+  bool tls = false;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  /// SASL: `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`; empty: none.
+  std::string sasl_mechanism;
+  std::string sasl_username;
+  /// The password is read from this file at start (a mounted Secret).
+  std::string sasl_password_file;
+
+  bool enabled() const { return !brokers.empty(); }
+
+  friend bool operator==(const kafka_export_settings&,
+                         const kafka_export_settings&)
+    = default;
+};
+
 /// Everything the service is configured with, after defaults, the YAML file
 /// and environment overrides were applied and validated.
 struct settings {
@@ -135,6 +167,8 @@ struct settings {
   auth_settings auth;
   /// HTTPS on the REST listener.
   tls_settings tls;
+  /// Streaming every stored record to Kafka.
+  kafka_export_settings kafka_export;
   /// Resource types to watch (the 17 defaults when the file names none).
   std::vector<resource_type> resources;
   /// What is recorded: the global `namespaces` / `excludeNamespaces` and

@@ -7,14 +7,15 @@
 #                  and podman, buildah, runc, mmdebstrap, uidmap (the image
 #                  test, tests/e2e/image_test.sh; deploy/build-image), and
 #                  chromium (the page's browser tests, tests/ui), and wrk
-#                  (the bench's HTTP load, bench_tiny included)
+#                  (the bench's HTTP load, bench_tiny included), and a JRE
+#                  and Maven (the Kafka broker of the export tests, tests/kafka)
 set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config git curl ca-certificates python3 python3-venv
   jq iproute2 util-linux procps
   libcaf-dev librocksdb-dev libzstd-dev libjemalloc-dev
-  libboost1.81-dev libssl-dev
+  libboost1.81-dev libssl-dev librdkafka-dev
   rapidjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev
 )
@@ -26,6 +27,7 @@ if [ "${1:-}" = --test-tools ]; then
   packages+=(podman buildah runc mmdebstrap uidmap)
   packages+=(chromium)
   packages+=(wrk)
+  packages+=(openjdk-17-jre-headless maven)
 fi
 
 missing=()

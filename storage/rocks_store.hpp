@@ -70,6 +70,15 @@ struct write_result {
   std::vector<std::string> ids;
 };
 
+/// One stored record as an exporter sends it.
+struct stored_record {
+  uint64_t seq = 0;
+  /// The object's uid (an Event's own uid for Event records).
+  std::string uid;
+  /// The contract record, `id` included.
+  std::string json;
+};
+
 /// What `verify` found.
 struct consistency_report {
   size_t records = 0;
@@ -211,6 +220,20 @@ public:
 
   /// The sequence number the next stored record gets.
   uint64_t next_sequence() const;
+
+  /// Up to `max` stored records with a sequence number above `after`, in
+  /// sequence order (the order they were written in): what an exporter
+  /// (`export_outbox.hpp`) has yet to send. Reads one snapshot, so a batch
+  /// is seen whole or not at all.
+  caf::expected<std::vector<stored_record>> records_after(uint64_t after,
+                                                          size_t max) const;
+
+  /// The sequence number up to which the exporter `name` has sent every
+  /// record (0: none yet). Kept in `meta`, so that it survives restarts.
+  caf::expected<uint64_t> export_cursor(std::string_view name) const;
+
+  /// Moves the exporter `name`'s cursor to `seq` (synced).
+  caf::error set_export_cursor(std::string_view name, uint64_t seq);
 
   struct impl;
 

@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2154 # tmp, K, have_binary: set by deploy_test.sh
 # The chart's variants that change how the server is reached: HTTPS from a
-# kubernetes.io/tls Secret, and auth.mode proxy with the front proxy's CA.
+# kubernetes.io/tls Secret, and auth.mode proxy with the front proxy's CA;
+# and export to Kafka with its Secret at /kafka.
 # Sourced by deploy_test.sh, whose render, check, dry_run, jqt and
 # config_rejected it uses; chart_certificate_variants runs the checks.
 
@@ -44,5 +45,23 @@ chart_certificate_variants() {
   else
     check "helm template refuses auth.mode proxy without its certificate settings" \
       grep -q "needs tls.secretName" "$tmp/chart4.yaml.err"
+  fi
+}
+
+chart_export_variant() {
+  if render k8s-watch-server "$tmp/chart-kafka.yaml" --set kafkaExport.secretName=kws-kafka \
+       --set-json 'config.export={"kafka":{"brokers":["kafka-0.kafka:9092"],"cluster":"prod-eu-1","tls":{"caFile":"/kafka/ca.crt"},"sasl":{"mechanism":"SCRAM-SHA-512","username":"kws","passwordFile":"/kafka/password"}}}'; then
+    check "chart (export.kafka) passes the server dry run" dry_run "$tmp/chart-kafka.yaml"
+    "${K[@]}" apply --dry-run=server -f "$tmp/chart-kafka.yaml" -o json >"$tmp/chart-kafka.json" 2>/dev/null
+    check "chart (kafkaExport.secretName): Secret kws-kafka mounted at /kafka" \
+      jqt "$tmp/chart-kafka.json" "[.items[] | select(.kind==\"StatefulSet\")][0] | .spec.template.spec | ([.volumes[] | select(.name==\"kafka\")][0].secret.secretName == \"kws-kafka\") and ([.containers[0].volumeMounts[] | select(.name==\"kafka\")][0].mountPath == \"/kafka\")"
+    jq -r '[.items[] | select(.kind=="ConfigMap")][0].data["resources.yaml"]' "$tmp/chart-kafka.json" >"$tmp/chart-kafka-resources.yaml"
+    if [ "$have_binary" = 1 ]; then
+      check "the server validates the chart's export settings and reads the SASL password from /kafka" \
+        config_rejected "$tmp/chart-kafka-resources.yaml" "export.kafka.sasl.passwordFile: cannot read /kafka/password"
+    fi
+  else
+    sed 's/^/    /' "$tmp/chart-kafka.yaml.err"
+    fail "helm template (export.kafka)"
   fi
 }

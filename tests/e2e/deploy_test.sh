@@ -334,6 +334,7 @@ if [ -x "$helm_bin" ]; then
     fail "helm template (variant)"
   fi
   chart_certificate_variants
+  chart_export_variant
   if render k8s-watch-server "$tmp/chart3.yaml" --set replicaCount=2; then
     fail "helm template refuses replicaCount=2"
   else

@@ -95,6 +95,8 @@ private:
 
 /// One record of the service, reduced to what the oracle checks.
 struct record_digest {
+  /// The record's `id`.
+  std::string id;
   object_key key;
   std::string verb;
   std::string uid;

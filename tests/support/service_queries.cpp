@@ -67,6 +67,7 @@ bool fetch_all(uint16_t port, const std::string& query,
       return false;
     for (auto& rec : doc.GetArray()) {
       record_digest d;
+      d.id = rec["id"].GetString();
       d.key = {rec["resourceType"].GetString(), rec["namespace"].GetString(),
                rec["resourceName"].GetString()};
       d.verb = rec["verb"].GetString();

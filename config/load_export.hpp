@@ -1,0 +1,14 @@
+// The `export` section of the configuration.
+#pragma once
+
+#include "config/settings.hpp"
+
+#include <caf/error.hpp>
+#include <yaml-cpp/node/node.h>
+
+namespace kws::config::detail {
+
+/// Applies the `export` mapping `n` (its one key, `kafka`) to `k`.
+caf::error apply_export(kafka_export_settings& k, const YAML::Node& n);
+
+} // namespace kws::config::detail

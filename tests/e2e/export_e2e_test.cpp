@@ -1,0 +1,332 @@
+// Export to a real Kafka broker (tests/kafka, KRaft, from Maven Central's
+// jars): two servers stand for two clusters (`export.kafka.cluster` a and
+// b) against the shared control plane and export to one topic while churn
+// runs; the broker is stopped for 30 s and one server is killed -9. Then
+// the topic holds every record of each server's store, each under its
+// cluster and keyed `cluster/uid`, and nothing that is not in a store; a
+// record sent twice (after the kill) is the same message both times.
+#include "tests/support/cluster.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/service_queries.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+namespace kws::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto patience = 180s;
+const std::string topic = "kws-e2e-records";
+
+std::string kafka_script(const std::string& name) {
+  return KWS_SOURCE_DIR "/tests/kafka/" + name;
+}
+
+struct exporter_server {
+  std::string cluster;
+  std::filesystem::path dir;
+  uint16_t port = 0;
+  std::unique_ptr<server_process> process;
+};
+
+struct kafka_export : ::testing::Test {
+  static inline cluster_state cluster;
+  static inline std::filesystem::path dir;
+  static inline std::map<std::string, std::string> kafka_env;
+  static inline std::string bootstrap;
+  /// The broker's SASL_SSL listener (tests/kafka/up --secure-port).
+  static inline std::string secure;
+  static inline std::vector<exporter_server> servers;
+
+  static void start(exporter_server& s) {
+    s.process = start_ready_server(cluster, s.dir.string(), s.port,
+                                   (s.dir / "config.yaml").string());
+  }
+
+  static void SetUpTestSuite() {
+    cluster = load_cluster_state();
+    dir = std::filesystem::temp_directory_path()
+      / ("kws-e2e-export-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    kafka_env = {{"KWS_KAFKA_DIR", (dir / "kafka").string()}};
+    std::string out;
+    auto kafka_port = free_port();
+    auto secure_port = free_port();
+    while (secure_port == kafka_port)
+      secure_port = free_port();
+    secure = "127.0.0.1:" + std::to_string(secure_port);
+    ASSERT_EQ(run_command(kafka_script("up") + " --port "
+                            + std::to_string(kafka_port) + " --secure-port "
+                            + std::to_string(secure_port) + " 2>>"
+                            + (dir / "kafka-up.log").string(),
+                          kafka_env, &out),
+              0)
+      << "tests/kafka/up failed; see " << (dir / "kafka-up.log");
+    std::istringstream lines{out};
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty())
+        bootstrap = line;
+    ASSERT_EQ(run_command(kafka_script("create-topic") + " --bootstrap "
+                            + bootstrap + " --topic " + topic
+                            + " --partitions 3",
+                          kafka_env, &out),
+              0)
+      << out;
+    for (const char* name : {"a", "b"}) {
+      exporter_server s;
+      s.cluster = name;
+      s.dir = dir / name;
+      std::filesystem::create_directories(s.dir);
+      s.port = free_port();
+      std::ofstream{s.dir / "config.yaml"}
+        << "export:\n  kafka:\n    brokers: [\"" << bootstrap
+        << "\"]\n    topic: " << topic << "\n    cluster: " << name
+        << "\n    deliveryTimeoutSeconds: 5\n";
+      servers.push_back(std::move(s));
+    }
+    for (auto& s : servers)
+      start(s);
+  }
+
+  static void TearDownTestSuite() {
+    for (auto& s : servers)
+      if (s.process && s.process->running()) {
+        EXPECT_EQ(s.process->terminate(30s), 0)
+          << "the server's exit; log in " << (s.dir / "server.log");
+      }
+    servers.clear();
+    std::string out;
+    EXPECT_EQ(run_command(kafka_script("down"), kafka_env, &out), 0) << out;
+    if (::testing::UnitTest::GetInstance()->failed_test_count() == 0)
+      std::filesystem::remove_all(dir);
+  }
+
+  /// Every record the server at `port` holds: its uid by id.
+  static bool stored_ids(uint16_t port,
+                         std::map<std::string, std::string>& uids) {
+    std::vector<record_digest> records;
+    if (!fetch_all(port, "", records))
+      return false;
+    for (const auto& r : records)
+      uids[r.id] = r.uid;
+    return true;
+  }
+};
+
+struct message {
+  std::string key;
+  std::string value;
+};
+
+/// Every message of `t` by cluster and id; lines that are no record
+/// message go to `problems`. False when the consumer could not run.
+bool consume_records(
+  const std::string& t,
+  std::map<std::string, std::map<std::string, std::vector<message>>>& got,
+  std::vector<std::string>& problems) {
+  std::string lines;
+  if (run_command(kafka_script("consume") + " --bootstrap "
+                    + kafka_export::bootstrap + " --topic " + t
+                    + " --timeout-ms 5000 2>/dev/null",
+                  kafka_export::kafka_env, &lines)
+      != 0)
+    return false;
+  std::istringstream in{lines};
+  for (std::string line; std::getline(in, line);) {
+    auto tab = line.find('\t');
+    rapidjson::Document doc;
+    if (tab != std::string::npos)
+      doc.Parse(line.c_str() + tab + 1);
+    if (tab == std::string::npos || doc.HasParseError() || !doc.IsObject()
+        || !doc.HasMember("cluster") || !doc.HasMember("id")
+        || !doc.HasMember("uid")) {
+      problems.push_back("not a record message: " + line);
+      continue;
+    }
+    std::string c = doc["cluster"].GetString();
+    std::string id = doc["id"].GetString();
+    std::string key = line.substr(0, tab);
+    if (key != c + "/" + doc["uid"].GetString())
+      problems.push_back("key " + key + " of " + c + " record " + id);
+    got[c][id].push_back({key, line.substr(tab + 1)});
+  }
+  return true;
+}
+
+TEST_F(kafka_export,
+       every_record_of_each_cluster_arrives_through_an_outage_and_a_kill) {
+  ASSERT_EQ(servers.size(), 2u);
+  auto prefix = "kx" + std::to_string(::getpid());
+  background_command churn{
+    cluster_scripts_dir()
+      + "/churn --rate 8 --duration 50s --seed 5 --namespaces 4 --prefix "
+      + prefix,
+    {{"KWS_CLUSTER_DIR", cluster.dir}},
+    (dir / "churn.log").string()};
+  auto exported = [](const exporter_server& s) {
+    return metric(s.port, "kws_export_records_total");
+  };
+  ASSERT_TRUE(eventually([&] { return exported(servers[0]) > 20; }, patience))
+    << "server a exported nothing; log in " << (servers[0].dir / "server.log");
+
+  // The broker goes away for 30 s while churn goes on.
+  std::string out;
+  ASSERT_EQ(run_command(kafka_script("stop-broker"), kafka_env, &out), 0)
+    << out;
+  std::this_thread::sleep_for(30s);
+  for (auto& s : servers)
+    EXPECT_GT(metric(s.port, "kws_export_failures_total"), 0)
+      << s.cluster << " noticed no outage";
+  ASSERT_EQ(run_command(kafka_script("start-broker"), kafka_env, &out), 0)
+    << out;
+
+  // Server b dies mid-churn and comes back on the same store.
+  std::this_thread::sleep_for(5s);
+  servers[1].process->kill();
+  std::this_thread::sleep_for(3s);
+  start(servers[1]);
+  EXPECT_EQ(churn.wait(180s), 0) << "see " << (dir / "churn.log");
+
+  // Caught up: nothing stored is waiting for Kafka.
+  for (auto& s : servers)
+    EXPECT_TRUE(eventually(
+      [&] { return metric(s.port, "kws_export_lag_records") == 0; }, patience))
+      << s.cluster << " still has records to export; log in "
+      << (s.dir / "server.log");
+  // Records still arrive (controllers finish their work); compare a store
+  // and the topic read after it until they agree.
+  std::map<std::string, std::map<std::string, std::string>> stored;
+  std::map<std::string, std::map<std::string, std::vector<message>>> got;
+  std::vector<std::string> problems;
+  auto agree = eventually(
+    [&] {
+      stored.clear();
+      got.clear();
+      problems.clear();
+      for (auto& s : servers)
+        if (!stored_ids(s.port, stored[s.cluster]))
+          return false;
+      if (!consume_records(topic, got, problems))
+        return false;
+      for (auto& [c, ids] : stored) {
+        for (auto& [id, uid] : ids)
+          if (!got[c].contains(id))
+            problems.push_back(c + " record " + id + " never arrived");
+        for (auto& [id, copies] : got[c]) {
+          if (!ids.contains(id))
+            problems.push_back(c + " record " + id + " arrived, not stored");
+          for (auto& m : copies)
+            if (m.value != copies.front().value)
+              problems.push_back(c + " record " + id + " arrived changed");
+        }
+      }
+      return problems.empty();
+    },
+    patience);
+  if (problems.size() > 20)
+    problems.resize(20);
+  EXPECT_TRUE(agree) << ::testing::PrintToString(problems);
+  size_t duplicates = 0;
+  for (auto& [c, ids] : got)
+    for (auto& [id, copies] : ids)
+      duplicates += copies.size() - 1;
+  EXPECT_GT(stored["a"].size(), 200u);
+  EXPECT_GT(stored["b"].size(), 200u);
+  std::cout << "[ export ] a: " << stored["a"].size()
+            << " records, b: " << stored["b"].size() << " records, "
+            << duplicates << " sent twice\n";
+}
+
+} // namespace
+} // namespace kws::test
+
+namespace kws::test {
+namespace {
+
+/// A server configured for the broker's SASL_SSL listener, its CA and its
+/// PLAIN credentials (SCRAM needs librdkafka 2.6.1 with Kafka 4 brokers).
+exporter_server secure_server(const std::string& name,
+                              const std::string& password_file) {
+  exporter_server s;
+  s.cluster = name;
+  s.dir = kafka_export::dir / name;
+  std::filesystem::create_directories(s.dir);
+  s.port = free_port();
+  auto tls = kafka_export::dir / "kafka" / "tls";
+  std::ofstream{s.dir / "config.yaml"}
+    << "export:\n  kafka:\n    brokers: [\"" << kafka_export::secure
+    << "\"]\n    topic: kws-e2e-secure\n    cluster: " << name
+    << "\n    deliveryTimeoutSeconds: 5\n    tls: {caFile: \""
+    << (tls / "ca.crt").string()
+    << "\"}\n    sasl: {mechanism: PLAIN, username: kws, passwordFile: \""
+    << password_file << "\"}\n";
+  return s;
+}
+
+TEST_F(kafka_export,
+       tls_and_sasl_carry_the_records_and_a_wrong_password_is_refused) {
+  auto tls = dir / "kafka" / "tls";
+  ASSERT_TRUE(std::filesystem::exists(tls / "password"));
+  std::ofstream{dir / "wrong-password"} << "not-the-password";
+  auto good = secure_server("c", (tls / "password").string());
+  auto bad = secure_server("d", (dir / "wrong-password").string());
+  start(good);
+  start(bad);
+  ASSERT_TRUE(eventually(
+    [&] {
+      return metric(good.port, "kws_export_records_total") > 0
+        && metric(good.port, "kws_export_lag_records") == 0;
+    },
+    patience))
+    << "nothing went over TLS; log in " << (good.dir / "server.log");
+  EXPECT_TRUE(eventually(
+    [&] { return metric(bad.port, "kws_export_failures_total") > 0; },
+    patience))
+    << "a wrong password went unnoticed; log in " << (bad.dir / "server.log");
+  EXPECT_EQ(metric(bad.port, "kws_export_records_total"), 0);
+  EXPECT_GT(metric(bad.port, "kws_export_lag_records"), 0);
+  // What the store holds and what the topic holds agree (read until one
+  // reading sees both at the same point: the cluster keeps changing).
+  std::vector<std::string> problems;
+  size_t arrived = 0;
+  auto agree = eventually(
+    [&] {
+      std::map<std::string, std::string> stored;
+      std::map<std::string, std::map<std::string, std::vector<message>>> got;
+      problems.clear();
+      if (!stored_ids(good.port, stored)
+          || !consume_records("kws-e2e-secure", got, problems))
+        return false;
+      if (got.contains("d"))
+        problems.emplace_back("the refused server's records arrived");
+      for (auto& [id, uid] : stored)
+        if (!got["c"].contains(id))
+          problems.push_back("record " + id + " never arrived");
+      for (auto& [id, copies] : got["c"])
+        if (!stored.contains(id))
+          problems.push_back("record " + id + " arrived, not stored");
+      arrived = got["c"].size();
+      return problems.empty();
+    },
+    patience);
+  if (problems.size() > 20)
+    problems.resize(20);
+  EXPECT_TRUE(agree) << ::testing::PrintToString(problems);
+  EXPECT_GT(arrived, 100u);
+  for (auto* s : {&good, &bad})
+    EXPECT_EQ(s->process->terminate(30s), 0)
+      << "the server's exit; log in " << (s->dir / "server.log");
+}
+
+} // namespace
+} // namespace kws::test
