@@ -64,6 +64,9 @@ std::chrono::milliseconds exporter_state::round() {
   // Sequence numbers have holes (updates dropped as status-only), which the
   // cursor passes only that way.
   auto stored = store->next_sequence() - 1;
+  auto publish_lag = [&] {
+    m.lag.set(static_cast<int64_t>(stored > cursor ? stored - cursor : 0));
+  };
   auto records = store->records_after(cursor, config.batch_size);
   if (!records)
     return fail(records.error(), 0);
@@ -74,10 +77,10 @@ std::chrono::milliseconds exporter_state::round() {
         return fail(err, 0);
       cursor = stored;
     }
-    m.lag.set(0);
+    publish_lag();
     return config.idle_interval;
   }
-  m.lag.set(static_cast<int64_t>(stored > cursor ? stored - cursor : 0));
+  publish_lag();
   std::vector<storage::kafka_message> batch;
   std::vector<uint64_t> seqs;
   batch.reserve(records->size());
@@ -109,7 +112,7 @@ std::chrono::milliseconds exporter_state::round() {
     cursor = next;
   }
   m.records.inc(delivery.acknowledged);
-  m.lag.set(static_cast<int64_t>(stored > cursor ? stored - cursor : 0));
+  publish_lag();
   if (delivery.error)
     return fail(delivery.error, delivery.acknowledged);
   if (backoff.count() != 0)

@@ -2,10 +2,9 @@
 
 #include "storage/kafka_producer.hpp"
 #include "util/errors.hpp"
+#include "util/file_text.hpp"
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 namespace kws::app {
 
@@ -13,13 +12,10 @@ namespace {
 
 caf::expected<std::string> read_secret(const std::string& path,
                                        const char* key) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
+  std::string s;
+  if (!read_file_text(path, s))
     return caf::make_error(ec::config_error,
                            std::string{key} + ": cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto s = text.str();
   // A Secret mounted from `kubectl create secret --from-file` often ends in
   // a newline that is not part of the password.
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))

@@ -1,23 +1,20 @@
 #include "app/reload.hpp"
 
 #include "util/errors.hpp"
+#include "util/file_text.hpp"
 #include "util/logging.hpp"
 #include "util/metrics.hpp"
-
-#include <fstream>
-#include <sstream>
 
 namespace kws::app {
 
 namespace {
 
+// An unreadable file reads as empty, which no running configuration is.
 std::string read_file(const std::string& path) {
-  std::ifstream in{path};
-  if (!in)
+  std::string text;
+  if (!read_file_text(path, text))
     return {};
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  return text;
 }
 
 metrics::counter& reloads(std::string_view result) {

@@ -5,6 +5,7 @@
 #include "config/yaml_values.hpp"
 #include "kube/selector.hpp"
 #include "util/errors.hpp"
+#include "util/file_text.hpp"
 
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
@@ -13,9 +14,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <utility>
 
 namespace kws::config {
@@ -480,17 +479,15 @@ caf::expected<settings> load(const std::string& path, const env_lookup& env) {
   bool named = !path.empty();
   settings result;
   result.resources = default_resources();
-  std::ifstream in{file};
-  if (!in) {
+  std::string text;
+  if (!read_file_text(file, text)) {
     // An explicitly named file that is missing is a mistake worth stopping
     // for; the default location may legitimately be empty.
     if (named)
       return caf::make_error(ec::config_error, "--config: cannot read " + file);
     result.source = "defaults (no file at " + file + ")";
   } else {
-    std::stringstream buf;
-    buf << in.rdbuf();
-    auto parsed = parse_yaml(buf.str());
+    auto parsed = parse_yaml(text);
     if (!parsed)
       return caf::make_error(ec::config_error,
                              file + ": " + error_detail(parsed.error()));

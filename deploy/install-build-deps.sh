@@ -8,7 +8,8 @@
 #                  test, tests/e2e/image_test.sh; deploy/build-image), and
 #                  chromium (the page's browser tests, tests/ui), and wrk
 #                  (the bench's HTTP load, bench_tiny included), and a JRE
-#                  and Maven (the Kafka broker of the export tests, tests/kafka)
+#                  and Maven (the Kafka broker of the export tests, tests/kafka),
+#                  and ccache (tests/run's compiler cache)
 set -euo pipefail
 
 packages=(
@@ -28,6 +29,7 @@ if [ "${1:-}" = --test-tools ]; then
   packages+=(chromium)
   packages+=(wrk)
   packages+=(openjdk-17-jre-headless maven)
+  packages+=(ccache)
 fi
 
 missing=()

@@ -1,5 +1,6 @@
 #include "kube/kubeconfig.hpp"
 
+#include "util/file_text.hpp"
 #include "util/logging.hpp"
 
 #include <fmt/format.h>
@@ -10,7 +11,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -390,17 +390,12 @@ std::string getenv_string(const char* name) {
 
 caf::expected<std::string> read_file(const std::string& path,
                                      const std::string& what) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
+  std::string text;
+  if (!read_file_text(path, text))
     return caf::make_error(ec::config_error,
                            fmt::format("cannot read {} file {}: {}", what, path,
                                        std::system_category().message(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad())
-    return caf::make_error(ec::config_error,
-                           fmt::format("cannot read {} file {}", what, path));
-  return std::move(ss).str();
+  return text;
 }
 
 caf::expected<std::string> base64_decode(std::string_view x) {

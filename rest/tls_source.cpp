@@ -1,15 +1,13 @@
 #include "rest/tls_source.hpp"
 
 #include "util/errors.hpp"
+#include "util/file_text.hpp"
 #include "util/logging.hpp"
 #include "util/metrics.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-
-#include <fstream>
-#include <iterator>
 
 namespace kws::rest {
 
@@ -19,14 +17,6 @@ namespace {
 
 caf::error tls_error(const std::string& key, const std::string& what) {
   return caf::make_error(ec::config_error, key + ": " + what);
-}
-
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    return false;
-  out.assign(std::istreambuf_iterator<char>{in}, {});
-  return !in.bad();
 }
 
 } // namespace
@@ -89,19 +79,21 @@ metrics::counter& reload_counter(std::string_view outcome) {
 
 bool tls_source::read(std::string& cert, std::string& key,
                       std::string& ca) const {
-  return read_file(files_.cert_file, cert) && read_file(files_.key_file, key)
-    && (files_.client_ca_file.empty() || read_file(files_.client_ca_file, ca));
+  return read_file_text(files_.cert_file, cert)
+    && read_file_text(files_.key_file, key)
+    && (files_.client_ca_file.empty()
+        || read_file_text(files_.client_ca_file, ca));
 }
 
 caf::expected<std::shared_ptr<tls_source>>
 tls_source::load(tls_files files, std::chrono::milliseconds check_interval) {
   auto src = std::make_shared<tls_source>(std::move(files), check_interval);
-  if (!read_file(src->files_.cert_file, src->cert_pem_))
+  if (!read_file_text(src->files_.cert_file, src->cert_pem_))
     return tls_error("tls.certFile", "cannot read " + src->files_.cert_file);
-  if (!read_file(src->files_.key_file, src->key_pem_))
+  if (!read_file_text(src->files_.key_file, src->key_pem_))
     return tls_error("tls.keyFile", "cannot read " + src->files_.key_file);
   const auto& ca_file = src->files_.client_ca_file;
-  if (!ca_file.empty() && !read_file(ca_file, src->client_ca_pem_))
+  if (!ca_file.empty() && !read_file_text(ca_file, src->client_ca_pem_))
     return tls_error("auth.proxy.clientCAFile", "cannot read " + ca_file);
   auto ctx
     = make_server_context(src->cert_pem_, src->key_pem_, src->client_ca_pem_);

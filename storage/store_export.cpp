@@ -6,6 +6,7 @@
 #include "storage/key_codec.hpp"
 #include "storage/rocks_store.hpp"
 #include "storage/store_impl.hpp"
+#include "storage/store_scan.hpp"
 #include "util/errors.hpp"
 
 #include <rocksdb/iterator.h>
@@ -48,13 +49,7 @@ rocks_store::records_after(uint64_t after, size_t max) const {
       if (!pos)
         return caf::make_error(ec::storage_failure,
                                "malformed id index key in " + part.name);
-      auto record_key
-        = index_prefix(index_kind::time, {}) + encode_position(*pos);
-      auto st = view.db->Get(ro, part.records.get(), record_key, &value);
-      if (!st.ok())
-        return to_error(
-          st, "cannot read record " + format_id(pos->seq) + " of " + part.name);
-      auto decoded = decode_record_value(value);
+      auto decoded = read_record_value(view, ro, part, *pos, value);
       if (!decoded)
         return decoded.error();
       out.push_back(stored_record{pos->seq, decoded->first.uid,

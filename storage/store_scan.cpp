@@ -133,15 +133,23 @@ caf::expected<uint64_t> newest_seq(const read_view& view) {
   return read_u64(value) - 1;
 }
 
+caf::expected<std::pair<record_summary, std::string_view>>
+read_record_value(const read_view& view, const rocksdb::ReadOptions& ro,
+                  const partition_ref& part, position pos, std::string& value) {
+  auto key = index_prefix(index_kind::time, {}) + encode_position(pos);
+  auto st = view.db->Get(ro, part.records.get(), key, &value);
+  if (!st.ok())
+    return to_error(st,
+                    "cannot read record " + format_id(pos.seq)
+                      + " of partition " + part.name);
+  return decode_record_value(value);
+}
+
 caf::expected<std::string_view> read_record(const read_view& view,
                                             const partition_ref& part,
                                             position pos, std::string& buffer) {
-  auto key = index_prefix(index_kind::time, {}) + encode_position(pos);
   std::string value;
-  auto st = view.db->Get(view.options(), part.records.get(), key, &value);
-  if (!st.ok())
-    return to_error(st, "cannot read a record of partition " + part.name);
-  auto decoded = decode_record_value(value);
+  auto decoded = read_record_value(view, view.options(), part, pos, value);
   if (!decoded)
     return decoded.error();
   buffer.assign(decoded->second);

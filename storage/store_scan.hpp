@@ -173,6 +173,12 @@ caf::error fetch_records(const read_view& view, const std::vector<hit>& hits,
 /// The sequence number of the newest record the snapshot holds.
 caf::expected<uint64_t> newest_seq(const read_view& view);
 
+/// Reads the `r` value at `pos` of `part` into `value` with `ro`; its
+/// summary and JSON, which point into `value`.
+caf::expected<std::pair<record_summary, std::string_view>>
+read_record_value(const read_view& view, const rocksdb::ReadOptions& ro,
+                  const partition_ref& part, position pos, std::string& value);
+
 /// Reads the record at `pos` of `part` into `buffer`; its JSON.
 caf::expected<std::string_view> read_record(const read_view& view,
                                             const partition_ref& part,

@@ -19,17 +19,8 @@ using namespace std::chrono_literals;
 using storage::kafka_delivery;
 using storage::kafka_message;
 
-const resource_type configmaps{"", "v1", "ConfigMap", "configmaps", true};
-
 resource_event make_event(int n) {
-  auto name = "cm" + std::to_string(n);
-  auto json = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")"
-    + name + R"(","namespace":"default","uid":"uid-)" + name
-    + R"(","resourceVersion":")" + std::to_string(n) + R"("}})";
-  auto ev = storage::build_record(configmaps, verb::create, json,
-                                  1'700'000'000'000'000'000 + n);
-  EXPECT_TRUE(ev) << render(ev.error());
-  return *ev;
+  return test::configmap_record("cm" + std::to_string(n), n);
 }
 
 struct exporter_test : test::deterministic_fixture {
@@ -158,10 +149,11 @@ TEST_F(exporter_test, the_cursor_passes_the_ids_of_dropped_status_updates) {
   store_records(1);
   // An update that changed only `status` of a type that drops those takes
   // an id and stores nothing: the last id stored has no record.
-  auto json = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":)"
-              R"("cm1","namespace":"default","uid":"uid-cm1",)"
-              R"("resourceVersion":"9"},"status":{"phase":"x"}})";
-  auto update = storage::build_record(configmaps, verb::update, json,
+  auto json
+    = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":)"
+      R"("cm1","namespace":"default","uid":"uid-cm1",)"
+      R"("resourceVersion":"9"},"data":{"k":"v"},"status":{"phase":"x"}})";
+  auto update = storage::build_record(test::configmaps_type, verb::update, json,
                                       1'700'000'000'000'000'009);
   ASSERT_TRUE(update);
   update->drop_if_status_only = true;

@@ -3,7 +3,6 @@
 // batching by size, durable acknowledgements, checkpoints, coverage gaps.
 #include "actors/storage.hpp"
 
-#include "storage/record_builder.hpp"
 #include "storage/rocks_store.hpp"
 #include "tests/support/deterministic_fixture.hpp"
 #include "tests/support/test_store.hpp"
@@ -16,18 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const resource_type configmaps{"", "v1", "ConfigMap", "configmaps", true};
-
-resource_event make_event(const std::string& name, int rv) {
-  auto json = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")"
-    + name + R"(","namespace":"default","uid":"uid-)" + name
-    + R"(","resourceVersion":")" + std::to_string(rv)
-    + R"("},"data":{"k":"v"}})";
-  auto ev = storage::build_record(configmaps, verb::create, json,
-                                  1'700'000'000'000'000'000 + rv);
-  EXPECT_TRUE(ev) << render(ev.error());
-  return *ev;
-}
+using test::configmap_record;
 
 struct storage_test : test::deterministic_fixture {
   std::filesystem::path dir;
@@ -73,7 +61,8 @@ struct storage_test : test::deterministic_fixture {
 TEST_F(storage_test, a_lone_batch_is_written_at_once) {
   start(100);
   auto rp = self->request(
-    aut, caf::infinite, ingest_batch{"configmaps", {make_event("a", 1)}, "1"});
+    aut, caf::infinite,
+    ingest_batch{"configmaps", {configmap_record("a", 1)}, "1"});
   EXPECT_EQ(stored(), 0u);
   // No virtual time passes: the write does not wait for a timer.
   run();
@@ -92,11 +81,11 @@ TEST_F(storage_test, batches_queued_during_a_write_go_out_in_one_write) {
   // Fifty producers' batches reach the mailbox while STORAGE is busy.
   std::vector<decltype(self->request(aut, caf::infinite, ingest_batch{}))> rps;
   for (int i = 0; i < 50; ++i)
-    rps.push_back(
-      self->request(aut, caf::infinite,
-                    ingest_batch{"configmaps",
-                                 {make_event("cm-" + std::to_string(i), i + 1)},
-                                 std::to_string(i + 1)}));
+    rps.push_back(self->request(
+      aut, caf::infinite,
+      ingest_batch{"configmaps",
+                   {configmap_record("cm-" + std::to_string(i), i + 1)},
+                   std::to_string(i + 1)}));
   run();
   for (auto& rp : rps) {
     auto r = try_collect<atom::ok>(rp);
@@ -115,11 +104,14 @@ TEST_F(storage_test, a_full_batch_is_written_without_waiting_for_the_rest) {
   auto before = batches_written();
   auto rp1 = self->request(
     aut, caf::infinite,
-    ingest_batch{"configmaps", {make_event("a", 1), make_event("b", 2)}, "2"});
+    ingest_batch{
+      "configmaps", {configmap_record("a", 1), configmap_record("b", 2)}, "2"});
   auto rp2 = self->request(
-    aut, caf::infinite, ingest_batch{"configmaps", {make_event("c", 3)}, "3"});
+    aut, caf::infinite,
+    ingest_batch{"configmaps", {configmap_record("c", 3)}, "3"});
   auto rp3 = self->request(
-    aut, caf::infinite, ingest_batch{"configmaps", {make_event("d", 4)}, "4"});
+    aut, caf::infinite,
+    ingest_batch{"configmaps", {configmap_record("d", 4)}, "4"});
   run();
   for (auto* rp : {&rp1, &rp2, &rp3}) {
     auto r = try_collect<atom::ok>(*rp);
@@ -133,9 +125,10 @@ TEST_F(storage_test, a_full_batch_is_written_without_waiting_for_the_rest) {
 
 TEST_F(storage_test, explicit_flush_writes_and_reports_the_count) {
   start(100);
-  self->send(
-    aut,
-    ingest_batch{"configmaps", {make_event("a", 1), make_event("b", 2)}, ""});
+  self->send(aut,
+             ingest_batch{"configmaps",
+                          {configmap_record("a", 1), configmap_record("b", 2)},
+                          ""});
   auto rp = self->request(aut, caf::infinite, atom::flush_v);
   run();
   auto n = try_collect<uint64_t>(rp);
@@ -146,7 +139,7 @@ TEST_F(storage_test, explicit_flush_writes_and_reports_the_count) {
 
 TEST_F(storage_test, the_live_view_includes_records_still_pending) {
   start(100);
-  self->send(aut, ingest_batch{"configmaps", {make_event("a", 3)}, "3"});
+  self->send(aut, ingest_batch{"configmaps", {configmap_record("a", 3)}, "3"});
   auto rp = self->request(aut, caf::infinite, atom::live_v,
                           std::string{"configmaps"});
   run();
@@ -159,7 +152,7 @@ TEST_F(storage_test, the_live_view_includes_records_still_pending) {
 
 TEST_F(storage_test, coverage_gaps_are_stored_with_their_records) {
   start(100);
-  ingest_batch batch{"configmaps", {make_event("a", 9)}, "9"};
+  ingest_batch batch{"configmaps", {configmap_record("a", 9)}, "9"};
   coverage_gap gap;
   gap.group_resource = "configmaps";
   gap.start_ns = 1'700'000'000'000'000'000;
@@ -205,9 +198,9 @@ TEST_F(storage_test, coverage_gaps_are_stored_with_their_records) {
 TEST_F(storage_test, repeats_of_an_unchanged_resource_version_are_dropped) {
   start(1);
   for (int i = 0; i < 2; ++i) {
-    auto rp
-      = self->request(aut, caf::infinite,
-                      ingest_batch{"configmaps", {make_event("a", 7)}, "7"});
+    auto rp = self->request(
+      aut, caf::infinite,
+      ingest_batch{"configmaps", {configmap_record("a", 7)}, "7"});
     run();
     ASSERT_TRUE(try_collect<atom::ok>(rp));
   }
@@ -226,7 +219,8 @@ TEST_F(storage_test, repeats_of_an_unchanged_resource_version_are_dropped) {
 TEST_F(storage_test, exit_flushes_what_producers_wait_for) {
   start(100);
   auto rp = self->request(
-    aut, caf::infinite, ingest_batch{"configmaps", {make_event("a", 1)}, "1"});
+    aut, caf::infinite,
+    ingest_batch{"configmaps", {configmap_record("a", 1)}, "1"});
   // The batch alone is taken; its write is still queued behind the exit.
   sched.run_once();
   self->send_exit(aut, caf::exit_reason::user_shutdown);

@@ -2,6 +2,7 @@
 // running test, so suites and parallel runs never share one.
 #pragma once
 
+#include "storage/record_builder.hpp"
 #include "storage/rocks_store.hpp"
 #include "util/errors.hpp"
 
@@ -39,6 +40,22 @@ open_test_store(const std::string& prefix, std::filesystem::path& dir) {
     return nullptr;
   }
   return std::make_shared<storage::rocks_store>(std::move(*s));
+}
+
+inline const resource_type configmaps_type{"", "v1", "ConfigMap", "configmaps",
+                                           true};
+
+/// The record of creating ConfigMap `default/<name>` (uid `uid-<name>`) at
+/// resourceVersion `rv`, stamped `rv` ns after a fixed instant.
+inline resource_event configmap_record(const std::string& name, int rv) {
+  auto json = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")"
+    + name + R"(","namespace":"default","uid":"uid-)" + name
+    + R"(","resourceVersion":")" + std::to_string(rv)
+    + R"("},"data":{"k":"v"}})";
+  auto ev = storage::build_record(configmaps_type, verb::create, json,
+                                  1'700'000'000'000'000'000 + rv);
+  EXPECT_TRUE(ev) << render(ev.error());
+  return ev ? std::move(*ev) : resource_event{};
 }
 
 } // namespace kws::test
