@@ -33,6 +33,32 @@ int64_t wall_clock_ns() {
     .count();
 }
 
+// Where the store's memory and volume go, for /metrics: RocksDB's part of
+// the RSS, and the disk a PersistentVolume must hold.
+void publish_store_use(const storage::rocks_store& store) {
+  using metrics::get_gauge;
+  static const char* memory_help
+    = "RocksDB's memory, by part: block cache, memtables, table readers.";
+  static auto& cache = get_gauge("kws_storage_memory_bytes", memory_help,
+                                 "part=\"block_cache\"");
+  static auto& memtables
+    = get_gauge("kws_storage_memory_bytes", memory_help, "part=\"memtables\"");
+  static auto& readers = get_gauge("kws_storage_memory_bytes", memory_help,
+                                   "part=\"table_readers\"");
+  static auto& live = get_gauge("kws_storage_disk_bytes",
+                                "Bytes of the store's live table files.");
+  static auto& pending
+    = get_gauge("kws_storage_pending_compaction_bytes",
+                "Bytes RocksDB estimates its compactions have yet to rewrite.");
+  auto m = store.memory();
+  cache.set(static_cast<int64_t>(m.block_cache));
+  memtables.set(static_cast<int64_t>(m.memtables));
+  readers.set(static_cast<int64_t>(m.table_readers));
+  auto d = store.disk();
+  live.set(static_cast<int64_t>(d.live_files));
+  pending.set(static_cast<int64_t>(d.pending_compaction));
+}
+
 } // namespace
 
 uint64_t storage_state::flush() {
@@ -129,6 +155,7 @@ void storage_state::run_retention() {
 void storage_state::note_alive() {
   if (auto err = store->mark_alive(config.now()))
     KWS_WARN("storage cannot note that the server is alive: {}", err);
+  publish_store_use(*store);
   self->delayed_send(self, config.alive_interval, atom::internal_v,
                      atom::tick_v);
 }

@@ -49,7 +49,8 @@ struct storage_state {
   /// Drops expired partitions and re-arms the retention timer.
   void run_retention();
 
-  /// Notes in the store that the server is alive and re-arms the timer.
+  /// Notes in the store that the server is alive, publishes its memory and
+  /// disk use, and re-arms the timer.
   void note_alive();
 
   storage_actor::pointer self;

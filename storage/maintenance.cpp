@@ -232,4 +232,13 @@ rocks_store::memory_use rocks_store::memory() const {
   return m;
 }
 
+rocks_store::disk_use rocks_store::disk() const {
+  auto& s = *impl_;
+  disk_use d;
+  s.db->GetAggregatedIntProperty("rocksdb.live-sst-files-size", &d.live_files);
+  s.db->GetAggregatedIntProperty("rocksdb.estimate-pending-compaction-bytes",
+                                 &d.pending_compaction);
+  return d;
+}
+
 } // namespace kws::storage

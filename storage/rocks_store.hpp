@@ -211,6 +211,15 @@ public:
   };
   memory_use memory() const;
 
+  /// What the store holds on its volume, in bytes: the live table files of
+  /// every column family, and what RocksDB estimates its compactions have
+  /// yet to rewrite (it grows when ingest outpaces them).
+  struct disk_use {
+    uint64_t live_files = 0;
+    uint64_t pending_compaction = 0;
+  };
+  disk_use disk() const;
+
   /// Checks that every record has all its index entries and every index
   /// entry has its record. Reads everything: a tool for tests and repair.
   caf::expected<consistency_report> verify() const;
@@ -223,7 +232,7 @@ public:
 
   /// Up to `max` stored records with a sequence number above `after`, in
   /// sequence order (the order they were written in): what an exporter
-  /// (`export_outbox.hpp`) has yet to send. Reads one snapshot, so a batch
+  /// (`actors/exporter.hpp`) has yet to send. Reads one snapshot, so a batch
   /// is seen whole or not at all.
   caf::expected<std::vector<stored_record>> records_after(uint64_t after,
                                                           size_t max) const;

@@ -216,6 +216,28 @@ TEST_F(storage_test, repeats_of_an_unchanged_resource_version_are_dropped) {
   EXPECT_EQ((*live)->at(0).resource_version, "7");
 }
 
+TEST_F(storage_test, each_tick_publishes_the_stores_memory_and_disk) {
+  auto gauge = [](const char* labels = "") -> metrics::gauge& {
+    return metrics::get_gauge(labels[0] != 0 ? "kws_storage_memory_bytes"
+                                             : "kws_storage_disk_bytes",
+                              "", labels);
+  };
+  auto& memtables = gauge("part=\"memtables\"");
+  auto& disk = gauge();
+  start(100);
+  self->send(aut, ingest_batch{"configmaps", {configmap_record("a", 1)}, "1"});
+  run();
+  ASSERT_FALSE(store->flush());
+  self->send(aut, ingest_batch{"configmaps", {configmap_record("b", 2)}, "2"});
+  run();
+  memtables.set(-1);
+  disk.set(-1);
+  advance(std::chrono::seconds{10});
+  EXPECT_GT(memtables.value(), 0) << "record b waits in a memtable";
+  EXPECT_GT(disk.value(), 0) << "record a was flushed to a table file";
+  EXPECT_EQ(disk.value(), static_cast<int64_t>(store->disk().live_files));
+}
+
 TEST_F(storage_test, exit_flushes_what_producers_wait_for) {
   start(100);
   auto rp = self->request(
