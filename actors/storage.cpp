@@ -37,8 +37,11 @@ int64_t wall_clock_ns() {
 // the RSS, and the disk a PersistentVolume must hold.
 void publish_store_use(const storage::rocks_store& store) {
   using metrics::get_gauge;
+  // The memtables are charged to the block cache, so `block_cache`
+  // includes them, and RocksDB's total is block_cache + table_readers.
   static const char* memory_help
-    = "RocksDB's memory, by part: block cache, memtables, table readers.";
+    = "RocksDB's memory, by part: block cache (memtables included), "
+      "memtables, table readers.";
   static auto& cache = get_gauge("kws_storage_memory_bytes", memory_help,
                                  "part=\"block_cache\"");
   static auto& memtables

@@ -201,9 +201,10 @@ public:
   /// the files of the newest day are still being merged.
   bool compacting() const;
 
-  /// Where RocksDB's memory is, in bytes: the shared block cache, every
-  /// column family's memtables, and the open table files' readers (index
-  /// and filter blocks held outside the cache).
+  /// Where RocksDB's memory is, in bytes: the shared block cache (which
+  /// the memtables are charged to, so it includes them), every column
+  /// family's memtables, and the open table files' readers (index and
+  /// filter blocks held outside the cache).
   struct memory_use {
     uint64_t block_cache = 0;
     uint64_t memtables = 0;
