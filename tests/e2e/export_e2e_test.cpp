@@ -9,14 +9,19 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/service_queries.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <rapidjson/document.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -30,6 +35,39 @@ const std::string topic = "kws-e2e-records";
 
 std::string kafka_script(const std::string& name) {
   return KWS_SOURCE_DIR "/tests/kafka/" + name;
+}
+
+bool bindable(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  auto ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// A free port below the kernel's ephemeral range (32768 up) for the broker.
+// It binds its ports seconds after they are picked, and binds them again
+// after the outage; a port from the ephemeral range can meanwhile become
+// some connection's source port, and the broker then fails to start.
+uint16_t broker_port(uint16_t other = 0) {
+  static std::mt19937 rng{std::random_device{}()};
+  for (int i = 0; i < 500; ++i) {
+    auto p = static_cast<uint16_t>(20000 + rng() % 12000);
+    if (p != other && bindable(p))
+      return p;
+  }
+  return 0;
+}
+
+std::string file_tail(const std::filesystem::path& path) {
+  std::ifstream in{path};
+  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  return text.size() > 4000 ? text.substr(text.size() - 4000) : text;
 }
 
 struct exporter_server {
@@ -60,10 +98,8 @@ struct kafka_export : ::testing::Test {
     std::filesystem::create_directories(dir);
     kafka_env = {{"KWS_KAFKA_DIR", (dir / "kafka").string()}};
     std::string out;
-    auto kafka_port = free_port();
-    auto secure_port = free_port();
-    while (secure_port == kafka_port)
-      secure_port = free_port();
+    auto kafka_port = broker_port();
+    auto secure_port = broker_port(kafka_port);
     secure = "127.0.0.1:" + std::to_string(secure_port);
     ASSERT_EQ(run_command(kafka_script("up") + " --port "
                             + std::to_string(kafka_port) + " --secure-port "
@@ -71,7 +107,8 @@ struct kafka_export : ::testing::Test {
                             + (dir / "kafka-up.log").string(),
                           kafka_env, &out),
               0)
-      << "tests/kafka/up failed; see " << (dir / "kafka-up.log");
+      << "tests/kafka/up failed:\n"
+      << file_tail(dir / "kafka-up.log");
     std::istringstream lines{out};
     for (std::string line; std::getline(lines, line);)
       if (!line.empty())
