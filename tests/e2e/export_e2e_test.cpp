@@ -8,18 +8,15 @@
 #include "tests/support/cluster.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/service_queries.hpp"
+#include "util/file_text.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <rapidjson/document.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <random>
 #include <sstream>
@@ -37,19 +34,6 @@ std::string kafka_script(const std::string& name) {
   return KWS_SOURCE_DIR "/tests/kafka/" + name;
 }
 
-bool bindable(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0)
-    return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  auto ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // A free port below the kernel's ephemeral range (32768 up) for the broker.
 // It binds its ports seconds after they are picked, and binds them again
 // after the outage; a port from the ephemeral range can meanwhile become
@@ -58,15 +42,16 @@ uint16_t broker_port(uint16_t other = 0) {
   static std::mt19937 rng{std::random_device{}()};
   for (int i = 0; i < 500; ++i) {
     auto p = static_cast<uint16_t>(20000 + rng() % 12000);
-    if (p != other && bindable(p))
+    if (p != other && port_is_free(p))
       return p;
   }
   return 0;
 }
 
 std::string file_tail(const std::filesystem::path& path) {
-  std::ifstream in{path};
-  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  std::string text;
+  if (!kws::read_file_text(path.string(), text))
+    return "(cannot read " + path.string() + ")";
   return text.size() > 4000 ? text.substr(text.size() - 4000) : text;
 }
 

@@ -229,12 +229,16 @@ int background_command::wait(std::chrono::milliseconds limit) {
   return status_;
 }
 
-uint16_t free_port() {
+namespace {
+
+/// Binds a TCP socket to 127.0.0.1:`port` (0: any) and returns the port it
+/// got, or 0 when the bind fails; the socket is closed again.
+uint16_t bind_loopback(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(port);
   socklen_t len = sizeof(addr);
   if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0
       || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
@@ -242,6 +246,16 @@ uint16_t free_port() {
   if (fd >= 0)
     ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+} // namespace
+
+uint16_t free_port() {
+  return bind_loopback(0);
+}
+
+bool port_is_free(uint16_t port) {
+  return port != 0 && bind_loopback(port) == port;
 }
 
 bool eventually(const std::function<bool()>& pred,

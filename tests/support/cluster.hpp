@@ -76,6 +76,9 @@ int kubectl(const cluster_state& c, const std::string& args,
 /// A free TCP port on 127.0.0.1.
 uint16_t free_port();
 
+/// Whether `port` on 127.0.0.1 can be bound right now.
+bool port_is_free(uint16_t port);
+
 /// Polls `pred` every 100 ms until it holds or `limit` passes.
 bool eventually(const std::function<bool()>& pred,
                 std::chrono::milliseconds limit);
