@@ -148,15 +148,28 @@ rocks_options make_rocks_options(const store_options& opts) {
     cf.bottommost_compression_opts.level = 1;
     cf.bottommost_compression_opts.enabled = true;
   }
-  // Half the budget per memtable, so a flush frees memory well before the
-  // budget is reached (one day's partition takes almost all writes).
+  // Three quarters of the memtable budget for the index family: its
+  // entries are small and span the whole key space, so each flush is a
+  // file that overlaps all of level 1, and each compaction of level 0
+  // rewrites level 1. Fewer, larger flushes mean fewer such rewrites.
   cf.write_buffer_size
-    = std::max<size_t>(opts.write_buffer_bytes / 2, size_t{4} << 20);
+    = std::max<size_t>(opts.write_buffer_bytes / 4 * 3, size_t{4} << 20);
+  // Level 1 near the size of four flushes rather than RocksDB's 256 MiB:
+  // a day's index then moves down to level 2 in pieces instead of being
+  // rewritten whole by every level-0 compaction as the day fills.
+  cf.max_bytes_for_level_base = uint64_t{64} << 20;
   cf.memtable_insert_with_hint_prefix_extractor
     = std::make_shared<time_run_prefix>();
   // Point lookups: whole-key Bloom filters spare the levels that do not
   // hold the key.
   result.record_cf = cf;
+  // Records arrive in time order, so their flushes never overlap and move
+  // down with little rewriting: a quarter of the budget (meta, which
+  // shares these options, too).
+  result.record_cf.write_buffer_size
+    = std::max<size_t>(opts.write_buffer_bytes / 4, size_t{4} << 20);
+  result.record_cf.max_bytes_for_level_base
+    = rocksdb::ColumnFamilyOptions{}.max_bytes_for_level_base;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.optimize_filters_for_memory = true;
   result.record_cf.table_factory.reset(
@@ -170,14 +183,25 @@ rocks_options make_rocks_options(const store_options& opts) {
   auto& db = result.db;
   db.create_if_missing = true;
   db.create_missing_column_families = true;
-  // Flushing all column families together keeps records, indexes and meta
-  // of one batch in the same generation of files, which checkpoints rely on.
-  db.atomic_flush = true;
+  // Each family flushes on its own schedule. Tied to the records' memtable
+  // (atomic flush), the index family flushed 1 MB files that each rewrote
+  // its whole level 1: compactions took half of ingest's CPU at 10M records
+  // (README, Benchmarks). The WAL, always on, recovers a batch in every
+  // family after a crash, and a checkpoint of several families always
+  // carries the WAL files any family still needs.
+  db.atomic_flush = false;
+  // Families flushed rarely keep WAL files alive: bounded, so recovery
+  // replays at most this much and disk holds no more of it. At four times
+  // the budget the index family flushed no more often than with no bound
+  // (bench/results/2026-12-06-flush-schedule.md); eight leaves room for
+  // larger objects.
+  db.max_total_wal_size = uint64_t{8} * opts.write_buffer_bytes;
   // Memtables are charged to the block cache: its capacity bounds data,
   // index and filter blocks and memtables together.
   db.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
     opts.write_buffer_bytes, result.cache);
-  db.max_background_jobs = 2;
+  // One flush and two compactions: days and families compact side by side.
+  db.max_background_jobs = 3;
   db.keep_log_file_num = 4;
   db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   return result;

@@ -29,8 +29,8 @@ struct rocks_options {
 
 /// Builds the options: LZ4 above and zstd (or the best compression
 /// available) at the bottom, Bloom filters for records and index prefixes,
-/// partitioned index and filter blocks in a bounded block cache, atomic
-/// flush.
+/// partitioned index and filter blocks in a bounded block cache, and a
+/// memtable budget that gives the index family the larger share.
 rocks_options make_rocks_options(const store_options& opts);
 
 } // namespace kws::storage
