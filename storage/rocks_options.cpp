@@ -148,6 +148,14 @@ rocks_options make_rocks_options(const store_options& opts) {
     cf.bottommost_compression_opts.level = 1;
     cf.bottommost_compression_opts.enabled = true;
   }
+  cf.memtable_insert_with_hint_prefix_extractor
+    = std::make_shared<time_run_prefix>();
+  result.record_cf = cf;
+  // Records arrive in time order, so their flushes never overlap and move
+  // down with little rewriting: a quarter of the budget (meta, which
+  // shares these options, too).
+  result.record_cf.write_buffer_size
+    = std::max<size_t>(opts.write_buffer_bytes / 4, size_t{4} << 20);
   // Three quarters of the memtable budget for the index family: its
   // entries are small and span the whole key space, so each flush is a
   // file that overlaps all of level 1, and each compaction of level 0
@@ -158,18 +166,8 @@ rocks_options make_rocks_options(const store_options& opts) {
   // a day's index then moves down to level 2 in pieces instead of being
   // rewritten whole by every level-0 compaction as the day fills.
   cf.max_bytes_for_level_base = uint64_t{64} << 20;
-  cf.memtable_insert_with_hint_prefix_extractor
-    = std::make_shared<time_run_prefix>();
   // Point lookups: whole-key Bloom filters spare the levels that do not
   // hold the key.
-  result.record_cf = cf;
-  // Records arrive in time order, so their flushes never overlap and move
-  // down with little rewriting: a quarter of the budget (meta, which
-  // shares these options, too).
-  result.record_cf.write_buffer_size
-    = std::max<size_t>(opts.write_buffer_bytes / 4, size_t{4} << 20);
-  result.record_cf.max_bytes_for_level_base
-    = rocksdb::ColumnFamilyOptions{}.max_bytes_for_level_base;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.optimize_filters_for_memory = true;
   result.record_cf.table_factory.reset(
