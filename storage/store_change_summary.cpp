@@ -199,13 +199,12 @@ caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
   std::vector<object_changes> objects;
   if (auto err = tally_window(view, q, page->max_seq, objects))
     return err;
-  std::vector<object_changes> ranked;
+  std::vector<const object_changes*> ranked;
   ranked.reserve(objects.size());
-  for (auto& c : objects)
+  for (const auto& c : objects)
     if (c.changed()
         && (q.change_classes == 0 || (c.classes & q.change_classes) != 0))
-      ranked.push_back(std::move(c));
-  std::sort(ranked.begin(), ranked.end(), ranks_before);
+      ranked.push_back(&c);
   // The token holds the number of entries already returned: the ranking is
   // the same for every page, which reads the same records (`max_seq`).
   size_t offset = 0;
@@ -216,6 +215,14 @@ caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
                              "gave for this query");
     offset = read_u64(page->after);
   }
+  // Only this page's entries need their places: a day holds 10^5 objects.
+  auto ranked_end = ranked.begin()
+    + static_cast<ptrdiff_t>(std::min<uint64_t>(ranked.size(),
+                                                uint64_t{offset} + q.limit));
+  std::partial_sort(ranked.begin(), ranked_end, ranked.end(),
+                    [](const object_changes* a, const object_changes* b) {
+                      return ranks_before(*a, *b);
+                    });
   json_answer result;
   result.paged = true;
   result.body.push_back('[');
@@ -224,7 +231,7 @@ caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
       result.has_more = true;
       break;
     }
-    auto entry = render_entry(view, q, page->max_seq, ranked[i]);
+    auto entry = render_entry(view, q, page->max_seq, *ranked[i]);
     if (!entry)
       return entry.error();
     if (result.count > 0)

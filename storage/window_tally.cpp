@@ -35,28 +35,95 @@ struct prefix_hash {
   }
 };
 
-/// Where each object of a walk is in the tally, by its object index
-/// prefix; `skipped` for an object the query leaves out.
-using tally_index
-  = std::unordered_map<std::string, size_t, prefix_hash, std::equal_to<>>;
 constexpr size_t skipped = static_cast<size_t>(-1);
 
-/// Where an object goes in the tally: its place, a new place when it
-/// passes the filters (`keep`), or `skipped`.
-template <class Keep>
-size_t place_of(std::string_view prefix, std::vector<object_changes>& out,
-                tally_index& where, Keep&& keep) {
-  if (auto it = where.find(prefix); it != where.end())
-    return it->second;
-  auto key = keep();
-  auto [it, fresh]
-    = where.emplace(std::string{prefix}, key ? out.size() : skipped);
-  if (key) {
-    out.emplace_back();
-    out.back().key = std::move(*key);
+/// The tally's objects (those that pass the query's filters) and where
+/// each is, by its object index prefix. An object that does not pass gets
+/// no place: its key or entry is judged again, so that the Events of a busy
+/// day (one object each, left out unless asked for) cost nothing kept.
+/// The first partition read in key order meets each of its objects once:
+/// they are appended without a lookup, and indexed only when a later
+/// partition or an Event needs to find them, so that a window of one day
+/// hashes none of them.
+class tally_places {
+public:
+  explicit tally_places(std::vector<object_changes>& out) : out_(out) {}
+
+  /// Starts a partition read in key order, which meets each object in one
+  /// run of adjacent keys.
+  void start_key_order() {
+    appending_ = out_.empty();
+    if (!appending_)
+      index_all();
   }
-  return it->second;
-}
+
+  /// Starts a partition read in another order.
+  void start_any_order() {
+    appending_ = false;
+    index_all();
+  }
+
+  /// The object's place: its own, a new one when it passes the filters
+  /// (`keep` gives its key), or `skipped`.
+  template <class Keep>
+  size_t place_of(std::string_view prefix, Keep&& keep) {
+    if (!appending_)
+      if (auto it = where_.find(prefix); it != where_.end())
+        return it->second;
+    auto key = keep();
+    if (!key)
+      return skipped;
+    if (!appending_)
+      where_.emplace(std::string{prefix}, out_.size());
+    out_.emplace_back();
+    out_.back().key = std::move(*key);
+    if (!appending_)
+      indexed_ = out_.size();
+    return out_.size() - 1;
+  }
+
+  /// The place of an object already in the tally, or `skipped`.
+  size_t find(std::string_view prefix) {
+    index_all();
+    auto it = where_.find(prefix);
+    return it == where_.end() ? skipped : it->second;
+  }
+
+  object_changes& operator[](size_t n) { return out_[n]; }
+
+private:
+  void index_all() {
+    for (; indexed_ < out_.size(); ++indexed_) {
+      const auto& k = out_[indexed_].key;
+      where_.emplace(
+        index_prefix(index_kind::object, {k.ns, k.resource, k.name}), indexed_);
+    }
+  }
+
+  std::vector<object_changes>& out_;
+  std::unordered_map<std::string, size_t, prefix_hash, std::equal_to<>> where_;
+  /// `out_[0, indexed_)` are in `where_`.
+  size_t indexed_ = 0;
+  bool appending_ = false;
+};
+
+/// The place of the object a walk in key order is at: the entries of one
+/// object are adjacent there, so only the first of them is looked up.
+struct walk_cursor {
+  std::string prefix;
+  size_t place = skipped;
+  bool valid = false;
+
+  /// True when `key_prefix` is the object of the entry before it.
+  bool same(std::string_view key_prefix) const {
+    return valid && key_prefix == prefix;
+  }
+  void set(std::string_view key_prefix, size_t n) {
+    prefix.assign(key_prefix);
+    place = n;
+    valid = true;
+  }
+};
 
 /// True when `part`'s tallies answer for it: it has them, every record of
 /// it lies in the window, and no `group` is asked (a tally does not hold
@@ -143,10 +210,11 @@ caf::error recount(const read_view& view, const partition_ref& part,
 /// `max_seq` touched is counted from its entries instead.
 caf::error read_tallies(const read_view& view, const partition_ref& part,
                         const window_query& q, uint64_t max_seq,
-                        std::vector<object_changes>& out, tally_index& where) {
+                        tally_places& places) {
   auto stale = touched_after(view, part, max_seq);
   if (!stale)
     return stale.error();
+  places.start_key_order();
   const bool events_asked = q.resource == "events";
   std::string prefix;
   return walk_prefix(
@@ -157,21 +225,19 @@ caf::error read_tallies(const read_view& view, const partition_ref& part,
       if (!object || !t)
         return caf::make_error(ec::storage_failure,
                                "undecodable tally in " + part.name);
+      // A tally names no group (nor does /changes' object key).
+      if ((!q.ns.empty() && object->ns != q.ns)
+          || (!q.resource.empty() && object->resource != q.resource)
+          || (object->resource == "events" && !events_asked)
+          || !allows_any_group(q.access, object->ns, object->resource))
+        return {};
       prefix = key;
       prefix[0] = static_cast<char>(index_kind::object);
-      auto n = place_of(prefix, out, where, [&]() -> std::optional<object_key> {
-        // A tally names no group (nor does /changes' object key).
-        if ((!q.ns.empty() && object->ns != q.ns)
-            || (!q.resource.empty() && object->resource != q.resource)
-            || (object->resource == "events" && !events_asked)
-            || !allows_any_group(q.access, object->ns, object->resource))
-          return std::nullopt;
+      auto n = places.place_of(prefix, [&]() -> std::optional<object_key> {
         return object_key{std::string{object->resource},
                           std::string{object->ns}, std::string{object->name}};
       });
-      if (n == skipped)
-        return {};
-      auto& c = out[n];
+      auto& c = places[n];
       if (stale->contains(prefix))
         return recount(view, part, prefix, max_seq, c);
       c.creates += t->creates;
@@ -186,47 +252,52 @@ caf::error read_tallies(const read_view& view, const partition_ref& part,
 }
 
 /// Adds `part`'s object index entries in the window. A busy window holds
-/// many records of each object: only an object's first entry is decoded in
-/// full (its name, the filters); the others are found by their key's
-/// object prefix and read for their verb byte alone. With a `group`
-/// filter, which an entry's value holds, every entry is decoded.
+/// many records of each object, adjacent in the walk: only an object's
+/// first entry is decoded in full (its name, the filters); the others are
+/// read for their verb byte alone. With a `group` filter, which an entry's
+/// value holds, every entry is decoded.
 caf::error tally_entries(const read_view& view, const partition_ref& part,
                          const window_query& q, uint64_t max_seq,
-                         std::vector<object_changes>& out, tally_index& where) {
+                         tally_places& places) {
   // Event objects are counted for the object they are about, unless asked
   // for by type.
   const bool events_asked = q.resource == "events";
   const bool decode_each = !q.group.empty();
   constexpr auto tag = static_cast<char>(index_kind::object);
+  walk_cursor at;
+  if (decode_each)
+    places.start_any_order();
+  else
+    places.start_key_order();
   return walk_part_entries(
     view, part, q, q.start_ns, q.end_ns, max_seq, tag,
     [&](const partition_ref&, std::string_view key, std::string_view value,
         position pos) -> caf::error {
       auto prefix = key.substr(0, key.size() - position_bytes);
-      if (auto it = where.find(prefix); it != where.end() && !decode_each) {
+      if (at.same(prefix) && !decode_each) {
         record_summary s;
         if (value.size() < 2 || !decode_verb_byte(value[1], s))
           return caf::make_error(ec::storage_failure,
                                  "index entry with an unknown verb");
-        if (it->second != skipped)
-          count(out[it->second], s, pos);
+        if (at.place != skipped)
+          count(places[at.place], s, pos);
         return {};
       }
       auto entry = decode_index_entry(key, value);
       if (!entry)
         return entry.error();
-      if (!matches_window(q, tag, *entry)
-          || (entry->resource == "events" && !events_asked)) {
-        if (!decode_each)
-          where.emplace(std::string{prefix}, skipped);
+      auto n = places.place_of(prefix, [&]() -> std::optional<object_key> {
+        if (!matches_window(q, tag, *entry)
+            || (entry->resource == "events" && !events_asked))
+          return std::nullopt;
+        return object_key{entry->resource, entry->ns, entry->name};
+      });
+      // With a `group` filter, entries of one prefix may differ in it.
+      if (decode_each && n != skipped && !matches_window(q, tag, *entry))
         return {};
-      }
-      auto [it, fresh] = where.emplace(std::string{prefix}, out.size());
-      if (fresh) {
-        out.emplace_back();
-        out.back().key = object_key{entry->resource, entry->ns, entry->name};
-      }
-      count(out[it->second], *entry, pos);
+      at.set(prefix, n);
+      if (n != skipped)
+        count(places[n], *entry, pos);
       return {};
     });
 }
@@ -237,9 +308,9 @@ caf::error tally_entries(const read_view& view, const partition_ref& part,
 /// is read for its verb byte (the Warning bit) alone.
 caf::error tally_events(const read_view& view, const partition_ref& part,
                         const window_query& q, uint64_t max_seq,
-                        std::vector<object_changes>& objects,
-                        const tally_index& where) {
+                        tally_places& places) {
   std::string probe;
+  walk_cursor at;
   return walk_part_entries(
     view, part, q, q.start_ns, q.end_ns, max_seq,
     static_cast<char>(index_kind::link),
@@ -247,14 +318,15 @@ caf::error tally_events(const read_view& view, const partition_ref& part,
         position) -> caf::error {
       probe.assign(key.substr(0, key.size() - position_bytes));
       probe[0] = static_cast<char>(index_kind::object);
-      auto it = where.find(probe);
-      if (it == where.end() || it->second == skipped)
+      if (!at.same(probe))
+        at.set(probe, places.find(probe));
+      if (at.place == skipped)
         return {};
       record_summary s;
       if (value.size() < 2 || !decode_verb_byte(value[1], s))
         return caf::make_error(ec::storage_failure,
                                "index entry with an unknown verb");
-      auto& c = objects[it->second];
+      auto& c = places[at.place];
       ++(s.warning ? c.warnings : c.normals);
       return {};
     });
@@ -272,9 +344,10 @@ struct pending_link {
 /// is about.
 caf::error tally_records(const read_view& view, const partition_ref& part,
                          const window_query& q, uint64_t max_seq,
-                         std::vector<object_changes>& out, tally_index& where,
+                         tally_places& places,
                          std::vector<pending_link>& links) {
   const bool events_asked = q.resource == "events";
+  places.start_any_order();
   constexpr auto time_tag = static_cast<char>(index_kind::time);
   auto lower = std::string(1, time_tag) + encode_position({q.start_ns, 0});
   auto upper
@@ -298,16 +371,16 @@ caf::error tally_records(const read_view& view, const partition_ref& part,
       links.push_back({index_prefix(index_kind::object,
                                     {s.link_ns, s.link_resource, s.link_name}),
                        s.warning});
-    auto n
-      = place_of(index_prefix(index_kind::object, {s.ns, s.resource, s.name}),
-                 out, where, [&]() -> std::optional<object_key> {
-                   if (!matches_window(q, object_tag, s)
-                       || (s.resource == "events" && !events_asked))
-                     return std::nullopt;
-                   return object_key{s.resource, s.ns, s.name};
-                 });
+    auto n = places.place_of(
+      index_prefix(index_kind::object, {s.ns, s.resource, s.name}),
+      [&]() -> std::optional<object_key> {
+        if (!matches_window(q, object_tag, s)
+            || (s.resource == "events" && !events_asked))
+          return std::nullopt;
+        return object_key{s.resource, s.ns, s.name};
+      });
     if (n != skipped)
-      count(out[n], s, *pos);
+      count(places[n], s, *pos);
   }
   if (!it->status().ok())
     return to_error(it->status(), "cannot read records of " + part.name);
@@ -351,7 +424,7 @@ bool records_are_fewer(const read_view& view, const partition_ref& part,
 
 caf::error tally_window(const read_view& view, const window_query& q,
                         uint64_t max_seq, std::vector<object_changes>& out) {
-  tally_index where;
+  tally_places places{out};
   std::vector<const partition_ref*> walked;
   std::vector<pending_link> links;
   for (const auto& part : view.parts) {
@@ -359,23 +432,22 @@ caf::error tally_window(const read_view& view, const window_query& q,
       continue;
     caf::error err;
     if (tallies_answer(part, q)) {
-      err = read_tallies(view, part, q, max_seq, out, where);
+      err = read_tallies(view, part, q, max_seq, places);
     } else if (records_are_fewer(view, part, q)) {
-      err = tally_records(view, part, q, max_seq, out, where, links);
+      err = tally_records(view, part, q, max_seq, places, links);
     } else {
-      err = tally_entries(view, part, q, max_seq, out, where);
+      err = tally_entries(view, part, q, max_seq, places);
       walked.push_back(&part);
     }
     if (err)
       return err;
   }
   for (const auto* part : walked)
-    if (auto err = tally_events(view, *part, q, max_seq, out, where))
+    if (auto err = tally_events(view, *part, q, max_seq, places))
       return err;
   for (const auto& link : links)
-    if (auto it = where.find(link.object_prefix);
-        it != where.end() && it->second != skipped)
-      ++(link.warning ? out[it->second].warnings : out[it->second].normals);
+    if (auto n = places.find(link.object_prefix); n != skipped)
+      ++(link.warning ? places[n].warnings : places[n].normals);
   return {};
 }
 

@@ -250,6 +250,50 @@ TEST_P(change_tally_test, days_before_and_after_the_upgrade_add_up) {
   EXPECT_EQ(report->tallies, GetParam() == store_kind::with_tallies ? 8u : 1u);
 }
 
+/// The first day read gives its objects their places; the Events of the
+/// next day find them there, and the next day's own objects join them.
+TEST_P(change_tally_test, events_of_a_later_day_count_for_earlier_objects) {
+  ASSERT_TRUE(store_);
+  now_ns_ = day0 + day + 3600 * sec;
+  std::vector<resource_event> later;
+  auto event_about = [&](const char* ns, const char* type, const char* object,
+                         const char* name, bool warning) {
+    later.push_back(make_event(day0 + day + (60 + later.size()) * sec,
+                               verb::create, ns, "events", name,
+                               std::string{ns} + "/events/" + name, "901"));
+    later.back().link_ns = ns;
+    later.back().link_resource = type;
+    later.back().link_name = object;
+    later.back().warning = warning;
+  };
+  event_about("other", "configmaps", "a", "a.4", true);
+  event_about("shop", "deployments", "web", "web.1", false);
+  later.push_back(make_event(day0 + day + 90 * sec, verb::create, "shop",
+                             "configmaps", "c", "shop/configmaps/c", "902"));
+  auto res = store_->write(later, {});
+  ASSERT_TRUE(res) << render(res.error());
+  size_t pages = 0;
+  auto all = tally(changes_query{}, pages);
+  EXPECT_EQ(all,
+            (std::map<std::string, json>{
+              {"shop/configmaps/a", verbs(1, 3, 0)},
+              {"shop/configmaps/b", verbs(1, 0, 1)},
+              {"shop/configmaps/c", verbs(1, 0, 0)},
+              {"other/configmaps/a", verbs(1, 1, 0)},
+              {"shop/deployments/web", verbs(0, 1, 0)},
+            }));
+  EXPECT_EQ(events["other/configmaps/a"]["Warning"], 2);
+  EXPECT_EQ(events["shop/configmaps/a"]["Warning"], 1);
+  EXPECT_EQ(events["shop/configmaps/a"]["Normal"], 1);
+  EXPECT_EQ(events["shop/deployments/web"]["Normal"], 1);
+  EXPECT_EQ(events["shop/configmaps/c"]["Warning"], 0);
+  // Page by page, one entry each, the same objects once each.
+  changes_query one;
+  one.window.limit = 1;
+  EXPECT_EQ(tally(one, pages), all);
+  EXPECT_EQ(pages, all.size());
+}
+
 std::string kind_name(const testing::TestParamInfo<store_kind>& info) {
   return info.param == store_kind::with_tallies ? "with_tallies"
                                                 : "before_tallies";
