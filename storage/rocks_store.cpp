@@ -259,6 +259,15 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
     descs.emplace_back(name,
                        name == "meta" || records_day(name) ? s->record_opts
                                                            : s->index_opts);
+  // Compactions merge files that readers and the writer already see: they
+  // can wait while a query or a write has work for a core, and waiting,
+  // each merges more level-0 files at once (README, Benchmarks). Flushes
+  // keep their priority: a memtable that cannot flush stalls writes. The
+  // thread pools are the process's, shared by its stores.
+  if (auto st = db_opts.env->LowerThreadPoolCPUPriority(
+        rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
+      !st.ok())
+    KWS_WARN("compactions keep their CPU priority: {}", st.ToString());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   if (auto st = rocksdb::DB::Open(db_opts, s->opts.path, descs, &handles, &raw);
