@@ -110,18 +110,15 @@ private:
 /// The place of the object a walk in key order is at: the entries of one
 /// object are adjacent there, so only the first of them is looked up.
 struct walk_cursor {
+  /// Empty before the first entry: a key prefix starts with its tag.
   std::string prefix;
   size_t place = skipped;
-  bool valid = false;
 
   /// True when `key_prefix` is the object of the entry before it.
-  bool same(std::string_view key_prefix) const {
-    return valid && key_prefix == prefix;
-  }
+  bool same(std::string_view key_prefix) const { return key_prefix == prefix; }
   void set(std::string_view key_prefix, size_t n) {
     prefix.assign(key_prefix);
     place = n;
-    valid = true;
   }
 };
 
@@ -295,7 +292,8 @@ caf::error tally_entries(const read_view& view, const partition_ref& part,
       // With a `group` filter, entries of one prefix may differ in it.
       if (decode_each && n != skipped && !matches_window(q, tag, *entry))
         return {};
-      at.set(prefix, n);
+      if (!decode_each)
+        at.set(prefix, n);
       if (n != skipped)
         count(places[n], *entry, pos);
       return {};
