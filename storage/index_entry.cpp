@@ -77,7 +77,11 @@ std::optional<layout> layout_of(index_kind kind) {
     case index_kind::ns_resource:
       return layout{ns_resource_key, f_ns | f_resource | f_group};
     case index_kind::resource:
-      return layout{resource_key, f_resource | f_group};
+      // A window over every namespace reads the records' objects (and
+      // an Event's object) from them in time order (window_tally.cpp).
+      return layout{resource_key,
+                    f_ns | f_resource | f_group | f_name | f_link_ns
+                      | f_link_resource | f_link_name};
     case index_kind::ns: return layout{ns_key, f_ns | f_group};
     case index_kind::link:
       return layout{link_key, f_link_ns | f_link_resource | f_link_name};

@@ -89,6 +89,10 @@ std::string meta_tally_from_key() {
   return "t";
 }
 
+std::string meta_typed_from_key() {
+  return "y";
+}
+
 std::string encode_bounds(int64_t min_ts, int64_t max_ts) {
   std::string out;
   append_ts(out, min_ts);
@@ -104,28 +108,30 @@ int64_t system_clock_ns() {
     .count();
 }
 
-/// The first tallied day (`meta_tally_from_key`), recorded at the first
-/// open: every partition of a new store is tallied; in a store written
-/// before tallies, the partitions it has are not.
-caf::expected<int64_t> tally_from_day(rocks_store::impl& s) {
+/// The first day of a format feature (`meta_tally_from_key`,
+/// `meta_typed_from_key`), recorded at the first open of code that has
+/// it: every partition of a new store has it; in a store written before,
+/// the partitions it has do not.
+caf::expected<int64_t> first_day_of(rocks_store::impl& s,
+                                    const std::string& key,
+                                    std::string_view what) {
   std::string value;
-  auto st = s.db->Get(rocksdb::ReadOptions{}, s.meta_cf.get(),
-                      meta_tally_from_key(), &value);
+  auto st = s.db->Get(rocksdb::ReadOptions{}, s.meta_cf.get(), key, &value);
   if (st.ok() && value.size() == 8)
     return read_ts(value);
   if (st.ok())
     return caf::make_error(ec::storage_failure,
-                           "malformed first tallied day in meta");
+                           "malformed first day " + std::string{what}
+                             + " in meta");
   if (!st.IsNotFound())
-    return to_error(st, "cannot read the first tallied day");
+    return to_error(st, "cannot read the first day " + std::string{what});
   int64_t first = s.parts.empty() ? min_time_ns : s.parts.rbegin()->first + 1;
   value.clear();
   append_ts(value, first);
   rocksdb::WriteOptions wo;
   wo.sync = s.opts.sync;
-  if (st = s.db->Put(wo, s.meta_cf.get(), meta_tally_from_key(), value);
-      !st.ok())
-    return to_error(st, "cannot record the first tallied day");
+  if (st = s.db->Put(wo, s.meta_cf.get(), key, value); !st.ok())
+    return to_error(st, "cannot record the first day " + std::string{what});
   return first;
 }
 
@@ -197,9 +203,8 @@ caf::expected<partition_ref> rocks_store::impl::partition_for(int64_t day) {
   auto cf = create_family(name, index_opts);
   if (!cf)
     return cf.error();
-  partition_ref p{
-    name,        day, std::move(*cf), std::move(*records), max_time_ns,
-    min_time_ns, true};
+  partition_ref p{name,        day,         std::move(*cf), std::move(*records),
+                  max_time_ns, min_time_ns, true,           true};
   std::unique_lock guard{mtx};
   parts.emplace(day, p);
   return p;
@@ -330,11 +335,17 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
     // Missing bounds (a partition created right before a crash) keep the
     // full range: such a partition is scanned, never wrongly skipped.
   }
-  auto tally_from = tally_from_day(*s);
+  auto tally_from = first_day_of(*s, meta_tally_from_key(), "with tallies");
   if (!tally_from)
     return tally_from.error();
-  for (auto& [day, p] : s->parts)
+  auto typed_from
+    = first_day_of(*s, meta_typed_from_key(), "with objects in type entries");
+  if (!typed_from)
+    return typed_from.error();
+  for (auto& [day, p] : s->parts) {
     p.tallied = day >= *tally_from;
+    p.typed = day >= *typed_from;
+  }
   if (auto err = s->load_gaps())
     return err;
   return rocks_store{std::move(s)};

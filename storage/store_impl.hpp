@@ -57,6 +57,10 @@ struct partition_ref {
   /// Every record of the partition is in its `c` tallies: it was created
   /// by a store that writes them (`meta_tally_from_key`).
   bool tallied = false;
+  /// Its `t` entries name each record's object and the object an Event is
+  /// about, so a window over every namespace reads them in time order
+  /// (`meta_typed_from_key`).
+  bool typed = false;
 };
 
 /// A consistent read: one snapshot plus the partitions at that moment.
@@ -186,6 +190,9 @@ std::string meta_first_watch_prefix();
 /// day after the newest partition when a store written before tallies was
 /// first opened with them.
 std::string meta_tally_from_key();
+/// The first day whose partition's `t` entries hold namespace, name and
+/// link fields (`partition_ref::typed`), recorded like the tallies' day.
+std::string meta_typed_from_key();
 /// The install's key of Secret digests (`store_digest_key.cpp`).
 std::string meta_digest_key_key();
 

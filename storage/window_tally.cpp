@@ -337,6 +337,31 @@ struct pending_link {
   bool warning = false;
 };
 
+/// Counts one record's summary `s` at `pos`: for its own object, and for
+/// the object an Event is about once every object has its place.
+void count_summary(const window_query& q, const record_summary& s, position pos,
+                   tally_places& places, std::vector<pending_link>& links,
+                   bool own_object = true) {
+  const bool events_asked = q.resource == "events";
+  constexpr auto object_tag = static_cast<char>(index_kind::object);
+  if (!s.link_resource.empty() && !s.link_name.empty())
+    links.push_back({index_prefix(index_kind::object,
+                                  {s.link_ns, s.link_resource, s.link_name}),
+                     s.warning});
+  if (!own_object)
+    return;
+  auto n = places.place_of(
+    index_prefix(index_kind::object, {s.ns, s.resource, s.name}),
+    [&]() -> std::optional<object_key> {
+      if (!matches_window(q, object_tag, s)
+          || (s.resource == "events" && !events_asked))
+        return std::nullopt;
+      return object_key{s.resource, s.ns, s.name};
+    });
+  if (n != skipped)
+    count(places[n], s, pos);
+}
+
 /// Adds `part`'s records in the window, read in time order from its records
 /// family: each record's summary names its object and the object an Event
 /// is about.
@@ -344,7 +369,6 @@ caf::error tally_records(const read_view& view, const partition_ref& part,
                          const window_query& q, uint64_t max_seq,
                          tally_places& places,
                          std::vector<pending_link>& links) {
-  const bool events_asked = q.resource == "events";
   places.start_any_order();
   constexpr auto time_tag = static_cast<char>(index_kind::time);
   auto lower = std::string(1, time_tag) + encode_position({q.start_ns, 0});
@@ -355,7 +379,6 @@ caf::error tally_records(const read_view& view, const partition_ref& part,
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it{
     view.db->NewIterator(ro, part.records.get())};
-  constexpr auto object_tag = static_cast<char>(index_kind::object);
   for (it->Seek(lower); it->Valid(); it->Next()) {
     auto key = it->key().ToStringView();
     auto pos = key_position(key);
@@ -364,24 +387,53 @@ caf::error tally_records(const read_view& view, const partition_ref& part,
     auto record = decode_record_value(it->value().ToStringView());
     if (!record)
       return record.error();
-    const auto& s = record->first;
-    if (!s.link_resource.empty() && !s.link_name.empty())
-      links.push_back({index_prefix(index_kind::object,
-                                    {s.link_ns, s.link_resource, s.link_name}),
-                       s.warning});
-    auto n = places.place_of(
-      index_prefix(index_kind::object, {s.ns, s.resource, s.name}),
-      [&]() -> std::optional<object_key> {
-        if (!matches_window(q, object_tag, s)
-            || (s.resource == "events" && !events_asked))
-          return std::nullopt;
-        return object_key{s.resource, s.ns, s.name};
-      });
-    if (n != skipped)
-      count(places[n], s, *pos);
+    count_summary(q, record->first, *pos, places, links);
   }
   if (!it->status().ok())
     return to_error(it->status(), "cannot read records of " + part.name);
+  return {};
+}
+
+/// True when `part`'s `t` entries answer for the window: they name each
+/// record's object, and no namespace is asked (whose `h` prefix confines a
+/// walk better).
+bool types_answer(const partition_ref& part, const window_query& q) {
+  return part.typed && q.ns.empty();
+}
+
+/// Adds `part`'s records in the window from its `t` entries, type by type
+/// in time order: an hour of a busy day reads that hour's entries, where
+/// the object index holds them among the whole day's. Event records are
+/// read too, for the objects they are about.
+caf::error tally_types(const read_view& view, const partition_ref& part,
+                       const window_query& q, uint64_t max_seq,
+                       tally_places& places, std::vector<pending_link>& links) {
+  places.start_any_order();
+  const std::string tag(1, static_cast<char>(index_kind::resource));
+  std::vector<std::string> prefixes;
+  if (q.resource.empty()) {
+    prefixes.push_back(tag);
+  } else {
+    prefixes.push_back(index_prefix(index_kind::resource, {q.resource}));
+    if (q.resource != "events")
+      prefixes.push_back(index_prefix(index_kind::resource, {"events"}));
+  }
+  for (const auto& prefix : prefixes) {
+    auto err = walk_window(
+      view, part, prefix, q.start_ns, q.end_ns, max_seq,
+      [&](const partition_ref&, std::string_view key, std::string_view value,
+          position pos) -> caf::error {
+        auto s = decode_index_entry(key, value);
+        if (!s)
+          return s.error();
+        // Of the Events walked for another type, only what they are about.
+        count_summary(q, *s, pos, places, links,
+                      q.resource.empty() || s->resource == q.resource);
+        return {};
+      });
+    if (err)
+      return err;
+  }
   return {};
 }
 
@@ -431,9 +483,12 @@ caf::error tally_window(const read_view& view, const window_query& q,
     caf::error err;
     if (tallies_answer(part, q)) {
       err = read_tallies(view, part, q, max_seq, places);
+    } else if (types_answer(part, q)) {
+      err = tally_types(view, part, q, max_seq, places, links);
     } else if (records_are_fewer(view, part, q)) {
       err = tally_records(view, part, q, max_seq, places, links);
     } else {
+
       err = tally_entries(view, part, q, max_seq, places);
       walked.push_back(&part);
     }

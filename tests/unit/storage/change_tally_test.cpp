@@ -4,7 +4,8 @@
 // the pages of one ranking cover it exactly once, even while records
 // arrive. Each test runs on a store with the per-object tallies kept at
 // ingest and on one written before them (its partitions are walked entry
-// by entry), and both must agree.
+// by entry, and its type entries do not name the records' objects), and
+// both must agree.
 #include "raw_db.hpp"
 #include "storage/rocks_store.hpp"
 #include "store_fixture.hpp"
@@ -84,7 +85,9 @@ protected:
       ASSERT_NE(part, nullptr);
       rocksdb::WriteBatch wb;
       ASSERT_TRUE(wb.DeleteRange(part, "c", "d").ok());
+      // Nor did its type entries name the records' objects.
       ASSERT_TRUE(wb.Delete(db.family("meta"), "t").ok());
+      ASSERT_TRUE(wb.Delete(db.family("meta"), "y").ok());
       ASSERT_TRUE(db.db().Write({}, &wb).ok());
     }
     open_store();
@@ -292,6 +295,40 @@ TEST_P(change_tally_test, events_of_a_later_day_count_for_earlier_objects) {
   one.window.limit = 1;
   EXPECT_EQ(tally(one, pages), all);
   EXPECT_EQ(pages, all.size());
+}
+
+/// A window inside the day counts what it holds: over every namespace
+/// from the type entries (in a store that has them), by type, and the
+/// Events about an object of the type even when they are not asked for.
+TEST_P(change_tally_test, a_window_inside_the_day_counts_what_it_holds) {
+  ASSERT_TRUE(store_);
+  changes_query q;
+  q.window.start_ns = day0 + 4 * sec;
+  q.window.end_ns = day0 + 11 * sec;
+  size_t pages = 0;
+  auto all = tally(q, pages);
+  EXPECT_EQ(all,
+            (std::map<std::string, json>{
+              {"shop/configmaps/a", verbs(0, 3, 0)},
+              {"shop/configmaps/b", verbs(0, 0, 1)},
+              {"other/configmaps/a", verbs(0, 1, 0)},
+              {"shop/deployments/web", verbs(0, 1, 0)},
+            }));
+  EXPECT_EQ(events["shop/configmaps/a"]["Warning"], 1);
+  EXPECT_EQ(events["shop/configmaps/a"]["Normal"], 1);
+  // The Warning about other's a came at 12 s, after the window.
+  EXPECT_EQ(events["other/configmaps/a"]["Warning"], 0);
+  q.window.resource = "configmaps";
+  auto configmaps = tally(q, pages);
+  all.erase("shop/deployments/web");
+  EXPECT_EQ(configmaps, all);
+  EXPECT_EQ(events["shop/configmaps/a"]["Warning"], 1);
+  q.window.resource = "events";
+  EXPECT_EQ(tally(q, pages),
+            (std::map<std::string, json>{
+              {"shop/events/a.1", verbs(1, 0, 0)},
+              {"shop/events/a.2", verbs(1, 0, 0)},
+            }));
 }
 
 std::string kind_name(const testing::TestParamInfo<store_kind>& info) {

@@ -1,6 +1,7 @@
 // /changes over windows that take a part of a partition: a whole day, its
 // last seconds, a stretch in the middle, before and after the day's files
-// are flushed. However the store counts a partition (its index entries or
+// are flushed. However the store counts a partition (over every namespace
+// its type entries in time order; in one namespace its object entries or
 // its records in time order, whichever reads less), every answer equals a
 // count made here from the events written.
 #include "storage/rocks_store.hpp"
@@ -85,10 +86,11 @@ protected:
     return out;
   }
 
-  counts answered(int64_t lo, int64_t hi) const {
+  counts answered(int64_t lo, int64_t hi, const std::string& ns) const {
     changes_query q;
     q.window.start_ns = lo;
     q.window.end_ns = hi;
+    q.window.ns = ns;
     auto a = store_->changes(q);
     EXPECT_TRUE(a) << render(a.error());
     counts out;
@@ -111,7 +113,8 @@ protected:
                           std::pair{day0 + 80 * sec, day0 + 80 * sec}}) {
       SCOPED_TRACE(std::to_string((lo - day0) / sec) + "s to "
                    + std::to_string((hi - day0) / sec) + "s");
-      EXPECT_EQ(answered(lo, hi), expected(lo, hi));
+      EXPECT_EQ(answered(lo, hi, ""), expected(lo, hi));
+      EXPECT_EQ(answered(lo, hi, "shop"), expected(lo, hi));
     }
   }
 

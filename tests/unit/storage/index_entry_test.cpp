@@ -81,8 +81,8 @@ TEST(index_entry_test, every_query_keeps_what_whole_summaries_would_keep) {
 
 TEST(index_entry_test, entries_leave_out_what_their_key_holds) {
   const position pos{1, 2};
-  for (auto kind : {index_kind::object, index_kind::ns_resource,
-                    index_kind::resource, index_kind::ns}) {
+  for (auto kind :
+       {index_kind::object, index_kind::ns_resource, index_kind::ns}) {
     auto value = encode_index_value(kind, event_about_web);
     // Only the verb, the mask and the group (and the user for `h`).
     EXPECT_EQ(value.find("web"), std::string::npos) << static_cast<char>(kind);
@@ -102,6 +102,21 @@ TEST(index_entry_test, entries_leave_out_what_their_key_holds) {
   EXPECT_EQ(back->link_resource, "pods");
   EXPECT_EQ(back->link_name, "web");
   EXPECT_EQ(back->action, verb::update);
+}
+
+/// A type entry names the record's object and the object an Event is
+/// about: /changes reads a window over every namespace from them alone.
+TEST(index_entry_test,
+     type_entries_name_the_object_and_what_an_event_is_about) {
+  auto value = encode_index_value(index_kind::resource, event_about_web);
+  EXPECT_EQ(value.find("uid-e"), std::string::npos);
+  auto back = decode_index_entry(
+    key_of(index_kind::resource, event_about_web, {1, 2}), value);
+  ASSERT_TRUE(back) << render(back.error());
+  auto expected = event_about_web;
+  expected.uid.clear();
+  expected.user.clear();
+  EXPECT_EQ(*back, expected);
 }
 
 TEST(index_entry_test, a_zero_byte_in_a_key_field_keeps_it_in_the_value) {
