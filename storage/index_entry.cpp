@@ -180,11 +180,13 @@ caf::expected<record_summary> decode_index_entry(std::string_view key,
   return s;
 }
 
-bool same_entry(index_kind kind, const record_summary& a,
+bool same_entry(index_kind kind, bool typed, const record_summary& a,
                 const record_summary& b) {
   if (a.action != b.action || a.cls != b.cls || a.warning != b.warning)
     return false;
   auto answers = layout_of(kind).value_or(layout{{}, all_fields}).answers;
+  if (kind == index_kind::resource && !typed)
+    answers = f_resource | f_group;
   for (size_t i = 0; i < fields.size(); ++i)
     if ((answers & (1u << i)) != 0 && a.*fields[i] != b.*fields[i])
       return false;

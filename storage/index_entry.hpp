@@ -29,8 +29,9 @@ caf::expected<record_summary> decode_index_entry(std::string_view key,
                                                  std::string_view value);
 
 /// True when `a` and `b` agree on the verb and every field an index entry
-/// of `kind` answers for.
-bool same_entry(index_kind kind, const record_summary& a,
+/// of `kind` answers for. A `t` entry of a partition that is not `typed`
+/// (written before they named the object) answers for type and group only.
+bool same_entry(index_kind kind, bool typed, const record_summary& a,
                 const record_summary& b);
 
 } // namespace kws::storage

@@ -85,8 +85,8 @@ caf::error verify_family(const read_view& view, const partition_ref& part,
         bool found = false;
         if (st.ok())
           if (auto entry = decode_index_entry(keys[i], value))
-            found = same_entry(static_cast<index_kind>(keys[i][0]), *entry,
-                               decoded->first);
+            found = same_entry(static_cast<index_kind>(keys[i][0]), part.typed,
+                               *entry, decoded->first);
         if (!found)
           report.problems.push_back(std::string{"record "} + format_id(pos->seq)
                                     + " lacks its '" + keys[i][0]

@@ -7,6 +7,8 @@
 // by entry, and its type entries do not name the records' objects), and
 // both must agree.
 #include "raw_db.hpp"
+#include "storage/index_entry.hpp"
+#include "storage/key_codec.hpp"
 #include "storage/rocks_store.hpp"
 #include "store_fixture.hpp"
 #include "test_util.hpp"
@@ -85,7 +87,18 @@ protected:
       ASSERT_NE(part, nullptr);
       rocksdb::WriteBatch wb;
       ASSERT_TRUE(wb.DeleteRange(part, "c", "d").ok());
-      // Nor did its type entries name the records' objects.
+      // Nor did its type entries name the records' objects: they held the
+      // verb and the group.
+      std::unique_ptr<rocksdb::Iterator> it{db.db().NewIterator({}, part)};
+      for (it->Seek("t"); it->Valid() && it->key().starts_with("t");
+           it->Next()) {
+        auto entry = decode_index_entry(it->key().ToStringView(),
+                                        it->value().ToStringView());
+        ASSERT_TRUE(entry) << render(entry.error());
+        std::string narrow{'\x02', encode_verb_byte(*entry), '\x00', '\x04'};
+        append_length_prefixed(narrow, entry->group);
+        ASSERT_TRUE(wb.Put(part, it->key(), narrow).ok());
+      }
       ASSERT_TRUE(wb.Delete(db.family("meta"), "t").ok());
       ASSERT_TRUE(wb.Delete(db.family("meta"), "y").ok());
       ASSERT_TRUE(db.db().Write({}, &wb).ok());
