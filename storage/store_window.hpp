@@ -48,21 +48,36 @@ inline std::string window_prefix(const window_query& q, char tag) {
   return prefix;
 }
 
+/// An iterator over the keys of `part` under `prefix`, in key order; the
+/// bound's bytes live as long as the iterator.
+struct prefix_walk {
+  prefix_walk(const read_view& view, const partition_ref& part,
+              const std::string& prefix)
+    : upper{prefix + '\xff'}, upper_slice{upper} {
+    auto ro = view.options();
+    // Shorter than an index prefix: the prefix filters must not apply.
+    ro.total_order_seek = true;
+    ro.iterate_upper_bound = &upper_slice;
+    it.reset(view.db->NewIterator(ro, part.cf.get()));
+    it->Seek(prefix);
+  }
+  // The slice points into `upper`.
+  prefix_walk(const prefix_walk&) = delete;
+  prefix_walk& operator=(const prefix_walk&) = delete;
+
+  std::string upper;
+  rocksdb::Slice upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it;
+};
+
 /// Calls `fn(key, value)` for every key of `part` under `prefix`, in key
 /// order; `fn` returns an error to stop.
 template <class F>
 caf::error walk_prefix(const read_view& view, const partition_ref& part,
                        const std::string& prefix, F&& fn) {
-  auto upper = prefix;
-  upper.push_back('\xff');
-  auto ro = view.options();
-  // Shorter than an index prefix: the prefix filters must not apply.
-  ro.total_order_seek = true;
-  rocksdb::Slice upper_slice{upper};
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it{
-    view.db->NewIterator(ro, part.cf.get())};
-  for (it->Seek(prefix); it->Valid(); it->Next())
+  prefix_walk walk{view, part, prefix};
+  auto& it = walk.it;
+  for (; it->Valid(); it->Next())
     if (auto err = fn(it->key().ToStringView(), it->value().ToStringView()))
       return err;
   if (!it->status().ok())
@@ -89,19 +104,11 @@ caf::error walk_window(const read_view& view, const partition_ref& part,
                        uint64_t max_seq, F&& fn) {
   if (part.min_ts > hi || part.max_ts < lo)
     return {};
-  auto upper = prefix;
-  upper.push_back('\xff');
-  auto ro = view.options();
-  // Shorter than an index prefix: the prefix filters must not apply.
-  ro.total_order_seek = true;
-  rocksdb::Slice upper_slice{upper};
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it{
-    view.db->NewIterator(ro, part.cf.get())};
+  prefix_walk walk{view, part, prefix};
+  auto& it = walk.it;
   std::string object;
   std::string target;
   int outside = 0;
-  it->Seek(prefix);
   while (it->Valid()) {
     auto key = it->key().ToStringView();
     auto pos = key_position(key);
