@@ -53,7 +53,7 @@ inline std::string window_prefix(const window_query& q, char tag) {
 struct prefix_walk {
   prefix_walk(const read_view& view, const partition_ref& part,
               const std::string& prefix)
-    : upper{prefix + '\xff'}, upper_slice{upper} {
+      : upper{prefix + '\xff'}, upper_slice{upper} {
     auto ro = view.options();
     // Shorter than an index prefix: the prefix filters must not apply.
     ro.total_order_seek = true;
