@@ -213,30 +213,39 @@ caf::error read_tallies(const read_view& view, const partition_ref& part,
     return stale.error();
   places.start_key_order();
   const bool events_asked = q.resource == "events";
+  constexpr auto tag = static_cast<char>(index_kind::tally);
   std::string prefix;
-  return walk_prefix(
-    view, part, window_prefix(q, static_cast<char>(index_kind::tally)),
-    [&](std::string_view key, std::string_view value) -> caf::error {
-      auto object = decode_tally_key(key);
-      auto t = decode_tally(value);
-      if (!object || !t)
-        return caf::make_error(ec::storage_failure,
-                               "undecodable tally in " + part.name);
-      // A tally names no group (nor does /changes' object key).
-      if ((!q.ns.empty() && object->ns != q.ns)
-          || (!q.resource.empty() && object->resource != q.resource)
-          || (object->resource == "events" && !events_asked)
-          || !allows_any_group(q.access, object->ns, object->resource))
-        return {};
-      prefix = key;
-      prefix[0] = static_cast<char>(index_kind::object);
-      auto n = places.place_of(prefix, [&]() -> std::optional<object_key> {
-        return object_key{std::string{object->resource},
-                          std::string{object->ns}, std::string{object->name}};
-      });
-      auto& c = places[n];
-      if (stale->contains(prefix))
-        return recount(view, part, prefix, max_seq, c);
+  prefix_walk walk{view, part, window_prefix(q, tag)};
+  auto& it = walk.it;
+  while (it->Valid()) {
+    auto key = it->key().ToStringView();
+    auto object = decode_tally_key(key);
+    auto t = decode_tally(it->value().ToStringView());
+    if (!object || !t)
+      return caf::make_error(ec::storage_failure,
+                             "undecodable tally in " + part.name);
+    if (object->resource == "events" && !events_asked) {
+      it->Seek(past_event_objects(tag, object->ns));
+      continue;
+    }
+    // A tally names no group (nor does /changes' object key).
+    if ((!q.ns.empty() && object->ns != q.ns)
+        || (!q.resource.empty() && object->resource != q.resource)
+        || !allows_any_group(q.access, object->ns, object->resource)) {
+      it->Next();
+      continue;
+    }
+    prefix = key;
+    prefix[0] = static_cast<char>(index_kind::object);
+    auto n = places.place_of(prefix, [&]() -> std::optional<object_key> {
+      return object_key{std::string{object->resource}, std::string{object->ns},
+                        std::string{object->name}};
+    });
+    auto& c = places[n];
+    if (stale->contains(prefix)) {
+      if (auto err = recount(view, part, prefix, max_seq, c))
+        return err;
+    } else {
       c.creates += t->creates;
       c.updates += t->updates;
       c.deletes += t->deletes;
@@ -244,8 +253,12 @@ caf::error read_tallies(const read_view& view, const partition_ref& part,
       c.last = std::max(c.last, t->last);
       c.warnings += t->warnings;
       c.normals += t->normals;
-      return {};
-    });
+    }
+    it->Next();
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "cannot read partition " + part.name);
+  return {};
 }
 
 /// Adds `part`'s object index entries in the window. A busy window holds
@@ -266,8 +279,17 @@ caf::error tally_entries(const read_view& view, const partition_ref& part,
     places.start_any_order();
   else
     places.start_key_order();
-  return walk_part_entries(
-    view, part, q, q.start_ns, q.end_ns, max_seq, tag,
+  auto past_events
+    = [&](std::string_view object) -> std::optional<std::string> {
+    // `h ns \0 resource \0 name \0`.
+    auto ns_end = object.find('\0', 1);
+    if (events_asked || ns_end == std::string_view::npos
+        || object.substr(ns_end + 1, 7) != std::string_view{"events\0", 7})
+      return std::nullopt;
+    return past_event_objects(tag, object.substr(1, ns_end - 1));
+  };
+  return walk_window(
+    view, part, window_prefix(q, tag), q.start_ns, q.end_ns, max_seq,
     [&](const partition_ref&, std::string_view key, std::string_view value,
         position pos) -> caf::error {
       auto prefix = key.substr(0, key.size() - position_bytes);
@@ -297,7 +319,8 @@ caf::error tally_entries(const read_view& view, const partition_ref& part,
       if (n != skipped)
         count(places[n], *entry, pos);
       return {};
-    });
+    },
+    past_events);
 }
 
 /// Counts the Kubernetes Events about each tallied object in `part`. A

@@ -344,6 +344,41 @@ TEST_P(change_tally_test, a_window_inside_the_day_counts_what_it_holds) {
             }));
 }
 
+/// The Event objects of a namespace are one run of keys that a summary
+/// not asking for Events seeks past: the types after them still count.
+TEST_P(change_tally_test, types_after_the_events_of_a_namespace_count) {
+  ASSERT_TRUE(store_);
+  std::vector<resource_event> later;
+  for (auto [ns, type, name] :
+       {std::tuple{"shop", "pods", "p"}, std::tuple{"shop", "services", "s"},
+        std::tuple{"other", "pods", "q"}}) {
+    later.push_back(
+      make_event(day0 + (20 + later.size()) * sec, verb::create, ns, type, name,
+                 std::string{ns} + "/" + type + "/" + name, "950"));
+  }
+  auto res = store_->write(later, {});
+  ASSERT_TRUE(res) << render(res.error());
+  size_t pages = 0;
+  auto all = tally(changes_query{}, pages);
+  EXPECT_EQ(all.size(), 7u);
+  EXPECT_EQ(all["shop/pods/p"], verbs(1, 0, 0));
+  EXPECT_EQ(all["shop/services/s"], verbs(1, 0, 0));
+  EXPECT_EQ(all["other/pods/q"], verbs(1, 0, 0));
+  // In one namespace, over a part of the day (its object entries).
+  changes_query shop;
+  shop.window.ns = "shop";
+  shop.window.start_ns = day0 + 5 * sec;
+  shop.window.end_ns = day0 + 30 * sec;
+  EXPECT_EQ(tally(shop, pages),
+            (std::map<std::string, json>{
+              {"shop/configmaps/a", verbs(0, 2, 0)},
+              {"shop/configmaps/b", verbs(0, 0, 1)},
+              {"shop/deployments/web", verbs(0, 1, 0)},
+              {"shop/pods/p", verbs(1, 0, 0)},
+              {"shop/services/s", verbs(1, 0, 0)},
+            }));
+}
+
 std::string kind_name(const testing::TestParamInfo<store_kind>& info) {
   return info.param == store_kind::with_tallies ? "with_tallies"
                                                 : "before_tallies";
