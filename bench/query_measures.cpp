@@ -69,6 +69,27 @@ event_query page_query_for(std::mt19937_64& rng, int64_t from_ns,
   return eq;
 }
 
+namespace {
+
+/// Writes change summary latencies to `js` under keys starting with
+/// `prefix`, and a line to stderr.
+void report_changes(json_out& js, const std::string& prefix, const char* label,
+                    const bench::change_query_times& t) {
+  js.num((prefix + "namespace_p50_ms").c_str(), t.namespace_p50_ms);
+  js.num((prefix + "namespace_p99_ms").c_str(), t.namespace_p99_ms);
+  js.num((prefix + "all_p50_ms").c_str(), t.all_p50_ms);
+  js.num((prefix + "all_p99_ms").c_str(), t.all_p99_ms);
+  js.num((prefix + "all_entries").c_str(), t.all_entries);
+  js.num((prefix + "failures").c_str(), static_cast<double>(t.failures));
+  std::fprintf(stderr,
+               "%s: one namespace p50 %.1f p99 %.1f ms; all p50 %.1f p99 "
+               "%.1f ms\n",
+               label, t.namespace_p50_ms, t.namespace_p99_ms, t.all_p50_ms,
+               t.all_p99_ms);
+}
+
+} // namespace
+
 /// Object histories and filtered pages over `store`, written to `js`. The
 /// objects asked for come from the workload's first events, so they exist
 /// in any store the same seed built.
@@ -120,35 +141,16 @@ void measure_queries(const options& opt, storage::rocks_store& store,
   js.num("page_p50_ms", page.pct(0.5));
   js.num("page_p99_ms", page.pct(0.99));
   js.num("page_mean_records", page_records / opt.queries);
-  // "What changed on the first day".
-  auto changes = bench::measure_changes(store, opt.seed, start_ns,
-                                        start_ns + day_ns, opt.queries / 4);
-  js.num("changes_namespace_p50_ms", changes.namespace_p50_ms);
-  js.num("changes_namespace_p99_ms", changes.namespace_p99_ms);
-  js.num("changes_all_p50_ms", changes.all_p50_ms);
-  js.num("changes_all_p99_ms", changes.all_p99_ms);
-  js.num("changes_all_entries", changes.all_entries);
-  js.num("changes_failures", static_cast<double>(changes.failures));
-  std::fprintf(stderr,
-               "changes: one namespace p50 %.1f p99 %.1f ms; all p50 %.1f "
-               "p99 %.1f ms\n",
-               changes.namespace_p50_ms, changes.namespace_p99_ms,
-               changes.all_p50_ms, changes.all_p99_ms);
-  // "What changed between 12:00 and 13:00" of that day: the incident's
-  // question, a window that holds part of a partition.
+  // "What changed on the first day", and "between 12:00 and 13:00" of
+  // it: the incident's question, a window that holds part of a partition.
   constexpr int64_t hour_ns = int64_t{3600} * 1'000'000'000;
-  auto hour = bench::measure_changes(store, opt.seed, start_ns + 12 * hour_ns,
-                                     start_ns + 13 * hour_ns, opt.queries / 4);
-  js.num("changes_hour_namespace_p50_ms", hour.namespace_p50_ms);
-  js.num("changes_hour_namespace_p99_ms", hour.namespace_p99_ms);
-  js.num("changes_hour_all_p50_ms", hour.all_p50_ms);
-  js.num("changes_hour_all_p99_ms", hour.all_p99_ms);
-  js.num("changes_hour_failures", static_cast<double>(hour.failures));
-  std::fprintf(stderr,
-               "changes over an hour: one namespace p50 %.1f p99 %.1f ms; "
-               "all p50 %.1f p99 %.1f ms\n",
-               hour.namespace_p50_ms, hour.namespace_p99_ms, hour.all_p50_ms,
-               hour.all_p99_ms);
+  report_changes(js, "changes_", "changes",
+                 bench::measure_changes(store, opt.seed, start_ns,
+                                        start_ns + day_ns, opt.queries / 4));
+  report_changes(
+    js, "changes_hour_", "changes over an hour",
+    bench::measure_changes(store, opt.seed, start_ns + 12 * hour_ns,
+                           start_ns + 13 * hour_ns, opt.queries / 4));
   std::fprintf(stderr,
                "history p50 %.3f p99 %.3f ms; page p50 %.3f p99 %.3f ms\n",
                hist.pct(0.5), hist.pct(0.99), page.pct(0.5), page.pct(0.99));
