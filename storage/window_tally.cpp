@@ -511,7 +511,6 @@ caf::error tally_window(const read_view& view, const window_query& q,
     } else if (records_are_fewer(view, part, q)) {
       err = tally_records(view, part, q, max_seq, places, links);
     } else {
-
       err = tally_entries(view, part, q, max_seq, places);
       walked.push_back(&part);
     }

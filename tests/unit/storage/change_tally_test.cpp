@@ -344,6 +344,31 @@ TEST_P(change_tally_test, a_window_inside_the_day_counts_what_it_holds) {
             }));
 }
 
+/// A caller who may not read the Events of a namespace is shown none
+/// counted there, whether the day is read from its tallies, its type
+/// entries or its object and link entries.
+TEST_P(change_tally_test, events_a_caller_may_not_read_do_not_count) {
+  ASSERT_TRUE(store_);
+  for (int64_t start : {int64_t{0}, day0 + 4 * sec}) {
+    SCOPED_TRACE(start == 0 ? "the whole day" : "a part of the day");
+    changes_query q;
+    q.window.start_ns = start;
+    q.window.access.everything = false;
+    q.window.access.cluster_types = {"configmaps"};
+    size_t pages = 0;
+    auto all = tally(q, pages);
+    EXPECT_EQ(all.size(), 3u);
+    EXPECT_EQ(events["shop/configmaps/a"]["Warning"], 0);
+    EXPECT_EQ(events["shop/configmaps/a"]["Normal"], 0);
+    EXPECT_EQ(events["other/configmaps/a"]["Warning"], 0);
+    q.window.access.namespace_types = {"shop/events"};
+    all = tally(q, pages);
+    EXPECT_EQ(events["shop/configmaps/a"]["Warning"], 1);
+    EXPECT_EQ(events["shop/configmaps/a"]["Normal"], 1);
+    EXPECT_EQ(events["other/configmaps/a"]["Warning"], 0);
+  }
+}
+
 /// The Event objects of a namespace are one run of keys that a summary
 /// not asking for Events seeks past: the types after them still count.
 TEST_P(change_tally_test, types_after_the_events_of_a_namespace_count) {
