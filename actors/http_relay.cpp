@@ -13,18 +13,24 @@
 
 namespace kws {
 
+void relay_request(http_relay_actor::pointer self,
+                   const http_handler_actor& handler, http_request req,
+                   const responder_ptr& rp) {
+  self->request(handler, caf::infinite, std::move(req))
+    .then([rp](http_response& res) { rp->deliver(std::move(res)); },
+          [rp](const caf::error& err) {
+            KWS_WARN("a request got no answer from the HTTP handler: {}",
+                     render(err));
+            rp->deliver(rest::error_response(
+              503, "the request was not answered: " + render(err)));
+          });
+}
+
 http_relay_actor::behavior_type http_relay(http_relay_actor::pointer self,
                                            const http_handler_actor& handler) {
   return {
     [self, handler](http_request& req, responder_ptr& rp) {
-      self->request(handler, caf::infinite, std::move(req))
-        .then([rp](http_response& res) { rp->deliver(std::move(res)); },
-              [rp](const caf::error& err) {
-                KWS_WARN("a request got no answer from the HTTP handler: {}",
-                         render(err));
-                rp->deliver(rest::error_response(
-                  503, "the request was not answered: " + render(err)));
-              });
+      relay_request(self, handler, std::move(req), rp);
     },
   };
 }

@@ -7,6 +7,12 @@
 
 namespace kws {
 
+/// Asks `handler` for the answer to `req` and hands it to `rp`, or a 503
+/// saying why there is none.
+void relay_request(http_relay_actor::pointer self,
+                   const http_handler_actor& handler, http_request req,
+                   const responder_ptr& rp);
+
 /// Implements the HTTP RELAY interface. A request whose `handler` has
 /// stopped is a 503. The relay sets no timer of its own: every request the
 /// handler sends has one, so every request it takes is answered, and a

@@ -55,6 +55,16 @@ using exporter_actor = caf::typed_actor<
   // INTERNAL: send what was stored since the cursor.
   caf::reacts_to<atom::internal, atom::tick>>;
 
+/// The HUB INGEST actor interface (`k8s-watch-server hub`): consumes the
+/// export topic into one store per cluster. Spawned detached by the HUB
+/// SUPERVISOR because polling Kafka blocks; it takes no message from other
+/// actors.
+using hub_ingest_actor = caf::typed_actor<
+  // INTERNAL: poll the topic once and store what came.
+  caf::reacts_to<atom::internal, atom::tick>,
+  // INTERNAL: time to drop expired partitions of every cluster's store.
+  caf::reacts_to<atom::internal, atom::retention>>;
+
 /// The INDEX actor interface. Answers queries from RocksDB snapshots.
 using index_actor = caf::typed_actor<
   // From the HTTP handler: one page of `GET /api/v1/events`.

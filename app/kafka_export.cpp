@@ -28,13 +28,10 @@ caf::expected<std::string> read_secret(const std::string& path,
 
 } // namespace
 
-caf::expected<kafka_export>
-make_kafka_export(const config::kafka_export_settings& k) {
-  storage::kafka_producer_options opts;
-  opts.brokers = k.brokers;
-  opts.topic = k.topic;
-  opts.delivery_timeout = std::chrono::seconds{k.delivery_timeout_seconds};
-  auto& p = opts.properties;
+caf::expected<std::map<std::string, std::string>>
+kafka_security(const config::kafka_export_settings& k,
+               const std::string& prefix) {
+  std::map<std::string, std::string> p;
   if (k.tls) {
     if (!k.ca_file.empty())
       p["ssl.ca.location"] = k.ca_file;
@@ -44,8 +41,8 @@ make_kafka_export(const config::kafka_export_settings& k) {
     }
   }
   if (!k.sasl_mechanism.empty()) {
-    auto password
-      = read_secret(k.sasl_password_file, "export.kafka.sasl.passwordFile");
+    auto password = read_secret(k.sasl_password_file,
+                                (prefix + ".sasl.passwordFile").c_str());
     if (!password)
       return password.error();
     p["sasl.mechanisms"] = k.sasl_mechanism;
@@ -55,6 +52,19 @@ make_kafka_export(const config::kafka_export_settings& k) {
   p["security.protocol"] = k.tls
     ? (k.sasl_mechanism.empty() ? "ssl" : "sasl_ssl")
     : (k.sasl_mechanism.empty() ? "plaintext" : "sasl_plaintext");
+  return p;
+}
+
+caf::expected<kafka_export>
+make_kafka_export(const config::kafka_export_settings& k) {
+  storage::kafka_producer_options opts;
+  opts.brokers = k.brokers;
+  opts.topic = k.topic;
+  opts.delivery_timeout = std::chrono::seconds{k.delivery_timeout_seconds};
+  auto security = kafka_security(k, "export.kafka");
+  if (!security)
+    return security.error();
+  opts.properties = std::move(*security);
   auto producer = storage::kafka_producer::make(std::move(opts));
   if (!producer)
     return producer.error();

@@ -24,6 +24,10 @@ caf::expected<options> parse_options(int argc, char** argv) {
       result.command = mode::mcp;
       first = 2;
     }
+    if (sub == "hub") {
+      result.command = mode::hub;
+      first = 2;
+    }
   }
   for (int i = first; i < argc; ++i) {
     std::string_view arg{argv[i]};

@@ -8,7 +8,7 @@
 
 namespace kws::app {
 
-enum class mode { serve, help, version, probe, backup, restore, mcp };
+enum class mode { serve, help, version, probe, backup, restore, mcp, hub };
 
 struct options {
   mode command = mode::serve;
@@ -36,6 +36,7 @@ inline constexpr const char* usage = R"(usage: k8s-watch-server [options]
        k8s-watch-server restore --from DIR --dest DIR
        k8s-watch-server mcp [--url http(s)://HOST:PORT/mcp] [--token-file PATH]
                             [--ca-file PATH]
+       k8s-watch-server hub [--config PATH]
 
 Watches every resource type of a Kubernetes cluster, stores each change for
 retentionDays and answers history queries over HTTP.
@@ -64,6 +65,10 @@ on stdout; it exits when stdin closes. A server with auth.mode token gets
 the bearer token from --token-file, else $KWS_TOKEN, else (for a loopback
 URL only) the current kubeconfig context's token or exec plugin. An https
 URL is checked against --ca-file, else the system's trusted certificates.
+hub answers for many clusters: it consumes the records their servers export
+to Kafka (export.kafka) into one store per cluster named in hub.clusters
+(each under STORAGE_PATH) and serves the same API, each query naming its
+cluster=; hub.kafka names the brokers, topic and consumer group.
 
 environment: CONFIG_PATH, STORAGE_PATH (alias BADGER_PATH), SERVER_PORT,
 BACKUP_ROOT, AUTH_MODE, KUBECONFIG, KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT,
@@ -84,5 +89,9 @@ int run_restore(const options& opts);
 
 /// `k8s-watch-server mcp`: relays stdio MCP to a running server's /mcp.
 int run_mcp_stdio(const options& opts);
+
+/// `k8s-watch-server hub`: consumes exported records and answers for their
+/// clusters.
+int run_hub(const options& opts);
 
 } // namespace kws::app

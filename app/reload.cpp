@@ -80,6 +80,7 @@ std::vector<std::string> restart_only_changes(const config::settings& running,
         running.tls.cert_file == next.tls.cert_file
           && running.tls.key_file == next.tls.key_file);
   check("export", running.kafka_export == next.kafka_export);
+  check("hub", running.hub == next.hub);
   return result;
 }
 
@@ -137,6 +138,7 @@ std::optional<watch_settings> config_reloader::reload() {
   updated.auth = running_.auth;
   updated.tls = running_.tls;
   updated.kafka_export = running_.kafka_export;
+  updated.hub = running_.hub;
   running_ = std::move(updated);
   return config::watch_part(running_);
 }

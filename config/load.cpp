@@ -355,6 +355,9 @@ caf::error apply_yaml(settings& s, const YAML::Node& root) {
     } else if (key == "tls") {
       if (auto err = apply_tls(s.tls, v))
         return err;
+    } else if (key == "hub") {
+      if (auto err = apply_hub(s.hub, v))
+        return err;
     } else if (key == "export") {
       if (auto err = apply_export(s.kafka_export, v))
         return err;

@@ -1,4 +1,4 @@
-// The `export` section of the configuration.
+// The `export` and `hub` sections of the configuration: Kafka both ways.
 #pragma once
 
 #include "config/settings.hpp"
@@ -10,5 +10,8 @@ namespace kws::config::detail {
 
 /// Applies the `export` mapping `n` (its one key, `kafka`) to `k`.
 caf::error apply_export(kafka_export_settings& k, const YAML::Node& n);
+
+/// Applies the `hub` mapping `n` (`kafka`, `clusters`) to `h`.
+caf::error apply_hub(hub_settings& h, const YAML::Node& n);
 
 } // namespace kws::config::detail

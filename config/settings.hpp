@@ -108,6 +108,22 @@ struct kafka_export_settings {
     = default;
 };
 
+/// The `hub` section, read by `k8s-watch-server hub`: the records that
+/// servers export (`export.kafka`) of the clusters named here, consumed
+/// from Kafka and answered for with `cluster=`.
+struct hub_settings {
+  /// Brokers, topic, TLS and SASL as in `export.kafka` (`cluster` and
+  /// `deliveryTimeoutSeconds` do not apply).
+  kafka_export_settings kafka;
+  /// The consumer group: hubs of one group split the topic's partitions.
+  std::string group = "k8s-watch-server-hub";
+  /// The clusters this hub stores and answers for; records of others are
+  /// passed over.
+  std::vector<std::string> clusters;
+
+  friend bool operator==(const hub_settings&, const hub_settings&) = default;
+};
+
 /// Everything the service is configured with, after defaults, the YAML file
 /// and environment overrides were applied and validated.
 struct settings {
@@ -169,6 +185,8 @@ struct settings {
   tls_settings tls;
   /// Streaming every stored record to Kafka.
   kafka_export_settings kafka_export;
+  /// Consuming other servers' records (`k8s-watch-server hub`).
+  hub_settings hub;
   /// Resource types to watch (the 17 defaults when the file names none).
   std::vector<resource_type> resources;
   /// What is recorded: the global `namespaces` / `excludeNamespaces` and

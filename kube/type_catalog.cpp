@@ -24,4 +24,20 @@ type_catalog::resolve(std::string_view name) const {
                              "(po) or plural.group (deployments.apps)");
 }
 
+type_catalog_ptr stored_catalog(const std::vector<resource_type>& types) {
+  std::vector<api_resource_info> infos;
+  infos.reserve(types.size());
+  for (const auto& rt : types) {
+    api_resource_info info;
+    info.type = rt;
+    info.singular = ascii_lower(rt.kind);
+    info.preferred = true;
+    info.verbs = {"list", "watch"};
+    infos.push_back(std::move(info));
+  }
+  auto out = std::make_shared<type_catalog>();
+  out->resolver = std::make_shared<const resource_resolver>(std::move(infos));
+  return out;
+}
+
 } // namespace kws::kube

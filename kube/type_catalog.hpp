@@ -34,4 +34,9 @@ struct type_catalog {
 
 using type_catalog_ptr = std::shared_ptr<const type_catalog>;
 
+/// A catalog of types known only from the records stored of them (a hub's,
+/// which watches nothing): each resolves by plural, kind, lowercase kind
+/// and plural.group.
+type_catalog_ptr stored_catalog(const std::vector<resource_type>& types);
+
 } // namespace kws::kube

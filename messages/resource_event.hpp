@@ -72,6 +72,15 @@ struct resource_event {
   /// An update STORAGE drops when it changed only `status` (the type's
   /// `statusUpdates: drop`).
   bool drop_if_status_only = false;
+  /// The id this record keeps, 1 and up; 0 lets STORAGE assign the next.
+  /// A hub stores each cluster's records under the ids that cluster gave.
+  uint64_t seq = 0;
+  /// The record was enriched where it was first stored (a hub's records):
+  /// STORAGE keeps `record` as it is and counts it as `stored_class` (a
+  /// `storage::change_class`), since the fields it would need to enrich it
+  /// again (`managed_fields`) do not travel.
+  bool enriched = false;
+  uint8_t stored_class = 0;
 };
 
 template <class Inspector>
@@ -82,7 +91,7 @@ typename Inspector::result_type inspect(Inspector& f, resource_event& x) {
            x.link_name, x.involved_uid, x.involved_kind, x.involved_api_version,
            x.involved_ns, x.involved_name, x.warning, x.managed_fields,
            x.message_begin, x.message_end, x.object_begin,
-           x.drop_if_status_only);
+           x.drop_if_status_only, x.seq, x.enriched, x.stored_class);
 }
 
 } // namespace kws

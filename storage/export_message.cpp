@@ -1,5 +1,6 @@
 #include "storage/export_message.hpp"
 
+#include "storage/hub_record.hpp"
 #include "util/errors.hpp"
 #include "util/json_text.hpp"
 
@@ -23,6 +24,7 @@ caf::expected<kafka_message> export_message(const stored_record& r,
   m.value += R"(,"cluster":)";
   append_quoted_json(m.value, cluster);
   m.value.append(r.json, end_of_id + 1);
+  m.link = format_link(r.link_ns, r.link_resource, r.link_name);
   return m;
 }
 

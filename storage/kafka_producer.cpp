@@ -3,6 +3,7 @@
 // `rd_kafka_poll` on the sender's thread, fills the slot.
 #include "storage/kafka_producer.hpp"
 
+#include "storage/kafka_client.hpp"
 #include "util/errors.hpp"
 #include "util/logging.hpp"
 
@@ -22,30 +23,6 @@ using slot = std::optional<rd_kafka_resp_err_t>;
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
   if (auto* s = static_cast<slot*>(msg->_private))
     *s = msg->err;
-}
-
-/// librdkafka's own messages (syslog levels) go to the service's log
-/// instead of its stderr.
-void on_log(const rd_kafka_t*, int level, const char* facility,
-            const char* text) {
-  if (level <= 3)
-    KWS_ERROR("Kafka {}: {}", facility, text);
-  else if (level == 4)
-    KWS_WARN("Kafka {}: {}", facility, text);
-  else if (level <= 6)
-    KWS_INFO("Kafka {}: {}", facility, text);
-  else
-    KWS_DEBUG("Kafka {}: {}", facility, text);
-}
-
-std::string joined(const std::vector<std::string>& xs) {
-  std::string out;
-  for (const auto& x : xs) {
-    if (!out.empty())
-      out += ',';
-    out += x;
-  }
-  return out;
 }
 
 } // namespace
@@ -93,7 +70,7 @@ kafka_producer::make(kafka_producer_options opts) {
     return {};
   };
   std::map<std::string, std::string> settings{
-    {"bootstrap.servers", joined(ptr->opts.brokers)},
+    {"bootstrap.servers", bootstrap_servers(ptr->opts.brokers)},
     // Retries inside librdkafka neither duplicate nor reorder messages.
     {"enable.idempotence", "true"},
     {"acks", "all"},
@@ -113,7 +90,7 @@ kafka_producer::make(kafka_producer_options opts) {
       return e;
     }
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  rd_kafka_conf_set_log_cb(conf, on_log);
+  rd_kafka_conf_set_log_cb(conf, log_kafka);
   // On success rd_kafka_new owns `conf`.
   ptr->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err.data(), err.size());
   if (!ptr->rk) {
@@ -146,13 +123,29 @@ kafka_delivery kafka_producer::send(const std::vector<kafka_message>& batch) {
   for (; queued < batch.size(); ++queued) {
     const auto& m = batch[queued];
     auto* payload = const_cast<char*>(m.value.data());
+    auto produce = [&] {
+      // librdkafka owns the headers once the message is queued.
+      rd_kafka_headers_t* headers = nullptr;
+      if (!m.link.empty()) {
+        headers = rd_kafka_headers_new(1);
+        rd_kafka_header_add(headers, "link", -1, m.link.data(),
+                            static_cast<ssize_t>(m.link.size()));
+      }
+      auto code = rd_kafka_producev(
+        s.rk, RD_KAFKA_V_RKT(s.topic),
+        RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE(payload, m.value.size()),
+        RD_KAFKA_V_KEY(m.key.data(), m.key.size()), RD_KAFKA_V_HEADERS(headers),
+        RD_KAFKA_V_OPAQUE(&outcome[queued]), RD_KAFKA_V_END);
+      if (code != RD_KAFKA_RESP_ERR_NO_ERROR && headers)
+        rd_kafka_headers_destroy(headers);
+      return code;
+    };
     // A full local queue empties as deliveries come back; wait for them.
-    while (rd_kafka_produce(s.topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                            payload, m.value.size(), m.key.data(), m.key.size(),
-                            &outcome[queued])
-           == -1) {
-      if (auto code = rd_kafka_last_error();
-          code != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    for (auto code = produce(); code != RD_KAFKA_RESP_ERR_NO_ERROR;
+         code = produce()) {
+      if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         outcome[queued] = code;
         break;
       }

@@ -33,6 +33,9 @@ struct kafka_producer_options {
 struct kafka_message {
   std::string key;
   std::string value;
+  /// The `link` header ("" for none): what an Event record is about
+  /// (`hub_record.hpp`).
+  std::string link;
 };
 
 /// What became of a batch.

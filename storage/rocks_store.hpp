@@ -56,6 +56,10 @@ struct store_options {
 /// written in the same batch as the records they cover.
 using checkpoint_map = std::map<std::string, std::string>;
 
+/// Named sequence numbers kept in `meta` (`export_cursor`): how far an
+/// exporter sent, or which source records a hub holds.
+using cursor_map = std::map<std::string, uint64_t>;
+
 /// Outcome of one `write`.
 struct write_result {
   /// Records stored.
@@ -77,6 +81,11 @@ struct stored_record {
   std::string uid;
   /// The contract record, `id` included.
   std::string json;
+  /// For an Event record: the object it is about, as the correlator
+  /// resolved it (plural resource); empty when unlinked.
+  std::string link_ns;
+  std::string link_resource;
+  std::string link_name;
 };
 
 /// What `verify` found.
@@ -112,13 +121,15 @@ public:
   rocks_store& operator=(const rocks_store&) = delete;
   ~rocks_store();
 
-  /// Stores `events`, `checkpoints` and `gaps` in one atomic WriteBatch in the
-  /// partition of the current day, assigning each record the next id and
-  /// updating the live-object state. Creates and updates that repeat the
-  /// stored uid and resourceVersion of their object are dropped.
+  /// Stores `events`, `checkpoints`, `gaps` and `cursors` in one atomic
+  /// WriteBatch in the partition of the current day, assigning each record
+  /// the next id (or keeping its `seq`) and updating the live-object state.
+  /// Creates and updates that repeat the stored uid and resourceVersion of
+  /// their object are dropped.
   caf::expected<write_result> write(const std::vector<resource_event>& events,
                                     const checkpoint_map& checkpoints = {},
-                                    const std::vector<coverage_gap>& gaps = {});
+                                    const std::vector<coverage_gap>& gaps = {},
+                                    const cursor_map& cursors = {});
 
   /// The coverage gaps overlapping [q.start_ns, q.end_ns], by start: those
   /// stored, and for a window with a start, the time before each resource
@@ -238,8 +249,9 @@ public:
   caf::expected<std::vector<stored_record>> records_after(uint64_t after,
                                                           size_t max) const;
 
-  /// The sequence number up to which the exporter `name` has sent every
-  /// record (0: none yet). Kept in `meta`, so that it survives restarts.
+  /// The cursor `name` (0: never set): the sequence number up to which the
+  /// exporter `name` has sent every record, or a hub's mark of what it holds
+  /// of one source. Kept in `meta`, so that it survives restarts.
   caf::expected<uint64_t> export_cursor(std::string_view name) const;
 
   /// Moves the exporter `name`'s cursor to `seq` (synced).

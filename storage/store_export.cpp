@@ -13,15 +13,11 @@
 
 namespace kws::storage {
 
-namespace {
-
-std::string meta_export_cursor_key(std::string_view name) {
+std::string meta_cursor_key(std::string_view name) {
   std::string key = "x";
   key.append(name);
   return key;
 }
-
-} // namespace
 
 caf::expected<std::vector<stored_record>>
 rocks_store::records_after(uint64_t after, size_t max) const {
@@ -52,8 +48,11 @@ rocks_store::records_after(uint64_t after, size_t max) const {
       auto decoded = read_record_value(view, ro, part, *pos, value);
       if (!decoded)
         return decoded.error();
-      out.push_back(stored_record{pos->seq, decoded->first.uid,
-                                  std::string{decoded->second}});
+      auto& summary = decoded->first;
+      out.push_back(stored_record{
+        pos->seq, std::move(summary.uid), std::string{decoded->second},
+        std::move(summary.link_ns), std::move(summary.link_resource),
+        std::move(summary.link_name)});
     }
     if (!it->status().ok())
       return to_error(it->status(), "cannot walk the ids of " + part.name);
@@ -67,7 +66,7 @@ caf::expected<uint64_t>
 rocks_store::export_cursor(std::string_view name) const {
   std::string value;
   auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->meta_cf.get(),
-                           meta_export_cursor_key(name), &value);
+                           meta_cursor_key(name), &value);
   if (st.IsNotFound())
     return uint64_t{0};
   if (!st.ok())
@@ -83,8 +82,8 @@ caf::error rocks_store::set_export_cursor(std::string_view name, uint64_t seq) {
   append_u64(value, seq);
   rocksdb::WriteOptions wo;
   wo.sync = impl_->opts.sync;
-  auto st = impl_->db->Put(wo, impl_->meta_cf.get(),
-                           meta_export_cursor_key(name), value);
+  auto st
+    = impl_->db->Put(wo, impl_->meta_cf.get(), meta_cursor_key(name), value);
   if (!st.ok())
     return to_error(st, "cannot move the export cursor");
   return {};

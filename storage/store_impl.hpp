@@ -178,6 +178,8 @@ caf::error to_error(const rocksdb::Status& st, std::string_view context);
 /// Keys of the `meta` column family.
 std::string meta_sequence_key();
 std::string meta_checkpoint_key(std::string_view group_resource);
+/// A named cursor (`rocks_store::export_cursor`).
+std::string meta_cursor_key(std::string_view name);
 std::string meta_live_prefix(std::string_view group_resource);
 std::string meta_bounds_key(std::string_view partition);
 /// The `b` value: a partition's smallest and largest record timestamp.

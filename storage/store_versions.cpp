@@ -38,6 +38,11 @@ caf::error rocks_store::impl::enrich(std::vector<planned_record>& plan) const {
     const auto end = std::min(plan.size(), (p + 1) * per_part);
     for (size_t i = p * per_part; i < end; ++i) {
       auto& item = plan[i];
+      if (item.event->enriched) {
+        item.record = item.event->record;
+        item.facts.cls = static_cast<change_class>(item.event->stored_class);
+        continue;
+      }
       std::string buffer;
       std::optional<previous_version> prev;
       if (item.previous_in_batch != nullptr) {

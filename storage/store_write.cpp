@@ -87,14 +87,13 @@ std::unordered_set<size_t> drop_status_only(
 
 } // namespace
 
-caf::expected<write_result>
-rocks_store::write(const std::vector<resource_event>& events,
-                   const checkpoint_map& checkpoints,
-                   const std::vector<coverage_gap>& gaps) {
+caf::expected<write_result> rocks_store::write(
+  const std::vector<resource_event>& events, const checkpoint_map& checkpoints,
+  const std::vector<coverage_gap>& gaps, const cursor_map& cursors) {
   auto& s = *impl_;
   std::lock_guard writer{s.write_mtx};
   write_result result;
-  if (events.empty() && checkpoints.empty() && gaps.empty())
+  if (events.empty() && checkpoints.empty() && gaps.empty() && cursors.empty())
     return result;
   auto part = s.partition_for(day_index(s.opts.clock()));
   if (!part)
@@ -154,7 +153,8 @@ rocks_store::write(const std::vector<resource_event>& events,
     }
     planned_record item;
     item.event = &ev;
-    item.seq = seq++;
+    item.seq = ev.seq != 0 ? ev.seq : seq++;
+    seq = std::max(seq, item.seq + 1);
     if (ev.action == verb::update && current && current->uid == ev.uid) {
       if (auto it = batch_newest.find(lk); it != batch_newest.end())
         item.previous_in_batch = it->second;
@@ -243,6 +243,12 @@ rocks_store::write(const std::vector<resource_event>& events,
   for (const auto& gap : gaps)
     if (auto err = put(meta, gap_key(gap), encode_gap(gap)))
       return err;
+  for (const auto& [name, at] : cursors) {
+    std::string value;
+    append_u64(value, at);
+    if (auto err = put(meta, meta_cursor_key(name), value))
+      return err;
+  }
   if (result.written > 0) {
     std::string next;
     append_u64(next, seq);

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2154 # tmp, K, have_binary: set by deploy_test.sh
 # The chart's variants that change how the server is reached: HTTPS from a
 # kubernetes.io/tls Secret, and auth.mode proxy with the front proxy's CA;
-# and export to Kafka with its Secret at /kafka.
+# export to Kafka with its Secret at /kafka; and a hub.
 # Sourced by deploy_test.sh, whose render, check, dry_run, jqt and
 # config_rejected it uses; chart_certificate_variants runs the checks.
 
@@ -15,6 +15,8 @@
 chart_variant() {
   local name=$1 label=$2 pod_label=$3 pod_test=$4 rejected=$5
   shift 5
+  # The subcommand the pod runs (a hub's), for the server's own check.
+  local subcommand=${variant_subcommand:-}
   if ! render k8s-watch-server "$tmp/chart-$name.yaml" "$@"; then
     sed 's/^/    /' "$tmp/chart-$name.yaml.err"
     fail "helm template ($label)"
@@ -27,7 +29,7 @@ chart_variant() {
   jq -r '[.items[] | select(.kind=="ConfigMap")][0].data["resources.yaml"]' "$tmp/chart-$name.json" >"$tmp/chart-$name-resources.yaml"
   if [ "$have_binary" = 1 ]; then
     check "the server validates the chart's settings ($label) and stops on: $rejected" \
-      config_rejected "$tmp/chart-$name-resources.yaml" "$rejected"
+      config_rejected "$tmp/chart-$name-resources.yaml" "$rejected" "$subcommand"
   fi
 }
 
@@ -63,4 +65,33 @@ chart_export_variant() {
     "export.kafka.sasl.passwordFile: cannot read /kafka/password" \
     --set kafkaExport.secretName=kws-kafka \
     --set-json 'config.export={"kafka":{"brokers":["kafka-0.kafka:9092"],"cluster":"prod-eu-1","tls":{"caFile":"/kafka/ca.crt"},"sasl":{"mechanism":"SCRAM-SHA-512","username":"kws","passwordFile":"/kafka/password"}}}'
+}
+
+# A hub: `k8s-watch-server hub` with the Kafka Secret, no ClusterRole, and
+# its settings validated by the hub; and what the chart refuses of a hub.
+chart_hub_variant() {
+  local hub_json='{"kafka":{"brokers":["kafka-0.kafka:9092"],"group":"fleet","tls":{"caFile":"/kafka/ca.crt"},"sasl":{"mechanism":"PLAIN","username":"hub","passwordFile":"/kafka/password"}},"clusters":["prod-eu-1","prod-us-1"]}'
+  if variant_subcommand=hub chart_variant hub hub.enabled \
+       "runs the hub with Secret kws-kafka mounted at /kafka" \
+       "(.containers[0].args == [\"hub\"]) and $(mounted kafka 'secret.secretName == "kws-kafka"' /kafka)" \
+       "hub.kafka.sasl.passwordFile: cannot read /kafka/password" \
+       --set hub.enabled=true --set kafkaExport.secretName=kws-kafka \
+       --set config.auth.mode=none --set-json "config.hub=$hub_json"; then
+    check "chart (hub) makes no ClusterRole: a hub watches nothing" \
+      bash -c "! grep -qE '^kind: ClusterRole(Binding)?$' '$tmp/chart-hub.yaml'"
+  fi
+  if render k8s-watch-server "$tmp/chart-hub-token.yaml" --set hub.enabled=true \
+       --set-json "config.hub=$hub_json"; then
+    fail "helm template refuses a hub with auth.mode token"
+  else
+    check "helm template refuses a hub with auth.mode token" \
+      grep -q "hub.enabled needs config.auth.mode none" "$tmp/chart-hub-token.yaml.err"
+  fi
+  if render k8s-watch-server "$tmp/chart-hub-empty.yaml" --set hub.enabled=true \
+       --set config.auth.mode=none; then
+    fail "helm template refuses a hub without config.hub"
+  else
+    check "helm template refuses a hub without config.hub" \
+      grep -q "hub.enabled needs config.hub.kafka" "$tmp/chart-hub-empty.yaml.err"
+  fi
 }

@@ -174,10 +174,11 @@ config_accepted() {
   echo "$out" | tail -5 | sed 's/^/    /'
   return 1
 }
-config_rejected() {
+config_rejected() { # FILE NEEDLE [SUBCOMMAND]: e.g. hub
   local out
+  # shellcheck disable=SC2086 # the subcommand is one word or none
   out=$(env -i PATH="$PATH" HOME="$tmp" KUBECONFIG="$tmp/no-such-kubeconfig" \
-    CONFIG_PATH="$1" STORAGE_PATH="$tmp/never" timeout 20 "$server_bin" 2>&1)
+    CONFIG_PATH="$1" STORAGE_PATH="$tmp/never" timeout 20 "$server_bin" ${3:-} 2>&1)
   echo "$out" | grep -q "invalid configuration.*$2"
 }
 if [ "$have_binary" = 1 ]; then
@@ -335,6 +336,7 @@ if [ -x "$helm_bin" ]; then
   fi
   chart_certificate_variants
   chart_export_variant
+  chart_hub_variant
   if render k8s-watch-server "$tmp/chart3.yaml" --set replicaCount=2; then
     fail "helm template refuses replicaCount=2"
   else

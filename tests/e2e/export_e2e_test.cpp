@@ -1,14 +1,18 @@
 // Export to a real Kafka broker (tests/kafka, KRaft, from Maven Central's
 // jars): two servers stand for two clusters (`export.kafka.cluster` a and
 // b) against the shared control plane and export to one topic while churn
-// runs; the broker is stopped for 30 s and one server is killed -9. Then
-// the topic holds every record of each server's store, each under its
-// cluster and keyed `cluster/uid`, and nothing that is not in a store; a
-// record sent twice (after the kill) is the same message both times.
+// runs, and a hub (`k8s-watch-server hub`) consumes it; the broker is
+// stopped for 30 s, one server and then the hub are killed -9. Then the
+// topic holds every record of each server's store, each under its cluster
+// and keyed `cluster/uid`, and nothing that is not in a store; a record
+// sent twice (after the kill) is the same message both times; and the hub
+// holds every record of each server once, under its id, and answers
+// /changes for each cluster as that cluster's server does.
 #include "tests/support/cluster.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/service_queries.hpp"
 #include "util/file_text.hpp"
+#include "util/time_format.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -62,6 +66,13 @@ struct exporter_server {
   std::unique_ptr<server_process> process;
 };
 
+/// The hub consuming the topic for clusters a and b.
+struct hub_process {
+  std::filesystem::path dir;
+  uint16_t port = 0;
+  std::unique_ptr<server_process> process;
+};
+
 struct kafka_export : ::testing::Test {
   static inline cluster_state cluster;
   static inline std::filesystem::path dir;
@@ -70,6 +81,20 @@ struct kafka_export : ::testing::Test {
   /// The broker's SASL_SSL listener (tests/kafka/up --secure-port).
   static inline std::string secure;
   static inline std::vector<exporter_server> servers;
+  static inline hub_process hub;
+
+  static void start_hub() {
+    auto log = (hub.dir / "server.log").string();
+    hub.process = std::make_unique<server_process>(
+      std::map<std::string, std::string>{
+        {"STORAGE_PATH", (hub.dir / "store").string()},
+        {"SERVER_PORT", std::to_string(hub.port)},
+        {"CONFIG_PATH", (hub.dir / "config.yaml").string()}},
+      log, std::vector<std::string>{"hub"});
+    if (!eventually([] { return http_get(hub.port, "/readyz").status == 200; },
+                    60s))
+      ADD_FAILURE() << "the hub never became ready; log in " << log;
+  }
 
   static void start(exporter_server& s) {
     s.process = start_ready_server(cluster, s.dir.string(), s.port,
@@ -116,6 +141,14 @@ struct kafka_export : ::testing::Test {
         << "\n    deliveryTimeoutSeconds: 5\n";
       servers.push_back(std::move(s));
     }
+    hub.dir = dir / "hub";
+    std::filesystem::create_directories(hub.dir);
+    hub.port = free_port();
+    std::ofstream{hub.dir / "config.yaml"}
+      << "hub:\n  kafka:\n    brokers: [\"" << bootstrap
+      << "\"]\n    topic: " << topic
+      << "\n    group: kws-e2e-hub\n  clusters: [a, b]\n";
+    start_hub();
     for (auto& s : servers)
       start(s);
   }
@@ -127,6 +160,10 @@ struct kafka_export : ::testing::Test {
           << "the server's exit; log in " << (s.dir / "server.log");
       }
     servers.clear();
+    if (hub.process && hub.process->running())
+      EXPECT_EQ(hub.process->terminate(30s), 0)
+        << "the hub's exit; log in " << (hub.dir / "server.log");
+    hub.process.reset();
     std::string out;
     EXPECT_EQ(run_command(kafka_script("down"), kafka_env, &out), 0) << out;
     if (::testing::UnitTest::GetInstance()->failed_test_count() == 0)
@@ -185,9 +222,27 @@ bool consume_records(
   return true;
 }
 
+/// The records of the server at `port` (of `cluster` at the hub) as
+/// comparable lines by id; false when a page is not a 200.
+bool record_lines(uint16_t port, const std::string& query,
+                  std::map<std::string, std::string>& out) {
+  std::vector<record_digest> records;
+  if (!fetch_all(port, query, records))
+    return false;
+  for (const auto& r : records)
+    out[r.id] = r.verb + " " + r.key.resource + " " + r.key.ns + "/"
+      + r.key.name + " " + r.uid + " " + r.resource_version
+      + (r.final_state_unknown ? " unknown" : "");
+  return true;
+}
+
 TEST_F(kafka_export,
-       every_record_of_each_cluster_arrives_through_an_outage_and_a_kill) {
+       every_record_of_each_cluster_arrives_through_an_outage_and_kills) {
   ASSERT_EQ(servers.size(), 2u);
+  const auto since = kws::format_rfc3339(
+    std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::system_clock::now().time_since_epoch() - 1h)
+      .count());
   auto prefix = "kx" + std::to_string(::getpid());
   background_command churn{
     cluster_scripts_dir()
@@ -212,11 +267,15 @@ TEST_F(kafka_export,
   ASSERT_EQ(run_command(kafka_script("start-broker"), kafka_env, &out), 0)
     << out;
 
-  // Server b dies mid-churn and comes back on the same store.
+  // Server b dies mid-churn and comes back on the same store; then the
+  // hub, which reads again what it had not committed.
   std::this_thread::sleep_for(5s);
   servers[1].process->kill();
   std::this_thread::sleep_for(3s);
   start(servers[1]);
+  hub.process->kill();
+  std::this_thread::sleep_for(2s);
+  start_hub();
   EXPECT_EQ(churn.wait(180s), 0) << "see " << (dir / "churn.log");
 
   // Caught up: nothing stored is waiting for Kafka.
@@ -267,6 +326,54 @@ TEST_F(kafka_export,
   std::cout << "[ export ] a: " << stored["a"].size()
             << " records, b: " << stored["b"].size() << " records, "
             << duplicates << " sent twice\n";
+
+  // The hub holds each server's records once, under their ids, and answers
+  // for each cluster what its server answers.
+  std::vector<std::string> hub_problems;
+  auto hub_agrees = eventually(
+    [&] {
+      hub_problems.clear();
+      for (auto& s : servers) {
+        std::map<std::string, std::string> mine;
+        std::map<std::string, std::string> held;
+        if (!record_lines(s.port, "", mine)
+            || !record_lines(hub.port, "cluster=" + s.cluster, held))
+          return false;
+        for (auto& [id, line] : mine)
+          if (!held.contains(id))
+            hub_problems.push_back(s.cluster + " record " + id
+                                   + " is not at the hub");
+          else if (held[id] != line)
+            hub_problems.push_back(s.cluster + " record " + id + " is "
+                                   + held[id] + " at the hub, " + line);
+        for (auto& [id, line] : held)
+          if (!mine.contains(id))
+            hub_problems.push_back(s.cluster + " record " + id
+                                   + " is only at the hub");
+        auto window = "/api/v1/changes?start=" + since + "&limit=1000";
+        auto theirs = http_get(s.port, window);
+        auto at_hub = http_get(hub.port, window + "&cluster=" + s.cluster);
+        if (theirs.status != 200 || at_hub.status != 200
+            || theirs.body != at_hub.body)
+          hub_problems.push_back(s.cluster + "'s /changes differ at the hub");
+      }
+      return hub_problems.empty();
+    },
+    patience);
+  if (hub_problems.size() > 20)
+    hub_problems.resize(20);
+  EXPECT_TRUE(hub_agrees) << ::testing::PrintToString(hub_problems)
+                          << "; hub log in " << (hub.dir / "server.log");
+  auto unnamed = http_get(hub.port, "/api/v1/events");
+  EXPECT_EQ(unnamed.status, 400);
+  EXPECT_NE(unnamed.body.find(R"("parameter":"cluster")"), std::string::npos)
+    << unnamed.body;
+  EXPECT_EQ(http_get(hub.port, "/api/v1/clusters").body,
+            R"({"clusters":[{"name":"a"},{"name":"b"}]})");
+  std::cout << "[ hub ] stored " << metric(hub.port, "kws_hub_records_total")
+            << " records since its restart, passed over "
+            << metric(hub.port, "kws_hub_repeated_records_total")
+            << " held already\n";
 }
 
 } // namespace

@@ -271,7 +271,8 @@ bool eventually(const std::function<bool()>& pred,
 }
 
 server_process::server_process(std::map<std::string, std::string> env,
-                               std::string log_path) {
+                               std::string log_path,
+                               std::vector<std::string> args) {
   const char* binary = std::getenv("KWS_SERVER_BINARY");
   if (!binary || !*binary) {
     ADD_FAILURE() << "KWS_SERVER_BINARY is not set";
@@ -286,7 +287,11 @@ server_process::server_process(std::map<std::string, std::string> env,
     int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    ::execl(binary, binary, static_cast<char*>(nullptr));
+    std::vector<char*> argv{const_cast<char*>(binary)};
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(binary, argv.data());
     ::_exit(127);
   }
 }

@@ -115,9 +115,10 @@ private:
 /// The k8s-watch-server binary ($KWS_SERVER_BINARY) as a child process.
 class server_process {
 public:
-  /// Starts the binary with `env` added to the environment; its output goes
-  /// to `log_path`.
-  server_process(std::map<std::string, std::string> env, std::string log_path);
+  /// Starts the binary with `args` and with `env` added to the
+  /// environment; its output goes to `log_path`.
+  server_process(std::map<std::string, std::string> env, std::string log_path,
+                 std::vector<std::string> args = {});
   ~server_process();
 
   /// Sends SIGTERM and waits up to `limit`; returns the exit code, or -1 when

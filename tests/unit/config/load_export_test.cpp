@@ -1,5 +1,5 @@
-// The `export.kafka` section: off by default, read whole, and every wrong
-// value stops startup with its key.
+// The `export.kafka` and `hub` sections: off by default, read whole, and
+// every wrong value stops startup with its key.
 #include "load_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -87,6 +87,59 @@ TEST_F(load_test, invalid_kafka_export_settings_name_the_key) {
          "export.kafka.partitions: unknown key");
   expect("export:\n  loki: {}\n", "export.loki: unknown key");
   expect("export: kafka\n", "export: expected a mapping");
+}
+
+TEST_F(load_test, the_hub_section_is_read_whole) {
+  auto s = load(write("serverPort: 8080\n"), env());
+  ASSERT_TRUE(s) << render(s.error());
+  EXPECT_TRUE(s->hub.kafka.brokers.empty());
+  EXPECT_TRUE(s->hub.clusters.empty());
+  EXPECT_EQ(s->hub.group, "k8s-watch-server-hub");
+  s = load(write(R"(hub:
+  kafka:
+    brokers: ["kafka-0.kafka:9092"]
+    topic: fleet.records
+    group: hub-eu
+    tls: {caFile: /kafka/ca.crt}
+    sasl: {mechanism: PLAIN, username: hub, passwordFile: /kafka/password}
+  clusters: [prod-eu-1, prod-eu-2]
+)"),
+           env());
+  ASSERT_TRUE(s) << render(s.error());
+  const auto& h = s->hub;
+  EXPECT_EQ(h.kafka.brokers, (std::vector<std::string>{"kafka-0.kafka:9092"}));
+  EXPECT_EQ(h.kafka.topic, "fleet.records");
+  EXPECT_EQ(h.group, "hub-eu");
+  EXPECT_TRUE(h.kafka.tls);
+  EXPECT_EQ(h.kafka.ca_file, "/kafka/ca.crt");
+  EXPECT_EQ(h.kafka.sasl_mechanism, "PLAIN");
+  EXPECT_EQ(h.kafka.sasl_password_file, "/kafka/password");
+  EXPECT_EQ(h.clusters, (std::vector<std::string>{"prod-eu-1", "prod-eu-2"}));
+  EXPECT_FALSE(s->kafka_export.enabled()) << "a hub section exports nothing";
+}
+
+TEST_F(load_test, invalid_hub_settings_name_the_key) {
+  auto expect = [&](const std::string& yaml, const std::string& needle) {
+    auto err = error_of(yaml);
+    EXPECT_NE(err.find(needle), std::string::npos) << yaml << " -> " << err;
+  };
+  expect("hub:\n  kafka: {brokers: [kafka]}\n",
+         "hub.kafka.brokers[0]: expected host:port, got 'kafka'");
+  expect("hub:\n  kafka: {brokers: [k:9092], cluster: a}\n",
+         "hub.kafka.cluster: unknown key");
+  expect("hub:\n  kafka: {brokers: [k:9092], group: ''}\n",
+         "hub.kafka.group: must not be empty");
+  expect("hub:\n  kafka: {brokers: [k:9092], tls: {certFile: /c}}\n",
+         "hub.kafka.tls.keyFile: needed as well");
+  expect("hub:\n  kafka: {brokers: [k:9092], sasl: {mechanism: PLAIN}}\n",
+         "hub.kafka.sasl.username: needed");
+  expect("hub:\n  clusters: [a, 'b c']\n",
+         "hub.clusters[1]: 'b c' is no cluster name");
+  expect("hub:\n  clusters: [a, b, a]\n",
+         "hub.clusters[2]: 'a' is named twice");
+  expect("hub:\n  clusters: a\n", "hub.clusters: expected a list");
+  expect("hub:\n  partitions: 3\n", "hub.partitions: unknown key");
+  expect("hub: kafka\n", "hub: expected a mapping");
 }
 
 } // namespace

@@ -74,4 +74,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if hasKey .Values.config "probePort" }}
 {{- fail "config.probePort is set from probePort; remove it from config" }}
 {{- end }}
+{{- if .Values.hub.enabled }}
+{{- if not (and .Values.config.hub .Values.config.hub.kafka .Values.config.hub.clusters) }}
+{{- fail "hub.enabled needs config.hub.kafka (brokers) and config.hub.clusters; see deploy/README.md, A hub" }}
+{{- end }}
+{{- if ne (.Values.config.auth.mode | default "none") "none" }}
+{{- fail "hub.enabled needs config.auth.mode none: a hub has no cluster to review tokens with; put an authenticating proxy in front" }}
+{{- end }}
+{{- if .Values.config.export }}
+{{- fail "hub.enabled: a hub exports nothing; remove config.export" }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -1,0 +1,60 @@
+// The HUB SUPERVISOR (`k8s-watch-server hub`): one store, INDEX actors and
+// HTTP HANDLER per cluster served, the HUB INGEST that fills the stores
+// from Kafka, and the HUB RELAY that sends each request to its cluster's
+// handler. Speaks the SUPERVISOR interface, so main() runs a hub as it runs
+// a server.
+#pragma once
+
+#include "actors/http_handler.hpp"
+#include "actors/hub_ingest.hpp"
+#include "actors/interfaces.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kws {
+
+/// Configuration of the HUB SUPERVISOR.
+struct hub_supervisor_config {
+  hub_ingest_config ingest;
+  /// Every cluster's HTTP HANDLER's.
+  http_handler_config http;
+  /// INDEX actors per cluster (at least one).
+  size_t query_workers = 2;
+};
+
+/// State of the HUB SUPERVISOR.
+struct hub_supervisor_state {
+  explicit hub_supervisor_state(supervisor_actor::pointer self) : self{self} {}
+
+  supervisor_actor::pointer self;
+  hub_supervisor_config config;
+  /// By cluster.
+  std::map<std::string, std::shared_ptr<storage::rocks_store>> stores;
+  std::map<std::string, std::vector<index_actor>> indexes;
+  std::map<std::string, http_handler_actor> http;
+  hub_ingest_actor ingest;
+  http_relay_actor relay;
+
+  static inline const char* name = "hub-supervisor";
+};
+
+/// Implements the SUPERVISOR interface for a hub serving the clusters of
+/// `stores` (at least one). A child that stops unasked stops the hub.
+supervisor_actor::behavior_type
+hub_supervisor(supervisor_actor::stateful_pointer<hub_supervisor_state> self,
+               hub_supervisor_config cfg,
+               std::map<std::string, std::shared_ptr<storage::rocks_store>>
+                 stores,
+               hub_poll poll, hub_commit commit);
+
+/// The HUB RELAY: the REST server's way into a hub. Sends each request to
+/// the handler of the cluster it names (`rest::route_by_cluster`) and
+/// answers `GET /api/v1/clusters` itself.
+http_relay_actor::behavior_type
+hub_relay(http_relay_actor::pointer self,
+          std::map<std::string, http_handler_actor> handlers);
+
+} // namespace kws

@@ -1,0 +1,37 @@
+// What a server and a hub do alike once their actors run: serve HTTP, reload
+// the configuration, and stop cleanly on a signal.
+#pragma once
+
+#include "actors/interfaces.hpp"
+#include "app/options.hpp"
+#include "config/settings.hpp"
+#include "rest/tls_source.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include <csignal>
+#include <memory>
+
+namespace kws::app {
+
+/// Blocks SIGTERM, SIGINT and SIGHUP (reload) in every thread; the service
+/// loop waits for them.
+sigset_t block_shutdown_signals();
+
+/// The REST listener's certificate (`tls`), null when it serves plain HTTP;
+/// errors name the key.
+caf::expected<std::shared_ptr<rest::tls_source>>
+load_tls(const config::settings& settings);
+
+/// Serves `sup`'s relay on the API port (and the admin and probe ports the
+/// settings name), reloads the configuration when its file changes or on
+/// SIGHUP, and on SIGTERM or SIGINT (or when `sup` stops by itself) stops
+/// the servers and `sup`, waiting for it. `signals` are blocked in every
+/// thread. Returns the process's exit code.
+int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
+                       const config::settings& settings,
+                       std::shared_ptr<rest::tls_source> tls,
+                       const options& opts, sigset_t signals);
+
+} // namespace kws::app

@@ -1,0 +1,55 @@
+#include "storage/hub_batch.hpp"
+
+#include "storage/hub_record.hpp"
+#include "util/errors.hpp"
+
+namespace kws::storage {
+
+std::string hub_cursor_name(std::string_view topic, int32_t partition) {
+  std::string out = "hub/";
+  out.append(topic).append("/").append(std::to_string(partition));
+  return out;
+}
+
+hub_batch plan_hub_batch(const std::vector<kafka_received>& polled,
+                         const std::map<std::string, hub_marks>& held) {
+  hub_batch out;
+  for (const auto& msg : polled) {
+    auto rec = parse_hub_record(msg.value, msg.link);
+    if (!rec) {
+      out.unreadable.push_back("partition " + std::to_string(msg.partition)
+                               + " offset " + std::to_string(msg.offset)
+                               + ": " + error_detail(rec.error()));
+      continue;
+    }
+    auto served = held.find(rec->cluster);
+    if (served == held.end()) {
+      ++out.other_clusters;
+      continue;
+    }
+    auto& batch = out.clusters[rec->cluster];
+    // The mark as of this message: this poll's records count too.
+    uint64_t mark = 0;
+    if (auto m = batch.marks.find(msg.partition); m != batch.marks.end())
+      mark = m->second;
+    else if (auto s = served->second.find(msg.partition);
+             s != served->second.end())
+      mark = s->second;
+    if (rec->event.seq <= mark) {
+      ++out.repeated;
+      continue;
+    }
+    batch.marks[msg.partition] = rec->event.seq;
+    auto gr = rec->type.group_resource();
+    if (!rec->event.resource_version.empty())
+      batch.checkpoints[gr] = rec->event.resource_version;
+    batch.types.try_emplace(gr, std::move(rec->type));
+    batch.events.push_back(std::move(rec->event));
+  }
+  // A cluster whose records were all repeats still leaves no entry.
+  std::erase_if(out.clusters,
+                [](const auto& kv) { return kv.second.events.empty(); });
+  return out;
+}
+
+} // namespace kws::storage
