@@ -87,8 +87,8 @@ caf::expected<bool> hub_ingest_state::round() {
     storage::cursor_map cursors;
     for (const auto& [partition, mark] : b.marks)
       cursors[storage::hub_cursor_name(config.topic, partition)] = mark;
-    auto written = clusters.at(name).store->write(b.events, b.checkpoints, {},
-                                                  cursors);
+    auto written
+      = clusters.at(name).store->write(b.events, b.checkpoints, {}, cursors);
     if (!written)
       return written.error();
     m.stored.inc(written->written);
@@ -146,21 +146,20 @@ hub_ingest(hub_ingest_actor::stateful_pointer<hub_ingest_state> self,
       } else if (*polled) {
         self->send(self, atom::internal_v, atom::tick_v);
       } else {
-        self->delayed_send(self, self->state.config.idle_wait,
-                           atom::internal_v, atom::tick_v);
+        self->delayed_send(self, self->state.config.idle_wait, atom::internal_v,
+                           atom::tick_v);
       }
     },
     [self](atom::internal, atom::retention) {
       auto& st = self->state;
       for (const auto& [name, c] : st.clusters) {
-        auto dropped = c.store->drop_expired(st.config.now(),
-                                             st.config.retention_days);
+        auto dropped
+          = c.store->drop_expired(st.config.now(), st.config.retention_days);
         if (!dropped)
           KWS_ERROR("hub cannot drop expired days of cluster {}: {}", name,
                     dropped.error());
         else if (*dropped > 0)
-          KWS_INFO("hub dropped {} expired days of cluster {}", *dropped,
-                   name);
+          KWS_INFO("hub dropped {} expired days of cluster {}", *dropped, name);
       }
       self->delayed_send(self, st.config.retention_interval, atom::internal_v,
                          atom::retention_v);

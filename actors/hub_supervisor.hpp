@@ -43,18 +43,20 @@ struct hub_supervisor_state {
 
 /// Implements the SUPERVISOR interface for a hub serving the clusters of
 /// `stores` (at least one). A child that stops unasked stops the hub.
-supervisor_actor::behavior_type
-hub_supervisor(supervisor_actor::stateful_pointer<hub_supervisor_state> self,
-               hub_supervisor_config cfg,
-               std::map<std::string, std::shared_ptr<storage::rocks_store>>
-                 stores,
-               hub_poll poll, hub_commit commit);
+supervisor_actor::behavior_type hub_supervisor(
+  supervisor_actor::stateful_pointer<hub_supervisor_state> self,
+  hub_supervisor_config cfg,
+  std::map<std::string, std::shared_ptr<storage::rocks_store>> stores,
+  hub_poll poll, hub_commit commit);
 
 /// The HUB RELAY: the REST server's way into a hub. Sends each request to
-/// the handler of the cluster it names (`rest::route_by_cluster`) and
+/// the handler of the cluster it names (`rest::route_by_cluster`), asks
+/// every handler for `GET /api/v1/changes` without a cluster and merges
+/// their answers (at most `max_limit` entries without a `limit`), and
 /// answers `GET /api/v1/clusters` itself.
 http_relay_actor::behavior_type
 hub_relay(http_relay_actor::pointer self,
-          std::map<std::string, http_handler_actor> handlers);
+          std::map<std::string, http_handler_actor> handlers,
+          uint32_t max_limit);
 
 } // namespace kws

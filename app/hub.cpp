@@ -123,8 +123,7 @@ int run_hub(const options& opts) {
     tune_scheduler(cfg);
     caf::actor_system sys{cfg};
     auto sup = sys.spawn(hub_supervisor, hcfg, stores, poll, commit);
-    exit_code
-      = serve_until_signal(sys, sup, *settings, *tls, opts, signals);
+    exit_code = serve_until_signal(sys, sup, *settings, *tls, opts, signals);
   }
   return exit_code;
 }

@@ -10,9 +10,9 @@
 #include "util/logging.hpp"
 
 #include <caf/scoped_actor.hpp>
+#include <unistd.h>
 
 #include <atomic>
-#include <unistd.h>
 
 namespace kws::app {
 
@@ -39,11 +39,10 @@ caf::expected<std::shared_ptr<rest::tls_source>>
 load_tls(const config::settings& settings) {
   if (!settings.tls.enabled())
     return std::shared_ptr<rest::tls_source>{};
-  return rest::tls_source::load(
-    {settings.tls.cert_file, settings.tls.key_file,
-     settings.auth.mode == config::auth_mode::proxy
-       ? settings.auth.proxy.client_ca_file
-       : std::string{}});
+  return rest::tls_source::load({settings.tls.cert_file, settings.tls.key_file,
+                                 settings.auth.mode == config::auth_mode::proxy
+                                   ? settings.auth.proxy.client_ca_file
+                                   : std::string{}});
 }
 
 int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
@@ -67,9 +66,8 @@ int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
   sopts.tls = tls;
   if (settings.auth.mode == config::auth_mode::proxy) {
     const auto& p = settings.auth.proxy;
-    sopts.proxy
-      = rest::proxy_trust{p.allowed_names, p.username_headers,
-                          p.group_headers, p.extra_headers_prefixes};
+    sopts.proxy = rest::proxy_trust{p.allowed_names, p.username_headers,
+                                    p.group_headers, p.extra_headers_prefixes};
   }
   if (settings.access_log)
     sopts.on_access = app::access_log(settings.log_format);
@@ -86,8 +84,8 @@ int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
     return fail("cannot serve HTTP: " + render(srv.error()));
   }
-  KWS_INFO("Starting HTTP server on port {} ({}, auth.mode {})",
-           (*srv)->port(), tls ? "HTTPS" : "plain HTTP",
+  KWS_INFO("Starting HTTP server on port {} ({}, auth.mode {})", (*srv)->port(),
+           tls ? "HTTPS" : "plain HTTP",
            config::auth_mode_name(settings.auth.mode));
   // The admin endpoints on a port of their own, reachable only from inside
   // the pod: not through the Service, nor through a proxy in front of the
@@ -138,8 +136,7 @@ int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
     self->request(sup, std::chrono::seconds{10}, std::move(*next))
       .receive([](atom::ok) {},
                [](caf::error& err) {
-                 KWS_ERROR("cannot apply the reloaded configuration: {}",
-                           err);
+                 KWS_ERROR("cannot apply the reloaded configuration: {}", err);
                });
   }
   if (sup_down) {

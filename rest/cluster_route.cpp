@@ -52,6 +52,17 @@ route_by_cluster(http_request req, const std::vector<std::string>& clusters) {
     req.query_values.erase(req.query_values.begin() + static_cast<long>(i));
   }
   const bool hub = about_the_hub(req);
+  if (named == 0 && clusters.size() > 1
+      && match_route(req.path).which == route::changes) {
+    for (const auto& name : req.query_names)
+      if (name == "continue")
+        return caf::make_error(ec::invalid_argument, "continue",
+                               "the changes of every cluster have one page; "
+                               "page one cluster's with cluster=");
+    out.every = true;
+    out.request = std::move(req);
+    return out;
+  }
   if (named == 0 && !hub) {
     if (clusters.size() != 1)
       return caf::make_error(ec::invalid_argument, "cluster",
@@ -61,7 +72,7 @@ route_by_cluster(http_request req, const std::vector<std::string>& clusters) {
   }
   if (named > 0
       && std::find(clusters.begin(), clusters.end(), out.cluster)
-           == clusters.end())
+        == clusters.end())
     return caf::make_error(ec::invalid_argument, "cluster",
                            "unknown cluster '" + out.cluster
                              + "': this hub answers for " + listed(clusters));

@@ -18,8 +18,8 @@ hub_batch plan_hub_batch(const std::vector<kafka_received>& polled,
     auto rec = parse_hub_record(msg.value, msg.link);
     if (!rec) {
       out.unreadable.push_back("partition " + std::to_string(msg.partition)
-                               + " offset " + std::to_string(msg.offset)
-                               + ": " + error_detail(rec.error()));
+                               + " offset " + std::to_string(msg.offset) + ": "
+                               + error_detail(rec.error()));
       continue;
     }
     auto served = held.find(rec->cluster);

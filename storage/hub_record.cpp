@@ -61,8 +61,8 @@ caf::expected<hub_record> parse_hub_record(std::string_view value,
   hub_record out;
   auto& ev = out.event;
   auto id = value.substr(head.size(), 16);
-  auto [end, err] = std::from_chars(id.data(), id.data() + id.size(), ev.seq,
-                                    16);
+  auto [end, err]
+    = std::from_chars(id.data(), id.data() + id.size(), ev.seq, 16);
   if (err != std::errc{} || end != id.data() + id.size() || ev.seq == 0)
     return bad("id " + std::string{id} + " is not a record id");
   ev.record.reserve(value.size() - head.size() - 17);
@@ -98,8 +98,8 @@ caf::expected<hub_record> parse_hub_record(std::string_view value,
   auto [group, version] = split_api_version(string_member(doc, "apiVersion"));
   ev.group = group;
   out.type = resource_type{ev.group, std::string{version},
-                           std::string{string_member(doc, "kind")},
-                           ev.resource, !ev.ns.empty()};
+                           std::string{string_member(doc, "kind")}, ev.resource,
+                           !ev.ns.empty()};
   ev.uid = string_member(doc, "uid");
   ev.resource_version = string_member(doc, "resourceVersion");
   ev.user = string_member(doc, "user");
@@ -113,9 +113,8 @@ caf::expected<hub_record> parse_hub_record(std::string_view value,
   ev.enriched = true;
   if (!link.empty()) {
     auto first = link.find('/');
-    auto second = first == std::string_view::npos
-      ? std::string_view::npos
-      : link.find('/', first + 1);
+    auto second = first == std::string_view::npos ? std::string_view::npos
+                                                  : link.find('/', first + 1);
     if (second == std::string_view::npos)
       return bad("record " + std::string{id} + " has a malformed link "
                  + std::string{link});

@@ -73,8 +73,9 @@ kafka_consumer::make(kafka_consumer_options opts) {
                           err.size())
         != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      return caf::make_error(ec::config_error, "hub.kafka (librdkafka's "
-                                                 + key + "): " + err.data());
+      return caf::make_error(ec::config_error,
+                             "hub.kafka (librdkafka's " + key
+                               + "): " + err.data());
     }
   rd_kafka_conf_set_log_cb(conf, log_kafka);
   ptr->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err.data(), err.size());
@@ -149,7 +150,8 @@ caf::error kafka_consumer::commit(const std::vector<kafka_received>& handled) {
   for (const auto& [partition, offset] : next)
     rd_kafka_topic_partition_list_add(list, impl_->opts.topic.c_str(),
                                       partition)
-      ->offset = offset;
+      ->offset
+      = offset;
   auto code = rd_kafka_commit(impl_->rk, list, 0);
   rd_kafka_topic_partition_list_destroy(list);
   if (code != RD_KAFKA_RESP_ERR_NO_ERROR)

@@ -59,8 +59,8 @@ public:
   /// no more came at once. Broker and transport troubles are retried
   /// inside librdkafka and logged; an error here is one the consumer cannot
   /// go on after (e.g. the topic does not exist).
-  caf::expected<std::vector<kafka_received>> poll(size_t max,
-                                                  std::chrono::milliseconds wait);
+  caf::expected<std::vector<kafka_received>>
+  poll(size_t max, std::chrono::milliseconds wait);
 
   /// Commits, for each partition in `handled`, the offset after the last of
   /// its messages, and waits for the broker's answer.

@@ -12,6 +12,7 @@
 #include "util/errors.hpp"
 #include "util/json_fields.hpp"
 #include "util/json_text.hpp"
+#include "util/time_format.hpp"
 
 #include <rapidjson/document.h>
 
@@ -163,7 +164,8 @@ caf::expected<std::string> render_entry(const read_view& view,
     comma = true;
   }
   out += "],\"first\":" + quote_json(first_id)
-    + ",\"last\":" + quote_json(last_id) + ",\"changedPaths\":[";
+    + ",\"last\":" + quote_json(last_id) + ",\"lastChanged\":\""
+    + format_rfc3339(c.last.ts) + "\",\"changedPaths\":[";
   comma = false;
   for (const auto& p : paths) {
     if (comma)

@@ -41,9 +41,11 @@ struct hub_ingest_test : test::deterministic_fixture {
     source = test::open_test_store("kws-hub-source", source_dir);
     hub = test::open_test_store("kws-hub-c1", hub_dir);
     ASSERT_TRUE(source && hub);
-    sink = sys.spawn([catalogs = catalogs]() -> catalog_sink_actor::behavior_type {
-      return {[catalogs](kube::type_catalog_ptr& c) { catalogs->push_back(c); }};
-    });
+    sink
+      = sys.spawn([catalogs = catalogs]() -> catalog_sink_actor::behavior_type {
+          return {
+            [catalogs](kube::type_catalog_ptr& c) { catalogs->push_back(c); }};
+        });
   }
 
   void TearDown() override {
@@ -58,9 +60,8 @@ struct hub_ingest_test : test::deterministic_fixture {
 
   /// Stores `n` ConfigMap creates in the source; their messages, as
   /// cluster `cluster` exports them, all in partition 0.
-  std::vector<kafka_received> export_records(int from, int n,
-                                             const std::string& cluster
-                                             = "c1") {
+  std::vector<kafka_received>
+  export_records(int from, int n, const std::string& cluster = "c1") {
     std::vector<resource_event> events;
     for (int i = from; i < from + n; ++i)
       events.push_back(test::configmap_record("cm" + std::to_string(i), i));

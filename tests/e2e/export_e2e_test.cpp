@@ -23,6 +23,7 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -160,9 +161,10 @@ struct kafka_export : ::testing::Test {
           << "the server's exit; log in " << (s.dir / "server.log");
       }
     servers.clear();
-    if (hub.process && hub.process->running())
+    if (hub.process && hub.process->running()) {
       EXPECT_EQ(hub.process->terminate(30s), 0)
         << "the hub's exit; log in " << (hub.dir / "server.log");
+    }
     hub.process.reset();
     std::string out;
     EXPECT_EQ(run_command(kafka_script("down"), kafka_env, &out), 0) << out;
@@ -364,6 +366,56 @@ TEST_F(kafka_export,
     hub_problems.resize(20);
   EXPECT_TRUE(hub_agrees) << ::testing::PrintToString(hub_problems)
                           << "; hub log in " << (hub.dir / "server.log");
+  // /changes without a cluster: both clusters' objects in one answer, each
+  // entry as its cluster's own answer has it, with `cluster` added.
+  std::vector<std::string> merge_problems;
+  auto merged_agrees = eventually(
+    [&] {
+      merge_problems.clear();
+      auto window = "/api/v1/changes?start=" + since + "&limit=1000";
+      std::map<std::string, rapidjson::Document> own;
+      std::map<std::string, const rapidjson::Value*> entries;
+      auto key = [](const std::string& c, const rapidjson::Value& e) {
+        return c + " " + e["namespace"].GetString() + "/"
+          + e["resourceType"].GetString() + "/" + e["resourceName"].GetString()
+          + " " + e["uid"].GetString();
+      };
+      for (auto& s : servers) {
+        auto res = http_get(s.port, window);
+        auto& doc = own[s.cluster];
+        doc.Parse(res.body.c_str());
+        if (res.status != 200 || !doc.IsArray())
+          return false;
+        for (const auto& e : doc.GetArray())
+          entries[key(s.cluster, e)] = &e;
+      }
+      auto res = http_get(hub.port, window);
+      rapidjson::Document merged;
+      merged.Parse(res.body.c_str());
+      if (res.status != 200 || !merged.IsArray())
+        return false;
+      std::set<std::string> clusters;
+      for (auto& e : merged.GetArray()) {
+        std::string c = e["cluster"].GetString();
+        clusters.insert(c);
+        e.RemoveMember("cluster");
+        auto it = entries.find(key(c, e));
+        if (it == entries.end())
+          merge_problems.push_back(key(c, e)
+                                   + " is not in its cluster's answer");
+        else if (*it->second != e)
+          merge_problems.push_back(key(c, e) + " differs from its cluster's");
+      }
+      if (clusters.size() != 2)
+        merge_problems.push_back("the merged answer holds "
+                                 + std::to_string(clusters.size())
+                                 + " clusters");
+      return merge_problems.empty();
+    },
+    patience);
+  if (merge_problems.size() > 20)
+    merge_problems.resize(20);
+  EXPECT_TRUE(merged_agrees) << ::testing::PrintToString(merge_problems);
   auto unnamed = http_get(hub.port, "/api/v1/events");
   EXPECT_EQ(unnamed.status, 400);
   EXPECT_NE(unnamed.body.find(R"("parameter":"cluster")"), std::string::npos)

@@ -31,8 +31,7 @@ TEST(cluster_route, the_cluster_named_gets_the_request_without_the_parameter) {
     two);
   ASSERT_TRUE(r) << render(r.error());
   EXPECT_EQ(r->cluster, "us");
-  EXPECT_EQ(r->request.query_names,
-            (std::vector<std::string>{"limit", "ns"}));
+  EXPECT_EQ(r->request.query_names, (std::vector<std::string>{"limit", "ns"}));
   EXPECT_EQ(r->request.query_values, (std::vector<std::string>{"5", "x"}));
   EXPECT_EQ(r->request.path, "/api/v1/events");
 }
@@ -55,6 +54,24 @@ TEST(cluster_route, probes_metrics_and_the_list_of_clusters_need_none) {
   auto res = render_clusters(two);
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(res.body, R"({"clusters":[{"name":"eu"},{"name":"us"}]})");
+}
+
+TEST(cluster_route, changes_without_a_cluster_go_to_every_cluster) {
+  auto r = route_by_cluster(get("/api/v1/changes", {{"limit", "5"}}), two);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->every);
+  EXPECT_EQ(r->cluster, "");
+  EXPECT_EQ(r->request.query_names, (std::vector<std::string>{"limit"}));
+  auto one = route_by_cluster(get("/api/v1/changes", {{"cluster", "us"}}), two);
+  ASSERT_TRUE(one);
+  EXPECT_FALSE(one->every);
+  EXPECT_EQ(one->cluster, "us");
+  auto paged
+    = route_by_cluster(get("/api/v1/changes", {{"continue", "abc"}}), two);
+  ASSERT_FALSE(paged);
+  EXPECT_EQ(render_error(paged.error()).status, 400);
+  EXPECT_NE(render_error(paged.error()).body.find(R"("parameter":"continue")"),
+            std::string::npos);
 }
 
 TEST(cluster_route, a_missing_unknown_or_repeated_cluster_is_named) {

@@ -2,9 +2,10 @@
 // the id kept, `cluster` leading the record, the keys the store indexes by
 // taken from the record and its `link` header; and what is not such a
 // message, named.
+#include "storage/hub_record.hpp"
+
 #include "storage/change_class.hpp"
 #include "storage/export_message.hpp"
-#include "storage/hub_record.hpp"
 #include "storage/key_codec.hpp"
 #include "storage/record_builder.hpp"
 #include "util/errors.hpp"
@@ -86,8 +87,7 @@ TEST(hub_record, an_event_keeps_its_link_and_warning_and_class) {
   EXPECT_EQ(rec->event.link_ns, "shop");
   EXPECT_EQ(rec->event.link_resource, "pods");
   EXPECT_EQ(rec->event.link_name, "p");
-  EXPECT_EQ(rec->event.stored_class,
-            static_cast<uint8_t>(change_class::event));
+  EXPECT_EQ(rec->event.stored_class, static_cast<uint8_t>(change_class::event));
 }
 
 TEST(hub_record, a_cluster_scoped_object_has_no_namespace_and_a_link_may_not) {
@@ -122,9 +122,9 @@ TEST(hub_record, what_is_no_exported_record_is_named) {
   no_verb.replace(no_verb.find("create"), 6, "patch");
   EXPECT_NE(why(R"({"id":"0000000000000003",)" + no_verb).find("verb"),
             std::string::npos);
-  EXPECT_NE(why(R"({"id":"0000000000000003",)" + rest, "pods-p")
-              .find("malformed link"),
-            std::string::npos);
+  EXPECT_NE(
+    why(R"({"id":"0000000000000003",)" + rest, "pods-p").find("malformed link"),
+    std::string::npos);
   EXPECT_NE(why(R"({"id":"0000000000000003",{)").find("not a JSON object"),
             std::string::npos);
 }

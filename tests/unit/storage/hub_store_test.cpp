@@ -26,12 +26,11 @@ constexpr int64_t sec = 1'000'000'000;
 constexpr int64_t day = int64_t{86'400} * sec;
 constexpr int64_t day0 = int64_t{20'000} * day;
 
-std::string configmap(const std::string& name, int rv,
-                      const std::string& value, const std::string& manager) {
-  return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")"
-    + name + R"(","namespace":"shop","uid":"uid-)" + name
-    + R"(","resourceVersion":")" + std::to_string(rv)
-    + R"(","managedFields":[{"manager":")" + manager
+std::string configmap(const std::string& name, int rv, const std::string& value,
+                      const std::string& manager) {
+  return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")" + name
+    + R"(","namespace":"shop","uid":"uid-)" + name + R"(","resourceVersion":")"
+    + std::to_string(rv) + R"(","managedFields":[{"manager":")" + manager
     + R"(","operation":"Update","apiVersion":"v1","time":"2024-10-04T00:00:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:data":{"f:k":{}}}}]},"data":{"k":")"
     + value + R"("}})";
 }
@@ -50,8 +49,8 @@ std::string namespace_object(int rv) {
 
 std::string event_object(const std::string& name, int rv, bool warning) {
   return R"({"apiVersion":"v1","kind":"Event","metadata":{"name":")" + name
-    + R"(","namespace":"shop","uid":"uid-)" + name
-    + R"(","resourceVersion":")" + std::to_string(rv)
+    + R"(","namespace":"shop","uid":"uid-)" + name + R"(","resourceVersion":")"
+    + std::to_string(rv)
     + R"("},"involvedObject":{"kind":"Deployment","namespace":"shop","name":"web","uid":"uid-web","apiVersion":"apps/v1"},"reason":"Scaled","message":"scaled","type":")"
     + (warning ? "Warning" : "Normal") + R"(","count":1})";
 }
@@ -77,7 +76,8 @@ protected:
   void SetUp() override {
     dir_ = test::test_dir();
     std::filesystem::remove_all(dir_);
-    auto src = rocks_store::open(options_at(dir_ / "source", day0 + 3600 * sec));
+    auto src
+      = rocks_store::open(options_at(dir_ / "source", day0 + 3600 * sec));
     ASSERT_TRUE(src) << render(src.error());
     source_.emplace(std::move(*src));
     write_source();
