@@ -4,6 +4,7 @@
 // then parse the remaining parameters, then ask INDEX.
 #include "actors/http_handler.hpp"
 
+#include "actors/gather_answers.hpp"
 #include "actors/http_handler_access.hpp"
 #include "rest/access_answer.hpp"
 #include "rest/backup_target.hpp"
@@ -19,6 +20,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -430,33 +432,6 @@ void answer_backup(self_ptr self, const http_request& req,
 
 void answer(self_ptr self, const http_request& req, const responder_ptr& rp);
 
-/// Collects the answers of an MCP call's REST queries; the last one in
-/// builds the reply. Touched only from the handler's own callbacks.
-struct mcp_gather {
-  std::vector<http_response> answers;
-  size_t missing;
-  std::function<http_response(const std::vector<http_response>&)> finish;
-  responder_ptr rp;
-};
-
-class mcp_slot : public responder {
-public:
-  mcp_slot(std::shared_ptr<mcp_gather> g, size_t i)
-      : gather_{std::move(g)}, i_{i} {}
-  void deliver(http_response res) override {
-    auto g = std::exchange(gather_, nullptr);
-    if (!g)
-      return;
-    g->answers[i_] = std::move(res);
-    if (--g->missing == 0)
-      g->rp->deliver(g->finish(g->answers));
-  }
-
-private:
-  std::shared_ptr<mcp_gather> gather_;
-  size_t i_;
-};
-
 void answer_mcp_call(self_ptr self, const http_request& req,
                      const responder_ptr& rp);
 
@@ -472,29 +447,21 @@ void answer_mcp(self_ptr self, const http_request& req,
 
 void answer_mcp_call(self_ptr self, const http_request& req,
                      const responder_ptr& rp) {
-  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
-  auto out = mcp::handle(req, self->state.config.mcp, now);
-  if (auto* res = std::get_if<http_response>(&out))
-    return rp->deliver(std::move(*res));
-  auto& call = std::get<mcp::pending_call>(out);
-  auto gather = std::make_shared<mcp_gather>();
-  gather->answers.resize(call.queries.size());
-  gather->missing = call.queries.size();
-  gather->finish = std::move(call.finish);
-  gather->rp = rp;
-  if (call.queries.empty())
-    return rp->deliver(gather->finish(gather->answers));
+  // Each of a tool's queries carries the caller's credentials.
   auto credentials = req.headers.find("authorization");
-  for (size_t i = 0; i < call.queries.size(); ++i) {
-    auto& query = call.queries[i];
-    if (credentials != req.headers.end())
-      query.headers.insert(*credentials);
-    query.proxied = req.proxied;
-    query.proxy_refusal = req.proxy_refusal;
-    answer(self, query, std::make_shared<mcp_slot>(gather, i));
-  }
+  std::optional<std::pair<std::string, std::string>> token;
+  if (credentials != req.headers.end())
+    token = *credentials;
+  answer_mcp_request(
+    req, self->state.config.mcp, rp,
+    [self, token, proxied = req.proxied,
+     refusal = req.proxy_refusal](http_request query, responder_ptr slot) {
+      if (token)
+        query.headers.insert(*token);
+      query.proxied = proxied;
+      query.proxy_refusal = refusal;
+      answer(self, query, slot);
+    });
 }
 
 void answer(self_ptr self, const http_request& req, const responder_ptr& rp) {

@@ -3,12 +3,8 @@
 // cluster's query, answered by the code that answers it on that server.
 #include "actors/hub_supervisor.hpp"
 
-#include "actors/http_relay.hpp"
+#include "actors/hub_relay.hpp"
 #include "actors/index.hpp"
-#include "rest/changes_merge.hpp"
-#include "rest/cluster_route.hpp"
-#include "rest/render.hpp"
-#include "rest/server.hpp"
 #include "util/errors.hpp"
 #include "util/logging.hpp"
 
@@ -16,84 +12,11 @@
 #include <caf/stateful_actor.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <type_traits>
 
 namespace kws {
 
 static_assert(!std::is_aggregate_v<hub_supervisor_state>);
-
-namespace {
-
-/// The request's `limit` when it is a number up to `max_limit`, else
-/// `max_limit` (a bad one is each cluster's 400 anyway).
-uint32_t limit_of(const http_request& req, uint32_t max_limit) {
-  for (size_t i = 0; i < req.query_names.size(); ++i)
-    if (req.query_names[i] == "limit") {
-      uint32_t n = 0;
-      const auto& v = req.query_values[i];
-      auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (err == std::errc{} && end == v.data() + v.size() && n >= 1)
-        return std::min(n, max_limit);
-    }
-  return max_limit;
-}
-
-/// Asks every cluster's handler and delivers their answers merged.
-void ask_every_cluster(
-  http_relay_actor::pointer self,
-  const std::map<std::string, http_handler_actor>& handlers,
-  const http_request& req, uint32_t limit, const responder_ptr& rp) {
-  struct gathering {
-    std::vector<rest::cluster_answer> answers;
-    size_t pending = 0;
-  };
-  auto g = std::make_shared<gathering>();
-  g->answers.resize(handlers.size());
-  g->pending = handlers.size();
-  size_t i = 0;
-  for (const auto& [name, hdl] : handlers) {
-    g->answers[i].cluster = name;
-    auto done = [g, i, limit, rp](http_response res) {
-      g->answers[i].response = std::move(res);
-      if (--g->pending == 0)
-        rp->deliver(rest::merge_changes(g->answers, limit));
-    };
-    self->request(hdl, caf::infinite, req)
-      .then([done](http_response& res) { done(std::move(res)); },
-            [done](const caf::error& err) {
-              done(rest::error_response(
-                503, "the request was not answered: " + render(err)));
-            });
-    ++i;
-  }
-}
-
-} // namespace
-
-http_relay_actor::behavior_type
-hub_relay(http_relay_actor::pointer self,
-          std::map<std::string, http_handler_actor> handlers,
-          uint32_t max_limit) {
-  std::vector<std::string> clusters;
-  for (const auto& [name, hdl] : handlers)
-    clusters.push_back(name);
-  return {
-    [self, handlers, clusters, max_limit](http_request& req,
-                                          responder_ptr& rp) {
-      auto route = rest::route_by_cluster(std::move(req), clusters);
-      if (!route)
-        return rp->deliver(rest::render_error(route.error()));
-      if (route->every)
-        return ask_every_cluster(self, handlers, route->request,
-                                 limit_of(route->request, max_limit), rp);
-      if (route->cluster.empty())
-        return rp->deliver(rest::render_clusters(clusters));
-      relay_request(self, handlers.at(route->cluster),
-                    std::move(route->request), rp);
-    },
-  };
-}
 
 supervisor_actor::behavior_type hub_supervisor(
   supervisor_actor::stateful_pointer<hub_supervisor_state> self,
@@ -121,8 +44,12 @@ supervisor_actor::behavior_type hub_supervisor(
   st.ingest = self->spawn<caf::monitored + caf::detached>(
     hub_ingest, st.config.ingest, std::move(sources), std::move(poll),
     std::move(commit));
-  st.relay = self->spawn<caf::monitored>(hub_relay, st.http,
-                                         st.config.http.max_query_limit);
+  hub_relay_config rcfg;
+  rcfg.max_limit = st.config.http.max_query_limit;
+  rcfg.mcp = st.config.http.mcp;
+  for (const auto& [name, hdl] : st.http)
+    rcfg.mcp.clusters.push_back(name);
+  st.relay = self->spawn<caf::monitored>(hub_relay, st.http, std::move(rcfg));
   self->set_down_handler([self](const caf::down_msg& msg) {
     KWS_ERROR("hub supervisor lost an actor, stopping: {}", msg.reason);
     self->quit(msg.reason

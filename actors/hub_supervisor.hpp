@@ -49,14 +49,4 @@ supervisor_actor::behavior_type hub_supervisor(
   std::map<std::string, std::shared_ptr<storage::rocks_store>> stores,
   hub_poll poll, hub_commit commit);
 
-/// The HUB RELAY: the REST server's way into a hub. Sends each request to
-/// the handler of the cluster it names (`rest::route_by_cluster`), asks
-/// every handler for `GET /api/v1/changes` without a cluster and merges
-/// their answers (at most `max_limit` entries without a `limit`), and
-/// answers `GET /api/v1/clusters` itself.
-http_relay_actor::behavior_type
-hub_relay(http_relay_actor::pointer self,
-          std::map<std::string, http_handler_actor> handlers,
-          uint32_t max_limit);
-
 } // namespace kws

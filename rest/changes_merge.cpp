@@ -55,7 +55,8 @@ ranked rank_of(const rapidjson::Value& e) {
   if (auto c = e.FindMember("changeClasses");
       c != e.MemberEnd() && c->value.IsArray())
     for (const auto& x : c->value.GetArray())
-      r.spec_or_delete |= x.IsString() && std::string_view{x.GetString()} == "spec";
+      r.spec_or_delete
+        |= x.IsString() && std::string_view{x.GetString()} == "spec";
   if (auto t = e.FindMember("lastChanged");
       t != e.MemberEnd() && t->value.IsString())
     if (auto ns = parse_rfc3339(t->value.GetString()))
@@ -76,8 +77,8 @@ http_response merge_changes(const std::vector<cluster_answer>& answers,
       err.Parse(res.body.c_str());
       if (res.status != 400 && err.IsObject() && err.HasMember("error")
           && err["error"].IsString())
-        res.body = render_error_body(
-          "cluster " + a.cluster + ": " + err["error"].GetString());
+        res.body = render_error_body("cluster " + a.cluster + ": "
+                                     + err["error"].GetString());
       return res;
     }
   std::vector<std::unique_ptr<rapidjson::Document>> docs;
@@ -86,8 +87,8 @@ http_response merge_changes(const std::vector<cluster_answer>& answers,
   for (const auto& a : answers) {
     auto doc = std::make_unique<rapidjson::Document>();
     if (json::parse(*doc, a.response.body).IsError() || !doc->IsArray())
-      return error_response(502, "cluster " + a.cluster
-                                   + " gave an answer that is no JSON array");
+      return error_response(
+        502, "cluster " + a.cluster + " gave an answer that is no JSON array");
     for (const auto& e : doc->GetArray()) {
       if (!e.IsObject())
         continue;

@@ -53,6 +53,12 @@ route_by_cluster(http_request req, const std::vector<std::string>& clusters) {
   }
   const bool hub = about_the_hub(req);
   if (named == 0 && clusters.size() > 1
+      && match_route(req.path).which == route::mcp) {
+    out.hub_mcp = true;
+    out.request = std::move(req);
+    return out;
+  }
+  if (named == 0 && clusters.size() > 1
       && match_route(req.path).which == route::changes) {
     for (const auto& name : req.query_names)
       if (name == "continue")

@@ -20,6 +20,9 @@ struct cluster_route {
   /// `GET /api/v1/changes` without a cluster at a hub of several: every
   /// cluster answers and the answers are merged (`merge_changes`).
   bool every = false;
+  /// `POST /mcp` without a cluster at a hub of several: the hub's own MCP
+  /// endpoint, whose tools take a `cluster` argument.
+  bool hub_mcp = false;
   /// The request without its `cluster` parameter.
   http_request request;
 };

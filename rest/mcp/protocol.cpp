@@ -189,10 +189,34 @@ const document& tool_list() {
   return list;
 }
 
+/// A hub's tools: each input schema also takes `cluster`.
+void add_cluster_argument(value& tools, const options& opts,
+                          document::AllocatorType& a) {
+  for (auto& t : tools.GetArray()) {
+    auto& props = t["inputSchema"]["properties"];
+    value names{rapidjson::kArrayType};
+    for (const auto& c : opts.clusters)
+      names.PushBack(text(c, a), a);
+    value cluster{rapidjson::kObjectType};
+    cluster.AddMember("type", "string", a);
+    cluster.AddMember("enum", names, a);
+    cluster.AddMember(
+      "description",
+      "the cluster to ask; without it, a tool that lists changed objects "
+      "(what_changed) ranks every cluster's, each naming its cluster, and "
+      "any other tool fails naming this argument",
+      a);
+    props.AddMember("cluster", cluster, a);
+  }
+}
+
 http_response list_tools(const exchange& x, const options& opts) {
   document r{rapidjson::kObjectType};
   auto& a = r.GetAllocator();
-  r.AddMember("tools", value{tool_list(), a}, a);
+  value tools{tool_list(), a};
+  if (!opts.clusters.empty())
+    add_cluster_argument(tools, opts, a);
+  r.AddMember("tools", tools, a);
   return result_reply(x, r, opts, true);
 }
 
@@ -228,12 +252,29 @@ outcome call_tool(const exchange& x, const options& opts, int64_t now_ns) {
     return error_reply(200, x.id, invalid_params,
                        "arguments must be an object");
   call_context ctx{now_ns, opts.default_items, opts.max_text_bytes};
+  std::string cluster;
+  if (!opts.clusters.empty() && args) {
+    cluster = std::string{string_member(args, "cluster")};
+    if (!cluster.empty()
+        && std::find(opts.clusters.begin(), opts.clusters.end(), cluster)
+          == opts.clusters.end())
+      return tool_reply(
+        x,
+        tool_result{
+          {}, true, "cluster: this hub answers for none named " + cluster},
+        opts);
+  }
   auto planned = t->plan(args ? *args : no_args, ctx);
   if (auto* done = std::get_if<tool_result>(&planned))
     return tool_reply(x, *done, opts);
   auto& plan = std::get<tool_plan>(planned);
   pending_call call;
   call.queries = std::move(plan.queries);
+  if (!cluster.empty())
+    for (auto& q : call.queries) {
+      q.query_names.emplace_back("cluster");
+      q.query_values.push_back(cluster);
+    }
   // The request document is gone when the queries are answered.
   auto answer_to = x;
   answer_to.params = nullptr;

@@ -32,6 +32,9 @@ struct options {
   uint32_t default_items = 50;
   /// Longest text block of a tool result, in bytes (about 4 per token).
   size_t max_text_bytes = 32'000;
+  /// A hub's clusters (empty on a server): every tool then takes a
+  /// `cluster` argument, which its queries carry as `cluster=`.
+  std::vector<std::string> clusters = {};
 };
 
 /// REST queries to run, and how to answer once all are answered.

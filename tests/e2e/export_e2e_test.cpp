@@ -22,6 +22,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <sstream>
@@ -416,6 +417,53 @@ TEST_F(kafka_export,
   if (merge_problems.size() > 20)
     merge_problems.resize(20);
   EXPECT_TRUE(merged_agrees) << ::testing::PrintToString(merge_problems);
+  // The hub's own MCP endpoint: what_changed without a cluster ranks the
+  // clusters' objects together, each naming its cluster; a tool about one
+  // object needs the cluster, and answers with it.
+  auto call_tool = [&](const std::string& name, const std::string& args) {
+    auto res = http_call(
+      hub.port, "POST", "/mcp",
+      {{"Content-Type", "application/json"},
+       {"Accept", "application/json, text/event-stream"},
+       {"MCP-Protocol-Version", "2025-06-18"}},
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":")"
+        + name + R"(","arguments":)" + args + "}}");
+    auto doc = std::make_shared<rapidjson::Document>();
+    doc->Parse(res.body.c_str());
+    EXPECT_EQ(res.status, 200) << res.body;
+    EXPECT_TRUE(doc->IsObject() && doc->HasMember("result")) << res.body;
+    return doc;
+  };
+  auto fleet = call_tool("what_changed", R"({"window":"2h"})");
+  if (fleet->IsObject() && fleet->HasMember("result")) {
+    const auto& result = (*fleet)["result"];
+    ASSERT_FALSE(result["isError"].GetBool());
+    const auto& items = result["structuredContent"]["items"];
+    ASSERT_GT(items.Size(), 0u);
+    for (const auto& item : items.GetArray()) {
+      ASSERT_TRUE(item.HasMember("cluster"));
+      std::string c = item["cluster"].GetString();
+      EXPECT_TRUE(c == "a" || c == "b") << c;
+    }
+  }
+  const std::string one_object
+    = R"({"namespace":"default","resourceType":"configmaps",)"
+      R"("name":"kube-root-ca.crt")";
+  auto unnamed_object = call_tool("object_history", one_object + "}");
+  if (unnamed_object->IsObject() && unnamed_object->HasMember("result")) {
+    const auto& result = (*unnamed_object)["result"];
+    EXPECT_TRUE(result["isError"].GetBool());
+    EXPECT_NE(
+      std::string{result["content"][0]["text"].GetString()}.find("cluster"),
+      std::string::npos);
+  }
+  auto named_object
+    = call_tool("object_history", one_object + R"(,"cluster":"b"})");
+  if (named_object->IsObject() && named_object->HasMember("result")) {
+    const auto& result = (*named_object)["result"];
+    EXPECT_FALSE(result["isError"].GetBool());
+    EXPECT_GT(result["structuredContent"]["items"].Size(), 0u);
+  }
   auto unnamed = http_get(hub.port, "/api/v1/events");
   EXPECT_EQ(unnamed.status, 400);
   EXPECT_NE(unnamed.body.find(R"("parameter":"cluster")"), std::string::npos)

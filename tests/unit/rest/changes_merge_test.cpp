@@ -39,26 +39,25 @@ std::vector<std::string> order(const http_response& res) {
 }
 
 TEST(changes_merge, ranks_every_clusters_entries_as_one) {
-  auto eu = answer("eu", json::array({
-                           entry("spec-old", "spec", 0, 0,
-                                 "2026-01-01T10:00:00Z"),
-                           entry("status-warned", "status", 0, 3,
-                                 "2026-01-01T09:00:00Z"),
-                           entry("status-new", "status", 0, 0,
-                                 "2026-01-01T12:00:00.5Z"),
-                         }));
-  auto us = answer("us", json::array({
-                           entry("deleted", "status", 1, 0,
-                                 "2026-01-01T11:00:00Z"),
-                           entry("status-mid", "status", 0, 0,
-                                 "2026-01-01T12:00:00Z"),
-                         }));
+  auto eu
+    = answer("eu",
+             json::array({
+               entry("spec-old", "spec", 0, 0, "2026-01-01T10:00:00Z"),
+               entry("status-warned", "status", 0, 3, "2026-01-01T09:00:00Z"),
+               entry("status-new", "status", 0, 0, "2026-01-01T12:00:00.5Z"),
+             }));
+  auto us
+    = answer("us",
+             json::array({
+               entry("deleted", "status", 1, 0, "2026-01-01T11:00:00Z"),
+               entry("status-mid", "status", 0, 0, "2026-01-01T12:00:00Z"),
+             }));
   auto res = merge_changes({eu, us}, 10);
   EXPECT_EQ(res.status, 200);
-  EXPECT_EQ(order(res),
-            (std::vector<std::string>{"us/deleted", "eu/spec-old",
-                                      "eu/status-warned", "eu/status-new",
-                                      "us/status-mid"}));
+  EXPECT_EQ(
+    order(res),
+    (std::vector<std::string>{"us/deleted", "eu/spec-old", "eu/status-warned",
+                              "eu/status-new", "us/status-mid"}));
   EXPECT_EQ(res.headers["X-Total-Count"], "5");
   EXPECT_EQ(res.headers["X-Has-More"], "false");
   // `cluster` leads; the rest of the entry is as its cluster gave it.
@@ -70,10 +69,10 @@ TEST(changes_merge, ranks_every_clusters_entries_as_one) {
 }
 
 TEST(changes_merge, the_limit_cuts_and_says_there_is_more) {
-  auto eu = answer("eu", json::array({entry("a", "spec", 0, 0,
-                                            "2026-01-01T10:00:00Z")}));
-  auto us = answer("us", json::array({entry("b", "spec", 0, 0,
-                                            "2026-01-01T11:00:00Z")}));
+  auto eu = answer(
+    "eu", json::array({entry("a", "spec", 0, 0, "2026-01-01T10:00:00Z")}));
+  auto us = answer(
+    "us", json::array({entry("b", "spec", 0, 0, "2026-01-01T11:00:00Z")}));
   auto res = merge_changes({eu, us}, 1);
   EXPECT_EQ(order(res), (std::vector<std::string>{"us/b"}));
   EXPECT_EQ(res.headers["X-Has-More"], "true");

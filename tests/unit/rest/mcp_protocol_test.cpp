@@ -389,5 +389,44 @@ TEST(mcp_tools, a_failed_query_is_an_error_result_naming_the_parameter) {
   EXPECT_FALSE(r.contains("structuredContent"));
 }
 
+TEST(mcp_hub, every_tool_takes_a_cluster_that_its_queries_carry) {
+  options hub;
+  hub.clusters = {"eu", "us"};
+  auto listed = body_of(answer(modern("tools/list"), hub))["result"]["tools"];
+  ASSERT_FALSE(listed.empty());
+  for (const auto& t : listed)
+    EXPECT_EQ(t["inputSchema"]["properties"]["cluster"]["enum"],
+              json::array({"eu", "us"}))
+      << t["name"];
+  auto plain = body_of(answer(modern("tools/list")))["result"]["tools"];
+  EXPECT_FALSE(plain[0]["inputSchema"]["properties"].contains("cluster"))
+    << "a server's tools take none";
+  auto call = [&](json args) {
+    return handle(modern("tools/call",
+                         {{"name", "list_changes"}, {"arguments", args}},
+                         "list_changes"),
+                  hub, now);
+  };
+  auto cluster_of = [](const http_request& q) {
+    for (size_t i = 0; i < q.query_names.size(); ++i)
+      if (q.query_names[i] == "cluster")
+        return q.query_values[i];
+    return std::string{"(none)"};
+  };
+  auto named = call({{"cluster", "us"}, {"namespace", "shop"}});
+  ASSERT_TRUE(std::holds_alternative<pending_call>(named));
+  EXPECT_EQ(cluster_of(std::get<pending_call>(named).queries.at(0)), "us");
+  auto unnamed = call({{"namespace", "shop"}});
+  ASSERT_TRUE(std::holds_alternative<pending_call>(unnamed));
+  EXPECT_EQ(cluster_of(std::get<pending_call>(unnamed).queries.at(0)), "(none)")
+    << "the hub's routing decides what a query without one means";
+  auto unknown = call({{"cluster", "asia"}});
+  ASSERT_TRUE(std::holds_alternative<http_response>(unknown));
+  auto r = body_of(std::get<http_response>(unknown))["result"];
+  EXPECT_EQ(r["isError"], true);
+  EXPECT_NE(r["content"][0]["text"].get<std::string>().find("cluster"),
+            std::string::npos);
+}
+
 } // namespace
 } // namespace kws::mcp
