@@ -8,7 +8,6 @@
 #include "rest/mcp/protocol.hpp"
 
 #include <chrono>
-
 #include <functional>
 #include <memory>
 #include <utility>
@@ -19,7 +18,8 @@ namespace kws {
 /// `n` responders (n > 0); the last answer delivered calls `done` with all
 /// of them, in the responders' order. A responder delivers once.
 inline std::vector<responder_ptr>
-gather_answers(size_t n, std::function<void(std::vector<http_response>&)> done) {
+gather_answers(size_t n,
+               std::function<void(std::vector<http_response>&)> done) {
   struct gathering {
     std::vector<http_response> answers;
     size_t missing = 0;
@@ -55,10 +55,9 @@ gather_answers(size_t n, std::function<void(std::vector<http_response>&)> done) 
 /// `POST /mcp`: the pure MCP layer answers, or names the REST queries a
 /// tool needs, which `ask` answers (each to its responder); the last answer
 /// in builds the reply.
-inline void
-answer_mcp_request(const http_request& req, const mcp::options& opts,
-                   const responder_ptr& rp,
-                   const std::function<void(http_request, responder_ptr)>& ask) {
+inline void answer_mcp_request(
+  const http_request& req, const mcp::options& opts, const responder_ptr& rp,
+  const std::function<void(http_request, responder_ptr)>& ask) {
   auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
                .count();
