@@ -36,7 +36,7 @@ struct kafka_received {
   std::string key;
   std::string value;
   /// The `link` header ("" when absent).
-  std::string link;
+  std::string link = {};
 };
 
 /// Reads one topic in a consumer group. Move-only; one caller.

@@ -35,7 +35,7 @@ struct kafka_message {
   std::string value;
   /// The `link` header ("" for none): what an Event record is about
   /// (`hub_record.hpp`).
-  std::string link;
+  std::string link = {};
 };
 
 /// What became of a batch.

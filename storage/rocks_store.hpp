@@ -82,10 +82,11 @@ struct stored_record {
   /// The contract record, `id` included.
   std::string json;
   /// For an Event record: the object it is about, as the correlator
-  /// resolved it (plural resource); empty when unlinked.
-  std::string link_ns;
-  std::string link_resource;
-  std::string link_name;
+  /// resolved it (plural resource); empty when unlinked. The initializers
+  /// let records built as `{seq, uid, json}` leave them out.
+  std::string link_ns = {};
+  std::string link_resource = {};
+  std::string link_name = {};
 };
 
 /// What `verify` found.
