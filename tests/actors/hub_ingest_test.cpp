@@ -21,6 +21,14 @@ namespace {
 
 using storage::kafka_received;
 
+using catalog_log = std::shared_ptr<std::vector<kube::type_catalog_ptr>>;
+
+/// A cluster's handler as far as catalogs go: keeps each one it gets. (An
+/// argument, so that CAF's initializer has one to hold.)
+catalog_sink_actor::behavior_type catalog_collector(catalog_log catalogs) {
+  return {[catalogs](kube::type_catalog_ptr& c) { catalogs->push_back(c); }};
+}
+
 struct hub_ingest_test : test::deterministic_fixture {
   std::filesystem::path source_dir;
   std::filesystem::path hub_dir;
@@ -32,7 +40,7 @@ struct hub_ingest_test : test::deterministic_fixture {
   /// Each commit, with how many records the hub's store held at that time.
   std::vector<std::pair<std::vector<kafka_received>, size_t>> commits;
   /// Catalogs the cluster's handler got.
-  std::shared_ptr<std::vector<kube::type_catalog_ptr>> catalogs
+  catalog_log catalogs
     = std::make_shared<std::vector<kube::type_catalog_ptr>>();
   catalog_sink_actor sink;
   int64_t offset = 0;
@@ -41,11 +49,7 @@ struct hub_ingest_test : test::deterministic_fixture {
     source = test::open_test_store("kws-hub-source", source_dir);
     hub = test::open_test_store("kws-hub-c1", hub_dir);
     ASSERT_TRUE(source && hub);
-    sink
-      = sys.spawn([catalogs = catalogs]() -> catalog_sink_actor::behavior_type {
-          return {
-            [catalogs](kube::type_catalog_ptr& c) { catalogs->push_back(c); }};
-        });
+    sink = sys.spawn(catalog_collector, catalogs);
   }
 
   void TearDown() override {
