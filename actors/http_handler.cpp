@@ -452,16 +452,16 @@ void answer_mcp_call(self_ptr self, const http_request& req,
   std::optional<std::pair<std::string, std::string>> token;
   if (credentials != req.headers.end())
     token = *credentials;
-  answer_mcp_request(
-    req, self->state.config.mcp, rp,
-    [self, token, proxied = req.proxied,
-     refusal = req.proxy_refusal](http_request query, responder_ptr slot) {
-      if (token)
-        query.headers.insert(*token);
-      query.proxied = proxied;
-      query.proxy_refusal = refusal;
-      answer(self, query, slot);
-    });
+  answer_mcp_request(req, self->state.config.mcp, rp,
+                     [self, token, proxied = req.proxied,
+                      refusal = req.proxy_refusal](http_request query,
+                                                   const responder_ptr& slot) {
+                       if (token)
+                         query.headers.insert(*token);
+                       query.proxied = proxied;
+                       query.proxy_refusal = refusal;
+                       answer(self, query, slot);
+                     });
 }
 
 void answer(self_ptr self, const http_request& req, const responder_ptr& rp) {

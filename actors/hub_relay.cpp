@@ -69,10 +69,11 @@ void answer_hub_mcp(http_relay_actor::pointer self, const context_ptr& ctx,
                     const http_request& req, const responder_ptr& rp) {
   if (req.method != "POST")
     return rp->deliver(rest::error_response(404, "no such endpoint: /mcp"));
-  answer_mcp_request(req, ctx->config.mcp, rp,
-                     [self, ctx](http_request query, responder_ptr slot) {
-                       answer_routed(self, ctx, std::move(query), slot);
-                     });
+  answer_mcp_request(
+    req, ctx->config.mcp, rp,
+    [self, ctx](http_request query, const responder_ptr& slot) {
+      answer_routed(self, ctx, std::move(query), slot);
+    });
 }
 
 void answer_routed(http_relay_actor::pointer self, const context_ptr& ctx,

@@ -47,7 +47,7 @@ load_tls(const config::settings& settings) {
 
 int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
                        const config::settings& settings,
-                       std::shared_ptr<rest::tls_source> tls,
+                       const std::shared_ptr<rest::tls_source>& tls,
                        const options& opts, sigset_t signals) {
   int exit_code = 0;
   caf::scoped_actor self{sys};

@@ -31,7 +31,7 @@ load_tls(const config::settings& settings);
 /// thread. Returns the process's exit code.
 int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
                        const config::settings& settings,
-                       std::shared_ptr<rest::tls_source> tls,
+                       const std::shared_ptr<rest::tls_source>& tls,
                        const options& opts, sigset_t signals);
 
 } // namespace kws::app

@@ -56,7 +56,8 @@ caf::error apply_files(kafka_export_settings& k, const YAML::Node& n,
                         "expected a mapping (caFile, certFile, keyFile)");
   for (const auto& kv : n) {
     auto name = kv.first.as<std::string>();
-    auto key = prefix + ".tls." + name;
+    auto key = prefix;
+    key.append(".tls.").append(name);
     auto x = string_value(key, kv.second, false);
     if (!x)
       return x.error();
@@ -84,7 +85,8 @@ caf::error apply_sasl(kafka_export_settings& k, const YAML::Node& n,
                         "passwordFile)");
   for (const auto& kv : n) {
     auto name = kv.first.as<std::string>();
-    auto key = prefix + ".sasl." + name;
+    auto key = prefix;
+    key.append(".sasl.").append(name);
     auto x = string_value(key, kv.second, false);
     if (!x)
       return x.error();
@@ -122,7 +124,8 @@ caf::expected<bool> apply_connection(kafka_export_settings& k,
                                      const std::string& prefix,
                                      const std::string& name,
                                      const YAML::Node& v) {
-  auto key = prefix + "." + name;
+  auto key = prefix;
+  key.append(".").append(name);
   if (name == "brokers") {
     auto x = string_list(key, v, "host:port addresses");
     if (!x)
@@ -176,7 +179,8 @@ caf::error apply_kafka(kafka_export_settings& k, const YAML::Node& n) {
                         "deliveryTimeoutSeconds, tls, sasl)");
   for (const auto& kv : n) {
     auto name = kv.first.as<std::string>();
-    auto key = prefix + "." + name;
+    auto key = prefix;
+    key.append(".").append(name);
     const auto& v = kv.second;
     auto shared = apply_connection(k, prefix, name, v);
     if (!shared)
@@ -218,7 +222,8 @@ caf::error apply_hub_kafka(hub_settings& h, const YAML::Node& n) {
       return shared.error();
     if (*shared)
       continue;
-    auto key = prefix + "." + name;
+    auto key = prefix;
+    key.append(".").append(name);
     if (name != "group")
       return config_error(key, "unknown key");
     auto x = string_value(key, v, false);
