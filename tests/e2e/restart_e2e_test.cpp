@@ -191,6 +191,9 @@ TEST_F(restarts, churn_across_restarts_matches_the_audit_log_exactly) {
     diffs.resize(30);
   EXPECT_TRUE(consistent) << num_diffs << " differences, the first: "
                           << ::testing::PrintToString(diffs);
+  // Lines read while comparing must be usable too.
+  EXPECT_TRUE(oracle.problems.empty())
+    << ::testing::PrintToString(oracle.problems);
   EXPECT_GT(oracle.num_writes, 200u);
   EXPECT_GT(num_records, 200u);
   std::cout << "[ restarts ] " << oracle.num_writes << " audited writes, "

@@ -150,15 +150,18 @@ void audit_oracle::parse_line(const std::string& line) {
     deleted_uids[key].emplace(str(*meta, "uid"), when);
     return;
   }
-  // A delete that raced another delete of the same object (the garbage
-  // collector and a force delete) may answer with the object as it was
-  // found, without a resourceVersion: it left no version of its own, but
-  // the uid still needs its one delete record.
+  // A grace-0 delete that raced another delete of the same object (the
+  // garbage collector and a force delete) answers, when the other one
+  // removed the object first, with the object as its own update left it
+  // but without a resourceVersion. That update (the grace period set to
+  // 0) is still a version no audit line names, and the uid still needs its
+  // one delete record.
   if (verb == "delete" && meta && member(*meta, "deletionTimestamp")
       && str(*meta, "resourceVersion").empty() && !str(*meta, "uid").empty()) {
     if (key.name.empty())
       key.name = str(*meta, "name");
     deleted_uids[key].emplace(str(*meta, "uid"), when);
+    note_grace_zero_delete(key, grace_zero && no_finalizers, when);
     return;
   }
   if (!meta || str(*meta, "resourceVersion").empty()) {
@@ -172,15 +175,23 @@ void audit_oracle::parse_line(const std::string& line) {
     key.name = str(*meta, "name");
   // A no-op write answers with the version an earlier one left.
   versions[key].emplace(str(*meta, "resourceVersion"), when);
-  if (resource == "pods" && verb == "delete" && grace_zero && no_finalizers) {
-    auto i = grace_.find(key);
-    if (i == grace_.end() || i->second != 0)
-      delete_updates[key].push_back(when);
-  }
+  if (verb == "delete")
+    note_grace_zero_delete(key, grace_zero && no_finalizers, when);
   if (grace && grace->IsInt64())
     grace_[key] = grace->GetInt64();
   else
     grace_.erase(key);
+}
+
+void audit_oracle::note_grace_zero_delete(const object_key& key,
+                                          bool grace_zero_without_finalizers,
+                                          const write_time& when) {
+  if (key.resource != "pods" || !grace_zero_without_finalizers)
+    return;
+  auto i = grace_.find(key);
+  if (i == grace_.end() || i->second != 0)
+    delete_updates[key].push_back(when);
+  grace_[key] = 0;
 }
 
 oracle_comparison compare_in_detail(const audit_oracle& oracle,

@@ -83,6 +83,12 @@ public:
 private:
   void parse_line(const std::string& line);
 
+  /// Counts the update a pod delete that ended with grace period 0 wrote
+  /// first, unless the pod already had grace period 0.
+  void note_grace_zero_delete(const object_key& key,
+                              bool grace_zero_without_finalizers,
+                              const write_time& when);
+
   /// deletionGracePeriodSeconds of the latest answer per object, while
   /// terminating.
   std::map<object_key, int64_t> grace_;
