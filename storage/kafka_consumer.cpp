@@ -56,31 +56,23 @@ kafka_consumer::make(kafka_consumer_options opts) {
     return caf::make_error(ec::config_error, "hub.kafka.group: is empty");
   auto ptr = std::make_unique<impl>();
   ptr->opts = std::move(opts);
-  auto* conf = rd_kafka_conf_new();
+  auto conf = kafka_conf(
+    {
+      {"bootstrap.servers", bootstrap_servers(ptr->opts.brokers)},
+      {"group.id", ptr->opts.group},
+      {"enable.auto.commit", "false"},
+      // A new group reads the topic from its start: every record it holds.
+      {"auto.offset.reset", "earliest"},
+      {"client.id", "k8s-watch-server-hub"},
+    },
+    ptr->opts.properties, "hub.kafka");
+  if (!conf)
+    return conf.error();
   std::array<char, 512> err{};
-  std::map<std::string, std::string> settings{
-    {"bootstrap.servers", bootstrap_servers(ptr->opts.brokers)},
-    {"group.id", ptr->opts.group},
-    {"enable.auto.commit", "false"},
-    // A new group reads the topic from its start: every record it holds.
-    {"auto.offset.reset", "earliest"},
-    {"client.id", "k8s-watch-server-hub"},
-  };
-  for (const auto& [key, value] : ptr->opts.properties)
-    settings[key] = value;
-  for (const auto& [key, value] : settings)
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err.data(),
-                          err.size())
-        != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return caf::make_error(ec::config_error,
-                             "hub.kafka (librdkafka's " + key
-                               + "): " + err.data());
-    }
-  rd_kafka_conf_set_log_cb(conf, log_kafka);
-  ptr->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err.data(), err.size());
+  // On success rd_kafka_new owns the configuration.
+  ptr->rk = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err.data(), err.size());
   if (!ptr->rk) {
-    rd_kafka_conf_destroy(conf);
+    rd_kafka_conf_destroy(*conf);
     return caf::make_error(ec::config_error,
                            std::string{"hub.kafka: "} + err.data());
   }

@@ -57,44 +57,30 @@ kafka_producer::make(kafka_producer_options opts) {
     return caf::make_error(ec::config_error, "export.kafka.topic: is empty");
   auto ptr = std::make_unique<impl>();
   ptr->opts = std::move(opts);
-  auto* conf = rd_kafka_conf_new();
+  auto conf = kafka_conf(
+    {
+      {"bootstrap.servers", bootstrap_servers(ptr->opts.brokers)},
+      // Retries inside librdkafka neither duplicate nor reorder messages.
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"message.timeout.ms",
+       std::to_string(ptr->opts.delivery_timeout.count())},
+      {"linger.ms", "5"},
+      // lz4: 14 % of ingest throughput at the service's limit (median of 5
+      // pairs) against 24 % in a run with zstd
+      // (bench/results/2026-12-05-export.md).
+      {"compression.type", "lz4"},
+      {"client.id", "k8s-watch-server"},
+    },
+    ptr->opts.properties, "export.kafka");
+  if (!conf)
+    return conf.error();
   std::array<char, 512> err{};
-  auto set
-    = [&](const std::string& key, const std::string& value) -> caf::error {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err.data(),
-                          err.size())
-        != RD_KAFKA_CONF_OK)
-      return caf::make_error(ec::config_error,
-                             "export.kafka (librdkafka's " + key
-                               + "): " + err.data());
-    return {};
-  };
-  std::map<std::string, std::string> settings{
-    {"bootstrap.servers", bootstrap_servers(ptr->opts.brokers)},
-    // Retries inside librdkafka neither duplicate nor reorder messages.
-    {"enable.idempotence", "true"},
-    {"acks", "all"},
-    {"message.timeout.ms", std::to_string(ptr->opts.delivery_timeout.count())},
-    {"linger.ms", "5"},
-    // lz4: 14 % of ingest throughput at the service's limit (median of 5
-    // pairs) against 24 % in a run with zstd
-    // (bench/results/2026-12-05-export.md).
-    {"compression.type", "lz4"},
-    {"client.id", "k8s-watch-server"},
-  };
-  for (const auto& [key, value] : ptr->opts.properties)
-    settings[key] = value;
-  for (const auto& [key, value] : settings)
-    if (auto e = set(key, value)) {
-      rd_kafka_conf_destroy(conf);
-      return e;
-    }
-  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  rd_kafka_conf_set_log_cb(conf, log_kafka);
-  // On success rd_kafka_new owns `conf`.
-  ptr->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err.data(), err.size());
+  rd_kafka_conf_set_dr_msg_cb(*conf, on_delivery);
+  // On success rd_kafka_new owns the configuration.
+  ptr->rk = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err.data(), err.size());
   if (!ptr->rk) {
-    rd_kafka_conf_destroy(conf);
+    rd_kafka_conf_destroy(*conf);
     return caf::make_error(ec::config_error,
                            std::string{"export.kafka: "} + err.data());
   }
