@@ -8,6 +8,7 @@
 #include "actors/http_handler_access.hpp"
 #include "rest/access_answer.hpp"
 #include "rest/backup_target.hpp"
+#include "rest/cluster_route.hpp"
 #include "rest/query_params.hpp"
 #include "rest/render.hpp"
 #include "rest/routes.hpp"
@@ -243,21 +244,30 @@ void answer_coverage(self_ptr self, const http_request& req,
 }
 
 void answer_coverage(self_ptr self, const coverage_query& query,
+                     const responder_ptr& rp,
+                     std::vector<watcher_status> watched) {
+  ask_index<std::vector<coverage_gap>>(
+    self, query,
+    [rp, watched = std::move(watched)](const std::vector<coverage_gap>& gaps) {
+      rp->deliver(rest::render_coverage(gaps, watched));
+    },
+    [rp](const caf::error& err) {
+      KWS_WARN("http-handler failed to query coverage: {}", err);
+      rp->deliver(rest::render_error(err));
+    });
+}
+
+void answer_coverage(self_ptr self, const coverage_query& query,
                      const responder_ptr& rp) {
+  // A hub's stores watch nothing themselves: only the stored gaps count.
+  if (!self->state.discovery)
+    return answer_coverage(self, query, rp, {});
   // The watched types' filters say what is recorded only in part.
   self
     ->request(self->state.discovery, self->state.config.timeout, atom::status_v)
     .then(
       [self, rp, query](const readiness& r) {
-        ask_index<std::vector<coverage_gap>>(
-          self, query,
-          [rp, watched = r.watchers](const std::vector<coverage_gap>& gaps) {
-            rp->deliver(rest::render_coverage(gaps, watched));
-          },
-          [rp](const caf::error& err) {
-            KWS_WARN("http-handler failed to query coverage: {}", err);
-            rp->deliver(rest::render_error(err));
-          });
+        answer_coverage(self, query, rp, r.watchers);
       },
       [rp](const caf::error& err) {
         rp->deliver(rest::error_response(503, "not ready: " + render(err)));
@@ -487,6 +497,9 @@ void answer(self_ptr self, const http_request& req, const responder_ptr& rp) {
     case rest::route::snapshot:
     case rest::route::changes: return answer_window(self, req, m, rp);
     case rest::route::coverage: return answer_coverage(self, req, rp);
+    // A server answers for the one cluster it watches: its requests name
+    // none (the page asks, to tell a server from a hub).
+    case rest::route::clusters: return rp->deliver(rest::render_clusters({}));
     case rest::route::admin_backup: return answer_backup(self, req, rp);
     case rest::route::mcp:
       // The server lets only POST through; a tool's query is a GET.

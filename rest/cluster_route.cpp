@@ -21,9 +21,8 @@ std::string listed(const std::vector<std::string>& clusters) {
 }
 
 bool about_the_hub(const http_request& req) {
-  if (req.path == "/api/v1/clusters")
-    return true;
   switch (match_route(req.path).which) {
+    case route::clusters:
     case route::health:
     case route::livez:
     case route::readyz:
@@ -82,7 +81,8 @@ route_by_cluster(http_request req, const std::vector<std::string>& clusters) {
     return caf::make_error(ec::invalid_argument, "cluster",
                            "unknown cluster '" + out.cluster
                              + "': this hub answers for " + listed(clusters));
-  if (hub && req.path != "/api/v1/clusters" && out.cluster.empty())
+  if (hub && match_route(req.path).which != route::clusters
+      && out.cluster.empty())
     out.cluster = clusters.front();
   out.request = std::move(req);
   return out;

@@ -28,6 +28,8 @@ route_match match_route(std::string_view path) {
     result.which = route::snapshot;
   else if (path == "/api/v1/changes")
     result.which = route::changes;
+  else if (path == "/api/v1/clusters")
+    result.which = route::clusters;
   else if (path == "/mcp")
     result.which = route::mcp;
   if (result.which != route::unknown)

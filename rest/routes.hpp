@@ -30,6 +30,8 @@ enum class route {
   changes,
   /// GET /api/v1/coverage
   coverage,
+  /// GET /api/v1/clusters (a server lists none; a hub its own)
+  clusters,
   /// POST /admin/backup?dest=DIR (loopback only)
   admin_backup,
   /// POST /mcp (the server lets no other method through)

@@ -102,6 +102,14 @@ TEST_F(http_handler_test, health_and_unknown_paths) {
   EXPECT_EQ(res->body, R"({"error":"no such endpoint: /no/such/thing"})");
 }
 
+// The page tells a server from a hub by this answer.
+TEST_F(http_handler_test, a_server_lists_no_clusters) {
+  auto res = call("/api/v1/clusters");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, R"({"clusters":[]})");
+}
+
 TEST_F(http_handler_test, readiness_follows_discovery) {
   disc->ready = readiness{false,
                           false,
@@ -178,6 +186,29 @@ TEST_F(http_handler_test, coverage_asks_the_index_for_the_window) {
   EXPECT_NE(res->body.find(R"("parameter":"start")"), std::string::npos)
     << res->body;
   EXPECT_EQ(idx->coverage_queries.size(), 1u);
+}
+
+// A hub's handler has no DISCOVERY: coverage is what its store holds.
+TEST_F(http_handler_test, coverage_without_discovery_is_the_stored_gaps) {
+  coverage_gap gap;
+  gap.group_resource = "pods";
+  gap.start_ns = 1'767'225'600'000'000'000; // 2026-01-01T00:00:00Z
+  gap.end_ns = gap.start_ns + 1'000'000'000;
+  gap.reason = "server down";
+  idx->gaps = {gap};
+  self->send_exit(aut, caf::exit_reason::user_shutdown);
+  http_handler_config cfg;
+  cfg.timeout = 2s;
+  aut = sys.spawn(http_handler, cfg, std::vector<index_actor>{index},
+                  discovery_actor{}, storage_actor{}, access_actor{});
+  auto res = call("/api/v1/coverage", {"start"}, {"2026-01-01T00:00:00Z"});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->body,
+            R"({"gaps":[{"resourceType":"pods","group":"",)"
+            R"("start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:01Z",)"
+            R"("fromResourceVersion":"","toResourceVersion":"",)"
+            R"("reason":"server down"}],"filtered":[]})");
 }
 
 TEST_F(http_handler_test, events_resolve_the_type_and_ask_the_index) {

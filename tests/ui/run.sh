@@ -10,8 +10,11 @@
 # token mode (AUTH_MODE=token) on a store and port of its own, with two
 # namespaces: the first holds a ConfigMap, a Secret and a ServiceAccount
 # that a Role lets get/list ConfigMaps there only, the second a ConfigMap
-# that account may not see. The facts the checks need (record ids and
-# times, read from the servers; the account's token) go to facts.json;
+# that account may not see. Both servers export what they record to a
+# Kafka broker of the test's own as clusters alpha and beta, and a hub
+# consuming it serves the page for both (hub.sh). The facts the checks need
+# (record ids and times, read from the servers; the account's token) go to
+# facts.json;
 # checks.mjs drives the browser and prints one PASS/FAIL line per check. A
 # screenshot of each checked state goes to $KWS_UI_SCREENSHOT_DIR.
 #
@@ -34,6 +37,8 @@ tok_created=()
 
 # shellcheck source=tests/ui/server.sh
 source "$here/server.sh"
+# shellcheck source=tests/ui/hub.sh
+source "$here/hub.sh"
 ui_env
 cleanup() {
   local n
@@ -48,6 +53,8 @@ pass "UI test packages ready in $deps"
 
 kws_e2e_cluster "$state"
 kws_e2e_namespace
+# Before the servers start, so that they export from their first record.
+hub_broker && broker_up=1
 
 port=$(free_port)
 api=http://127.0.0.1:$port
@@ -164,13 +171,17 @@ token_mode() {
 }
 token_mode || tail -20 "$tmp/token-server.log" 2>/dev/null
 token_facts=$(cat "$tmp/token-facts.json" 2>/dev/null || echo null)
+if [ "${broker_up:-}" = 1 ]; then
+  hub_mode || tail -20 "$tmp/hub.log" 2>/dev/null
+fi
+hub_facts=$(cat "$tmp/hub-facts.json" 2>/dev/null || echo null)
 
 record() { curl -s "$api/api/v1/records/$1"; }
 jq -n --arg base "$base" --arg api "$api" --arg ns "$ns" --arg shots "$shots" \
   --argjson create "$(record "$create_id")" --argjson scale "$(record "$scale_id")" \
   --argjson image "$(record "$image_id")" --argjson gap "${gap:-null}" \
   --arg stoppedAt "$stopped_at" --arg restartedAt "$restarted_at" \
-  --argjson token "$token_facts" \
+  --argjson token "$token_facts" --argjson hub "$hub_facts" \
   '{base: $base, api: $api, namespace: $ns, screenshots: $shots,
     deployment: "web", oldImage: "registry.invalid/web:1",
     newImage: "registry.invalid/web:2",
@@ -178,7 +189,7 @@ jq -n --arg base "$base" --arg api "$api" --arg ns "$ns" --arg shots "$shots" \
               scale: ($scale | del(.objectChanges)),
               image: ($image | del(.objectChanges))},
     outage: {stoppedAt: $stoppedAt, restartedAt: $restartedAt, gap: $gap},
-    token: $token}' \
+    token: $token, hub: $hub}' \
   >"$tmp/facts.json"
 
 mkdir -p "$shots"
@@ -192,7 +203,7 @@ else
 fi
 note "screenshots in $shots"
 
-for log in server token-server; do
+for log in server token-server hub; do
   [ -f "$tmp/$log.log" ] || continue
   if grep -qE 'ERROR|CRITICAL' "$tmp/$log.log"; then
     grep -E 'ERROR|CRITICAL' "$tmp/$log.log" | head -5

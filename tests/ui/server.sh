@@ -7,14 +7,16 @@
 #   ui_env             once ns is set: state, server_bin, cluster_name, a
 #                      fresh tmp, no server yet, and the EXIT trap (on_exit,
 #                      which calls the script's cleanup)
-#   ui_cleanup         stops the servers, deletes the test namespace and tmp
+#   ui_cleanup         stops the servers (and hub.sh's hub and broker),
+#                      deletes the test namespace and tmp
 #   start_server       starts $server_bin on $tmp/store and $port (log
-#                      appended to $tmp/server.log), waits for /readyz
+#                      appended to $tmp/server.log) with the environment
+#                      of server_env, waits for /readyz
 #   stop_server        SIGTERM, waits for it to exit
 #   start_token_server a second server with AUTH_MODE=token on a store
 #                      ($tmp/token-store) and a port of its own: sets
 #                      token_port and token_api (log $tmp/token-server.log),
-#                      waits for /readyz
+#                      with the environment of token_env, waits for /readyz
 #   stop_token_server  SIGTERM, waits for it to exit
 #   serve_page API     sets page_url: the page the server at API serves at
 #                      /ui/ (HTML and its app.js), or with
@@ -41,6 +43,9 @@ ui_env() {
   tmp=$(mktemp -d)
   server_pid=""
   token_pid=""
+  hub_pid=""
+  server_env=()
+  token_env=()
   dev_pids=()
   base=""
   trap on_exit EXIT
@@ -51,8 +56,11 @@ ui_cleanup() {
   for pid in "${dev_pids[@]}"; do
     kill "$pid" 2>/dev/null && wait "$pid"
   done
+  # hub.sh's, when the script sourced it.
+  if declare -F hub_stop >/dev/null; then hub_stop; fi
   stop_token_server
   stop_server
+  if declare -F broker_down >/dev/null; then broker_down; fi
   kws_e2e_cleanup_cluster
   rm -rf "$tmp"
 }
@@ -81,7 +89,7 @@ terminate() {
 
 start_server() {
   local rc=0
-  launch_server "$tmp/store" "$port" "$tmp/server.log" || rc=1
+  launch_server "$tmp/store" "$port" "$tmp/server.log" "${server_env[@]}" || rc=1
   server_pid=$launched_pid
   check "the server is ready on port $port" test "$rc" = 0
   return $rc
@@ -97,7 +105,8 @@ start_token_server() {
   # shellcheck disable=SC2034 # token_api: read by the script
   token_api=http://127.0.0.1:$token_port
   local rc=0
-  launch_server "$tmp/token-store" "$token_port" "$tmp/token-server.log" AUTH_MODE=token || rc=1
+  launch_server "$tmp/token-store" "$token_port" "$tmp/token-server.log" AUTH_MODE=token \
+    "${token_env[@]}" || rc=1
   token_pid=$launched_pid
   check "the token-mode server (AUTH_MODE=token) is ready on port $token_port" test "$rc" = 0
   return $rc

@@ -1,6 +1,7 @@
 // Requests to the REST API (docs/api.md). Every call goes to an absolute
 // /api/v1 path, so that the page works wherever the server serves it, and
-// carries the tab's bearer token when one is kept (auth.mode: token).
+// carries the tab's bearer token when one is kept (auth.mode: token) and,
+// at a hub, the cluster the view is about.
 
 import { clearToken, getToken } from './token';
 import type {
@@ -35,6 +36,35 @@ export interface ApiListener {
 
 let listener: Partial<ApiListener> = {};
 
+// At a hub every data call names its cluster; at a server none does.
+let cluster: string | null = null;
+
+export function setCluster(name: string | null): void {
+  cluster = name;
+}
+
+/** `url` with the view's cluster, when there is one. */
+export function withCluster(url: string): string {
+  if (!cluster) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}cluster=${encodeURIComponent(cluster)}`;
+}
+
+/**
+ * The clusters a hub answers for (`GET /api/v1/clusters`); null at a server,
+ * which has no such endpoint, or when the hub could not be asked.
+ */
+export async function getClusters(): Promise<string[] | null> {
+  try {
+    const res = await fetch('/api/v1/clusters', { headers: { Accept: 'application/json' } });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { clusters?: { name?: unknown }[] };
+    const names = (body.clusters ?? []).map((c) => c.name).filter((n): n is string => typeof n === 'string');
+    return names.length ? names : null;
+  } catch {
+    return null;
+  }
+}
+
 export function listenToApi(l: Partial<ApiListener>): void {
   listener = l;
 }
@@ -43,7 +73,8 @@ function listed(res: Response, header: string): string[] {
   return (res.headers.get(header) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-async function getJson<T>(url: string, signal?: AbortSignal): Promise<{ body: T; res: Response }> {
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<{ body: T; res: Response }> {
+  const url = withCluster(path);
   const token = getToken();
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;

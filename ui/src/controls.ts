@@ -1,5 +1,5 @@
-// The toolbar: filters, window presets, "±N min around T", grouping, the
-// status toggle and the share/export buttons. It only writes the state;
+// The toolbar: the cluster (at a hub), filters, window presets, "±N min
+// around T", grouping, the status toggle and the share/export buttons. It only writes the state;
 // main.ts reacts to it.
 
 import { h } from './dom';
@@ -19,6 +19,8 @@ export class Controls {
   readonly error: HTMLElement;
   /** The end of the first row, for what the token's account may see. */
   readonly session: HTMLElement;
+  private cluster: HTMLSelectElement;
+  private clusterLabel: HTMLElement;
   private ns: HTMLInputElement;
   private kinds: HTMLInputElement;
   private name: HTMLInputElement;
@@ -29,6 +31,12 @@ export class Controls {
   private presets: HTMLButtonElement[];
 
   constructor(private store: StateStore, share: ShareActions) {
+    this.cluster = h('select', { testid: 'cluster-select', 'aria-label': 'cluster' });
+    // Another cluster's objects are other objects: the selection goes.
+    this.cluster.addEventListener('change', () => this.store.update({
+      cluster: this.cluster.value, object: null, rev: null, from: null, asofobj: null,
+    }));
+    this.clusterLabel = h('label', { hidden: true }, 'Cluster ', this.cluster);
     this.ns = h('input', { type: 'text', testid: 'namespace-input', placeholder: 'all namespaces', 'aria-label': 'namespace', size: 14 });
     this.kinds = h('input', { type: 'text', testid: 'kinds-input', placeholder: 'all kinds (deployments,pods)', 'aria-label': 'kinds', size: 20 });
     this.name = h('input', { type: 'search', testid: 'name-input', placeholder: 'name contains', 'aria-label': 'name filter', size: 14 });
@@ -79,6 +87,7 @@ export class Controls {
     this.root = h('header', { class: 'toolbar' },
       h('div', { class: 'row' },
         h('strong', { class: 'brand', text: 'k8s-watch-server' }),
+        this.clusterLabel,
         h('label', {}, 'Namespace ', this.ns),
         h('label', {}, 'Kinds ', this.kinds),
         h('label', {}, 'Name ', this.name),
@@ -97,8 +106,15 @@ export class Controls {
       this.output);
   }
 
+  /** At a hub: the clusters to choose from. */
+  showClusters(names: string[]): void {
+    this.cluster.replaceChildren(...names.map((n) => h('option', { value: n, text: n })));
+    this.clusterLabel.hidden = false;
+  }
+
   /** Shows the state in the inputs (after popstate or a pasted link). */
   sync(s: ViewState, windowEnd: number): void {
+    if (s.cluster) this.cluster.value = s.cluster;
     const keep = (el: HTMLInputElement, v: string) => { if (document.activeElement !== el) el.value = v; };
     keep(this.ns, s.namespace);
     keep(this.kinds, s.kinds.join(','));

@@ -2,9 +2,10 @@
 // renders from the loaded data. body[data-ready] tells tests and the page
 // bench when a render after a load has finished. With auth.mode: token a
 // 401 asks for a token, and the view is loaded again once one is entered.
+// At a hub the page first learns its clusters and shows one at a time.
 
 import './styles.css';
-import { PAGE_LIMIT, getCoverage, listenToApi } from './api';
+import { PAGE_LIMIT, getClusters, getCoverage, listenToApi, setCluster } from './api';
 import { AsOfView } from './asof-view';
 import { ChangesView } from './changes-view';
 import { Controls } from './controls';
@@ -87,7 +88,7 @@ document.body.append(controls.root, tokenForm.root, main);
 new ResizeObserver(() => ruler.setWidth(laneList.root.clientWidth - LABEL_WIDTH + RULER_Y_AXIS)).observe(laneList.root);
 
 function dataKey(s: ViewState): string {
-  return JSON.stringify([s.namespace, s.kinds, s.window, s.start, s.end]);
+  return JSON.stringify([s.cluster, s.namespace, s.kinds, s.window, s.start, s.end]);
 }
 
 /** Reads the window's records (summaries when the server offers them). */
@@ -153,6 +154,7 @@ function renderLanes(s: ViewState): void {
 }
 
 function apply(s: ViewState, force = false): void {
+  setCluster(s.cluster);
   const key = dataKey(s);
   if (force || key !== loadedKey) {
     loadedKey = key;
@@ -176,12 +178,31 @@ function rerun(): void {
 }
 
 store.subscribe((next, prev) => {
-  apply(next);
+  // Every panel holds answers of one cluster.
+  if (next.cluster !== prev.cluster) {
+    setCluster(next.cluster);
+    rerun();
+  } else {
+    apply(next);
+  }
   // Chosen elsewhere (changes list, a blame link): bring its lane into view.
   if (next.object && next.object !== prev.object) laneList.reveal(next.object);
 });
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && drawer.isOpen()) store.update({ rev: null, from: null });
 });
+
+/**
+ * Asks whether this is a hub before the first load: a hub's view always
+ * names one of its clusters (the link's, else the first), a server's none.
+ */
+async function boot(): Promise<void> {
+  const clusters = await getClusters();
+  if (clusters) controls.showClusters(clusters);
+  const s = store.get();
+  const wanted = clusters ? (s.cluster && clusters.includes(s.cluster) ? s.cluster : clusters[0]) : null;
+  if (wanted !== s.cluster) store.update({ cluster: wanted }, true);
+  else apply(s, true);
+}
 document.body.dataset.ready = 'false';
-apply(store.get(), true);
+void track(boot());

@@ -2,7 +2,7 @@
 // the same question the page asks, in a form to paste into a terminal, an
 // assistant's tool call or a ticket.
 
-import { query, readAllPages } from './api';
+import { query, readAllPages, withCluster } from './api';
 import { getToken } from './token';
 import type { ViewState } from './state';
 import { splitObjectKey } from './state';
@@ -43,7 +43,7 @@ export function curlCommand(s: ViewState, start: number, end: number): string {
       limit: 1000,
     })}`;
   }
-  return `curl -s${authHeader()} ${shellQuote(url)}`;
+  return `curl -s${authHeader()} ${shellQuote(withCluster(url))}`;
 }
 
 /** The MCP tools/call (POST /mcp) that answers the same question. */
@@ -66,7 +66,7 @@ export function mcpCall(s: ViewState, start: number, end: number): { tool: strin
     if (s.status) args.includeStatus = true;
   }
   const body = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: args } };
-  const command = `curl -s${authHeader()} ${shellQuote(`${origin()}/mcp`)} -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -d ${shellQuote(JSON.stringify(body))}`;
+  const command = `curl -s${authHeader()} ${shellQuote(`${origin()}${withCluster('/mcp')}`)} -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -d ${shellQuote(JSON.stringify(body))}`;
   return { tool, args, command };
 }
 

@@ -7,6 +7,8 @@ export type Grouping = 'owner' | 'namespace' | 'app';
 export type DiffMode = 'side' | 'unified';
 
 export interface ViewState {
+  /** At a hub, the cluster the view is about; null at a server. */
+  cluster: string | null;
   namespace: string;
   kinds: string[];
   name: string;
@@ -40,6 +42,7 @@ export function parseState(search: string): ViewState {
   const group = p.get('group');
   const win = p.get('window') ?? DEFAULT_WINDOW;
   return {
+    cluster: p.get('cluster') || null,
     namespace: p.get('namespace') ?? '',
     kinds: (p.get('kinds') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     name: p.get('name') ?? '',
@@ -61,6 +64,7 @@ export function parseState(search: string): ViewState {
 
 export function serializeState(s: ViewState): string {
   const p = new URLSearchParams();
+  if (s.cluster) p.set('cluster', s.cluster);
   if (s.namespace) p.set('namespace', s.namespace);
   if (s.kinds.length) p.set('kinds', s.kinds.join(','));
   if (s.name) p.set('name', s.name);
