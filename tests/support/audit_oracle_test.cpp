@@ -3,10 +3,10 @@
 #include "tests/support/audit_oracle.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 using namespace kws::test;
 
@@ -18,18 +18,18 @@ const object_key pod{"pods", "t-1", "job-1-abcde"};
 std::string line(const std::string& verb, const std::string& subresource,
                  const std::string& answer) {
   return R"({"verb":")" + verb + R"(","objectRef":{"resource":"pods",)"
-         + R"("namespace":"t-1","name":"job-1-abcde","subresource":")"
-         + subresource + R"("},"responseStatus":{"code":200},)"
-         + R"("requestReceivedTimestamp":"2026-12-06T10:00:00Z",)"
-         + R"("stageTimestamp":"2026-12-06T10:00:00.1Z","responseObject":)"
-         + answer + "}";
+    + R"("namespace":"t-1","name":"job-1-abcde","subresource":")" + subresource
+    + R"("},"responseStatus":{"code":200},)"
+    + R"("requestReceivedTimestamp":"2026-12-06T10:00:00Z",)"
+    + R"("stageTimestamp":"2026-12-06T10:00:00.1Z","responseObject":)" + answer
+    + "}";
 }
 
 /// The pod as an answer shows it; `rv` empty leaves resourceVersion out.
 std::string pod_answer(const std::string& rv, const std::string& deletion) {
   return R"({"kind":"Pod","metadata":{"name":"job-1-abcde","uid":"u1")"
-         + (rv.empty() ? std::string{} : R"(,"resourceVersion":")" + rv + "\"")
-         + deletion + "}}";
+    + (rv.empty() ? std::string{} : R"(,"resourceVersion":")" + rv + "\"")
+    + deletion + "}}";
 }
 
 const std::string terminating_with_grace_1
@@ -44,7 +44,7 @@ const std::string binding_status
 /// Reads `lines` through a log file, as the e2e tests do.
 audit_oracle oracle_of(const std::vector<std::string>& lines) {
   auto path = std::filesystem::temp_directory_path()
-              / ("audit-oracle-test-" + std::to_string(::getpid()) + ".log");
+    / ("audit-oracle-test-" + std::to_string(::getpid()) + ".log");
   {
     std::ofstream out{path};
     for (auto& l : lines)
@@ -57,8 +57,8 @@ audit_oracle oracle_of(const std::vector<std::string>& lines) {
 }
 
 record_digest record(const std::string& verb, const std::string& rv) {
-  return {.id = rv, .key = pod, .verb = verb, .uid = "u1",
-          .resource_version = rv};
+  return {
+    .id = rv, .key = pod, .verb = verb, .uid = "u1", .resource_version = rv};
 }
 
 } // namespace
@@ -67,7 +67,8 @@ record_digest record(const std::string& verb, const std::string& rv) {
 // force delete loses a race with another delete: it wrote the grace period
 // 0 first (version 12, in no audit line) and answers without a
 // resourceVersion. Its update is counted like that of any force delete.
-TEST(audit_oracle_test, a_force_delete_that_lost_a_race_still_wrote_its_update) {
+TEST(audit_oracle_test,
+     a_force_delete_that_lost_a_race_still_wrote_its_update) {
   auto oracle = oracle_of({
     line("create", "", pod_answer("10", "")),
     line("create", "binding", binding_status),
@@ -93,7 +94,8 @@ TEST(audit_oracle_test, a_force_delete_that_lost_a_race_still_wrote_its_update) 
 TEST(audit_oracle_test, two_force_deletes_wrote_one_update) {
   auto raced = line("delete", "", pod_answer("", terminating_with_grace_0));
   auto won = line("delete", "", pod_answer("13", terminating_with_grace_0));
-  auto graceful = line("delete", "", pod_answer("11", terminating_with_grace_1));
+  auto graceful
+    = line("delete", "", pod_answer("11", terminating_with_grace_1));
   EXPECT_EQ(oracle_of({graceful, raced, won}).delete_updates[pod].size(), 1u);
   EXPECT_EQ(oracle_of({graceful, won, raced}).delete_updates[pod].size(), 1u);
 }
@@ -103,7 +105,8 @@ TEST(audit_oracle_test, two_force_deletes_wrote_one_update) {
 TEST(audit_oracle_test, a_force_delete_counts_an_update_unless_grace_was_0) {
   auto force = line("delete", "", pod_answer("13", terminating_with_grace_0));
   EXPECT_EQ(oracle_of({force}).delete_updates[pod].size(), 1u);
-  auto already_0 = line("update", "", pod_answer("12", terminating_with_grace_0
-                                                         + R"(,"finalizers":["f"])"));
+  auto already_0 = line(
+    "update", "",
+    pod_answer("12", terminating_with_grace_0 + R"(,"finalizers":["f"])"));
   EXPECT_EQ(oracle_of({already_0, force}).delete_updates[pod].size(), 0u);
 }
