@@ -3,7 +3,6 @@
 // and key. No broker is contacted: librdkafka connects lazily.
 #include "storage/kafka_consumer.hpp"
 #include "storage/kafka_producer.hpp"
-
 #include "util/errors.hpp"
 
 #include <gtest/gtest.h>
