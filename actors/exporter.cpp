@@ -64,9 +64,6 @@ std::chrono::milliseconds exporter_state::round() {
   // Sequence numbers have holes (updates dropped as status-only), which the
   // cursor passes only that way.
   auto stored = store->next_sequence() - 1;
-  auto publish_lag = [&] {
-    m.lag.set(static_cast<int64_t>(stored > cursor ? stored - cursor : 0));
-  };
   auto records = store->records_after(cursor, config.batch_size);
   if (!records)
     return fail(records.error(), 0);
@@ -77,10 +74,14 @@ std::chrono::milliseconds exporter_state::round() {
         return fail(err, 0);
       cursor = stored;
     }
-    publish_lag();
+    m.lag.set(0);
     return config.idle_interval;
   }
-  publish_lag();
+  // Counted from the first record waiting, not from the cursor: ids start
+  // far above 0 (storage::first_id_now).
+  uint64_t waiting
+    = whole ? records->size() : stored - records->front().seq + 1;
+  m.lag.set(static_cast<int64_t>(waiting));
   std::vector<storage::kafka_message> batch;
   std::vector<uint64_t> seqs;
   batch.reserve(records->size());
@@ -112,7 +113,9 @@ std::chrono::milliseconds exporter_state::round() {
     cursor = next;
   }
   m.records.inc(delivery.acknowledged);
-  publish_lag();
+  // Without an error every record of the batch is passed, skipped ones too.
+  uint64_t passed = delivery.error ? delivery.acknowledged : records->size();
+  m.lag.set(static_cast<int64_t>(waiting - std::min(waiting, passed)));
   if (delivery.error)
     return fail(delivery.error, delivery.acknowledged);
   if (backoff.count() != 0)

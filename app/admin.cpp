@@ -70,7 +70,8 @@ int run_backup(const options& opts) {
 }
 
 int run_restore(const options& opts) {
-  if (auto err = storage::rocks_store::restore(opts.from, opts.dest)) {
+  if (auto err = storage::rocks_store::restore(opts.from, opts.dest,
+                                               storage::first_id_now())) {
     std::cerr << "k8s-watch-server restore: " << render(err) << "\n";
     return 1;
   }

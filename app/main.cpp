@@ -69,6 +69,7 @@ int serve(const app::options& opts) {
   storage::store_options store_opts;
   store_opts.path = settings->storage_path;
   store_opts.read_threads = settings->read_threads;
+  store_opts.first_id = storage::first_id_now();
   auto store = storage::rocks_store::open(store_opts);
   if (!store)
     return fail("cannot open the store at " + settings->storage_path + ": "

@@ -171,7 +171,8 @@ caf::error rocks_store::backup(const std::string& dir,
 }
 
 caf::error rocks_store::restore(const std::string& backup_dir,
-                                const std::string& target_dir) {
+                                const std::string& target_dir,
+                                uint64_t first_id) {
   namespace fs = std::filesystem;
   std::error_code err;
   if (!fs::exists(fs::path{backup_dir} / "CURRENT", err))
@@ -203,6 +204,17 @@ caf::error rocks_store::restore(const std::string& backup_dir,
   auto restored = open(std::move(opts));
   if (!restored)
     return restored.error();
+  auto& r = *restored->impl_;
+  if (r.next_seq >= first_id)
+    return {};
+  std::string next;
+  append_u64(next, first_id);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (auto st = r.db->Put(wo, r.meta_cf.get(), meta_sequence_key(), next);
+      !st.ok())
+    return to_error(st, "cannot set the next id of " + target_dir);
+  r.next_seq = first_id;
   return {};
 }
 

@@ -320,6 +320,8 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
   auto st = s->db->Get(ro, s->meta_cf.get(), meta_sequence_key(), &value);
   if (st.ok() && value.size() == 8)
     s->next_seq = read_u64(value);
+  else if (st.IsNotFound())
+    s->next_seq = std::max<uint64_t>(s->opts.first_id, 1);
   else if (st.ok() || !st.IsNotFound())
     return st.ok() ? caf::make_error(ec::storage_failure,
                                      "malformed sequence number in meta")
@@ -523,6 +525,13 @@ std::vector<std::string> rocks_store::partitions() const {
   for (const auto& [day, p] : impl_->parts)
     result.push_back(p.name);
   return result;
+}
+
+uint64_t first_id_now() {
+  return static_cast<uint64_t>(
+    std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch())
+      .count());
 }
 
 uint64_t rocks_store::next_sequence() const {

@@ -50,7 +50,18 @@ struct store_options {
   /// Ingest time in nanoseconds since the epoch; chooses the partition a
   /// write goes to. Defaults to the system clock; tests set a fixed day.
   std::function<int64_t()> clock;
+  /// The id of the first record of a store that has given none yet; a
+  /// store that has continues after its newest.
+  uint64_t first_id = 1;
 };
+
+/// The first id of a store made now (`store_options::first_id`), the
+/// microseconds since the epoch: a server that starts over on a new volume,
+/// or from an old backup, then gives ids above every id it gave before (its
+/// old store would have had to store more than one record per microsecond),
+/// so a consumer that keeps the newest id it holds (a hub) takes the new
+/// records for new ones.
+uint64_t first_id_now();
 
 /// Last persisted resourceVersion per resource type (`group_resource()`),
 /// written in the same batch as the records they cover.
@@ -112,9 +123,12 @@ public:
   static caf::expected<rocks_store> open(store_options opts);
 
   /// Copies the backup in `backup_dir` into `target_dir`, which must not
-  /// exist or be empty, and checks that the copy opens.
+  /// exist or be empty, and checks that the copy opens. Its next id is at
+  /// least `first_id`: the records given after the backup was taken, which
+  /// the copy does not hold, keep ids of their own.
   static caf::error restore(const std::string& backup_dir,
-                            const std::string& target_dir);
+                            const std::string& target_dir,
+                            uint64_t first_id = 1);
 
   rocks_store(rocks_store&&) noexcept;
   rocks_store& operator=(rocks_store&&) noexcept;

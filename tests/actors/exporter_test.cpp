@@ -168,6 +168,30 @@ TEST_F(exporter_test, the_cursor_passes_the_ids_of_dropped_status_updates) {
   EXPECT_EQ(metrics::get_gauge("kws_export_lag_records", "").value(), 0);
 }
 
+// A server's store starts its ids at the microseconds since the epoch: the
+// lag counts the records waiting, not the ids since 0.
+TEST_F(exporter_test, the_lag_counts_records_waiting_whatever_their_ids) {
+  store.reset();
+  std::filesystem::remove_all(dir);
+  storage::store_options opts;
+  opts.path = dir.string();
+  opts.first_id = 1'000'000;
+  auto opened = storage::rocks_store::open(opts);
+  ASSERT_TRUE(opened) << render(opened.error());
+  store = std::make_shared<storage::rocks_store>(std::move(*opened));
+  store_records(5);
+  auto& lag = metrics::get_gauge("kws_export_lag_records", "");
+  answer = [](const std::vector<kafka_message>&) { return failed(0); };
+  start(2);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(ids(sent[0]), (std::vector<uint64_t>{1'000'000, 1'000'001}));
+  EXPECT_EQ(lag.value(), 5) << "none of five records was acknowledged";
+  answer = nullptr;
+  advance(1s);
+  EXPECT_EQ(cursor(), 1'000'004u);
+  EXPECT_EQ(lag.value(), 0);
+}
+
 TEST_F(exporter_test, a_new_exporter_goes_on_after_the_cursor) {
   store_records(3);
   start();

@@ -160,6 +160,29 @@ TEST_F(rocks_store_test, a_backup_needs_its_parent_and_stays_inside_the_root) {
   EXPECT_TRUE(std::filesystem::exists(root / "daily" / "x" / "CURRENT"));
 }
 
+// Records given after a backup was taken are not in the copy: a restore
+// with a higher first id gives new records ids of their own.
+TEST_F(rocks_store_test, a_restore_gives_new_records_ids_above_its_first_id) {
+  open();
+  write({make_event(day0, verb::create, "x", "pods", "a", "ua", "1")});
+  auto backup_dir = (dir_ / "backups" / "k").string();
+  ASSERT_FALSE(store_->backup(backup_dir, (dir_ / "backups").string()));
+  write({make_event(day0, verb::create, "x", "pods", "b", "ub", "1")});
+  ASSERT_EQ(store_->next_sequence(), 3u);
+  auto low = (dir_ / "restored-low").string();
+  ASSERT_FALSE(rocks_store::restore(backup_dir, low));
+  EXPECT_EQ(open(options("restored-low")).next_sequence(), 2u)
+    << "without a first id the copy continues after its newest";
+  auto high = (dir_ / "restored-high").string();
+  ASSERT_FALSE(rocks_store::restore(backup_dir, high, 7'000));
+  auto& restored = open(options("restored-high"));
+  EXPECT_EQ(restored.next_sequence(), 7'000u);
+  auto res = restored.write(
+    {make_event(day0, verb::create, "x", "pods", "c", "uc", "1")});
+  ASSERT_TRUE(res) << render(res.error());
+  EXPECT_EQ(res->ids, std::vector<std::string>{format_id(7'000)});
+}
+
 TEST_F(rocks_store_test,
        the_secret_digest_key_is_kept_and_travels_in_a_backup) {
   open();

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <chrono>
 #include <set>
 
 using namespace kws;
@@ -170,6 +171,38 @@ TEST_F(rocks_store_test, reopen_loses_nothing_and_continues_ids) {
   ASSERT_EQ(res.ids.size(), 1u);
   EXPECT_EQ(res.ids[0], format_id(1001));
   expect_consistent(1001u);
+}
+
+// A new store starts at its first id; one that gave ids continues after its
+// newest, whatever first id it is opened with.
+TEST_F(rocks_store_test, a_new_store_starts_at_its_first_id) {
+  auto opts = options();
+  opts.first_id = 1'000'000;
+  open(opts);
+  EXPECT_EQ(store_->next_sequence(), 1'000'000u);
+  auto res
+    = write({make_event(day0, verb::create, "x", "pods", "a", "ua", "1"),
+             make_event(day0, verb::create, "x", "pods", "b", "ub", "1")});
+  EXPECT_EQ(
+    res.ids,
+    (std::vector<std::string>{format_id(1'000'000), format_id(1'000'001)}));
+  opts.first_id = 5'000'000;
+  open(opts);
+  EXPECT_EQ(store_->next_sequence(), 1'000'002u);
+  opts.first_id = 1;
+  open(opts);
+  EXPECT_EQ(store_->next_sequence(), 1'000'002u);
+  expect_consistent(2u);
+}
+
+// first_id_now() grows with the clock: a store made later starts higher.
+TEST(first_id_now, is_the_microseconds_since_the_epoch) {
+  auto before = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  auto id = first_id_now();
+  EXPECT_GE(id, static_cast<uint64_t>(before));
+  EXPECT_LT(id, static_cast<uint64_t>(before) + 60'000'000);
 }
 
 TEST_F(rocks_store_test, built_records_decode_strictly_as_the_contract_array) {
