@@ -7,6 +7,7 @@
 // a crash between acknowledgement and cursor carries the same `id`.
 #include "actors/exporter.hpp"
 
+#include "storage/coverage_message.hpp"
 #include "storage/export_message.hpp"
 #include "storage/rocks_store.hpp"
 #include "util/logging.hpp"
@@ -48,6 +49,25 @@ export_metrics& counters() {
 
 } // namespace
 
+caf::error exporter_state::send_coverage() {
+  auto gaps = store->coverage(coverage_query{});
+  if (!gaps)
+    return gaps.error();
+  auto firsts = store->first_watch_times();
+  if (!firsts)
+    return firsts.error();
+  if (gaps->empty() && firsts->empty() && coverage_sent.empty())
+    return {};
+  auto msg = storage::coverage_message(*gaps, *firsts, config.cluster);
+  if (msg.value == coverage_sent)
+    return {};
+  auto delivery = send({msg});
+  if (delivery.error)
+    return delivery.error;
+  coverage_sent = std::move(msg.value);
+  return {};
+}
+
 std::chrono::milliseconds exporter_state::round() {
   auto& m = counters();
   auto fail = [&](const caf::error& err, size_t acknowledged) {
@@ -63,6 +83,8 @@ std::chrono::milliseconds exporter_state::round() {
   // `records_after` sees, so a batch that is not full holds all of them.
   // Sequence numbers have holes (updates dropped as status-only), which the
   // cursor passes only that way.
+  if (auto err = send_coverage())
+    return fail(err, 0);
   auto stored = store->next_sequence() - 1;
   auto records = store->records_after(cursor, config.batch_size);
   if (!records)

@@ -44,10 +44,15 @@ struct exporter_config {
 struct exporter_state {
   explicit exporter_state(exporter_actor::pointer self) : self{self} {}
 
-  /// Sends the records after the cursor (one batch) and moves the cursor
-  /// past what was acknowledged. Returns how long to wait before the next
-  /// round: zero when a full batch went out (more may wait).
+  /// Sends the store's coverage when it changed, then the records
+  /// after the cursor (one batch), and moves the cursor past what was
+  /// acknowledged. Returns how long to wait before the next round: zero
+  /// when a full batch went out (more may wait).
   std::chrono::milliseconds round();
+
+  /// Sends every coverage gap and first-watch time of the store
+  /// (`coverage_message.hpp`) unless the broker acknowledged the same last.
+  caf::error send_coverage();
 
   exporter_actor::pointer self;
   exporter_config config;
@@ -57,6 +62,8 @@ struct exporter_state {
   uint64_t cursor = 0;
   /// The current wait after a failure; zero after a success.
   std::chrono::milliseconds backoff{0};
+  /// The coverage message acknowledged last ("" before the first).
+  std::string coverage_sent;
 
   static inline const char* name = "exporter";
 };

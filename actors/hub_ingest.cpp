@@ -87,10 +87,15 @@ caf::expected<bool> hub_ingest_state::round() {
     storage::cursor_map cursors;
     for (const auto& [partition, mark] : b.marks)
       cursors[storage::hub_cursor_name(config.topic, partition)] = mark;
-    auto written
-      = clusters.at(name).store->write(b.events, b.checkpoints, {}, cursors);
+    auto written = clusters.at(name).store->write(b.events, b.checkpoints,
+                                                  b.gaps, cursors);
     if (!written)
       return written.error();
+    // After the records: their write noted this hub's time for a type new
+    // to it, which the server's earlier one replaces.
+    if (auto err
+        = clusters.at(name).store->note_first_watch_times(b.first_watched))
+      return err;
     m.stored.inc(written->written);
     m.repeated.inc(written->dropped);
     for (const auto& ev : b.events)

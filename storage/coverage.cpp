@@ -100,6 +100,43 @@ caf::error rocks_store::impl::note_first_watch(rocksdb::WriteBatch& wb,
   return {};
 }
 
+caf::expected<std::map<std::string, int64_t>>
+rocks_store::first_watch_times() const {
+  auto firsts = first_watches(*impl_);
+  if (!firsts)
+    return firsts.error();
+  return std::map<std::string, int64_t>{firsts->begin(), firsts->end()};
+}
+
+caf::error
+rocks_store::note_first_watch_times(const std::map<std::string, int64_t>& at) {
+  auto& s = *impl_;
+  std::lock_guard writer{s.write_mtx};
+  auto held = first_watches(s);
+  if (!held)
+    return held.error();
+  std::map<std::string, int64_t> known{held->begin(), held->end()};
+  rocksdb::WriteBatch wb;
+  for (const auto& [gr, ns] : at) {
+    if (auto i = known.find(gr); i != known.end() && i->second <= ns)
+      continue;
+    std::string ts;
+    append_ts(ts, ns);
+    if (auto put = wb.Put(s.meta_cf.get(), meta_first_watch_prefix() + gr, ts);
+        !put.ok())
+      return to_error(put, "cannot add to the write batch");
+  }
+  if (wb.Count() == 0)
+    return {};
+  rocksdb::WriteOptions wo;
+  wo.sync = s.opts.sync;
+  if (auto st = s.db->Write(wo, &wb); !st.ok())
+    return to_error(st, "cannot store first-watch times");
+  for (const auto& [gr, ns] : at)
+    s.first_watched.insert(gr);
+  return {};
+}
+
 caf::error rocks_store::mark_alive(int64_t now_ns) {
   std::string value;
   append_ts(value, now_ns);

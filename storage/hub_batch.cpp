@@ -1,5 +1,6 @@
 #include "storage/hub_batch.hpp"
 
+#include "storage/coverage_message.hpp"
 #include "storage/hub_record.hpp"
 #include "util/errors.hpp"
 
@@ -14,12 +15,29 @@ std::string hub_cursor_name(std::string_view topic, int32_t partition) {
 hub_batch plan_hub_batch(const std::vector<kafka_received>& polled,
                          const std::map<std::string, hub_marks>& held) {
   hub_batch out;
+  auto unreadable = [&](const kafka_received& msg, const caf::error& err) {
+    out.unreadable.push_back("partition " + std::to_string(msg.partition)
+                             + " offset " + std::to_string(msg.offset) + ": "
+                             + error_detail(err));
+  };
   for (const auto& msg : polled) {
+    if (is_coverage_message(msg.value)) {
+      // A whole list: the newest replaces what this poll had before.
+      auto coverage = parse_coverage_message(msg.value);
+      if (!coverage)
+        unreadable(msg, coverage.error());
+      else if (!held.contains(coverage->cluster))
+        ++out.other_clusters;
+      else {
+        auto& batch = out.clusters[coverage->cluster];
+        batch.gaps = std::move(coverage->gaps);
+        batch.first_watched = std::move(coverage->first_watched);
+      }
+      continue;
+    }
     auto rec = parse_hub_record(msg.value, msg.link);
     if (!rec) {
-      out.unreadable.push_back("partition " + std::to_string(msg.partition)
-                               + " offset " + std::to_string(msg.offset) + ": "
-                               + error_detail(rec.error()));
+      unreadable(msg, rec.error());
       continue;
     }
     auto served = held.find(rec->cluster);
@@ -47,8 +65,10 @@ hub_batch plan_hub_batch(const std::vector<kafka_received>& polled,
     batch.events.push_back(std::move(rec->event));
   }
   // A cluster whose records were all repeats still leaves no entry.
-  std::erase_if(out.clusters,
-                [](const auto& kv) { return kv.second.events.empty(); });
+  std::erase_if(out.clusters, [](const auto& kv) {
+    return kv.second.events.empty() && kv.second.gaps.empty()
+      && kv.second.first_watched.empty();
+  });
   return out;
 }
 

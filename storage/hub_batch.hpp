@@ -1,9 +1,11 @@
 // How a hub sorts what it polled from the export topic: by cluster, minus
-// the records it holds already. Pure; the HUB INGEST writes the result.
+// the records it holds already, with the coverage gaps the servers sent.
+// Pure; the HUB INGEST writes the result.
 #pragma once
 
 #include "messages/resource_event.hpp"
 #include "messages/resource_type.hpp"
+#include "storage/coverage_message.hpp"
 #include "storage/kafka_consumer.hpp"
 #include "storage/rocks_store.hpp"
 
@@ -35,6 +37,10 @@ struct hub_cluster_batch {
   /// record here (the store's checkpoint, which lists the types held).
   std::map<std::string, resource_type> types;
   checkpoint_map checkpoints;
+  /// The cluster's coverage gaps and first-watch times, from its latest
+  /// coverage message here.
+  std::vector<coverage_gap> gaps;
+  first_watch_map first_watched;
 };
 
 /// A poll, sorted.

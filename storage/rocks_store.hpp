@@ -155,6 +155,14 @@ public:
   /// How many of `coverage(q.window)` are of `q.resource` (`gap_of`).
   caf::expected<uint64_t> count_gaps(const gap_count_query& q) const;
 
+  /// When each resource type was first watched (its first checkpoint), in
+  /// nanoseconds since the epoch: `coverage` says "not yet watched" before.
+  caf::expected<std::map<std::string, int64_t>> first_watch_times() const;
+
+  /// Takes first-watch times another store noted (a hub's, from the
+  /// server's coverage message): each replaces a later one held.
+  caf::error note_first_watch_times(const std::map<std::string, int64_t>& at);
+
   /// The install's key of Secret digests (`secret_digest.hpp`), made at
   /// random and kept the first time it is asked for.
   caf::expected<std::string> secret_digest_key();

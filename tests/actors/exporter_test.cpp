@@ -192,6 +192,46 @@ TEST_F(exporter_test, the_lag_counts_records_waiting_whatever_their_ids) {
   EXPECT_EQ(lag.value(), 0);
 }
 
+// The store's coverage gaps go out whole whenever they changed, before the
+// records; a list the broker did not take goes again.
+TEST_F(exporter_test, coverage_gaps_go_out_when_they_change) {
+  coverage_gap down;
+  down.start_ns = 1'700'000'000'000'000'000;
+  down.end_ns = down.start_ns + 60'000'000'000;
+  down.reason = "server down";
+  ASSERT_TRUE(store->write({}, {}, {down}));
+  store_records(2);
+  auto coverage = [](const std::vector<kafka_message>& batch) {
+    return batch.size() == 1 && batch[0].key == "c1/coverage";
+  };
+  start();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_TRUE(coverage(sent[0]));
+  EXPECT_NE(sent[0][0].value.find(R"("reason":"server down")"),
+            std::string::npos)
+    << sent[0][0].value;
+  EXPECT_EQ(ids(sent[1]), (std::vector<uint64_t>{1, 2}));
+  // Nothing changed: nothing more goes out.
+  advance(1s);
+  ASSERT_EQ(sent.size(), 2u);
+  // A new gap: the whole list again, once the broker takes it.
+  auto relist = down;
+  relist.group_resource = "pods";
+  relist.reason = "410 Gone";
+  ASSERT_TRUE(store->write({}, {}, {relist}));
+  answer = [](const std::vector<kafka_message>&) { return failed(0); };
+  advance(1s);
+  ASSERT_EQ(sent.size(), 3u);
+  answer = nullptr;
+  advance(2s);
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_TRUE(coverage(sent[3]));
+  EXPECT_EQ(sent[3][0].value, sent[2][0].value);
+  EXPECT_NE(sent[3][0].value.find(R"("reason":"410 Gone")"), std::string::npos);
+  advance(2s);
+  EXPECT_EQ(sent.size(), 4u);
+}
+
 TEST_F(exporter_test, a_new_exporter_goes_on_after_the_cursor) {
   store_records(3);
   start();

@@ -190,8 +190,9 @@ struct message {
   std::string value;
 };
 
-/// Every message of `t` by cluster and id; lines that are no record
-/// message go to `problems`. False when the consumer could not run.
+/// Every record message of `t` by cluster and id; lines that are neither a
+/// record message nor a cluster's coverage message go to `problems`. False
+/// when the consumer could not run.
 bool consume_records(
   const std::string& t,
   std::map<std::string, std::map<std::string, std::vector<message>>>& got,
@@ -209,6 +210,11 @@ bool consume_records(
     rapidjson::Document doc;
     if (tab != std::string::npos)
       doc.Parse(line.c_str() + tab + 1);
+    if (tab != std::string::npos && !doc.HasParseError() && doc.IsObject()
+        && doc.HasMember("coverage") && doc.HasMember("cluster")
+        && line.substr(0, tab)
+          == std::string{doc["cluster"].GetString()} + "/coverage")
+      continue;
     if (tab == std::string::npos || doc.HasParseError() || !doc.IsObject()
         || !doc.HasMember("cluster") || !doc.HasMember("id")
         || !doc.HasMember("uid")) {
@@ -359,6 +365,18 @@ TEST_F(kafka_export,
         if (theirs.status != 200 || at_hub.status != 200
             || theirs.body != at_hub.body)
           hub_problems.push_back(s.cluster + "'s /changes differ at the hub");
+        // The same gaps too: b's time down, every type's first watch.
+        auto coverage = "/api/v1/coverage?start=" + since;
+        auto gaps = http_get(s.port, coverage);
+        auto held_gaps = http_get(hub.port, coverage + "&cluster=" + s.cluster);
+        if (gaps.status != 200 || held_gaps.status != 200
+            || gaps.body != held_gaps.body)
+          hub_problems.push_back(s.cluster + "'s coverage is " + held_gaps.body
+                                 + " at the hub, " + gaps.body);
+        else if (s.cluster == "b"
+                 && gaps.body.find("server down") == std::string::npos)
+          hub_problems.push_back("b's coverage has no server down gap: "
+                                 + gaps.body);
       }
       return hub_problems.empty();
     },

@@ -51,7 +51,7 @@ export function withCluster(url: string): string {
 
 /**
  * The clusters a hub answers for (`GET /api/v1/clusters`); null at a server,
- * which has no such endpoint, or when the hub could not be asked.
+ * which lists none, or when the answer is not a list (a 401 in token mode).
  */
 export async function getClusters(): Promise<string[] | null> {
   try {

@@ -1,6 +1,6 @@
 // The toolbar: the cluster (at a hub), filters, window presets, "±N min
-// around T", grouping, the status toggle and the share/export buttons. It only writes the state;
-// main.ts reacts to it.
+// around T", grouping, the status toggle and the share/export buttons. It
+// only writes the state; main.ts reacts to it.
 
 import { h } from './dom';
 import type { Grouping, StateStore, ViewState } from './state';

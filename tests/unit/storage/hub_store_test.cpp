@@ -5,6 +5,7 @@
 // (with `cluster` after the id), and the same answers to /changes, history,
 // diffs and blame, a day later too. What is not a record, or not of a
 // served cluster, is passed over.
+#include "storage/coverage_message.hpp"
 #include "storage/export_message.hpp"
 #include "storage/hub_batch.hpp"
 #include "storage/hub_record.hpp"
@@ -322,6 +323,74 @@ TEST_F(hub_store_test, messages_that_are_no_record_of_a_served_cluster) {
     << batch.unreadable.front();
   ASSERT_EQ(batch.clusters.size(), 1u);
   EXPECT_EQ(batch.clusters["c1"].events.size(), 1u);
+}
+
+// A server's coverage gaps travel whole; the hub's store answers coverage
+// as the server's does, and a list sent again changes nothing.
+TEST_F(hub_store_test, the_gaps_a_server_sends_answer_coverage_at_the_hub) {
+  open_hub(day0 + day + 3600 * sec);
+  coverage_gap down;
+  down.start_ns = day0 + 10 * sec;
+  down.end_ns = day0 + 70 * sec;
+  down.reason = "server down";
+  coverage_gap relist;
+  relist.group_resource = "deployments.apps";
+  relist.start_ns = day0 + 100 * sec;
+  relist.end_ns = day0 + 101 * sec;
+  relist.from_resource_version = "10";
+  relist.to_resource_version = "42";
+  relist.reason = "410 Gone";
+  // The server first watched its types when it stored their checkpoints.
+  ASSERT_TRUE(source_->write({},
+                             {{"configmaps", "1"},
+                              {"deployments.apps", "1"},
+                              {"events", "1"},
+                              {"namespaces", "1"}},
+                             {down, relist}));
+  auto gaps = source_->coverage({});
+  ASSERT_TRUE(gaps);
+  ASSERT_EQ(gaps->size(), 2u);
+  // The hub took the types' records a day after the server first watched
+  // them: its own first-watch times are later, and give way.
+  auto firsts = source_->first_watch_times();
+  ASSERT_TRUE(firsts);
+  ASSERT_EQ(firsts->size(), 4u);
+  feed(delivered(), 100);
+  auto late = hub_->first_watch_times();
+  ASSERT_TRUE(late);
+  EXPECT_NE(*late, *firsts);
+  auto sent = coverage_message(*gaps, *firsts, "c1");
+  EXPECT_EQ(sent.key, "c1/coverage");
+  kafka_received msg{2, 7, sent.key, sent.value};
+  auto other = msg;
+  other.value = coverage_message(*gaps, *firsts, "c2").value;
+  auto broken = msg;
+  broken.value = R"({"coverage":[{"start":"yesterday"}],"cluster":"c1"})";
+  for (int round = 0; round < 2; ++round) {
+    auto batch = plan_hub_batch({other, broken, msg}, held_);
+    EXPECT_EQ(batch.other_clusters, 1u);
+    ASSERT_EQ(batch.unreadable.size(), 1u);
+    EXPECT_NE(batch.unreadable.front().find("integer start"), std::string::npos)
+      << batch.unreadable.front();
+    ASSERT_EQ(batch.clusters.size(), 1u);
+    const auto& b = batch.clusters["c1"];
+    EXPECT_TRUE(b.events.empty());
+    ASSERT_TRUE(hub_->write(b.events, b.checkpoints, b.gaps));
+    ASSERT_FALSE(hub_->note_first_watch_times(b.first_watched));
+    auto held = hub_->coverage({});
+    auto held_firsts = hub_->first_watch_times();
+    ASSERT_TRUE(held && held_firsts);
+    EXPECT_EQ(coverage_message(*held, *held_firsts, "c1").value, sent.value)
+      << "round " << round;
+    // Over a window with a start: "not yet watched" ends where it does at
+    // the server.
+    coverage_query window{day0 - day, day0 + day};
+    auto theirs = source_->coverage(window);
+    auto ours = hub_->coverage(window);
+    ASSERT_TRUE(theirs && ours);
+    EXPECT_EQ(coverage_message(*ours, {}, "c1").value,
+              coverage_message(*theirs, {}, "c1").value);
+  }
 }
 
 } // namespace
