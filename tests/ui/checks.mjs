@@ -60,7 +60,7 @@ await report.check("a screenshot of each checked state is written", async () => 
     "04-asof-before-scale", "04-asof-before-image", "05-coverage-gap", "06-changes",
     ...(facts.token ? ["08-token-form", "08-token-invalid", "08-token-lanes", "08-token-forbidden",
       "09-panels-forbidden", "09-panels-secret", "09-panels-token-drawer", "09-panels-token"] : []),
-    ...(facts.hub ? ["10-hub-alpha", "10-hub-beta"] : [])]) {
+    ...(facts.hub ? ["10-hub-alpha", "10-hub-gap", "10-hub-beta"] : [])]) {
     const file = path.join(facts.screenshots, `${name}.png`);
     assert(ctx.shot.written.includes(name) && statSync(file).size > 0, `${file} was not written`);
   }

@@ -1,7 +1,8 @@
 // Check 10: the page at a hub (run.sh's hub.sh: both servers export to a
 // broker as clusters alpha and beta, a hub serves the page for both). The
 // page shows the hub's clusters in cluster-select, names the chosen one on
-// every data call, in the URL and in the copied commands; beta's lane of the
+// every data call, in the URL and in the copied commands; its ruler shades
+// the first server's outage as that server's page does; beta's lane of the
 // Deployment holds beta's records only; a link opens the same cluster. At a
 // server no picker is shown and a link's cluster is dropped.
 import { freshPage, ready } from "./browser.mjs";
@@ -79,6 +80,29 @@ export async function hubView(ctx) {
     await report.check("every data call of the page named cluster=alpha", async () => {
       assert(calls.length > 0, "no data call was seen");
       assert(unnamed("alpha").length === 0, `calls without it: ${unnamed("alpha").slice(0, 3).join(" | ")}`);
+    });
+    await report.check("at alpha the ruler shades the first server's outage as its own page does", async () => {
+      const other = await freshPage(browser, errors, "hub-gap");
+      try {
+        const stopped = Date.parse(facts.outage.stoppedAt);
+        const restarted = Date.parse(facts.outage.restartedAt);
+        const around = (t) => new Date(t).toISOString();
+        await other.goto(`${hub.base}?cluster=alpha&namespace=${facts.namespace}`
+          + `&start=${around(stopped - 60000)}&end=${around(restarted + 60000)}`);
+        const gapSel = `${tid("coverage-gap")}[data-reason="server down"]`;
+        await ready(other, gapSel);
+        const gaps = await other.locator(gapSel).evaluateAll((els) => els.map((e) => ({
+          start: Date.parse(e.dataset.start), end: Date.parse(e.dataset.end),
+        })));
+        assert(facts.outage.gap, "the server reported no outage gap to compare with");
+        const { start, end } = facts.outage.gap;
+        assert(gaps.some((g) => Math.abs(g.start - Date.parse(start)) < 1000 && Math.abs(g.end - Date.parse(end)) < 1000),
+          `no shaded gap is the server's own ${start}…${end}: `
+          + JSON.stringify(gaps.map((g) => [new Date(g.start), new Date(g.end)])));
+        await shot(other, "10-hub-gap");
+      } finally {
+        await other.context().close();
+      }
     });
 
     calls.length = 0;

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154 # root, tmp, ns, api, server_bin, image_id: set by run.sh
+# shellcheck shell=bash disable=SC2154 # root, tmp, ns, api, server_bin, stopped_at: set by run.sh
 # The page at a hub: both servers of run.sh export what they record to a
 # real Kafka broker (tests/kafka) as clusters "alpha" (the first server) and
 # "beta" (the token-mode server), and a hub (`k8s-watch-server hub`)
@@ -11,8 +11,9 @@
 #               returns 1 (with a FAIL line) when the broker did not start
 #   hub_mode    starts the hub (store $tmp/hub-store, log $tmp/hub.log),
 #               waits until it holds the first server's records of the
-#               Deployment under the same ids and beta's of it too, and
-#               writes $tmp/hub-facts.json
+#               Deployment under the same ids and beta's of it too, and the
+#               first server's coverage since its outage, and writes
+#               $tmp/hub-facts.json
 #   hub_stop    stops the hub
 #   broker_down removes the broker (after the servers stopped exporting)
 
@@ -77,6 +78,15 @@ hub_mode() {
     test "$hub_alpha" = "$alpha_ids" || return 1
   need "the hub holds beta's records of deployment web ($beta_ids)" \
     test -n "$beta_ids" -a "$beta_ids" != "[]" || return 1
+  local coverage="/api/v1/coverage?start=$stopped_at" own held
+  for _ in $(seq 100); do
+    own=$(curl -s "$api$coverage")
+    held=$(curl -s "$hub_api$coverage&cluster=alpha")
+    [ -n "$own" ] && [ "$own" = "$held" ] && break
+    sleep 0.3
+  done
+  need "the hub's coverage of alpha since the outage is the first server's ($(jq -c '[.gaps[].reason] | unique' <<<"$own"))" \
+    test -n "$own" -a "$own" = "$held" || return 1
   serve_page "$hub_api" || { fail "the hub serves the page ($page_url)"; return 1; }
   jq -n --arg base "$page_url" --arg api "$hub_api" --argjson alpha "$alpha_ids" \
     '{base: $base, api: $api, clusters: ["alpha", "beta"], alphaWebIds: $alpha}' \
