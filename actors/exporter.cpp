@@ -79,12 +79,12 @@ std::chrono::milliseconds exporter_state::round() {
     backoff = std::clamp(backoff * 2, config.min_backoff, config.max_backoff);
     return backoff;
   };
+  if (auto err = send_coverage())
+    return fail(err, 0);
   // Read before the records: every record up to `stored` is then in what
   // `records_after` sees, so a batch that is not full holds all of them.
   // Sequence numbers have holes (updates dropped as status-only), which the
   // cursor passes only that way.
-  if (auto err = send_coverage())
-    return fail(err, 0);
   auto stored = store->next_sequence() - 1;
   auto records = store->records_after(cursor, config.batch_size);
   if (!records)
