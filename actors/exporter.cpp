@@ -79,8 +79,6 @@ std::chrono::milliseconds exporter_state::round() {
     backoff = std::clamp(backoff * 2, config.min_backoff, config.max_backoff);
     return backoff;
   };
-  if (auto err = send_coverage())
-    return fail(err, 0);
   // Read before the records: every record up to `stored` is then in what
   // `records_after` sees, so a batch that is not full holds all of them.
   // Sequence numbers have holes (updates dropped as status-only), which the
@@ -90,20 +88,23 @@ std::chrono::milliseconds exporter_state::round() {
   if (!records)
     return fail(records.error(), 0);
   auto whole = records->size() < config.batch_size;
+  // Counted from the first record waiting, not from the cursor: ids start
+  // far above 0 (storage::first_id_now).
+  uint64_t waiting = whole || records->empty()
+    ? records->size()
+    : stored - records->front().seq + 1;
+  m.lag.set(static_cast<int64_t>(waiting));
+  // Before the records, and whether or not there are any.
+  if (auto err = send_coverage())
+    return fail(err, 0);
   if (records->empty()) {
     if (stored > cursor) {
       if (auto err = store->set_export_cursor(config.cursor_name, stored))
         return fail(err, 0);
       cursor = stored;
     }
-    m.lag.set(0);
     return config.idle_interval;
   }
-  // Counted from the first record waiting, not from the cursor: ids start
-  // far above 0 (storage::first_id_now).
-  uint64_t waiting
-    = whole ? records->size() : stored - records->front().seq + 1;
-  m.lag.set(static_cast<int64_t>(waiting));
   std::vector<storage::kafka_message> batch;
   std::vector<uint64_t> seqs;
   batch.reserve(records->size());

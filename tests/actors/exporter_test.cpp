@@ -232,6 +232,23 @@ TEST_F(exporter_test, coverage_gaps_go_out_when_they_change) {
   EXPECT_EQ(sent.size(), 4u);
 }
 
+// A broker that refuses everything (a wrong password) refuses the coverage
+// message first: the records waiting still show in the lag.
+TEST_F(exporter_test, a_refused_coverage_message_still_shows_the_lag) {
+  coverage_gap down;
+  down.start_ns = 1'700'000'000'000'000'000;
+  down.end_ns = down.start_ns + 60'000'000'000;
+  down.reason = "server down";
+  ASSERT_TRUE(store->write({}, {}, {down}));
+  store_records(3);
+  answer = [](const std::vector<kafka_message>&) { return failed(0); };
+  start();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0][0].key, "c1/coverage");
+  EXPECT_EQ(metrics::get_gauge("kws_export_lag_records", "").value(), 3);
+  EXPECT_EQ(cursor(), 0u);
+}
+
 TEST_F(exporter_test, a_new_exporter_goes_on_after_the_cursor) {
   store_records(3);
   start();
