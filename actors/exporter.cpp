@@ -50,21 +50,28 @@ export_metrics& counters() {
 } // namespace
 
 caf::error exporter_state::send_coverage() {
+  // Read before the coverage: a change after it is seen next round.
+  auto changes = store->coverage_changes();
+  if (coverage_seen == changes)
+    return {};
   auto gaps = store->coverage(coverage_query{});
   if (!gaps)
     return gaps.error();
   auto firsts = store->first_watch_times();
   if (!firsts)
     return firsts.error();
-  if (gaps->empty() && firsts->empty() && coverage_sent.empty())
+  if (gaps->empty() && firsts->empty() && coverage_sent.empty()) {
+    coverage_seen = changes;
     return {};
+  }
   auto msg = storage::coverage_message(*gaps, *firsts, config.cluster);
-  if (msg.value == coverage_sent)
-    return {};
-  auto delivery = send({msg});
-  if (delivery.error)
-    return delivery.error;
-  coverage_sent = std::move(msg.value);
+  if (msg.value != coverage_sent) {
+    auto delivery = send({msg});
+    if (delivery.error)
+      return delivery.error;
+    coverage_sent = std::move(msg.value);
+  }
+  coverage_seen = changes;
   return {};
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,9 @@ struct exporter_state {
   std::chrono::milliseconds backoff{0};
   /// The coverage message acknowledged last ("" before the first).
   std::string coverage_sent;
+  /// The store's `coverage_changes()` when `coverage_sent` was made; a
+  /// round skips reading coverage while it stays.
+  std::optional<uint64_t> coverage_seen;
 
   static inline const char* name = "exporter";
 };

@@ -59,17 +59,18 @@ std::optional<coverage_gap> decode_gap(std::string_view in) {
 namespace {
 
 /// Every resource type's first-watch time.
-caf::expected<std::vector<std::pair<std::string, int64_t>>>
+caf::expected<std::map<std::string, int64_t>>
 first_watches(const rocks_store::impl& s) {
   auto prefix = meta_first_watch_prefix();
   std::unique_ptr<rocksdb::Iterator> it{
     s.db->NewIterator(rocksdb::ReadOptions{}, s.meta_cf.get())};
-  std::vector<std::pair<std::string, int64_t>> result;
+  std::map<std::string, int64_t> result;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
        it->Next()) {
     auto value = it->value().ToStringView();
     if (value.size() == 8)
-      result.emplace_back(
+      result.emplace_hint(
+        result.end(),
         std::string{it->key().ToStringView().substr(prefix.size())},
         read_ts(value));
   }
@@ -102,23 +103,23 @@ caf::error rocks_store::impl::note_first_watch(rocksdb::WriteBatch& wb,
 
 caf::expected<std::map<std::string, int64_t>>
 rocks_store::first_watch_times() const {
-  auto firsts = first_watches(*impl_);
-  if (!firsts)
-    return firsts.error();
-  return std::map<std::string, int64_t>{firsts->begin(), firsts->end()};
+  return first_watches(*impl_);
+}
+
+uint64_t rocks_store::coverage_changes() const {
+  return impl_->coverage_changes.load();
 }
 
 caf::error
 rocks_store::note_first_watch_times(const std::map<std::string, int64_t>& at) {
   auto& s = *impl_;
   std::lock_guard writer{s.write_mtx};
-  auto held = first_watches(s);
-  if (!held)
-    return held.error();
-  std::map<std::string, int64_t> known{held->begin(), held->end()};
+  auto known = first_watches(s);
+  if (!known)
+    return known.error();
   rocksdb::WriteBatch wb;
   for (const auto& [gr, ns] : at) {
-    if (auto i = known.find(gr); i != known.end() && i->second <= ns)
+    if (auto i = known->find(gr); i != known->end() && i->second <= ns)
       continue;
     std::string ts;
     append_ts(ts, ns);
@@ -134,6 +135,7 @@ rocks_store::note_first_watch_times(const std::map<std::string, int64_t>& at) {
     return to_error(st, "cannot store first-watch times");
   for (const auto& [gr, ns] : at)
     s.first_watched.insert(gr);
+  ++s.coverage_changes;
   return {};
 }
 
@@ -186,7 +188,10 @@ rocks_store::record_downtime(int64_t now_ns) {
   wo.sync = s.opts.sync;
   if (auto w = s.db->Write(wo, &wb); !w.ok())
     return to_error(w, "cannot store the downtime gaps");
-  s.gaps.add(gaps);
+  if (!gaps.empty()) {
+    s.gaps.add(gaps);
+    ++s.coverage_changes;
+  }
   return gaps;
 }
 

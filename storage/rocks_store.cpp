@@ -322,7 +322,7 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
     s->next_seq = read_u64(value);
   else if (st.IsNotFound())
     s->next_seq = std::max<uint64_t>(s->opts.first_id, 1);
-  else if (st.ok() || !st.IsNotFound())
+  else
     return st.ok() ? caf::make_error(ec::storage_failure,
                                      "malformed sequence number in meta")
                    : to_error(st, "cannot read the sequence number");
@@ -469,6 +469,7 @@ caf::expected<size_t> rocks_store::drop_expired(int64_t now_ns,
       return to_error(st, "cannot remove bounds of dropped partitions");
   }
   s.gaps.forget_ending_before((last_expired + 1) * ns_per_day);
+  ++s.coverage_changes;
   if (first_error)
     return first_error;
   return dropped;

@@ -159,6 +159,10 @@ public:
   /// nanoseconds since the epoch: `coverage` says "not yet watched" before.
   caf::expected<std::map<std::string, int64_t>> first_watch_times() const;
 
+  /// A number that grows whenever `coverage` or `first_watch_times` may
+  /// answer otherwise than before.
+  uint64_t coverage_changes() const;
+
   /// Takes first-watch times another store noted (a hub's, from the
   /// server's coverage message): each replaces a later one held.
   caf::error note_first_watch_times(const std::map<std::string, int64_t>& at);

@@ -132,6 +132,9 @@ struct rocks_store::impl {
   /// The stored coverage gaps, in memory (`gap_book.hpp`); changed only
   /// after the write that stores or drops them succeeded.
   gap_book gaps;
+  /// Bumped after each write that changed the gaps or a first-watch time,
+  /// so a reader of coverage (the exporter) skips rounds without a change.
+  std::atomic<uint64_t> coverage_changes = 0;
 
   impl() = default;
   ~impl();

@@ -228,11 +228,14 @@ caf::expected<write_result> rocks_store::write(
     }
   }
   const auto now = s.opts.clock();
+  auto coverage_changed = !gaps.empty();
   for (const auto& [gr, rv] : checkpoints) {
     if (auto err = put(meta, meta_checkpoint_key(gr), rv))
       return err;
+    auto before = wb.Count();
     if (auto err = s.note_first_watch(wb, gr, now))
       return err;
+    coverage_changed = coverage_changed || wb.Count() != before;
   }
   {
     std::string alive;
@@ -274,6 +277,8 @@ caf::expected<write_result> rocks_store::write(
   s.next_seq = seq;
   if (!gaps.empty())
     s.gaps.add(gaps);
+  if (coverage_changed)
+    ++s.coverage_changes;
   return result;
 }
 

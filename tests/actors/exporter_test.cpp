@@ -23,6 +23,14 @@ resource_event make_event(int n) {
   return test::configmap_record("cm" + std::to_string(n), n);
 }
 
+coverage_gap server_down_gap() {
+  coverage_gap down;
+  down.start_ns = 1'700'000'000'000'000'000;
+  down.end_ns = down.start_ns + 60'000'000'000;
+  down.reason = "server down";
+  return down;
+}
+
 struct exporter_test : test::deterministic_fixture {
   std::filesystem::path dir;
   std::shared_ptr<storage::rocks_store> store;
@@ -195,10 +203,7 @@ TEST_F(exporter_test, the_lag_counts_records_waiting_whatever_their_ids) {
 // The store's coverage gaps go out whole whenever they changed, before the
 // records; a list the broker did not take goes again.
 TEST_F(exporter_test, coverage_gaps_go_out_when_they_change) {
-  coverage_gap down;
-  down.start_ns = 1'700'000'000'000'000'000;
-  down.end_ns = down.start_ns + 60'000'000'000;
-  down.reason = "server down";
+  auto down = server_down_gap();
   ASSERT_TRUE(store->write({}, {}, {down}));
   store_records(2);
   auto coverage = [](const std::vector<kafka_message>& batch) {
@@ -235,10 +240,7 @@ TEST_F(exporter_test, coverage_gaps_go_out_when_they_change) {
 // A broker that refuses everything (a wrong password) refuses the coverage
 // message first: the records waiting still show in the lag.
 TEST_F(exporter_test, a_refused_coverage_message_still_shows_the_lag) {
-  coverage_gap down;
-  down.start_ns = 1'700'000'000'000'000'000;
-  down.end_ns = down.start_ns + 60'000'000'000;
-  down.reason = "server down";
+  auto down = server_down_gap();
   ASSERT_TRUE(store->write({}, {}, {down}));
   store_records(3);
   answer = [](const std::vector<kafka_message>&) { return failed(0); };

@@ -441,8 +441,13 @@ TEST_F(change_store_test, the_time_the_server_was_down_is_a_coverage_gap) {
   auto none = store_->record_downtime(day0 + 3000 * sec);
   ASSERT_TRUE(none) << render(none.error());
   EXPECT_TRUE(none->empty());
+  auto changes = store_->coverage_changes();
   // The write notes the server alive at the store's clock (1 h).
   ASSERT_TRUE(store_->write({}, {{"deployments.apps", "5"}}));
+  EXPECT_GT(store_->coverage_changes(), changes) << "a first watch";
+  changes = store_->coverage_changes();
+  ASSERT_TRUE(store_->write({}, {{"deployments.apps", "6"}}));
+  EXPECT_EQ(store_->coverage_changes(), changes) << "a checkpoint only";
   auto gaps = store_->record_downtime(day0 + 3700 * sec);
   ASSERT_TRUE(gaps) << render(gaps.error());
   ASSERT_EQ(gaps->size(), 1u);
@@ -450,7 +455,8 @@ TEST_F(change_store_test, the_time_the_server_was_down_is_a_coverage_gap) {
   EXPECT_EQ((*gaps)[0].start_ns, day0 + 3600 * sec);
   EXPECT_EQ((*gaps)[0].end_ns, day0 + 3700 * sec);
   EXPECT_EQ((*gaps)[0].reason, "server down");
-  EXPECT_EQ((*gaps)[0].from_resource_version, "5");
+  EXPECT_EQ((*gaps)[0].from_resource_version, "6");
+  EXPECT_GT(store_->coverage_changes(), changes) << "a downtime";
   auto stored
     = store_->coverage(coverage_query{day0 + 3650 * sec, day0 + 3660 * sec});
   ASSERT_TRUE(stored) << render(stored.error());
