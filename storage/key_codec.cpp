@@ -314,7 +314,9 @@ std::vector<std::string> index_keys(const record_summary& s, position pos) {
   keys.push_back(index_prefix(index_kind::ns_resource, {s.ns, s.resource})
                  + suffix);
   keys.push_back(index_prefix(index_kind::resource, {s.resource}) + suffix);
-  keys.push_back(index_prefix(index_kind::ns, {s.ns}) + suffix);
+  // No `n` entry: a namespace's records are its types' `m` runs, merged
+  // (`plan_query`). Partitions written before keep theirs, unread, until
+  // retention drops them.
   if (!s.link_resource.empty() && !s.link_name.empty())
     keys.push_back(
       index_prefix(index_kind::link, {s.link_ns, s.link_resource, s.link_name})
@@ -341,8 +343,9 @@ query_plan plan_query(const event_query& q) {
   if (!q.resource.empty())
     return {index_kind::resource,
             index_prefix(index_kind::resource, {q.resource})};
+  // The runs of the namespace's types under this prefix, merged.
   if (!q.ns.empty())
-    return {index_kind::ns, index_prefix(index_kind::ns, {q.ns})};
+    return {index_kind::ns, index_prefix(index_kind::ns_resource, {q.ns})};
   return {index_kind::time, index_prefix(index_kind::time, {})};
 }
 

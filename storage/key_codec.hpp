@@ -87,7 +87,7 @@ enum class index_kind : char {
   ns_resource = 'm',
   /// `t | resource \0 | ts | seq`.
   resource = 't',
-  /// `n | ns \0 | ts | seq`.
+  /// `n | ns \0 | ts | seq`; written no more (`plan_query`).
   ns = 'n',
   /// `e | link ns \0 link resource \0 link name \0 | ts | seq`: the Event
   /// records about that object.
@@ -189,7 +189,9 @@ struct query_plan {
 /// Picks the most selective index whose key fixes filters of `q`:
 /// uid, then namespace+resource+name, name, user, namespace+resource,
 /// resource, namespace, and the time index when nothing is filtered. Every
-/// filter is still checked against each entry's summary.
+/// filter is still checked against each entry's summary. A namespace alone
+/// is walked as the runs of its types in the namespace+resource index,
+/// merged (`scan_spec::each_run`): its prefix is that index's.
 query_plan plan_query(const event_query& q);
 
 /// True when a record with summary `s` passes the non-time filters of `q`.

@@ -38,14 +38,18 @@ rocksdb::CompressionType fast_compression(rocksdb::CompressionType fallback) {
 /// went into the memtable and inserts the next one from there, instead of
 /// searching the skip list from its top: keys of one run arrive mostly in
 /// time order. Only runs shared by many records take part (records by time,
-/// and the indexes by user, namespace and resource); a hint costs memory
-/// per run, and runs of one object (uid, object, name, link) would add a
-/// hint per live object for little reuse.
+/// the indexes by user, namespace and type, and ids); a hint costs
+/// memory per run, and runs of one object (uid, object, name, link) would
+/// add a hint per live object for little reuse.
 class time_run_prefix : public rocksdb::SliceTransform {
 public:
   const char* Name() const override { return "kws.time_run_prefix"; }
 
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    // Ids grow with every record: the id entries are one run in time
+    // order, whatever the id in their key.
+    if (static_cast<index_kind>(key[0]) == index_kind::id)
+      return {key.data(), 1};
     return {key.data(), key.size() - position_bytes};
   }
 
@@ -53,11 +57,11 @@ public:
     if (key.size() <= position_bytes)
       return false;
     switch (static_cast<index_kind>(key[0])) {
+      case index_kind::id:
       case index_kind::time:
       case index_kind::user:
       case index_kind::ns_resource:
-      case index_kind::resource:
-      case index_kind::ns: return true;
+      case index_kind::resource: return true;
       default: return false;
     }
   }

@@ -41,8 +41,10 @@ caf::expected<event_page> rocks_store::query(const event_query& q) const {
     cursor = *c;
   }
   auto view = impl_->view();
+  const auto plan = plan_query(q);
   scan_spec spec;
-  spec.prefix = plan_query(q).prefix;
+  spec.prefix = plan.prefix;
+  spec.each_run = plan.kind == index_kind::ns;
   spec.start_ns = q.start_ns;
   spec.end_ns = q.end_ns;
   spec.descending = q.descending;
@@ -57,11 +59,9 @@ caf::expected<event_page> rocks_store::query(const event_query& q) const {
   }
   event_page page;
   position last;
-  // The namespace and the type index entries leave out what they are not
-  // filtered by; there a restricted caller's check reads the record.
-  auto kind = plan_query(q).kind;
-  const bool owner_in_entry
-    = kind != index_kind::ns && kind != index_kind::resource;
+  // Type index entries written before they named the object leave out its
+  // namespace; there a restricted caller's check reads the record.
+  const bool owner_in_entry = plan.kind != index_kind::resource;
   auto keep = [&q, owner_in_entry](const record_summary& s) {
     return matches(q, s)
       && (!owner_in_entry || allows(q.access, s.ns, s.resource, s.group));

@@ -32,10 +32,10 @@ struct read_job {
 
 } // namespace
 
-void settle(source& src, size_t key_size, bool descending) {
+void settle(source& src, bool descending) {
   while (src.it->Valid()) {
     auto key = src.it->key();
-    if (key.size() == key_size) {
+    if (key.size() == src.key_size) {
       src.pos = *key_position(key.ToStringView());
       return;
     }
@@ -44,6 +44,36 @@ void settle(source& src, size_t key_size, bool descending) {
     else
       src.it->Next();
   }
+}
+
+caf::expected<std::vector<std::string>> each_run(const read_view& view,
+                                                 const partition_ref& part,
+                                                 const std::string& prefix) {
+  // Every key under `prefix` sorts before `prefix` with its last byte
+  // raised (prefixes end in '\0').
+  std::string upper = prefix;
+  upper.back() = '\1';
+  rocksdb::Slice upper_slice{upper};
+  auto ro = view.options();
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it{
+    view.db->NewIterator(ro, part.cf.get())};
+  std::vector<std::string> runs;
+  std::string next = prefix;
+  for (it->Seek(next); it->Valid(); it->Seek(next)) {
+    auto rest = it->key().ToStringView().substr(prefix.size());
+    auto nul = rest.find('\0');
+    if (nul == std::string_view::npos)
+      break;
+    runs.push_back(prefix);
+    runs.back().append(rest.substr(0, nul + 1));
+    // Past every key of this run: its '\0' raised.
+    next = runs.back();
+    next.back() = '\1';
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "cannot read partition " + part.name);
+  return runs;
 }
 
 /// Reads the records of `hits` into `out` (same order). Each partition's

@@ -33,6 +33,10 @@ struct scan_spec {
   std::optional<position> after;
   /// Entries with a larger sequence number are skipped.
   uint64_t max_seq = max_seq_value;
+  /// Walks each run `prefix + component \0` under `prefix`, merged, rather
+  /// than `prefix` itself: a namespace's records are its types' runs of
+  /// the `m` index (`each_run`).
+  bool each_run = false;
 };
 
 /// One partition's iterator. The bounds must outlive the iterator, hence
@@ -46,12 +50,20 @@ struct source {
   rocksdb::Slice upper_slice;
   std::unique_ptr<rocksdb::Iterator> it;
   position pos;
+  /// The length of this walk's keys: its prefix and a position.
+  size_t key_size = 0;
 };
 
 /// Moves `src` to the next entry that is exactly `prefix + ts | seq`, or
 /// leaves it invalid. Keys of a longer component sharing the prefix bytes
 /// are skipped here; the summary filters would reject them anyway.
-void settle(source& src, size_t key_size, bool descending);
+void settle(source& src, bool descending);
+
+/// The runs `prefix + component \0` of `part`'s index under `prefix`, in
+/// key order: one seek per run found.
+caf::expected<std::vector<std::string>> each_run(const read_view& view,
+                                                 const partition_ref& part,
+                                                 const std::string& prefix);
 
 /// Calls `fn(part, key, pos, value)` for each entry under `spec.prefix`, in
 /// order across partitions, until `fn` returns false.
@@ -84,22 +96,31 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
   }
   if (lo > hi)
     return {};
-  const size_t key_size = spec.prefix.size() + position_bytes;
   const bool records = !spec.prefix.empty()
     && spec.prefix[0] == static_cast<char>(index_kind::time);
   std::vector<std::unique_ptr<source>> sources;
   for (const auto& part : view.parts) {
     if (part.min_ts > hi.ts || part.max_ts < lo.ts)
       continue;
-    auto src = std::make_unique<source>();
-    src->part = &part;
-    src->lower = spec.prefix + encode_position(lo);
-    // `hi` is inclusive; appending a byte makes the bound exclusive just
-    // past it.
-    src->upper = spec.prefix + encode_position(hi) + '\0';
-    src->lower_slice = rocksdb::Slice{src->lower};
-    src->upper_slice = rocksdb::Slice{src->upper};
-    sources.push_back(std::move(src));
+    std::vector<std::string> prefixes{spec.prefix};
+    if (spec.each_run) {
+      auto runs = each_run(view, part, spec.prefix);
+      if (!runs)
+        return runs.error();
+      prefixes = std::move(*runs);
+    }
+    for (const auto& prefix : prefixes) {
+      auto src = std::make_unique<source>();
+      src->part = &part;
+      src->key_size = prefix.size() + position_bytes;
+      src->lower = prefix + encode_position(lo);
+      // `hi` is inclusive; appending a byte makes the bound exclusive just
+      // past it.
+      src->upper = prefix + encode_position(hi) + '\0';
+      src->lower_slice = rocksdb::Slice{src->lower};
+      src->upper_slice = rocksdb::Slice{src->upper};
+      sources.push_back(std::move(src));
+    }
   }
   // The first seek of a partition reads its filter, index and data blocks;
   // outside the page cache each waits for the disk, so the partitions of a
@@ -117,7 +138,7 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
         src.it->SeekToLast();
       else
         src.it->Seek(src.lower_slice);
-      settle(src, key_size, spec.descending);
+      settle(src, spec.descending);
     },
     view.slow_seek);
   auto check = [&]() -> caf::error {
@@ -146,7 +167,7 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
       best->it->Prev();
     else
       best->it->Next();
-    settle(*best, key_size, spec.descending);
+    settle(*best, spec.descending);
   }
   return check();
 }
