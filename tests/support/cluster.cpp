@@ -15,8 +15,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -272,7 +274,8 @@ bool eventually(const std::function<bool()>& pred,
 
 server_process::server_process(std::map<std::string, std::string> env,
                                std::string log_path,
-                               std::vector<std::string> args) {
+                               std::vector<std::string> args)
+    : log_path_(std::move(log_path)) {
   const char* binary = std::getenv("KWS_SERVER_BINARY");
   if (!binary || !*binary) {
     ADD_FAILURE() << "KWS_SERVER_BINARY is not set";
@@ -284,7 +287,7 @@ server_process::server_process(std::map<std::string, std::string> env,
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (auto& [k, v] : env)
       ::setenv(k.c_str(), v.c_str(), 1);
-    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     std::vector<char*> argv{const_cast<char*>(binary)};
@@ -309,12 +312,30 @@ int server_process::terminate(std::chrono::milliseconds limit) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return report(WIFEXITED(status) ? WEXITSTATUS(status)
+                                      : 128 + WTERMSIG(status));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
   kill();
-  return -1;
+  return report(-1);
+}
+
+int server_process::report(int code) const {
+  if (code == 0)
+    return code;
+  std::ifstream in{log_path_};
+  std::deque<std::string> tail;
+  for (std::string line; std::getline(in, line);) {
+    tail.push_back(std::move(line));
+    if (tail.size() > 80)
+      tail.pop_front();
+  }
+  std::cerr << "server stopped with " << code << "; the last lines of "
+            << log_path_ << ":\n";
+  for (const auto& line : tail)
+    std::cerr << "  " << line << '\n';
+  return code;
 }
 
 void server_process::kill() {

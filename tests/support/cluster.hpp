@@ -122,7 +122,8 @@ public:
   ~server_process();
 
   /// Sends SIGTERM and waits up to `limit`; returns the exit code, or -1 when
-  /// it did not exit in time (then it is killed).
+  /// it did not exit in time (then it is killed). Anything but 0 prints the
+  /// log's last lines: a fixture may remove the log right after.
   int terminate(std::chrono::milliseconds limit);
 
   /// Kills with SIGKILL and reaps.
@@ -133,7 +134,10 @@ public:
   pid_t pid() const { return pid_; }
 
 private:
+  int report(int code) const;
+
   pid_t pid_ = -1;
+  std::string log_path_;
 };
 
 /// Starts the server against `cluster` on `port` with its store in
