@@ -29,9 +29,10 @@ void gap_book::add(const std::vector<coverage_gap>& gaps) {
   }
 }
 
-void gap_book::forget_ending_before(int64_t ns) {
+size_t gap_book::forget_ending_before(int64_t ns) {
   std::unique_lock guard{mtx_};
-  std::erase_if(gaps_, [ns](const coverage_gap& g) { return g.end_ns < ns; });
+  return std::erase_if(gaps_,
+                       [ns](const coverage_gap& g) { return g.end_ns < ns; });
 }
 
 std::vector<coverage_gap> gap_book::overlapping(int64_t start_ns,

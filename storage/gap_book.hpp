@@ -22,8 +22,9 @@ public:
   /// it (the store keeps one key per such gap).
   void add(const std::vector<coverage_gap>& gaps);
 
-  /// Forgets the gaps ending before `ns` (retention dropped their days).
-  void forget_ending_before(int64_t ns);
+  /// Forgets the gaps ending before `ns` (retention dropped their days);
+  /// how many.
+  size_t forget_ending_before(int64_t ns);
 
   /// The gaps that end at `start_ns` or later and start at `end_ns` or
   /// earlier, ordered by start, then type.

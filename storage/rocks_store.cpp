@@ -468,8 +468,11 @@ caf::expected<size_t> rocks_store::drop_expired(int64_t now_ns,
     if (auto st = s.db->Write(wo, &wb); !st.ok())
       return to_error(st, "cannot remove bounds of dropped partitions");
   }
-  s.gaps.forget_ending_before((last_expired + 1) * ns_per_day);
-  ++s.coverage_changes;
+  // A run that dropped nothing leaves the coverage as it was: the exporter
+  // then has nothing to read again.
+  if (s.gaps.forget_ending_before((last_expired + 1) * ns_per_day) > 0
+      || dropped > 0)
+    ++s.coverage_changes;
   if (first_error)
     return first_error;
   return dropped;

@@ -76,6 +76,32 @@ caf::expected<std::vector<std::string>> each_run(const read_view& view,
   return runs;
 }
 
+caf::expected<std::vector<std::vector<std::string>>>
+walk_prefixes(const read_view& view, const scan_spec& spec,
+              const std::vector<const partition_ref*>& parts) {
+  std::vector<std::vector<std::string>> prefixes(parts.size());
+  if (!spec.each_run) {
+    for (auto& p : prefixes)
+      p.push_back(spec.prefix);
+    return prefixes;
+  }
+  std::vector<caf::error> errors(parts.size());
+  view.pool->run(
+    parts.size(),
+    [&](size_t i) {
+      auto runs = each_run(view, *parts[i], spec.prefix);
+      if (runs)
+        prefixes[i] = std::move(*runs);
+      else
+        errors[i] = std::move(runs.error());
+    },
+    view.slow_seek);
+  for (auto& err : errors)
+    if (err)
+      return std::move(err);
+  return prefixes;
+}
+
 /// Reads the records of `hits` into `out` (same order). Each partition's
 /// keys are sorted, so RocksDB walks each file once instead of seeking per
 /// record, and split into parts (`read_parts`); the parts of all

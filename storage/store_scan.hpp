@@ -65,6 +65,13 @@ caf::expected<std::vector<std::string>> each_run(const read_view& view,
                                                  const partition_ref& part,
                                                  const std::string& prefix);
 
+/// The prefixes `spec` walks in each of `parts`: `spec.prefix`, or with
+/// `spec.each_run` its runs there, found side by side on the read pool
+/// (each takes a seek per run, which may wait for the disk).
+caf::expected<std::vector<std::vector<std::string>>>
+walk_prefixes(const read_view& view, const scan_spec& spec,
+              const std::vector<const partition_ref*>& parts);
+
 /// Calls `fn(part, key, pos, value)` for each entry under `spec.prefix`, in
 /// order across partitions, until `fn` returns false.
 template <class F>
@@ -98,20 +105,18 @@ caf::error scan(const read_view& view, const scan_spec& spec, F&& fn) {
     return {};
   const bool records = !spec.prefix.empty()
     && spec.prefix[0] == static_cast<char>(index_kind::time);
+  std::vector<const partition_ref*> parts;
+  for (const auto& part : view.parts)
+    if (part.min_ts <= hi.ts && part.max_ts >= lo.ts)
+      parts.push_back(&part);
+  auto prefixes = walk_prefixes(view, spec, parts);
+  if (!prefixes)
+    return prefixes.error();
   std::vector<std::unique_ptr<source>> sources;
-  for (const auto& part : view.parts) {
-    if (part.min_ts > hi.ts || part.max_ts < lo.ts)
-      continue;
-    std::vector<std::string> prefixes{spec.prefix};
-    if (spec.each_run) {
-      auto runs = each_run(view, part, spec.prefix);
-      if (!runs)
-        return runs.error();
-      prefixes = std::move(*runs);
-    }
-    for (const auto& prefix : prefixes) {
+  for (size_t p = 0; p < parts.size(); ++p) {
+    for (const auto& prefix : (*prefixes)[p]) {
       auto src = std::make_unique<source>();
-      src->part = &part;
+      src->part = parts[p];
       src->key_size = prefix.size() + position_bytes;
       src->lower = prefix + encode_position(lo);
       // `hi` is inclusive; appending a byte makes the bound exclusive just

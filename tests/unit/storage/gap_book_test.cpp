@@ -72,8 +72,9 @@ TEST(gap_book_test, the_same_gap_again_replaces_it_and_old_ones_go) {
   ASSERT_EQ(book.size(), 2U);
   auto all = book.overlapping(0, 100);
   EXPECT_EQ(all[0].reason, "server down");
-  book.forget_ending_before(21);
+  EXPECT_EQ(book.forget_ending_before(21), 1U);
   ASSERT_EQ(book.size(), 1U);
+  EXPECT_EQ(book.forget_ending_before(21), 0U);
   EXPECT_EQ(book.overlapping(0, 100)[0].end_ns, 25);
 }
 
@@ -105,9 +106,14 @@ TEST_F(rocks_store_test, stored_gaps_are_answered_from_memory_in_step) {
     gap_count_query{coverage_query{day0 - ns_per_day, t + 600 * sec}, ""});
   ASSERT_TRUE(counted);
   EXPECT_EQ(*counted, 3U);
+  // A retention run that drops nothing leaves the coverage unchanged.
+  auto changes = store_->coverage_changes();
+  ASSERT_EQ(store_->drop_expired(t + ns_per_day, 14).value(), 0U);
+  EXPECT_EQ(store_->coverage_changes(), changes);
   // Retention 14 days later drops the day the gaps ended in, and them.
   auto dropped = store_->drop_expired(t + 15 * ns_per_day, 14);
   ASSERT_TRUE(dropped) << render(dropped.error());
+  EXPECT_GT(store_->coverage_changes(), changes);
   seen = store_->coverage(coverage_query{});
   ASSERT_TRUE(seen);
   EXPECT_TRUE(seen->empty());
