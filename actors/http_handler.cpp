@@ -410,8 +410,8 @@ void answer_window(self_ptr self, const http_request& req,
     });
 }
 
-/// POST /admin/backup?dest=DIR: a consistent online backup by STORAGE, into
-/// a new directory inside `backupRoot`.
+/// POST /admin/backup?dest=DIR: a consistent online backup by STORAGE (a
+/// hub's STORE BACKUP), into a new directory inside `backupRoot`.
 void answer_backup(self_ptr self, const http_request& req,
                    const responder_ptr& rp) {
   if (req.method != "POST") {
@@ -424,7 +424,7 @@ void answer_backup(self_ptr self, const http_request& req,
   if (!dest)
     return rp->deliver(rest::render_error(dest.error()));
   self
-    ->request(self->state.storage, self->state.config.backup_timeout,
+    ->request(self->state.backup, self->state.config.backup_timeout,
               atom::backup_v, *dest, root)
     .then(
       [rp](const std::string& path) {
@@ -530,12 +530,12 @@ private:
 http_handler_actor::behavior_type
 http_handler(self_ptr self, http_handler_config cfg,
              std::vector<index_actor> indexes, discovery_actor discovery,
-             storage_actor storage, access_actor access) {
+             backup_actor backup, access_actor access) {
   self->state.config = std::move(cfg);
   self->state.index_load = least_busy{indexes.size()};
   self->state.indexes = std::move(indexes);
   self->state.discovery = std::move(discovery);
-  self->state.storage = std::move(storage);
+  self->state.backup = std::move(backup);
   self->state.access = std::move(access);
   return {
     // From the HTTP RELAY: one request; the reply is its response.

@@ -36,7 +36,8 @@ struct http_handler_state {
   std::vector<index_actor> indexes;
   least_busy index_load{1};
   discovery_actor discovery;
-  storage_actor storage;
+  /// Writes the backups of /admin/backup.
+  backup_actor backup;
   /// Who may read what; invalid when authorization is off.
   access_actor access;
   /// DISCOVERY's newest type catalog; null until the first arrives (then
@@ -48,13 +49,14 @@ struct http_handler_state {
 
 /// Implements the HTTP HANDLER interface. Handles requests concurrently: each
 /// waits for its own replies, nothing blocks. `indexes` (at least one) answer
-/// the queries; `storage` serves the admin backup endpoint; `access`, when
+/// the queries; `backup` (STORAGE, or a hub's STORE BACKUP) serves the
+/// admin backup endpoint; `access`, when
 /// valid, authenticates every query and narrows its answer to what the
 /// caller may read.
 http_handler_actor::behavior_type
 http_handler(http_handler_actor::stateful_pointer<http_handler_state> self,
              http_handler_config cfg, std::vector<index_actor> indexes,
-             discovery_actor discovery, storage_actor storage,
+             discovery_actor discovery, backup_actor backup,
              access_actor access);
 
 } // namespace kws

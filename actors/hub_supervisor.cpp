@@ -5,6 +5,7 @@
 
 #include "actors/hub_relay.hpp"
 #include "actors/index.hpp"
+#include "actors/store_backup.hpp"
 #include "util/errors.hpp"
 #include "util/logging.hpp"
 
@@ -33,10 +34,14 @@ supervisor_actor::behavior_type hub_supervisor(
       indexes.push_back(
         self->spawn<caf::monitored + caf::detached>(kws::index, store));
     // A hub watches nothing and writes through no STORAGE actor: the
-    // handler learns the types from the HUB INGEST's catalogs.
-    auto http = self->spawn<caf::monitored>(http_handler, st.config.http,
-                                            indexes, discovery_actor{},
-                                            storage_actor{}, access_actor{});
+    // handler learns the types from the HUB INGEST's catalogs, and a STORE
+    // BACKUP writes the cluster's backups.
+    auto backup
+      = self->spawn<caf::monitored + caf::detached>(store_backup, store);
+    st.backups.emplace(name, backup);
+    auto http
+      = self->spawn<caf::monitored>(http_handler, st.config.http, indexes,
+                                    discovery_actor{}, backup, access_actor{});
     st.http.emplace(name, http);
     sources.emplace(
       name, hub_cluster{store, caf::actor_cast<catalog_sink_actor>(http)});
@@ -61,6 +66,8 @@ supervisor_actor::behavior_type hub_supervisor(
     std::vector<caf::actor> children{caf::actor_cast<caf::actor>(st.relay),
                                      caf::actor_cast<caf::actor>(st.ingest)};
     for (const auto& [name, hdl] : st.http)
+      children.push_back(caf::actor_cast<caf::actor>(hdl));
+    for (const auto& [name, hdl] : st.backups)
       children.push_back(caf::actor_cast<caf::actor>(hdl));
     for (const auto& [name, indexes] : st.indexes)
       for (const auto& hdl : indexes)

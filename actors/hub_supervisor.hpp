@@ -1,8 +1,8 @@
-// The HUB SUPERVISOR (`k8s-watch-server hub`): one store, INDEX actors and
-// HTTP HANDLER per cluster served, the HUB INGEST that fills the stores
-// from Kafka, and the HUB RELAY that sends each request to its cluster's
-// handler. Speaks the SUPERVISOR interface, so main() runs a hub as it runs
-// a server.
+// The HUB SUPERVISOR (`k8s-watch-server hub`): one store, INDEX actors,
+// HTTP HANDLER and STORE BACKUP per cluster served, the HUB INGEST that
+// fills the stores from Kafka, and the HUB RELAY that sends each request
+// to its cluster's handler. Speaks the SUPERVISOR interface, so main() runs
+// a hub as it runs a server.
 #pragma once
 
 #include "actors/http_handler.hpp"
@@ -35,6 +35,7 @@ struct hub_supervisor_state {
   std::map<std::string, std::shared_ptr<storage::rocks_store>> stores;
   std::map<std::string, std::vector<index_actor>> indexes;
   std::map<std::string, http_handler_actor> http;
+  std::map<std::string, backup_actor> backups;
   hub_ingest_actor ingest;
   http_relay_actor relay;
 

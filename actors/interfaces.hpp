@@ -25,6 +25,14 @@ using ingest_sink_actor = caf::typed_actor<
   // only after it.
   caf::replies_to<ingest_batch>::with<atom::ok>>;
 
+/// Who writes a consistent backup of a store: STORAGE on a server, a STORE
+/// BACKUP per cluster at a hub.
+using backup_actor = caf::typed_actor<
+  // From the HTTP handler: writes a consistent backup into the directory,
+  // which lies inside the backup root (the second); replies with the
+  // directory.
+  caf::replies_to<atom::backup, std::string, std::string>::with<std::string>>;
+
 /// The STORAGE actor interface. Batches records into RocksDB; spawned
 /// detached by the SUPERVISOR because RocksDB writes block.
 using storage_actor = caf::typed_actor<
@@ -36,16 +44,13 @@ using storage_actor = caf::typed_actor<
   caf::replies_to<atom::live, std::string>::with<std::vector<live_object>>,
   // From WATCHERs on start: the persisted resourceVersion to resume from.
   caf::replies_to<atom::checkpoint, std::string>::with<watch_checkpoint>,
-  // From the HTTP handler: writes a consistent backup into the directory,
-  // which lies inside the backup root (the second); replies with the
-  // directory.
-  caf::replies_to<atom::backup, std::string, std::string>::with<std::string>,
   // INTERNAL: write batch generation N (queued behind the mailbox).
   caf::reacts_to<atom::internal, atom::flush, uint64_t>,
   // INTERNAL: time to drop expired partitions.
   caf::reacts_to<atom::internal, atom::retention>,
   // INTERNAL: time to note in the store that the server is alive.
-  caf::reacts_to<atom::internal, atom::tick>>::extend_with<ingest_sink_actor>;
+  caf::reacts_to<atom::internal, atom::tick>>::extend_with<ingest_sink_actor,
+                                                           backup_actor>;
 
 /// The EXPORTER actor interface: sends every stored record to Kafka in the
 /// order it was stored (`export.kafka`). Spawned detached by the SUPERVISOR

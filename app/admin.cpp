@@ -48,8 +48,10 @@ int run_backup(const options& opts) {
               << port << " (adminPort, ADMIN_PORT): " << ec.message() << "\n";
     return 1;
   }
-  http::request<http::empty_body> req{
-    http::verb::post, "/admin/backup?dest=" + kube::url_encode(opts.dest), 11};
+  auto target = "/admin/backup?dest=" + kube::url_encode(opts.dest);
+  if (!opts.cluster.empty())
+    target += "&cluster=" + kube::url_encode(opts.cluster);
+  http::request<http::empty_body> req{http::verb::post, target, 11};
   req.set(http::field::host, "localhost");
   http::write(stream, req, ec);
   beast::flat_buffer buf;

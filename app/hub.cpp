@@ -13,6 +13,7 @@
 #include "storage/rocks_store.hpp"
 #include "util/errors.hpp"
 #include "util/logging.hpp"
+#include "util/metrics.hpp"
 #include "util/process_memory.hpp"
 
 #include <caf/actor_system.hpp>
@@ -109,8 +110,14 @@ int run_hub(const options& opts) {
   hcfg.http.mcp.allowed_hosts = service_host_names();
   hcfg.http.mcp.allowed_origins = allowed_origins();
   hcfg.query_workers = settings->query_workers;
-  auto poll = [shared_consumer](size_t max, std::chrono::milliseconds wait) {
-    return shared_consumer->poll(max, wait);
+  auto& partitions = metrics::get_gauge(
+    "kws_hub_partitions",
+    "Partitions of the topic this hub reads now: its consumer group's share.");
+  auto poll = [shared_consumer, &partitions](size_t max,
+                                             std::chrono::milliseconds wait) {
+    auto polled = shared_consumer->poll(max, wait);
+    partitions.set(static_cast<int64_t>(shared_consumer->partitions()));
+    return polled;
   };
   auto commit
     = [shared_consumer](const std::vector<storage::kafka_received>& handled) {

@@ -67,6 +67,9 @@ caf::expected<options> parse_options(int argc, char** argv) {
     } else if (flag == "--ca-file") {
       if (auto err = value(result.ca_file))
         return err;
+    } else if (flag == "--cluster") {
+      if (auto err = value(result.cluster))
+        return err;
     } else if (flag == "--from") {
       if (auto err = value(result.from))
         return err;

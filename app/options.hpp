@@ -21,6 +21,8 @@ struct options {
   std::string from;
   /// backup: the running server's admin port (default $ADMIN_PORT or 8081).
   uint16_t port = 0;
+  /// backup: at a hub, the cluster whose store is backed up.
+  std::string cluster;
   /// mcp: the running server's MCP endpoint.
   std::string url = "http://127.0.0.1:8080/mcp";
   /// mcp: a file holding the bearer token for `auth.mode: token`.
@@ -32,7 +34,7 @@ struct options {
 inline constexpr const char* usage = R"(usage: k8s-watch-server [options]
        k8s-watch-server probe [--kubeconfig PATH] [--context NAME]
                               [--watch RESOURCE] [--seconds N]
-       k8s-watch-server backup --dest DIR [--port N]
+       k8s-watch-server backup --dest DIR [--port N] [--cluster NAME]
        k8s-watch-server restore --from DIR --dest DIR
        k8s-watch-server mcp [--url http(s)://HOST:PORT/mcp] [--token-file PATH]
                             [--ca-file PATH]
@@ -55,9 +57,10 @@ backup asks the server running on 127.0.0.1 (its admin port: --port, else
 $ADMIN_PORT, else 8081; the server's adminPort) for a consistent online backup
 of its store into DIR, a new directory inside the server's backupRoot
 (default /data/backups; a relative DIR goes under it; on the store's file
-system it is cheapest).
+system it is cheapest). At a hub, --cluster names the cluster whose store
+is backed up.
 restore copies a backup into a new, empty store directory for a server that
-is not running; point STORAGE_PATH at it.
+is not running; point STORAGE_PATH at it (at a hub: STORAGE_PATH/<cluster>).
 mcp is the stdio transport of the MCP endpoint for desktop assistants: one
 JSON-RPC message a line on stdin, relayed to a running server (default
 http://127.0.0.1:8080/mcp, e.g. through kubectl port-forward), its answers

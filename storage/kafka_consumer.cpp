@@ -1,6 +1,9 @@
 // librdkafka's high-level consumer behind `kafka_consumer`. Offsets are
 // committed by hand only (`enable.auto.commit=false`): what was polled but
-// not stored is read again after a crash or a rebalance.
+// not stored is read again after a crash or a rebalance. A rebalance runs
+// inside a poll; the messages a batch holds of a partition taken away then
+// are left out of it, so that whoever takes the partition reads them from
+// the committed offset and no message is stored by two hubs.
 #include "storage/kafka_consumer.hpp"
 
 #include "storage/kafka_client.hpp"
@@ -10,6 +13,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include <array>
+#include <set>
+#include <string_view>
 
 namespace kws::storage {
 
@@ -28,11 +33,22 @@ std::string header(const rd_kafka_message_t* msg, const char* name) {
   return {static_cast<const char*>(value), size};
 }
 
+std::string partition_names(const std::set<int32_t>& parts) {
+  std::string names;
+  for (auto p : parts)
+    names += (names.empty() ? "" : ", ") + std::to_string(p);
+  return names.empty() ? "none" : names;
+}
+
 } // namespace
 
 struct kafka_consumer::impl {
   kafka_consumer_options opts;
   rd_kafka_t* rk = nullptr;
+  /// The partitions this consumer reads now.
+  std::set<int32_t> assigned;
+  /// Partitions taken away since the poll loop last looked.
+  std::set<int32_t> revoked;
 
   impl() = default;
   impl(const impl&) = delete;
@@ -44,6 +60,50 @@ struct kafka_consumer::impl {
     }
   }
 };
+
+namespace {
+
+/// librdkafka's rebalance callback, on the polling thread: takes the
+/// assignment (eagerly or incrementally, as the group's protocol is) and
+/// notes what it holds and what it lost.
+void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+               rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  auto& self = *static_cast<kafka_consumer::impl*>(opaque);
+  const bool cooperative
+    = std::string_view{rd_kafka_rebalance_protocol(rk)} == "COOPERATIVE";
+  const bool assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+  if (!assign && err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+    KWS_WARN("Kafka consumer rebalance: {}", rd_kafka_err2str(err));
+  // Anything but an assignment gives up what it names (librdkafka's rule
+  // for rebalance errors too).
+  for (int i = 0; i < parts->cnt; ++i) {
+    auto p = parts->elems[i].partition;
+    if (assign) {
+      self.assigned.insert(p);
+    } else {
+      self.assigned.erase(p);
+      self.revoked.insert(p);
+    }
+  }
+  std::string failure;
+  if (cooperative) {
+    rd_kafka_error_t* e = assign ? rd_kafka_incremental_assign(rk, parts)
+                                 : rd_kafka_incremental_unassign(rk, parts);
+    if (e != nullptr) {
+      failure = rd_kafka_error_string(e);
+      rd_kafka_error_destroy(e);
+    }
+  } else if (auto code = rd_kafka_assign(rk, assign ? parts : nullptr);
+             code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    failure = rd_kafka_err2str(code);
+  }
+  if (!failure.empty())
+    KWS_ERROR("Kafka consumer cannot take its assignment: {}", failure);
+  KWS_INFO("Kafka consumer reads partitions {} of topic {}",
+           partition_names(self.assigned), self.opts.topic);
+}
+
+} // namespace
 
 caf::expected<kafka_consumer>
 kafka_consumer::make(kafka_consumer_options opts) {
@@ -68,6 +128,9 @@ kafka_consumer::make(kafka_consumer_options opts) {
     ptr->opts.properties, "hub.kafka");
   if (!conf)
     return conf.error();
+  // The impl stays where it is when the consumer moves.
+  rd_kafka_conf_set_opaque(*conf, ptr.get());
+  rd_kafka_conf_set_rebalance_cb(*conf, rebalance);
   std::array<char, 512> err{};
   // On success rd_kafka_new owns the configuration.
   ptr->rk = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err.data(), err.size());
@@ -101,6 +164,12 @@ kafka_consumer::poll(size_t max, std::chrono::milliseconds wait) {
   auto timeout = static_cast<int>(wait.count());
   while (out.size() < max) {
     auto* msg = rd_kafka_consumer_poll(impl_->rk, out.empty() ? timeout : 0);
+    if (!impl_->revoked.empty()) {
+      std::erase_if(out, [&](const kafka_received& r) {
+        return impl_->revoked.contains(r.partition);
+      });
+      impl_->revoked.clear();
+    }
     if (msg == nullptr)
       break;
     if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -128,6 +197,10 @@ kafka_consumer::poll(size_t max, std::chrono::milliseconds wait) {
     out.push_back(std::move(r));
   }
   return out;
+}
+
+size_t kafka_consumer::partitions() const {
+  return impl_->assigned.size();
 }
 
 caf::error kafka_consumer::commit(const std::vector<kafka_received>& handled) {

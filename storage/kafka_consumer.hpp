@@ -56,11 +56,16 @@ public:
   ~kafka_consumer();
 
   /// Up to `max` messages, waiting at most `wait` for the first; fewer when
-  /// no more came at once. Broker and transport troubles are retried
-  /// inside librdkafka and logged; an error here is one the consumer cannot
-  /// go on after (e.g. the topic does not exist).
+  /// no more came at once. Those of a partition taken away meanwhile are
+  /// left out: its next reader reads them from the committed offset. Broker and
+  /// transport troubles are retried inside librdkafka and logged; an error here
+  /// is one the consumer cannot go on after (e.g. the topic does not exist).
   caf::expected<std::vector<kafka_received>>
   poll(size_t max, std::chrono::milliseconds wait);
+
+  /// How many of the topic's partitions the group gives this consumer now
+  /// (known after a poll).
+  size_t partitions() const;
 
   /// Commits, for each partition in `handled`, the offset after the last of
   /// its messages, and waits for the broker's answer.

@@ -1,11 +1,7 @@
 // The HTTP HANDLER with mock INDEX and DISCOVERY on the deterministic
-// scheduler: routing, readiness, parameter errors, and a stuck index that
-// answers 504 once (virtual) time runs out.
-#include "actors/http_handler.hpp"
-
-#include "actors/http_relay.hpp"
-#include "tests/actors/mocks.hpp"
-#include "tests/support/deterministic_fixture.hpp"
+// scheduler: routing, readiness, parameter errors, the type catalog, MCP
+// tools over the REST paths, and backups.
+#include "tests/actors/http_handler_fixture.hpp"
 
 #include <rapidjson/document.h>
 
@@ -13,83 +9,7 @@ namespace kws {
 namespace {
 
 using namespace std::chrono_literals;
-
-struct http_handler_test : test::deterministic_fixture {
-  std::shared_ptr<test::index_log> idx = std::make_shared<test::index_log>();
-  std::shared_ptr<test::discovery_log> disc
-    = std::make_shared<test::discovery_log>();
-  index_actor index = sys.spawn(test::mock_index, idx);
-  discovery_actor discovery = sys.spawn(test::mock_discovery, disc);
-  std::shared_ptr<test::storage_log> store
-    = std::make_shared<test::storage_log>();
-  storage_actor storage = sys.spawn(test::mock_storage, store);
-  http_handler_actor aut;
-  /// Requests whose answer comes later go through the relay, as the REST
-  /// server's do, so that several can wait at once.
-  http_relay_actor relay;
-
-  void SetUp() override { start({index}); }
-
-  void start(std::vector<index_actor> indexes) {
-    http_handler_config cfg;
-    cfg.max_query_limit = 500;
-    cfg.timeout = 2s;
-    cfg.backup_root = "/backups";
-    aut = sys.spawn(http_handler, cfg, std::move(indexes), discovery, storage,
-                    access_actor{});
-    relay = sys.spawn(http_relay, aut);
-    disc->types = {{"", "v1", "Pod", "pods", true},
-                   {"apps", "v1", "Deployment", "deployments", true}};
-  }
-
-  void TearDown() override {
-    // The parked reply of a stuck index ties handler and index together;
-    // exits end both.
-    for (const auto& hdl :
-         {caf::actor_cast<caf::actor>(relay), caf::actor_cast<caf::actor>(aut),
-          caf::actor_cast<caf::actor>(index),
-          caf::actor_cast<caf::actor>(discovery),
-          caf::actor_cast<caf::actor>(storage)})
-      self->send_exit(hdl, caf::exit_reason::user_shutdown);
-    run();
-  }
-
-  /// Sends `path?query` without waiting; the response lands in the result.
-  std::shared_ptr<test::capture_responder>
-  send(const std::string& path, std::vector<std::string> names = {},
-       std::vector<std::string> values = {}) {
-    auto rp = std::make_shared<test::capture_responder>();
-    self->send(
-      relay,
-      http_request{"GET", path, std::move(names), std::move(values), true},
-      responder_ptr{rp});
-    return rp;
-  }
-
-  /// Asks `path?query` and returns the reply once it arrived.
-  std::optional<http_response> call(const std::string& path,
-                                    std::vector<std::string> names = {},
-                                    std::vector<std::string> values = {},
-                                    const std::string& method = "GET") {
-    return ask(
-      http_request{method, path, std::move(names), std::move(values), true});
-  }
-
-  /// Asks the handler `req` with a plain request; the reply, if any arrived
-  /// once the mailboxes are drained.
-  std::optional<http_response> ask(http_request req) {
-    auto handle = self->request(aut, caf::infinite, std::move(req));
-    run();
-    auto reply = try_collect<http_response>(handle);
-    if (!reply)
-      return std::nullopt;
-    if (!*reply) {
-      ADD_FAILURE() << "the handler failed: " << render(reply->error());
-      return std::nullopt;
-    }
-    return std::move(**reply);
-  }
-};
+using test::http_handler_test;
 
 TEST_F(http_handler_test, health_and_unknown_paths) {
   auto res = call("/health");
@@ -539,64 +459,6 @@ TEST_F(http_handler_test, backup_asks_storage_for_a_checkpoint) {
     (std::vector<std::string>{"/backups/today", "/backups/daily/2026-12-04"}));
   EXPECT_EQ(store->backup_roots,
             (std::vector<std::string>{"/backups", "/backups"}));
-}
-
-TEST_F(http_handler_test, a_stuck_index_times_out_with_504) {
-  idx->hang = true;
-  auto rp = std::make_shared<test::capture_responder>();
-  self->send(relay, http_request{"GET", "/api/v1/events", {}, {}, false},
-             responder_ptr{rp});
-  run();
-  EXPECT_FALSE(rp->response) << "answered before the timeout";
-  advance(2s);
-  ASSERT_TRUE(rp->response);
-  EXPECT_EQ(rp->response->status, 504);
-}
-
-/// Two INDEX actors behind one handler.
-struct http_handler_pool_test : http_handler_test {
-  std::shared_ptr<test::index_log> idx2 = std::make_shared<test::index_log>();
-  index_actor index2 = sys.spawn(test::mock_index, idx2);
-
-  void SetUp() override { start({index, index2}); }
-
-  void TearDown() override {
-    self->send_exit(index2, caf::exit_reason::user_shutdown);
-    http_handler_test::TearDown();
-  }
-};
-
-TEST_F(http_handler_pool_test, a_stuck_index_does_not_hold_up_other_queries) {
-  idx->hang = true;
-  auto stuck = send("/api/v1/events");
-  run();
-  ASSERT_EQ(idx->queries.size(), 1u);
-  EXPECT_FALSE(stuck->response);
-  // The other index answers everything while the first one is busy.
-  idx2->page = event_page{{R"({"id":"7"})"}, false, ""};
-  idx2->history.found = true;
-  auto res = call("/api/v1/events", {"verb"}, {"delete"});
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
-  EXPECT_EQ(res->body, R"([{"id":"7"}])");
-  res = call("/api/v1/events/default/pods/web-1");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
-  EXPECT_EQ(idx->queries.size(), 1u);
-  EXPECT_TRUE(idx->histories.empty());
-  ASSERT_EQ(idx2->queries.size(), 1u);
-  EXPECT_EQ(idx2->queries[0].verb, "delete");
-  ASSERT_EQ(idx2->histories.size(), 1u);
-  EXPECT_EQ(idx2->histories[0].name, "web-1");
-  // Once the stuck query timed out, the first index takes queries again.
-  advance(2s);
-  ASSERT_TRUE(stuck->response);
-  EXPECT_EQ(stuck->response->status, 504);
-  idx->hang = false;
-  res = call("/api/v1/events");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
-  EXPECT_EQ(idx->queries.size(), 2u);
 }
 
 } // namespace
