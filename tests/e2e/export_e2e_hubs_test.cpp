@@ -60,13 +60,8 @@ TEST_F(kafka_export,
     << second.dir;
   const size_t first_before = early["a"].size() + early["b"].size();
   auto prefix = "kg" + std::to_string(::getpid());
-  background_command churn{
-    cluster_scripts_dir()
-      + "/churn --rate 8 --duration 20s --seed 9 --namespaces 4 --prefix "
-      + prefix,
-    {{"KWS_CLUSTER_DIR", cluster.dir}},
-    (dir / "group-churn.log").string()};
-  EXPECT_EQ(churn.wait(120s), 0) << "see " << (dir / "group-churn.log");
+  auto changes = churn(prefix, "20s", 9, "group-churn.log");
+  EXPECT_EQ(changes->wait(120s), 0) << "see " << (dir / "group-churn.log");
 
   // Records still arrive (controllers finish their work): read until one
   // reading of the three hubs agrees.

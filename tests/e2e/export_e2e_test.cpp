@@ -19,12 +19,7 @@ TEST_F(kafka_export,
       std::chrono::system_clock::now().time_since_epoch() - 1h)
       .count());
   auto prefix = "kx" + std::to_string(::getpid());
-  background_command churn{
-    cluster_scripts_dir()
-      + "/churn --rate 8 --duration 50s --seed 5 --namespaces 4 --prefix "
-      + prefix,
-    {{"KWS_CLUSTER_DIR", cluster.dir}},
-    (dir / "churn.log").string()};
+  auto changes = churn(prefix, "50s", 5, "churn.log");
   auto exported = [](const exporter_server& s) {
     return metric(s.port, "kws_export_records_total");
   };
@@ -51,7 +46,7 @@ TEST_F(kafka_export,
   hub.process->kill();
   std::this_thread::sleep_for(2s);
   start_hub();
-  EXPECT_EQ(churn.wait(180s), 0) << "see " << (dir / "churn.log");
+  EXPECT_EQ(changes->wait(180s), 0) << "see " << (dir / "churn.log");
 
   // Caught up: nothing stored is waiting for Kafka.
   for (auto& s : servers)

@@ -113,6 +113,21 @@ struct kafka_export : ::testing::Test {
       ADD_FAILURE() << "the hub never became ready; log in " << log;
   }
 
+  /// Churn on the shared control plane (tests/cluster/churn: 8 changes a
+  /// second over 4 namespaces) of objects named `prefix`..., logged to
+  /// `dir`/`log`.
+  static std::unique_ptr<background_command> churn(const std::string& prefix,
+                                                   const std::string& duration,
+                                                   int seed,
+                                                   const std::string& log) {
+    return std::make_unique<background_command>(
+      cluster_scripts_dir() + "/churn --rate 8 --duration " + duration
+        + " --seed " + std::to_string(seed) + " --namespaces 4 --prefix "
+        + prefix,
+      std::map<std::string, std::string>{{"KWS_CLUSTER_DIR", cluster.dir}},
+      (dir / log).string());
+  }
+
   static void start(exporter_server& s) {
     s.process = start_ready_server(cluster, s.dir.string(), s.port,
                                    (s.dir / "config.yaml").string());
