@@ -50,9 +50,8 @@ struct http_handler_state {
 /// Implements the HTTP HANDLER interface. Handles requests concurrently: each
 /// waits for its own replies, nothing blocks. `indexes` (at least one) answer
 /// the queries; `backup` (STORAGE, or a hub's STORE BACKUP) serves the
-/// admin backup endpoint; `access`, when
-/// valid, authenticates every query and narrows its answer to what the
-/// caller may read.
+/// admin backup endpoint; `access`, when valid, authenticates every query
+/// and narrows its answer to what the caller may read.
 http_handler_actor::behavior_type
 http_handler(http_handler_actor::stateful_pointer<http_handler_state> self,
              http_handler_config cfg, std::vector<index_actor> indexes,
