@@ -61,6 +61,8 @@ int run_hub(const options& opts) {
   auto settings = config::load(opts.config_path, config::process_env());
   if (!settings)
     return fail("invalid configuration: " + error_detail(settings.error()));
+  if (auto err = config::apply_hub_flags(*settings, opts.hub))
+    return fail("invalid configuration: " + error_detail(err));
   use_log_format(settings->log_format);
   KWS_INFO("k8s-watch-server {} hub using configuration from {}", KWS_VERSION,
            settings->source);

@@ -4,8 +4,34 @@
 
 #include <charconv>
 #include <string_view>
+#include <vector>
 
 namespace kws::app {
+
+namespace {
+
+/// The items of `a,b,c`; an empty one is an error naming `flag`.
+caf::expected<std::vector<std::string>> comma_list(std::string_view flag,
+                                                   std::string_view text) {
+  std::vector<std::string> items;
+  for (size_t from = 0;;) {
+    auto comma = text.find(',', from);
+    auto item = text.substr(
+      from,
+      comma == std::string_view::npos ? std::string_view::npos : comma - from);
+    if (item.empty())
+      return caf::make_error(ec::invalid_argument,
+                             std::string{flag}
+                               + " needs a comma-separated list without "
+                                 "empty items");
+    items.emplace_back(item);
+    if (comma == std::string_view::npos)
+      return items;
+    from = comma + 1;
+  }
+}
+
+} // namespace
 
 caf::expected<options> parse_options(int argc, char** argv) {
   options result;
@@ -67,6 +93,21 @@ caf::expected<options> parse_options(int argc, char** argv) {
     } else if (flag == "--ca-file") {
       if (auto err = value(result.ca_file))
         return err;
+    } else if (flag == "--kafka-brokers" || flag == "--clusters") {
+      std::string text;
+      if (auto err = value(text))
+        return err;
+      auto items = comma_list(flag, text);
+      if (!items)
+        return items.error();
+      (flag == "--clusters" ? result.hub.clusters : result.hub.brokers)
+        = std::move(*items);
+    } else if (flag == "--topic") {
+      if (auto err = value(result.hub.topic))
+        return err;
+    } else if (flag == "--group") {
+      if (auto err = value(result.hub.group))
+        return err;
     } else if (flag == "--cluster") {
       if (auto err = value(result.cluster))
         return err;
@@ -90,6 +131,13 @@ caf::expected<options> parse_options(int argc, char** argv) {
                              "unknown option " + std::string{arg});
     }
   }
+  const auto& h = result.hub;
+  if (result.command != mode::hub
+      && (!h.brokers.empty() || !h.topic.empty() || !h.group.empty()
+          || !h.clusters.empty()))
+    return caf::make_error(ec::invalid_argument,
+                           "--kafka-brokers, --topic, --group and --clusters "
+                           "are options of hub");
   if (result.command == mode::backup && result.dest.empty())
     return caf::make_error(ec::invalid_argument, "backup needs --dest DIR");
   if (result.command == mode::restore

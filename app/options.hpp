@@ -1,6 +1,8 @@
 // Command-line options of k8s-watch-server.
 #pragma once
 
+#include "config/load.hpp"
+
 #include <caf/expected.hpp>
 
 #include <cstdint>
@@ -23,6 +25,8 @@ struct options {
   uint16_t port = 0;
   /// backup: at a hub, the cluster whose store is backed up.
   std::string cluster;
+  /// hub: what its flags set over the configuration file.
+  config::hub_flags hub;
   /// mcp: the running server's MCP endpoint.
   std::string url = "http://127.0.0.1:8080/mcp";
   /// mcp: a file holding the bearer token for `auth.mode: token`.
@@ -38,7 +42,8 @@ inline constexpr const char* usage = R"(usage: k8s-watch-server [options]
        k8s-watch-server restore --from DIR --dest DIR
        k8s-watch-server mcp [--url http(s)://HOST:PORT/mcp] [--token-file PATH]
                             [--ca-file PATH]
-       k8s-watch-server hub [--config PATH]
+       k8s-watch-server hub [--config PATH] [--kafka-brokers HOST:PORT,...]
+                            [--topic NAME] [--group NAME] [--clusters A,B]
 
 Watches every resource type of a Kubernetes cluster, stores each change for
 retentionDays and answers history queries over HTTP.
@@ -72,6 +77,8 @@ hub answers for many clusters: it consumes the records their servers export
 to Kafka (export.kafka) into one store per cluster named in hub.clusters
 (each under STORAGE_PATH) and serves the same API, each query naming its
 cluster=; hub.kafka names the brokers, topic and consumer group.
+--kafka-brokers, --topic, --group and --clusters replace hub.kafka.brokers,
+hub.kafka.topic, hub.kafka.group and hub.clusters of the file.
 
 environment: CONFIG_PATH, STORAGE_PATH (alias BADGER_PATH), SERVER_PORT,
 BACKUP_ROOT, AUTH_MODE, KUBECONFIG, KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT,

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kws::config {
 
@@ -30,6 +31,23 @@ std::string resolve_path(const std::string& path, const env_lookup& env);
 
 /// What DISCOVERY needs of the settings (the part a reload changes).
 watch_settings watch_part(const settings& s);
+
+/// The hub's command-line settings (`k8s-watch-server hub --kafka-brokers
+/// ... --topic ...`); each one given replaces its key of the file.
+struct hub_flags {
+  /// hub.kafka.brokers
+  std::vector<std::string> brokers;
+  /// hub.kafka.topic
+  std::string topic;
+  /// hub.kafka.group
+  std::string group;
+  /// hub.clusters
+  std::vector<std::string> clusters;
+};
+
+/// Applies `flags` over `s.hub`, checked as the file's keys are: an error
+/// names the key a flag sets.
+caf::error apply_hub_flags(settings& s, const hub_flags& flags);
 
 /// Loads the configuration: the file at `path` (or CONFIG_PATH, or the
 /// default path when `path` is empty), then environment overrides

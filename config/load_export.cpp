@@ -1,5 +1,6 @@
 #include "config/load_export.hpp"
 
+#include "config/load.hpp"
 #include "config/yaml_values.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -288,3 +289,24 @@ caf::error apply_hub(hub_settings& h, const YAML::Node& n) {
 }
 
 } // namespace kws::config::detail
+
+namespace kws::config {
+
+caf::error apply_hub_flags(settings& s, const hub_flags& flags) {
+  // As the keys of a file, so that the same checks apply.
+  YAML::Node kafka{YAML::NodeType::Map};
+  for (const auto& b : flags.brokers)
+    kafka["brokers"].push_back(b);
+  if (!flags.topic.empty())
+    kafka["topic"] = flags.topic;
+  if (!flags.group.empty())
+    kafka["group"] = flags.group;
+  YAML::Node hub{YAML::NodeType::Map};
+  if (kafka.size() > 0)
+    hub["kafka"] = kafka;
+  for (const auto& c : flags.clusters)
+    hub["clusters"].push_back(c);
+  return detail::apply_hub(s.hub, hub);
+}
+
+} // namespace kws::config

@@ -4,8 +4,9 @@
 // Every record the topic holds is then at exactly one of the two (a
 // rebalance stores nothing twice), each holds some of the records made
 // after the second joined, and between them they hold what the suite's hub
-// holds. And the suite's hub backs up the store of the cluster it is told,
-// through the operator's command, into a copy that restores and opens.
+// holds. The second is configured by its command line alone. And the
+// suite's hub backs up the store of the cluster it is told, through the
+// operator's command, into a copy that restores and opens.
 #include "storage/rocks_store.hpp"
 #include "tests/e2e/export_fixture.hpp"
 #include "util/errors.hpp"
@@ -28,7 +29,8 @@ bool held_by(uint16_t port,
 TEST_F(kafka_export,
        hubs_of_one_group_split_the_partitions_and_hold_each_once) {
   auto first = make_hub("pair-1", "kws-e2e-pair");
-  auto second = make_hub("pair-2", "kws-e2e-pair");
+  // The second as `hub --kafka-brokers ... --clusters a,b`.
+  auto second = make_hub("pair-2", "kws-e2e-pair", true);
   auto partitions
     = [](const hub_process& h) { return metric(h.port, "kws_hub_partitions"); };
   start_hub(first);

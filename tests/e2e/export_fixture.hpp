@@ -70,6 +70,8 @@ struct hub_process {
   std::filesystem::path dir;
   uint16_t port = 0;
   uint16_t admin_port = 0;
+  /// The command line after the binary.
+  std::vector<std::string> args{"hub"};
   std::unique_ptr<server_process> process;
 };
 
@@ -83,18 +85,26 @@ struct kafka_export : ::testing::Test {
   static inline std::vector<exporter_server> servers;
   static inline hub_process hub;
 
-  /// A hub of clusters a and b under `dir`/`name`, in consumer `group`.
-  static hub_process make_hub(const std::string& name,
-                              const std::string& group) {
+  /// A hub of clusters a and b under `dir`/`name`, in consumer `group`,
+  /// configured by its file or, with `by_flags`, by its command line.
+  static hub_process make_hub(const std::string& name, const std::string& group,
+                              bool by_flags = false) {
     hub_process h;
     h.dir = dir / name;
     std::filesystem::create_directories(h.dir);
     h.port = free_port();
     h.admin_port = free_port();
-    std::ofstream{h.dir / "config.yaml"}
-      << "hub:\n  kafka:\n    brokers: [\"" << bootstrap
-      << "\"]\n    topic: " << topic << "\n    group: " << group
-      << "\n  clusters: [a, b]\n";
+    std::ofstream config{h.dir / "config.yaml"};
+    if (by_flags) {
+      config << "retentionDays: 14\n";
+      h.args
+        = {"hub", "--kafka-brokers", bootstrap, "--topic", topic, "--group",
+           group, "--clusters",      "a,b"};
+    } else {
+      config << "hub:\n  kafka:\n    brokers: [\"" << bootstrap
+             << "\"]\n    topic: " << topic << "\n    group: " << group
+             << "\n  clusters: [a, b]\n";
+    }
     return h;
   }
 
@@ -107,7 +117,7 @@ struct kafka_export : ::testing::Test {
         {"ADMIN_PORT", std::to_string(h.admin_port)},
         {"BACKUP_ROOT", (h.dir / "backups").string()},
         {"CONFIG_PATH", (h.dir / "config.yaml").string()}},
-      log, std::vector<std::string>{"hub"});
+      log, h.args);
     if (!eventually([&h] { return http_get(h.port, "/readyz").status == 200; },
                     60s))
       ADD_FAILURE() << "the hub never became ready; log in " << log;

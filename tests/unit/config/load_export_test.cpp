@@ -142,5 +142,40 @@ TEST_F(load_test, invalid_hub_settings_name_the_key) {
   expect("hub: kafka\n", "hub: expected a mapping");
 }
 
+TEST_F(load_test, hub_flags_replace_their_keys_checked_as_the_file_is) {
+  auto s = load(write(R"(hub:
+  kafka: {brokers: ["k:9092"], topic: fleet, tls: {caFile: /kafka/ca.crt}}
+  clusters: [a]
+)"),
+                env());
+  ASSERT_TRUE(s) << render(s.error());
+  const auto before = s->hub;
+  ASSERT_FALSE(apply_hub_flags(*s, hub_flags{}));
+  EXPECT_EQ(s->hub, before) << "no flag changes nothing";
+  ASSERT_FALSE(
+    apply_hub_flags(*s, hub_flags{{"b1:9092", "b2:9092"}, "", "", {"x", "y"}}));
+  EXPECT_EQ(s->hub.kafka.brokers,
+            (std::vector<std::string>{"b1:9092", "b2:9092"}));
+  EXPECT_EQ(s->hub.clusters, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(s->hub.kafka.topic, "fleet");
+  EXPECT_EQ(s->hub.kafka.ca_file, "/kafka/ca.crt");
+  EXPECT_EQ(s->hub.group, "k8s-watch-server-hub");
+  ASSERT_FALSE(apply_hub_flags(*s, hub_flags{{}, "other", "hub-eu", {}}));
+  EXPECT_EQ(s->hub.kafka.topic, "other");
+  EXPECT_EQ(s->hub.group, "hub-eu");
+  EXPECT_EQ(s->hub.kafka.brokers.size(), 2u);
+  auto refused = [&](hub_flags f, const std::string& needle) {
+    auto err = apply_hub_flags(*s, f);
+    EXPECT_TRUE(err) << needle;
+    auto text = err ? render(err) : std::string{};
+    EXPECT_NE(text.find(needle), std::string::npos) << text;
+  };
+  refused({{"kafka"}, "", "", {}},
+          "hub.kafka.brokers[0]: expected host:port, got 'kafka'");
+  refused({{}, "no topic!", "", {}}, "hub.kafka.topic");
+  refused({{}, "", "", {"a", "a"}}, "hub.clusters[1]: 'a' is named twice");
+  refused({{}, "", "", {"b c"}}, "hub.clusters[0]: 'b c' is no cluster name");
+}
+
 } // namespace
 } // namespace kws::config
