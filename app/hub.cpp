@@ -130,9 +130,12 @@ int run_hub(const options& opts) {
     caf::actor_system_config cfg;
     add_actor_types(cfg);
     tune_scheduler(cfg);
+    // Before the actor system, as in a server (main.cpp).
+    http_servers servers;
     caf::actor_system sys{cfg};
     auto sup = sys.spawn(hub_supervisor, hcfg, stores, poll, commit);
-    exit_code = serve_until_signal(sys, sup, *settings, *tls, opts, signals);
+    exit_code
+      = serve_until_signal(sys, servers, sup, *settings, *tls, opts, signals);
   }
   return exit_code;
 }

@@ -119,10 +119,13 @@ int serve(const app::options& opts) {
     caf::actor_system_config cfg;
     add_actor_types(cfg);
     tune_scheduler(cfg);
+    // Before the actor system: its end lets go of the answers actors still
+    // hold, and their connections need their server then.
+    app::http_servers servers;
     caf::actor_system sys{cfg};
     auto sup = sys.spawn(supervisor, scfg, shared_store, *client);
-    exit_code
-      = app::serve_until_signal(sys, sup, *settings, *tls, opts, signals);
+    exit_code = app::serve_until_signal(sys, servers, sup, *settings, *tls,
+                                        opts, signals);
   }
   // Only now: the actor system's end waited for every watcher, whose
   // reflectors' stops still needed the client's io thread to close their

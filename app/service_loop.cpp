@@ -45,20 +45,26 @@ load_tls(const config::settings& settings) {
                                    : std::string{}});
 }
 
-int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
-                       const config::settings& settings,
-                       const std::shared_ptr<rest::tls_source>& tls,
-                       const options& opts, sigset_t signals) {
-  int exit_code = 0;
-  caf::scoped_actor self{sys};
+namespace {
+
+/// What `serve_until_signal` serves with: its relay, readiness and settings.
+struct service_parts {
+  const supervisor_actor& sup;
   http_relay_actor relay;
-  self->request(sup, std::chrono::seconds{10}, atom::get_v)
-    .receive([&](http_relay_actor& hdl) { relay = std::move(hdl); },
-             [&](caf::error& err) {
-               exit_code = fail("cannot start the actors: " + render(err));
-             });
-  if (exit_code != 0)
-    return exit_code;
+  app::readiness_feed& ready_feed;
+  const config::settings& settings;
+  const std::shared_ptr<rest::tls_source>& tls;
+  const options& opts;
+};
+
+/// `serve_until_signal` once the relay is known: starts the servers into
+/// `servers`, then waits for a signal.
+int run_servers(caf::scoped_actor& self, http_servers& servers,
+                const service_parts& parts, sigset_t signals) {
+  const auto& sup = parts.sup;
+  const auto& settings = parts.settings;
+  const auto& tls = parts.tls;
+  int exit_code = 0;
   rest::server_options sopts;
   sopts.address = settings.listen_address;
   sopts.port = settings.server_port;
@@ -71,12 +77,10 @@ int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
   }
   if (settings.access_log)
     sopts.on_access = app::access_log(settings.log_format);
-  // Declared before the server, so that it outlives the server's threads.
-  app::readiness_feed ready_feed{sys, sup};
-  sopts.readiness = [&ready_feed] { return ready_feed.current(); };
+  sopts.readiness = [&feed = parts.ready_feed] { return feed.current(); };
   sopts.paths = rest::listener_paths::api;
   sopts.answers.bytes = size_t{settings.answer_buffer_mib} << 20U;
-  auto to_relay = [relay](http_request req, responder_ptr rp) {
+  auto to_relay = [relay = parts.relay](http_request req, responder_ptr rp) {
     caf::anon_send(relay, std::move(req), std::move(rp));
   };
   auto srv = rest::server::start(sopts, to_relay);
@@ -84,13 +88,14 @@ int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
     return fail("cannot serve HTTP: " + render(srv.error()));
   }
-  KWS_INFO("Starting HTTP server on port {} ({}, auth.mode {})", (*srv)->port(),
+  servers.push_back(std::move(*srv));
+  auto& api_srv = *servers.back();
+  KWS_INFO("Starting HTTP server on port {} ({}, auth.mode {})", api_srv.port(),
            tls ? "HTTPS" : "plain HTTP",
            config::auth_mode_name(settings.auth.mode));
   // The admin endpoints on a port of their own, reachable only from inside
   // the pod: not through the Service, nor through a proxy in front of the
   // API that connects over loopback.
-  std::unique_ptr<rest::server> admin_srv;
   if (settings.admin_port != 0) {
     auto aopts = app::admin_listener(settings.admin_port, sopts.on_access);
     auto started = rest::server::start(aopts, to_relay);
@@ -98,10 +103,9 @@ int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
       caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
       return fail("cannot serve the admin port: " + render(started.error()));
     }
-    admin_srv = std::move(*started);
-    KWS_INFO("Admin endpoints on 127.0.0.1:{}", admin_srv->port());
+    KWS_INFO("Admin endpoints on 127.0.0.1:{}", (*started)->port());
+    servers.push_back(std::move(*started));
   }
-  std::unique_ptr<rest::server> probe_srv;
   if (settings.probe_port != 0) {
     auto started = rest::server::start(
       app::probe_listener(sopts, settings.probe_port), to_relay);
@@ -109,8 +113,8 @@ int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
       caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
       return fail("cannot serve the probe port: " + render(started.error()));
     }
-    probe_srv = std::move(*started);
-    KWS_INFO("Probes on port {}", probe_srv->port());
+    KWS_INFO("Probes on port {}", (*started)->port());
+    servers.push_back(std::move(*started));
   }
   // Wake up on a signal, or when the supervisor stops on its own.
   std::atomic<bool> sup_down{false};
@@ -119,7 +123,7 @@ int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
     ::kill(::getpid(), SIGTERM);
   });
   app::config_reloader reloader{
-    config::resolve_path(opts.config_path, config::process_env()),
+    config::resolve_path(parts.opts.config_path, config::process_env()),
     config::process_env(), settings};
   int sig = 0;
   while (true) {
@@ -144,11 +148,8 @@ int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
     KWS_ERROR("the supervisor stopped, shutting down");
   } else {
     KWS_INFO("received signal {}, shutting down", sig);
-    (*srv)->stop();
-    if (admin_srv)
-      admin_srv->stop();
-    if (probe_srv)
-      probe_srv->stop();
+    for (auto& srv : servers)
+      srv->stop();
     // Longer than the supervisor gives STORAGE's final flush (10 s), so
     // that its own answer, done or failed, arrives first.
     self->request(sup, std::chrono::seconds{15}, atom::stop_v)
@@ -158,9 +159,37 @@ int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
                  exit_code = 1;
                });
   }
-  (*srv)->stop();
+  for (auto& srv : servers)
+    srv->stop();
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   self->wait_for(sup);
+  return exit_code;
+}
+
+} // namespace
+
+int serve_until_signal(caf::actor_system& sys, http_servers& servers,
+                       const supervisor_actor& sup,
+                       const config::settings& settings,
+                       const std::shared_ptr<rest::tls_source>& tls,
+                       const options& opts, sigset_t signals) {
+  int exit_code = 0;
+  caf::scoped_actor self{sys};
+  http_relay_actor relay;
+  self->request(sup, std::chrono::seconds{10}, atom::get_v)
+    .receive([&](http_relay_actor& hdl) { relay = std::move(hdl); },
+             [&](caf::error& err) {
+               exit_code = fail("cannot start the actors: " + render(err));
+             });
+  if (exit_code != 0)
+    return exit_code;
+  app::readiness_feed ready_feed{sys, sup};
+  exit_code = run_servers(
+    self, servers, service_parts{sup, relay, ready_feed, settings, tls, opts},
+    signals);
+  // Their io threads ask the feed: stopped on every way out, before it goes.
+  for (auto& srv : servers)
+    srv->stop();
   return exit_code;
 }
 

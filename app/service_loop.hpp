@@ -5,6 +5,7 @@
 #include "actors/interfaces.hpp"
 #include "app/options.hpp"
 #include "config/settings.hpp"
+#include "rest/server.hpp"
 #include "rest/tls_source.hpp"
 
 #include <caf/actor_system.hpp>
@@ -12,6 +13,7 @@
 
 #include <csignal>
 #include <memory>
+#include <vector>
 
 namespace kws::app {
 
@@ -24,12 +26,21 @@ sigset_t block_shutdown_signals();
 caf::expected<std::shared_ptr<rest::tls_source>>
 load_tls(const config::settings& settings);
 
+/// The HTTP servers a service runs. The caller declares them before its
+/// actor system, so that they outlive every actor: an answer an actor still
+/// holds when the service stops goes back to a connection whose server (its
+/// connection book, its answer budget, its io_context) is still there,
+/// stopped, when that actor lets go of it.
+using http_servers = std::vector<std::unique_ptr<rest::server>>;
+
 /// Serves `sup`'s relay on the API port (and the admin and probe ports the
-/// settings name), reloads the configuration when its file changes or on
-/// SIGHUP, and on SIGTERM or SIGINT (or when `sup` stops by itself) stops
-/// the servers and `sup`, waiting for it. `signals` are blocked in every
-/// thread. Returns the process's exit code.
-int serve_until_signal(caf::actor_system& sys, const supervisor_actor& sup,
+/// settings name) through servers added to `servers`, reloads the
+/// configuration when its file changes or on SIGHUP, and on SIGTERM or
+/// SIGINT (or when `sup` stops by itself) stops the servers and `sup`,
+/// waiting for it. `signals` are blocked in every thread. Returns the
+/// process's exit code; the servers are stopped then, not destroyed.
+int serve_until_signal(caf::actor_system& sys, http_servers& servers,
+                       const supervisor_actor& sup,
                        const config::settings& settings,
                        const std::shared_ptr<rest::tls_source>& tls,
                        const options& opts, sigset_t signals);

@@ -111,7 +111,10 @@ struct server_options {
 /// `deliver` is called once, from any thread.
 using request_handler = std::function<void(http_request, responder_ptr)>;
 
-/// A running HTTP server. Stops and joins its threads on destruction.
+/// A running HTTP server. Stops and joins its threads on destruction. A
+/// responder still held elsewhere refers to its connection and so to the
+/// server: the server is destroyed only after every responder is gone
+/// (stopped, it lets them be delivered into nothing or dropped).
 class server {
 public:
   /// Binds, listens and starts serving; fails when the address is taken.
