@@ -70,7 +70,9 @@ std::optional<layout> layout_of(index_kind kind) {
     = f_ns | f_resource | f_group | f_name | f_uid | f_user;
   switch (kind) {
     case index_kind::uid: return layout{uid_key, filtered};
-    case index_kind::object: return layout{object_key, filtered & ~f_uid};
+    // With the uid: a uid's records are its object's run here
+    // (`partition_ref::uids_once`).
+    case index_kind::object: return layout{object_key, filtered};
     case index_kind::name: return layout{name_key, filtered & ~f_uid};
     case index_kind::user:
       return layout{user_key, f_ns | f_resource | f_group | f_user};
@@ -180,13 +182,15 @@ caf::expected<record_summary> decode_index_entry(std::string_view key,
   return s;
 }
 
-bool same_entry(index_kind kind, bool typed, const record_summary& a,
+bool same_entry(index_kind kind, entry_format format, const record_summary& a,
                 const record_summary& b) {
   if (a.action != b.action || a.cls != b.cls || a.warning != b.warning)
     return false;
   auto answers = layout_of(kind).value_or(layout{{}, all_fields}).answers;
-  if (kind == index_kind::resource && !typed)
+  if (kind == index_kind::resource && !format.typed)
     answers = f_resource | f_group;
+  if (kind == index_kind::object && !format.uid_in_history)
+    answers &= ~f_uid;
   for (size_t i = 0; i < fields.size(); ++i)
     if ((answers & (1u << i)) != 0 && a.*fields[i] != b.*fields[i])
       return false;

@@ -1,7 +1,7 @@
 // The value of a secondary index entry: the verb and the summary fields a
 // query walking that index may still filter on, minus those its key holds.
-// Index entries are most of what the store writes and compacts (seven or
-// eight per record), so each keeps only what its walks read. Pure
+// Index entries are most of what the store writes and compacts (six or
+// seven per record), so each keeps only what its walks read. Pure
 // functions, unit-tested on their own.
 #pragma once
 
@@ -28,10 +28,19 @@ std::string encode_index_value(index_kind kind, const record_summary& s);
 caf::expected<record_summary> decode_index_entry(std::string_view key,
                                                  std::string_view value);
 
+/// What the entries of a partition hold, by when it was written.
+struct entry_format {
+  /// Its `t` entries name the object (`partition_ref::typed`).
+  bool typed = true;
+  /// Its `h` entries hold the uid (`partition_ref::uids_once`).
+  bool uid_in_history = true;
+};
+
 /// True when `a` and `b` agree on the verb and every field an index entry
-/// of `kind` answers for. A `t` entry of a partition that is not `typed`
-/// (written before they named the object) answers for type and group only.
-bool same_entry(index_kind kind, bool typed, const record_summary& a,
+/// of `kind` answers for in a partition of `format`: a `t` entry written
+/// before they named the object answers for type and group only, an `h`
+/// entry written before it held the uid for everything else.
+bool same_entry(index_kind kind, entry_format format, const record_summary& a,
                 const record_summary& b);
 
 } // namespace kws::storage

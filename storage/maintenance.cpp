@@ -15,6 +15,28 @@ namespace kws::storage {
 
 namespace {
 
+/// Whether `part` has a `u` entry of the uid whose entry `key` would be,
+/// naming `record`'s object: a partition with one `u` entry per object
+/// (`uids_once`) keeps the first written, which may lie at any time of the
+/// day (a create from a list carries the object's creation time).
+bool uid_marked(const read_view& view, const partition_ref& part,
+                const std::string& key, const record_summary& record) {
+  auto prefix = key.substr(0, key.size() - position_bytes);
+  std::unique_ptr<rocksdb::Iterator> it{
+    view.db->NewIterator(view.options(), part.cf.get())};
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    auto found = it->key().ToStringView();
+    if (found.size() != key.size())
+      continue;
+    auto entry = decode_index_entry(found, it->value().ToStringView());
+    if (entry && entry->ns == record.ns && entry->resource == record.resource
+        && entry->name == record.name)
+      return true;
+  }
+  return false;
+}
+
 /// Checks every key of `family`, one column family of `part`: each record
 /// against its index entries, each index entry against its record.
 caf::error verify_family(const read_view& view, const partition_ref& part,
@@ -80,13 +102,19 @@ caf::error verify_family(const read_view& view, const partition_ref& part,
                                   + " lies outside its partition bounds");
       auto keys = index_keys(decoded->first, *pos);
       for (size_t i = 1; i < keys.size(); ++i) {
-        std::string value;
-        auto st = view.db->Get(view.options(), part.cf.get(), keys[i], &value);
+        const auto kind = static_cast<index_kind>(keys[i][0]);
         bool found = false;
-        if (st.ok())
-          if (auto entry = decode_index_entry(keys[i], value))
-            found = same_entry(static_cast<index_kind>(keys[i][0]), part.typed,
-                               *entry, decoded->first);
+        if (kind == index_kind::uid && part.uids_once) {
+          found = uid_marked(view, part, keys[i], decoded->first);
+        } else {
+          std::string value;
+          auto st
+            = view.db->Get(view.options(), part.cf.get(), keys[i], &value);
+          if (st.ok())
+            if (auto entry = decode_index_entry(keys[i], value))
+              found = same_entry(kind, {part.typed, part.uids_once}, *entry,
+                                 decoded->first);
+        }
         if (!found)
           report.problems.push_back(std::string{"record "} + format_id(pos->seq)
                                     + " lacks its '" + keys[i][0]

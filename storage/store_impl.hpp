@@ -61,6 +61,10 @@ struct partition_ref {
   /// about, so a window over every namespace reads them in time order
   /// (`meta_typed_from_key`).
   bool typed = false;
+  /// Its `u` entries mark each object's first record there, not every
+  /// record, and its `h` entries hold the uid: a uid's records are its
+  /// object's `h` run (`meta_uids_once_from_key`).
+  bool uids_once = false;
 };
 
 /// A consistent read: one snapshot plus the partitions at that moment.
@@ -198,6 +202,9 @@ std::string meta_tally_from_key();
 /// The first day whose partition's `t` entries hold namespace, name and
 /// link fields (`partition_ref::typed`), recorded like the tallies' day.
 std::string meta_typed_from_key();
+/// The first day whose partition has one `u` entry per object
+/// (`partition_ref::uids_once`), recorded like the tallies' day.
+std::string meta_uids_once_from_key();
 /// The install's key of Secret digests (`store_digest_key.cpp`).
 std::string meta_digest_key_key();
 

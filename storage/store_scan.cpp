@@ -76,11 +76,43 @@ caf::expected<std::vector<std::string>> each_run(const read_view& view,
   return runs;
 }
 
+caf::expected<std::vector<std::string>> uid_run(const read_view& view,
+                                                const partition_ref& part,
+                                                const std::string& prefix) {
+  if (!part.uids_once)
+    return std::vector<std::string>{prefix};
+  std::string upper = prefix;
+  upper.back() = '\1';
+  rocksdb::Slice upper_slice{upper};
+  auto ro = view.options();
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it{
+    view.db->NewIterator(ro, part.cf.get())};
+  std::vector<std::string> runs;
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    if (key.size() != prefix.size() + position_bytes)
+      continue;
+    auto entry = decode_index_entry(key, it->value().ToStringView());
+    if (!entry)
+      return entry.error();
+    auto run = index_prefix(index_kind::object,
+                            {entry->ns, entry->resource, entry->name});
+    if (std::find(runs.begin(), runs.end(), run) == runs.end())
+      runs.push_back(std::move(run));
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "cannot read partition " + part.name);
+  return runs;
+}
+
 caf::expected<std::vector<std::vector<std::string>>>
 walk_prefixes(const read_view& view, const scan_spec& spec,
               const std::vector<const partition_ref*>& parts) {
   std::vector<std::vector<std::string>> prefixes(parts.size());
-  if (!spec.each_run) {
+  const bool by_uid = !spec.prefix.empty()
+    && spec.prefix[0] == static_cast<char>(index_kind::uid);
+  if (!spec.each_run && !by_uid) {
     for (auto& p : prefixes)
       p.push_back(spec.prefix);
     return prefixes;
@@ -89,7 +121,8 @@ walk_prefixes(const read_view& view, const scan_spec& spec,
   view.pool->run(
     parts.size(),
     [&](size_t i) {
-      auto runs = each_run(view, *parts[i], spec.prefix);
+      auto runs = by_uid ? uid_run(view, *parts[i], spec.prefix)
+                         : each_run(view, *parts[i], spec.prefix);
       if (runs)
         prefixes[i] = std::move(*runs);
       else

@@ -65,9 +65,18 @@ caf::expected<std::vector<std::string>> each_run(const read_view& view,
                                                  const partition_ref& part,
                                                  const std::string& prefix);
 
-/// The prefixes `spec` walks in each of `parts`: `spec.prefix`, or with
-/// `spec.each_run` its runs there, found side by side on the read pool
-/// (each takes a seek per run, which may wait for the disk).
+/// The prefixes a walk of the `u` run `prefix` takes in `part`: itself, or
+/// where the partition has one `u` entry per object (`uids_once`) the `h`
+/// runs of the objects its entries name (one: Kubernetes gives each object
+/// its own uid, and an object never changes its uid). Those runs' entries
+/// hold the uid to filter on.
+caf::expected<std::vector<std::string>> uid_run(const read_view& view,
+                                                const partition_ref& part,
+                                                const std::string& prefix);
+
+/// The prefixes `spec` walks in each of `parts`: `spec.prefix`, its runs
+/// there with `spec.each_run`, or a uid's (`uid_run`); found side by side on
+/// the read pool where they take seeks, which may wait for the disk.
 caf::expected<std::vector<std::vector<std::string>>>
 walk_prefixes(const read_view& view, const scan_spec& spec,
               const std::vector<const partition_ref*>& parts);

@@ -131,8 +131,11 @@ caf::expected<write_result> rocks_store::write(
     auto lk = meta_live_prefix(group_resource(ev.resource, ev.group))
       + live_key(ev.ns, ev.name);
     std::optional<live_state> current;
-    if (ev.action != verb::remove && !ev.uid.empty()
-        && !ev.resource_version.empty()) {
+    const bool repeatable = ev.action != verb::remove && !ev.uid.empty()
+      && !ev.resource_version.empty();
+    // A delete reads it only to know whether its uid has a `u` entry today.
+    if (repeatable
+        || (ev.action == verb::remove && !ev.uid.empty() && part->uids_once)) {
       if (auto it = overlay.find(lk); it != overlay.end()) {
         if (it->second)
           current = decode_live(*it->second);
@@ -145,7 +148,7 @@ caf::expected<write_result> rocks_store::write(
           return to_error(st, "cannot read live state of " + ev.name);
         stored_before.emplace(lk, current);
       }
-      if (current && current->uid == ev.uid
+      if (repeatable && current && current->uid == ev.uid
           && current->resource_version == ev.resource_version) {
         ++result.dropped;
         continue;
@@ -186,6 +189,22 @@ caf::expected<write_result> rocks_store::write(
   for (auto n : skipped)
     ++result.status_dropped[group_resource(plan[n].event->resource,
                                            plan[n].event->group)];
+  // Whether the object already has its uid's `u` entry today: written by
+  // an earlier batch (its newest stored record is of today) or by this one.
+  // By object and uid: a name may come back with another uid, and a uid
+  // shared by two objects (never by Kubernetes) still finds both.
+  std::unordered_set<std::string> marked;
+  auto marked_today = [&](const planned_record& item) {
+    const auto& uid = item.event->uid;
+    if (!part->uids_once || uid.empty())
+      return false;
+    if (!marked.insert(item.live_key + '\0' + uid).second)
+      return true;
+    auto before = stored_before.find(item.live_key);
+    return before != stored_before.end() && before->second
+      && before->second->located && before->second->day == part->day
+      && before->second->uid == uid;
+  };
   for (size_t n = 0; n < plan.size(); ++n) {
     auto& item = plan[n];
     const auto& ev = *item.event;
@@ -201,6 +220,10 @@ caf::expected<write_result> rocks_store::write(
     auto summary = summarize(ev, item.facts.cls);
     const position pos{ev.timestamp_ns, item.seq};
     auto keys = index_keys(summary, pos);
+    if (marked_today(item))
+      std::erase_if(keys, [](const std::string& k) {
+        return k[0] == static_cast<char>(index_kind::uid);
+      });
     if (auto err
         = put(records, keys.front(), encode_record_value(summary, *json)))
       return err;
