@@ -310,9 +310,13 @@ std::vector<std::string> index_keys(const record_summary& s, position pos) {
   keys.push_back(index_prefix(index_kind::object, {s.ns, s.resource, s.name})
                  + suffix);
   keys.push_back(index_prefix(index_kind::name, {s.name}) + suffix);
-  keys.push_back(index_prefix(index_kind::user, {s.user}) + suffix);
-  keys.push_back(index_prefix(index_kind::ns_resource, {s.ns, s.resource})
-                 + suffix);
+  // A query's empty field means "any", so no walk reads the run of an
+  // empty user, nor the namespace runs of a cluster-scoped type.
+  if (!s.user.empty())
+    keys.push_back(index_prefix(index_kind::user, {s.user}) + suffix);
+  if (!s.ns.empty())
+    keys.push_back(index_prefix(index_kind::ns_resource, {s.ns, s.resource})
+                   + suffix);
   keys.push_back(index_prefix(index_kind::resource, {s.resource}) + suffix);
   // No `n` entry: a namespace's records are its types' `m` runs, merged
   // (`plan_query`). Partitions written before keep theirs, unread, until

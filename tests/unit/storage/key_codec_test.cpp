@@ -132,6 +132,14 @@ TEST(key_codec_test, index_keys_cover_every_index) {
   s.uid.clear();
   s.link_resource.clear();
   EXPECT_EQ(index_keys(s, {10, 3}).size(), 7u);
+  // Nor does a walk read an empty user's run, or a cluster-scoped type's
+  // under a namespace: a query's empty field means "any".
+  s.user.clear();
+  s.ns.clear();
+  kinds.clear();
+  for (const auto& k : index_keys(s, {10, 3}))
+    kinds += k[0];
+  EXPECT_EQ(kinds, "rhoti");
 }
 
 TEST(key_codec_test, index_prefix_size_finds_the_prefix_of_every_key) {
