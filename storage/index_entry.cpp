@@ -71,7 +71,7 @@ std::optional<layout> layout_of(index_kind kind) {
   switch (kind) {
     case index_kind::uid: return layout{uid_key, filtered};
     // With the uid: a uid's records are its object's run here
-    // (`partition_ref::uids_once`).
+    // (`partition_ref::objects_once`), and a name's its objects' runs.
     case index_kind::object: return layout{object_key, filtered};
     case index_kind::name: return layout{name_key, filtered & ~f_uid};
     case index_kind::user:

@@ -1,7 +1,8 @@
 // The value of a secondary index entry: the verb and the summary fields a
 // query walking that index may still filter on, minus those its key holds.
-// Index entries are most of what the store writes and compacts (six or
-// seven per record), so each keeps only what its walks read. Pure
+// Index entries are most of what the store writes and compacts (five or
+// six per record, two more per object and day), so each keeps only what its
+// walks read. Pure
 // functions, unit-tested on their own.
 #pragma once
 
@@ -32,7 +33,7 @@ caf::expected<record_summary> decode_index_entry(std::string_view key,
 struct entry_format {
   /// Its `t` entries name the object (`partition_ref::typed`).
   bool typed = true;
-  /// Its `h` entries hold the uid (`partition_ref::uids_once`).
+  /// Its `h` entries hold the uid (`partition_ref::objects_once`).
   bool uid_in_history = true;
 };
 

@@ -15,12 +15,12 @@ namespace kws::storage {
 
 namespace {
 
-/// Whether `part` has a `u` entry of the uid whose entry `key` would be,
-/// naming `record`'s object: a partition with one `u` entry per object
-/// (`uids_once`) keeps the first written, which may lie at any time of the
-/// day (a create from a list carries the object's creation time).
-bool uid_marked(const read_view& view, const partition_ref& part,
-                const std::string& key, const record_summary& record) {
+/// Whether `part` has an entry in the `u` or `o` run `key` would be in,
+/// naming `record`'s object: a partition with one such entry per object
+/// (`objects_once`) keeps the first written, which may lie at any time of
+/// the day (a create from a list carries the object's creation time).
+bool object_marked(const read_view& view, const partition_ref& part,
+                   const std::string& key, const record_summary& record) {
   auto prefix = key.substr(0, key.size() - position_bytes);
   std::unique_ptr<rocksdb::Iterator> it{
     view.db->NewIterator(view.options(), part.cf.get())};
@@ -104,15 +104,16 @@ caf::error verify_family(const read_view& view, const partition_ref& part,
       for (size_t i = 1; i < keys.size(); ++i) {
         const auto kind = static_cast<index_kind>(keys[i][0]);
         bool found = false;
-        if (kind == index_kind::uid && part.uids_once) {
-          found = uid_marked(view, part, keys[i], decoded->first);
+        if ((kind == index_kind::uid || kind == index_kind::name)
+            && part.objects_once) {
+          found = object_marked(view, part, keys[i], decoded->first);
         } else {
           std::string value;
           auto st
             = view.db->Get(view.options(), part.cf.get(), keys[i], &value);
           if (st.ok())
             if (auto entry = decode_index_entry(keys[i], value))
-              found = same_entry(kind, {part.typed, part.uids_once}, *entry,
+              found = same_entry(kind, {part.typed, part.objects_once}, *entry,
                                  decoded->first);
         }
         if (!found)

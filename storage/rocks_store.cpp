@@ -93,7 +93,7 @@ std::string meta_typed_from_key() {
   return "y";
 }
 
-std::string meta_uids_once_from_key() {
+std::string meta_objects_once_from_key() {
   return "u";
 }
 
@@ -113,7 +113,7 @@ int64_t system_clock_ns() {
 }
 
 /// The first day of a format feature (`meta_tally_from_key`,
-/// `meta_typed_from_key`, `meta_uids_once_from_key`), recorded at the first
+/// `meta_typed_from_key`, `meta_objects_once_from_key`), recorded at the first
 /// open of code that has it: every partition of a new store has it; in a store
 /// written before, the partitions it has do not.
 caf::expected<int64_t> first_day_of(rocks_store::impl& s,
@@ -212,7 +212,7 @@ caf::expected<partition_ref> rocks_store::impl::partition_for(int64_t day) {
   p.max_ts = min_time_ns;
   p.tallied = true;
   p.typed = true;
-  p.uids_once = true;
+  p.objects_once = true;
   std::unique_lock guard{mtx};
   parts.emplace(day, p);
   return p;
@@ -352,14 +352,14 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
     = first_day_of(*s, meta_typed_from_key(), "with objects in type entries");
   if (!typed_from)
     return typed_from.error();
-  auto uids_once_from
-    = first_day_of(*s, meta_uids_once_from_key(), "with one uid entry each");
-  if (!uids_once_from)
-    return uids_once_from.error();
+  auto objects_once_from = first_day_of(
+    *s, meta_objects_once_from_key(), "with one uid and name entry per object");
+  if (!objects_once_from)
+    return objects_once_from.error();
   for (auto& [day, p] : s->parts) {
     p.tallied = day >= *tally_from;
     p.typed = day >= *typed_from;
-    p.uids_once = day >= *uids_once_from;
+    p.objects_once = day >= *objects_once_from;
   }
   if (auto err = s->load_gaps())
     return err;

@@ -61,10 +61,11 @@ struct partition_ref {
   /// about, so a window over every namespace reads them in time order
   /// (`meta_typed_from_key`).
   bool typed = false;
-  /// Its `u` entries mark each object's first record there, not every
-  /// record, and its `h` entries hold the uid: a uid's records are its
-  /// object's `h` run (`meta_uids_once_from_key`).
-  bool uids_once = false;
+  /// Its `u` and `o` entries mark each object's first record there, not
+  /// every record, and its `h` entries hold the uid: the records of a uid
+  /// or a name are the `h` runs of the objects those entries name
+  /// (`meta_objects_once_from_key`).
+  bool objects_once = false;
 };
 
 /// A consistent read: one snapshot plus the partitions at that moment.
@@ -202,9 +203,9 @@ std::string meta_tally_from_key();
 /// The first day whose partition's `t` entries hold namespace, name and
 /// link fields (`partition_ref::typed`), recorded like the tallies' day.
 std::string meta_typed_from_key();
-/// The first day whose partition has one `u` entry per object
-/// (`partition_ref::uids_once`), recorded like the tallies' day.
-std::string meta_uids_once_from_key();
+/// The first day whose partition has one `u` and one `o` entry per object
+/// (`partition_ref::objects_once`), recorded like the tallies' day.
+std::string meta_objects_once_from_key();
 /// The install's key of Secret digests (`store_digest_key.cpp`).
 std::string meta_digest_key_key();
 

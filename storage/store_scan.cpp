@@ -76,10 +76,10 @@ caf::expected<std::vector<std::string>> each_run(const read_view& view,
   return runs;
 }
 
-caf::expected<std::vector<std::string>> uid_run(const read_view& view,
-                                                const partition_ref& part,
-                                                const std::string& prefix) {
-  if (!part.uids_once)
+caf::expected<std::vector<std::string>> object_runs(const read_view& view,
+                                                    const partition_ref& part,
+                                                    const std::string& prefix) {
+  if (!part.objects_once)
     return std::vector<std::string>{prefix};
   std::string upper = prefix;
   upper.back() = '\1';
@@ -110,9 +110,10 @@ caf::expected<std::vector<std::vector<std::string>>>
 walk_prefixes(const read_view& view, const scan_spec& spec,
               const std::vector<const partition_ref*>& parts) {
   std::vector<std::vector<std::string>> prefixes(parts.size());
-  const bool by_uid = !spec.prefix.empty()
-    && spec.prefix[0] == static_cast<char>(index_kind::uid);
-  if (!spec.each_run && !by_uid) {
+  const bool by_object = !spec.prefix.empty()
+    && (spec.prefix[0] == static_cast<char>(index_kind::uid)
+        || spec.prefix[0] == static_cast<char>(index_kind::name));
+  if (!spec.each_run && !by_object) {
     for (auto& p : prefixes)
       p.push_back(spec.prefix);
     return prefixes;
@@ -121,8 +122,8 @@ walk_prefixes(const read_view& view, const scan_spec& spec,
   view.pool->run(
     parts.size(),
     [&](size_t i) {
-      auto runs = by_uid ? uid_run(view, *parts[i], spec.prefix)
-                         : each_run(view, *parts[i], spec.prefix);
+      auto runs = by_object ? object_runs(view, *parts[i], spec.prefix)
+                            : each_run(view, *parts[i], spec.prefix);
       if (runs)
         prefixes[i] = std::move(*runs);
       else

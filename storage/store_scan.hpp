@@ -65,18 +65,20 @@ caf::expected<std::vector<std::string>> each_run(const read_view& view,
                                                  const partition_ref& part,
                                                  const std::string& prefix);
 
-/// The prefixes a walk of the `u` run `prefix` takes in `part`: itself, or
-/// where the partition has one `u` entry per object (`uids_once`) the `h`
-/// runs of the objects its entries name (one: Kubernetes gives each object
-/// its own uid, and an object never changes its uid). Those runs' entries
-/// hold the uid to filter on.
-caf::expected<std::vector<std::string>> uid_run(const read_view& view,
-                                                const partition_ref& part,
-                                                const std::string& prefix);
+/// The prefixes a walk of the `u` or `o` run `prefix` takes in `part`:
+/// itself, or where the partition has one such entry per object
+/// (`objects_once`) the `h` runs of the objects its entries name (a uid's:
+/// one, Kubernetes gives each object its own uid and an object never
+/// changes it). Those runs' entries hold every field such a walk filters
+/// on, the uid included.
+caf::expected<std::vector<std::string>> object_runs(const read_view& view,
+                                                    const partition_ref& part,
+                                                    const std::string& prefix);
 
 /// The prefixes `spec` walks in each of `parts`: `spec.prefix`, its runs
-/// there with `spec.each_run`, or a uid's (`uid_run`); found side by side on
-/// the read pool where they take seeks, which may wait for the disk.
+/// there with `spec.each_run`, or a uid's or name's objects' (`object_runs`);
+/// found side by side on the read pool where they take seeks, which may wait
+/// for the disk.
 caf::expected<std::vector<std::vector<std::string>>>
 walk_prefixes(const read_view& view, const scan_spec& spec,
               const std::vector<const partition_ref*>& parts);

@@ -133,9 +133,9 @@ caf::expected<write_result> rocks_store::write(
     std::optional<live_state> current;
     const bool repeatable = ev.action != verb::remove && !ev.uid.empty()
       && !ev.resource_version.empty();
-    // A delete reads it only to know whether its uid has a `u` entry today.
-    if (repeatable
-        || (ev.action == verb::remove && !ev.uid.empty() && part->uids_once)) {
+    // A delete reads it only to know whether its object has its entries
+    // today.
+    if (repeatable || (ev.action == verb::remove && part->objects_once)) {
       if (auto it = overlay.find(lk); it != overlay.end()) {
         if (it->second)
           current = decode_live(*it->second);
@@ -189,14 +189,15 @@ caf::expected<write_result> rocks_store::write(
   for (auto n : skipped)
     ++result.status_dropped[group_resource(plan[n].event->resource,
                                            plan[n].event->group)];
-  // Whether the object already has its uid's `u` entry today: written by
-  // an earlier batch (its newest stored record is of today) or by this one.
-  // By object and uid: a name may come back with another uid, and a uid
-  // shared by two objects (never by Kubernetes) still finds both.
+  // Whether the object already has its `u` and `o` entries today: written
+  // by an earlier batch (its newest stored record is of today) or by this
+  // one. By object and uid: a name may come back with another uid (its
+  // second `o` entry is then one more of the same object), and a uid shared
+  // by two objects (never by Kubernetes) still finds both.
   std::unordered_set<std::string> marked;
   auto marked_today = [&](const planned_record& item) {
     const auto& uid = item.event->uid;
-    if (!part->uids_once || uid.empty())
+    if (!part->objects_once)
       return false;
     if (!marked.insert(item.live_key + '\0' + uid).second)
       return true;
@@ -222,7 +223,8 @@ caf::expected<write_result> rocks_store::write(
     auto keys = index_keys(summary, pos);
     if (marked_today(item))
       std::erase_if(keys, [](const std::string& k) {
-        return k[0] == static_cast<char>(index_kind::uid);
+        return k[0] == static_cast<char>(index_kind::uid)
+          || k[0] == static_cast<char>(index_kind::name);
       });
     if (auto err
         = put(records, keys.front(), encode_record_value(summary, *json)))

@@ -1,7 +1,7 @@
-// A partition holds one `u` entry per object, at its first record of the
-// day, and its `h` entries hold the uid: a uid's records are walked in its
-// object's history run. Partitions written before, with a `u` entry per
-// record, are still read through those.
+// A partition holds one `u` and one `o` entry per object, at its first
+// record of the day, and its `h` entries hold the uid: a uid's or a name's
+// records are walked in its objects' history runs. Partitions written
+// before, with those entries for every record, are still read through them.
 #include "raw_db.hpp"
 #include "storage/index_entry.hpp"
 #include "storage/record_builder.hpp"
@@ -31,9 +31,9 @@ constexpr int64_t day0 = 1'795'651'200'000'000'000;
 constexpr int64_t sec = 1'000'000'000;
 constexpr int64_t day = 86'400 * sec;
 
-class uid_entries_test : public store_fixture {
+class object_entries_test : public store_fixture {
 protected:
-  uid_entries_test() : store_fixture(day0 + 3600 * sec) {}
+  object_entries_test() : store_fixture(day0 + 3600 * sec) {}
 
   /// Writes `events` as one batch; the ids of what was stored.
   std::vector<std::string> write(std::vector<resource_event> events) {
@@ -49,6 +49,11 @@ protected:
     q.uid = uid;
     q.limit = limit;
     q.descending = descending;
+    return ids_of(q);
+  }
+
+  /// Every id `q` answers, page after page.
+  std::vector<std::string> ids_of(event_query q) {
     std::vector<std::string> out;
     for (int guard = 0; guard < 50; ++guard) {
       auto page = store_->query(q);
@@ -64,14 +69,14 @@ protected:
     return out;
   }
 
-  /// The `u` entries of `day`'s partition (the store closed, then opened
+  /// The `tag` entries of `day`'s partition (the store closed, then opened
   /// again).
-  size_t uid_entries(int64_t ts) {
+  size_t entries(int64_t ts, char tag = 'u') {
     store_.reset();
     size_t n = 0;
     {
       raw_db raw{(dir_ / "db").string()};
-      n = raw.key_tags(partition_name(day_index(ts)))['u'];
+      n = raw.key_tags(partition_name(day_index(ts)))[tag];
     }
     open_store();
     return n;
@@ -94,27 +99,35 @@ joined(std::initializer_list<std::vector<std::string>> xs) {
   return out;
 }
 
-TEST_F(uid_entries_test, a_uid_has_one_entry_a_day_and_finds_all_its_records) {
-  auto ev
-    = [](int64_t t, verb v, const char* name, const char* uid, const char* rv) {
-        return make_event(day0 + t * sec, v, "shop", "pods", name, uid, rv);
-      };
-  auto first = write(
-    {ev(1, verb::create, "a", "ua", "1"), ev(2, verb::create, "b", "ub", "2")});
-  auto more = joined({write({ev(3, verb::update, "a", "ua", "3")}),
-                      write({ev(4, verb::update, "a", "ua", "4"),
-                             ev(5, verb::update, "a", "ua", "5")}),
-                      write({ev(6, verb::remove, "a", "ua", "6")})});
+TEST_F(object_entries_test,
+       an_object_has_one_entry_a_day_by_uid_and_name_and_both_find_it_all) {
+  auto ev = [](int64_t t, verb v, const char* ns, const char* name,
+               const char* uid, const char* rv) {
+    return make_event(day0 + t * sec, v, ns, "pods", name, uid, rv);
+  };
+  auto first = write({ev(1, verb::create, "shop", "a", "ua", "1"),
+                      ev(2, verb::create, "shop", "b", "ub", "2")});
+  auto more = joined({write({ev(3, verb::update, "shop", "a", "ua", "3")}),
+                      write({ev(4, verb::update, "shop", "a", "ua", "4"),
+                             ev(5, verb::update, "shop", "a", "ua", "5")}),
+                      write({ev(6, verb::remove, "shop", "a", "ua", "6")})});
   // The same name again, the same day: another object.
-  auto again = write({ev(7, verb::create, "a", "ua2", "7"),
-                      ev(8, verb::update, "a", "ua2", "8")});
-  ASSERT_EQ(first.size() + more.size() + again.size(), 8u);
-  EXPECT_EQ(uid_entries(day0), 3u);
+  auto again = write({ev(7, verb::create, "shop", "a", "ua2", "7"),
+                      ev(8, verb::update, "shop", "a", "ua2", "8")});
+  // The same name in another namespace.
+  auto elsewhere
+    = joined({write({ev(9, verb::create, "dev", "a", "ud", "9")}),
+              write({ev(10, verb::update, "dev", "a", "ud", "10")})});
+  ASSERT_EQ(first.size() + more.size() + again.size() + elsewhere.size(), 10u);
+  EXPECT_EQ(entries(day0), 4u);
+  // By name: shop's a, shop's a again (its own uid) and dev's a.
+  EXPECT_EQ(entries(day0, 'o'), 4u);
   // The next day it has one there too.
   now_ns_ += day;
   auto next = write({make_event(day0 + day + sec, verb::update, "shop", "pods",
-                                "a", "ua2", "9")});
-  EXPECT_EQ(uid_entries(day0 + day), 1u);
+                                "a", "ua2", "11")});
+  EXPECT_EQ(entries(day0 + day), 1u);
+  EXPECT_EQ(entries(day0 + day, 'o'), 1u);
 
   auto ua = joined({{first[0]}, more});
   auto ua2 = joined({again, next});
@@ -125,15 +138,33 @@ TEST_F(uid_entries_test, a_uid_has_one_entry_a_day_and_finds_all_its_records) {
   // Page by page, and newest first.
   EXPECT_EQ(ids_of("ua", 1), ua);
   EXPECT_EQ(ids_of("ua2", 2), ua2);
-  std::reverse(ua2.begin(), ua2.end());
-  EXPECT_EQ(ids_of("ua2", 1, true), ua2);
+  auto newest_first = ua2;
+  std::reverse(newest_first.begin(), newest_first.end());
+  EXPECT_EQ(ids_of("ua2", 1, true), newest_first);
   // Other filters still apply beside the uid.
   event_query q;
   q.uid = "ua";
   q.verb = "update";
-  auto updates = store_->query(q);
-  ASSERT_TRUE(updates);
-  EXPECT_EQ(updates->records.size(), 3u);
+  EXPECT_EQ(ids_of(q), (std::vector<std::string>{more[0], more[1], more[2]}));
+  // A name without a namespace: every object of that name, in time order.
+  q = event_query{};
+  q.name = "a";
+  auto named = joined({ua, again, elsewhere, next});
+  EXPECT_EQ(ids_of(q), named);
+  q.limit = 3;
+  EXPECT_EQ(ids_of(q), named);
+  q.descending = true;
+  std::reverse(named.begin(), named.end());
+  EXPECT_EQ(ids_of(q), named);
+  q = event_query{};
+  q.name = "b";
+  EXPECT_EQ(ids_of(q), std::vector<std::string>{first[1]});
+  q.name = "a";
+  q.uid = "ud";
+  EXPECT_EQ(ids_of(q), elsewhere);
+  q.uid.clear();
+  q.user = "nobody";
+  EXPECT_TRUE(ids_of(q).empty());
   expect_consistent();
 }
 
@@ -159,7 +190,7 @@ resource_event deployment(verb v, const std::string& rv, int replicas,
   return *ev;
 }
 
-TEST_F(uid_entries_test,
+TEST_F(object_entries_test,
        a_dropped_heartbeat_leaves_the_days_entry_to_the_next) {
   auto created = write({deployment(verb::create, "1", 2, 0, day0 + sec)});
   ASSERT_EQ(created.size(), 1u);
@@ -178,12 +209,12 @@ TEST_F(uid_entries_test,
     = write({deployment(verb::update, "5", 4, 3, day0 + 2 * day + 2 * sec)});
   ASSERT_EQ(rescaled.size(), 1u);
   EXPECT_EQ(ids_of("uid-web"), joined({created, scaled, rescaled}));
-  EXPECT_EQ(uid_entries(day0 + day), 1u);
-  EXPECT_EQ(uid_entries(day0 + 2 * day), 1u);
+  EXPECT_EQ(entries(day0 + day), 1u);
+  EXPECT_EQ(entries(day0 + 2 * day), 1u);
   expect_consistent();
 }
 
-TEST_F(uid_entries_test, a_missing_days_entry_is_a_problem_verify_names) {
+TEST_F(object_entries_test, a_missing_days_entry_is_a_problem_verify_names) {
   write(
     {make_event(day0 + sec, verb::create, "shop", "pods", "a", "ua", "1"),
      make_event(day0 + 2 * sec, verb::update, "shop", "pods", "a", "ua", "2")});
@@ -195,20 +226,36 @@ TEST_F(uid_entries_test, a_missing_days_entry_is_a_problem_verify_names) {
     ASSERT_NE(part, nullptr);
     rocksdb::WriteBatch wb;
     ASSERT_TRUE(wb.DeleteRange(part, "u", "v").ok());
+    // The name's entry stays, of another object.
+    auto o = index_prefix(index_kind::name, {"a"});
+    std::unique_ptr<rocksdb::Iterator> it{
+      raw.db().NewIterator(rocksdb::ReadOptions{}, part)};
+    it->Seek(o);
+    ASSERT_TRUE(it->Valid() && it->key().starts_with(o));
+    record_summary other;
+    other.ns = "dev";
+    other.resource = "pods";
+    ASSERT_TRUE(
+      wb.Put(part, it->key(), encode_index_value(index_kind::name, other))
+        .ok());
+    it.reset();
     ASSERT_TRUE(raw.db().Write({}, &wb).ok());
   }
   open_store();
   auto report = store_->verify();
   ASSERT_TRUE(report) << render(report.error());
-  EXPECT_EQ(std::count_if(report->problems.begin(), report->problems.end(),
-                          [](const std::string& p) {
-                            return p.ends_with("lacks its 'u' index entry");
-                          }),
-            2);
+  for (std::string tag : {"u", "o"})
+    EXPECT_EQ(std::count_if(report->problems.begin(), report->problems.end(),
+                            [&](const std::string& p) {
+                              return p.ends_with("lacks its '" + tag
+                                                 + "' index entry");
+                            }),
+              2)
+      << tag;
 }
 
-TEST_F(uid_entries_test,
-       a_partition_written_before_is_read_by_its_uid_entries) {
+TEST_F(object_entries_test,
+       a_partition_written_before_is_read_by_its_entries_of_every_record) {
   auto ev = [](int64_t t, verb v, const char* uid, const char* rv) {
     return make_event(t, v, "shop", "pods", "a", uid, rv);
   };
@@ -218,8 +265,9 @@ TEST_F(uid_entries_test,
                         write({ev(day0 + 4 * sec, verb::remove, "ua", "4"),
                                ev(day0 + 5 * sec, verb::create, "ub", "5")})});
   ASSERT_EQ(before.size(), 5u);
-  // Rewritten as code before wrote it: a `u` entry per record, `h` entries
-  // without the uid, and meta not knowing since when partitions have one.
+  // Rewritten as code before wrote it: a `u` and an `o` entry per record,
+  // `h` entries without the uid, and meta not knowing since when partitions
+  // have one of each per object.
   store_.reset();
   {
     raw_db raw{(dir_ / "db").string()};
@@ -228,6 +276,7 @@ TEST_F(uid_entries_test,
     ASSERT_NE(part, nullptr);
     rocksdb::WriteBatch wb;
     ASSERT_TRUE(wb.DeleteRange(part, "u", "v").ok());
+    ASSERT_TRUE(wb.DeleteRange(part, "o", "p").ok());
     std::unique_ptr<rocksdb::Iterator> it{
       raw.db().NewIterator(rocksdb::ReadOptions{}, records)};
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -235,15 +284,20 @@ TEST_F(uid_entries_test,
       auto pos = key_position(it->key().ToStringView());
       ASSERT_TRUE(record && pos);
       auto summary = record->first;
+      auto without_uid = summary;
+      without_uid.uid.clear();
       for (const auto& key : index_keys(summary, *pos)) {
         if (key[0] == static_cast<char>(index_kind::uid)) {
           ASSERT_TRUE(
             wb.Put(part, key, encode_index_value(index_kind::uid, summary))
               .ok());
         }
+        if (key[0] == static_cast<char>(index_kind::name)) {
+          ASSERT_TRUE(
+            wb.Put(part, key, encode_index_value(index_kind::name, without_uid))
+              .ok());
+        }
       }
-      auto without_uid = summary;
-      without_uid.uid.clear();
       auto h = index_prefix(index_kind::object,
                             {summary.ns, summary.resource, summary.name})
         + encode_position(*pos);
@@ -257,21 +311,28 @@ TEST_F(uid_entries_test,
     ASSERT_TRUE(raw.db().Write({}, &wb).ok());
   }
   open_store();
-  EXPECT_EQ(uid_entries(day0), 5u);
+  EXPECT_EQ(entries(day0), 5u);
+  EXPECT_EQ(entries(day0, 'o'), 5u);
   EXPECT_EQ(ids_of("ua"), joined({{before.begin(), before.begin() + 4}}));
   EXPECT_EQ(ids_of("ub"), std::vector<std::string>{before.back()});
+  event_query by_name;
+  by_name.name = "a";
+  EXPECT_EQ(ids_of(by_name), before);
   expect_consistent();
-  // Its day goes on as it was written: a `u` entry per record.
+  // Its day goes on as it was written: entries for every record.
   auto same_day = write({ev(day0 + 6 * sec, verb::update, "ub", "6")});
-  EXPECT_EQ(uid_entries(day0), 6u);
-  // The partitions made after it have one entry per object.
+  EXPECT_EQ(entries(day0), 6u);
+  EXPECT_EQ(entries(day0, 'o'), 6u);
+  // The partitions made after it have one of each per object.
   now_ns_ += day;
   auto later
     = joined({write({ev(day0 + day + sec, verb::update, "ub", "7")}),
               write({ev(day0 + day + 2 * sec, verb::update, "ub", "8")})});
-  EXPECT_EQ(uid_entries(day0 + day), 1u);
+  EXPECT_EQ(entries(day0 + day), 1u);
+  EXPECT_EQ(entries(day0 + day, 'o'), 1u);
   auto ub = joined({{before.back()}, same_day, later});
   EXPECT_EQ(ids_of("ub"), ub);
+  EXPECT_EQ(ids_of(by_name), joined({before, same_day, later}));
   std::reverse(ub.begin(), ub.end());
   EXPECT_EQ(ids_of("ub", 1, true), ub);
   expect_consistent();
