@@ -2,8 +2,7 @@
 // query walking that index may still filter on, minus those its key holds.
 // Index entries are most of what the store writes and compacts (five or
 // six per record, two more per object and day), so each keeps only what its
-// walks read. Pure
-// functions, unit-tested on their own.
+// walks read. Pure functions, unit-tested on their own.
 #pragma once
 
 #include "storage/key_codec.hpp"
