@@ -30,6 +30,35 @@ struct read_job {
   size_t last;
 };
 
+/// An iterator over the index entries of a partition under `prefix`, and
+/// the upper bound it points at (so neither copied nor moved).
+class prefix_iterator {
+public:
+  prefix_iterator(const read_view& view, const partition_ref& part,
+                  const std::string& prefix)
+      : upper_{prefix} {
+    // Every key under `prefix` sorts before `prefix` with its last byte
+    // raised (prefixes end in '\0').
+    upper_.back() = '\1';
+    upper_slice_ = upper_;
+    auto ro = view.options();
+    ro.iterate_upper_bound = &upper_slice_;
+    it_.reset(view.db->NewIterator(ro, part.cf.get()));
+  }
+  prefix_iterator(const prefix_iterator&) = delete;
+  prefix_iterator& operator=(const prefix_iterator&) = delete;
+  prefix_iterator(prefix_iterator&&) = delete;
+  prefix_iterator& operator=(prefix_iterator&&) = delete;
+  ~prefix_iterator() = default;
+
+  rocksdb::Iterator* operator->() const { return it_.get(); }
+
+private:
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
 } // namespace
 
 void settle(source& src, bool descending) {
@@ -49,15 +78,7 @@ void settle(source& src, bool descending) {
 caf::expected<std::vector<std::string>> each_run(const read_view& view,
                                                  const partition_ref& part,
                                                  const std::string& prefix) {
-  // Every key under `prefix` sorts before `prefix` with its last byte
-  // raised (prefixes end in '\0').
-  std::string upper = prefix;
-  upper.back() = '\1';
-  rocksdb::Slice upper_slice{upper};
-  auto ro = view.options();
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it{
-    view.db->NewIterator(ro, part.cf.get())};
+  prefix_iterator it{view, part, prefix};
   std::vector<std::string> runs;
   std::string next = prefix;
   for (it->Seek(next); it->Valid(); it->Seek(next)) {
@@ -81,13 +102,7 @@ caf::expected<std::vector<std::string>> object_runs(const read_view& view,
                                                     const std::string& prefix) {
   if (!part.objects_once)
     return std::vector<std::string>{prefix};
-  std::string upper = prefix;
-  upper.back() = '\1';
-  rocksdb::Slice upper_slice{upper};
-  auto ro = view.options();
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it{
-    view.db->NewIterator(ro, part.cf.get())};
+  prefix_iterator it{view, part, prefix};
   std::vector<std::string> runs;
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     auto key = it->key().ToStringView();
