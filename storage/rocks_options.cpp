@@ -155,6 +155,19 @@ rocks_options make_rocks_options(const store_options& opts) {
   cf.memtable_insert_with_hint_prefix_extractor
     = std::make_shared<time_run_prefix>();
   result.record_cf = cf;
+  // Records are snapshots of few kinds: the blocks of one file repeat each
+  // other's field names and values. At the bottommost level each block is
+  // compressed against samples of the others, kept in the file as a
+  // dictionary: 30 % less disk per event for no measurable CPU (README,
+  // Benchmarks). The samples are used as they are: zstd's trainer cost
+  // compactions 40 % more CPU for 5 % fewer bytes, and index blocks gained
+  // nothing. They are buffered while a file is written, so the buffer is
+  // bounded (and charged to the block cache).
+  if (result.record_cf.bottommost_compression == rocksdb::kZSTD) {
+    auto& dict = result.record_cf.bottommost_compression_opts;
+    dict.max_dict_bytes = 16U << 10U;
+    dict.max_dict_buffer_bytes = uint64_t{4} << 20U;
+  }
   // Records arrive in time order, so their flushes never overlap and move
   // down with little rewriting: a quarter of the budget (meta, which
   // shares these options, too).

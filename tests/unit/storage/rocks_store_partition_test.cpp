@@ -260,3 +260,44 @@ TEST_F(rocks_store_test, compacting_ends_when_the_merges_are_done) {
   EXPECT_NE(index.find("L1      1/0"), std::string::npos) << index;
   EXPECT_EQ(index.find("L0      4/0"), std::string::npos) << index;
 }
+
+TEST_F(rocks_store_test, bottom_level_blocks_compress_against_their_file) {
+  open();
+  // One incompressible payload in every record: a block holds about five
+  // records, so without a dictionary each block stores it once more.
+  std::string payload;
+  std::mt19937_64 rng(7);
+  for (size_t k = 0; k < 3000; ++k)
+    payload += static_cast<char>('a' + rng() % 26);
+  constexpr int per_flush = 100;
+  // Flushed files are LZ4; RocksDB rewrites them with zstd once L0 has
+  // piled up and level 1 is the bottom.
+  for (int f = 0; f < 8; ++f) {
+    std::vector<resource_event> batch;
+    for (int i = 0; i < per_flush; ++i) {
+      auto n = std::to_string(f * per_flush + i);
+      auto ev = make_event(day0 + (f * per_flush + i) * sec, verb::create, "n",
+                           "pods", "p" + n, "u" + n, "1");
+      ev.record.insert(1, "\"blob\":\"" + payload + "\",");
+      batch.push_back(std::move(ev));
+    }
+    write(batch);
+    ASSERT_TRUE(store_->flush() == caf::error{});
+    for (int i = 0; i < 600 && store_->compacting(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    ASSERT_FALSE(store_->compacting());
+  }
+  store_.reset();
+  raw_db raw{options().path};
+  size_t bottom_files = 0;
+  for (const auto& t : raw.tables(records_name(day0 / ns_per_day))) {
+    if (t->compression_name != "ZSTD")
+      continue;
+    ++bottom_files;
+    // The payload is stored about once per file: well under once per block.
+    EXPECT_GT(t->num_data_blocks, 20u);
+    EXPECT_LT(t->data_size, t->num_data_blocks * payload.size() / 4)
+      << t->num_data_blocks << " blocks";
+  }
+  EXPECT_GE(bottom_files, 1u);
+}
