@@ -17,6 +17,19 @@ using namespace kws;
 using namespace kws::storage;
 using namespace kws::storage::test;
 
+namespace {
+
+/// `n` letters no compressor can shorten much.
+std::string random_letters(size_t n, uint64_t seed) {
+  std::string out;
+  std::mt19937_64 rng(seed);
+  for (size_t k = 0; k < n; ++k)
+    out += static_cast<char>('a' + rng() % 26);
+  return out;
+}
+
+} // namespace
+
 TEST_F(rocks_store_test, retention_drops_exactly_the_expired_partitions) {
   open();
   const std::string blob(4096, 'x');
@@ -29,10 +42,8 @@ TEST_F(rocks_store_test, retention_drops_exactly_the_expired_partitions) {
                            "p" + std::to_string(i), "u" + std::to_string(i),
                            std::to_string(d * 1000 + i));
       // Incompressible payload, so the disk use is visible.
-      std::string payload;
-      std::mt19937_64 rng(static_cast<uint64_t>(d * 1000 + i));
-      for (size_t k = 0; k < 512; ++k)
-        payload += static_cast<char>('a' + rng() % 26);
+      auto payload = random_letters(
+        512, static_cast<uint64_t>(d) * 1000 + static_cast<uint64_t>(i));
       ev.record.insert(1, "\"blob\":\"" + payload + "\",");
       batch.push_back(std::move(ev));
     }
@@ -265,10 +276,7 @@ TEST_F(rocks_store_test, bottom_level_blocks_compress_against_their_file) {
   open();
   // One incompressible payload in every record: a block holds about five
   // records, so without a dictionary each block stores it once more.
-  std::string payload;
-  std::mt19937_64 rng(7);
-  for (size_t k = 0; k < 3000; ++k)
-    payload += static_cast<char>('a' + rng() % 26);
+  const auto payload = random_letters(3000, 7);
   constexpr int per_flush = 100;
   // Flushed files are LZ4; RocksDB rewrites them with zstd once L0 has
   // piled up and level 1 is the bottom.
