@@ -9,8 +9,10 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <climits>
 
 namespace kws::storage {
 
@@ -108,6 +110,15 @@ public:
 };
 
 } // namespace
+
+int open_files_budget(uint64_t soft_limit) {
+  // RocksDB raises anything lower to this.
+  constexpr uint64_t least = 20;
+  if (soft_limit == RLIM_INFINITY
+      || soft_limit / 2 > static_cast<uint64_t>(INT_MAX))
+    return -1;
+  return static_cast<int>(std::max(least, soft_limit / 2));
+}
 
 rocks_options make_rocks_options(const store_options& opts) {
   rocks_options result;
@@ -218,6 +229,14 @@ rocks_options make_rocks_options(const store_options& opts) {
   // One flush and two compactions: days and families compact side by side.
   db.max_background_jobs = 3;
   db.keep_log_file_num = 4;
+  // Every day has files of its own, and a busy cluster's fourteen days are
+  // thousands of them: kept all open (RocksDB's default), they would
+  // exhaust the process's file descriptors, and every flush and compaction
+  // would then fail. Beyond the budget, RocksDB closes the least recently
+  // used and opens them again when read.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0)
+    db.max_open_files = open_files_budget(files.rlim_cur);
   db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   return result;
 }

@@ -8,6 +8,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/options.h>
 
+#include <cstdint>
 #include <memory>
 
 namespace kws::storage {
@@ -26,6 +27,13 @@ struct rocks_options {
   /// The block cache the column families share.
   std::shared_ptr<rocksdb::Cache> cache;
 };
+
+/// The files RocksDB may keep open under a process limit of `soft_limit`
+/// open files (`RLIMIT_NOFILE`'s soft value): half of it, leaving the rest
+/// to connections, the WAL and the other files of the database, and at
+/// least 20; -1 (no bound) when the limit is infinite or beyond what
+/// RocksDB counts.
+int open_files_budget(uint64_t soft_limit);
 
 /// Builds the options: LZ4 above and zstd (or the best compression
 /// available) at the bottom, Bloom filters for records and index prefixes,

@@ -7,6 +7,7 @@
 #include "util/time_format.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <map>
@@ -308,4 +309,50 @@ TEST_F(rocks_store_test, bottom_level_blocks_compress_against_their_file) {
       << t->num_data_blocks << " blocks";
   }
   EXPECT_GE(bottom_files, 1u);
+}
+
+TEST(rocks_options_test, open_files_stay_within_half_the_process_limit) {
+  EXPECT_EQ(open_files_budget(20000), 10000);
+  EXPECT_EQ(open_files_budget(1024), 512);
+  EXPECT_EQ(open_files_budget(120), 60);
+  EXPECT_EQ(open_files_budget(30), 20);
+  EXPECT_EQ(open_files_budget(RLIM_INFINITY), -1);
+  EXPECT_EQ(open_files_budget(uint64_t{1} << 40U), -1);
+}
+
+TEST_F(rocks_store_test, works_with_more_files_than_the_process_may_open) {
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
+  // Restored for the tests after this one, whatever its outcome.
+  struct restore {
+    rlimit limit;
+    ~restore() { setrlimit(RLIMIT_NOFILE, &limit); }
+  } guard{before};
+  rlimit low = before;
+  low.rlim_cur = std::min<rlim_t>(before.rlim_cur, 80);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  open();
+  // Each flush is a records file, and RocksDB merges every four of them
+  // (when it keeps up, as here) into one more file of level 1, where they
+  // stay: 300 flushes leave 75 records files, more than the process may
+  // open beside its others.
+  constexpr int flushes = 300;
+  for (int i = 0; i < flushes; ++i) {
+    auto n = std::to_string(i);
+    write({make_event(day0 + i * sec, verb::create, "n", "pods", "p" + n,
+                      "u" + n, "1")});
+    ASSERT_TRUE(store_->flush() == caf::error{}) << "flush " << i;
+    for (int k = 0; k < 6000 && store_->compacting(); ++k)
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  // Every file is read, and read again.
+  expect_consistent(flushes);
+  event_query all;
+  all.limit = 100;
+  EXPECT_EQ(all_pages(all).size(), size_t{flushes});
+  // The premise: more files than the limit allowed.
+  store_.reset();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &before), 0);
+  raw_db raw{options().path};
+  EXPECT_GT(raw.tables(records_name(day0 / ns_per_day)).size(), 60u);
 }
