@@ -114,8 +114,8 @@ public:
 int open_files_budget(uint64_t soft_limit) {
   // RocksDB raises anything lower to this.
   constexpr uint64_t least = 20;
-  if (soft_limit == RLIM_INFINITY
-      || soft_limit / 2 > static_cast<uint64_t>(INT_MAX))
+  // RLIM_INFINITY is the largest value, so beyond too.
+  if (soft_limit / 2 > static_cast<uint64_t>(INT_MAX))
     return -1;
   return static_cast<int>(std::max(least, soft_limit / 2));
 }

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -113,6 +114,12 @@ protected:
       oracle_.push_back(
         {std::stoull(res->ids[i], nullptr, 16), std::move(events[i])});
     return *res;
+  }
+
+  /// Waits, up to a minute, until RocksDB has no compaction running or due.
+  void wait_for_compactions() {
+    for (int i = 0; i < 12000 && store_->compacting(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
   }
 
   /// Checks that `verify` finds no problem and `records` records.

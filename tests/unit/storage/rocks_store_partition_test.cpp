@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <map>
 #include <random>
-#include <thread>
 
 using namespace kws;
 using namespace kws::storage;
@@ -260,8 +259,7 @@ TEST_F(rocks_store_test, compacting_ends_when_the_merges_are_done) {
                       "p" + std::to_string(i), "u" + std::to_string(i), "1")});
     ASSERT_TRUE(store_->flush() == caf::error{});
   }
-  for (int i = 0; i < 600 && store_->compacting(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  wait_for_compactions();
   ASSERT_FALSE(store_->compacting());
   auto text = store_->statistics();
   auto from = text.find("** p20261126 **");
@@ -292,8 +290,7 @@ TEST_F(rocks_store_test, bottom_level_blocks_compress_against_their_file) {
     }
     write(batch);
     ASSERT_TRUE(store_->flush() == caf::error{});
-    for (int i = 0; i < 600 && store_->compacting(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    wait_for_compactions();
     ASSERT_FALSE(store_->compacting());
   }
   store_.reset();
@@ -342,8 +339,7 @@ TEST_F(rocks_store_test, works_with_more_files_than_the_process_may_open) {
     write({make_event(day0 + i * sec, verb::create, "n", "pods", "p" + n,
                       "u" + n, "1")});
     ASSERT_TRUE(store_->flush() == caf::error{}) << "flush " << i;
-    for (int k = 0; k < 6000 && store_->compacting(); ++k)
-      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    wait_for_compactions();
   }
   // Every file is read, and read again.
   expect_consistent(flushes);
