@@ -141,6 +141,10 @@ struct meta_handler
   }
 };
 
+/// How deep `scan_watch_line` follows a line: the object's own limit
+/// (object_facts_reader) and the event's envelope around it.
+constexpr int max_scan_depth = 520;
+
 /// SAX handler for `scan_watch_line`: the line's `type`, the number of
 /// its members, whether `object` is an object, and the object's
 /// `metadata.resourceVersion` and initial-events-end annotation.
@@ -221,7 +225,8 @@ struct line_handler
   }
 
   bool StartObject() {
-    ++depth;
+    if (++depth > max_scan_depth)
+      return false;
     if (pending == want::object)
       in_object = true;
     if (in_object)
@@ -257,15 +262,16 @@ struct line_handler
   bool StartArray() {
     if (in_object)
       facts.start_array();
-    ++depth;
+    if (++depth > max_scan_depth)
+      return false;
     pending = want::none;
     return true;
   }
 
   bool EndArray(rapidjson::SizeType) {
-    // The parser calls this before it takes the `]`.
+    // The parser calls this once it has taken the `]`.
     if (in_object)
-      facts.end_array(stream->Tell() + 1);
+      facts.end_array(stream->Tell());
     --depth;
     pending = want::none;
     return true;
@@ -489,8 +495,10 @@ caf::expected<watch_line> scan_watch_line(std::string_view line) {
   rapidjson::MemoryStream stream{line.data(), line.size()};
   h.stream = &stream;
   rapidjson::Reader reader;
-  // Iterative: nesting depth costs no stack on the io thread.
-  auto ok = reader.Parse<rapidjson::kParseIterativeFlag>(stream, h);
+  // Recursive, a third cheaper than the iterative parser: the handler
+  // stops it at `max_scan_depth`, and deeper lines take the full parse,
+  // which is iterative.
+  auto ok = reader.Parse(stream, h);
   // Anything unusual (errors, ERROR events, other member layouts) gets the
   // full parse, whose results and messages are the reference.
   if (ok.IsError() || h.depth != 0 || !h.object_is_object || h.type == "ERROR")

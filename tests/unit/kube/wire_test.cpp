@@ -468,3 +468,25 @@ TEST(watch_line, a_line_the_scan_hands_to_the_full_parse_has_no_facts) {
             R"({"metadata":{"name":"c","resourceVersion":"5"}})");
   EXPECT_FALSE(line->event.facts.complete);
 }
+
+TEST(watch_line, nesting_beyond_the_scans_depth_takes_the_full_parse) {
+  // The scan recurses: a line nested this deep would exhaust the io
+  // thread's stack if it followed it to the end.
+  constexpr size_t depth = 200'000;
+  const std::string head
+    = R"({"type":"MODIFIED","object":{"metadata":{"resourceVersion":"9"},"x":)";
+  auto line = head + std::string(depth, '[') + std::string(depth, ']') + "}}";
+  auto full = parse_watch_line(line);
+  auto scan = scan_watch_line(line);
+  ASSERT_EQ(static_cast<bool>(full), static_cast<bool>(scan));
+  ASSERT_TRUE(scan);
+  EXPECT_EQ(scan->event.resource_version, "9");
+  EXPECT_EQ(scan->event.object, full->event.object);
+  // The record builder refuses objects this deep by itself.
+  EXPECT_FALSE(scan->event.facts.complete);
+  // At the depth the scan still follows, it reads the facts.
+  auto shallow = scan_watch_line(head + std::string(100, '[')
+                                 + std::string(100, ']') + "}}");
+  ASSERT_TRUE(shallow);
+  EXPECT_TRUE(shallow->event.facts.complete);
+}
