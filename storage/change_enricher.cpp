@@ -109,19 +109,22 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
   if (key == std::string::npos)
     return facts;
   // Parsed in place from copies: a snapshot is mostly strings, and in
-  // place they are not copied once more into the document.
+  // place they are not copied once more into the document. Only where it
+  // is read: most creates and deletes need no more than their class.
   rapidjson::Document to;
-  auto to_view = std::string_view{record}.substr(key + object_key.size());
-  to_view.remove_suffix(1);
-  std::string to_text{to_view};
-  if (to.ParseInsitu(to_text.data()).HasParseError())
-    return facts;
+  std::string to_text;
+  auto parse_to = [&] {
+    auto view = std::string_view{record}.substr(key + object_key.size());
+    view.remove_suffix(1);
+    to_text.assign(view);
+    return !to.ParseInsitu(to_text.data()).HasParseError();
+  };
   if (ev.action != verb::update) {
     facts.cls = change_class::spec;
     std::optional<std::string> message;
     // A Pod may be created already failing; a new Node's conditions are
     // its first state, not a change.
-    if (ev.action == verb::create && ev.resource == "pods") {
+    if (ev.action == verb::create && ev.resource == "pods" && parse_to()) {
       auto notes = state_notes(nullptr, to);
       if (!notes.empty()) {
         std::string text = prefix_of(ev) + ": ";
@@ -133,7 +136,7 @@ change_facts enrich_record(const resource_event& ev, std::string& record,
     rewrite(ev, record, message, class_field(facts.cls));
     return facts;
   }
-  if (prev == nullptr)
+  if (prev == nullptr || !parse_to())
     return facts;
   rapidjson::Document from;
   std::string from_text{prev->object};

@@ -15,14 +15,15 @@ rocks_store::impl::stored_record(const live_state& version,
   if (part == parts.end())
     return std::string_view{};
   auto key = index_prefix(index_kind::time, {}) + encode_position(version.pos);
-  std::string value;
+  // Pinned in the block cache or memtable: only the record is copied out.
+  rocksdb::PinnableSlice value;
   auto st
     = db->Get(rocksdb::ReadOptions{}, part->second.records.get(), key, &value);
   if (st.IsNotFound())
     return std::string_view{};
   if (!st.ok())
     return to_error(st, "cannot read the previous version of a record");
-  auto decoded = decode_record_value(value);
+  auto decoded = decode_record_value(value.ToStringView());
   if (!decoded)
     return decoded.error();
   buffer.assign(decoded->second);

@@ -85,6 +85,47 @@ std::unordered_set<size_t> drop_status_only(
   return dropped;
 }
 
+/// Whether a repeat of this event's stored resourceVersion is dropped.
+bool is_repeatable(const resource_event& ev) {
+  return ev.action != verb::remove && !ev.uid.empty()
+    && !ev.resource_version.empty();
+}
+
+/// The live states before this batch of the objects whose events `reads`,
+/// by live key, in one `MultiGet`: RocksDB then looks up the batch's keys
+/// in order, sharing the memtable, filter and index work a lookup each
+/// would repeat.
+template <class Reads>
+caf::error read_live_states(
+  rocksdb::DB& db, rocksdb::ColumnFamilyHandle* meta,
+  const std::vector<resource_event>& events,
+  const std::vector<std::string>& live_keys, Reads reads,
+  std::unordered_map<std::string, std::optional<live_state>>& out) {
+  std::vector<size_t> wanted;
+  for (size_t i = 0; i < events.size(); ++i)
+    if (reads(events[i]) && out.emplace(live_keys[i], std::nullopt).second)
+      wanted.push_back(i);
+  if (wanted.empty())
+    return {};
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(wanted.size());
+  for (auto i : wanted)
+    keys.emplace_back(live_keys[i]);
+  std::vector<rocksdb::PinnableSlice> values(wanted.size());
+  std::vector<rocksdb::Status> statuses(wanted.size());
+  db.MultiGet(rocksdb::ReadOptions{}, meta, keys.size(), keys.data(),
+              values.data(), statuses.data());
+  for (size_t n = 0; n < wanted.size(); ++n) {
+    const auto& st = statuses[n];
+    if (st.ok())
+      out[live_keys[wanted[n]]] = decode_live(values[n].ToStringView());
+    else if (!st.IsNotFound())
+      return to_error(st,
+                      "cannot read live state of " + events[wanted[n]].name);
+  }
+  return {};
+}
+
 } // namespace
 
 caf::expected<write_result> rocks_store::write(
@@ -108,7 +149,6 @@ caf::expected<write_result> rocks_store::write(
   uint64_t seq = s.next_seq;
   int64_t min_ts = max_time_ns;
   int64_t max_ts = min_time_ns;
-  rocksdb::ReadOptions ro;
   auto put = [&](rocksdb::ColumnFamilyHandle* h, const std::string& k,
                  const std::string& v) -> caf::error {
     if (auto st = wb.Put(h, k, v); !st.ok())
@@ -126,27 +166,31 @@ caf::expected<write_result> rocks_store::write(
   std::unordered_map<std::string, size_t> last_planned;
   // Each object's live state before this batch, where it was read.
   std::unordered_map<std::string, std::optional<live_state>> stored_before;
+  std::vector<std::string> live_keys;
+  live_keys.reserve(events.size());
+  for (const auto& ev : events)
+    live_keys.push_back(meta_live_prefix(group_resource(ev.resource, ev.group))
+                        + live_key(ev.ns, ev.name));
+  // A delete reads it only to know whether its object has its entries
+  // today.
+  auto reads_live = [&](const resource_event& ev) {
+    return is_repeatable(ev)
+      || (ev.action == verb::remove && part->objects_once);
+  };
+  if (auto err = read_live_states(*s.db, meta, events, live_keys, reads_live,
+                                  stored_before))
+    return err;
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& ev = events[i];
-    auto lk = meta_live_prefix(group_resource(ev.resource, ev.group))
-      + live_key(ev.ns, ev.name);
+    auto lk = std::move(live_keys[i]);
     std::optional<live_state> current;
-    const bool repeatable = ev.action != verb::remove && !ev.uid.empty()
-      && !ev.resource_version.empty();
-    // A delete reads it only to know whether its object has its entries
-    // today.
-    if (repeatable || (ev.action == verb::remove && part->objects_once)) {
+    const bool repeatable = is_repeatable(ev);
+    if (reads_live(ev)) {
       if (auto it = overlay.find(lk); it != overlay.end()) {
         if (it->second)
           current = decode_live(*it->second);
       } else {
-        std::string value;
-        auto st = s.db->Get(ro, meta, lk, &value);
-        if (st.ok())
-          current = decode_live(value);
-        else if (!st.IsNotFound())
-          return to_error(st, "cannot read live state of " + ev.name);
-        stored_before.emplace(lk, current);
+        current = stored_before.at(lk);
       }
       if (repeatable && current && current->uid == ev.uid
           && current->resource_version == ev.resource_version) {
