@@ -10,10 +10,12 @@
 #include "app/service_loop.hpp"
 #include "config/load.hpp"
 #include "storage/kafka_consumer.hpp"
+#include "storage/rocks_options.hpp"
 #include "storage/rocks_store.hpp"
 #include "util/errors.hpp"
 #include "util/logging.hpp"
 #include "util/metrics.hpp"
+#include "util/process_files.hpp"
 #include "util/process_memory.hpp"
 
 #include <caf/actor_system.hpp>
@@ -86,10 +88,16 @@ int run_hub(const options& opts) {
   auto shared_consumer
     = std::make_shared<storage::kafka_consumer>(std::move(*consumer));
   std::map<std::string, std::shared_ptr<storage::rocks_store>> stores;
+  // One store per cluster: they share the table files RocksDB may keep
+  // open, so that together they stay within the process's limit.
+  const auto budget
+    = storage::open_files_budget(process_files::raise_soft_limit());
   for (const auto& cluster : hub.clusters) {
     storage::store_options store_opts;
     store_opts.path = settings->storage_path + "/" + cluster;
     store_opts.read_threads = settings->read_threads;
+    if (budget > 0)
+      store_opts.open_files = budget / static_cast<int>(hub.clusters.size());
     auto store = storage::rocks_store::open(store_opts);
     if (!store)
       return fail("cannot open the store of cluster " + cluster + " at "

@@ -19,6 +19,7 @@
 #include "rest/ui_bundle.hpp"
 #include "storage/rocks_store.hpp"
 #include "util/logging.hpp"
+#include "util/process_files.hpp"
 #include "util/process_memory.hpp"
 
 #include <caf/actor_system.hpp>
@@ -66,6 +67,8 @@ int serve(const app::options& opts) {
   if (!client)
     return fail("cannot create the Kubernetes client: "
                 + render(client.error()));
+  const auto files = process_files::raise_soft_limit();
+  KWS_INFO("the process may open {} files, the store half of them", files);
   storage::store_options store_opts;
   store_opts.path = settings->storage_path;
   store_opts.read_threads = settings->read_threads;

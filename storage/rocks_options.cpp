@@ -231,11 +231,14 @@ rocks_options make_rocks_options(const store_options& opts) {
   db.keep_log_file_num = 4;
   // Every day has files of its own, and a busy cluster's fourteen days are
   // thousands of them: kept all open (RocksDB's default), they would
-  // exhaust the process's file descriptors, and every flush and compaction
-  // would then fail. Beyond the budget, RocksDB closes the least recently
-  // used and opens them again when read.
+  // exhaust the process's file descriptors. Then every flush fails, and
+  // this RocksDB (7.8) may end a scan or a compaction early at a file it
+  // cannot open, without an error (fixed in 8.7.3). Beyond the budget,
+  // RocksDB closes the least recently used and opens them again when read.
   rlimit files{};
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0)
+  if (opts.open_files > 0)
+    db.max_open_files = std::max(opts.open_files, 20);
+  else if (getrlimit(RLIMIT_NOFILE, &files) == 0)
     db.max_open_files = open_files_budget(files.rlim_cur);
   db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   return result;

@@ -53,6 +53,10 @@ struct store_options {
   /// The id of the first record of a store that has given none yet; a
   /// store that has continues after its newest.
   uint64_t first_id = 1;
+  /// Table files RocksDB may keep open (`max_open_files`); 0: half of the
+  /// process's soft `RLIMIT_NOFILE` when the store opens
+  /// (`open_files_budget`). A process with several stores shares that out.
+  int open_files = 0;
 };
 
 /// The first id of a store made now (`store_options::first_id`), the

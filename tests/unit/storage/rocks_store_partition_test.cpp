@@ -317,6 +317,16 @@ TEST(rocks_options_test, open_files_stay_within_half_the_process_limit) {
   EXPECT_EQ(open_files_budget(uint64_t{1} << 40U), -1);
 }
 
+TEST(rocks_options_test, a_store_given_its_share_of_open_files_keeps_to_it) {
+  store_options opts;
+  opts.path = "unused";
+  opts.open_files = 300;
+  EXPECT_EQ(make_rocks_options(opts).db.max_open_files, 300);
+  // RocksDB's own floor.
+  opts.open_files = 5;
+  EXPECT_EQ(make_rocks_options(opts).db.max_open_files, 20);
+}
+
 TEST_F(rocks_store_test, works_with_more_files_than_the_process_may_open) {
   rlimit before{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
