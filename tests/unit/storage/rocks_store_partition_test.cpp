@@ -4,6 +4,7 @@
 #include "raw_db.hpp"
 #include "rocks_store_fixture.hpp"
 #include "storage/key_codec.hpp"
+#include "tests/support/open_files_limit.hpp"
 #include "util/time_format.hpp"
 
 #include <gtest/gtest.h>
@@ -328,16 +329,8 @@ TEST(rocks_options_test, a_store_given_its_share_of_open_files_keeps_to_it) {
 }
 
 TEST_F(rocks_store_test, works_with_more_files_than_the_process_may_open) {
-  rlimit before{};
-  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
-  // Restored for the tests after this one, whatever its outcome.
-  struct restore {
-    rlimit limit;
-    ~restore() { setrlimit(RLIMIT_NOFILE, &limit); }
-  } guard{before};
-  rlimit low = before;
-  low.rlim_cur = std::min<rlim_t>(before.rlim_cur, 80);
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  kws::test::lowered_open_files_limit low{80};
+  ASSERT_TRUE(low.ok());
   open();
   // Each flush is a records file, and RocksDB merges every four of them
   // (when it keeps up, as here) into one more file of level 1, where they
@@ -358,7 +351,7 @@ TEST_F(rocks_store_test, works_with_more_files_than_the_process_may_open) {
   EXPECT_EQ(all_pages(all).size(), size_t{flushes});
   // The premise: more files than the limit allowed.
   store_.reset();
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &before), 0);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low.before()), 0);
   raw_db raw{options().path};
   EXPECT_GT(raw.tables(records_name(day0 / ns_per_day)).size(), 60u);
 }
