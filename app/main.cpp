@@ -17,6 +17,7 @@
 #include "kube/kubeconfig.hpp"
 #include "rest/server.hpp"
 #include "rest/ui_bundle.hpp"
+#include "storage/rocks_options.hpp"
 #include "storage/rocks_store.hpp"
 #include "util/logging.hpp"
 #include "util/process_files.hpp"
@@ -68,7 +69,10 @@ int serve(const app::options& opts) {
     return fail("cannot create the Kubernetes client: "
                 + render(client.error()));
   const auto files = process_files::raise_soft_limit();
-  KWS_INFO("the process may open {} files, the store half of them", files);
+  if (auto budget = storage::open_files_budget(files); budget > 0)
+    KWS_INFO("the process may open {} files; the store keeps at most {} "
+             "table files open",
+             files, budget);
   storage::store_options store_opts;
   store_opts.path = settings->storage_path;
   store_opts.read_threads = settings->read_threads;

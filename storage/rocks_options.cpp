@@ -232,9 +232,9 @@ rocks_options make_rocks_options(const store_options& opts) {
   // Every day has files of its own, and a busy cluster's fourteen days are
   // thousands of them: kept all open (RocksDB's default), they would
   // exhaust the process's file descriptors. Then every flush fails, and
-  // this RocksDB (7.8) may end a scan or a compaction early at a file it
-  // cannot open, without an error (fixed in 8.7.3). Beyond the budget,
-  // RocksDB closes the least recently used and opens them again when read.
+  // this RocksDB (7.8) was seen to end a scan early without an error
+  // (storage/README.md). Beyond the budget, RocksDB closes the least
+  // recently used and opens them again when read.
   rlimit files{};
   if (opts.open_files > 0)
     db.max_open_files = std::max(opts.open_files, 20);
