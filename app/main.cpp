@@ -27,6 +27,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <optional>
@@ -69,11 +70,13 @@ int serve(const app::options& opts) {
     return fail("cannot create the Kubernetes client: "
                 + render(client.error()));
   const auto files = process_files::raise_soft_limit();
-  if (auto budget = storage::open_files_budget(files); budget > 0)
+  const auto budget = storage::open_files_budget(files);
+  if (budget > 0)
     KWS_INFO("the process may open {} files; the store keeps at most {} "
              "table files open",
              files, budget);
   storage::store_options store_opts;
+  store_opts.open_files = std::max(budget, 0);
   store_opts.path = settings->storage_path;
   store_opts.read_threads = settings->read_threads;
   store_opts.first_id = storage::first_id_now();

@@ -112,12 +112,10 @@ public:
 } // namespace
 
 int open_files_budget(uint64_t soft_limit) {
-  // RocksDB raises anything lower to this.
-  constexpr uint64_t least = 20;
   // RLIM_INFINITY is the largest value, so beyond too.
   if (soft_limit / 2 > static_cast<uint64_t>(INT_MAX))
     return -1;
-  return static_cast<int>(std::max(least, soft_limit / 2));
+  return std::max(least_open_files, static_cast<int>(soft_limit / 2));
 }
 
 rocks_options make_rocks_options(const store_options& opts) {
@@ -237,7 +235,7 @@ rocks_options make_rocks_options(const store_options& opts) {
   // recently used and opens them again when read.
   rlimit files{};
   if (opts.open_files > 0)
-    db.max_open_files = std::max(opts.open_files, 20);
+    db.max_open_files = std::max(opts.open_files, least_open_files);
   else if (getrlimit(RLIMIT_NOFILE, &files) == 0)
     db.max_open_files = open_files_budget(files.rlim_cur);
   db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;

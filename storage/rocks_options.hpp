@@ -28,6 +28,9 @@ struct rocks_options {
   std::shared_ptr<rocksdb::Cache> cache;
 };
 
+/// The fewest table files RocksDB keeps open: it raises anything lower.
+inline constexpr int least_open_files = 20;
+
 /// The files RocksDB may keep open under a process limit of `soft_limit`
 /// open files (`RLIMIT_NOFILE`'s soft value): half of it, leaving the rest
 /// to connections, the WAL and the other files of the database, and at
