@@ -247,8 +247,9 @@ caf::error rocks_store::restore(const std::string& backup_dir,
   return {};
 }
 
-caf::expected<consistency_report> rocks_store::verify() const {
-  auto view = impl_->view();
+namespace {
+
+caf::expected<consistency_report> verify_in(const read_view& view) {
   consistency_report report;
   auto newest = newest_seq(view);
   if (!newest)
@@ -260,6 +261,13 @@ caf::expected<consistency_report> rocks_store::verify() const {
         return err;
   }
   return report;
+}
+
+} // namespace
+
+caf::expected<consistency_report> rocks_store::verify() const {
+  auto view = impl_->view();
+  return view.vouch(verify_in(view));
 }
 
 rocks_store::memory_use rocks_store::memory() const {

@@ -183,6 +183,8 @@ read_view rocks_store::impl::view() const {
   v.meta_cf = meta_cf;
   v.pool = pool.get();
   v.slow_seek = opts.slow_seek;
+  v.opens = files.counter.get();
+  v.failed_opens_before = v.opens->failures();
   return v;
 }
 
@@ -257,7 +259,9 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
   s->cache = rocks.cache;
   s->index_opts = rocks.index_cf;
   s->record_opts = rocks.record_cf;
+  s->files = count_failed_opens();
   rocksdb::DBOptions db_opts = rocks.db;
+  db_opts.env = s->files.env.get();
   std::vector<std::string> names;
   if (auto st = rocksdb::DB::ListColumnFamilies(db_opts, s->opts.path, &names);
       !st.ok())

@@ -191,9 +191,11 @@ caf::expected<std::string> render_entry(const read_view& view,
 
 } // namespace
 
-caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
+namespace {
+
+caf::expected<json_answer> changes_in(const read_view& view,
+                                      const changes_query& cq) {
   const auto& q = cq.window;
-  auto view = impl_->view();
   auto filters = window_hash(q, "changes");
   auto page = start_page(view, q, filters);
   if (!page)
@@ -248,6 +250,13 @@ caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
     result.continue_token = encode_token(page->max_seq, filters, after);
   }
   return result;
+}
+
+} // namespace
+
+caf::expected<json_answer> rocks_store::changes(const changes_query& cq) const {
+  auto view = impl_->view();
+  return view.vouch(changes_in(view, cq));
 }
 
 } // namespace kws::storage

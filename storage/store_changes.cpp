@@ -143,8 +143,10 @@ caf::expected<size_t> find_version(const std::vector<version>& vs,
 
 } // namespace
 
-caf::expected<json_answer> rocks_store::record(const record_query& q) const {
-  auto view = impl_->view();
+namespace {
+
+caf::expected<json_answer> record_in(const read_view& view,
+                                     const record_query& q) {
   scan_spec spec;
   spec.prefix = index_prefix(index_kind::id, {q.id});
   std::vector<std::string> out;
@@ -161,8 +163,16 @@ caf::expected<json_answer> rocks_store::record(const record_query& q) const {
   return result;
 }
 
-caf::expected<json_answer> rocks_store::diff(const diff_query& q) const {
+} // namespace
+
+caf::expected<json_answer> rocks_store::record(const record_query& q) const {
   auto view = impl_->view();
+  return view.vouch(record_in(view, q));
+}
+
+namespace {
+
+caf::expected<json_answer> diff_in(const read_view& view, const diff_query& q) {
   // Reads only the versions the answer needs: the range between two ids,
   // or a version and its neighbour.
   std::optional<position> from_pos;
@@ -259,8 +269,17 @@ caf::expected<json_answer> rocks_store::diff(const diff_query& q) const {
   return result;
 }
 
-caf::expected<json_answer> rocks_store::blame(const blame_query& q) const {
+} // namespace
+
+caf::expected<json_answer> rocks_store::diff(const diff_query& q) const {
   auto view = impl_->view();
+  return view.vouch(diff_in(view, q));
+}
+
+namespace {
+
+caf::expected<json_answer> blame_in(const read_view& view,
+                                    const blame_query& q) {
   scan_spec spec;
   spec.end_ns = q.at_ns;
   auto vs = versions_of(view, q.object, spec, max_versions);
@@ -333,6 +352,13 @@ caf::expected<json_answer> rocks_store::blame(const blame_query& q) const {
   json_answer result;
   result.body = "{\"version\":" + now.ref() + ",\"fields\":" + fields + "}";
   return result;
+}
+
+} // namespace
+
+caf::expected<json_answer> rocks_store::blame(const blame_query& q) const {
+  auto view = impl_->view();
+  return view.vouch(blame_in(view, q));
 }
 
 } // namespace kws::storage

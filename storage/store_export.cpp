@@ -19,9 +19,10 @@ std::string meta_cursor_key(std::string_view name) {
   return key;
 }
 
+namespace {
+
 caf::expected<std::vector<stored_record>>
-rocks_store::records_after(uint64_t after, size_t max) const {
-  auto view = impl_->view();
+records_after_in(const read_view& view, uint64_t after, size_t max) {
   std::vector<stored_record> out;
   const char id_tag = static_cast<char>(index_kind::id);
   auto start = std::string(1, id_tag) + format_id(after + 1);
@@ -60,6 +61,14 @@ rocks_store::records_after(uint64_t after, size_t max) const {
       break;
   }
   return out;
+}
+
+} // namespace
+
+caf::expected<std::vector<stored_record>>
+rocks_store::records_after(uint64_t after, size_t max) const {
+  auto view = impl_->view();
+  return view.vouch(records_after_in(view, after, max));
 }
 
 caf::expected<uint64_t>

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "storage/change_enricher.hpp"
+#include "storage/failed_opens.hpp"
 #include "storage/gap_book.hpp"
 #include "storage/live_state.hpp"
 #include "storage/read_pool.hpp"
@@ -68,6 +69,10 @@ struct partition_ref {
   bool objects_once = false;
 };
 
+/// An error naming the newest failed open when `opens` counts more failures
+/// than `before`.
+caf::error files_failed(const failed_open_counter* opens, uint64_t before);
+
 /// A consistent read: one snapshot plus the partitions at that moment.
 struct read_view {
   rocksdb::DB* db = nullptr;
@@ -78,6 +83,10 @@ struct read_view {
   read_pool* pool = nullptr;
   /// `store_options::slow_seek`.
   std::chrono::microseconds slow_seek{};
+  /// The store's failed opens (`failed_opens.hpp`), and their count when
+  /// the view was taken.
+  const failed_open_counter* opens = nullptr;
+  uint64_t failed_opens_before = 0;
 
   read_view() = default;
   read_view(const read_view&) = delete;
@@ -85,8 +94,18 @@ struct read_view {
   read_view(read_view&& other) noexcept
       : db(other.db), snapshot(std::exchange(other.snapshot, nullptr)),
         parts(std::move(other.parts)), meta_cf(std::move(other.meta_cf)),
-        pool(other.pool), slow_seek(other.slow_seek) {}
+        pool(other.pool), slow_seek(other.slow_seek), opens(other.opens),
+        failed_opens_before(other.failed_opens_before) {}
   ~read_view();
+
+  /// `answer`, unless a file failed to open since the view was taken: the
+  /// answer may then lack what that file holds.
+  template <class T>
+  caf::expected<T> vouch(caf::expected<T> answer) const {
+    if (auto err = files_failed(opens, failed_opens_before))
+      return err;
+    return answer;
+  }
 
   /// Read options pinned to the snapshot.
   rocksdb::ReadOptions options() const {
@@ -117,6 +136,8 @@ struct rocks_store::impl {
   std::shared_ptr<rocksdb::Cache> cache;
   rocksdb::ColumnFamilyOptions index_opts;
   rocksdb::ColumnFamilyOptions record_opts;
+  /// The file system the database reads through; outlives it.
+  counted_files files;
   std::unique_ptr<rocksdb::DB> db;
   cf_ptr default_cf;
   cf_ptr meta_cf;

@@ -21,7 +21,10 @@ bool record_allowed(std::string_view json, const access_filter& filter) {
 
 } // namespace
 
-caf::expected<event_page> rocks_store::query(const event_query& q) const {
+namespace {
+
+caf::expected<event_page> query_in(const read_view& view,
+                                   const event_query& q) {
   if (q.limit == 0)
     return caf::make_error(ec::invalid_argument, "limit",
                            "limit must be at least 1");
@@ -40,7 +43,6 @@ caf::expected<event_page> rocks_store::query(const event_query& q) const {
                              "other filters");
     cursor = *c;
   }
-  auto view = impl_->view();
   const auto plan = plan_query(q);
   scan_spec spec;
   spec.prefix = plan.prefix;
@@ -83,8 +85,17 @@ caf::expected<event_page> rocks_store::query(const event_query& q) const {
   return page;
 }
 
-caf::expected<object_history>
-rocks_store::history(const history_query& q) const {
+} // namespace
+
+caf::expected<event_page> rocks_store::query(const event_query& q) const {
+  auto view = impl_->view();
+  return view.vouch(query_in(view, q));
+}
+
+namespace {
+
+caf::expected<object_history> history_in(const read_view& view,
+                                         const history_query& q) {
   if (q.limit == 0)
     return caf::make_error(ec::invalid_argument, "limit",
                            "limit must be at least 1");
@@ -94,7 +105,6 @@ rocks_store::history(const history_query& q) const {
   if (q.resource.empty() || q.name.empty())
     return caf::make_error(ec::invalid_argument, "resourceType",
                            "an object history needs a resource and a name");
-  auto view = impl_->view();
   auto own = [&q](const record_summary& s) {
     return s.ns == q.ns && s.resource == q.resource && s.name == q.name
       && (q.group.empty() || s.group == q.group);
@@ -136,6 +146,14 @@ rocks_store::history(const history_query& q) const {
       return err;
   result.found = !probe.empty();
   return result;
+}
+
+} // namespace
+
+caf::expected<object_history>
+rocks_store::history(const history_query& q) const {
+  auto view = impl_->view();
+  return view.vouch(history_in(view, q));
 }
 
 } // namespace kws::storage

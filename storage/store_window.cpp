@@ -13,10 +13,11 @@ namespace kws::storage {
 
 using namespace window;
 
-caf::expected<json_answer>
-rocks_store::snapshot(const snapshot_query& sq) const {
+namespace {
+
+caf::expected<json_answer> snapshot_in(const read_view& view,
+                                       const snapshot_query& sq) {
   const auto& q = sq.window;
-  auto view = impl_->view();
   auto filters = window_hash(q, "snapshot");
   auto page = start_page(view, q, filters);
   if (!page)
@@ -73,6 +74,14 @@ rocks_store::snapshot(const snapshot_query& sq) const {
     result.continue_token
       = encode_token(page->max_seq, filters, keys[result.count - 1]);
   return result;
+}
+
+} // namespace
+
+caf::expected<json_answer>
+rocks_store::snapshot(const snapshot_query& sq) const {
+  auto view = impl_->view();
+  return view.vouch(snapshot_in(view, sq));
 }
 
 } // namespace kws::storage

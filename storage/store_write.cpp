@@ -136,6 +136,9 @@ caf::expected<write_result> rocks_store::write(
   write_result result;
   if (events.empty() && checkpoints.empty() && gaps.empty() && cursors.empty())
     return result;
+  // A live state or previous version that could not be read would make an
+  // update look like a create, with no diff.
+  const auto failed_opens = s.files.counter->failures();
   auto part = s.partition_for(day_index(s.opts.clock()));
   if (!part)
     return part.error();
@@ -228,6 +231,8 @@ caf::expected<write_result> rocks_store::write(
   // Then the diffs, side by side: each needs only its own event and the
   // version before it, whose snapshot enrichment leaves as it was.
   if (auto err = s.enrich(plan))
+    return err;
+  if (auto err = files_failed(s.files.counter.get(), failed_opens))
     return err;
   auto skipped = drop_status_only(plan, stored_before, part->day, overlay);
   for (auto n : skipped)
