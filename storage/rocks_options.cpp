@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <string>
 
 namespace kws::storage {
 
@@ -109,6 +110,43 @@ public:
   }
 };
 
+/// The table property name RocksDB gives `type`.
+std::string property_name(rocksdb::CompressionType type) {
+  switch (type) {
+    case rocksdb::kZSTD: return "ZSTD";
+    case rocksdb::kLZ4Compression: return "LZ4";
+    case rocksdb::kSnappyCompression: return "Snappy";
+    default: return "NoCompression";
+  }
+}
+
+/// The day being written keeps its records in the upper levels' fast
+/// compression down to the bottom, so that their time-ordered files move
+/// down unrewritten (a file moves only into a level of its own
+/// compression) and recent reads decompress fast; the finished day is
+/// rewritten once into the bottommost compression.
+void set_hot_records(rocks_options& result) {
+  const auto& cold = result.record_cf;
+  auto& hot = result.hot_record_cf;
+  hot = cold;
+  result.hot_compression = property_name(cold.compression);
+  if (cold.bottommost_compression == cold.compression)
+    return;
+  hot.bottommost_compression = cold.compression;
+  hot.bottommost_compression_opts = rocksdb::CompressionOptions{};
+  std::string type;
+  rocksdb::GetStringFromCompressionType(&type, cold.bottommost_compression);
+  const auto& o = cold.bottommost_compression_opts;
+  result.finish_records
+    = {{"bottommost_compression", type},
+       {"bottommost_compression_opts",
+        "{level=" + std::to_string(o.level)
+          + ";max_dict_bytes=" + std::to_string(o.max_dict_bytes)
+          + ";max_dict_buffer_bytes=" + std::to_string(o.max_dict_buffer_bytes)
+          + ";zstd_max_train_bytes=" + std::to_string(o.zstd_max_train_bytes)
+          + ";enabled=" + (o.enabled ? "true" : "false") + "}"}};
+}
+
 } // namespace
 
 int open_files_budget(uint64_t soft_limit) {
@@ -198,6 +236,7 @@ rocks_options make_rocks_options(const store_options& opts) {
   table.optimize_filters_for_memory = true;
   result.record_cf.table_factory.reset(
     rocksdb::NewBlockBasedTableFactory(table));
+  set_hot_records(result);
   // Index entries are only walked by prefix, never looked up one by one:
   // one filter entry per prefix and file instead of one per entry.
   table.whole_key_filtering = false;

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <unordered_map>
 
 namespace kws::storage {
 
@@ -24,6 +26,14 @@ struct rocks_options {
   /// from index hits) and meta (the live state read per event). Whole-key
   /// Bloom filters, one key per record.
   rocksdb::ColumnFamilyOptions record_cf;
+  /// The records family of the day being written: `record_cf` with its
+  /// fast compression at every level (`record_cooling.hpp`).
+  rocksdb::ColumnFamilyOptions hot_record_cf;
+  /// What turns a `hot_record_cf` family into a `record_cf` one; empty when
+  /// the two compress alike.
+  std::unordered_map<std::string, std::string> finish_records;
+  /// The table property name of `hot_record_cf`'s compression ("LZ4").
+  std::string hot_compression;
   /// The block cache the column families share.
   std::shared_ptr<rocksdb::Cache> cache;
 };

@@ -144,6 +144,7 @@ caf::expected<int64_t> first_day_of(rocks_store::impl& s,
 // -- impl --------------------------------------------------------------------
 
 rocks_store::impl::~impl() {
+  stop_cooler();
   // Handles must go before the database closes.
   {
     std::unique_lock guard{mtx};
@@ -202,7 +203,7 @@ caf::expected<partition_ref> rocks_store::impl::partition_for(int64_t day) {
   }
   // Records first: `open` completes a partition whose records column family
   // exists alone (a crash in between), never the other way round.
-  auto records = create_family(records_name(day), record_opts);
+  auto records = create_family(records_name(day), hot_record_opts);
   if (!records)
     return records.error();
   auto name = partition_name(day);
@@ -215,8 +216,11 @@ caf::expected<partition_ref> rocks_store::impl::partition_for(int64_t day) {
   p.tallied = true;
   p.typed = true;
   p.objects_once = true;
-  std::unique_lock guard{mtx};
-  parts.emplace(day, p);
+  {
+    std::unique_lock guard{mtx};
+    parts.emplace(day, p);
+  }
+  finish_older_days();
   return p;
 }
 
@@ -259,6 +263,9 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
   s->cache = rocks.cache;
   s->index_opts = rocks.index_cf;
   s->record_opts = rocks.record_cf;
+  s->hot_record_opts = rocks.hot_record_cf;
+  s->finish_records = rocks.finish_records;
+  s->hot_compression = rocks.hot_compression;
   s->files = count_failed_opens();
   rocksdb::DBOptions db_opts = rocks.db;
   db_opts.env = s->files.env.get();
@@ -270,12 +277,8 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
        {rocksdb::kDefaultColumnFamilyName, std::string{"meta"}})
     if (std::find(names.begin(), names.end(), required) == names.end())
       names.push_back(required);
-  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  descs.reserve(names.size());
-  for (const auto& name : names)
-    descs.emplace_back(name,
-                       name == "meta" || records_day(name) ? s->record_opts
-                                                           : s->index_opts);
+  auto descs = s->descriptors(names);
+  db_opts.listeners.push_back(s->cooling_events);
   // Compactions merge files that readers and the writer already see: they
   // can wait while a query or a write has work for a core, and waiting,
   // each merges more level-0 files at once (README, Benchmarks). Flushes
@@ -367,6 +370,7 @@ caf::expected<rocks_store> rocks_store::open(store_options opts) {
   }
   if (auto err = s->load_gaps())
     return err;
+  s->start_cooler(db_opts.max_open_files);
   return rocks_store{std::move(s)};
 }
 
@@ -561,6 +565,8 @@ uint64_t rocks_store::next_sequence() const {
 
 bool rocks_store::compacting() const {
   auto& s = *impl_;
+  if (s.cooler && s.cooler->busy())
+    return true;
   uint64_t running = 0;
   for (const auto* name :
        {"rocksdb.num-running-compactions", "rocksdb.num-running-flushes"})

@@ -8,6 +8,7 @@
 #include "storage/gap_book.hpp"
 #include "storage/live_state.hpp"
 #include "storage/read_pool.hpp"
+#include "storage/record_cooling.hpp"
 #include "storage/rocks_store.hpp"
 
 #include <rocksdb/cache.h>
@@ -136,9 +137,21 @@ struct rocks_store::impl {
   std::shared_ptr<rocksdb::Cache> cache;
   rocksdb::ColumnFamilyOptions index_opts;
   rocksdb::ColumnFamilyOptions record_opts;
+  /// Of the newest day's records (`record_cooling.hpp`).
+  rocksdb::ColumnFamilyOptions hot_record_opts;
+  /// `rocks_options::finish_records` and `hot_compression`.
+  family_settings finish_records;
+  std::string hot_compression;
   /// The file system the database reads through; outlives it.
   counted_files files;
   std::unique_ptr<rocksdb::DB> db;
+  /// Rewrites finished days and merges a crowded day being written
+  /// (`record_cooling.hpp`); stops before `db` closes. Null when records
+  /// compress alike at every level.
+  std::unique_ptr<record_cooler> cooler;
+  /// Tells `cooler` of each flush and compaction.
+  std::shared_ptr<records_listener> cooling_events
+    = std::make_shared<records_listener>();
   cf_ptr default_cf;
   cf_ptr meta_cf;
   /// Column families of unknown names; RocksDB requires opening them.
@@ -175,6 +188,26 @@ struct rocks_store::impl {
 
   /// The partition for `day`, created when missing. @pre holds `write_mtx`.
   caf::expected<partition_ref> partition_for(int64_t day);
+
+  /// Queues the rewrite of every day but the newest whose records hold
+  /// files written while it was the newest (`record_cooling.hpp`).
+  void finish_older_days();
+
+  /// How each column family of `names` opens: the newest day's records
+  /// as the day being written.
+  std::vector<rocksdb::ColumnFamilyDescriptor>
+  descriptors(const std::vector<std::string>& names) const;
+
+  /// Starts `cooler` for a store that may keep `open_files` table files
+  /// open, and queues what the last run left to rewrite.
+  void start_cooler(int open_files);
+
+  /// Stops `cooler`, and what RocksDB tells it.
+  void stop_cooler();
+
+  /// The records family of the newest day if it is named
+  /// `records_family`, else null.
+  cf_ptr newest_records(const std::string& records_family) const;
 
   /// Adds `gr`'s first-watch time to `wb` unless it has one.
   /// @pre holds `write_mtx`.
