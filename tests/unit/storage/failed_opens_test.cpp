@@ -84,12 +84,7 @@ TEST_F(rocks_store_test, a_read_that_cannot_open_a_file_fails_whole) {
   auto opts = options();
   opts.open_files = 20;
   open(opts);
-  for (int i = 0; i < flushes; ++i) {
-    auto n = std::to_string(i);
-    write({make_event(day0 + i * sec, verb::create, "n", "pods", "p" + n,
-                      "u" + n, "1")});
-    ASSERT_TRUE(store_->flush() == caf::error{}) << "flush " << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(write_one_per_flush(flushes, false));
   wait_for_compactions();
   event_query all;
   all.limit = 10;

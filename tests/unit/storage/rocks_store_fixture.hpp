@@ -122,6 +122,20 @@ protected:
       std::this_thread::sleep_for(std::chrono::milliseconds{5});
   }
 
+  /// Writes `count` Pod creates a second apart from `day0`, each flushed
+  /// into a records file of its own, and waits for compactions after each
+  /// when `settle`.
+  void write_one_per_flush(int count, bool settle) {
+    for (int i = 0; i < count; ++i) {
+      auto n = std::to_string(i);
+      write({make_event(day0 + i * sec, verb::create, "n", "pods", "p" + n,
+                        "u" + n, "1")});
+      ASSERT_TRUE(store_->flush() == caf::error{}) << "flush " << i;
+      if (settle)
+        wait_for_compactions();
+    }
+  }
+
   /// Checks that `verify` finds no problem and `records` records.
   void expect_consistent(uint64_t records) {
     auto report = store_->verify();

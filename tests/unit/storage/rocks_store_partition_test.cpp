@@ -315,12 +315,7 @@ TEST_F(rocks_store_test, bottom_level_blocks_compress_against_their_file) {
 
 TEST_F(rocks_store_test, a_finished_day_is_rewritten_even_across_a_restart) {
   open();
-  for (int f = 0; f < 3; ++f) {
-    auto n = std::to_string(f);
-    write({make_event(day0 + f * sec, verb::create, "n", "pods", "p" + n,
-                      "u" + n, "1")});
-    ASSERT_TRUE(store_->flush() == caf::error{});
-  }
+  ASSERT_NO_FATAL_FAILURE(write_one_per_flush(3, false));
   wait_for_compactions();
   // The next day takes the writes, and the store stops at once: the
   // rewrite of the finished day may not have begun, or not ended.
@@ -371,13 +366,7 @@ TEST_F(rocks_store_test,
   // is (it moves down unrewritten) until the day holds more than a quarter
   // of the store's budget: half of 80, so 10 files.
   constexpr int flushes = 300;
-  for (int i = 0; i < flushes; ++i) {
-    auto n = std::to_string(i);
-    write({make_event(day0 + i * sec, verb::create, "n", "pods", "p" + n,
-                      "u" + n, "1")});
-    ASSERT_TRUE(store_->flush() == caf::error{}) << "flush " << i;
-    wait_for_compactions();
-  }
+  ASSERT_NO_FATAL_FAILURE(write_one_per_flush(flushes, true));
   // Every file is read, and read again.
   expect_consistent(flushes);
   event_query all;
