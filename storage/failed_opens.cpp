@@ -1,6 +1,5 @@
 #include "storage/failed_opens.hpp"
 
-#include "storage/store_impl.hpp"
 #include "util/errors.hpp"
 
 namespace kws::storage {

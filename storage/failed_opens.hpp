@@ -6,6 +6,7 @@
 // read during which the count moved answers with an error instead.
 #pragma once
 
+#include <caf/error.hpp>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 
@@ -50,5 +51,9 @@ struct counted_files {
 };
 
 counted_files count_failed_opens();
+
+/// An error naming the newest failed open when `opens` counts more failures
+/// than `before`.
+caf::error files_failed(const failed_open_counter* opens, uint64_t before);
 
 } // namespace kws::storage

@@ -70,10 +70,6 @@ struct partition_ref {
   bool objects_once = false;
 };
 
-/// An error naming the newest failed open when `opens` counts more failures
-/// than `before`.
-caf::error files_failed(const failed_open_counter* opens, uint64_t before);
-
 /// A consistent read: one snapshot plus the partitions at that moment.
 struct read_view {
   rocksdb::DB* db = nullptr;
