@@ -106,6 +106,15 @@ kk_is_ours() {
   [[ "$cmd" == *" kafka.Kafka $KWS_KAFKA_CONF " ]]   # cmdline ends with the config path
 }
 
+# kk_alive PID: the process runs (a zombie does not). A broker just started is alive
+# before it is ours: until the child execs java, its command line is the shell's.
+kk_alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"   # the state follows the command name, which may hold spaces
+  [[ "${stat%% *}" != Z ]]
+}
+
 # kk_our_pids: every live broker process of this state dir.
 kk_our_pids() {
   local p
@@ -162,7 +171,7 @@ kk_start() {
   # Cheap poll for the listeners first (all open together, once the broker is up), then
   # one real request over the plaintext one (a JVM start each).
   until kk_listening "$port" && { [[ -z "$sport" ]] || kk_listening "$sport"; } && kk_answers "$addr"; do
-    if ! kk_is_ours "$pid" || (( $(date +%s) > deadline )); then
+    if ! kk_alive "$pid" || (( $(date +%s) > deadline )); then
       echo "[kafka] the broker did not start (pid $pid); tail of $KWS_KAFKA_DIR/logs:" >&2
       tail -n 20 "$KWS_KAFKA_DIR/logs/stdout.log" "$KWS_KAFKA_DIR/logs/server.log" >&2 2>/dev/null
       kill -KILL "$pid" 2>/dev/null
