@@ -241,11 +241,23 @@ void workload::render(std::string& out, kind k, const object& o,
 
 std::pair<std::string, std::string>
 workload::pick_object(kind k, std::mt19937_64& rng) const {
-  auto& objs = objects_[static_cast<size_t>(k)];
-  if (objs.empty())
+  auto& ns = namespace_of_[static_cast<size_t>(k)];
+  if (ns.empty())
     return {};
-  auto& o = objs[rng() % objs.size()];
+  object o;
+  o.id = rng() % ns.size();
+  o.ns = ns[o.id];
   return {namespace_name(o.ns), object_name(k, o)};
+}
+
+workload::object& workload::create(size_t ki) {
+  auto& recent = recent_[ki];
+  if (recent.size() == recent_window(ki))
+    recent.pop_front();
+  auto ns = static_cast<unsigned>(rng_() % num_namespaces);
+  auto id = namespace_of_[ki].size();
+  namespace_of_[ki].push_back(static_cast<uint8_t>(ns));
+  return recent.emplace_back(object{ns, id, 1, true});
 }
 
 generated_event workload::next(std::string& out) {
@@ -260,13 +272,14 @@ generated_event workload::next(std::string& out) {
       break;
   }
   auto k = static_cast<kind>(ki);
-  auto& objs = objects_[ki];
-  // Live objects sit at the back half of `objs` only loosely; pick a random
-  // live one by probing (deleted objects are rare).
+  auto& recent = recent_[ki];
+  auto created = namespace_of_[ki].size();
+  // Live objects sit among the newest only loosely; pick a random live one
+  // by probing (deleted objects are rare).
   auto pick_live = [&]() -> object* {
-    for (int tries = 0; tries < 16 && !objs.empty(); ++tries) {
-      auto& o = objs[objs.size() - 1
-                     - rng_() % std::min(objs.size(), population_[ki] * 2)];
+    for (int tries = 0; tries < 16 && created > 0; ++tries) {
+      auto back = rng_() % std::min(created, recent_window(ki));
+      auto& o = recent[recent.size() - 1 - back];
       if (o.live)
         return &o;
     }
@@ -275,12 +288,10 @@ generated_event workload::next(std::string& out) {
   const char* type = "MODIFIED";
   object* target = nullptr;
   // Until a kind reaches its population every event creates an object.
-  auto filling = objs.size() < population_[ki];
+  auto filling = created < population_[ki];
   auto action = rng_() % 100;
   if (filling || action < (k == kind::event ? 70u : 8u)) {
-    objs.push_back(object{static_cast<unsigned>(rng_() % num_namespaces),
-                          next_id_[ki]++, 1, true});
-    target = &objs.back();
+    target = &create(ki);
     type = "ADDED";
   } else if (action < (k == kind::event ? 75u : 16u)) {
     target = pick_live();
@@ -294,9 +305,7 @@ generated_event workload::next(std::string& out) {
       ++target->generation;
   }
   if (!target) { // nothing live found: create instead
-    objs.push_back(object{static_cast<unsigned>(rng_() % num_namespaces),
-                          next_id_[ki]++, 1, true});
-    target = &objs.back();
+    target = &create(ki);
     type = "ADDED";
   }
   generated_event ev;

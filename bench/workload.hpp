@@ -9,6 +9,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -99,8 +100,19 @@ private:
   int64_t now_ns_;
   int64_t step_ns_;
   uint64_t resource_version_ = 1000;
-  std::vector<object> objects_[num_kinds];
-  uint64_t next_id_[num_kinds] = {};
+  /// The namespace of every object a kind ever had, by id (a kind's ids
+  /// count from 0): all a query's pick needs. A byte each, because the
+  /// bench's peak memory is read as the service's: whole objects of every
+  /// Event ever created, in the workload and its copies, held about a
+  /// hundred megabytes at 10M events.
+  std::vector<uint8_t> namespace_of_[num_kinds];
+  /// A kind's newest objects, the only ones an update or a delete picks
+  /// (`recent_window`): their ids end at `namespace_of_[k].size()`. An
+  /// older object that is still live is never changed again.
+  std::deque<object> recent_[num_kinds];
+
+  size_t recent_window(size_t ki) const { return population_[ki] * 2; }
+  object& create(size_t ki);
 };
 
 } // namespace kws::bench
