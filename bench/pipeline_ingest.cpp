@@ -273,6 +273,8 @@ double report_ingest(const ingest_result& ing, const gen_stats& gs,
     js.num((prefix + "rss_mb").c_str(), m.rss_mb);
     js.num((prefix + "heap_used_mb").c_str(), m.heap_used_mb);
     js.num((prefix + "heap_free_mb").c_str(), m.heap_free_mb);
+    js.num((prefix + "heap_dirty_mb").c_str(), m.heap_dirty_mb);
+    js.num((prefix + "heap_metadata_mb").c_str(), m.heap_metadata_mb);
   }
   js.num("ingest_end_block_cache_mb",
          static_cast<double>(ing.rocks_end.block_cache) / (1 << 20));

@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <string>
 #include <system_error>
 
 namespace kws::bench {
@@ -47,12 +48,21 @@ memory_split measure_memory() {
   mallctl("stats.allocated", &allocated, &len, nullptr, 0);
   mallctl("stats.resident", &resident, &len, nullptr, 0);
   auto held = resident > allocated ? resident - allocated : 0;
+  size_t metadata = 0;
+  size_t dirty_pages = 0;
+  size_t page = 0;
+  mallctl("stats.metadata", &metadata, &len, nullptr, 0);
+  mallctl("arenas.page", &page, &len, nullptr, 0);
+  auto dirty = "stats.arenas." + std::to_string(MALLCTL_ARENAS_ALL) + ".pdirty";
+  mallctl(dirty.c_str(), &dirty_pages, &len, nullptr, 0);
   return {rss, static_cast<double>(allocated) / mib,
-          static_cast<double>(held) / mib};
+          static_cast<double>(held) / mib,
+          static_cast<double>(dirty_pages * page) / mib,
+          static_cast<double>(metadata) / mib};
 #else
   auto mi = mallinfo2();
   return {rss, static_cast<double>(mi.uordblks + mi.hblkhd) / mib,
-          static_cast<double>(mi.fordblks) / mib};
+          static_cast<double>(mi.fordblks) / mib, 0.0, 0.0};
 #endif
 }
 

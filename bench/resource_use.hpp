@@ -16,11 +16,15 @@ long current_rss_kib();
 
 /// Where the process's memory is, for attributing a peak: the allocator's
 /// heap in use and held free (jemalloc's statistics, or glibc's mallinfo2),
-/// against the RSS.
+/// against the RSS. Of what jemalloc holds free: pages freed and not yet
+/// given back (it does within its decay time) and its own metadata; the
+/// rest is free space inside pages still partly in use.
 struct memory_split {
   double rss_mb = 0;
   double heap_used_mb = 0;
   double heap_free_mb = 0;
+  double heap_dirty_mb = 0;
+  double heap_metadata_mb = 0;
 };
 
 memory_split measure_memory();
