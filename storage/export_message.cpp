@@ -8,7 +8,7 @@ namespace kws::storage {
 
 caf::expected<kafka_message> export_message(const stored_record& r,
                                             std::string_view cluster) {
-  // The store writes every record as `{"id":"<hex>",...` (splice_id).
+  // The store writes every record as `{"id":"<hex>",...` (encode_record_value).
   constexpr std::string_view head = R"({"id":")";
   auto end_of_id = r.json.starts_with(head) ? r.json.find('"', head.size())
                                             : std::string::npos;

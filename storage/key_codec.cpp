@@ -206,19 +206,6 @@ caf::expected<record_summary> decode_summary(std::string_view& in) {
   return x;
 }
 
-std::string encode_record_value(const record_summary& s,
-                                std::string_view record_json) {
-  auto summary = encode_summary(s);
-  std::string out;
-  out.reserve(4 + summary.size() + record_json.size());
-  auto n = static_cast<uint32_t>(summary.size());
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((n >> shift) & 0xff));
-  out += summary;
-  out.append(record_json);
-  return out;
-}
-
 caf::expected<std::pair<record_summary, std::string_view>>
 decode_record_value(std::string_view value) {
   if (value.size() < 4)
@@ -236,29 +223,35 @@ decode_record_value(std::string_view value) {
   return std::pair{std::move(*summary), value.substr(n)};
 }
 
-caf::expected<std::string> splice_id(std::string_view record,
-                                     std::string_view id) {
+caf::expected<record_value_parts>
+encode_record_value(const record_summary& s, std::string_view id,
+                    std::string_view record_json) {
   auto is_space
     = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   size_t first = 0;
-  while (first < record.size() && is_space(record[first]))
+  while (first < record_json.size() && is_space(record_json[first]))
     ++first;
-  if (first == record.size() || record[first] != '{')
+  if (first == record_json.size() || record_json[first] != '{')
     return caf::make_error(ec::invalid_argument,
                            "a record must be a JSON object");
   size_t next = first + 1;
-  while (next < record.size() && is_space(record[next]))
+  while (next < record_json.size() && is_space(record_json[next]))
     ++next;
-  std::string result;
-  result.reserve(record.size() + id.size() + 8);
-  result += "{\"id\":\"";
-  result.append(id);
-  result += '"';
+  auto summary = encode_summary(s);
+  record_value_parts out;
+  out.head.reserve(4 + summary.size() + id.size() + 9);
+  auto n = static_cast<uint32_t>(summary.size());
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.head.push_back(static_cast<char>((n >> shift) & 0xff));
+  out.head += summary;
+  out.head += "{\"id\":\"";
+  out.head.append(id);
+  out.head += '"';
   // An empty object gets no separating comma.
-  if (next < record.size() && record[next] != '}')
-    result += ',';
-  result.append(record.substr(first + 1));
-  return result;
+  if (next < record_json.size() && record_json[next] != '}')
+    out.head += ',';
+  out.tail = record_json.substr(first + 1);
+  return out;
 }
 
 std::string index_prefix(index_kind kind,

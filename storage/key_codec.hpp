@@ -149,19 +149,25 @@ std::string encode_summary(const record_summary& x);
 /// Parses a summary from the front of `in` and advances `in` past it.
 caf::expected<record_summary> decode_summary(std::string_view& in);
 
-/// The value stored under the `r` key: summary length (4 bytes), summary,
-/// record JSON with `id` spliced in.
-std::string encode_record_value(const record_summary& s,
-                                std::string_view record_json);
+/// The value stored under the `r` key, in two parts that are written one
+/// after the other, so that a record's bytes are copied once, into the
+/// write batch: `head` is the summary's length (4 bytes), the summary and
+/// the record's opening `{"id":"<id>"` with its comma; `tail` is the rest of
+/// the record JSON, after its own opening brace.
+struct record_value_parts {
+  std::string head;
+  std::string_view tail;
+};
+
+/// The `r` value of `record_json` with `id` spliced in as its first member.
+/// Fails with `ec::invalid_argument` when `record_json` is no object.
+caf::expected<record_value_parts>
+encode_record_value(const record_summary& s, std::string_view id,
+                    std::string_view record_json);
 
 /// Splits an `r` value into its summary and record JSON.
 caf::expected<std::pair<record_summary, std::string_view>>
 decode_record_value(std::string_view value);
-
-/// Splices `"id":"<id>",` in as the first member of the JSON object
-/// `record`. Fails with `ec::invalid_argument` when `record` is no object.
-caf::expected<std::string> splice_id(std::string_view record,
-                                     std::string_view id);
 
 /// Prefix of the index entries of `kind` for the given components (as many
 /// as the kind has, in the order documented at `index_kind`).

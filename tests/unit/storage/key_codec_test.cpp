@@ -87,29 +87,52 @@ TEST(key_codec_test, truncated_summaries_fail_cleanly) {
   }
 }
 
+namespace {
+
+/// The `r` value as written: its two parts one after the other.
+std::string joined(const record_value_parts& parts) {
+  return parts.head + std::string{parts.tail};
+}
+
+} // namespace
+
 TEST(key_codec_test, record_values_carry_summary_and_json) {
   record_summary s{verb::create, "a", "pods", "", "p", "u", "m", "", "", ""};
-  auto value = encode_record_value(s, "{\"id\":\"x\"}");
-  auto back = decode_record_value(value);
+  auto value = encode_record_value(s, "x", "{\"verb\":\"create\"}");
+  ASSERT_TRUE(value);
+  auto bytes = joined(*value);
+  auto back = decode_record_value(bytes);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->first, s);
-  EXPECT_EQ(back->second, "{\"id\":\"x\"}");
+  EXPECT_EQ(back->second, "{\"id\":\"x\",\"verb\":\"create\"}");
   EXPECT_FALSE(decode_record_value("ab"));
 }
 
-TEST(key_codec_test, splice_id_makes_id_the_first_member) {
-  auto a = splice_id("{\"verb\":\"create\"}", "0000000000000001");
-  ASSERT_TRUE(a);
-  EXPECT_EQ(*a, "{\"id\":\"0000000000000001\",\"verb\":\"create\"}");
-  auto b = splice_id("{}", "01");
-  ASSERT_TRUE(b);
-  EXPECT_EQ(*b, "{\"id\":\"01\"}");
-  auto c = splice_id("  { \"a\":1}", "01");
-  ASSERT_TRUE(c);
-  EXPECT_EQ(*c, "{\"id\":\"01\", \"a\":1}");
-  auto bad = splice_id("[1]", "01");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error(), ec::invalid_argument);
+TEST(key_codec_test, record_values_make_id_the_first_member) {
+  record_summary s{verb::update, "a", "pods", "", "p", "u", "m", "", "", ""};
+  auto json = [&](std::string_view record, std::string_view id) {
+    auto value = encode_record_value(s, id, record);
+    EXPECT_TRUE(value) << record;
+    auto bytes = value ? joined(*value) : std::string{};
+    auto back = decode_record_value(bytes);
+    EXPECT_TRUE(back) << record;
+    return back ? std::string{back->second} : std::string{};
+  };
+  EXPECT_EQ(json("{\"verb\":\"create\"}", "0000000000000001"),
+            "{\"id\":\"0000000000000001\",\"verb\":\"create\"}");
+  EXPECT_EQ(json("{}", "01"), "{\"id\":\"01\"}");
+  EXPECT_EQ(json(" { } ", "01"), "{\"id\":\"01\" } ");
+  EXPECT_EQ(json("  { \"a\":1}", "01"), "{\"id\":\"01\", \"a\":1}");
+  // The tail is the record's own bytes, not a copy.
+  std::string record = "{\"a\":1}";
+  auto value = encode_record_value(s, "01", record);
+  ASSERT_TRUE(value);
+  EXPECT_EQ(value->tail.data(), record.data() + 1);
+  for (auto bad : {"[1]", "", "   ", "\"a\""}) {
+    auto refused = encode_record_value(s, "01", bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error(), ec::invalid_argument);
+  }
 }
 
 TEST(key_codec_test, index_keys_cover_every_index) {
